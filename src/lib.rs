@@ -1,0 +1,39 @@
+//! `pptp-proto`: a Sans-I/O implementation of the PPTP VPN stack.
+//!
+//! The crate implements the PPTP control connection (RFC 2637, TCP port 1723),
+//! the enhanced GRE data channel (RFC 2637 §4), PPP (RFC 1661) with its
+//! control protocols and authentication, and MPPE encryption (RFC 3078/3079).
+//! It opens no socket, reads no clock, spawns no thread and draws no
+//! randomness of its own: the embedder feeds bytes and the current
+//! [`time::Instant`] in, and takes events and bytes out.
+//!
+//! A session on the wire:
+//!
+//! 1. TCP to port 1723; Start-Control-Connection-Request/Reply.
+//! 2. Outgoing-Call-Request/Reply; from then on PPP frames travel in enhanced GRE.
+//! 3. LCP negotiation, then Set-Link-Info on the control connection.
+//! 4. Authentication: PAP, CHAP-MD5, MS-CHAPv1 or MS-CHAPv2.
+//! 5. IPCP assigns addresses and DNS; CCP negotiates MPPE.
+//! 6. IP packets flow, encrypted, inside PPP inside GRE.
+//! 7. Keepalive: PPTP Echo and LCP Echo.
+//!
+//! Modules, bottom up:
+//!
+//! - [`time`]: the crate's own `Instant`.
+//! - [`wire`]: stateless codecs for every packet (PPTP control, GRE, PPP, LCP,
+//!   IPCP, IPv6CP, CCP, PAP, CHAP, MS-CHAP, MPPE header).
+//! - [`crypto`]: MS-CHAP, CHAP-MD5 and RFC 3079 key derivation, as pure functions.
+//! - [`mppe`]: the MPPE cipher state machine.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod crypto;
+pub mod mppe;
+pub mod time;
+pub mod wire;
