@@ -344,6 +344,10 @@ pub trait ConfigOption<'a>: Sized + Copy + fmt::Debug + fmt::Display {
 
     /// `false` for an option kept raw because its type is unknown or its
     /// length is wrong for its type: the usual answer is Configure-Reject.
+    ///
+    /// The raw variants are meant to come from [`from_raw`](Self::from_raw);
+    /// a hand-built raw variant holding a well-formed known option emits the
+    /// same bytes but parses back typed.
     fn is_recognised(&self) -> bool;
 
     /// Writes the option TLV.
