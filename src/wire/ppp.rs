@@ -50,6 +50,8 @@ code_point! {
         LINK_COMPRESSED = 0x00fb => "Individual link compressed",
         /// Individual-link Compression Control Protocol (RFC 1962).
         LINK_CCP = 0x80fb => "Individual link CCP",
+        /// Cisco Discovery Protocol (seen from Cisco peers).
+        CDP = 0x0207 => "CDP",
         /// Cisco Discovery Protocol Control Protocol (seen from Cisco peers).
         CDPCP = 0x8207 => "CDPCP",
         /// Bandwidth Allocation Protocol (RFC 2125).
