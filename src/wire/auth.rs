@@ -35,6 +35,7 @@ fn split_packet<'a>(what: &'static str, input: &'a [u8]) -> Result<(u8, u8, &'a 
     ))
 }
 
+// RFC 1661 §5: Length is 16 bits; longer packets cannot be expressed (and exceed any MRU).
 fn put_header<B: BufMut>(buf: &mut B, code: u8, identifier: u8, data_len: usize) {
     buf.put_u8(code);
     buf.put_u8(identifier);
@@ -1370,6 +1371,19 @@ mod tests {
         let spaced = failure_roundtrip(b"E=649 R=0 M=no dial-in C=x V=1");
         assert_eq!(spaced.message, Some(&b"no dial-in C=x V=1"[..]));
         assert_eq!(format!("{spaced}"), "E=649 R=0 M=\"no dial-in C=x V=1\"");
+    }
+
+    #[test]
+    fn failure_prefixes_never_panic() {
+        let text = b"E=691 R=1 C=05B2F10BDC3D6C92B6CD160ADEE148B4 V=3 M=Access denied";
+        for n in 0..text.len() {
+            if let Ok(failure) = MsChapFailure::parse(&text[..n]) {
+                assert_eq!(emitted(|b| failure.emit(b)), &text[..n]);
+            }
+        }
+        assert!(MsChapFailure::parse(&text[..2]).is_err());
+        assert!(MsChapFailure::parse(&text[..7]).is_err());
+        assert!(MsChapFailure::parse(&text[..20]).is_err());
     }
 
     #[test]

@@ -344,6 +344,7 @@ mod tests {
         assert_eq!(packet.header.sequence, Some(0));
         assert_eq!(packet.header.acknowledgment, None);
         assert_eq!(&packet.payload[..4], &[0xff, 0x03, 0xc0, 0x21]);
+        assert_eq!(format!("{packet}"), "[GRE call=39925 seq=0 len=28]");
         let datagram = unhex(SCAPY_ECHO);
         let packet = roundtrip(strip_ipv4(&datagram).unwrap());
         assert_eq!(packet.header.sequence, Some(47));

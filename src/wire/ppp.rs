@@ -76,10 +76,10 @@ pub struct PppFrame<'a> {
 }
 
 impl Protocol {
-    /// Whether the value can travel as a one-byte Protocol field (RFC 1661 §6.5);
-    /// `0xff` cannot, as it would read as the Address field.
+    /// Whether the value can travel as a one-byte Protocol field (RFC 1661 §6.5):
+    /// below 0x100 and odd; `0xff` cannot, as it would read as the Address field.
     pub const fn is_compressible(self) -> bool {
-        self.0 < 0xff
+        self.0 < 0xff && self.0 & 1 == 1
     }
 }
 
@@ -240,6 +240,29 @@ mod tests {
         assert!(truncated(&[0xff, 0x03]));
         assert!(truncated(&[0xc0]));
         assert!(truncated(&[0xff, 0x03, 0xc0]));
+    }
+
+    #[test]
+    fn every_short_prefix_fails() {
+        let bytes = hex::decode("ff03c021010100040000").unwrap();
+        for n in 0..4 {
+            assert!(PppFrame::parse(&bytes[..n]).is_err(), "prefix {n}");
+        }
+        for n in 4..bytes.len() {
+            assert_eq!(
+                PppFrame::parse(&bytes[..n]).unwrap().information,
+                &bytes[4..n]
+            );
+        }
+    }
+
+    #[test]
+    fn compressibility() {
+        assert!(Protocol::IPV4.is_compressible());
+        assert!(Protocol::COMPRESSED.is_compressible());
+        assert!(!Protocol::LCP.is_compressible());
+        assert!(!Protocol(0xff).is_compressible());
+        assert!(!Protocol(0x20).is_compressible());
     }
 
     #[test]
