@@ -5,6 +5,14 @@
 //! the Protocol field (one byte once PFC is negotiated and the value allows
 //! it), and the information field.
 
+use core::fmt;
+
+use bytes::BufMut;
+
+use super::Error;
+
+const WHAT: &str = "PPP";
+
 code_point! {
     /// A PPP Protocol field value (RFC 1661 §2, IANA "PPP DLL Protocol Numbers").
     pub struct Protocol(u16) {
@@ -32,5 +40,279 @@ code_point! {
         CHAP = 0xc223 => "CHAP",
         /// Extensible Authentication Protocol (RFC 3748).
         EAP = 0xc227 => "EAP",
+        /// Van Jacobson compressed TCP/IP (RFC 1144, RFC 1332).
+        VJ_COMPRESSED_TCP = 0x002d => "VJC_COMP",
+        /// Van Jacobson uncompressed TCP/IP (RFC 1144, RFC 1332).
+        VJ_UNCOMPRESSED_TCP = 0x002f => "VJC_UNCOMP",
+        /// Multilink PPP fragment (RFC 1990).
+        MULTILINK = 0x003d => "MP",
+        /// Individual-link compressed datagram (RFC 1962).
+        LINK_COMPRESSED = 0x00fb => "Individual link compressed",
+        /// Individual-link Compression Control Protocol (RFC 1962).
+        LINK_CCP = 0x80fb => "Individual link CCP",
+        /// Cisco Discovery Protocol (seen from Cisco peers).
+        CDP = 0x0207 => "CDP",
+        /// Cisco Discovery Protocol Control Protocol (seen from Cisco peers).
+        CDPCP = 0x8207 => "CDPCP",
+        /// Bandwidth Allocation Protocol (RFC 2125).
+        BAP = 0xc02d => "BAP",
+        /// Bandwidth Allocation Control Protocol (RFC 2125).
+        BACP = 0xc071 => "BACP",
+    }
+}
+
+/// A PPP frame without HDLC framing, as carried in GRE (RFC 1661 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PppFrame<'a> {
+    /// Whether the frame starts with the Address/Control pair `ff 03`.
+    pub address_control: bool,
+    /// The Protocol field.
+    pub protocol: Protocol,
+    /// Whether the Protocol field is one byte (PFC, RFC 1661 §6.5); honoured
+    /// by `emit` only when [`Protocol::is_compressible`].
+    pub protocol_compressed: bool,
+    /// The information field (and any padding).
+    pub information: &'a [u8],
+}
+
+impl Protocol {
+    /// Whether the value can travel as a one-byte Protocol field (RFC 1661 §6.5):
+    /// below 0x100 and odd; `0xff` cannot, as it would read as the Address field.
+    pub const fn is_compressible(self) -> bool {
+        self.0 < 0xff && self.0 & 1 == 1
+    }
+}
+
+impl<'a> PppFrame<'a> {
+    /// A frame with Address/Control and a two-byte Protocol field, the form
+    /// every peer accepts (LCP always travels this way).
+    pub const fn new(protocol: Protocol, information: &'a [u8]) -> Self {
+        PppFrame {
+            address_control: true,
+            protocol,
+            protocol_compressed: false,
+            information,
+        }
+    }
+
+    /// Parses a frame with or without `ff 03` and with a one- or two-byte
+    /// Protocol field.
+    pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
+        let (address_control, rest) = match input {
+            [0xff, 0x03, rest @ ..] => (true, rest),
+            _ => (false, input),
+        };
+        let (protocol, protocol_compressed, information) = parse_protocol(rest)?;
+        Ok(PppFrame {
+            address_control,
+            protocol,
+            protocol_compressed,
+            information,
+        })
+    }
+
+    fn writes_compressed(&self) -> bool {
+        self.protocol_compressed && self.protocol.is_compressible()
+    }
+
+    /// Writes the frame.
+    pub fn emit<B: BufMut>(&self, buf: &mut B) {
+        if self.address_control {
+            buf.put_slice(&[0xff, 0x03]);
+        }
+        if self.writes_compressed() {
+            buf.put_u8(self.protocol.0.to_be_bytes()[1]);
+        } else {
+            buf.put_u16(self.protocol.0);
+        }
+        buf.put_slice(self.information);
+    }
+
+    /// How many bytes [`PppFrame::emit`] writes.
+    pub fn buffer_len(&self) -> usize {
+        2 * usize::from(self.address_control)
+            + if self.writes_compressed() { 1 } else { 2 }
+            + self.information.len()
+    }
+}
+
+impl fmt::Display for PppFrame<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[PPP {} len={}]", self.protocol, self.information.len())
+    }
+}
+
+fn parse_protocol(input: &[u8]) -> Result<(Protocol, bool, &[u8]), Error> {
+    match input {
+        [] => Err(Error::Truncated {
+            what: WHAT,
+            needed: 1,
+            available: 0,
+        }),
+        // RFC 1662 §3.1: a lone 0xff is the Address field, never a Protocol.
+        [0xff, ..] => Err(bad_protocol(0xff)),
+        // RFC 1661 §6.5: an odd first byte is a compressed one-byte Protocol.
+        [low, rest @ ..] if low & 1 == 1 => Ok((Protocol(u16::from(*low)), true, rest)),
+        [_] => Err(Error::Truncated {
+            what: WHAT,
+            needed: 2,
+            available: 1,
+        }),
+        // RFC 1661 §2: the low byte of a Protocol value is odd.
+        [high, low, rest @ ..] => {
+            let value = u16::from_be_bytes([*high, *low]);
+            if low & 1 == 0 {
+                return Err(bad_protocol(value));
+            }
+            Ok((Protocol(value), false, rest))
+        }
+    }
+}
+
+fn bad_protocol(value: u16) -> Error {
+    Error::BadField {
+        what: WHAT,
+        field: "protocol",
+        value: value.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::{format, vec::Vec};
+    use proptest::prelude::*;
+
+    fn roundtrip(bytes: &[u8]) -> PppFrame<'_> {
+        let frame = PppFrame::parse(bytes).unwrap();
+        let mut out = Vec::new();
+        frame.emit(&mut out);
+        assert_eq!(out, bytes);
+        assert_eq!(frame.buffer_len(), bytes.len());
+        frame
+    }
+
+    #[test]
+    fn full_header_from_pcapplusplus() {
+        // PcapPlusPlus GREv1_3.dat payload: CCP Reset-Ack.
+        let bytes = hex::decode("ff0380fd06040004").unwrap();
+        let frame = roundtrip(&bytes);
+        assert!(frame.address_control);
+        assert!(!frame.protocol_compressed);
+        assert_eq!(frame.protocol, Protocol::CCP);
+        assert_eq!(frame.information, &[6, 4, 0, 4]);
+        assert_eq!(frame, PppFrame::new(Protocol::CCP, &[6, 4, 0, 4]));
+        assert_eq!(format!("{frame}"), "[PPP CCP len=4]");
+    }
+
+    #[test]
+    fn scapy_without_address_control() {
+        // scapy ppp.uts: PAP Ack without ff03.
+        let bytes = hex::decode("c023022a000500").unwrap();
+        let frame = roundtrip(&bytes);
+        assert!(!frame.address_control);
+        assert_eq!(frame.protocol, Protocol::PAP);
+        assert_eq!(frame.information, &[2, 0x2a, 0, 5, 0]);
+    }
+
+    #[test]
+    fn compressed_mppe_frame() {
+        // After ACFC+PFC (vectors §5): fd 90 00 ...
+        let bytes = [0xfd, 0x90, 0x00, 0x0e, 0x55];
+        let frame = roundtrip(&bytes);
+        assert!(!frame.address_control);
+        assert!(frame.protocol_compressed);
+        assert_eq!(frame.protocol, Protocol::COMPRESSED);
+        assert_eq!(frame.information, &[0x90, 0x00, 0x0e, 0x55]);
+        let with_ac = [0xff, 0x03, 0x21, 0x45];
+        assert_eq!(roundtrip(&with_ac).protocol, Protocol::IPV4);
+    }
+
+    #[test]
+    fn malformed_protocols() {
+        let bad = |b: &[u8]| matches!(PppFrame::parse(b), Err(Error::BadField { .. }));
+        assert!(bad(&[0xc0, 0x22]));
+        assert!(bad(&[0xff, 0x03, 0x00, 0x20, 0x45]));
+        assert!(bad(&[0xff, 0x04]));
+        assert!(bad(&[0xff]));
+        let truncated = |b: &[u8]| matches!(PppFrame::parse(b), Err(Error::Truncated { .. }));
+        assert!(truncated(&[]));
+        assert!(truncated(&[0xff, 0x03]));
+        assert!(truncated(&[0xc0]));
+        assert!(truncated(&[0xff, 0x03, 0xc0]));
+    }
+
+    #[test]
+    fn every_short_prefix_fails() {
+        let bytes = hex::decode("ff03c021010100040000").unwrap();
+        for n in 0..4 {
+            assert!(PppFrame::parse(&bytes[..n]).is_err(), "prefix {n}");
+        }
+        for n in 4..bytes.len() {
+            assert_eq!(
+                PppFrame::parse(&bytes[..n]).unwrap().information,
+                &bytes[4..n]
+            );
+        }
+    }
+
+    #[test]
+    fn compressibility() {
+        assert!(Protocol::IPV4.is_compressible());
+        assert!(Protocol::COMPRESSED.is_compressible());
+        assert!(!Protocol::LCP.is_compressible());
+        assert!(!Protocol(0xff).is_compressible());
+        assert!(!Protocol(0x20).is_compressible());
+    }
+
+    #[test]
+    fn uncompressible_protocol_is_written_in_full() {
+        let frame = PppFrame {
+            address_control: false,
+            protocol: Protocol::LCP,
+            protocol_compressed: true,
+            information: &[1],
+        };
+        let mut out = Vec::new();
+        frame.emit(&mut out);
+        assert_eq!(out, [0xc0, 0x21, 0x01]);
+        assert_eq!(frame.buffer_len(), 3);
+    }
+
+    fn valid_protocol() -> impl Strategy<Value = u16> {
+        any::<u16>().prop_map(|v| (v | 0x0001) & 0xfeff)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn emit_parse_identity(
+            address_control: bool,
+            value in valid_protocol(),
+            compress: bool,
+            information in proptest::collection::vec(any::<u8>(), 0..32),
+        ) {
+            let protocol = Protocol(value);
+            let frame = PppFrame {
+                address_control,
+                protocol,
+                protocol_compressed: compress && protocol.is_compressible(),
+                information: &information,
+            };
+            let mut out = Vec::new();
+            frame.emit(&mut out);
+            prop_assert_eq!(out.len(), frame.buffer_len());
+            prop_assert_eq!(PppFrame::parse(&out).unwrap(), frame);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..16)) {
+            if let Ok(frame) = PppFrame::parse(&bytes) {
+                let mut out = Vec::new();
+                frame.emit(&mut out);
+                prop_assert_eq!(out, bytes);
+            }
+        }
     }
 }
