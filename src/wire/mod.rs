@@ -73,6 +73,7 @@ pub mod control;
 pub mod cp;
 pub mod gre;
 pub mod mppe;
+pub mod packet;
 pub mod ppp;
 
 /// A malformed packet. Every variant says which packet kind (`what`) and,
