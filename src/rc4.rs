@@ -10,7 +10,9 @@
 //!   has been stored. Both the key schedule and the keystream load `S[i + 1]`
 //!   *before* those stores and patch the value when the swap wrote it
 //!   (`j == i + 1`), so the next step's chain starts one load earlier.
-//! - The keystream is produced eight bytes at a time and XORed in as a `u64`.
+//! - The keystream is built in registers as two `u64` words per 16-byte
+//!   round and then XORed into the data.
+//! - The key schedule is unrolled for MPPE's 8- and 16-byte keys.
 //!
 //! The output is byte-for-byte the RC4 keystream of the `rc4` crate and of
 //! RFC 6229.
