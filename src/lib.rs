@@ -23,6 +23,7 @@
 //! - [`wire`]: stateless codecs for every packet (PPTP control, GRE, PPP, LCP,
 //!   IPCP, IPv6CP, CCP, PAP, CHAP, MS-CHAP, MPPE header).
 //! - [`crypto`]: MS-CHAP, CHAP-MD5 and RFC 3079 key derivation, as pure functions.
+//! - [`rc4`]: a fast RC4 for MPPE's keystream and key schedule.
 //! - [`mppe`]: the MPPE cipher state machine.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -35,5 +36,6 @@ extern crate std;
 
 pub mod crypto;
 pub mod mppe;
+pub mod rc4;
 pub mod time;
 pub mod wire;

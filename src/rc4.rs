@@ -1,0 +1,403 @@
+//! RC4, the stream cipher under MPPE (RFC 3078 §2), in safe Rust.
+//!
+//! [`Rc4`] keeps the 256-byte permutation `S` and the two indices `i`, `j`.
+//! It is written for speed on the MPPE data path (one cipher per direction,
+//! re-keyed in place, see [`Rc4::rekey`]):
+//!
+//! - `S` is a `[u8; 256]` indexed by `u8`, so no index needs a bounds check.
+//! - RC4 is bound by the latency of its loads, not by arithmetic: step `n + 1`
+//!   needs `S[i + 1]`, which a plain loop loads only after the swap of step `n`
+//!   has been stored. Both the key schedule and the keystream load `S[i + 1]`
+//!   *before* those stores and patch the value when the swap wrote it
+//!   (`j == i + 1`), so the next step's chain starts one load earlier.
+//! - The keystream is built in registers as two `u64` words per 16-byte
+//!   round and then XORed into the data.
+//! - The key schedule is unrolled for MPPE's 8- and 16-byte keys.
+//!
+//! The output is byte-for-byte the RC4 keystream of the `rc4` crate and of
+//! RFC 6229.
+
+use core::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// The identity permutation every key schedule starts from.
+const IDENTITY: [u8; 256] = identity();
+
+const fn identity() -> [u8; 256] {
+    let mut s = [0u8; 256];
+    let mut k = 0;
+    while k < 256 {
+        s[k] = k as u8;
+        k += 1;
+    }
+    s
+}
+
+/// An RC4 cipher: the key-scheduled permutation and the keystream position.
+///
+/// RC4 is symmetric: [`apply_keystream`](Rc4::apply_keystream) both encrypts
+/// and decrypts. The state is key material: `Debug` prints `Rc4 { .. }` and
+/// the state is zeroized on drop.
+///
+/// ```
+/// use pptp_proto::rc4::Rc4;
+///
+/// let mut data = *b"Plaintext";
+/// Rc4::new(b"Key").apply_keystream(&mut data);
+/// assert_eq!(data, [0xBB, 0xF3, 0x16, 0xE8, 0xD9, 0x40, 0xAF, 0x0A, 0xD3]);
+/// ```
+#[derive(Clone)]
+pub struct Rc4 {
+    s: [u8; 256],
+    i: u8,
+    j: u8,
+}
+
+impl Rc4 {
+    /// Runs the RC4 key schedule over `key`.
+    ///
+    /// RC4 keys are 1 to 256 bytes. Only the first 256 bytes of a longer key
+    /// take part, as in the RC4 definition. An empty key does not panic: it
+    /// is treated as the one-byte key `[0x00]` (missing key bytes count as
+    /// zero), which no real protocol uses; callers must not pass one.
+    #[must_use]
+    pub fn new(key: &[u8]) -> Rc4 {
+        let mut rc4 = Rc4 {
+            s: IDENTITY,
+            i: 0,
+            j: 0,
+        };
+        rc4.rekey(key);
+        rc4
+    }
+
+    /// Re-runs the key schedule with `key` in place, without allocating.
+    ///
+    /// Afterwards `self` is in the same state as `Rc4::new(key)`; the old
+    /// permutation is overwritten. Keys are handled as in [`Rc4::new`].
+    pub fn rekey(&mut self, key: &[u8]) {
+        self.s = IDENTITY;
+        self.i = 0;
+        self.j = 0;
+        key_schedule(&mut self.s, key);
+    }
+
+    /// XORs the next `data.len()` keystream bytes into `data`.
+    ///
+    /// The cipher is stateful: calling this on consecutive pieces of a buffer
+    /// gives the same result as one call on the whole buffer.
+    pub fn apply_keystream(&mut self, data: &mut [u8]) {
+        let mut prga = Prga::start(&mut self.s, self.i, self.j);
+        // 16 bytes per round: two u64 keystream words kept in registers
+        // measured faster than 8 or 32, and than byte-wise XOR.
+        let mut chunks = data.chunks_exact_mut(16);
+        for chunk in &mut chunks {
+            let mut ks = [0u8; 16];
+            ks[..8].copy_from_slice(&prga.next_u64().to_le_bytes());
+            ks[8..].copy_from_slice(&prga.next_u64().to_le_bytes());
+            for (b, k) in chunk.iter_mut().zip(ks) {
+                *b ^= k;
+            }
+        }
+        for b in chunks.into_remainder() {
+            *b ^= prga.next_byte();
+        }
+        self.i = prga.i;
+        self.j = prga.j;
+    }
+}
+
+/// The KSA, on `s` holding the identity permutation.
+///
+/// MPPE's 8- and 16-byte keys get a loop unrolled over the key, which keeps
+/// the key bytes in registers.
+fn key_schedule(s: &mut [u8; 256], key: &[u8]) {
+    let mut ksa = Ksa { s, j: 0, x: 0 };
+    ksa.x = ksa.s[0];
+    if let Ok(key) = <&[u8; 16]>::try_from(key) {
+        ksa.run_fixed(key);
+    } else if let Ok(key) = <&[u8; 8]>::try_from(key) {
+        ksa.run_fixed(key);
+    } else if key.is_empty() {
+        ksa.run_fixed(&[0]);
+    } else {
+        ksa.run(key);
+    }
+}
+
+/// KSA state with `S[i]` loaded one step ahead of the swap's stores.
+struct Ksa<'a> {
+    s: &'a mut [u8; 256],
+    j: u8,
+    /// `S[i]` for the next step.
+    x: u8,
+}
+
+impl Ksa<'_> {
+    /// Keys whose length divides 256: whole key-length rounds.
+    fn run_fixed<const N: usize>(&mut self, key: &[u8; N]) {
+        for round in 0..256 / N {
+            for (t, &k) in key.iter().enumerate() {
+                self.step(round * N + t, k);
+            }
+        }
+    }
+
+    /// Any non-empty key; bytes past the 256th are not used.
+    fn run(&mut self, key: &[u8]) {
+        let mut i = 0;
+        while i < 256 {
+            for &k in key.iter().take(256 - i) {
+                self.step(i, k);
+                i += 1;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn step(&mut self, i: usize, k: u8) {
+        let x = self.x;
+        let j = self.j.wrapping_add(x).wrapping_add(k);
+        let y = self.s[usize::from(j)];
+        let next = (i + 1) & 0xff;
+        let x_next = self.s[next];
+        self.s[i & 0xff] = y;
+        self.s[usize::from(j)] = x;
+        // The swap just stored `x` into S[j]; if j == i + 1 the early load is stale.
+        self.x = if usize::from(j) == next { x } else { x_next };
+        self.j = j;
+    }
+}
+
+/// The keystream generator (PRGA) with `S[i + 1]` always loaded one step ahead.
+struct Prga<'a> {
+    s: &'a mut [u8; 256],
+    i: u8,
+    j: u8,
+    /// `S[i + 1]`, valid for the current state.
+    x: u8,
+}
+
+impl<'a> Prga<'a> {
+    fn start(s: &'a mut [u8; 256], i: u8, j: u8) -> Prga<'a> {
+        let x = s[usize::from(i.wrapping_add(1))];
+        Prga { s, i, j, x }
+    }
+
+    #[inline(always)]
+    fn next_byte(&mut self) -> u8 {
+        let s = &mut *self.s;
+        let i = self.i.wrapping_add(1);
+        let x = self.x;
+        let j = self.j.wrapping_add(x);
+        let y = s[usize::from(j)];
+        let next = i.wrapping_add(1);
+        let x_next = s[usize::from(next)];
+        s[usize::from(i)] = y;
+        s[usize::from(j)] = x;
+        // The swap just stored `x` into S[j]; if j == i + 1 the early load is stale.
+        self.x = if j == next { x } else { x_next };
+        self.i = i;
+        self.j = j;
+        s[usize::from(x.wrapping_add(y))]
+    }
+
+    #[inline(always)]
+    fn next_u64(&mut self) -> u64 {
+        let mut ks = 0u64;
+        for shift in (0..64).step_by(8) {
+            ks |= u64::from(self.next_byte()) << shift;
+        }
+        ks
+    }
+}
+
+impl fmt::Debug for Rc4 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The permutation and indices are key material.
+        f.debug_struct("Rc4").finish_non_exhaustive()
+    }
+}
+
+impl Drop for Rc4 {
+    fn drop(&mut self) {
+        self.s.zeroize();
+        self.i.zeroize();
+        self.j.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Rc4 {}
+
+#[cfg(test)]
+mod tests {
+    use super::Rc4;
+    use ::rc4::cipher::generic_array::GenericArray;
+    use ::rc4::{consts, KeyInit, Rc4 as RefRc4, StreamCipher};
+    use alloc::{format, vec, vec::Vec};
+    use proptest::prelude::*;
+
+    /// The `rc4` crate's output for `key`, which fixes the key size in its type.
+    fn reference(key: &[u8], data: &mut [u8]) {
+        macro_rules! by_len {
+            ($($n:literal => $u:ident),* $(,)?) => {
+                match key.len() {
+                    $($n => RefRc4::<consts::$u>::new(GenericArray::from_slice(key))
+                        .apply_keystream(data),)*
+                    n => panic!("no reference instance for key length {n}"),
+                }
+            };
+        }
+        by_len!(
+            1 => U1, 2 => U2, 3 => U3, 4 => U4, 5 => U5, 6 => U6, 7 => U7, 8 => U8,
+            9 => U9, 10 => U10, 11 => U11, 12 => U12, 13 => U13, 14 => U14, 15 => U15,
+            16 => U16, 17 => U17, 18 => U18, 19 => U19, 20 => U20, 21 => U21, 22 => U22,
+            23 => U23, 24 => U24, 25 => U25, 26 => U26, 27 => U27, 28 => U28, 29 => U29,
+            30 => U30, 31 => U31, 32 => U32, 64 => U64, 128 => U128, 255 => U255,
+            256 => U256,
+        );
+    }
+
+    fn keystream(key: &[u8], n: usize) -> Vec<u8> {
+        let mut out = vec![0u8; n];
+        Rc4::new(key).apply_keystream(&mut out);
+        out
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        hex::decode(s.replace(' ', "")).expect("test vector hex")
+    }
+
+    // RFC 6229 §2: keystream at offsets 0 and 16 for the 40-bit key 0x0102030405.
+    #[test]
+    fn rfc6229_40_bit_key() {
+        let ks = keystream(&[1, 2, 3, 4, 5], 32);
+        assert_eq!(
+            ks[..16],
+            unhex("b2 39 63 05 f0 3d c0 27 cc c3 52 4a 0a 11 18 a8")
+        );
+        assert_eq!(
+            ks[16..],
+            unhex("69 82 94 4f 18 fc 82 d5 89 c4 03 a4 7a 0d 09 19")
+        );
+    }
+
+    // RFC 6229 §2: keystream at offsets 0 and 16 for the 128-bit key 0x0102..10.
+    #[test]
+    fn rfc6229_128_bit_key() {
+        let key: Vec<u8> = (1..=16).collect();
+        let ks = keystream(&key, 32);
+        assert_eq!(
+            ks[..16],
+            unhex("9a c7 cc 9a 60 9d 1e f7 b2 93 28 99 cd e4 1b 97")
+        );
+        assert_eq!(
+            ks[16..],
+            unhex("52 48 c4 95 90 14 12 6a 6e 8a 84 f1 1d 1a 9e 1c")
+        );
+    }
+
+    /// RC4(SendSessionKey, "test message") from RFC 3079 §3.5.1-§3.5.3.
+    fn rfc3079_check(key: &str, expected: &str) {
+        let mut data = *b"test message";
+        Rc4::new(&unhex(key)).apply_keystream(&mut data);
+        assert_eq!(data[..], unhex(expected), "key {key}");
+    }
+
+    #[test]
+    fn rfc3079_test_message() {
+        rfc3079_check(
+            "D1 26 9E C4 9F A6 2E 3E",
+            "92 91 37 91 7E 58 03 D6 68 D7 58 98",
+        );
+        // The RFC prints ...57 58; the key it prints gives ...57 B8 (vectors README §3.1).
+        rfc3079_check(
+            "D1 5C 00 C4 9F A6 2E 3E",
+            "3F 10 68 33 FA 44 8D A8 42 BC 57 B8",
+        );
+        rfc3079_check(
+            "40 5C B2 24 7A 79 56 E6 E2 11 00 7A E2 7B 22 D4",
+            "81 84 83 17 DF 68 84 62 72 FB 5A BE",
+        );
+    }
+
+    #[test]
+    fn matches_reference_for_every_tested_key_length() {
+        let lens = (1..=32).chain([64, 128, 255, 256]);
+        for len in lens {
+            let key: Vec<u8> = (0..len).map(|k| (k * 151 + len * 7 + 3) as u8).collect();
+            let mut ours: Vec<u8> = (0..4000).map(|k| (k % 253) as u8).collect();
+            let mut theirs = ours.clone();
+            Rc4::new(&key).apply_keystream(&mut ours);
+            reference(&key, &mut theirs);
+            assert_eq!(ours, theirs, "key length {len}");
+        }
+    }
+
+    #[test]
+    fn longer_key_uses_its_first_256_bytes() {
+        let key: Vec<u8> = (0..300).map(|k| (k * 31 + 1) as u8).collect();
+        assert_eq!(keystream(&key, 600), keystream(&key[..256], 600));
+    }
+
+    #[test]
+    fn empty_key_is_the_zero_byte_key() {
+        assert_eq!(keystream(&[], 300), keystream(&[0], 300));
+    }
+
+    #[test]
+    fn rekey_equals_new() {
+        let mut rc4 = Rc4::new(b"an old key");
+        let mut junk = [0u8; 777];
+        rc4.apply_keystream(&mut junk);
+        rc4.rekey(&[1, 2, 3, 4, 5]);
+        let mut ks = [0u8; 1000];
+        rc4.apply_keystream(&mut ks);
+        assert_eq!(ks[..], keystream(&[1, 2, 3, 4, 5], 1000));
+    }
+
+    #[test]
+    fn clone_continues_the_same_stream() {
+        let mut a = Rc4::new(b"clone me");
+        let mut skip = [0u8; 13];
+        a.apply_keystream(&mut skip);
+        let mut b = a.clone();
+        let (mut x, mut y) = ([0u8; 100], [0u8; 100]);
+        a.apply_keystream(&mut x);
+        b.apply_keystream(&mut y);
+        assert_eq!(x, y);
+        assert_eq!(keystream(b"clone me", 113)[13..], x);
+    }
+
+    #[test]
+    fn debug_hides_the_state() {
+        assert_eq!(format!("{:?}", Rc4::new(b"secret")), "Rc4 { .. }");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn split_calls_match_the_reference(
+            key in prop::collection::vec(any::<u8>(), 1..=32),
+            data in prop::collection::vec(any::<u8>(), 0..=4000),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        ) {
+            let mut expected = data.clone();
+            reference(&key, &mut expected);
+
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(data.len() + 1)).collect();
+            cuts.push(data.len());
+            cuts.sort_unstable();
+            let mut ours = data;
+            let mut rc4 = Rc4::new(&key);
+            let mut start = 0;
+            for cut in cuts {
+                rc4.apply_keystream(&mut ours[start..cut]);
+                start = cut;
+            }
+            prop_assert_eq!(ours, expected);
+        }
+    }
+}
