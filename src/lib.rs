@@ -34,6 +34,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod crypto;
+pub mod mppc;
 pub mod mppe;
 pub mod time;
 pub mod wire;
