@@ -17,6 +17,8 @@ const MAX_MATCH: usize = HISTORY_SIZE - 1;
 const DEFAULT_CHAIN_DEPTH: u16 = 16;
 /// A match this long is taken without looking further.
 const NICE_MATCH: usize = 64;
+/// Matches shorter than this are checked against one starting a byte later.
+const LAZY_LIMIT: usize = 32;
 
 /// The history and match-finder tables, boxed once per compressor.
 struct Tables {
@@ -161,9 +163,21 @@ impl MppcCompressor {
     fn encode(&mut self, start: usize, end: usize, out: &mut [u8]) -> Result<usize, Full> {
         let mut w = BitWriter::new(out);
         let mut i = start;
+        let mut found = None;
         while i < end {
             self.insert_before(i, end);
-            let (len, offset) = self.longest_match(i, end);
+            let (len, offset) = found.take().unwrap_or_else(|| self.longest_match(i, end));
+            if len >= 3 && len < LAZY_LIMIT {
+                // Lazy matching: a longer match one byte on is worth a literal.
+                self.insert_before(i + 1, end);
+                let next = self.longest_match(i + 1, end);
+                if next.0 > len {
+                    put_literal(&mut w, self.tables.history[i])?;
+                    i += 1;
+                    found = Some(next);
+                    continue;
+                }
+            }
             if len >= 3 {
                 put_copy(&mut w, offset, len)?;
                 i += len;
