@@ -449,6 +449,12 @@ proptest! {
         }
     }
 
+}
+
+proptest! {
+    // Each case compresses up to 24 KB in a debug build: fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
     #[test]
     fn compress_then_decompress_is_identity(
         packets in prop::collection::vec(
@@ -456,8 +462,9 @@ proptest! {
             1..12,
         ),
         reset_at in 0usize..12,
+        depth in 1u16..40,
     ) {
-        let mut tx = MppcCompressor::new();
+        let mut tx = MppcCompressor::with_chain_depth(depth);
         let mut rx = MppcDecompressor::new();
         let mut wire = vec![0u8; 2000];
         for (i, p) in packets.iter().enumerate() {
@@ -467,6 +474,38 @@ proptest! {
             let out = tx.compress(p, &mut wire).unwrap();
             prop_assert!(out.len <= p.len());
             prop_assert_eq!(rx.decompress(out.flags, &wire[..out.len]).unwrap(), &p[..]);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn corrupted_streams_never_panic(
+        seed in any::<u64>(),
+        flips in prop::collection::vec((any::<u16>(), any::<u8>()), 1..4),
+        cut in any::<u16>(),
+        max in 1usize..9000,
+    ) {
+        let mut rng = Rng(seed | 1);
+        let mut tx = MppcCompressor::new();
+        let mut rx = MppcDecompressor::with_max_output(max);
+        let mut wire = [0u8; 1500];
+        for _ in 0..4 {
+            let n = 1 + rng.below(1400);
+            let out = tx.compress(&text(&mut rng, n), &mut wire).unwrap();
+            let mut bytes = wire[..out.len].to_vec();
+            for &(at, bit) in &flips {
+                if !bytes.is_empty() {
+                    let k = usize::from(at) % bytes.len();
+                    bytes[k] ^= 1 << (bit % 8);
+                }
+            }
+            bytes.truncate(usize::from(cut).max(bytes.len() / 2));
+            if let Ok(got) = rx.decompress(out.flags, &bytes) {
+                prop_assert!(got.len() <= max);
+            }
         }
     }
 }

@@ -17,6 +17,22 @@ use super::{MppcError, MppcFlags, HISTORY_SIZE};
 /// [`MppcError::NeedsReset`] until one flagged [`MppcFlags::FLUSHED`] arrives.
 /// The decompressor allocates only in its constructor.
 ///
+/// ```
+/// use pptp_proto::mppc::{MppcCompressor, MppcDecompressor, MppcError, MppcFlags};
+///
+/// let (mut tx, mut rx) = (MppcCompressor::new(), MppcDecompressor::new());
+/// let mut wire = [0u8; 64];
+/// // A packet whose copy offset reaches before the history's front.
+/// let bad = rx.decompress(MppcFlags::AT_FRONT | MppcFlags::COMPRESSED, &[0xf0, 0x40]);
+/// assert!(matches!(bad, Err(MppcError::BadOffset { .. })));
+/// assert!(rx.needs_reset()); // send CCP Reset-Request
+/// tx.reset(); // the peer receives it
+/// let sent = tx.compress(b"hello hello hello", &mut wire)?;
+/// assert!(sent.flags.contains(MppcFlags::FLUSHED));
+/// assert_eq!(rx.decompress(sent.flags, &wire[..sent.len])?, b"hello hello hello");
+/// # Ok::<(), MppcError>(())
+/// ```
+///
 /// [`MppcCompressor`]: super::MppcCompressor
 pub struct MppcDecompressor {
     history: Box<[u8; HISTORY_SIZE]>,
