@@ -167,7 +167,7 @@ impl MppcCompressor {
         while i < end {
             self.insert_before(i, end);
             let (len, offset) = found.take().unwrap_or_else(|| self.longest_match(i, end));
-            if len >= 3 && len < LAZY_LIMIT {
+            if (3..LAZY_LIMIT).contains(&len) {
                 // Lazy matching: a longer match one byte on is worth a literal.
                 self.insert_before(i + 1, end);
                 let next = self.longest_match(i + 1, end);
