@@ -35,6 +35,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod crypto;
+pub mod mppc;
 pub mod mppe;
 pub mod rc4;
 pub mod time;
