@@ -217,6 +217,18 @@ bitflags::bitflags! {
     }
 }
 
+impl FramingCapabilities {
+    /// Either framing: Framing Type 3 (RFC 2637 §2.7). Use this, not
+    /// `all()`, which also sets every unknown bit.
+    pub const EITHER: Self = Self::ASYNCHRONOUS.union(Self::SYNCHRONOUS);
+}
+
+impl BearerCapabilities {
+    /// Either bearer: Bearer Type 3 (RFC 2637 §2.7). Use this, not
+    /// `all()`, which also sets every unknown bit.
+    pub const EITHER: Self = Self::ANALOG.union(Self::DIGITAL);
+}
+
 /// The Framing Type of an Outgoing-Call-Request or Incoming-Call-Connected:
 /// the same bits as [`FramingCapabilities`].
 pub type FramingType = FramingCapabilities;
@@ -1487,5 +1499,1017 @@ impl fmt::Display for SetLinkInfo {
             "[PPTP SLI peer_call={} send_accm={:#010x} recv_accm={:#010x}]",
             self.peer_call_id, self.send_accm, self.receive_accm
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::{format, vec, vec::Vec};
+    use proptest::collection::vec as vec_of;
+    use proptest::prelude::*;
+
+    // scapy test/scapy/layers/pptp.uts (vectors/README.md §9), hex as printed there.
+    const SCCRQ: &str = concat!(
+        "009c00011a2b3c4d00010000010000000000000100000002002a00",
+        "2f7465737420686f7374206e616d65000000000000000000000000",
+        "000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000746573742076656e646f722073747269",
+        "6e6700000000000000000000000000000000000000000000000000",
+        "000000000000000000000000000000000000000000",
+    );
+    const SCCRP: &str = concat!(
+        "009c00011a2b3c4d00020000010002010000000200000001ffff0",
+        "1006c696e75780000000000000000000000000000000000000000",
+        "00000000000000000000000000000000000000000000000000000",
+        "000000000000000000000000076656e646f720000000000000000",
+        "00000000000000000000000000000000000000000000000000000",
+        "00000000000000000000000000000000000000000000000",
+    );
+    const STOP_CCRQ: &str = "001000011a2b3c4d0003000003000000";
+    const STOP_CCRP: &str = "001000011a2b3c4d0004000002060000";
+    const ECHO_REQUEST: &str = "001000011a2b3c4d000500000000002a";
+    const ECHO_REPLY: &str = "001400011a2b3c4d000600000000002a01000000";
+    const OCRQ: &str = concat!(
+        "00a800011a2b3c4d000700001092002f000003e8000027100000000200",
+        "0000030010000100090000313233343536373839000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000746573740000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000",
+    );
+    const OCRP: &str = "002000011a2b3c4d00080000109310920404002a00001388002000030000002a";
+    const ICRQ: &str = concat!(
+        "00dc00011a2b3c4d000900001092002f000000020000000c0009000a313233343536373839",
+        "00000000000000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000000000000000000000000030313233343536373839000000000000000000",
+        "00000000000000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000007465737400000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000000000000",
+    );
+    /// scapy's ICRP: 24 bytes but Length 0x94 (148), a scapy bug.
+    const ICRP_SCAPY_BAD_LENGTH: &str = "009400011a2b3c4d000a00001093109201000010002a0000";
+    const ICCN: &str = "001c00011a2b3c4d000b00001092000002d4683b0010000700000003";
+    const CCRQ: &str = "001000011a2b3c4d000c000010920000";
+    const CDN: &str = concat!(
+        "009400011a2b3c4d000d000010920300002f0000736f6d65206465736372697074696",
+        "f6e000000000000000000000000000000000000000000000000000000000000000000",
+        "000000000000000000000000000000000000000000000000000000000000000000000",
+        "000000000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000000000",
+    );
+    const WEN: &str =
+        "002800011a2b3c4d000e000010920000000000010000000200000003000000040000000500000006";
+    const SLI: &str = "001800011a2b3c4d000f0000109200000f0f0f0ff0f0f0f0";
+
+    /// Every valid scapy vector, in Control Message Type order (ICRP aside).
+    const VECTORS: [&str; 14] = [
+        SCCRQ,
+        SCCRP,
+        STOP_CCRQ,
+        STOP_CCRP,
+        ECHO_REQUEST,
+        ECHO_REPLY,
+        OCRQ,
+        OCRP,
+        ICRQ,
+        ICCN,
+        CCRQ,
+        CDN,
+        WEN,
+        SLI,
+    ];
+
+    fn bytes(hex: &str) -> Vec<u8> {
+        hex::decode(hex).expect("test vector is hex")
+    }
+
+    fn emit(message: &ControlMessage) -> Vec<u8> {
+        let mut out = Vec::new();
+        message.emit(&mut out);
+        out
+    }
+
+    /// Parses a vector, checks that it re-emits byte for byte, returns it.
+    fn roundtrip(hex: &str) -> ControlMessage {
+        let wire = bytes(hex);
+        let message = ControlMessage::parse(&wire).expect("vector parses");
+        assert_eq!(message.buffer_len(), wire.len());
+        assert_eq!(emit(&message), wire, "re-emit of {message}");
+        assert_eq!(frame_length(&wire), Ok(Some(wire.len())));
+        message
+    }
+
+    macro_rules! expect {
+        ($message:expr, $variant:ident) => {
+            match $message {
+                ControlMessage::$variant(m) => m,
+                other => panic!("expected {}, got {other:?}", stringify!($variant)),
+            }
+        };
+    }
+
+    /// The scapy ICRP with Length corrected to the RFC's 24.
+    fn icrp_fixed() -> Vec<u8> {
+        let mut wire = bytes(ICRP_SCAPY_BAD_LENGTH);
+        wire[1] = 24;
+        wire
+    }
+
+    #[test]
+    fn scapy_start_control_connection() {
+        let rq = expect!(roundtrip(SCCRQ), StartControlConnectionRequest);
+        assert_eq!(rq.protocol_version, PROTOCOL_VERSION);
+        assert_eq!(rq.framing_capabilities, FramingCapabilities::ASYNCHRONOUS);
+        assert_eq!(rq.bearer_capabilities, BearerCapabilities::DIGITAL);
+        assert_eq!(rq.maximum_channels, 42);
+        assert_eq!(rq.firmware_revision, 47);
+        assert_eq!(rq.host_name.as_bytes(), b"test host name");
+        assert_eq!(rq.vendor_string.as_bytes(), b"test vendor string");
+
+        let rp = expect!(roundtrip(SCCRP), StartControlConnectionReply);
+        assert_eq!(rp.protocol_version, PROTOCOL_VERSION);
+        assert_eq!(rp.result_code, StartControlConnectionResult::GENERAL_ERROR);
+        assert_eq!(rp.error_code, GeneralError::NOT_CONNECTED);
+        assert_eq!(rp.framing_capabilities, FramingCapabilities::SYNCHRONOUS);
+        assert_eq!(rp.bearer_capabilities, BearerCapabilities::ANALOG);
+        assert_eq!(rp.maximum_channels, 0xffff);
+        assert_eq!(rp.firmware_revision, 0x0100);
+        assert_eq!(rp.host_name.to_string_lossy(), "linux");
+        assert_eq!(rp.vendor_string.to_string_lossy(), "vendor");
+    }
+
+    #[test]
+    fn scapy_stop_control_connection() {
+        let rq = expect!(roundtrip(STOP_CCRQ), StopControlConnectionRequest);
+        assert_eq!(rq.reason, StopControlConnectionReason::STOP_LOCAL_SHUTDOWN);
+        assert_eq!((rq.reserved0, rq.reserved1, rq.reserved2), (0, 0, 0));
+        let rp = expect!(roundtrip(STOP_CCRP), StopControlConnectionReply);
+        assert_eq!(rp.result_code, StopControlConnectionResult::GENERAL_ERROR);
+        assert_eq!(rp.error_code, GeneralError::PAC_ERROR);
+    }
+
+    #[test]
+    fn scapy_echo() {
+        let rq = expect!(roundtrip(ECHO_REQUEST), EchoRequest);
+        assert_eq!(rq.identifier, 42);
+        let rp = expect!(roundtrip(ECHO_REPLY), EchoReply);
+        assert_eq!(rp.identifier, 42);
+        assert_eq!(rp.result_code, EchoResult::OK);
+        assert_eq!(rp.error_code, GeneralError::NONE);
+    }
+
+    #[test]
+    fn scapy_outgoing_call() {
+        let rq = expect!(roundtrip(OCRQ), OutgoingCallRequest);
+        assert_eq!((rq.call_id, rq.call_serial_number), (4242, 47));
+        assert_eq!((rq.minimum_bps, rq.maximum_bps), (1000, 10000));
+        assert_eq!(rq.bearer_type, BearerType::DIGITAL);
+        assert_eq!(rq.framing_type, FramingType::EITHER);
+        assert_eq!(rq.framing_type.bits(), 3);
+        assert_eq!(
+            (rq.packet_recv_window_size, rq.packet_processing_delay),
+            (16, 1)
+        );
+        assert_eq!(rq.phone_number_length, 9);
+        assert_eq!(rq.phone_number.as_bytes(), b"123456789");
+        assert_eq!(rq.subaddress.as_bytes(), b"test");
+
+        let rp = expect!(roundtrip(OCRP), OutgoingCallReply);
+        assert_eq!((rp.call_id, rp.peer_call_id), (4243, 4242));
+        assert_eq!(rp.result_code, OutgoingCallResult::BUSY);
+        assert_eq!(rp.error_code, GeneralError::NO_RESOURCE);
+        assert_eq!(rp.cause_code, 42);
+        assert_eq!(rp.connect_speed, 5000);
+        assert_eq!(
+            (rp.packet_recv_window_size, rp.packet_processing_delay),
+            (32, 3)
+        );
+        assert_eq!(rp.physical_channel_id, 42);
+    }
+
+    #[test]
+    fn scapy_incoming_call() {
+        let rq = expect!(roundtrip(ICRQ), IncomingCallRequest);
+        assert_eq!((rq.call_id, rq.call_serial_number), (4242, 47));
+        assert_eq!(rq.call_bearer_type, BearerType::DIGITAL);
+        assert_eq!(rq.physical_channel_id, 12);
+        assert_eq!((rq.dialed_number_length, rq.dialing_number_length), (9, 10));
+        assert_eq!(rq.dialed_number.as_bytes(), b"123456789");
+        assert_eq!(rq.dialing_number.as_bytes(), b"0123456789");
+        assert_eq!(rq.subaddress.as_bytes(), b"test");
+
+        let cn = expect!(roundtrip(ICCN), IncomingCallConnected);
+        assert_eq!(cn.peer_call_id, 4242);
+        assert_eq!(cn.connect_speed, 47_474_747);
+        assert_eq!(
+            (cn.packet_recv_window_size, cn.packet_transmit_delay),
+            (16, 7)
+        );
+        assert_eq!(cn.framing_type, FramingType::EITHER);
+    }
+
+    #[test]
+    fn scapy_icrp_length_148_is_rejected() {
+        let wire = bytes(ICRP_SCAPY_BAD_LENGTH);
+        let bad = Error::BadLength {
+            what: "ICRP",
+            length: 148,
+            expected: "24",
+        };
+        assert_eq!(ControlMessage::parse(&wire), Err(bad.clone()));
+        assert_eq!(IncomingCallReply::parse(&wire), Err(bad.clone()));
+        assert_eq!(frame_length(&wire), Err(bad.clone()));
+        // Even with 148 bytes present the Length disagrees with the type.
+        let mut padded = wire.clone();
+        padded.resize(148, 0);
+        assert_eq!(ControlMessage::parse(&padded), Err(bad));
+    }
+
+    #[test]
+    fn scapy_icrp_with_rfc_length() {
+        let wire = icrp_fixed();
+        let rp = IncomingCallReply::parse(&wire).expect("24-byte ICRP parses");
+        assert_eq!((rp.call_id, rp.peer_call_id), (4243, 4242));
+        assert_eq!(rp.result_code, IncomingCallResult::CONNECT);
+        assert_eq!(rp.error_code, GeneralError::NONE);
+        assert_eq!(
+            (rp.packet_recv_window_size, rp.packet_transmit_delay),
+            (16, 42)
+        );
+        assert_eq!(emit(&rp.into()), wire);
+    }
+
+    #[test]
+    fn scapy_call_clear_and_disconnect() {
+        let cc = expect!(roundtrip(CCRQ), CallClearRequest);
+        assert_eq!(cc.call_id, 4242);
+        let cdn = expect!(roundtrip(CDN), CallDisconnectNotify);
+        assert_eq!(cdn.call_id, 4242);
+        assert_eq!(cdn.result_code, CallDisconnectResult::ADMIN_SHUTDOWN);
+        assert_eq!(cdn.error_code, GeneralError::NONE);
+        assert_eq!(cdn.cause_code, 47);
+        assert_eq!(cdn.call_statistics.as_bytes(), b"some description");
+    }
+
+    #[test]
+    fn scapy_wan_error_and_set_link_info() {
+        let wen = expect!(roundtrip(WEN), WanErrorNotify);
+        assert_eq!(wen.peer_call_id, 4242);
+        let counters = [
+            wen.crc_errors,
+            wen.framing_errors,
+            wen.hardware_overruns,
+            wen.buffer_overruns,
+            wen.timeout_errors,
+            wen.alignment_errors,
+        ];
+        assert_eq!(counters, [1, 2, 3, 4, 5, 6]);
+        let sli = expect!(roundtrip(SLI), SetLinkInfo);
+        assert_eq!(sli.peer_call_id, 4242);
+        assert_eq!(
+            (sli.send_accm, sli.receive_accm),
+            (0x0f0f_0f0f, 0xf0f0_f0f0)
+        );
+    }
+
+    #[test]
+    fn vectors_cover_every_type_with_its_rfc_size() {
+        let mut types: Vec<u16> = VECTORS
+            .iter()
+            .map(|hex| roundtrip(hex).message_type().0)
+            .collect();
+        types.push(
+            ControlMessage::parse(&icrp_fixed())
+                .unwrap()
+                .message_type()
+                .0,
+        );
+        types.sort_unstable();
+        assert_eq!(types, (1..=15).collect::<Vec<u16>>());
+        let sizes: Vec<usize> = (1..=15).filter_map(|t| MessageType(t).length()).collect();
+        let rfc = [
+            156, 156, 16, 16, 16, 20, 168, 32, 220, 24, 28, 16, 148, 40, 24,
+        ];
+        assert_eq!(sizes, rfc);
+        assert_eq!(sizes.iter().max(), Some(&MAX_MESSAGE_LEN));
+    }
+
+    #[test]
+    fn truncated_at_every_prefix() {
+        let mut all: Vec<Vec<u8>> = VECTORS.iter().map(|hex| bytes(hex)).collect();
+        all.push(icrp_fixed());
+        for wire in &all {
+            for n in 0..wire.len() {
+                let prefix = &wire[..n];
+                match ControlMessage::parse(prefix) {
+                    Err(Error::Truncated {
+                        needed, available, ..
+                    }) => {
+                        assert_eq!(available, n);
+                        assert_eq!(
+                            needed,
+                            if n < HEADER_LEN {
+                                HEADER_LEN
+                            } else {
+                                wire.len()
+                            }
+                        );
+                    }
+                    other => panic!("prefix {n} of {}: {other:?}", hex::encode(wire)),
+                }
+                let expected = if n < HEADER_LEN {
+                    None
+                } else {
+                    Some(wire.len())
+                };
+                assert_eq!(frame_length(prefix), Ok(expected));
+            }
+        }
+    }
+
+    #[test]
+    fn bad_magic_cookie() {
+        let mut wire = bytes(ECHO_REQUEST);
+        wire[7] = 0x4e;
+        assert_eq!(
+            ControlMessage::parse(&wire),
+            Err(Error::BadMagicCookie(0x1a2b_3c4e))
+        );
+        assert_eq!(frame_length(&wire), Err(Error::BadMagicCookie(0x1a2b_3c4e)));
+    }
+
+    #[test]
+    fn bad_pptp_message_type() {
+        for pptp_type in [0u8, 2, 3] {
+            let mut wire = bytes(SLI);
+            wire[3] = pptp_type;
+            let err = Error::BadPptpMessageType(pptp_type.into());
+            assert_eq!(ControlMessage::parse(&wire), Err(err.clone()));
+            assert_eq!(frame_length(&wire), Err(err));
+        }
+    }
+
+    #[test]
+    fn unknown_control_message_type() {
+        for code in [0u16, 16, 0x100, 0xffff] {
+            let mut wire = bytes(CCRQ);
+            wire[8..10].copy_from_slice(&code.to_be_bytes());
+            assert_eq!(
+                ControlMessage::parse(&wire),
+                Err(Error::UnknownMessageType(code))
+            );
+            assert_eq!(frame_length(&wire), Err(Error::UnknownMessageType(code)));
+            assert_eq!(MessageType(code).length(), None);
+        }
+    }
+
+    #[test]
+    fn length_must_be_the_type_size() {
+        for hex in VECTORS {
+            let wire = bytes(hex);
+            let size = wire.len();
+            for length in [0, size - 1, size + 1, 0xffff] {
+                let mut bad = wire.clone();
+                bad[..2].copy_from_slice(&(length as u16).to_be_bytes());
+                bad.resize(size.max(length), 0);
+                match ControlMessage::parse(&bad) {
+                    Err(Error::BadLength {
+                        length: got,
+                        expected,
+                        ..
+                    }) => {
+                        assert_eq!(got, length);
+                        assert_eq!(expected, size.to_string());
+                    }
+                    other => panic!("length {length} for {hex}: {other:?}"),
+                }
+                assert!(matches!(frame_length(&bad), Err(Error::BadLength { .. })));
+            }
+        }
+    }
+
+    #[test]
+    fn typed_parse_rejects_other_types() {
+        let wire = bytes(ECHO_REQUEST);
+        assert_eq!(
+            EchoReply::parse(&wire),
+            Err(Error::BadField {
+                what: "EchoReply",
+                field: "control message type",
+                value: 5,
+            })
+        );
+        assert_eq!(EchoRequest::parse(&wire).map(|m| m.identifier), Ok(42));
+    }
+
+    #[test]
+    fn coalesced_stream_splits_with_frame_length() {
+        let stream: Vec<u8> = VECTORS.iter().flat_map(|hex| bytes(hex)).collect();
+        let mut rest = &stream[..];
+        let mut reemitted = Vec::new();
+        let mut count = 0;
+        while let Some(len) = frame_length(rest).expect("valid stream") {
+            // parse looks only at the first message, whatever follows it.
+            let message = ControlMessage::parse(rest).expect("message parses");
+            assert_eq!(message.buffer_len(), len);
+            message.emit(&mut reemitted);
+            rest = &rest[len..];
+            count += 1;
+        }
+        assert!(rest.is_empty());
+        assert_eq!(count, VECTORS.len());
+        assert_eq!(reemitted, stream);
+    }
+
+    #[test]
+    fn reserved_fields_survive_roundtrip() {
+        let mut wire = bytes(STOP_CCRQ);
+        wire[10..16].copy_from_slice(&[0xde, 0xad, 0x03, 0x77, 0xbe, 0xef]);
+        let rq = StopControlConnectionRequest::parse(&wire).unwrap();
+        assert_eq!(
+            (rq.reserved0, rq.reserved1, rq.reserved2),
+            (0xdead, 0x77, 0xbeef)
+        );
+        let mut out = Vec::new();
+        rq.emit(&mut out);
+        assert_eq!(out, wire);
+    }
+
+    /// A message from hex for its fixed fields followed by NUL-padded strings.
+    fn build(fixed_hex: &str, strings: &[(&str, usize)]) -> Vec<u8> {
+        let mut wire = bytes(fixed_hex);
+        for (text, width) in strings {
+            let start = wire.len();
+            wire.extend_from_slice(text.as_bytes());
+            wire.resize(start + width, 0);
+        }
+        wire
+    }
+
+    // Golden values from captures/tcpdump_pptp-v.out (frames 5, 8, 10, 13, 15),
+    // rebuilt in the RFC 2637 layout from tcpdump's decoded fields.
+    #[test]
+    fn tcpdump_sccrq_sccrp() {
+        let fixed = "009c00011a2b3c4d00010000 0100 0000 00000001 00000001 0000 0870";
+        let wire = build(
+            &fixed.replace(' ', ""),
+            &[("", 64), ("Microsoft Windows NT", 64)],
+        );
+        let message = roundtrip(&hex::encode(&wire));
+        assert_eq!(
+            message.to_string(),
+            "[PPTP SCCRQ ver=1.0 framing=A bearer=A max_channels=0 firm=2160 host=\"\" \
+             vendor=\"Microsoft Windows NT\"]"
+        );
+
+        let fixed = "009c00011a2b3c4d00020000 0100 01 00 00000000 00000000 0001 0001";
+        let wire = build(
+            &fixed.replace(' ', ""),
+            &[("local", 64), ("MoretonBay", 64)],
+        );
+        let rp = expect!(roundtrip(&hex::encode(&wire)), StartControlConnectionReply);
+        assert_eq!(rp.result_code, StartControlConnectionResult::SUCCESSFUL);
+        assert_eq!(rp.error_code, GeneralError::NONE);
+        assert_eq!(
+            rp.to_string(),
+            "[PPTP SCCRP ver=1.0 result=Successful error=None framing=none bearer=none \
+             max_channels=1 firm=1 host=\"local\" vendor=\"MoretonBay\"]"
+        );
+    }
+
+    #[test]
+    fn tcpdump_ocrq_ocrp_sli() {
+        let fixed = "00a800011a2b3c4d00070000 0000 7828 0000012c 05f5e100 00000003 00000003 \
+                     0040 0000 0000 0000";
+        let wire = build(&fixed.replace(' ', ""), &[("", 64), ("", 64)]);
+        let rq = expect!(roundtrip(&hex::encode(&wire)), OutgoingCallRequest);
+        assert_eq!((rq.call_id, rq.call_serial_number), (0, 30760));
+        assert_eq!((rq.minimum_bps, rq.maximum_bps), (300, 100_000_000));
+        assert_eq!(
+            rq.to_string(),
+            "[PPTP OCRQ call=0 serial=30760 min_bps=300 max_bps=100000000 bearer=AD \
+             framing=AS window=64 delay=0 phone=\"\" subaddr=\"\"]"
+        );
+
+        let fixed = "002000011a2b3c4d00080000 0000 0000 01 00 0000 05f5e100 0040 0000 00000000";
+        let rp = expect!(roundtrip(&fixed.replace(' ', "")), OutgoingCallReply);
+        assert_eq!(rp.result_code, OutgoingCallResult::CONNECTED);
+        assert_eq!(
+            rp.to_string(),
+            "[PPTP OCRP call=0 peer_call=0 result=Connected error=None cause=0 \
+             speed=100000000 window=64 delay=0 channel=0]"
+        );
+
+        let fixed = "001800011a2b3c4d000f0000 0000 0000 ffffffff ffffffff";
+        let sli = roundtrip(&fixed.replace(' ', ""));
+        assert_eq!(
+            sli.to_string(),
+            "[PPTP SLI peer_call=0 send_accm=0xffffffff recv_accm=0xffffffff]"
+        );
+    }
+
+    #[test]
+    fn display_of_every_vector() {
+        let expected = [
+            "[PPTP SCCRQ ver=1.0 framing=A bearer=D max_channels=42 firm=47 \
+             host=\"test host name\" vendor=\"test vendor string\"]",
+            "[PPTP SCCRP ver=1.0 result=General-Error error=Not-Connected framing=S bearer=A \
+             max_channels=65535 firm=256 host=\"linux\" vendor=\"vendor\"]",
+            "[PPTP StopCCRQ reason=Stop-Local-Shutdown]",
+            "[PPTP StopCCRP result=General-Error error=PAC-Error]",
+            "[PPTP ECHORQ id=0x2a]",
+            "[PPTP ECHORP id=0x2a result=OK error=None]",
+            "[PPTP OCRQ call=4242 serial=47 min_bps=1000 max_bps=10000 bearer=D framing=AS \
+             window=16 delay=1 phone=\"123456789\" subaddr=\"test\"]",
+            "[PPTP OCRP call=4243 peer_call=4242 result=Busy error=No-Resource cause=42 \
+             speed=5000 window=32 delay=3 channel=42]",
+            "[PPTP ICRQ call=4242 serial=47 bearer=D channel=12 dialed=\"123456789\" \
+             dialing=\"0123456789\" subaddr=\"test\"]",
+            "[PPTP ICCN peer_call=4242 speed=47474747 window=16 delay=7 framing=AS]",
+            "[PPTP CCRQ call=4242]",
+            "[PPTP CDN call=4242 result=Admin-Shutdown error=None cause=47 \
+             stats=\"some description\"]",
+            "[PPTP WEN peer_call=4242 crc=1 framing=2 hw_overruns=3 buf_overruns=4 timeout=5 \
+             alignment=6]",
+            "[PPTP SLI peer_call=4242 send_accm=0x0f0f0f0f recv_accm=0xf0f0f0f0]",
+        ];
+        for (hex, text) in VECTORS.iter().zip(expected) {
+            assert_eq!(roundtrip(hex).to_string(), text);
+        }
+        let icrp = ControlMessage::parse(&icrp_fixed()).unwrap();
+        assert_eq!(
+            icrp.to_string(),
+            "[PPTP ICRP call=4243 peer_call=4242 result=Connect error=None window=16 delay=42]"
+        );
+    }
+
+    #[test]
+    fn display_of_unknown_codes_and_flags() {
+        assert_eq!(OutgoingCallResult(9).to_string(), "0x9");
+        assert_eq!(format!("{:?}", GeneralError(7)), "GeneralError(0x7)");
+        assert_eq!(MessageType::SET_LINK_INFO.to_string(), "SLI");
+        assert_eq!(FramingCapabilities::empty().to_string(), "none");
+        assert_eq!(
+            FramingCapabilities::from_bits_retain(5).to_string(),
+            "A+0x4"
+        );
+        assert_eq!(BearerCapabilities::from_bits_retain(8).to_string(), "0x8");
+        assert_eq!(BearerCapabilities::from_bits_retain(3).to_string(), "AD");
+        assert_eq!(Version(0x0203).to_string(), "2.3");
+    }
+
+    #[test]
+    fn fixed_str_from_str_pads_and_truncates() {
+        let s = FixedStr::<8>::from_str("abc");
+        assert_eq!(s.raw(), b"abc\0\0\0\0\0");
+        assert_eq!(s.as_bytes(), b"abc");
+        assert!(!s.is_empty());
+        assert!(FixedStr::<8>::default().is_empty());
+        let long = FixedStr::<64>::from_str(&"x".repeat(70));
+        assert_eq!(long.as_bytes(), "x".repeat(64).as_bytes());
+        // "€" is 3 bytes: it does not fit after "aé" in 4 bytes, so it is dropped whole.
+        let cut = FixedStr::<4>::from_str("aé€");
+        assert_eq!(cut.raw(), &[b'a', 0xc3, 0xa9, 0]);
+        assert_eq!(cut.to_string_lossy(), "aé");
+        assert_eq!(FixedStr::<4>::from("ab\0c").as_bytes(), b"ab");
+        assert_eq!(FixedStr::<4>::from("ab\0c").raw(), b"ab\0c");
+    }
+
+    #[test]
+    fn fixed_str_lossy_text_never_panics() {
+        let bad = FixedStr::from_raw([0xff, b'a', 0xc3, 0, b'z']);
+        assert_eq!(bad.as_bytes(), &[0xff, b'a', 0xc3]);
+        assert_eq!(bad.to_string_lossy(), "\u{fffd}a\u{fffd}");
+        assert_eq!(bad.to_string(), "\u{fffd}a\u{fffd}");
+        assert_eq!(format!("{bad:?}"), "\"\u{fffd}a\u{fffd}\"");
+        let unterminated = FixedStr::from_raw([b'z'; 64]);
+        assert_eq!(unterminated.as_bytes().len(), 64);
+        assert_eq!(unterminated.to_string(), "z".repeat(64));
+        let quoted = FixedStr::<8>::from_str("a\"b\n");
+        assert_eq!(format!("{quoted:?}"), "\"a\\\"b\\n\"");
+        assert_eq!(quoted.to_string(), "a\"b\n");
+    }
+
+    fn fixed<const N: usize>() -> impl Strategy<Value = FixedStr<N>> {
+        vec_of(any::<u8>(), 0..=N).prop_map(|text| {
+            let mut raw = [0; N];
+            for (dst, src) in raw.iter_mut().zip(&text) {
+                *dst = *src;
+            }
+            FixedStr(raw)
+        })
+    }
+
+    fn framing() -> impl Strategy<Value = FramingCapabilities> {
+        any::<u32>().prop_map(FramingCapabilities::from_bits_retain)
+    }
+
+    fn bearer() -> impl Strategy<Value = BearerCapabilities> {
+        any::<u32>().prop_map(BearerCapabilities::from_bits_retain)
+    }
+
+    fn error_code() -> impl Strategy<Value = GeneralError> {
+        any::<u8>().prop_map(GeneralError)
+    }
+
+    fn sccrq() -> impl Strategy<Value = StartControlConnectionRequest> {
+        let ids = (
+            any::<u16>(),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u16>(),
+        );
+        (ids, framing(), bearer(), fixed(), fixed()).prop_map(
+            |(
+                (reserved0, version, reserved1, channels, firmware),
+                framing,
+                bearer,
+                host,
+                vendor,
+            )| {
+                StartControlConnectionRequest {
+                    reserved0,
+                    protocol_version: version,
+                    reserved1,
+                    framing_capabilities: framing,
+                    bearer_capabilities: bearer,
+                    maximum_channels: channels,
+                    firmware_revision: firmware,
+                    host_name: host,
+                    vendor_string: vendor,
+                }
+            },
+        )
+    }
+
+    fn sccrp() -> impl Strategy<Value = StartControlConnectionReply> {
+        let ids = (
+            any::<u16>(),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u8>(),
+        );
+        (ids, error_code(), framing(), bearer(), fixed(), fixed()).prop_map(
+            |(
+                (reserved0, version, channels, firmware, result),
+                error,
+                framing,
+                bearer,
+                host,
+                vendor,
+            )| {
+                StartControlConnectionReply {
+                    reserved0,
+                    protocol_version: version,
+                    result_code: StartControlConnectionResult(result),
+                    error_code: error,
+                    framing_capabilities: framing,
+                    bearer_capabilities: bearer,
+                    maximum_channels: channels,
+                    firmware_revision: firmware,
+                    host_name: host,
+                    vendor_string: vendor,
+                }
+            },
+        )
+    }
+
+    fn stop_ccrq() -> impl Strategy<Value = StopControlConnectionRequest> {
+        (any::<u16>(), any::<u8>(), any::<u8>(), any::<u16>()).prop_map(
+            |(reserved0, reason, reserved1, reserved2)| StopControlConnectionRequest {
+                reserved0,
+                reason: StopControlConnectionReason(reason),
+                reserved1,
+                reserved2,
+            },
+        )
+    }
+
+    fn stop_ccrp() -> impl Strategy<Value = StopControlConnectionReply> {
+        (any::<u16>(), any::<u8>(), error_code(), any::<u16>()).prop_map(
+            |(reserved0, result, error_code, reserved1)| StopControlConnectionReply {
+                reserved0,
+                result_code: StopControlConnectionResult(result),
+                error_code,
+                reserved1,
+            },
+        )
+    }
+
+    fn echo_request() -> impl Strategy<Value = EchoRequest> {
+        (any::<u16>(), any::<u32>()).prop_map(|(reserved0, identifier)| EchoRequest {
+            reserved0,
+            identifier,
+        })
+    }
+
+    fn echo_reply() -> impl Strategy<Value = EchoReply> {
+        (
+            any::<u16>(),
+            any::<u32>(),
+            any::<u8>(),
+            error_code(),
+            any::<u16>(),
+        )
+            .prop_map(
+                |(reserved0, identifier, result, error_code, reserved1)| EchoReply {
+                    reserved0,
+                    identifier,
+                    result_code: EchoResult(result),
+                    error_code,
+                    reserved1,
+                },
+            )
+    }
+
+    fn ocrq() -> impl Strategy<Value = OutgoingCallRequest> {
+        let ids = (
+            any::<u16>(),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u32>(),
+            any::<u32>(),
+        );
+        let window = (any::<u16>(), any::<u16>(), any::<u16>(), any::<u16>());
+        (ids, bearer(), framing(), window, fixed(), fixed()).prop_map(
+            |((reserved0, call_id, serial, min, max), bearer, framing, w, phone, sub)| {
+                OutgoingCallRequest {
+                    reserved0,
+                    call_id,
+                    call_serial_number: serial,
+                    minimum_bps: min,
+                    maximum_bps: max,
+                    bearer_type: bearer,
+                    framing_type: framing,
+                    packet_recv_window_size: w.0,
+                    packet_processing_delay: w.1,
+                    phone_number_length: w.2,
+                    reserved1: w.3,
+                    phone_number: phone,
+                    subaddress: sub,
+                }
+            },
+        )
+    }
+
+    fn ocrp() -> impl Strategy<Value = OutgoingCallReply> {
+        let ids = (
+            any::<u16>(),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u8>(),
+            error_code(),
+        );
+        let rest = (
+            any::<u16>(),
+            any::<u32>(),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u32>(),
+        );
+        (ids, rest).prop_map(
+            |((reserved0, call_id, peer_call_id, result, error_code), r)| OutgoingCallReply {
+                reserved0,
+                call_id,
+                peer_call_id,
+                result_code: OutgoingCallResult(result),
+                error_code,
+                cause_code: r.0,
+                connect_speed: r.1,
+                packet_recv_window_size: r.2,
+                packet_processing_delay: r.3,
+                physical_channel_id: r.4,
+            },
+        )
+    }
+
+    fn icrq() -> impl Strategy<Value = IncomingCallRequest> {
+        let ids = (any::<u16>(), any::<u16>(), any::<u16>(), any::<u32>());
+        let lengths = (any::<u16>(), any::<u16>());
+        (ids, bearer(), lengths, fixed(), fixed(), fixed()).prop_map(
+            |((reserved0, call_id, serial, channel), bearer, lengths, dialed, dialing, sub)| {
+                IncomingCallRequest {
+                    reserved0,
+                    call_id,
+                    call_serial_number: serial,
+                    call_bearer_type: bearer,
+                    physical_channel_id: channel,
+                    dialed_number_length: lengths.0,
+                    dialing_number_length: lengths.1,
+                    dialed_number: dialed,
+                    dialing_number: dialing,
+                    subaddress: sub,
+                }
+            },
+        )
+    }
+
+    fn icrp() -> impl Strategy<Value = IncomingCallReply> {
+        let ids = (
+            any::<u16>(),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u8>(),
+            error_code(),
+        );
+        (ids, any::<u16>(), any::<u16>(), any::<u16>()).prop_map(
+            |((reserved0, call_id, peer_call_id, result, error_code), window, delay, reserved1)| {
+                IncomingCallReply {
+                    reserved0,
+                    call_id,
+                    peer_call_id,
+                    result_code: IncomingCallResult(result),
+                    error_code,
+                    packet_recv_window_size: window,
+                    packet_transmit_delay: delay,
+                    reserved1,
+                }
+            },
+        )
+    }
+
+    fn iccn() -> impl Strategy<Value = IncomingCallConnected> {
+        let ids = (any::<u16>(), any::<u16>(), any::<u16>(), any::<u32>());
+        (ids, any::<u16>(), any::<u16>(), framing()).prop_map(
+            |((reserved0, peer_call_id, reserved1, speed), window, delay, framing)| {
+                IncomingCallConnected {
+                    reserved0,
+                    peer_call_id,
+                    reserved1,
+                    connect_speed: speed,
+                    packet_recv_window_size: window,
+                    packet_transmit_delay: delay,
+                    framing_type: framing,
+                }
+            },
+        )
+    }
+
+    fn ccrq() -> impl Strategy<Value = CallClearRequest> {
+        (any::<u16>(), any::<u16>(), any::<u16>()).prop_map(|(reserved0, call_id, reserved1)| {
+            CallClearRequest {
+                reserved0,
+                call_id,
+                reserved1,
+            }
+        })
+    }
+
+    fn cdn() -> impl Strategy<Value = CallDisconnectNotify> {
+        let ids = (any::<u16>(), any::<u16>(), any::<u8>(), error_code());
+        (ids, any::<u16>(), any::<u16>(), fixed()).prop_map(
+            |((reserved0, call_id, result, error_code), cause, reserved1, stats)| {
+                CallDisconnectNotify {
+                    reserved0,
+                    call_id,
+                    result_code: CallDisconnectResult(result),
+                    error_code,
+                    cause_code: cause,
+                    reserved1,
+                    call_statistics: stats,
+                }
+            },
+        )
+    }
+
+    fn wen() -> impl Strategy<Value = WanErrorNotify> {
+        let ids = (any::<u16>(), any::<u16>(), any::<u16>());
+        (ids, any::<[u32; 6]>()).prop_map(|((reserved0, peer_call_id, reserved1), c)| {
+            WanErrorNotify {
+                reserved0,
+                peer_call_id,
+                reserved1,
+                crc_errors: c[0],
+                framing_errors: c[1],
+                hardware_overruns: c[2],
+                buffer_overruns: c[3],
+                timeout_errors: c[4],
+                alignment_errors: c[5],
+            }
+        })
+    }
+
+    fn sli() -> impl Strategy<Value = SetLinkInfo> {
+        let ids = (any::<u16>(), any::<u16>(), any::<u16>());
+        (ids, any::<u32>(), any::<u32>()).prop_map(
+            |((reserved0, peer_call_id, reserved1), send_accm, receive_accm)| SetLinkInfo {
+                reserved0,
+                peer_call_id,
+                reserved1,
+                send_accm,
+                receive_accm,
+            },
+        )
+    }
+
+    fn any_message() -> impl Strategy<Value = ControlMessage> {
+        prop_oneof![
+            sccrq().prop_map(ControlMessage::from).boxed(),
+            sccrp().prop_map(ControlMessage::from).boxed(),
+            stop_ccrq().prop_map(ControlMessage::from).boxed(),
+            stop_ccrp().prop_map(ControlMessage::from).boxed(),
+            echo_request().prop_map(ControlMessage::from).boxed(),
+            echo_reply().prop_map(ControlMessage::from).boxed(),
+            ocrq().prop_map(ControlMessage::from).boxed(),
+            ocrp().prop_map(ControlMessage::from).boxed(),
+            icrq().prop_map(ControlMessage::from).boxed(),
+            icrp().prop_map(ControlMessage::from).boxed(),
+            iccn().prop_map(ControlMessage::from).boxed(),
+            ccrq().prop_map(ControlMessage::from).boxed(),
+            cdn().prop_map(ControlMessage::from).boxed(),
+            wen().prop_map(ControlMessage::from).boxed(),
+            sli().prop_map(ControlMessage::from).boxed(),
+        ]
+    }
+
+    /// Parses `wire` with the parser of `message`'s own type.
+    fn typed_parse(message: &ControlMessage, wire: &[u8]) -> Result<ControlMessage, Error> {
+        use ControlMessage as M;
+        match message {
+            M::StartControlConnectionRequest(_) => {
+                StartControlConnectionRequest::parse(wire).map(M::from)
+            }
+            M::StartControlConnectionReply(_) => {
+                StartControlConnectionReply::parse(wire).map(M::from)
+            }
+            M::StopControlConnectionRequest(_) => {
+                StopControlConnectionRequest::parse(wire).map(M::from)
+            }
+            M::StopControlConnectionReply(_) => {
+                StopControlConnectionReply::parse(wire).map(M::from)
+            }
+            M::EchoRequest(_) => EchoRequest::parse(wire).map(M::from),
+            M::EchoReply(_) => EchoReply::parse(wire).map(M::from),
+            M::OutgoingCallRequest(_) => OutgoingCallRequest::parse(wire).map(M::from),
+            M::OutgoingCallReply(_) => OutgoingCallReply::parse(wire).map(M::from),
+            M::IncomingCallRequest(_) => IncomingCallRequest::parse(wire).map(M::from),
+            M::IncomingCallReply(_) => IncomingCallReply::parse(wire).map(M::from),
+            M::IncomingCallConnected(_) => IncomingCallConnected::parse(wire).map(M::from),
+            M::CallClearRequest(_) => CallClearRequest::parse(wire).map(M::from),
+            M::CallDisconnectNotify(_) => CallDisconnectNotify::parse(wire).map(M::from),
+            M::WanErrorNotify(_) => WanErrorNotify::parse(wire).map(M::from),
+            M::SetLinkInfo(_) => SetLinkInfo::parse(wire).map(M::from),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn emit_parse_identity(message in any_message()) {
+            let wire = emit(&message);
+            prop_assert_eq!(wire.len(), message.buffer_len());
+            prop_assert_eq!(Some(wire.len()), message.message_type().length());
+            prop_assert_eq!(frame_length(&wire), Ok(Some(wire.len())));
+            prop_assert_eq!(ControlMessage::parse(&wire), Ok(message));
+            prop_assert_eq!(typed_parse(&message, &wire), Ok(message));
+            prop_assert!(message.to_string().starts_with("[PPTP "));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(buf in vec_of(any::<u8>(), 0..=MAX_MESSAGE_LEN + 8)) {
+            let parsed = ControlMessage::parse(&buf);
+            let framed = frame_length(&buf);
+            if let Ok(message) = parsed {
+                prop_assert_eq!(framed, Ok(Some(message.buffer_len())));
+                let _ = message.to_string();
+            }
+        }
+
+        #[test]
+        fn any_body_after_a_valid_header_reemits_identically(
+            code in 1u16..=15,
+            reserved0 in any::<u16>(),
+            body in vec_of(any::<u8>(), MAX_MESSAGE_LEN - HEADER_LEN),
+        ) {
+            let length = MessageType(code).length().unwrap();
+            let mut wire = Vec::new();
+            emit_header(&mut wire, MessageType(code), length as u16, reserved0);
+            wire.extend_from_slice(&body[..length - HEADER_LEN]);
+            let message = ControlMessage::parse(&wire).unwrap();
+            prop_assert_eq!(message.message_type(), MessageType(code));
+            prop_assert_eq!(emit(&message), wire);
+            let _ = format!("{message} {message:?}");
+        }
+
+        #[test]
+        fn one_corrupted_byte_never_panics(
+            message in any_message(),
+            index in 0..MAX_MESSAGE_LEN,
+            value in any::<u8>(),
+        ) {
+            let mut wire = emit(&message);
+            let index = index % wire.len();
+            wire[index] = value;
+            let parsed = ControlMessage::parse(&wire);
+            if index >= HEADER_LEN {
+                // Only the header is validated: any body is a valid message.
+                prop_assert_eq!(parsed.map(|m| emit(&m)), Ok(wire));
+            }
+        }
     }
 }
