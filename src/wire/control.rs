@@ -443,8 +443,8 @@ fn emit_header<B: BufMut>(buf: &mut B, message_type: MessageType, length: u16, r
 /// check the header are buffered, then checks the PPTP Message Type, the
 /// Magic Cookie, the Control Message Type and that Length is that type's
 /// size, and returns `Ok(Some(length))`. The message is complete once
-/// `buf.len() >= length`. Any error means the stream is unusable (RFC 2637
-/// §2: a bad cookie or length closes the connection).
+/// `buf.len() >= length`. An error means the byte stream has lost its
+/// framing and cannot be resynchronised, so the connection should be closed.
 pub fn frame_length(buf: &[u8]) -> Result<Option<usize>, Error> {
     if buf.len() < HEADER_LEN {
         return Ok(None);
