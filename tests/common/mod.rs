@@ -84,9 +84,7 @@ pub fn read_capture(path: &std::path::Path) -> Vec<Frame> {
             DataLink::ETHERNET => SlicedPacket::from_ethernet(&packet.data)
                 .ok()
                 .and_then(|p| unit_from_sliced(&p)),
-            DataLink::PPP | DataLink::PPP_HDLC | DataLink::PPP_SERIAL => {
-                Some(Unit::Ppp(packet.data.to_vec()))
-            }
+            DataLink::PPP | DataLink::PPP_HDLC => Some(Unit::Ppp(packet.data.to_vec())),
             other => panic!("{}: unexpected link type {other:?}", path.display()),
         };
         frames.push(Frame {
