@@ -14,8 +14,8 @@ use pptp_proto::crypto::mschap::{
 };
 use pptp_proto::crypto::{
     challenge_hash, chap_md5, hash_nt_password_hash, lm_password_hash, mppe_keys_mschapv1,
-    mppe_keys_mschapv1_lm, mppe_keys_mschapv2, mschapv1, mschapv2, nt_password_hash,
-    parity_expand, AuthenticatorResponse, KeyLength, NtHash, Password, Role, SessionKey,
+    mppe_keys_mschapv1_lm, mppe_keys_mschapv2, mschapv1, mschapv2, nt_password_hash, parity_expand,
+    AuthenticatorResponse, KeyLength, NtHash, Password, Role, SessionKey,
 };
 use pptp_proto::mppe::{Mppe, MppeOptions};
 use reader::{load, record, Record};
@@ -255,10 +255,7 @@ fn rfc3079_2_5_mschapv1_keys() {
     assert_eq!(keys.recv, *initial.as_bytes());
     let session = get_new_key_from_sha(&initial, &initial, KeyLength::Bits128);
     assert_eq!(session.as_bytes(), &r.arr::<16>("session_key_128"));
-    assert_eq!(
-        initial_session_key(&initial, KeyLength::Bits128),
-        session
-    );
+    assert_eq!(initial_session_key(&initial, KeyLength::Bits128), session);
 }
 
 #[test]
@@ -318,7 +315,10 @@ fn freeradius_mschapv2_domain_user() {
     );
     let s = r.text("authenticator_response").as_bytes();
     let expected = AuthenticatorResponse::from_ascii(s).expect("S=");
-    assert_eq!(mschapv2::verify(&auth, &peer, user, &nt, &hash), Some(expected));
+    assert_eq!(
+        mschapv2::verify(&auth, &peer, user, &nt, &hash),
+        Some(expected)
+    );
     let (nt2, s2) = mschapv2::peer_response(&auth, &peer, user, &pw);
     assert_eq!((nt2, s2), (nt, expected));
 }
@@ -353,7 +353,12 @@ fn hashcat_chap_md5() {
         let id = r.arr::<1>("identifier")[0];
         let challenge = r.hex("challenge");
         let response = r.arr::<16>("response");
-        assert_eq!(chap_md5::response(id, &secret, &challenge), response, "{}", r.name);
+        assert_eq!(
+            chap_md5::response(id, &secret, &challenge),
+            response,
+            "{}",
+            r.name
+        );
         assert!(chap_md5::verify(id, &secret, &challenge, &response));
         assert!(!chap_md5::verify(id ^ 1, &secret, &challenge, &response));
         assert!(!chap_md5::verify(id, &secret, &challenge, &response[..15]));
@@ -396,7 +401,10 @@ fn pptpcrack_capture_key_schedule() {
     let value = r.arr::<49>("response_value");
     let peer: [u8; 16] = value[..16].try_into().expect("16");
     let nt: [u8; 24] = value[24..48].try_into().expect("24");
-    assert_eq!(challenge_hash(&peer, &auth, user), r.arr::<8>("challenge_hash"));
+    assert_eq!(
+        challenge_hash(&peer, &auth, user),
+        r.arr::<8>("challenge_hash")
+    );
     let hash = nt_password_hash(&pw);
     assert_eq!(hash.as_bytes(), &r.arr::<16>("password_hash"));
     let hh = hash_nt_password_hash(&hash);

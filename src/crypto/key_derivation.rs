@@ -69,7 +69,11 @@ pub fn get_master_key(password_hash_hash: &NtHashHash, nt_response: &[u8; 24]) -
 /// `GetAsymmetricStartKey` (RFC 3079 §3.4), 16 octets (40/56-bit keys are
 /// the first 8). Magic2 for the client's send and the server's receive
 /// key, Magic3 for the other two.
-pub fn get_asymmetric_start_key(master_key: &MasterKey, is_send: bool, is_server: bool) -> SessionKey {
+pub fn get_asymmetric_start_key(
+    master_key: &MasterKey,
+    is_send: bool,
+    is_server: bool,
+) -> SessionKey {
     let magic = if is_send == is_server { MAGIC3 } else { MAGIC2 };
     let mut digest: [u8; 20] = Sha1::new()
         .chain_update(master_key.as_bytes())
@@ -86,15 +90,29 @@ pub fn get_asymmetric_start_key(master_key: &MasterKey, is_send: bool, is_server
 /// `GetNewKeyFromSHA` (RFC 3079 §3.4; `Get_Key` of §2.4): SHA-1(StartKey ‖
 /// pad1 ‖ SessionKey ‖ pad2) over the key length's octets. Octets beyond
 /// the key length are zero in the result.
-pub fn get_new_key_from_sha(start_key: &SessionKey, session_key: &SessionKey, length: KeyLength) -> SessionKey {
+pub fn get_new_key_from_sha(
+    start_key: &SessionKey,
+    session_key: &SessionKey,
+    length: KeyLength,
+) -> SessionKey {
     let mut out = [0u8; 16];
-    new_key_from_sha(start_key.as_bytes(), session_key.as_bytes(), length.octets(), &mut out);
+    new_key_from_sha(
+        start_key.as_bytes(),
+        session_key.as_bytes(),
+        length.octets(),
+        &mut out,
+    );
     let key = SessionKey::from_bytes(out);
     out.zeroize();
     key
 }
 
-pub(crate) fn new_key_from_sha(start: &[u8; 16], current: &[u8; 16], len: usize, out: &mut [u8; 16]) {
+pub(crate) fn new_key_from_sha(
+    start: &[u8; 16],
+    current: &[u8; 16],
+    len: usize,
+    out: &mut [u8; 16],
+) {
     let n = len.min(16);
     let mut digest: [u8; 20] = Sha1::new()
         .chain_update(&start[..n])
@@ -122,7 +140,12 @@ pub fn reduce_session_key(key: &mut [u8; 16], length: KeyLength) {
 /// StartKey)`, reduced (RFC 3079 §3.5). No RC4 step.
 pub fn initial_session_key(start_key: &SessionKey, length: KeyLength) -> SessionKey {
     let mut out = [0u8; 16];
-    new_key_from_sha(start_key.as_bytes(), start_key.as_bytes(), length.octets(), &mut out);
+    new_key_from_sha(
+        start_key.as_bytes(),
+        start_key.as_bytes(),
+        length.octets(),
+        &mut out,
+    );
     reduce_session_key(&mut out, length);
     let key = SessionKey::from_bytes(out);
     out.zeroize();
@@ -194,7 +217,10 @@ pub fn mppe_keys_mschapv1(nt_hash: &NtHash, challenge: &[u8; 8]) -> MppeKeys {
 pub fn mppe_keys_mschapv1_lm(lm_hash: &LmHash) -> MppeKeys {
     let mut key = [0u8; 16];
     key[..8].copy_from_slice(&lm_hash.as_bytes()[..8]);
-    let keys = MppeKeys { send: key, recv: key };
+    let keys = MppeKeys {
+        send: key,
+        recv: key,
+    };
     key.zeroize();
     keys
 }

@@ -6,8 +6,7 @@ use zeroize::Zeroize;
 
 use super::des::des_encrypt;
 use super::mschap::{
-    generate_authenticator_response, generate_nt_response, nt_password_hash,
-    AuthenticatorResponse,
+    generate_authenticator_response, generate_nt_response, nt_password_hash, AuthenticatorResponse,
 };
 use super::rc4::Rc4;
 use super::secret::MAX_PASSWORD_UNITS;
@@ -84,11 +83,7 @@ pub fn new_password_encrypted_with_old_nt_password_hash(
     old_password: &Password,
     random_fill: &[u8; 512],
 ) -> [u8; PW_BLOCK_LEN] {
-    encrypt_pw_block_with_password_hash(
-        new_password,
-        &nt_password_hash(old_password),
-        random_fill,
-    )
+    encrypt_pw_block_with_password_hash(new_password, &nt_password_hash(old_password), random_fill)
 }
 
 /// `EncryptPwBlockWithPasswordHash` (RFC 2759 §8.10): the UTF-16LE password

@@ -128,7 +128,9 @@ impl Password {
         let mut utf8 = [0u8; MAX_PASSWORD_UTF8];
         let bytes = password.as_bytes();
         // Cannot fail: `units <= 256` bounds the UTF-8 length to 768.
-        let dst = utf8.get_mut(..bytes.len()).ok_or(Error::PasswordTooLong { units })?;
+        let dst = utf8
+            .get_mut(..bytes.len())
+            .ok_or(Error::PasswordTooLong { units })?;
         dst.copy_from_slice(bytes);
         Ok(Self {
             utf8,
@@ -193,7 +195,9 @@ mod tests {
             format!("{:#?}", MasterKey::from_bytes([0x77; 16])),
         ] {
             assert!(text.contains("<redacted>"), "{text}");
-            for needle in ["hunter2", "ab", "AB", "171", "cd", "CD", "ef", "EF", "5a", "77", "119"] {
+            for needle in [
+                "hunter2", "ab", "AB", "171", "cd", "CD", "ef", "EF", "5a", "77", "119",
+            ] {
                 assert!(!text.contains(needle), "{text} contains {needle}");
             }
         }

@@ -52,8 +52,7 @@ pub fn load(file: &str) -> Vec<Record> {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "vectors", file]
         .iter()
         .collect();
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut records: Vec<Record> = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
