@@ -15,7 +15,7 @@ use pptp_proto::crypto::mschap::{
 use pptp_proto::crypto::{
     challenge_hash, chap_md5, hash_nt_password_hash, lm_password_hash, mppe_keys_mschapv1,
     mppe_keys_mschapv1_lm, mppe_keys_mschapv2, mschapv1, mschapv2, nt_password_hash, parity_expand,
-    AuthenticatorResponse, KeyLength, NtHash, Password, Role, SessionKey,
+    strip_domain, AuthenticatorResponse, KeyLength, NtHash, Password, Role, SessionKey,
 };
 use pptp_proto::mppe::{Mppe, MppeOptions};
 use reader::{load, record, Record};
@@ -333,7 +333,9 @@ fn freeradius_challenge_hash_and_hashes() {
         challenge_hash(&peer, &auth, r.text("user_name").as_bytes()),
         expected
     );
-    assert_eq!(challenge_hash(&peer, &auth, b"bob"), expected);
+    let bare = r.text("user_name_without_domain").as_bytes();
+    assert_eq!(strip_domain(r.text("user_name").as_bytes()), bare);
+    assert_eq!(challenge_hash(&peer, &auth, bare), expected);
 
     let r = record("freeradius.txt", "freeradius-hashes-testing_123");
     let pw = password(&r, "password");

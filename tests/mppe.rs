@@ -389,6 +389,10 @@ fn malformed_packets_are_rejected() {
         client.encrypt(&mut small, 2),
         Err(MppeError::BufferTooSmall { required: 4 })
     );
+    assert_eq!(
+        client.encrypt(&mut small, 0),
+        Err(MppeError::TooShort { len: 0 })
+    );
     assert_eq!(client.send_coherency_count(), 0);
 }
 

@@ -43,6 +43,10 @@ use state::KeyState;
 /// Octets of the MPPE header in front of every encrypted packet.
 pub const HEADER_LEN: usize = 2;
 
+/// How much MPPE lowers the PPP MTU: the header plus the 2-octet
+/// protocol field `0x00FD` in front of it.
+pub const MTU_OVERHEAD: usize = 4;
+
 /// The largest stateless catch-up: the count space less one.
 pub const MAX_CATCH_UP: u16 = 4095;
 
@@ -126,10 +130,11 @@ pub enum MppeError {
         /// The packet's coherency count.
         count: u16,
     },
-    /// The packet is shorter than the MPPE header plus one octet.
-    #[error("MPPE packet of {len} octets is too short")]
+    /// The packet is shorter than the MPPE header plus one octet, or the
+    /// plaintext to encrypt is empty (it holds at least the protocol field).
+    #[error("MPPE packet or plaintext of {len} octets is too short")]
     TooShort {
-        /// The packet's length.
+        /// The packet's (or plaintext's) length.
         len: usize,
     },
     /// The caller's buffer cannot hold the header and the plaintext.
@@ -243,6 +248,9 @@ impl Mppe {
     /// place and writes the MPPE header into `buf[0..2]`. Returns the
     /// packet length, `2 + len`.
     pub fn encrypt(&mut self, buf: &mut [u8], len: usize) -> Result<usize, MppeError> {
+        if len == 0 {
+            return Err(MppeError::TooShort { len });
+        }
         let required = len.saturating_add(HEADER_LEN);
         let Some(packet) = buf.get_mut(..required) else {
             return Err(MppeError::BufferTooSmall { required });
