@@ -27,7 +27,9 @@
 //!   0xFF and on the packet after a CCP Reset-Request. A receiver that sees
 //!   a gap answers [`Decrypted::SendResetRequest`] and discards until a
 //!   FLUSHED packet, rekeying once for each 0xFF packet it missed and once
-//!   for the FLUSHED packet itself.
+//!   for the FLUSHED packet itself. (Linux also refuses a 0xFF packet
+//!   without FLUSHED; this receiver rekeys for it anyway, as FreeBSD
+//!   `ng_mppc` senders leave the bit clear there.)
 
 mod header;
 mod state;
@@ -123,8 +125,8 @@ pub enum MppeError {
         /// The configured bound.
         max: u16,
     },
-    /// The FLUSHED bit (A) is missing where RFC 3078 requires it: on every
-    /// stateless packet, and on stateful packets whose count ends in 0xFF.
+    /// Stateless mode: the packet lacks the FLUSHED bit (A), which every
+    /// stateless packet carries (RFC 3078 §8.1).
     #[error("MPPE packet with coherency count {count} lacks the FLUSHED bit")]
     FlushedBitMissing {
         /// The packet's coherency count.
@@ -330,9 +332,6 @@ impl Mppe {
     fn sync_stateful(&mut self, header: Header) -> Result<Option<Decrypted<'static>>, MppeError> {
         let count = header.count;
         let flushed = header.has(FLUSHED);
-        if count & 0xFF == 0xFF && !flushed {
-            return Err(MppeError::FlushedBitMissing { count });
-        }
         let recv = &mut self.recv;
         if !recv.discarding {
             recv.count = (recv.count + 1) & COUNT_MASK;
@@ -351,7 +350,9 @@ impl Mppe {
             recv.discarding = false;
             recv.count = count;
         }
-        if flushed {
+        // Linux senders flag 0xFF packets FLUSHED, FreeBSD's do not; both
+        // rekey there, so the schedule is the same either way.
+        if flushed || count & 0xFF == 0xFF {
             recv.keys.rekey();
         }
         Ok(None)
