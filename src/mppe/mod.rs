@@ -192,6 +192,31 @@ struct Receiver {
 }
 
 /// MPPE state of one PPP link: a sending and a receiving direction.
+///
+/// Driving contract: call [`encrypt`](Self::encrypt) for every frame to
+/// send, [`decrypt`](Self::decrypt) for every received protocol `0x00FD`
+/// frame, and [`reset_requested`](Self::reset_requested) when a CCP
+/// Reset-Request arrives; send a CCP Reset-Request whenever `decrypt` says
+/// [`Decrypted::SendResetRequest`]. Errors leave the state unchanged.
+///
+/// ```
+/// use pptp_proto::crypto::MppeKeys;
+/// use pptp_proto::mppe::{Decrypted, KeyLength, Mppe, MppeOptions};
+///
+/// let client_keys = MppeKeys { send: [1; 16], recv: [2; 16] };
+/// let server_keys = MppeKeys { send: [2; 16], recv: [1; 16] };
+/// let options = MppeOptions::new(KeyLength::Bits128, true);
+/// let (mut client, mut server) = (Mppe::new(options, &client_keys), Mppe::new(options, &server_keys));
+///
+/// let mut buf = [0u8; 64];
+/// buf[2..7].copy_from_slice(&[0x00, 0x21, 0x45, 0x00, 0x00]); // PPP protocol + IPv4 start
+/// let n = client.encrypt(&mut buf, 5)?;
+/// match server.decrypt(&mut buf[..n])? {
+///     Decrypted::Plaintext { payload, .. } => assert_eq!(payload, &[0x00, 0x21, 0x45, 0x00, 0x00]),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), pptp_proto::mppe::MppeError>(())
+/// ```
 #[derive(Debug)]
 pub struct Mppe {
     options: MppeOptions,
