@@ -1,1 +1,454 @@
-//! (to be written)
+//! MPPE (RFC 3078): the RC4 cipher state of one PPP link, both directions.
+//!
+//! [`Mppe`] is built from the options CCP negotiated ([`MppeOptions`]) and
+//! the start keys derived at authentication ([`MppeKeys`], see
+//! [`crate::crypto::key_derivation`]). It works in place on caller buffers
+//! and never allocates:
+//!
+//! - [`Mppe::encrypt`] takes the plaintext (PPP protocol field + data) at
+//!   `buf[2..2 + len]`, writes the 2-octet MPPE header into `buf[0..2]` and
+//!   encrypts; the result is the information field of a PPP frame with
+//!   protocol `0x00FD`.
+//! - [`Mppe::decrypt`] takes that information field, decrypts in place and
+//!   returns the plaintext as a sub-slice, or tells the caller to send a CCP
+//!   Reset-Request (stateful mode, after a loss).
+//! - [`Mppe::reset_requested`] is called when a CCP Reset-Request arrives.
+//!
+//! Key schedule (matches Windows and Linux `ppp_mppe`): each direction
+//! starts from `GetNewKeyFromSHA(StartKey, StartKey)` with coherency count
+//! 4095, and the first packet carries count 0, so count 0 is already
+//! rekeyed once.
+//!
+//! - Stateless mode (RFC 3078 §8.1): every packet is rekeyed and has the
+//!   FLUSHED bit. A receiver that is N counts behind rekeys N times, at most
+//!   [`MppeOptions::max_catch_up`] (≤ 4095) times.
+//! - Stateful mode (RFC 3078 §8.2): the keystream runs on across packets;
+//!   the sender rekeys and sets FLUSHED when the count's low octet is
+//!   0xFF and on the packet after a CCP Reset-Request. A receiver that sees
+//!   a gap answers [`Decrypted::SendResetRequest`] and discards until a
+//!   FLUSHED packet, rekeying once for each 0xFF packet it missed and once
+//!   for the FLUSHED packet itself. (Linux also refuses a 0xFF packet
+//!   without FLUSHED; this receiver rekeys for it anyway, as FreeBSD
+//!   `ng_mppc` senders leave the bit clear there.)
+
+mod header;
+mod state;
+
+use crate::crypto::MppeKeys;
+use crate::wire::mppe::MppeBits;
+
+pub use crate::crypto::KeyLength;
+
+use header::{Header, AT_FRONT, COMPRESSED, COUNT_MASK, ENCRYPTED, FLUSHED};
+use state::KeyState;
+
+/// Octets of the MPPE header in front of every encrypted packet.
+pub const HEADER_LEN: usize = 2;
+
+/// How much MPPE lowers the PPP MTU: the header plus the 2-octet
+/// protocol field `0x00FD` in front of it.
+pub const MTU_OVERHEAD: usize = 4;
+
+/// The largest stateless catch-up: the count space less one.
+pub const MAX_CATCH_UP: u16 = 4095;
+
+/// The negotiated MPPE options (CCP option 18, RFC 3078 §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MppeOptions {
+    /// Session key strength.
+    pub key_length: KeyLength,
+    /// Stateless mode (the `H` bit): rekey on every packet.
+    pub stateless: bool,
+    /// Stateless mode: how many counts ahead a received packet may be
+    /// (1..=4095). Each count costs one rekey; a smaller bound limits the
+    /// work one packet can cause and drops late packets (Linux uses 2048).
+    pub max_catch_up: u16,
+}
+
+impl MppeOptions {
+    /// Options with the default catch-up bound ([`MAX_CATCH_UP`]).
+    pub const fn new(key_length: KeyLength, stateless: bool) -> Self {
+        Self {
+            key_length,
+            stateless,
+            max_catch_up: MAX_CATCH_UP,
+        }
+    }
+
+    /// The same options with another stateless catch-up bound, clamped to
+    /// 1..=4095.
+    pub const fn with_max_catch_up(mut self, max: u16) -> Self {
+        self.max_catch_up = if max == 0 {
+            1
+        } else if max > MAX_CATCH_UP {
+            MAX_CATCH_UP
+        } else {
+            max
+        };
+        self
+    }
+
+    /// The options of a negotiated CCP option 18: the strongest key length
+    /// offered and the `H` bit. `None` if no key length bit is set.
+    pub fn from_bits(bits: MppeBits) -> Option<Self> {
+        let key_length = if bits.contains(MppeBits::BITS_128) {
+            KeyLength::Bits128
+        } else if bits.contains(MppeBits::BITS_56) {
+            KeyLength::Bits56
+        } else if bits.contains(MppeBits::BITS_40) {
+            KeyLength::Bits40
+        } else {
+            return None;
+        };
+        Some(Self::new(key_length, bits.contains(MppeBits::STATELESS)))
+    }
+}
+
+/// Why a packet could not be encrypted or decrypted. The cipher state is
+/// unchanged in every case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MppeError {
+    /// The packet does not have the encrypted bit (D) although MPPE
+    /// encryption is in use (RFC 3078 §3).
+    #[error("MPPE packet is not encrypted (D bit clear) but encryption is required")]
+    NotEncrypted,
+    /// Stateless mode: the coherency count is further ahead than the
+    /// allowed catch-up (or behind: a late packet).
+    #[error("MPPE coherency count {count} is {distance} ahead, more than the allowed {max}")]
+    CountOutOfRange {
+        /// The packet's coherency count.
+        count: u16,
+        /// How many counts ahead of the last one it is (mod 4096).
+        distance: u16,
+        /// The configured bound.
+        max: u16,
+    },
+    /// Stateless mode: the packet lacks the FLUSHED bit (A), which every
+    /// stateless packet carries (RFC 3078 §8.1).
+    #[error("MPPE packet with coherency count {count} lacks the FLUSHED bit")]
+    FlushedBitMissing {
+        /// The packet's coherency count.
+        count: u16,
+    },
+    /// The packet is shorter than the MPPE header plus one octet, or the
+    /// plaintext to encrypt is empty (it holds at least the protocol field).
+    #[error("MPPE packet or plaintext of {len} octets is too short")]
+    TooShort {
+        /// The packet's (or plaintext's) length.
+        len: usize,
+    },
+    /// The caller's buffer cannot hold the header and the plaintext.
+    #[error("buffer too small for the MPPE packet: {required} octets required")]
+    BufferTooSmall {
+        /// The octets the buffer needs.
+        required: usize,
+    },
+}
+
+/// The outcome of [`Mppe::decrypt`].
+#[derive(Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Decrypted<'a> {
+    /// The decrypted packet: the PPP protocol field and information, or
+    /// MPPC data if `compressed` is set.
+    Plaintext {
+        /// The plaintext, in place inside the caller's packet.
+        payload: &'a mut [u8],
+        /// Header bit A: the sender flushed (RC4 and MPPC history reset).
+        flushed: bool,
+        /// Header bit B: MPPC "packet at front of history".
+        at_front: bool,
+        /// Header bit C: the plaintext is MPPC-compressed.
+        compressed: bool,
+    },
+    /// Stateful mode: a packet was lost. The packet was discarded; send a
+    /// CCP Reset-Request. Packets are discarded until one has FLUSHED.
+    SendResetRequest,
+    /// Stateful mode: discarded while waiting for a FLUSHED packet after a
+    /// loss (the Reset-Request was already asked for).
+    Discarded,
+}
+
+/// Sending half.
+#[derive(Debug)]
+struct Sender {
+    keys: KeyState,
+    /// Count of the last packet sent.
+    count: u16,
+    /// A CCP Reset-Request arrived: flush on the next packet.
+    reset_pending: bool,
+}
+
+/// Receiving half.
+#[derive(Debug)]
+struct Receiver {
+    keys: KeyState,
+    /// Count of the last packet accepted (stateful: the one expected last).
+    count: u16,
+    /// Stateful mode: a loss was seen, waiting for FLUSHED.
+    discarding: bool,
+}
+
+/// MPPE state of one PPP link: a sending and a receiving direction.
+///
+/// Driving contract: call [`encrypt`](Self::encrypt) for every frame to
+/// send, [`decrypt`](Self::decrypt) for every received protocol `0x00FD`
+/// frame, and [`reset_requested`](Self::reset_requested) when a CCP
+/// Reset-Request arrives; send a CCP Reset-Request whenever `decrypt` says
+/// [`Decrypted::SendResetRequest`]. Errors leave the state unchanged.
+///
+/// ```
+/// use pptp_proto::crypto::MppeKeys;
+/// use pptp_proto::mppe::{Decrypted, KeyLength, Mppe, MppeOptions};
+///
+/// let client_keys = MppeKeys { send: [1; 16], recv: [2; 16] };
+/// let server_keys = MppeKeys { send: [2; 16], recv: [1; 16] };
+/// let options = MppeOptions::new(KeyLength::Bits128, true);
+/// let (mut client, mut server) = (Mppe::new(options, &client_keys), Mppe::new(options, &server_keys));
+///
+/// let mut buf = [0u8; 64];
+/// buf[2..7].copy_from_slice(&[0x00, 0x21, 0x45, 0x00, 0x00]); // PPP protocol + IPv4 start
+/// let n = client.encrypt(&mut buf, 5)?;
+/// match server.decrypt(&mut buf[..n])? {
+///     Decrypted::Plaintext { payload, .. } => assert_eq!(payload, &[0x00, 0x21, 0x45, 0x00, 0x00]),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), pptp_proto::mppe::MppeError>(())
+/// ```
+#[derive(Debug)]
+pub struct Mppe {
+    options: MppeOptions,
+    send: Sender,
+    recv: Receiver,
+}
+
+impl Mppe {
+    /// Starts both directions from the start keys of this end (`keys.send`
+    /// for what it sends, `keys.recv` for what it receives).
+    pub fn new(options: MppeOptions, keys: &MppeKeys) -> Self {
+        Self {
+            options,
+            send: Sender {
+                keys: KeyState::new(&keys.send, options.key_length),
+                count: COUNT_MASK,
+                reset_pending: false,
+            },
+            recv: Receiver {
+                keys: KeyState::new(&keys.recv, options.key_length),
+                count: COUNT_MASK,
+                discarding: false,
+            },
+        }
+    }
+
+    /// The options this state was built with.
+    pub fn options(&self) -> MppeOptions {
+        self.options
+    }
+
+    /// Coherency count of the last packet sent (4095 before the first).
+    pub fn send_coherency_count(&self) -> u16 {
+        self.send.count
+    }
+
+    /// Coherency count of the last packet received (4095 before the first).
+    pub fn receive_coherency_count(&self) -> u16 {
+        self.recv.count
+    }
+
+    /// Stateful mode: whether a loss was seen and packets are discarded
+    /// until one with FLUSHED arrives.
+    pub fn is_discarding(&self) -> bool {
+        self.recv.discarding
+    }
+
+    /// A CCP Reset-Request arrived (RFC 3078 §8.2): the next packet sent is
+    /// rekeyed and carries FLUSHED. Repeated calls before that packet count
+    /// once.
+    pub fn reset_requested(&mut self) {
+        self.send.reset_pending = true;
+    }
+
+    /// Encrypts `buf[2..2 + len]` (PPP protocol field + information) in
+    /// place and writes the MPPE header into `buf[0..2]`. Returns the
+    /// packet length, `2 + len`.
+    pub fn encrypt(&mut self, buf: &mut [u8], len: usize) -> Result<usize, MppeError> {
+        if len == 0 {
+            return Err(MppeError::TooShort { len });
+        }
+        let required = len.saturating_add(HEADER_LEN);
+        let Some(packet) = buf.get_mut(..required) else {
+            return Err(MppeError::BufferTooSmall { required });
+        };
+        let count = (self.send.count + 1) & COUNT_MASK;
+        // RFC 3078 §7: rekey every packet (stateless), on 0xFF "flag"
+        // packets and after a Reset-Request (stateful, as Linux does).
+        let flush = self.options.stateless || count & 0xFF == 0xFF || self.send.reset_pending;
+        if flush {
+            self.send.keys.rekey();
+        }
+        self.send.count = count;
+        self.send.reset_pending = false;
+        let flags = ENCRYPTED | if flush { FLUSHED } else { 0 };
+        let (head, body) = packet.split_at_mut(HEADER_LEN);
+        head.copy_from_slice(&Header { flags, count }.to_bytes());
+        self.send.keys.apply(body);
+        Ok(required)
+    }
+
+    /// Decrypts one MPPE packet (the information field of a protocol
+    /// `0x00FD` frame: header, then ciphertext) in place.
+    pub fn decrypt<'a>(&mut self, packet: &'a mut [u8]) -> Result<Decrypted<'a>, MppeError> {
+        let len = packet.len();
+        let header = match Header::parse(packet) {
+            Some(h) if len > HEADER_LEN => h,
+            _ => return Err(MppeError::TooShort { len }),
+        };
+        if !header.has(ENCRYPTED) {
+            return Err(MppeError::NotEncrypted);
+        }
+        let ready = if self.options.stateless {
+            self.sync_stateless(header)?
+        } else {
+            self.sync_stateful(header)?
+        };
+        if let Some(outcome) = ready {
+            return Ok(outcome);
+        }
+        let payload = packet.get_mut(HEADER_LEN..).unwrap_or_default();
+        self.recv.keys.apply(payload);
+        Ok(Decrypted::Plaintext {
+            payload,
+            flushed: header.has(FLUSHED),
+            at_front: header.has(AT_FRONT),
+            compressed: header.has(COMPRESSED),
+        })
+    }
+
+    /// RFC 3078 §8.1: rekey once per count advanced; a repeated count
+    /// re-initializes RC4 with the same key.
+    fn sync_stateless(&mut self, header: Header) -> Result<Option<Decrypted<'static>>, MppeError> {
+        let count = header.count;
+        if !header.has(FLUSHED) {
+            return Err(MppeError::FlushedBitMissing { count });
+        }
+        let distance = count.wrapping_sub(self.recv.count) & COUNT_MASK;
+        let max = self.options.max_catch_up;
+        if distance > max {
+            return Err(MppeError::CountOutOfRange {
+                count,
+                distance,
+                max,
+            });
+        }
+        if distance == 0 {
+            self.recv.keys.reset_rc4();
+        }
+        for _ in 0..distance {
+            self.recv.keys.rekey();
+        }
+        self.recv.count = count;
+        Ok(None)
+    }
+
+    /// RFC 3078 §8.2 with Linux `ppp_mppe` semantics.
+    fn sync_stateful(&mut self, header: Header) -> Result<Option<Decrypted<'static>>, MppeError> {
+        let count = header.count;
+        let flushed = header.has(FLUSHED);
+        let recv = &mut self.recv;
+        if !recv.discarding {
+            recv.count = (recv.count + 1) & COUNT_MASK;
+            if count != recv.count {
+                recv.discarding = true;
+                return Ok(Some(Decrypted::SendResetRequest));
+            }
+        } else if !flushed {
+            return Ok(Some(Decrypted::Discarded));
+        } else {
+            // The sender rekeyed on every 0xFF packet we missed.
+            while count & 0xF00 != recv.count & 0xF00 {
+                recv.keys.rekey();
+                recv.count = (recv.count + 0x100) & COUNT_MASK;
+            }
+            recv.discarding = false;
+            recv.count = count;
+        }
+        // Linux senders flag 0xFF packets FLUSHED, FreeBSD's do not; both
+        // rekey there, so the schedule is the same either way.
+        if flushed || count & 0xFF == 0xFF {
+            recv.keys.rekey();
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> MppeKeys {
+        MppeKeys {
+            send: [0x11; 16],
+            recv: [0x11; 16],
+        }
+    }
+
+    #[test]
+    fn session_keys_follow_the_count() {
+        let mut m = Mppe::new(MppeOptions::new(KeyLength::Bits40, true), &keys());
+        assert_eq!(&m.send.keys.current()[..3], &[0xD1, 0x26, 0x9E]);
+        let mut buf = [0u8; 8];
+        assert_eq!(m.encrypt(&mut buf, 6), Ok(8));
+        assert_eq!(&buf[..2], &[0x90, 0x00]);
+        assert_eq!(&m.send.keys.current()[..3], &[0xD1, 0x26, 0x9E]);
+        assert_eq!(&m.send.keys.current()[8..], &[0; 8]);
+    }
+
+    #[test]
+    fn buffer_too_small_leaves_state_alone() {
+        let mut m = Mppe::new(MppeOptions::new(KeyLength::Bits128, false), &keys());
+        let mut buf = [0u8; 5];
+        assert_eq!(
+            m.encrypt(&mut buf, 4),
+            Err(MppeError::BufferTooSmall { required: 6 })
+        );
+        assert_eq!(m.send_coherency_count(), 4095);
+        assert_eq!(
+            m.encrypt(&mut buf, usize::MAX),
+            Err(MppeError::BufferTooSmall {
+                required: usize::MAX
+            })
+        );
+    }
+
+    #[test]
+    fn options_from_bits() {
+        let o = MppeOptions::from_bits(MppeBits::BITS_128 | MppeBits::STATELESS);
+        assert_eq!(o, Some(MppeOptions::new(KeyLength::Bits128, true)));
+        let o = MppeOptions::from_bits(MppeBits::BITS_56 | MppeBits::BITS_40);
+        assert_eq!(o, Some(MppeOptions::new(KeyLength::Bits56, false)));
+        assert_eq!(MppeOptions::from_bits(MppeBits::MPPC), None);
+        assert_eq!(
+            MppeOptions::new(KeyLength::Bits40, true)
+                .with_max_catch_up(0)
+                .max_catch_up,
+            1
+        );
+        assert_eq!(
+            MppeOptions::new(KeyLength::Bits40, true)
+                .with_max_catch_up(9999)
+                .max_catch_up,
+            4095
+        );
+    }
+
+    #[test]
+    fn debug_redacts_keys() {
+        let m = Mppe::new(MppeOptions::new(KeyLength::Bits128, true), &keys());
+        let text = alloc::format!("{m:?}");
+        assert!(text.contains("<redacted>"));
+        assert!(!text.contains("17"), "{text}");
+    }
+}
