@@ -35,5 +35,6 @@ extern crate std;
 
 pub mod crypto;
 pub mod mppe;
+pub mod ppp;
 pub mod time;
 pub mod wire;
