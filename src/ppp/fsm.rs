@@ -1017,3 +1017,970 @@ fn split_packet(packet: &[u8]) -> Option<(u8, u8, &[u8])> {
     let data = packet.get(HEADER_LEN..length)?;
     Some((code, identifier, data))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::{vec, vec::Vec};
+    use proptest::prelude::*;
+
+    /// A small policy: option 1 (an MRU-like u16) and option 5 (a 4-octet
+    /// value we may ask for); the peer's option 1 must be at least `min_mru`.
+    #[derive(Debug, Clone)]
+    struct TestNegotiator {
+        mru: Option<u16>,
+        want_five: bool,
+        min_mru: u16,
+        resets: u32,
+    }
+
+    impl Default for TestNegotiator {
+        fn default() -> Self {
+            TestNegotiator {
+                mru: Some(1500),
+                want_five: false,
+                min_mru: 1000,
+                resets: 0,
+            }
+        }
+    }
+
+    fn options(list: &[u8]) -> Result<Vec<(u8, &[u8])>, crate::wire::Error> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        while let Some(rest) = list.get(offset..).filter(|r| !r.is_empty()) {
+            let length = usize::from(rest.get(1).copied().unwrap_or(0));
+            match rest.get(..length).filter(|_| length >= 2) {
+                Some(option) => out.push((option[0], option)),
+                None => {
+                    return Err(crate::wire::Error::BadOptionLength {
+                        what: "test",
+                        offset,
+                        length,
+                    })
+                }
+            }
+            offset += length;
+        }
+        Ok(out)
+    }
+
+    impl Negotiator for TestNegotiator {
+        fn reset(&mut self) {
+            self.resets += 1;
+        }
+
+        fn build_request(&mut self, out: &mut Vec<u8>) {
+            if let Some(mru) = self.mru {
+                out.extend_from_slice(&[1, 4]);
+                out.extend_from_slice(&mru.to_be_bytes());
+            }
+            if self.want_five {
+                out.extend_from_slice(&[5, 6, 0, 0, 0, 1]);
+            }
+        }
+
+        fn check_request(
+            &mut self,
+            list: &[u8],
+            reject_instead_of_nak: bool,
+            nak: &mut Vec<u8>,
+            reject: &mut Vec<u8>,
+        ) -> Result<Verdict, crate::wire::Error> {
+            for (kind, option) in options(list)? {
+                match (kind, option) {
+                    (1, &[_, 4, high, low]) if u16::from_be_bytes([high, low]) >= self.min_mru => {}
+                    (1, &[_, 4, ..]) if !reject_instead_of_nak => {
+                        nak.extend_from_slice(&[1, 4]);
+                        nak.extend_from_slice(&self.min_mru.to_be_bytes());
+                    }
+                    _ => reject.extend_from_slice(option),
+                }
+            }
+            Ok(if !reject.is_empty() {
+                Verdict::Reject
+            } else if !nak.is_empty() {
+                Verdict::Nak
+            } else {
+                Verdict::Ack
+            })
+        }
+
+        fn on_ack(&mut self, _: &[u8]) -> bool {
+            true
+        }
+
+        fn on_nak(&mut self, list: &[u8]) -> bool {
+            let Ok(list) = options(list) else {
+                return false;
+            };
+            for (kind, option) in list {
+                if let (1, &[_, 4, high, low]) = (kind, option) {
+                    self.mru = Some(u16::from_be_bytes([high, low]));
+                }
+            }
+            true
+        }
+
+        fn on_reject(&mut self, list: &[u8]) -> bool {
+            let Ok(list) = options(list) else {
+                return false;
+            };
+            for (kind, _) in list {
+                match kind {
+                    1 => self.mru = None,
+                    5 => self.want_five = false,
+                    _ => {}
+                }
+            }
+            true
+        }
+
+        fn code_is_required(&self, code: u8) -> bool {
+            code == 12
+        }
+
+        fn handle_extended(&mut self, state: State, code: u8, id: u8, data: &[u8]) -> Extended {
+            match code {
+                9 if state == State::Opened => Extended::Reply(Packet {
+                    code: 10,
+                    identifier: id,
+                    data: data.to_vec(),
+                }),
+                9..=11 => Extended::Handled,
+                _ => Extended::Unknown,
+            }
+        }
+    }
+
+    type TestFsm = Fsm<TestNegotiator>;
+
+    fn ms(millis: u64) -> Instant {
+        Instant::from_millis(millis)
+    }
+
+    fn fsm() -> TestFsm {
+        Fsm::new(TestNegotiator::default(), FsmConfig::default())
+    }
+
+    /// Feeds a packet at a time: `send!(fsm, time 0, (code, id, [data]))`.
+    macro_rules! send {
+        ($fsm:expr, time $t:expr, ($code:expr, $id:expr, $data:expr)) => {
+            $fsm.handle(ms($t), $code, $id, &$data)
+        };
+    }
+
+    /// Expects the next output: `recv!(fsm, (code, id, [data]))` or `recv!(fsm, nothing)`.
+    macro_rules! recv {
+        ($fsm:expr, nothing) => {
+            assert_eq!($fsm.poll_transmit(), None)
+        };
+        ($fsm:expr, ($code:expr, $id:expr, $data:expr)) => {
+            assert_eq!(
+                $fsm.poll_transmit(),
+                Some(Packet {
+                    code: $code,
+                    identifier: $id,
+                    data: $data.to_vec(),
+                })
+            )
+        };
+    }
+
+    fn events(fsm: &mut TestFsm) -> Vec<FsmEvent> {
+        core::iter::from_fn(|| fsm.poll_event()).collect()
+    }
+
+    const OUR_REQUEST: [u8; 4] = [1, 4, 0x05, 0xdc];
+
+    /// Up and Open at time 0: Req-Sent with our first request drained.
+    fn requesting() -> TestFsm {
+        let mut f = fsm();
+        f.open(ms(0));
+        f.up(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::RequestSent);
+        assert_eq!(events(&mut f), vec![FsmEvent::Started]);
+        f
+    }
+
+    /// Opened at time 0, output and events drained.
+    fn opened() -> TestFsm {
+        let mut f = requesting();
+        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 0, (CONFIGURE_REQUEST, 9, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 9, [1, 4, 0x05, 0x78]));
+        assert_eq!(f.state(), State::Opened);
+        assert_eq!(events(&mut f), vec![FsmEvent::Up]);
+        f
+    }
+
+    // RFC 1661 §4.1, transcribed: rows are events, columns states 0-9.
+    const TABLE: &[(&str, [&str; 10])] = &[
+        (
+            "Up",
+            ["2", "irc,scr/6", "-", "-", "-", "-", "-", "-", "-", "-"],
+        ),
+        (
+            "Down",
+            ["-", "-", "0", "tls/1", "0", "1", "1", "1", "1", "tld/1"],
+        ),
+        (
+            "Open",
+            [
+                "tls/1",
+                "1",
+                "irc,scr/6",
+                "3r",
+                "5r",
+                "5r",
+                "6",
+                "7",
+                "8",
+                "9r",
+            ],
+        ),
+        (
+            "Close",
+            [
+                "0",
+                "tlf/0",
+                "2",
+                "2",
+                "4",
+                "4",
+                "irc,str/4",
+                "irc,str/4",
+                "irc,str/4",
+                "tld,irc,str/4",
+            ],
+        ),
+        (
+            "TO+",
+            [
+                "-", "-", "-", "-", "str/4", "str/5", "scr/6", "scr/6", "scr/8", "-",
+            ],
+        ),
+        (
+            "TO-",
+            [
+                "-", "-", "-", "-", "tlf/2", "tlf/3", "tlf/3p", "tlf/3p", "tlf/3p", "-",
+            ],
+        ),
+        (
+            "RCR+",
+            [
+                "-",
+                "-",
+                "sta/2",
+                "irc,scr,sca/8",
+                "4",
+                "5",
+                "sca/8",
+                "sca,tlu/9",
+                "sca/8",
+                "tld,scr,sca/8",
+            ],
+        ),
+        (
+            "RCR-",
+            [
+                "-",
+                "-",
+                "sta/2",
+                "irc,scr,scn/6",
+                "4",
+                "5",
+                "scn/6",
+                "scn/7",
+                "scn/6",
+                "tld,scr,scn/6",
+            ],
+        ),
+        (
+            "RCA",
+            [
+                "-",
+                "-",
+                "sta/2",
+                "sta/3",
+                "4",
+                "5",
+                "irc/7",
+                "scr/6x",
+                "irc,tlu/9",
+                "tld,scr/6x",
+            ],
+        ),
+        (
+            "RCN",
+            [
+                "-",
+                "-",
+                "sta/2",
+                "sta/3",
+                "4",
+                "5",
+                "irc,scr/6",
+                "scr/6x",
+                "irc,scr/8",
+                "tld,scr/6x",
+            ],
+        ),
+        (
+            "RTR",
+            [
+                "-",
+                "-",
+                "sta/2",
+                "sta/3",
+                "sta/4",
+                "sta/5",
+                "sta/6",
+                "sta/6",
+                "sta/6",
+                "tld,zrc,sta/5",
+            ],
+        ),
+        (
+            "RTA",
+            [
+                "-",
+                "-",
+                "2",
+                "3",
+                "tlf/2",
+                "tlf/3",
+                "6",
+                "6",
+                "8",
+                "tld,scr/6",
+            ],
+        ),
+        (
+            "RUC",
+            [
+                "-", "-", "scj/2", "scj/3", "scj/4", "scj/5", "scj/6", "scj/7", "scj/8", "scj/9",
+            ],
+        ),
+        ("RXJ+", ["-", "-", "2", "3", "4", "5", "6", "6", "8", "9"]),
+        (
+            "RXJ-",
+            [
+                "-",
+                "-",
+                "tlf/2",
+                "tlf/3",
+                "tlf/2",
+                "tlf/3",
+                "tlf/3",
+                "tlf/3",
+                "tlf/3",
+                "tld,irc,str/5",
+            ],
+        ),
+        (
+            "RXR",
+            ["-", "-", "2", "3", "4", "5", "6", "7", "8", "ser/9"],
+        ),
+    ];
+
+    const STATES: [State; 10] = [
+        State::Initial,
+        State::Starting,
+        State::Closed,
+        State::Stopped,
+        State::Closing,
+        State::Stopping,
+        State::RequestSent,
+        State::AckReceived,
+        State::AckSent,
+        State::Opened,
+    ];
+
+    /// The event a table row names, and the reply its packet would prepare.
+    fn table_event(name: &str) -> (Event, Option<Packet>) {
+        let reply = |code| {
+            Some(Packet {
+                code,
+                identifier: 0x42,
+                data: vec![code],
+            })
+        };
+        match name {
+            "Up" => (Event::Up, None),
+            "Down" => (Event::Down, None),
+            "Open" => (Event::Open, None),
+            "Close" => (Event::Close, None),
+            "TO+" => (Event::TimeoutPositive, None),
+            "TO-" => (Event::TimeoutNegative, None),
+            "RCR+" => (Event::GoodConfigureRequest, reply(CONFIGURE_ACK)),
+            "RCR-" => (Event::BadConfigureRequest, reply(CONFIGURE_NAK)),
+            "RCA" => (Event::ConfigureAck, None),
+            "RCN" => (Event::ConfigureNak, None),
+            "RTR" => (Event::TerminateRequest, None),
+            "RTA" => (Event::TerminateAck, None),
+            "RUC" => (Event::UnknownCode, reply(CODE_REJECT)),
+            "RXJ+" => (Event::PermittedReject, None),
+            "RXJ-" => (Event::CatastrophicReject, None),
+            "RXR" => (Event::EchoOrDiscard, reply(10)),
+            other => panic!("no event {other}"),
+        }
+    }
+
+    /// Runs one cell from `state`; returns (state, output codes, events).
+    fn run_cell(
+        state: State,
+        event: Event,
+        reply: Option<Packet>,
+    ) -> (TestFsm, Vec<u8>, Vec<FsmEvent>) {
+        let mut f = fsm();
+        f.state = state;
+        f.restart_count = 1;
+        f.deadline = state.has_timer().then_some(ms(500));
+        let now = ms(1000);
+        f.dispatch(
+            now,
+            event,
+            Received {
+                identifier: 0x42,
+                reply,
+            },
+        );
+        let codes = core::iter::from_fn(|| f.poll_transmit())
+            .inspect(|p| {
+                if p.code == TERMINATE_ACK {
+                    assert_eq!(p.identifier, 0x42, "sta echoes the Identifier");
+                }
+            })
+            .map(|p| p.code)
+            .collect();
+        let evs = events(&mut f);
+        (f, codes, evs)
+    }
+
+    #[test]
+    fn walks_the_whole_rfc1661_state_transition_table() {
+        let config = FsmConfig::default();
+        for (name, row) in TABLE {
+            for (from, cell) in STATES.iter().zip(row) {
+                let (event, reply) = table_event(name);
+                let (f, codes, evs) = run_cell(*from, event, reply);
+                let at = alloc::format!("{name} in {from:?} ({cell})");
+                if *cell == "-" {
+                    assert_eq!((f.state(), codes.len(), evs.len()), (*from, 0, 0), "{at}");
+                    continue;
+                }
+                let (actions, next) = cell.rsplit_once('/').unwrap_or(("", cell));
+                let next: u8 = next.trim_end_matches(['r', 'p', 'x']).parse().unwrap();
+                assert_eq!(f.state().number(), next, "{at}");
+                let actions: Vec<&str> = actions.split(',').filter(|a| !a.is_empty()).collect();
+                let want_codes: Vec<u8> = actions
+                    .iter()
+                    .filter_map(|a| match *a {
+                        "scr" => Some(CONFIGURE_REQUEST),
+                        "sca" => Some(CONFIGURE_ACK),
+                        "scn" => Some(CONFIGURE_NAK),
+                        "str" => Some(TERMINATE_REQUEST),
+                        "sta" => Some(TERMINATE_ACK),
+                        "scj" => Some(CODE_REJECT),
+                        "ser" => Some(10),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(codes, want_codes, "{at}");
+                let want_events: Vec<&str> = actions
+                    .iter()
+                    .copied()
+                    .filter(|a| a.starts_with("tl"))
+                    .collect();
+                let got_events: Vec<&str> = evs
+                    .iter()
+                    .map(|e| match e {
+                        FsmEvent::Up => "tlu",
+                        FsmEvent::Down => "tld",
+                        FsmEvent::Started => "tls",
+                        FsmEvent::Finished { .. } => "tlf",
+                    })
+                    .collect();
+                assert_eq!(got_events, want_events, "{at}");
+                let count = if actions.contains(&"zrc") {
+                    Some(0)
+                } else if actions.contains(&"irc") && actions.contains(&"str") {
+                    Some(config.max_terminate - 1)
+                } else if actions.contains(&"irc") && actions.contains(&"scr") {
+                    Some(config.max_configure - 1)
+                } else if actions.contains(&"irc") {
+                    Some(config.max_configure)
+                } else {
+                    None
+                };
+                if let Some(count) = count {
+                    assert_eq!(f.restart_count, count, "{at}");
+                }
+                let timer_started = actions.iter().any(|a| matches!(*a, "scr" | "str" | "zrc"));
+                let want_deadline = if timer_started {
+                    Some(ms(4000))
+                } else if f.state().has_timer() && from.has_timer() {
+                    Some(ms(500))
+                } else {
+                    None
+                };
+                assert_eq!(f.poll_timeout(), want_deadline, "{at}");
+            }
+        }
+    }
+
+    #[test]
+    fn opens_from_both_sides() {
+        let mut a = fsm();
+        let mut b = Fsm::new(
+            TestNegotiator {
+                mru: Some(1400),
+                want_five: true,
+                ..TestNegotiator::default()
+            },
+            FsmConfig::default(),
+        );
+        for f in [&mut a, &mut b] {
+            f.up(ms(0));
+            f.open(ms(0));
+        }
+        for _ in 0..10 {
+            while let Some(p) = a.poll_transmit() {
+                b.handle(ms(10), p.code, p.identifier, &p.data);
+            }
+            while let Some(p) = b.poll_transmit() {
+                a.handle(ms(10), p.code, p.identifier, &p.data);
+            }
+        }
+        assert_eq!((a.state(), b.state()), (State::Opened, State::Opened));
+        assert_eq!(events(&mut a), vec![FsmEvent::Up]);
+        assert_eq!(events(&mut b), vec![FsmEvent::Up]);
+        // a rejected b's option 5, so b stopped asking for it.
+        assert!(!b.negotiator().want_five);
+        assert_eq!((a.poll_timeout(), b.poll_timeout()), (None, None));
+    }
+
+    #[test]
+    fn opens_at_packet_level() {
+        let mut f = requesting();
+        send!(f, time 100, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::AckReceived);
+        send!(f, time 200, (CONFIGURE_REQUEST, 0x33, [1, 4, 0x05, 0xdc]));
+        recv!(f, (CONFIGURE_ACK, 0x33, [1, 4, 0x05, 0xdc]));
+        assert_eq!(f.state(), State::Opened);
+        assert_eq!(events(&mut f), vec![FsmEvent::Up]);
+        assert_eq!(f.poll_timeout(), None);
+    }
+
+    #[test]
+    fn peer_opens_first() {
+        let mut f = fsm();
+        f.up(ms(0));
+        f.open(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        send!(f, time 0, (CONFIGURE_REQUEST, 1, [1, 4, 0x04, 0x00]));
+        recv!(f, (CONFIGURE_ACK, 1, [1, 4, 0x04, 0x00]));
+        assert_eq!(f.state(), State::AckSent);
+        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::Opened);
+    }
+
+    #[test]
+    fn nak_round() {
+        let mut f = requesting();
+        // The peer's value is too small: we Nak with ours.
+        send!(f, time 0, (CONFIGURE_REQUEST, 4, [1, 4, 0x01, 0xf4]));
+        recv!(f, (CONFIGURE_NAK, 4, [1, 4, 0x03, 0xe8]));
+        assert_eq!(f.state(), State::RequestSent);
+        // The peer Naks us: a new request with a new Identifier.
+        send!(f, time 10, (CONFIGURE_NAK, 1, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
+        // The old Identifier is stale now.
+        send!(f, time 20, (CONFIGURE_ACK, 1, [1, 4, 0x05, 0x78]));
+        assert_eq!(f.state(), State::RequestSent);
+        assert_eq!(f.stats().stale, 1);
+        send!(f, time 20, (CONFIGURE_ACK, 2, [1, 4, 0x05, 0x78]));
+        assert_eq!(f.state(), State::AckReceived);
+    }
+
+    #[test]
+    fn reject_round() {
+        let mut f = Fsm::new(
+            TestNegotiator {
+                want_five: true,
+                ..TestNegotiator::default()
+            },
+            FsmConfig::default(),
+        );
+        f.up(ms(0));
+        f.open(ms(0));
+        recv!(
+            f,
+            (CONFIGURE_REQUEST, 1, [1, 4, 0x05, 0xdc, 5, 6, 0, 0, 0, 1])
+        );
+        // Unknown options are rejected verbatim, in order, known ones left out.
+        send!(f, time 0, (CONFIGURE_REQUEST, 8, [7, 2, 1, 4, 0x05, 0xdc, 13, 3, 6]));
+        recv!(f, (CONFIGURE_REJECT, 8, [7, 2, 13, 3, 6]));
+        send!(f, time 5, (CONFIGURE_REJECT, 1, [5, 6, 0, 0, 0, 1]));
+        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        assert!(!f.negotiator().want_five);
+    }
+
+    #[test]
+    fn max_failure_turns_naks_into_rejects() {
+        let mut f = requesting();
+        for id in 0..5u8 {
+            send!(f, time 0, (CONFIGURE_REQUEST, id, [1, 4, 0x01, 0x00]));
+            recv!(f, (CONFIGURE_NAK, id, [1, 4, 0x03, 0xe8]));
+        }
+        send!(f, time 0, (CONFIGURE_REQUEST, 5, [1, 4, 0x01, 0x00]));
+        recv!(f, (CONFIGURE_REJECT, 5, [1, 4, 0x01, 0x00]));
+        // An Ack we send restarts the count.
+        send!(f, time 0, (CONFIGURE_REQUEST, 6, [2, 2]));
+        recv!(f, (CONFIGURE_REJECT, 6, [2, 2]));
+        send!(f, time 0, (CONFIGURE_REQUEST, 7, []));
+        recv!(f, (CONFIGURE_ACK, 7, []));
+        send!(f, time 0, (CONFIGURE_REQUEST, 8, [1, 4, 0x01, 0x00]));
+        recv!(f, (CONFIGURE_NAK, 8, [1, 4, 0x03, 0xe8]));
+    }
+
+    #[test]
+    fn max_configure_exhaustion_stops() {
+        let mut f = requesting();
+        for n in 1..10u64 {
+            assert_eq!(f.poll_timeout(), Some(ms(3000 * n)));
+            f.handle_timeout(ms(3000 * n));
+            recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        }
+        f.handle_timeout(ms(30_000));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::Stopped);
+        assert_eq!(
+            events(&mut f),
+            vec![FsmEvent::Finished {
+                reason: FinishReason::MaxConfigureExceeded
+            }]
+        );
+        assert_eq!(f.poll_timeout(), None);
+    }
+
+    #[test]
+    fn configurable_counters_and_timer() {
+        let config = FsmConfig {
+            restart_timer: Duration::from_millis(500),
+            max_configure: 2,
+            ..FsmConfig::default()
+        };
+        let mut f = Fsm::new(TestNegotiator::default(), config);
+        f.open(ms(0));
+        f.up(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        f.handle_timeout(ms(500));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        f.handle_timeout(ms(1000));
+        assert_eq!(f.state(), State::Stopped);
+    }
+
+    #[test]
+    fn max_terminate_closes() {
+        let mut f = opened();
+        f.close(ms(1000));
+        recv!(f, (TERMINATE_REQUEST, 2, []));
+        assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+        assert_eq!(f.state(), State::Closing);
+        f.handle_timeout(ms(4000));
+        recv!(f, (TERMINATE_REQUEST, 3, []));
+        f.handle_timeout(ms(7000));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::Closed);
+        assert_eq!(
+            events(&mut f),
+            vec![FsmEvent::Finished {
+                reason: FinishReason::MaxTerminateExceeded
+            }]
+        );
+    }
+
+    #[test]
+    fn terminate_ack_closes() {
+        let mut f = opened();
+        f.close(ms(1000));
+        recv!(f, (TERMINATE_REQUEST, 2, []));
+        send!(f, time 1100, (TERMINATE_ACK, 0x77, []));
+        assert_eq!(f.state(), State::Closed);
+        assert_eq!(
+            events(&mut f),
+            vec![
+                FsmEvent::Down,
+                FsmEvent::Finished {
+                    reason: FinishReason::TerminateAcked
+                }
+            ]
+        );
+        assert_eq!(f.poll_timeout(), None);
+    }
+
+    #[test]
+    fn peer_terminates() {
+        let mut f = opened();
+        send!(f, time 1000, (TERMINATE_REQUEST, 0x21, *b"bye"));
+        recv!(f, (TERMINATE_ACK, 0x21, []));
+        assert_eq!(f.state(), State::Stopping);
+        assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+        f.handle_timeout(ms(3999));
+        assert_eq!(f.state(), State::Stopping);
+        f.handle_timeout(ms(4000));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::Stopped);
+        assert_eq!(
+            events(&mut f),
+            vec![FsmEvent::Finished {
+                reason: FinishReason::PeerTerminated
+            }]
+        );
+    }
+
+    #[test]
+    fn stale_and_mismatched_replies_are_ignored() {
+        let mut f = requesting();
+        send!(f, time 0, (CONFIGURE_ACK, 2, OUR_REQUEST));
+        send!(f, time 0, (CONFIGURE_NAK, 0, [1, 4, 0, 0]));
+        send!(f, time 0, (CONFIGURE_REJECT, 0xff, [1, 4, 0, 0]));
+        // Right Identifier, wrong options: RFC 1661 §5.2 says ignore.
+        send!(f, time 0, (CONFIGURE_ACK, 1, [1, 4, 0x05, 0xdd]));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::RequestSent);
+        assert_eq!(f.stats().stale, 4);
+        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::AckReceived);
+        // A duplicate of the Ack just taken is stale too.
+        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::AckReceived);
+        assert_eq!(f.stats().stale, 5);
+    }
+
+    #[test]
+    fn early_and_repeated_timeouts_are_no_ops() {
+        let mut f = requesting();
+        f.handle_timeout(ms(0));
+        f.handle_timeout(ms(2999));
+        recv!(f, nothing);
+        f.handle_timeout(ms(3000));
+        // A retransmission keeps the Identifier while the options are unchanged.
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        assert_eq!(f.poll_timeout(), Some(ms(6000)));
+        f.handle_timeout(ms(3000));
+        recv!(f, nothing);
+        // A changed option list on retransmission takes a new Identifier.
+        f.negotiator_mut().mru = Some(1400);
+        f.handle_timeout(ms(6000));
+        recv!(f, (CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
+    }
+
+    #[test]
+    fn timer_is_cleared_when_it_fires_in_a_quiet_state() {
+        let mut f = fsm();
+        f.up(ms(0));
+        f.handle_timeout(ms(100_000));
+        assert_eq!((f.state(), f.poll_timeout()), (State::Closed, None));
+    }
+
+    #[test]
+    fn flooding_configure_requests_stays_bounded() {
+        let mut f = requesting();
+        for n in 0..1000u32 {
+            let id = n as u8;
+            send!(f, time u64::from(n), (CONFIGURE_REQUEST, id, [1, 4, 0x01, 0x00, 9, 2]));
+            assert!(f.transmit.len() <= f.config().max_queued_packets);
+        }
+        assert_eq!(f.stats().transmit_dropped, 1000 - 8);
+        let mut drained = 0;
+        while f.poll_transmit().is_some() {
+            drained += 1;
+        }
+        assert_eq!(drained, 8);
+        // Drained after each, every request gets exactly one answer.
+        for n in 0..100u8 {
+            send!(f, time 2000, (CONFIGURE_REQUEST, n, [9, 2]));
+            recv!(f, (CONFIGURE_REJECT, n, [9, 2]));
+            recv!(f, nothing);
+        }
+        assert!(f.events.len() <= MAX_QUEUED_EVENTS);
+    }
+
+    #[test]
+    fn unknown_code_is_code_rejected_within_the_mru() {
+        let mut f = opened();
+        f.set_peer_mru(64);
+        let data = [0xab; 200];
+        send!(f, time 0, (0x20, 0x11, data));
+        let p = f.poll_transmit().unwrap();
+        assert_eq!((p.code, p.data.len()), (CODE_REJECT, 60));
+        assert_eq!(p.data[..6], [0x20, 0x11, 0, 204, 0xab, 0xab]);
+        assert_eq!(p.buffer_len(), 64);
+        assert_eq!(f.state(), State::Opened);
+        assert_eq!(f.stats().code_rejects_sent, 1);
+        // Whole when it fits.
+        send!(f, time 0, (0x21, 0x12, [1, 2]));
+        recv!(f, (CODE_REJECT, 3, [0x21, 0x12, 0, 6, 1, 2]));
+    }
+
+    #[test]
+    fn extended_codes_reach_the_negotiator() {
+        let mut f = requesting();
+        send!(f, time 0, (9, 5, [0, 0, 0, 0]));
+        recv!(f, nothing);
+        let mut f = opened();
+        send!(f, time 0, (9, 5, [1, 2, 3, 4]));
+        recv!(f, (10, 5, [1, 2, 3, 4]));
+        assert!(f.send_extended(Packet {
+            code: 9,
+            identifier: 0x40,
+            data: vec![]
+        }));
+        recv!(f, (9, 0x40, []));
+    }
+
+    #[test]
+    fn code_reject_permitted_or_catastrophic() {
+        let mut f = opened();
+        send!(f, time 0, (CODE_REJECT, 1, [9, 1, 0, 4]));
+        assert_eq!(f.state(), State::Opened);
+        send!(f, time 0, (CODE_REJECT, 2, [12, 1, 0, 4]));
+        assert_eq!(f.state(), State::Stopping);
+        assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+        recv!(f, (TERMINATE_REQUEST, 2, []));
+        let mut f = requesting();
+        send!(f, time 0, (CODE_REJECT, 1, [CONFIGURE_REQUEST, 1, 0, 8]));
+        assert_eq!(f.state(), State::Stopped);
+        assert_eq!(
+            events(&mut f),
+            vec![FsmEvent::Finished {
+                reason: FinishReason::CodeRejected { code: 1 }
+            }]
+        );
+        let mut f = requesting();
+        f.protocol_rejected(ms(0));
+        assert_eq!(
+            events(&mut f),
+            vec![FsmEvent::Finished {
+                reason: FinishReason::ProtocolRejected
+            }]
+        );
+    }
+
+    #[test]
+    fn malformed_input_is_dropped_and_counted() {
+        let mut f = requesting();
+        f.handle_packet(ms(0), &[1, 2, 0]);
+        f.handle_packet(ms(0), &[1, 2, 0, 3]);
+        f.handle_packet(ms(0), &[1, 2, 0, 9, 1, 4]);
+        // Bad option length inside a Configure-Request.
+        f.handle_packet(ms(0), &[1, 2, 0, 6, 1, 9]);
+        send!(f, time 0, (CODE_REJECT, 3, []));
+        recv!(f, nothing);
+        assert_eq!(f.stats().malformed, 5);
+        assert_eq!(f.state(), State::RequestSent);
+        // Padding past Length is ignored.
+        f.handle_packet(ms(0), &[2, 1, 0, 8, 1, 4, 0x05, 0xdc, 0xee, 0xee]);
+        assert_eq!(f.state(), State::AckReceived);
+    }
+
+    #[test]
+    fn packets_before_the_lower_layer_are_unexpected() {
+        let mut f = fsm();
+        f.open(ms(0));
+        send!(f, time 0, (CONFIGURE_REQUEST, 1, []));
+        recv!(f, nothing);
+        assert_eq!((f.state(), f.stats().unexpected), (State::Starting, 1));
+    }
+
+    #[test]
+    fn renegotiation_resets_the_negotiator() {
+        let mut f = opened();
+        let before = f.negotiator().resets;
+        send!(f, time 0, (CONFIGURE_REQUEST, 0x50, []));
+        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        recv!(f, (CONFIGURE_ACK, 0x50, []));
+        assert_eq!(f.negotiator().resets, before + 1);
+        assert_eq!(f.state(), State::AckSent);
+        assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+    }
+
+    #[test]
+    fn packet_emit_writes_the_header() {
+        let p = Packet {
+            code: 5,
+            identifier: 7,
+            data: vec![1, 2],
+        };
+        let mut out = Vec::new();
+        p.emit(&mut out);
+        assert_eq!(out, [5, 7, 0, 6, 1, 2]);
+        assert_eq!(split_packet(&out), Some((5, 7, &[1u8, 2][..])));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Packet(u8, u8, Vec<u8>),
+        Raw(Vec<u8>),
+        Advance(u64),
+        Up,
+        Down,
+        Open,
+        Close,
+        ProtocolReject,
+        Drain,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0u8..16, any::<u8>(), proptest::collection::vec(any::<u8>(), 0..24))
+                .prop_map(|(c, i, d)| Op::Packet(c, i, d)),
+            1 => proptest::collection::vec(any::<u8>(), 0..12).prop_map(Op::Raw),
+            2 => (0u64..5000).prop_map(Op::Advance),
+            1 => Just(Op::Up),
+            1 => Just(Op::Down),
+            1 => Just(Op::Open),
+            1 => Just(Op::Close),
+            1 => Just(Op::ProtocolReject),
+            1 => Just(Op::Drain),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn arbitrary_input_never_panics_and_stays_bounded(ops in proptest::collection::vec(op(), 0..80)) {
+            let mut f = fsm();
+            let mut now = ms(0);
+            for op in ops {
+                match op {
+                    Op::Packet(code, id, data) => f.handle(now, code, id, &data),
+                    Op::Raw(bytes) => f.handle_packet(now, &bytes),
+                    Op::Advance(step) => {
+                        now += Duration::from_millis(step);
+                        f.handle_timeout(now);
+                    }
+                    Op::Up => f.up(now),
+                    Op::Down => f.down(now),
+                    Op::Open => f.open(now),
+                    Op::Close => f.close(now),
+                    Op::ProtocolReject => f.protocol_rejected(now),
+                    Op::Drain => while f.poll_transmit().is_some() {},
+                }
+                prop_assert!(f.transmit.len() <= f.config().max_queued_packets);
+                prop_assert!(f.events.len() <= MAX_QUEUED_EVENTS);
+                // The timer runs exactly in the states that have one.
+                prop_assert_eq!(f.poll_timeout().is_some(), f.state().has_timer());
+                if let Some(deadline) = f.poll_timeout() {
+                    prop_assert!(deadline > now);
+                }
+            }
+        }
+    }
+}
