@@ -270,7 +270,8 @@ pub trait Negotiator {
 
     /// Handles a packet whose code is beyond Code-Reject (8 and up).
     ///
-    /// `state` lets LCP answer Echo-Requests only when Opened (RFC 1661 §5.8).
+    /// This is the RXR event of RFC 1661 §4.1: a [`Extended::Reply`] is sent
+    /// only in the Opened state (ser) and dropped in any other.
     fn handle_extended(&mut self, state: State, code: u8, identifier: u8, data: &[u8]) -> Extended {
         let _ = (state, code, identifier, data);
         Extended::Unknown
@@ -370,8 +371,50 @@ enum Restart {
     Terminate,
 }
 
-/// The RFC 1661 §4 automaton for one control protocol. See the module docs
-/// for the driving contract.
+/// The RFC 1661 §4 automaton for one control protocol.
+///
+/// Feed it with [`Fsm::up`]/[`Fsm::down`]/[`Fsm::open`]/[`Fsm::close`],
+/// received packets ([`Fsm::handle_packet`]) and [`Fsm::handle_timeout`];
+/// after each call drain [`Fsm::poll_transmit`] and [`Fsm::poll_event`], then
+/// re-read [`Fsm::poll_timeout`]. Time is always passed in.
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, Negotiator, State, Verdict};
+/// use pptp_proto::time::Instant;
+///
+/// /// Asks for nothing, accepts everything.
+/// struct Anything;
+/// impl Negotiator for Anything {
+///     fn build_request(&mut self, _: &mut Vec<u8>) {}
+///     fn check_request(
+///         &mut self,
+///         _: &[u8],
+///         _: bool,
+///         _: &mut Vec<u8>,
+///         _: &mut Vec<u8>,
+///     ) -> Result<Verdict, pptp_proto::wire::Error> {
+///         Ok(Verdict::Ack)
+///     }
+///     fn on_ack(&mut self, _: &[u8]) -> bool { true }
+///     fn on_nak(&mut self, _: &[u8]) -> bool { true }
+///     fn on_reject(&mut self, _: &[u8]) -> bool { true }
+/// }
+///
+/// let mut lcp = Fsm::new(Anything, FsmConfig::default());
+/// let now = Instant::ZERO;
+/// lcp.open(now);
+/// lcp.up(now);
+/// let request = lcp.poll_transmit().unwrap();
+/// assert_eq!((request.code, request.identifier), (1, 1));
+/// assert_eq!(lcp.poll_timeout(), Some(Instant::from_secs(3)));
+/// // The peer acknowledges and sends its own (empty) request.
+/// lcp.handle_packet(now, &[2, 1, 0, 4]);
+/// lcp.handle_packet(now, &[1, 7, 0, 4]);
+/// assert_eq!(lcp.poll_transmit().unwrap().code, 2);
+/// assert_eq!(lcp.state(), State::Opened);
+/// assert_eq!(lcp.poll_event(), Some(FsmEvent::Started));
+/// assert_eq!(lcp.poll_event(), Some(FsmEvent::Up));
+/// ```
 #[derive(Debug)]
 pub struct Fsm<N: Negotiator> {
     negotiator: N,
@@ -1217,173 +1260,25 @@ mod tests {
     }
 
     // RFC 1661 §4.1, transcribed: rows are events, columns states 0-9.
+    #[rustfmt::skip]
     const TABLE: &[(&str, [&str; 10])] = &[
-        (
-            "Up",
-            ["2", "irc,scr/6", "-", "-", "-", "-", "-", "-", "-", "-"],
-        ),
-        (
-            "Down",
-            ["-", "-", "0", "tls/1", "0", "1", "1", "1", "1", "tld/1"],
-        ),
-        (
-            "Open",
-            [
-                "tls/1",
-                "1",
-                "irc,scr/6",
-                "3r",
-                "5r",
-                "5r",
-                "6",
-                "7",
-                "8",
-                "9r",
-            ],
-        ),
-        (
-            "Close",
-            [
-                "0",
-                "tlf/0",
-                "2",
-                "2",
-                "4",
-                "4",
-                "irc,str/4",
-                "irc,str/4",
-                "irc,str/4",
-                "tld,irc,str/4",
-            ],
-        ),
-        (
-            "TO+",
-            [
-                "-", "-", "-", "-", "str/4", "str/5", "scr/6", "scr/6", "scr/8", "-",
-            ],
-        ),
-        (
-            "TO-",
-            [
-                "-", "-", "-", "-", "tlf/2", "tlf/3", "tlf/3p", "tlf/3p", "tlf/3p", "-",
-            ],
-        ),
-        (
-            "RCR+",
-            [
-                "-",
-                "-",
-                "sta/2",
-                "irc,scr,sca/8",
-                "4",
-                "5",
-                "sca/8",
-                "sca,tlu/9",
-                "sca/8",
-                "tld,scr,sca/8",
-            ],
-        ),
-        (
-            "RCR-",
-            [
-                "-",
-                "-",
-                "sta/2",
-                "irc,scr,scn/6",
-                "4",
-                "5",
-                "scn/6",
-                "scn/7",
-                "scn/6",
-                "tld,scr,scn/6",
-            ],
-        ),
-        (
-            "RCA",
-            [
-                "-",
-                "-",
-                "sta/2",
-                "sta/3",
-                "4",
-                "5",
-                "irc/7",
-                "scr/6x",
-                "irc,tlu/9",
-                "tld,scr/6x",
-            ],
-        ),
-        (
-            "RCN",
-            [
-                "-",
-                "-",
-                "sta/2",
-                "sta/3",
-                "4",
-                "5",
-                "irc,scr/6",
-                "scr/6x",
-                "irc,scr/8",
-                "tld,scr/6x",
-            ],
-        ),
-        (
-            "RTR",
-            [
-                "-",
-                "-",
-                "sta/2",
-                "sta/3",
-                "sta/4",
-                "sta/5",
-                "sta/6",
-                "sta/6",
-                "sta/6",
-                "tld,zrc,sta/5",
-            ],
-        ),
-        (
-            "RTA",
-            [
-                "-",
-                "-",
-                "2",
-                "3",
-                "tlf/2",
-                "tlf/3",
-                "6",
-                "6",
-                "8",
-                "tld,scr/6",
-            ],
-        ),
-        (
-            "RUC",
-            [
-                "-", "-", "scj/2", "scj/3", "scj/4", "scj/5", "scj/6", "scj/7", "scj/8", "scj/9",
-            ],
-        ),
-        ("RXJ+", ["-", "-", "2", "3", "4", "5", "6", "6", "8", "9"]),
-        (
-            "RXJ-",
-            [
-                "-",
-                "-",
-                "tlf/2",
-                "tlf/3",
-                "tlf/2",
-                "tlf/3",
-                "tlf/3",
-                "tlf/3",
-                "tlf/3",
-                "tld,irc,str/5",
-            ],
-        ),
-        (
-            "RXR",
-            ["-", "-", "2", "3", "4", "5", "6", "7", "8", "ser/9"],
-        ),
+        // columns: states 0-9 in STATES order, Initial .. Opened
+        ("Up",    ["2",     "irc,scr/6", "-",         "-",             "-",     "-",     "-",         "-",         "-",         "-"]),
+        ("Down",  ["-",     "-",         "0",         "tls/1",         "0",     "1",     "1",         "1",         "1",         "tld/1"]),
+        ("Open",  ["tls/1", "1",         "irc,scr/6", "3r",            "5r",    "5r",    "6",         "7",         "8",         "9r"]),
+        ("Close", ["0",     "tlf/0",     "2",         "2",             "4",     "4",     "irc,str/4", "irc,str/4", "irc,str/4", "tld,irc,str/4"]),
+        ("TO+",   ["-",     "-",         "-",         "-",             "str/4", "str/5", "scr/6",     "scr/6",     "scr/8",     "-"]),
+        ("TO-",   ["-",     "-",         "-",         "-",             "tlf/2", "tlf/3", "tlf/3p",    "tlf/3p",    "tlf/3p",    "-"]),
+        ("RCR+",  ["-",     "-",         "sta/2",     "irc,scr,sca/8", "4",     "5",     "sca/8",     "sca,tlu/9", "sca/8",     "tld,scr,sca/8"]),
+        ("RCR-",  ["-",     "-",         "sta/2",     "irc,scr,scn/6", "4",     "5",     "scn/6",     "scn/7",     "scn/6",     "tld,scr,scn/6"]),
+        ("RCA",   ["-",     "-",         "sta/2",     "sta/3",         "4",     "5",     "irc/7",     "scr/6x",    "irc,tlu/9", "tld,scr/6x"]),
+        ("RCN",   ["-",     "-",         "sta/2",     "sta/3",         "4",     "5",     "irc,scr/6", "scr/6x",    "irc,scr/8", "tld,scr/6x"]),
+        ("RTR",   ["-",     "-",         "sta/2",     "sta/3",         "sta/4", "sta/5", "sta/6",     "sta/6",     "sta/6",     "tld,zrc,sta/5"]),
+        ("RTA",   ["-",     "-",         "2",         "3",             "tlf/2", "tlf/3", "6",         "6",         "8",         "tld,scr/6"]),
+        ("RUC",   ["-",     "-",         "scj/2",     "scj/3",         "scj/4", "scj/5", "scj/6",     "scj/7",     "scj/8",     "scj/9"]),
+        ("RXJ+",  ["-",     "-",         "2",         "3",             "4",     "5",     "6",         "6",         "8",         "9"]),
+        ("RXJ-",  ["-",     "-",         "tlf/2",     "tlf/3",         "tlf/2", "tlf/3", "tlf/3",     "tlf/3",     "tlf/3",     "tld,irc,str/5"]),
+        ("RXR",   ["-",     "-",         "2",         "3",             "4",     "5",     "6",         "7",         "8",         "ser/9"]),
     ];
 
     const STATES: [State; 10] = [
