@@ -623,11 +623,11 @@ impl<N: Negotiator> Fsm<N> {
     /// Whether a Configure-Ack/Nak/Reject answers our outstanding request.
     fn answers_our_request(&mut self, identifier: u8) -> bool {
         // RFC 1661 §5.2-§5.4: replies not matching the request are discarded.
-        let fresh = self.answered || identifier != self.request_identifier;
-        if fresh {
+        let stale = self.answered || identifier != self.request_identifier;
+        if stale {
             self.stats.stale = self.stats.stale.saturating_add(1);
         }
-        !fresh
+        !stale
     }
 
     fn receive_configure_ack(&mut self, now: Instant, identifier: u8, options: &[u8]) {
@@ -1561,6 +1561,27 @@ mod tests {
             }]
         );
         assert_eq!(f.poll_timeout(), None);
+    }
+
+    #[test]
+    fn stopped_answers_a_late_peer() {
+        let mut f = requesting();
+        for n in 1..=10u64 {
+            f.handle_timeout(ms(3000 * n));
+        }
+        assert_eq!(f.state(), State::Stopped);
+        while f.poll_transmit().is_some() {}
+        // RFC 1661 §4.2 Stopped: a Configure-Request restarts negotiation.
+        send!(f, time 40_000, (CONFIGURE_REQUEST, 3, [1, 4, 0x05, 0xdc]));
+        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        recv!(f, (CONFIGURE_ACK, 3, [1, 4, 0x05, 0xdc]));
+        assert_eq!(f.state(), State::AckSent);
+        assert_eq!(f.poll_timeout(), Some(ms(43_000)));
+        // Other packets get a Terminate-Ack while Stopped.
+        let mut f = requesting();
+        f.protocol_rejected(ms(0));
+        send!(f, time 0, (CONFIGURE_NAK, 1, [1, 4, 0, 0]));
+        recv!(f, (TERMINATE_ACK, 1, []));
     }
 
     #[test]
