@@ -37,6 +37,7 @@ extern crate std;
 pub mod crypto;
 pub mod mppc;
 pub mod mppe;
+pub mod ppp;
 pub mod rc4;
 pub mod time;
 pub mod wire;

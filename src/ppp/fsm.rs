@@ -1,0 +1,1902 @@
+//! The option-negotiation automaton of RFC 1661 §4, generic over the
+//! option policy of one control protocol.
+//!
+//! [`Fsm`] implements all ten states, the sixteen events and the thirteen
+//! actions of the state transition table in RFC 1661 §4.1, with the Restart
+//! timer and the Max-Terminate, Max-Configure and Max-Failure counters of
+//! §4.6. What the options mean is the business of a [`Negotiator`]: LCP,
+//! IPCP, IPv6CP and CCP each implement it, and codes beyond Code-Reject
+//! (LCP's Protocol-Reject, Echo, Discard, Identification, Time-Remaining;
+//! CCP's Reset-Request/Ack) reach the negotiator through
+//! [`Negotiator::handle_extended`], so the automaton never knows them.
+//!
+//! # Driving contract
+//!
+//! The owner (the PPP session) feeds input and drains output:
+//!
+//! - Lower layer and administrator events: [`Fsm::up`], [`Fsm::down`],
+//!   [`Fsm::open`], [`Fsm::close`], and [`Fsm::protocol_rejected`] when LCP
+//!   receives a Protocol-Reject for this protocol (RFC 1661 §5.7, RXJ-).
+//! - Received packets: [`Fsm::handle_packet`] (Code, Identifier, Length and
+//!   data as on the wire) or [`Fsm::handle`] (already split).
+//! - Time: [`Fsm::poll_timeout`] says when to call [`Fsm::handle_timeout`];
+//!   an early or repeated call is a no-op and a fired timer is always cleared.
+//! - After every call, drain [`Fsm::poll_transmit`] (packets to send inside
+//!   this protocol's PPP frames) and [`Fsm::poll_event`] (the layer hooks
+//!   This-Layer-Up/Down/Started/Finished as [`FsmEvent`]s), then re-read
+//!   [`Fsm::poll_timeout`]. Both queues are bounded; what does not fit is
+//!   dropped and counted in [`FsmStats`].
+//!
+//! # Choices where RFC 1661 leaves room
+//!
+//! - Identifiers (§5.1): every new Configure-Request takes a new Identifier;
+//!   a retransmission after TO+ keeps it while the options are unchanged
+//!   (as pppd does, and §5.1 allows), and takes a new one if they changed.
+//!   Each Terminate-Request takes a new Identifier.
+//! - A Configure-Ack, -Nak or -Reject whose Identifier is not that of our
+//!   outstanding request, or that answers a request already answered, is
+//!   ignored silently (§5.2-§5.4) and counted as stale. A Configure-Ack whose
+//!   options differ from those we sent is ignored too (§5.2).
+//! - A Terminate-Ack is accepted whatever its Identifier: §5.5 lets it arrive
+//!   unelicited.
+//! - A packet shorter than its header, whose Length runs past the bytes
+//!   present, or whose options the negotiator cannot parse, is dropped
+//!   silently and counted as malformed; it is not an event. Octets past
+//!   Length are padding (§5).
+//! - The optional Restart (`r`) and Passive (`p`) behaviours of the table are
+//!   not implemented: Open in Stopped, Closing, Stopping or Opened just moves
+//!   as the table says, and TO- in Req-Sent/Ack-Rcvd/Ack-Sent finishes.
+//! - Max-Failure (§4.6): after that many Configure-Naks sent without a
+//!   Configure-Ack, [`Negotiator::check_request`] is told to reject instead
+//!   of Nak. The count restarts when we send a Configure-Ack or leave
+//!   negotiation.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use bytes::BufMut;
+
+use crate::time::Instant;
+
+// RFC 1661 §5: the codes every control protocol shares.
+const CONFIGURE_REQUEST: u8 = 1;
+const CONFIGURE_ACK: u8 = 2;
+const CONFIGURE_NAK: u8 = 3;
+const CONFIGURE_REJECT: u8 = 4;
+const TERMINATE_REQUEST: u8 = 5;
+const TERMINATE_ACK: u8 = 6;
+const CODE_REJECT: u8 = 7;
+
+/// Octets in Code, Identifier and Length (RFC 1661 §5).
+pub const HEADER_LEN: usize = 4;
+
+/// Most events queued between two drains; a call produces at most three.
+const MAX_QUEUED_EVENTS: usize = 16;
+
+/// The ten states of RFC 1661 §4.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Lower layer down, no Open (state 0).
+    Initial,
+    /// Open, waiting for the lower layer (state 1).
+    Starting,
+    /// Lower layer up, no Open (state 2).
+    Closed,
+    /// Open, but negotiation gave up or the peer terminated (state 3).
+    Stopped,
+    /// Terminate-Request sent after Close (state 4).
+    Closing,
+    /// Terminate-Request sent without Close (state 5).
+    Stopping,
+    /// Configure-Request sent, no Configure-Ack either way (state 6).
+    RequestSent,
+    /// Configure-Ack received, not yet sent (state 7).
+    AckReceived,
+    /// Configure-Ack sent, not yet received (state 8).
+    AckSent,
+    /// Both Configure-Acks exchanged: the layer is up (state 9).
+    Opened,
+}
+
+impl State {
+    /// The state's number in RFC 1661 §4.1.
+    pub const fn number(self) -> u8 {
+        match self {
+            State::Initial => 0,
+            State::Starting => 1,
+            State::Closed => 2,
+            State::Stopped => 3,
+            State::Closing => 4,
+            State::Stopping => 5,
+            State::RequestSent => 6,
+            State::AckReceived => 7,
+            State::AckSent => 8,
+            State::Opened => 9,
+        }
+    }
+
+    /// States in which the Restart timer runs (RFC 1661 §4.6).
+    const fn has_timer(self) -> bool {
+        matches!(
+            self,
+            State::Closing
+                | State::Stopping
+                | State::RequestSent
+                | State::AckReceived
+                | State::AckSent
+        )
+    }
+
+    /// States with a Configure-Request of ours outstanding.
+    const fn is_negotiating(self) -> bool {
+        matches!(
+            self,
+            State::RequestSent | State::AckReceived | State::AckSent
+        )
+    }
+}
+
+/// The counters and timer of RFC 1661 §4.6, and the queue bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsmConfig {
+    /// Restart timer period (RFC 1661 §4.6, default 3 s).
+    pub restart_timer: Duration,
+    /// Terminate-Requests sent without a Terminate-Ack before giving up (default 2).
+    pub max_terminate: u32,
+    /// Configure-Requests sent without an answer before giving up (default 10).
+    pub max_configure: u32,
+    /// Configure-Naks sent without a Configure-Ack before rejecting instead (default 5).
+    pub max_failure: u32,
+    /// The peer's MRU: a Code-Reject is truncated to fit it (RFC 1661 §5.6, default 1500).
+    pub peer_mru: u16,
+    /// Most packets queued for [`Fsm::poll_transmit`] (default 8).
+    pub max_queued_packets: usize,
+}
+
+impl Default for FsmConfig {
+    fn default() -> Self {
+        FsmConfig {
+            restart_timer: Duration::from_secs(3),
+            max_terminate: 2,
+            max_configure: 10,
+            max_failure: 5,
+            peer_mru: 1500,
+            max_queued_packets: 8,
+        }
+    }
+}
+
+/// A control-protocol packet to send: Code, Identifier and data; Length is
+/// implied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// The Code field.
+    pub code: u8,
+    /// The Identifier field.
+    pub identifier: u8,
+    /// Everything after the Length field.
+    pub data: Vec<u8>,
+}
+
+impl Packet {
+    /// Octets [`Packet::emit`] writes.
+    pub fn buffer_len(&self) -> usize {
+        HEADER_LEN.saturating_add(self.data.len())
+    }
+
+    /// Writes Code, Identifier, Length and data.
+    ///
+    /// Data beyond what a 16-bit Length can describe is not written.
+    pub fn emit<B: BufMut>(&self, buf: &mut B) {
+        let max = usize::from(u16::MAX) - HEADER_LEN;
+        let data = self.data.get(..max).unwrap_or(&self.data);
+        buf.put_u8(self.code);
+        buf.put_u8(self.identifier);
+        buf.put_u16(u16::try_from(HEADER_LEN + data.len()).unwrap_or(u16::MAX));
+        buf.put_slice(data);
+    }
+}
+
+/// What [`Negotiator::check_request`] decided about a Configure-Request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every option is acceptable: the FSM sends a Configure-Ack echoing them.
+    Ack,
+    /// Some options need other values: the FSM sends the `nak` list.
+    Nak,
+    /// Some options are unknown or refused: the FSM sends the `reject` list.
+    Reject,
+}
+
+/// What [`Negotiator::handle_extended`] did with a code beyond Code-Reject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Extended {
+    /// The protocol does not know the code: the FSM sends a Code-Reject (RUC).
+    Unknown,
+    /// Handled; nothing to send.
+    Handled,
+    /// Handled; send this answer (for example an Echo-Reply, RFC 1661 §5.8).
+    Reply(Packet),
+}
+
+/// The policy of one control protocol: which options we ask for, which of
+/// the peer's we accept, and its extra codes.
+///
+/// Option lists are passed as raw bytes (a sequence of Type, Length, Data);
+/// the negotiator parses them and must not panic on any input.
+pub trait Negotiator {
+    /// Starts a fresh negotiation of our options (pppd's `resetci`): called
+    /// before the first Configure-Request after leaving negotiation.
+    fn reset(&mut self) {}
+
+    /// Appends our Configure-Request options to `out`.
+    fn build_request(&mut self, out: &mut Vec<u8>);
+
+    /// Judges the peer's Configure-Request `options`.
+    ///
+    /// For [`Verdict::Nak`] append the offending options with acceptable
+    /// values to `nak`, for [`Verdict::Reject`] append the offending options
+    /// verbatim to `reject`, in the order they came (RFC 1661 §5.3, §5.4).
+    /// When `reject_instead_of_nak` is set, Max-Failure was reached: options
+    /// that would be Nak'd must be rejected. A malformed option list is an
+    /// error: the FSM drops the packet.
+    fn check_request(
+        &mut self,
+        options: &[u8],
+        reject_instead_of_nak: bool,
+        nak: &mut Vec<u8>,
+        reject: &mut Vec<u8>,
+    ) -> Result<Verdict, crate::wire::Error>;
+
+    /// The peer acknowledged our request `options` (already checked to be
+    /// exactly what we sent). Returns whether to accept it.
+    fn on_ack(&mut self, options: &[u8]) -> bool;
+
+    /// The peer Nak'd some of our options; adjust the next request. Returns
+    /// whether the packet was acceptable (false: ignored).
+    fn on_nak(&mut self, options: &[u8]) -> bool;
+
+    /// The peer rejected some of our options; stop asking for them. Returns
+    /// whether the packet was acceptable (false: ignored).
+    fn on_reject(&mut self, options: &[u8]) -> bool;
+
+    /// Whether the peer rejecting `code` (beyond 1..=7, which always are)
+    /// makes this protocol unusable: RXJ- rather than RXJ+ (RFC 1661 §5.6).
+    fn code_is_required(&self, code: u8) -> bool {
+        let _ = code;
+        false
+    }
+
+    /// Handles a packet whose code is beyond Code-Reject (8 and up).
+    ///
+    /// This is the RXR event of RFC 1661 §4.1: a [`Extended::Reply`] is sent
+    /// only in the Opened state (ser) and dropped in any other.
+    fn handle_extended(&mut self, state: State, code: u8, identifier: u8, data: &[u8]) -> Extended {
+        let _ = (state, code, identifier, data);
+        Extended::Unknown
+    }
+}
+
+/// Why the layer finished (This-Layer-Finished, RFC 1661 §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FinishReason {
+    /// Close before the lower layer came up.
+    Closed,
+    /// Our Terminate-Request was acknowledged.
+    TerminateAcked,
+    /// Max-Configure Configure-Requests went unanswered (RFC 1661 §4.6).
+    MaxConfigureExceeded,
+    /// Max-Terminate Terminate-Requests went unanswered (RFC 1661 §4.6).
+    MaxTerminateExceeded,
+    /// The peer terminated the link and the wait after its request ended.
+    PeerTerminated,
+    /// The peer Code-Rejected a code this protocol needs (RXJ-).
+    CodeRejected {
+        /// The rejected code.
+        code: u8,
+    },
+    /// The peer Protocol-Rejected this protocol (RXJ-, RFC 1661 §5.7).
+    ProtocolRejected,
+}
+
+/// The layer hooks of RFC 1661 §4.4, reported to the owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FsmEvent {
+    /// This-Layer-Up (tlu): the layer is open.
+    Up,
+    /// This-Layer-Down (tld): the layer left Opened.
+    Down,
+    /// This-Layer-Started (tls): the lower layer is wanted up.
+    Started,
+    /// This-Layer-Finished (tlf): the lower layer is no longer needed.
+    Finished {
+        /// Why.
+        reason: FinishReason,
+    },
+}
+
+/// Counters of what the automaton dropped or ignored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FsmStats {
+    /// Packets dropped as malformed (bad header, bad option list).
+    pub malformed: u64,
+    /// Configure replies with a stale Identifier or options not matching ours.
+    pub stale: u64,
+    /// Packets received in Initial or Starting, where none may arrive.
+    pub unexpected: u64,
+    /// Output packets dropped because the transmit queue was full.
+    pub transmit_dropped: u64,
+    /// Events dropped because the event queue was full.
+    pub events_dropped: u64,
+    /// Code-Rejects sent (RUC).
+    pub code_rejects_sent: u64,
+}
+
+/// The sixteen events of RFC 1661 §4.3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    Up,
+    Down,
+    Open,
+    Close,
+    TimeoutPositive,
+    TimeoutNegative,
+    GoodConfigureRequest,
+    BadConfigureRequest,
+    ConfigureAck,
+    ConfigureNak,
+    TerminateRequest,
+    TerminateAck,
+    UnknownCode,
+    PermittedReject,
+    CatastrophicReject,
+    EchoOrDiscard,
+}
+
+/// What a received packet brings to the actions: its Identifier and the
+/// answer sca/scn/scj/ser send.
+#[derive(Debug, Clone, Default)]
+struct Received {
+    identifier: u8,
+    reply: Option<Packet>,
+}
+
+/// Which counter irc loads (RFC 1661 §4.4, Initialize-Restart-Count).
+#[derive(Clone, Copy)]
+enum Restart {
+    Configure,
+    Terminate,
+}
+
+/// The RFC 1661 §4 automaton for one control protocol.
+///
+/// Feed it with [`Fsm::up`]/[`Fsm::down`]/[`Fsm::open`]/[`Fsm::close`],
+/// received packets ([`Fsm::handle_packet`]) and [`Fsm::handle_timeout`];
+/// after each call drain [`Fsm::poll_transmit`] and [`Fsm::poll_event`], then
+/// re-read [`Fsm::poll_timeout`]. Time is always passed in.
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, Negotiator, State, Verdict};
+/// use pptp_proto::time::Instant;
+///
+/// /// Asks for nothing, accepts everything.
+/// struct Anything;
+/// impl Negotiator for Anything {
+///     fn build_request(&mut self, _: &mut Vec<u8>) {}
+///     fn check_request(
+///         &mut self,
+///         _: &[u8],
+///         _: bool,
+///         _: &mut Vec<u8>,
+///         _: &mut Vec<u8>,
+///     ) -> Result<Verdict, pptp_proto::wire::Error> {
+///         Ok(Verdict::Ack)
+///     }
+///     fn on_ack(&mut self, _: &[u8]) -> bool { true }
+///     fn on_nak(&mut self, _: &[u8]) -> bool { true }
+///     fn on_reject(&mut self, _: &[u8]) -> bool { true }
+/// }
+///
+/// let mut lcp = Fsm::new(Anything, FsmConfig::default());
+/// let now = Instant::ZERO;
+/// lcp.open(now);
+/// lcp.up(now);
+/// let request = lcp.poll_transmit().unwrap();
+/// assert_eq!((request.code, request.identifier), (1, 1));
+/// assert_eq!(lcp.poll_timeout(), Some(Instant::from_secs(3)));
+/// // The peer acknowledges and sends its own (empty) request.
+/// lcp.handle_packet(now, &[2, 1, 0, 4]);
+/// lcp.handle_packet(now, &[1, 7, 0, 4]);
+/// assert_eq!(lcp.poll_transmit().unwrap().code, 2);
+/// assert_eq!(lcp.state(), State::Opened);
+/// assert_eq!(lcp.poll_event(), Some(FsmEvent::Started));
+/// assert_eq!(lcp.poll_event(), Some(FsmEvent::Up));
+/// ```
+#[derive(Debug)]
+pub struct Fsm<N: Negotiator> {
+    negotiator: N,
+    config: FsmConfig,
+    state: State,
+    deadline: Option<Instant>,
+    restart_count: u32,
+    failure_count: u32,
+    next_identifier: u8,
+    request_identifier: u8,
+    request: Vec<u8>,
+    answered: bool,
+    reject_reason: FinishReason,
+    peer_terminated: bool,
+    transmit: VecDeque<Packet>,
+    events: VecDeque<FsmEvent>,
+    stats: FsmStats,
+}
+
+impl<N: Negotiator> Fsm<N> {
+    /// A machine in the Initial state.
+    pub fn new(negotiator: N, config: FsmConfig) -> Self {
+        Fsm {
+            negotiator,
+            config,
+            state: State::Initial,
+            deadline: None,
+            restart_count: 0,
+            failure_count: 0,
+            next_identifier: 1,
+            request_identifier: 0,
+            request: Vec::new(),
+            answered: true,
+            reject_reason: FinishReason::ProtocolRejected,
+            peer_terminated: false,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: FsmStats::default(),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &FsmConfig {
+        &self.config
+    }
+
+    /// Sets the peer's MRU once LCP learned it (bounds Code-Rejects).
+    pub fn set_peer_mru(&mut self, mru: u16) {
+        self.config.peer_mru = mru;
+    }
+
+    /// The option policy.
+    pub fn negotiator(&self) -> &N {
+        &self.negotiator
+    }
+
+    /// The option policy, mutable (for example to change wanted options).
+    pub fn negotiator_mut(&mut self) -> &mut N {
+        &mut self.negotiator
+    }
+
+    /// Counters of dropped and ignored input.
+    pub fn stats(&self) -> &FsmStats {
+        &self.stats
+    }
+
+    /// The next packet to send, oldest first.
+    pub fn poll_transmit(&mut self) -> Option<Packet> {
+        self.transmit.pop_front()
+    }
+
+    /// The next layer event, oldest first.
+    pub fn poll_event(&mut self) -> Option<FsmEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`Fsm::handle_timeout`], if a timer runs.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The Restart timer fired: TO+ while the Restart counter is above zero,
+    /// else TO-. Early or repeated calls do nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.deadline {
+            Some(deadline) if now >= deadline => {}
+            _ => return,
+        }
+        self.deadline = None;
+        let event = if self.restart_count > 0 {
+            Event::TimeoutPositive
+        } else {
+            Event::TimeoutNegative
+        };
+        self.dispatch(now, event, Received::default());
+    }
+
+    /// The lower layer is up (Up event).
+    pub fn up(&mut self, now: Instant) {
+        self.dispatch(now, Event::Up, Received::default());
+    }
+
+    /// The lower layer is down (Down event).
+    pub fn down(&mut self, now: Instant) {
+        self.dispatch(now, Event::Down, Received::default());
+    }
+
+    /// The administrator wants the layer open (Open event).
+    pub fn open(&mut self, now: Instant) {
+        self.dispatch(now, Event::Open, Received::default());
+    }
+
+    /// The administrator wants the layer closed (Close event).
+    pub fn close(&mut self, now: Instant) {
+        self.dispatch(now, Event::Close, Received::default());
+    }
+
+    /// LCP received a Protocol-Reject for this protocol (RXJ-, RFC 1661 §5.7).
+    pub fn protocol_rejected(&mut self, now: Instant) {
+        self.reject_reason = FinishReason::ProtocolRejected;
+        self.dispatch(now, Event::CatastrophicReject, Received::default());
+    }
+
+    /// Queues a packet of an extended code (for example an LCP
+    /// Echo-Request); returns false if the transmit queue was full.
+    pub fn send_extended(&mut self, packet: Packet) -> bool {
+        self.push(packet)
+    }
+
+    /// A fresh Identifier for a packet the owner originates.
+    pub fn new_identifier(&mut self) -> u8 {
+        let id = self.next_identifier;
+        self.next_identifier = id.wrapping_add(1);
+        id
+    }
+
+    /// Handles a packet as it arrived: Code, Identifier, Length, data and
+    /// perhaps padding. A malformed header drops the packet (counted).
+    pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
+        match split_packet(packet) {
+            Some((code, identifier, data)) => self.handle(now, code, identifier, data),
+            None => self.stats.malformed = self.stats.malformed.saturating_add(1),
+        }
+    }
+
+    /// Handles a packet already split into Code, Identifier and data.
+    pub fn handle(&mut self, now: Instant, code: u8, identifier: u8, data: &[u8]) {
+        if matches!(self.state, State::Initial | State::Starting) {
+            // RFC 1661 §4.1: no packet can arrive while the lower layer is down.
+            self.stats.unexpected = self.stats.unexpected.saturating_add(1);
+            return;
+        }
+        match code {
+            CONFIGURE_REQUEST => self.receive_configure_request(now, identifier, data),
+            CONFIGURE_ACK => self.receive_configure_ack(now, identifier, data),
+            CONFIGURE_NAK | CONFIGURE_REJECT => {
+                self.receive_configure_nak(now, code, identifier, data)
+            }
+            TERMINATE_REQUEST => self.dispatch(now, Event::TerminateRequest, received(identifier)),
+            TERMINATE_ACK => self.dispatch(now, Event::TerminateAck, received(identifier)),
+            CODE_REJECT => self.receive_code_reject(now, identifier, data),
+            _ => self.receive_extended(now, code, identifier, data),
+        }
+    }
+
+    fn receive_configure_request(&mut self, now: Instant, identifier: u8, options: &[u8]) {
+        if matches!(self.state, State::Closed | State::Closing | State::Stopping) {
+            // RFC 1661 §4.1: sta or nothing; the options are not judged.
+            self.dispatch(now, Event::GoodConfigureRequest, received(identifier));
+            return;
+        }
+        let reject_instead_of_nak = self.failure_count >= self.config.max_failure;
+        let (mut nak, mut reject) = (Vec::new(), Vec::new());
+        let verdict =
+            self.negotiator
+                .check_request(options, reject_instead_of_nak, &mut nak, &mut reject);
+        let (event, code, data) = match verdict {
+            Ok(Verdict::Ack) => (Event::GoodConfigureRequest, CONFIGURE_ACK, options.to_vec()),
+            Ok(Verdict::Nak) => (Event::BadConfigureRequest, CONFIGURE_NAK, nak),
+            Ok(Verdict::Reject) => (Event::BadConfigureRequest, CONFIGURE_REJECT, reject),
+            Err(_) => {
+                self.stats.malformed = self.stats.malformed.saturating_add(1);
+                return;
+            }
+        };
+        let reply = Packet {
+            code,
+            identifier,
+            data,
+        };
+        self.dispatch(
+            now,
+            event,
+            Received {
+                identifier,
+                reply: Some(reply),
+            },
+        );
+    }
+
+    /// Whether a Configure-Ack/Nak/Reject answers our outstanding request.
+    fn answers_our_request(&mut self, identifier: u8) -> bool {
+        // RFC 1661 §5.2-§5.4: replies not matching the request are discarded.
+        let stale = self.answered || identifier != self.request_identifier;
+        if stale {
+            self.stats.stale = self.stats.stale.saturating_add(1);
+        }
+        !stale
+    }
+
+    fn receive_configure_ack(&mut self, now: Instant, identifier: u8, options: &[u8]) {
+        if self.state.is_negotiating() || self.state == State::Opened {
+            if !self.answers_our_request(identifier) {
+                return;
+            }
+            // RFC 1661 §5.2: the Ack must carry exactly the options we sent.
+            if options != self.request.as_slice() {
+                self.stats.stale = self.stats.stale.saturating_add(1);
+                return;
+            }
+            if !self.negotiator.on_ack(options) {
+                self.stats.malformed = self.stats.malformed.saturating_add(1);
+                return;
+            }
+            self.answered = true;
+        }
+        self.dispatch(now, Event::ConfigureAck, received(identifier));
+    }
+
+    fn receive_configure_nak(&mut self, now: Instant, code: u8, identifier: u8, options: &[u8]) {
+        if self.state.is_negotiating() || self.state == State::Opened {
+            if !self.answers_our_request(identifier) {
+                return;
+            }
+            let accepted = if code == CONFIGURE_NAK {
+                self.negotiator.on_nak(options)
+            } else {
+                self.negotiator.on_reject(options)
+            };
+            if !accepted {
+                self.stats.malformed = self.stats.malformed.saturating_add(1);
+                return;
+            }
+            self.answered = true;
+        }
+        self.dispatch(now, Event::ConfigureNak, received(identifier));
+    }
+
+    fn receive_code_reject(&mut self, now: Instant, identifier: u8, data: &[u8]) {
+        let Some(&code) = data.first() else {
+            self.stats.malformed = self.stats.malformed.saturating_add(1);
+            return;
+        };
+        // RFC 1661 §5.6: rejecting a code the automaton needs is catastrophic.
+        let fatal = (CONFIGURE_REQUEST..=CODE_REJECT).contains(&code)
+            || self.negotiator.code_is_required(code);
+        let event = if fatal {
+            self.reject_reason = FinishReason::CodeRejected { code };
+            Event::CatastrophicReject
+        } else {
+            Event::PermittedReject
+        };
+        self.dispatch(now, event, received(identifier));
+    }
+
+    fn receive_extended(&mut self, now: Instant, code: u8, identifier: u8, data: &[u8]) {
+        let (event, reply) = match self
+            .negotiator
+            .handle_extended(self.state, code, identifier, data)
+        {
+            Extended::Unknown => (
+                Event::UnknownCode,
+                Some(self.code_reject(code, identifier, data)),
+            ),
+            Extended::Handled => (Event::EchoOrDiscard, None),
+            Extended::Reply(packet) => (Event::EchoOrDiscard, Some(packet)),
+        };
+        self.dispatch(now, event, Received { identifier, reply });
+    }
+
+    /// A Code-Reject carrying the rejected packet, cut to the peer's MRU
+    /// (RFC 1661 §5.6).
+    fn code_reject(&mut self, code: u8, identifier: u8, data: &[u8]) -> Packet {
+        let room = usize::from(self.config.peer_mru).saturating_sub(HEADER_LEN);
+        let length = HEADER_LEN.saturating_add(data.len());
+        let mut rejected = Vec::with_capacity(length.min(room));
+        rejected.push(code);
+        rejected.push(identifier);
+        rejected.extend_from_slice(&u16::try_from(length).unwrap_or(u16::MAX).to_be_bytes());
+        rejected.extend_from_slice(data);
+        rejected.truncate(room);
+        Packet {
+            code: CODE_REJECT,
+            identifier: self.new_identifier(),
+            data: rejected,
+        }
+    }
+
+    /// The state transition table of RFC 1661 §4.1, row by row.
+    fn dispatch(&mut self, now: Instant, event: Event, rx: Received) {
+        use Event as E;
+        use State as S;
+        let state = self.state;
+        match (event, state) {
+            (E::Up, S::Initial) => self.goto(S::Closed),
+            (E::Up, S::Starting) => {
+                self.irc(Restart::Configure);
+                self.scr(now, false);
+                self.goto(S::RequestSent)
+            }
+
+            (E::Down, S::Closed | S::Closing) => self.goto(S::Initial),
+            (E::Down, S::Stopped) => {
+                self.emit(FsmEvent::Started);
+                self.goto(S::Starting)
+            }
+            (E::Down, S::Stopping | S::RequestSent | S::AckReceived | S::AckSent) => {
+                self.goto(S::Starting)
+            }
+            (E::Down, S::Opened) => {
+                self.emit(FsmEvent::Down);
+                self.goto(S::Starting)
+            }
+
+            (E::Open, S::Initial) => {
+                self.emit(FsmEvent::Started);
+                self.goto(S::Starting)
+            }
+            (E::Open, S::Closed) => {
+                self.irc(Restart::Configure);
+                self.scr(now, false);
+                self.goto(S::RequestSent)
+            }
+            (E::Open, S::Closing) => self.goto(S::Stopping),
+
+            (E::Close, S::Starting) => self.tlf(FinishReason::Closed, S::Initial),
+            (E::Close, S::Stopped) => self.goto(S::Closed),
+            (E::Close, S::Stopping) => self.goto(S::Closing),
+            (E::Close, S::RequestSent | S::AckReceived | S::AckSent) => {
+                self.irc(Restart::Terminate);
+                self.str(now);
+                self.goto(S::Closing)
+            }
+            (E::Close, S::Opened) => {
+                self.emit(FsmEvent::Down);
+                self.irc(Restart::Terminate);
+                self.str(now);
+                self.goto(S::Closing)
+            }
+
+            (E::TimeoutPositive, S::Closing | S::Stopping) => self.str(now),
+            (E::TimeoutPositive, S::RequestSent | S::AckReceived) => {
+                self.scr(now, true);
+                self.goto(S::RequestSent)
+            }
+            (E::TimeoutPositive, S::AckSent) => self.scr(now, true),
+
+            (E::TimeoutNegative, S::Closing) => {
+                let reason = self.terminate_timeout_reason();
+                self.tlf(reason, S::Closed)
+            }
+            (E::TimeoutNegative, S::Stopping) => {
+                let reason = self.terminate_timeout_reason();
+                self.tlf(reason, S::Stopped)
+            }
+            (E::TimeoutNegative, S::RequestSent | S::AckReceived | S::AckSent) => {
+                self.tlf(FinishReason::MaxConfigureExceeded, S::Stopped)
+            }
+
+            (E::GoodConfigureRequest | E::BadConfigureRequest, S::Closed) => self.sta(rx),
+            (E::GoodConfigureRequest, S::Stopped) => {
+                self.irc(Restart::Configure);
+                self.scr(now, false);
+                self.sca(rx);
+                self.goto(S::AckSent)
+            }
+            (E::GoodConfigureRequest, S::RequestSent | S::AckSent) => {
+                self.sca(rx);
+                self.goto(S::AckSent)
+            }
+            (E::GoodConfigureRequest, S::AckReceived) => {
+                self.sca(rx);
+                self.emit(FsmEvent::Up);
+                self.goto(S::Opened)
+            }
+            (E::GoodConfigureRequest, S::Opened) => {
+                self.emit(FsmEvent::Down);
+                self.scr(now, false);
+                self.sca(rx);
+                self.goto(S::AckSent)
+            }
+            (E::BadConfigureRequest, S::Stopped) => {
+                self.irc(Restart::Configure);
+                self.scr(now, false);
+                self.scn(rx);
+                self.goto(S::RequestSent)
+            }
+            (E::BadConfigureRequest, S::RequestSent | S::AckSent) => {
+                self.scn(rx);
+                self.goto(S::RequestSent)
+            }
+            (E::BadConfigureRequest, S::AckReceived) => self.scn(rx),
+            (E::BadConfigureRequest, S::Opened) => {
+                self.emit(FsmEvent::Down);
+                self.scr(now, false);
+                self.scn(rx);
+                self.goto(S::RequestSent)
+            }
+
+            (E::ConfigureAck | E::ConfigureNak, S::Closed | S::Stopped) => self.sta(rx),
+            (E::ConfigureAck, S::RequestSent) => {
+                self.irc(Restart::Configure);
+                self.goto(S::AckReceived)
+            }
+            (E::ConfigureAck | E::ConfigureNak, S::AckReceived) => {
+                // RFC 1661 §4.1 "x": a crossed connection; negotiate again.
+                self.scr(now, false);
+                self.goto(S::RequestSent)
+            }
+            (E::ConfigureAck, S::AckSent) => {
+                self.irc(Restart::Configure);
+                self.emit(FsmEvent::Up);
+                self.goto(S::Opened)
+            }
+            (E::ConfigureAck | E::ConfigureNak, S::Opened) => {
+                self.emit(FsmEvent::Down);
+                self.scr(now, false);
+                self.goto(S::RequestSent)
+            }
+            (E::ConfigureNak, S::RequestSent | S::AckSent) => {
+                self.irc(Restart::Configure);
+                self.scr(now, false)
+            }
+
+            (E::TerminateRequest, S::Closed | S::Stopped | S::Closing | S::Stopping) => {
+                self.sta(rx)
+            }
+            (E::TerminateRequest, S::RequestSent | S::AckReceived | S::AckSent) => {
+                self.sta(rx);
+                self.goto(S::RequestSent)
+            }
+            (E::TerminateRequest, S::Opened) => {
+                self.emit(FsmEvent::Down);
+                self.zrc(now);
+                self.sta(rx);
+                self.goto(S::Stopping)
+            }
+
+            (E::TerminateAck, S::Closing) => self.tlf(FinishReason::TerminateAcked, S::Closed),
+            (E::TerminateAck, S::Stopping) => self.tlf(FinishReason::TerminateAcked, S::Stopped),
+            (E::TerminateAck, S::AckReceived) => self.goto(S::RequestSent),
+            (E::TerminateAck, S::Opened) => {
+                self.emit(FsmEvent::Down);
+                self.scr(now, false);
+                self.goto(S::RequestSent)
+            }
+
+            (E::UnknownCode, s) if s.number() >= 2 => self.send_reply(rx),
+
+            (E::PermittedReject, S::AckReceived) => self.goto(S::RequestSent),
+
+            (E::CatastrophicReject, S::Closed | S::Closing) => {
+                let reason = self.reject_reason;
+                self.tlf(reason, S::Closed)
+            }
+            (E::CatastrophicReject, S::Stopped | S::Stopping) => {
+                let reason = self.reject_reason;
+                self.tlf(reason, S::Stopped)
+            }
+            (E::CatastrophicReject, S::RequestSent | S::AckReceived | S::AckSent) => {
+                let reason = self.reject_reason;
+                self.tlf(reason, S::Stopped)
+            }
+            (E::CatastrophicReject, S::Opened) => {
+                self.emit(FsmEvent::Down);
+                self.irc(Restart::Terminate);
+                self.str(now);
+                self.goto(S::Stopping)
+            }
+
+            (E::EchoOrDiscard, S::Opened) => self.send_reply(rx),
+
+            // RFC 1661 §4.1: every other cell keeps the state and does nothing.
+            _ => {}
+        }
+    }
+
+    /// Why TO- ended Closing/Stopping: our Terminate-Requests went
+    /// unanswered, or (after zrc) the peer's own termination completed.
+    fn terminate_timeout_reason(&self) -> FinishReason {
+        if self.peer_terminated {
+            FinishReason::PeerTerminated
+        } else {
+            FinishReason::MaxTerminateExceeded
+        }
+    }
+
+    fn goto(&mut self, state: State) {
+        self.state = state;
+        if !state.has_timer() {
+            self.deadline = None;
+        }
+        if !state.is_negotiating() {
+            // RFC 1661 §4.6: Max-Failure counts Naks within one negotiation.
+            self.failure_count = 0;
+        }
+    }
+
+    fn emit(&mut self, event: FsmEvent) {
+        if self.events.len() >= MAX_QUEUED_EVENTS {
+            self.stats.events_dropped = self.stats.events_dropped.saturating_add(1);
+        } else {
+            self.events.push_back(event);
+        }
+    }
+
+    fn push(&mut self, packet: Packet) -> bool {
+        if self.transmit.len() >= self.config.max_queued_packets {
+            self.stats.transmit_dropped = self.stats.transmit_dropped.saturating_add(1);
+            false
+        } else {
+            self.transmit.push_back(packet);
+            true
+        }
+    }
+
+    fn start_timer(&mut self, now: Instant) {
+        self.deadline = Some(now + self.config.restart_timer);
+    }
+
+    /// tlf: This-Layer-Finished, then the new state.
+    fn tlf(&mut self, reason: FinishReason, state: State) {
+        self.emit(FsmEvent::Finished { reason });
+        self.goto(state);
+    }
+
+    /// irc: Initialize-Restart-Count (RFC 1661 §4.4).
+    fn irc(&mut self, restart: Restart) {
+        self.peer_terminated = false;
+        self.restart_count = match restart {
+            Restart::Configure => self.config.max_configure,
+            Restart::Terminate => self.config.max_terminate,
+        };
+    }
+
+    /// zrc: Zero-Restart-Count, and wait one Restart period (RFC 1661 §4.4).
+    fn zrc(&mut self, now: Instant) {
+        self.restart_count = 0;
+        self.peer_terminated = true;
+        self.start_timer(now);
+    }
+
+    /// scr: Send-Configure-Request; `retransmit` after TO+ keeps the
+    /// Identifier while the options are unchanged (RFC 1661 §5.1).
+    fn scr(&mut self, now: Instant, retransmit: bool) {
+        if !self.state.is_negotiating() {
+            self.negotiator.reset();
+        }
+        let mut options = Vec::new();
+        self.negotiator.build_request(&mut options);
+        if !retransmit || options != self.request {
+            self.request_identifier = self.new_identifier();
+        }
+        self.request = options;
+        self.answered = false;
+        self.restart_count = self.restart_count.saturating_sub(1);
+        self.start_timer(now);
+        let packet = Packet {
+            code: CONFIGURE_REQUEST,
+            identifier: self.request_identifier,
+            data: self.request.clone(),
+        };
+        self.push(packet);
+    }
+
+    /// sca: Send-Configure-Ack (the reply prepared from the request).
+    fn sca(&mut self, rx: Received) {
+        self.failure_count = 0;
+        self.send_reply(rx);
+    }
+
+    /// scn: Send-Configure-Nak or -Reject (the reply prepared from the request).
+    fn scn(&mut self, rx: Received) {
+        if rx.reply.as_ref().map(|p| p.code) == Some(CONFIGURE_NAK) {
+            self.failure_count = self.failure_count.saturating_add(1);
+        }
+        self.send_reply(rx);
+    }
+
+    /// str: Send-Terminate-Request with a new Identifier.
+    fn str(&mut self, now: Instant) {
+        self.restart_count = self.restart_count.saturating_sub(1);
+        self.start_timer(now);
+        let identifier = self.new_identifier();
+        self.push(Packet {
+            code: TERMINATE_REQUEST,
+            identifier,
+            data: Vec::new(),
+        });
+    }
+
+    /// sta: Send-Terminate-Ack echoing the received Identifier.
+    fn sta(&mut self, rx: Received) {
+        self.push(Packet {
+            code: TERMINATE_ACK,
+            identifier: rx.identifier,
+            data: Vec::new(),
+        });
+    }
+
+    /// sca, scn, scj, ser: send the reply the received packet prepared.
+    fn send_reply(&mut self, rx: Received) {
+        if let Some(packet) = rx.reply {
+            if packet.code == CODE_REJECT {
+                self.stats.code_rejects_sent = self.stats.code_rejects_sent.saturating_add(1);
+            }
+            self.push(packet);
+        }
+    }
+}
+
+fn received(identifier: u8) -> Received {
+    Received {
+        identifier,
+        reply: None,
+    }
+}
+
+/// Splits Code, Identifier and data off a packet; `None` if the Length
+/// field is below 4 or runs past the bytes present (RFC 1661 §5).
+fn split_packet(packet: &[u8]) -> Option<(u8, u8, &[u8])> {
+    let header: [u8; HEADER_LEN] = packet.get(..HEADER_LEN)?.try_into().ok()?;
+    let [code, identifier, high, low] = header;
+    let length = usize::from(u16::from_be_bytes([high, low]));
+    if length < HEADER_LEN {
+        return None;
+    }
+    let data = packet.get(HEADER_LEN..length)?;
+    Some((code, identifier, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::{vec, vec::Vec};
+    use proptest::prelude::*;
+
+    /// A small policy: option 1 (an MRU-like u16) and option 5 (a 4-octet
+    /// value we may ask for); the peer's option 1 must be at least `min_mru`.
+    #[derive(Debug, Clone)]
+    struct TestNegotiator {
+        mru: Option<u16>,
+        want_five: bool,
+        min_mru: u16,
+        resets: u32,
+    }
+
+    impl Default for TestNegotiator {
+        fn default() -> Self {
+            TestNegotiator {
+                mru: Some(1500),
+                want_five: false,
+                min_mru: 1000,
+                resets: 0,
+            }
+        }
+    }
+
+    fn options(list: &[u8]) -> Result<Vec<(u8, &[u8])>, crate::wire::Error> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        while let Some(rest) = list.get(offset..).filter(|r| !r.is_empty()) {
+            let length = usize::from(rest.get(1).copied().unwrap_or(0));
+            match rest.get(..length).filter(|_| length >= 2) {
+                Some(option) => out.push((option[0], option)),
+                None => {
+                    return Err(crate::wire::Error::BadOptionLength {
+                        what: "test",
+                        offset,
+                        length,
+                    })
+                }
+            }
+            offset += length;
+        }
+        Ok(out)
+    }
+
+    impl Negotiator for TestNegotiator {
+        fn reset(&mut self) {
+            self.resets += 1;
+        }
+
+        fn build_request(&mut self, out: &mut Vec<u8>) {
+            if let Some(mru) = self.mru {
+                out.extend_from_slice(&[1, 4]);
+                out.extend_from_slice(&mru.to_be_bytes());
+            }
+            if self.want_five {
+                out.extend_from_slice(&[5, 6, 0, 0, 0, 1]);
+            }
+        }
+
+        fn check_request(
+            &mut self,
+            list: &[u8],
+            reject_instead_of_nak: bool,
+            nak: &mut Vec<u8>,
+            reject: &mut Vec<u8>,
+        ) -> Result<Verdict, crate::wire::Error> {
+            for (kind, option) in options(list)? {
+                match (kind, option) {
+                    (1, &[_, 4, high, low]) if u16::from_be_bytes([high, low]) >= self.min_mru => {}
+                    (1, &[_, 4, ..]) if !reject_instead_of_nak => {
+                        nak.extend_from_slice(&[1, 4]);
+                        nak.extend_from_slice(&self.min_mru.to_be_bytes());
+                    }
+                    _ => reject.extend_from_slice(option),
+                }
+            }
+            Ok(if !reject.is_empty() {
+                Verdict::Reject
+            } else if !nak.is_empty() {
+                Verdict::Nak
+            } else {
+                Verdict::Ack
+            })
+        }
+
+        fn on_ack(&mut self, _: &[u8]) -> bool {
+            true
+        }
+
+        fn on_nak(&mut self, list: &[u8]) -> bool {
+            let Ok(list) = options(list) else {
+                return false;
+            };
+            for (kind, option) in list {
+                if let (1, &[_, 4, high, low]) = (kind, option) {
+                    self.mru = Some(u16::from_be_bytes([high, low]));
+                }
+            }
+            true
+        }
+
+        fn on_reject(&mut self, list: &[u8]) -> bool {
+            let Ok(list) = options(list) else {
+                return false;
+            };
+            for (kind, _) in list {
+                match kind {
+                    1 => self.mru = None,
+                    5 => self.want_five = false,
+                    _ => {}
+                }
+            }
+            true
+        }
+
+        fn code_is_required(&self, code: u8) -> bool {
+            code == 12
+        }
+
+        fn handle_extended(&mut self, state: State, code: u8, id: u8, data: &[u8]) -> Extended {
+            match code {
+                9 if state == State::Opened => Extended::Reply(Packet {
+                    code: 10,
+                    identifier: id,
+                    data: data.to_vec(),
+                }),
+                9..=11 => Extended::Handled,
+                _ => Extended::Unknown,
+            }
+        }
+    }
+
+    type TestFsm = Fsm<TestNegotiator>;
+
+    fn ms(millis: u64) -> Instant {
+        Instant::from_millis(millis)
+    }
+
+    fn fsm() -> TestFsm {
+        Fsm::new(TestNegotiator::default(), FsmConfig::default())
+    }
+
+    /// Feeds a packet at a time: `send!(fsm, time 0, (code, id, [data]))`.
+    macro_rules! send {
+        ($fsm:expr, time $t:expr, ($code:expr, $id:expr, $data:expr)) => {
+            $fsm.handle(ms($t), $code, $id, &$data)
+        };
+    }
+
+    /// Expects the next output: `recv!(fsm, (code, id, [data]))` or `recv!(fsm, nothing)`.
+    macro_rules! recv {
+        ($fsm:expr, nothing) => {
+            assert_eq!($fsm.poll_transmit(), None)
+        };
+        ($fsm:expr, ($code:expr, $id:expr, $data:expr)) => {
+            assert_eq!(
+                $fsm.poll_transmit(),
+                Some(Packet {
+                    code: $code,
+                    identifier: $id,
+                    data: $data.to_vec(),
+                })
+            )
+        };
+    }
+
+    fn events(fsm: &mut TestFsm) -> Vec<FsmEvent> {
+        core::iter::from_fn(|| fsm.poll_event()).collect()
+    }
+
+    const OUR_REQUEST: [u8; 4] = [1, 4, 0x05, 0xdc];
+
+    /// Up and Open at time 0: Req-Sent with our first request drained.
+    fn requesting() -> TestFsm {
+        let mut f = fsm();
+        f.open(ms(0));
+        f.up(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::RequestSent);
+        assert_eq!(events(&mut f), vec![FsmEvent::Started]);
+        f
+    }
+
+    /// Opened at time 0, output and events drained.
+    fn opened() -> TestFsm {
+        let mut f = requesting();
+        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 0, (CONFIGURE_REQUEST, 9, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 9, [1, 4, 0x05, 0x78]));
+        assert_eq!(f.state(), State::Opened);
+        assert_eq!(events(&mut f), vec![FsmEvent::Up]);
+        f
+    }
+
+    // RFC 1661 §4.1, transcribed: rows are events, columns states 0-9.
+    #[rustfmt::skip]
+    const TABLE: &[(&str, [&str; 10])] = &[
+        // columns: states 0-9 in STATES order, Initial .. Opened
+        ("Up",    ["2",     "irc,scr/6", "-",         "-",             "-",     "-",     "-",         "-",         "-",         "-"]),
+        ("Down",  ["-",     "-",         "0",         "tls/1",         "0",     "1",     "1",         "1",         "1",         "tld/1"]),
+        ("Open",  ["tls/1", "1",         "irc,scr/6", "3r",            "5r",    "5r",    "6",         "7",         "8",         "9r"]),
+        ("Close", ["0",     "tlf/0",     "2",         "2",             "4",     "4",     "irc,str/4", "irc,str/4", "irc,str/4", "tld,irc,str/4"]),
+        ("TO+",   ["-",     "-",         "-",         "-",             "str/4", "str/5", "scr/6",     "scr/6",     "scr/8",     "-"]),
+        ("TO-",   ["-",     "-",         "-",         "-",             "tlf/2", "tlf/3", "tlf/3p",    "tlf/3p",    "tlf/3p",    "-"]),
+        ("RCR+",  ["-",     "-",         "sta/2",     "irc,scr,sca/8", "4",     "5",     "sca/8",     "sca,tlu/9", "sca/8",     "tld,scr,sca/8"]),
+        ("RCR-",  ["-",     "-",         "sta/2",     "irc,scr,scn/6", "4",     "5",     "scn/6",     "scn/7",     "scn/6",     "tld,scr,scn/6"]),
+        ("RCA",   ["-",     "-",         "sta/2",     "sta/3",         "4",     "5",     "irc/7",     "scr/6x",    "irc,tlu/9", "tld,scr/6x"]),
+        ("RCN",   ["-",     "-",         "sta/2",     "sta/3",         "4",     "5",     "irc,scr/6", "scr/6x",    "irc,scr/8", "tld,scr/6x"]),
+        ("RTR",   ["-",     "-",         "sta/2",     "sta/3",         "sta/4", "sta/5", "sta/6",     "sta/6",     "sta/6",     "tld,zrc,sta/5"]),
+        ("RTA",   ["-",     "-",         "2",         "3",             "tlf/2", "tlf/3", "6",         "6",         "8",         "tld,scr/6"]),
+        ("RUC",   ["-",     "-",         "scj/2",     "scj/3",         "scj/4", "scj/5", "scj/6",     "scj/7",     "scj/8",     "scj/9"]),
+        ("RXJ+",  ["-",     "-",         "2",         "3",             "4",     "5",     "6",         "6",         "8",         "9"]),
+        ("RXJ-",  ["-",     "-",         "tlf/2",     "tlf/3",         "tlf/2", "tlf/3", "tlf/3",     "tlf/3",     "tlf/3",     "tld,irc,str/5"]),
+        ("RXR",   ["-",     "-",         "2",         "3",             "4",     "5",     "6",         "7",         "8",         "ser/9"]),
+    ];
+
+    const STATES: [State; 10] = [
+        State::Initial,
+        State::Starting,
+        State::Closed,
+        State::Stopped,
+        State::Closing,
+        State::Stopping,
+        State::RequestSent,
+        State::AckReceived,
+        State::AckSent,
+        State::Opened,
+    ];
+
+    /// The event a table row names, and the reply its packet would prepare.
+    fn table_event(name: &str) -> (Event, Option<Packet>) {
+        let reply = |code| {
+            Some(Packet {
+                code,
+                identifier: 0x42,
+                data: vec![code],
+            })
+        };
+        match name {
+            "Up" => (Event::Up, None),
+            "Down" => (Event::Down, None),
+            "Open" => (Event::Open, None),
+            "Close" => (Event::Close, None),
+            "TO+" => (Event::TimeoutPositive, None),
+            "TO-" => (Event::TimeoutNegative, None),
+            "RCR+" => (Event::GoodConfigureRequest, reply(CONFIGURE_ACK)),
+            "RCR-" => (Event::BadConfigureRequest, reply(CONFIGURE_NAK)),
+            "RCA" => (Event::ConfigureAck, None),
+            "RCN" => (Event::ConfigureNak, None),
+            "RTR" => (Event::TerminateRequest, None),
+            "RTA" => (Event::TerminateAck, None),
+            "RUC" => (Event::UnknownCode, reply(CODE_REJECT)),
+            "RXJ+" => (Event::PermittedReject, None),
+            "RXJ-" => (Event::CatastrophicReject, None),
+            "RXR" => (Event::EchoOrDiscard, reply(10)),
+            other => panic!("no event {other}"),
+        }
+    }
+
+    /// Runs one cell from `state`; returns (state, output codes, events).
+    fn run_cell(
+        state: State,
+        event: Event,
+        reply: Option<Packet>,
+    ) -> (TestFsm, Vec<u8>, Vec<FsmEvent>) {
+        let mut f = fsm();
+        f.state = state;
+        f.restart_count = 1;
+        f.deadline = state.has_timer().then_some(ms(500));
+        let now = ms(1000);
+        f.dispatch(
+            now,
+            event,
+            Received {
+                identifier: 0x42,
+                reply,
+            },
+        );
+        let codes = core::iter::from_fn(|| f.poll_transmit())
+            .inspect(|p| {
+                if p.code == TERMINATE_ACK {
+                    assert_eq!(p.identifier, 0x42, "sta echoes the Identifier");
+                }
+            })
+            .map(|p| p.code)
+            .collect();
+        let evs = events(&mut f);
+        (f, codes, evs)
+    }
+
+    #[test]
+    fn walks_the_whole_rfc1661_state_transition_table() {
+        let config = FsmConfig::default();
+        for (name, row) in TABLE {
+            for (from, cell) in STATES.iter().zip(row) {
+                let (event, reply) = table_event(name);
+                let (f, codes, evs) = run_cell(*from, event, reply);
+                let at = alloc::format!("{name} in {from:?} ({cell})");
+                if *cell == "-" {
+                    assert_eq!((f.state(), codes.len(), evs.len()), (*from, 0, 0), "{at}");
+                    continue;
+                }
+                let (actions, next) = cell.rsplit_once('/').unwrap_or(("", cell));
+                let next: u8 = next.trim_end_matches(['r', 'p', 'x']).parse().unwrap();
+                assert_eq!(f.state().number(), next, "{at}");
+                let actions: Vec<&str> = actions.split(',').filter(|a| !a.is_empty()).collect();
+                let want_codes: Vec<u8> = actions
+                    .iter()
+                    .filter_map(|a| match *a {
+                        "scr" => Some(CONFIGURE_REQUEST),
+                        "sca" => Some(CONFIGURE_ACK),
+                        "scn" => Some(CONFIGURE_NAK),
+                        "str" => Some(TERMINATE_REQUEST),
+                        "sta" => Some(TERMINATE_ACK),
+                        "scj" => Some(CODE_REJECT),
+                        "ser" => Some(10),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(codes, want_codes, "{at}");
+                let want_events: Vec<&str> = actions
+                    .iter()
+                    .copied()
+                    .filter(|a| a.starts_with("tl"))
+                    .collect();
+                let got_events: Vec<&str> = evs
+                    .iter()
+                    .map(|e| match e {
+                        FsmEvent::Up => "tlu",
+                        FsmEvent::Down => "tld",
+                        FsmEvent::Started => "tls",
+                        FsmEvent::Finished { .. } => "tlf",
+                    })
+                    .collect();
+                assert_eq!(got_events, want_events, "{at}");
+                let count = if actions.contains(&"zrc") {
+                    Some(0)
+                } else if actions.contains(&"irc") && actions.contains(&"str") {
+                    Some(config.max_terminate - 1)
+                } else if actions.contains(&"irc") && actions.contains(&"scr") {
+                    Some(config.max_configure - 1)
+                } else if actions.contains(&"irc") {
+                    Some(config.max_configure)
+                } else {
+                    None
+                };
+                if let Some(count) = count {
+                    assert_eq!(f.restart_count, count, "{at}");
+                }
+                let timer_started = actions.iter().any(|a| matches!(*a, "scr" | "str" | "zrc"));
+                let want_deadline = if timer_started {
+                    Some(ms(4000))
+                } else if f.state().has_timer() && from.has_timer() {
+                    Some(ms(500))
+                } else {
+                    None
+                };
+                assert_eq!(f.poll_timeout(), want_deadline, "{at}");
+            }
+        }
+    }
+
+    #[test]
+    fn opens_from_both_sides() {
+        let mut a = fsm();
+        let mut b = Fsm::new(
+            TestNegotiator {
+                mru: Some(1400),
+                want_five: true,
+                ..TestNegotiator::default()
+            },
+            FsmConfig::default(),
+        );
+        for f in [&mut a, &mut b] {
+            f.up(ms(0));
+            f.open(ms(0));
+        }
+        for _ in 0..10 {
+            while let Some(p) = a.poll_transmit() {
+                b.handle(ms(10), p.code, p.identifier, &p.data);
+            }
+            while let Some(p) = b.poll_transmit() {
+                a.handle(ms(10), p.code, p.identifier, &p.data);
+            }
+        }
+        assert_eq!((a.state(), b.state()), (State::Opened, State::Opened));
+        assert_eq!(events(&mut a), vec![FsmEvent::Up]);
+        assert_eq!(events(&mut b), vec![FsmEvent::Up]);
+        // a rejected b's option 5, so b stopped asking for it.
+        assert!(!b.negotiator().want_five);
+        assert_eq!((a.poll_timeout(), b.poll_timeout()), (None, None));
+    }
+
+    #[test]
+    fn opens_at_packet_level() {
+        let mut f = requesting();
+        send!(f, time 100, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::AckReceived);
+        send!(f, time 200, (CONFIGURE_REQUEST, 0x33, [1, 4, 0x05, 0xdc]));
+        recv!(f, (CONFIGURE_ACK, 0x33, [1, 4, 0x05, 0xdc]));
+        assert_eq!(f.state(), State::Opened);
+        assert_eq!(events(&mut f), vec![FsmEvent::Up]);
+        assert_eq!(f.poll_timeout(), None);
+    }
+
+    #[test]
+    fn peer_opens_first() {
+        let mut f = fsm();
+        f.up(ms(0));
+        f.open(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        send!(f, time 0, (CONFIGURE_REQUEST, 1, [1, 4, 0x04, 0x00]));
+        recv!(f, (CONFIGURE_ACK, 1, [1, 4, 0x04, 0x00]));
+        assert_eq!(f.state(), State::AckSent);
+        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::Opened);
+    }
+
+    #[test]
+    fn nak_round() {
+        let mut f = requesting();
+        // The peer's value is too small: we Nak with ours.
+        send!(f, time 0, (CONFIGURE_REQUEST, 4, [1, 4, 0x01, 0xf4]));
+        recv!(f, (CONFIGURE_NAK, 4, [1, 4, 0x03, 0xe8]));
+        assert_eq!(f.state(), State::RequestSent);
+        // The peer Naks us: a new request with a new Identifier.
+        send!(f, time 10, (CONFIGURE_NAK, 1, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
+        // The old Identifier is stale now.
+        send!(f, time 20, (CONFIGURE_ACK, 1, [1, 4, 0x05, 0x78]));
+        assert_eq!(f.state(), State::RequestSent);
+        assert_eq!(f.stats().stale, 1);
+        send!(f, time 20, (CONFIGURE_ACK, 2, [1, 4, 0x05, 0x78]));
+        assert_eq!(f.state(), State::AckReceived);
+    }
+
+    #[test]
+    fn reject_round() {
+        let mut f = Fsm::new(
+            TestNegotiator {
+                want_five: true,
+                ..TestNegotiator::default()
+            },
+            FsmConfig::default(),
+        );
+        f.up(ms(0));
+        f.open(ms(0));
+        recv!(
+            f,
+            (CONFIGURE_REQUEST, 1, [1, 4, 0x05, 0xdc, 5, 6, 0, 0, 0, 1])
+        );
+        // Unknown options are rejected verbatim, in order, known ones left out.
+        send!(f, time 0, (CONFIGURE_REQUEST, 8, [7, 2, 1, 4, 0x05, 0xdc, 13, 3, 6]));
+        recv!(f, (CONFIGURE_REJECT, 8, [7, 2, 13, 3, 6]));
+        send!(f, time 5, (CONFIGURE_REJECT, 1, [5, 6, 0, 0, 0, 1]));
+        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        assert!(!f.negotiator().want_five);
+    }
+
+    #[test]
+    fn max_failure_turns_naks_into_rejects() {
+        let mut f = requesting();
+        for id in 0..5u8 {
+            send!(f, time 0, (CONFIGURE_REQUEST, id, [1, 4, 0x01, 0x00]));
+            recv!(f, (CONFIGURE_NAK, id, [1, 4, 0x03, 0xe8]));
+        }
+        send!(f, time 0, (CONFIGURE_REQUEST, 5, [1, 4, 0x01, 0x00]));
+        recv!(f, (CONFIGURE_REJECT, 5, [1, 4, 0x01, 0x00]));
+        // An Ack we send restarts the count.
+        send!(f, time 0, (CONFIGURE_REQUEST, 6, [2, 2]));
+        recv!(f, (CONFIGURE_REJECT, 6, [2, 2]));
+        send!(f, time 0, (CONFIGURE_REQUEST, 7, []));
+        recv!(f, (CONFIGURE_ACK, 7, []));
+        send!(f, time 0, (CONFIGURE_REQUEST, 8, [1, 4, 0x01, 0x00]));
+        recv!(f, (CONFIGURE_NAK, 8, [1, 4, 0x03, 0xe8]));
+    }
+
+    #[test]
+    fn max_configure_exhaustion_stops() {
+        let mut f = requesting();
+        for n in 1..10u64 {
+            assert_eq!(f.poll_timeout(), Some(ms(3000 * n)));
+            f.handle_timeout(ms(3000 * n));
+            recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        }
+        f.handle_timeout(ms(30_000));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::Stopped);
+        assert_eq!(
+            events(&mut f),
+            vec![FsmEvent::Finished {
+                reason: FinishReason::MaxConfigureExceeded
+            }]
+        );
+        assert_eq!(f.poll_timeout(), None);
+    }
+
+    #[test]
+    fn stopped_answers_a_late_peer() {
+        let mut f = requesting();
+        for n in 1..=10u64 {
+            f.handle_timeout(ms(3000 * n));
+        }
+        assert_eq!(f.state(), State::Stopped);
+        while f.poll_transmit().is_some() {}
+        // RFC 1661 §4.2 Stopped: a Configure-Request restarts negotiation.
+        send!(f, time 40_000, (CONFIGURE_REQUEST, 3, [1, 4, 0x05, 0xdc]));
+        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        recv!(f, (CONFIGURE_ACK, 3, [1, 4, 0x05, 0xdc]));
+        assert_eq!(f.state(), State::AckSent);
+        assert_eq!(f.poll_timeout(), Some(ms(43_000)));
+        // Other packets get a Terminate-Ack while Stopped.
+        let mut f = requesting();
+        f.protocol_rejected(ms(0));
+        send!(f, time 0, (CONFIGURE_NAK, 1, [1, 4, 0, 0]));
+        recv!(f, (TERMINATE_ACK, 1, []));
+    }
+
+    #[test]
+    fn configurable_counters_and_timer() {
+        let config = FsmConfig {
+            restart_timer: Duration::from_millis(500),
+            max_configure: 2,
+            ..FsmConfig::default()
+        };
+        let mut f = Fsm::new(TestNegotiator::default(), config);
+        f.open(ms(0));
+        f.up(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        f.handle_timeout(ms(500));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        f.handle_timeout(ms(1000));
+        assert_eq!(f.state(), State::Stopped);
+    }
+
+    #[test]
+    fn max_terminate_closes() {
+        let mut f = opened();
+        f.close(ms(1000));
+        recv!(f, (TERMINATE_REQUEST, 2, []));
+        assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+        assert_eq!(f.state(), State::Closing);
+        f.handle_timeout(ms(4000));
+        recv!(f, (TERMINATE_REQUEST, 3, []));
+        f.handle_timeout(ms(7000));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::Closed);
+        assert_eq!(
+            events(&mut f),
+            vec![FsmEvent::Finished {
+                reason: FinishReason::MaxTerminateExceeded
+            }]
+        );
+    }
+
+    #[test]
+    fn terminate_ack_closes() {
+        let mut f = opened();
+        f.close(ms(1000));
+        recv!(f, (TERMINATE_REQUEST, 2, []));
+        send!(f, time 1100, (TERMINATE_ACK, 0x77, []));
+        assert_eq!(f.state(), State::Closed);
+        assert_eq!(
+            events(&mut f),
+            vec![
+                FsmEvent::Down,
+                FsmEvent::Finished {
+                    reason: FinishReason::TerminateAcked
+                }
+            ]
+        );
+        assert_eq!(f.poll_timeout(), None);
+    }
+
+    #[test]
+    fn peer_terminates() {
+        let mut f = opened();
+        send!(f, time 1000, (TERMINATE_REQUEST, 0x21, *b"bye"));
+        recv!(f, (TERMINATE_ACK, 0x21, []));
+        assert_eq!(f.state(), State::Stopping);
+        assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+        f.handle_timeout(ms(3999));
+        assert_eq!(f.state(), State::Stopping);
+        f.handle_timeout(ms(4000));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::Stopped);
+        assert_eq!(
+            events(&mut f),
+            vec![FsmEvent::Finished {
+                reason: FinishReason::PeerTerminated
+            }]
+        );
+    }
+
+    #[test]
+    fn stale_and_mismatched_replies_are_ignored() {
+        let mut f = requesting();
+        send!(f, time 0, (CONFIGURE_ACK, 2, OUR_REQUEST));
+        send!(f, time 0, (CONFIGURE_NAK, 0, [1, 4, 0, 0]));
+        send!(f, time 0, (CONFIGURE_REJECT, 0xff, [1, 4, 0, 0]));
+        // Right Identifier, wrong options: RFC 1661 §5.2 says ignore.
+        send!(f, time 0, (CONFIGURE_ACK, 1, [1, 4, 0x05, 0xdd]));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::RequestSent);
+        assert_eq!(f.stats().stale, 4);
+        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::AckReceived);
+        // A duplicate of the Ack just taken is stale too.
+        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::AckReceived);
+        assert_eq!(f.stats().stale, 5);
+    }
+
+    #[test]
+    fn early_and_repeated_timeouts_are_no_ops() {
+        let mut f = requesting();
+        f.handle_timeout(ms(0));
+        f.handle_timeout(ms(2999));
+        recv!(f, nothing);
+        f.handle_timeout(ms(3000));
+        // A retransmission keeps the Identifier while the options are unchanged.
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        assert_eq!(f.poll_timeout(), Some(ms(6000)));
+        f.handle_timeout(ms(3000));
+        recv!(f, nothing);
+        // A changed option list on retransmission takes a new Identifier.
+        f.negotiator_mut().mru = Some(1400);
+        f.handle_timeout(ms(6000));
+        recv!(f, (CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
+    }
+
+    #[test]
+    fn timer_is_cleared_when_it_fires_in_a_quiet_state() {
+        let mut f = fsm();
+        f.up(ms(0));
+        f.handle_timeout(ms(100_000));
+        assert_eq!((f.state(), f.poll_timeout()), (State::Closed, None));
+    }
+
+    #[test]
+    fn flooding_configure_requests_stays_bounded() {
+        let mut f = requesting();
+        for n in 0..1000u32 {
+            let id = n as u8;
+            send!(f, time u64::from(n), (CONFIGURE_REQUEST, id, [1, 4, 0x01, 0x00, 9, 2]));
+            assert!(f.transmit.len() <= f.config().max_queued_packets);
+        }
+        assert_eq!(f.stats().transmit_dropped, 1000 - 8);
+        let mut drained = 0;
+        while f.poll_transmit().is_some() {
+            drained += 1;
+        }
+        assert_eq!(drained, 8);
+        // Drained after each, every request gets exactly one answer.
+        for n in 0..100u8 {
+            send!(f, time 2000, (CONFIGURE_REQUEST, n, [9, 2]));
+            recv!(f, (CONFIGURE_REJECT, n, [9, 2]));
+            recv!(f, nothing);
+        }
+        assert!(f.events.len() <= MAX_QUEUED_EVENTS);
+    }
+
+    #[test]
+    fn unknown_code_is_code_rejected_within_the_mru() {
+        let mut f = opened();
+        f.set_peer_mru(64);
+        let data = [0xab; 200];
+        send!(f, time 0, (0x20, 0x11, data));
+        let p = f.poll_transmit().unwrap();
+        assert_eq!((p.code, p.data.len()), (CODE_REJECT, 60));
+        assert_eq!(p.data[..6], [0x20, 0x11, 0, 204, 0xab, 0xab]);
+        assert_eq!(p.buffer_len(), 64);
+        assert_eq!(f.state(), State::Opened);
+        assert_eq!(f.stats().code_rejects_sent, 1);
+        // Whole when it fits.
+        send!(f, time 0, (0x21, 0x12, [1, 2]));
+        recv!(f, (CODE_REJECT, 3, [0x21, 0x12, 0, 6, 1, 2]));
+    }
+
+    #[test]
+    fn extended_codes_reach_the_negotiator() {
+        let mut f = requesting();
+        send!(f, time 0, (9, 5, [0, 0, 0, 0]));
+        recv!(f, nothing);
+        let mut f = opened();
+        send!(f, time 0, (9, 5, [1, 2, 3, 4]));
+        recv!(f, (10, 5, [1, 2, 3, 4]));
+        assert!(f.send_extended(Packet {
+            code: 9,
+            identifier: 0x40,
+            data: vec![]
+        }));
+        recv!(f, (9, 0x40, []));
+    }
+
+    #[test]
+    fn code_reject_permitted_or_catastrophic() {
+        let mut f = opened();
+        send!(f, time 0, (CODE_REJECT, 1, [9, 1, 0, 4]));
+        assert_eq!(f.state(), State::Opened);
+        send!(f, time 0, (CODE_REJECT, 2, [12, 1, 0, 4]));
+        assert_eq!(f.state(), State::Stopping);
+        assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+        recv!(f, (TERMINATE_REQUEST, 2, []));
+        let mut f = requesting();
+        send!(f, time 0, (CODE_REJECT, 1, [CONFIGURE_REQUEST, 1, 0, 8]));
+        assert_eq!(f.state(), State::Stopped);
+        assert_eq!(
+            events(&mut f),
+            vec![FsmEvent::Finished {
+                reason: FinishReason::CodeRejected { code: 1 }
+            }]
+        );
+        let mut f = requesting();
+        f.protocol_rejected(ms(0));
+        assert_eq!(
+            events(&mut f),
+            vec![FsmEvent::Finished {
+                reason: FinishReason::ProtocolRejected
+            }]
+        );
+    }
+
+    #[test]
+    fn malformed_input_is_dropped_and_counted() {
+        let mut f = requesting();
+        f.handle_packet(ms(0), &[1, 2, 0]);
+        f.handle_packet(ms(0), &[1, 2, 0, 3]);
+        f.handle_packet(ms(0), &[1, 2, 0, 9, 1, 4]);
+        // Bad option length inside a Configure-Request.
+        f.handle_packet(ms(0), &[1, 2, 0, 6, 1, 9]);
+        send!(f, time 0, (CODE_REJECT, 3, []));
+        recv!(f, nothing);
+        assert_eq!(f.stats().malformed, 5);
+        assert_eq!(f.state(), State::RequestSent);
+        // Padding past Length is ignored.
+        f.handle_packet(ms(0), &[2, 1, 0, 8, 1, 4, 0x05, 0xdc, 0xee, 0xee]);
+        assert_eq!(f.state(), State::AckReceived);
+    }
+
+    #[test]
+    fn packets_before_the_lower_layer_are_unexpected() {
+        let mut f = fsm();
+        f.open(ms(0));
+        send!(f, time 0, (CONFIGURE_REQUEST, 1, []));
+        recv!(f, nothing);
+        assert_eq!((f.state(), f.stats().unexpected), (State::Starting, 1));
+    }
+
+    #[test]
+    fn renegotiation_resets_the_negotiator() {
+        let mut f = opened();
+        let before = f.negotiator().resets;
+        send!(f, time 0, (CONFIGURE_REQUEST, 0x50, []));
+        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        recv!(f, (CONFIGURE_ACK, 0x50, []));
+        assert_eq!(f.negotiator().resets, before + 1);
+        assert_eq!(f.state(), State::AckSent);
+        assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+    }
+
+    #[test]
+    fn packet_emit_writes_the_header() {
+        let p = Packet {
+            code: 5,
+            identifier: 7,
+            data: vec![1, 2],
+        };
+        let mut out = Vec::new();
+        p.emit(&mut out);
+        assert_eq!(out, [5, 7, 0, 6, 1, 2]);
+        assert_eq!(split_packet(&out), Some((5, 7, &[1u8, 2][..])));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Packet(u8, u8, Vec<u8>),
+        Raw(Vec<u8>),
+        Advance(u64),
+        Up,
+        Down,
+        Open,
+        Close,
+        ProtocolReject,
+        Drain,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0u8..16, any::<u8>(), proptest::collection::vec(any::<u8>(), 0..24))
+                .prop_map(|(c, i, d)| Op::Packet(c, i, d)),
+            1 => proptest::collection::vec(any::<u8>(), 0..12).prop_map(Op::Raw),
+            2 => (0u64..5000).prop_map(Op::Advance),
+            1 => Just(Op::Up),
+            1 => Just(Op::Down),
+            1 => Just(Op::Open),
+            1 => Just(Op::Close),
+            1 => Just(Op::ProtocolReject),
+            1 => Just(Op::Drain),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn arbitrary_input_never_panics_and_stays_bounded(ops in proptest::collection::vec(op(), 0..80)) {
+            let mut f = fsm();
+            let mut now = ms(0);
+            for op in ops {
+                match op {
+                    Op::Packet(code, id, data) => f.handle(now, code, id, &data),
+                    Op::Raw(bytes) => f.handle_packet(now, &bytes),
+                    Op::Advance(step) => {
+                        now += Duration::from_millis(step);
+                        f.handle_timeout(now);
+                    }
+                    Op::Up => f.up(now),
+                    Op::Down => f.down(now),
+                    Op::Open => f.open(now),
+                    Op::Close => f.close(now),
+                    Op::ProtocolReject => f.protocol_rejected(now),
+                    Op::Drain => while f.poll_transmit().is_some() {},
+                }
+                prop_assert!(f.transmit.len() <= f.config().max_queued_packets);
+                prop_assert!(f.events.len() <= MAX_QUEUED_EVENTS);
+                // The timer runs exactly in the states that have one.
+                prop_assert_eq!(f.poll_timeout().is_some(), f.state().has_timer());
+                if let Some(deadline) = f.poll_timeout() {
+                    prop_assert!(deadline > now);
+                }
+            }
+        }
+    }
+}
