@@ -25,6 +25,8 @@
 //! - [`crypto`]: MS-CHAP, CHAP-MD5 and RFC 3079 key derivation, as pure functions.
 //! - [`rc4`]: a fast RC4 for MPPE's keystream and key schedule.
 //! - [`mppe`]: the MPPE cipher state machine.
+//! - [`mppc`]: RFC 2118 MPPC compression.
+//! - [`ppp`]: PPP: the RFC 1661 option-negotiation automaton.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
