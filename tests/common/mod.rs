@@ -2,6 +2,8 @@
 //! `pcap-file` and `etherparse`, and reassembling TCP port 1723 streams.
 #![allow(dead_code)]
 
+pub mod sessions;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
