@@ -5,8 +5,8 @@ use sha1::{Digest as _, Sha1};
 use zeroize::Zeroize;
 
 use super::mschap::hash_nt_password_hash;
-use super::rc4::Rc4;
 use super::{LmHash, MasterKey, MppeKeys, NtHash, NtHashHash, SessionKey};
+use crate::rc4::Rc4;
 
 /// RFC 3079 §3.4 Magic1, for `GetMasterKey`.
 pub const MAGIC1: &[u8; 27] = b"This is the MPPE Master Key";
@@ -167,7 +167,7 @@ pub(crate) fn rekey_in_place(start: &[u8; 16], current: &mut [u8; 16], length: K
     let mut interim = [0u8; 16];
     new_key_from_sha(start, current, len, &mut interim);
     *current = interim;
-    Rc4::new(&interim, len).apply(&mut current[..len]);
+    Rc4::new(&interim[..len]).apply_keystream(&mut current[..len]);
     reduce_session_key(current, length);
     interim.zeroize();
 }

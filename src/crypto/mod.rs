@@ -44,7 +44,6 @@ pub mod key_derivation;
 pub mod mschap;
 pub mod mschapv1;
 pub mod mschapv2;
-pub(crate) mod rc4;
 mod secret;
 
 pub use self::des::{challenge_response, parity_expand};

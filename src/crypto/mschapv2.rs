@@ -8,9 +8,9 @@ use super::des::des_encrypt;
 use super::mschap::{
     generate_authenticator_response, generate_nt_response, nt_password_hash, AuthenticatorResponse,
 };
-use super::rc4::Rc4;
 use super::secret::MAX_PASSWORD_UNITS;
 use super::{Error, NtHash, Password};
+use crate::rc4::Rc4;
 
 /// Length of the encrypted password block (RFC 2759 §8.10 `PW_BLOCK`).
 pub const PW_BLOCK_LEN: usize = 516;
@@ -103,7 +103,7 @@ pub fn encrypt_pw_block_with_password_hash(
         pair.copy_from_slice(&unit.to_le_bytes());
     }
     block[512..].copy_from_slice(&((2 * units) as u32).to_le_bytes());
-    Rc4::new_long(password_hash.as_bytes()).apply(&mut block);
+    Rc4::new(password_hash.as_bytes()).apply_keystream(&mut block);
     block
 }
 
@@ -115,7 +115,7 @@ pub fn decrypt_pw_block_with_password_hash(
     password_hash: &NtHash,
 ) -> Result<Password, Error> {
     let mut block = *encrypted;
-    Rc4::new_long(password_hash.as_bytes()).apply(&mut block);
+    Rc4::new(password_hash.as_bytes()).apply_keystream(&mut block);
     let result = password_from_clear_block(&block);
     block.zeroize();
     result
@@ -206,7 +206,7 @@ mod tests {
         let fill = [0xEEu8; 512];
         let hash = NtHash::from_bytes([0x11; 16]);
         let mut block = encrypt_pw_block_with_password_hash(&pw("Ab"), &hash, &fill);
-        Rc4::new_long(hash.as_bytes()).apply(&mut block);
+        Rc4::new(hash.as_bytes()).apply_keystream(&mut block);
         assert_eq!(&block[508..512], &[b'A', 0, b'b', 0]);
         assert_eq!(&block[512..], &[4, 0, 0, 0]);
         assert!(block[..508].iter().all(|&b| b == 0xEE));
@@ -218,7 +218,7 @@ mod tests {
         let mut clear = [0u8; PW_BLOCK_LEN];
         clear[512..].copy_from_slice(&513u32.to_le_bytes());
         let mut enc = clear;
-        Rc4::new_long(hash.as_bytes()).apply(&mut enc);
+        Rc4::new(hash.as_bytes()).apply_keystream(&mut enc);
         assert_eq!(
             decrypt_pw_block_with_password_hash(&enc, &hash),
             Err(Error::BadPasswordBlock)
@@ -227,7 +227,7 @@ mod tests {
         clear[510..512].copy_from_slice(&0xD800u16.to_le_bytes());
         clear[512..].copy_from_slice(&2u32.to_le_bytes());
         let mut enc = clear;
-        Rc4::new_long(hash.as_bytes()).apply(&mut enc);
+        Rc4::new(hash.as_bytes()).apply_keystream(&mut enc);
         assert_eq!(
             decrypt_pw_block_with_password_hash(&enc, &hash),
             Err(Error::BadPasswordBlock)

@@ -31,7 +31,6 @@
 //!   without FLUSHED; this receiver rekeys for it anyway, as FreeBSD
 //!   `ng_mppc` senders leave the bit clear there.)
 
-mod header;
 mod state;
 
 use crate::crypto::MppeKeys;
@@ -39,7 +38,10 @@ use crate::wire::mppe::MppeBits;
 
 pub use crate::crypto::KeyLength;
 
-use header::{Header, AT_FRONT, COMPRESSED, COUNT_MASK, ENCRYPTED, FLUSHED};
+use crate::wire::mppe::{CoherencyCount, MppeFlags, MppeHeader};
+
+/// The 12 bits of the coherency count (RFC 3078 §3).
+const COUNT_MASK: u16 = 0x0FFF;
 use state::KeyState;
 
 /// Octets of the MPPE header in front of every encrypted packet.
@@ -291,9 +293,17 @@ impl Mppe {
         }
         self.send.count = count;
         self.send.reset_pending = false;
-        let flags = ENCRYPTED | if flush { FLUSHED } else { 0 };
+        let flags = if flush {
+            MppeFlags::ENCRYPTED | MppeFlags::FLUSHED
+        } else {
+            MppeFlags::ENCRYPTED
+        };
         let (head, body) = packet.split_at_mut(HEADER_LEN);
-        head.copy_from_slice(&Header { flags, count }.to_bytes());
+        let header = MppeHeader {
+            flags,
+            coherency_count: CoherencyCount::new(count),
+        };
+        header.emit(&mut &mut head[..]);
         self.send.keys.apply(body);
         Ok(required)
     }
@@ -302,11 +312,11 @@ impl Mppe {
     /// `0x00FD` frame: header, then ciphertext) in place.
     pub fn decrypt<'a>(&mut self, packet: &'a mut [u8]) -> Result<Decrypted<'a>, MppeError> {
         let len = packet.len();
-        let header = match Header::parse(packet) {
-            Some(h) if len > HEADER_LEN => h,
+        let header = match MppeHeader::parse(packet) {
+            Ok((h, _)) if len > HEADER_LEN => h,
             _ => return Err(MppeError::TooShort { len }),
         };
-        if !header.has(ENCRYPTED) {
+        if !header.flags.contains(MppeFlags::ENCRYPTED) {
             return Err(MppeError::NotEncrypted);
         }
         let ready = if self.options.stateless {
@@ -321,17 +331,20 @@ impl Mppe {
         self.recv.keys.apply(payload);
         Ok(Decrypted::Plaintext {
             payload,
-            flushed: header.has(FLUSHED),
-            at_front: header.has(AT_FRONT),
-            compressed: header.has(COMPRESSED),
+            flushed: header.flags.contains(MppeFlags::FLUSHED),
+            at_front: header.flags.contains(MppeFlags::AT_FRONT),
+            compressed: header.flags.contains(MppeFlags::COMPRESSED),
         })
     }
 
     /// RFC 3078 §8.1: rekey once per count advanced; a repeated count
     /// re-initializes RC4 with the same key.
-    fn sync_stateless(&mut self, header: Header) -> Result<Option<Decrypted<'static>>, MppeError> {
-        let count = header.count;
-        if !header.has(FLUSHED) {
+    fn sync_stateless(
+        &mut self,
+        header: MppeHeader,
+    ) -> Result<Option<Decrypted<'static>>, MppeError> {
+        let count = header.coherency_count.get();
+        if !header.flags.contains(MppeFlags::FLUSHED) {
             return Err(MppeError::FlushedBitMissing { count });
         }
         let distance = count.wrapping_sub(self.recv.count) & COUNT_MASK;
@@ -354,9 +367,12 @@ impl Mppe {
     }
 
     /// RFC 3078 §8.2 with Linux `ppp_mppe` semantics.
-    fn sync_stateful(&mut self, header: Header) -> Result<Option<Decrypted<'static>>, MppeError> {
-        let count = header.count;
-        let flushed = header.has(FLUSHED);
+    fn sync_stateful(
+        &mut self,
+        header: MppeHeader,
+    ) -> Result<Option<Decrypted<'static>>, MppeError> {
+        let count = header.coherency_count.get();
+        let flushed = header.flags.contains(MppeFlags::FLUSHED);
         let recv = &mut self.recv;
         if !recv.discarding {
             recv.count = (recv.count + 1) & COUNT_MASK;

@@ -6,8 +6,8 @@ use core::fmt;
 use zeroize::Zeroize;
 
 use crate::crypto::key_derivation::{new_key_from_sha, reduce_session_key, rekey_in_place};
-use crate::crypto::rc4::Rc4;
 use crate::crypto::KeyLength;
+use crate::rc4::Rc4;
 
 /// One direction's keys. Zeroized on drop (the RC4 state zeroizes itself).
 pub(crate) struct KeyState {
@@ -27,7 +27,7 @@ impl KeyState {
         let mut current = [0u8; 16];
         new_key_from_sha(&start, &start, len, &mut current);
         reduce_session_key(&mut current, length);
-        let rc4 = Rc4::new(&current, len);
+        let rc4 = Rc4::new(&current[..len]);
         Self {
             start,
             current,
@@ -44,12 +44,13 @@ impl KeyState {
 
     /// Re-initializes RC4 with the current session key.
     pub(crate) fn reset_rc4(&mut self) {
-        self.rc4 = Rc4::new(&self.current, self.length.octets());
+        // In place: no allocation, and the old state is overwritten.
+        self.rc4.rekey(&self.current[..self.length.octets()]);
     }
 
     /// Encrypts or decrypts in place with the running keystream.
     pub(crate) fn apply(&mut self, data: &mut [u8]) {
-        self.rc4.apply(data);
+        self.rc4.apply_keystream(data);
     }
 
     /// The current session key, for tests against published values.
