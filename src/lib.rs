@@ -26,6 +26,7 @@
 //! - [`rc4`]: a fast RC4 for MPPE's keystream and key schedule.
 //! - [`mppe`]: the MPPE cipher state machine.
 //! - [`mppc`]: RFC 2118 MPPC compression.
+//! - [`gre`]: the enhanced-GRE channel of one call (sequence, acks, window, reordering).
 //! - [`ppp`]: PPP: the RFC 1661 option-negotiation automaton.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -37,6 +38,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod crypto;
+pub mod gre;
 pub mod mppc;
 pub mod mppe;
 pub mod ppp;

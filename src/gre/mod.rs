@@ -1,0 +1,961 @@
+//! `GreChannel`: the enhanced-GRE data channel of one PPTP call
+//! (RFC 2637 §4).
+//!
+//! It puts PPP frames into GRE with the peer's Call ID, the next sequence
+//! number and a piggybacked acknowledgment, and takes them out again:
+//! checking the Call ID, dropping duplicates and stale packets, restoring
+//! order within a small bounded reorder buffer, and keeping the send window
+//! the peer announced (RFC 2637 §4.4) with an adaptive acknowledgment
+//! timeout.
+//!
+//! # Driving contract
+//!
+//! - [`GreChannel::encapsulate`] (or [`GreChannel::encapsulate_in_place`]
+//!   with headroom) for each PPP frame to send. It writes into a caller
+//!   buffer and allocates nothing; [`GreError::WindowFull`] means the peer's
+//!   window is full: drop the frame or try again later, it is never queued.
+//! - [`GreChannel::decapsulate`] for each GRE packet received (without its
+//!   IP header). An in-order frame comes back at once as a sub-slice;
+//!   out-of-order frames wait in the reorder buffer.
+//! - After `decapsulate` and after [`GreChannel::handle_timeout`], drain
+//!   [`GreChannel::poll_frame`] for frames released from the reorder buffer,
+//!   then [`GreChannel::poll_transmit_ack`] for an ack-only packet, then
+//!   re-read [`GreChannel::poll_timeout`].
+//! - An early or repeated `handle_timeout` is a no-op; a timer that fired is
+//!   cleared.
+//!
+//! ```
+//! use pptp_proto::gre::{GreChannel, GreConfig, Received};
+//! use pptp_proto::time::Instant;
+//!
+//! let mut a = GreChannel::new(GreConfig::new(1, 2));
+//! let mut b = GreChannel::new(GreConfig::new(2, 1));
+//! let now = Instant::ZERO;
+//! let mut buf = [0u8; 64];
+//! let n = a.encapsulate(now, &[0xff, 0x03, 0xc0, 0x21, 9, 1, 0, 8, 0, 0, 0, 0], &mut buf).unwrap();
+//! match b.decapsulate(now, &buf[..n]).unwrap() {
+//!     Received::Frame(frame) => assert_eq!(frame[2..4], [0xc0, 0x21]),
+//!     other => panic!("{other:?}"),
+//! }
+//! // No data goes back: after the ack delay, b sends an ack-only packet.
+//! let due = b.poll_timeout().unwrap();
+//! b.handle_timeout(due);
+//! let n = b.poll_transmit_ack(&mut buf).unwrap();
+//! assert!(matches!(a.decapsulate(due, &buf[..n]), Ok(Received::AckOnly)));
+//! ```
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::ops::Range;
+use core::time::Duration;
+
+use crate::time::Instant;
+use crate::wire::gre::{GreHeader, GrePacket};
+use crate::wire::ppp::{PppFrame, Protocol};
+
+/// Configuration of one call's GRE channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GreConfig {
+    /// Our Call ID: the peer puts it in the Key of every packet it sends us.
+    pub call_id: u16,
+    /// The peer's Call ID, which we put in the Key.
+    pub peer_call_id: u16,
+    /// Packets we may have unacknowledged: the peer's Packet Receive Window
+    /// Size from its Outgoing-Call-Request/Reply (default 64, pptpd's).
+    pub peer_window: u16,
+    /// Our Packet Receive Window Size, as announced in our OCRQ/OCRP
+    /// (default 64): an acknowledgment goes out at once when half of it is
+    /// unacknowledged, so a busy sender never stalls on the ack delay.
+    pub receive_window: u16,
+    /// Packets held in the reorder buffer (default 16; 0 delivers out of
+    /// order packets at once and counts the gap as lost, as Linux does).
+    pub reorder_packets: usize,
+    /// How long a gap is waited for before it is skipped (default 100 ms:
+    /// longer than reordering on one path, short enough for voice).
+    pub reorder_timeout: Duration,
+    /// How long an acknowledgment waits for data to ride on (default 100 ms).
+    pub ack_delay: Duration,
+    /// The acknowledgment timeout before the first RTT sample (default 1 s).
+    pub initial_ack_timeout: Duration,
+    /// Bounds of the adaptive acknowledgment timeout (default 100 ms .. 10 s).
+    pub min_ack_timeout: Duration,
+    /// Upper bound of the adaptive acknowledgment timeout.
+    pub max_ack_timeout: Duration,
+    /// Our first sequence number (default 0, as pptpd; Linux starts at 1).
+    pub initial_sequence: u32,
+    /// Largest PPP frame accepted into the reorder buffer (default 2048).
+    pub max_frame: usize,
+}
+
+impl GreConfig {
+    /// Defaults for the channel between `call_id` (ours) and `peer_call_id`.
+    pub fn new(call_id: u16, peer_call_id: u16) -> Self {
+        GreConfig {
+            call_id,
+            peer_call_id,
+            peer_window: 64,
+            receive_window: 64,
+            reorder_packets: 16,
+            reorder_timeout: Duration::from_millis(100),
+            ack_delay: Duration::from_millis(100),
+            initial_ack_timeout: Duration::from_secs(1),
+            min_ack_timeout: Duration::from_millis(100),
+            max_ack_timeout: Duration::from_secs(10),
+            initial_sequence: 0,
+            max_frame: 2048,
+        }
+    }
+}
+
+/// Why a packet could not be sent or was not accepted. State is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GreError {
+    /// The packet is not valid enhanced GRE.
+    #[error("malformed GRE packet: {0}")]
+    Malformed(#[from] crate::wire::Error),
+    /// The packet's Call ID is not ours.
+    #[error("GRE packet for call {got}, ours is {ours}")]
+    WrongCallId {
+        /// The Call ID in the packet.
+        got: u16,
+        /// Ours.
+        ours: u16,
+    },
+    /// The caller's buffer cannot hold the packet.
+    #[error("buffer too small: {required} bytes needed")]
+    BufferTooSmall {
+        /// Bytes needed.
+        required: usize,
+    },
+    /// The peer's receive window is full (RFC 2637 §4.4).
+    #[error("the peer's receive window is full")]
+    WindowFull,
+    /// The frame is larger than a GRE payload can be.
+    #[error("frame of {len} bytes is too large for GRE")]
+    TooLarge {
+        /// The frame's length.
+        len: usize,
+    },
+}
+
+/// What a received packet gave.
+#[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Received<'a> {
+    /// A PPP frame, in order (or an LCP Echo, which passes out of order).
+    Frame(&'a [u8]),
+    /// An acknowledgment without data.
+    AckOnly,
+    /// Held in the reorder buffer; it comes out of [`GreChannel::poll_frame`].
+    Buffered,
+    /// Dropped, and why.
+    Dropped(DropReason),
+}
+
+/// Why a received packet was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// Its sequence number was delivered (or skipped) already, recently.
+    Duplicate,
+    /// Its sequence number is far behind: out of the window.
+    Stale,
+    /// A data packet without a sequence number.
+    NoSequence,
+    /// Larger than the reorder buffer takes.
+    TooLarge,
+}
+
+/// The channel's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GreStats {
+    /// Data packets sent.
+    pub sent: u64,
+    /// Data packets received and delivered.
+    pub received: u64,
+    /// Our packets the peer acknowledged.
+    pub acked: u64,
+    /// Sequence numbers never received (gaps skipped).
+    pub lost: u64,
+    /// Late packets that filled a gap: they arrived out of order and were
+    /// put back in order.
+    pub reordered: u64,
+    /// Duplicates dropped.
+    pub duplicate: u64,
+    /// Packets dropped as too old (outside the window).
+    pub out_of_window: u64,
+    /// Sends refused because the peer's window was full.
+    pub window_full: u64,
+    /// Ack-only packets sent.
+    pub ack_only_sent: u64,
+    /// Ack-only packets received.
+    pub ack_only_received: u64,
+    /// Times the acknowledgment timeout expired with packets outstanding.
+    pub ack_timeouts: u64,
+}
+
+/// The timers of a channel, indexing a fixed table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    /// An acknowledgment is owed and no data went out to carry it.
+    AckDelay = 0,
+    /// The oldest gap in the reorder buffer has waited long enough.
+    Reorder = 1,
+    /// The oldest unacknowledged packet has waited longer than the ack timeout.
+    AckTimeout = 2,
+}
+
+const TIMERS: usize = 3;
+
+/// Octets of a header with sequence and acknowledgment numbers.
+const MAX_HEADER_LEN: usize = 16;
+
+/// The GRE channel of one call. See the [module documentation](self).
+#[derive(Debug)]
+pub struct GreChannel {
+    config: GreConfig,
+    timers: [Option<Instant>; TIMERS],
+    /// The next sequence number we send.
+    next_send: u32,
+    /// Send times of our packets not yet acknowledged, oldest first.
+    unacked: VecDeque<(u32, Instant)>,
+    /// The next sequence number we expect; `None` until the first arrives.
+    expected: Option<u32>,
+    /// An acknowledgment for `expected - 1` is owed to the peer.
+    ack_owed: bool,
+    /// The ack delay ran out: the owed acknowledgment goes out alone.
+    ack_due: bool,
+    /// Data packets received since the last acknowledgment we sent.
+    unacked_received: u16,
+    /// Frames that arrived ahead of a gap: sequence number, arrival, bytes
+    /// (`None`: delivered already, an LCP Echo that passed).
+    reorder: Vec<(u32, Instant, Option<Vec<u8>>)>,
+    /// Frames released in order, waiting for `poll_frame`.
+    ready: VecDeque<Vec<u8>>,
+    rtt: RttEstimator,
+    stats: GreStats,
+}
+
+/// RFC 2637 §4.4 / Appendix A: smoothed round-trip time and deviation give
+/// the adaptive acknowledgment timeout, doubled on expiry.
+#[derive(Debug, Clone, Copy)]
+struct RttEstimator {
+    srtt: Option<Duration>,
+    dev: Duration,
+    timeout: Duration,
+    min: Duration,
+    max: Duration,
+}
+
+impl RttEstimator {
+    fn sample(&mut self, rtt: Duration) {
+        let (srtt, dev) = match self.srtt {
+            None => (rtt, rtt / 2),
+            Some(srtt) => {
+                // Gains 1/8 and 1/4, as the appendix (and TCP) uses.
+                let err = rtt.abs_diff(srtt);
+                let srtt = srtt - srtt / 8 + rtt / 8;
+                (srtt, self.dev - self.dev / 4 + err / 4)
+            }
+        };
+        self.srtt = Some(srtt);
+        self.dev = dev;
+        self.timeout = (srtt + dev * 4).clamp(self.min, self.max);
+    }
+
+    fn back_off(&mut self) {
+        self.timeout = (self.timeout * 2).clamp(self.min, self.max);
+    }
+}
+
+/// Serial-number comparison (RFC 1982 style, signed 32-bit difference).
+fn distance(from: u32, to: u32) -> i32 {
+    to.wrapping_sub(from) as i32
+}
+
+impl GreChannel {
+    /// A channel with the given configuration.
+    pub fn new(config: GreConfig) -> Self {
+        let rtt = RttEstimator {
+            srtt: None,
+            dev: Duration::ZERO,
+            timeout: config.initial_ack_timeout,
+            min: config.min_ack_timeout,
+            max: config.max_ack_timeout,
+        };
+        GreChannel {
+            next_send: config.initial_sequence,
+            config,
+            timers: [None; TIMERS],
+            unacked: VecDeque::new(),
+            expected: None,
+            ack_owed: false,
+            ack_due: false,
+            unacked_received: 0,
+            reorder: Vec::new(),
+            ready: VecDeque::new(),
+            rtt,
+            stats: GreStats::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &GreConfig {
+        &self.config
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &GreStats {
+        &self.stats
+    }
+
+    /// Updates the peer's receive window (learned from OCRQ/OCRP).
+    pub fn set_peer_window(&mut self, window: u16) {
+        self.config.peer_window = window;
+    }
+
+    /// Packets sent and not yet acknowledged.
+    pub fn in_flight(&self) -> usize {
+        self.unacked.len()
+    }
+
+    /// The current adaptive acknowledgment timeout.
+    pub fn ack_timeout(&self) -> Duration {
+        self.rtt.timeout
+    }
+
+    /// When [`GreChannel::handle_timeout`] is due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.iter().flatten().min().copied()
+    }
+
+    /// Octets a packet needs in front of its PPP frame, at most.
+    pub const fn header_room() -> usize {
+        MAX_HEADER_LEN
+    }
+
+    fn window_open(&self) -> bool {
+        // A window of 0 would stall the call; treat it as 1.
+        self.unacked.len() < usize::from(self.config.peer_window.max(1))
+    }
+
+    /// The header the next data packet gets; does not change state.
+    fn next_header(&self, payload_len: u16) -> GreHeader {
+        let ack = self.owed_ack();
+        GreHeader::new(
+            self.config.peer_call_id,
+            payload_len,
+            Some(self.next_send),
+            ack,
+        )
+    }
+
+    fn owed_ack(&self) -> Option<u32> {
+        match self.expected {
+            Some(e) if self.ack_owed => Some(e.wrapping_sub(1)),
+            _ => None,
+        }
+    }
+
+    /// Records a data packet as sent (after the header was written).
+    fn commit_send(&mut self, now: Instant, acked: bool) {
+        self.unacked.push_back((self.next_send, now));
+        self.next_send = self.next_send.wrapping_add(1);
+        self.stats.sent += 1;
+        if acked {
+            self.ack_owed = false;
+            self.ack_due = false;
+            self.unacked_received = 0;
+            self.timers[Timer::AckDelay as usize] = None;
+        }
+        if self.timers[Timer::AckTimeout as usize].is_none() {
+            self.timers[Timer::AckTimeout as usize] = Some(now + self.rtt.timeout);
+        }
+    }
+
+    /// Writes a GRE packet carrying `frame` into `out`; returns its length.
+    pub fn encapsulate(
+        &mut self,
+        now: Instant,
+        frame: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, GreError> {
+        let len =
+            u16::try_from(frame.len()).map_err(|_| GreError::TooLarge { len: frame.len() })?;
+        if !self.window_open() {
+            self.stats.window_full += 1;
+            return Err(GreError::WindowFull);
+        }
+        let header = self.next_header(len);
+        let required = header.buffer_len() + frame.len();
+        let Some(out) = out.get_mut(..required) else {
+            return Err(GreError::BufferTooSmall { required });
+        };
+        let (head, body) = out.split_at_mut(header.buffer_len());
+        header.emit(&mut &mut head[..]);
+        body.copy_from_slice(frame);
+        self.commit_send(now, header.acknowledgment.is_some());
+        Ok(required)
+    }
+
+    /// Writes the GRE header just before the frame at
+    /// `buf[offset..offset + len]` (which needs [`GreChannel::header_room`]
+    /// octets of headroom) and returns the packet's range in `buf`.
+    pub fn encapsulate_in_place(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        offset: usize,
+        len: usize,
+    ) -> Result<Range<usize>, GreError> {
+        let payload_len = u16::try_from(len).map_err(|_| GreError::TooLarge { len })?;
+        let end = offset.checked_add(len).ok_or(GreError::TooLarge { len })?;
+        if end > buf.len() {
+            return Err(GreError::BufferTooSmall { required: end });
+        }
+        if !self.window_open() {
+            self.stats.window_full += 1;
+            return Err(GreError::WindowFull);
+        }
+        let header = self.next_header(payload_len);
+        let start = offset
+            .checked_sub(header.buffer_len())
+            .ok_or(GreError::BufferTooSmall {
+                required: end + header.buffer_len() - offset,
+            })?;
+        header.emit(&mut &mut buf[start..offset]);
+        self.commit_send(now, header.acknowledgment.is_some());
+        Ok(start..end)
+    }
+
+    /// Writes an ack-only packet if an acknowledgment is owed and its delay
+    /// ran out (see [`GreChannel::handle_timeout`]) or half our receive
+    /// window is unacknowledged; returns its length.
+    pub fn poll_transmit_ack(&mut self, out: &mut [u8]) -> Option<usize> {
+        if !self.ack_due {
+            return None;
+        }
+        let ack = self.owed_ack()?;
+        let header = GreHeader::new(self.config.peer_call_id, 0, None, Some(ack));
+        let len = header.buffer_len();
+        let slot = out.get_mut(..len)?;
+        header.emit(&mut &mut slot[..]);
+        self.ack_owed = false;
+        self.ack_due = false;
+        self.unacked_received = 0;
+        self.stats.ack_only_sent += 1;
+        Some(len)
+    }
+
+    /// Takes a GRE packet (without its IP header).
+    pub fn decapsulate<'a>(
+        &mut self,
+        now: Instant,
+        datagram: &'a [u8],
+    ) -> Result<Received<'a>, GreError> {
+        let packet = GrePacket::parse(datagram)?;
+        let header = packet.header;
+        if header.call_id != self.config.call_id {
+            return Err(GreError::WrongCallId {
+                got: header.call_id,
+                ours: self.config.call_id,
+            });
+        }
+        if let Some(ack) = header.acknowledgment {
+            self.on_ack(now, ack);
+        }
+        if packet.payload.is_empty() && header.sequence.is_none() {
+            self.stats.ack_only_received += 1;
+            return Ok(Received::AckOnly);
+        }
+        let Some(seq) = header.sequence else {
+            return Ok(Received::Dropped(DropReason::NoSequence));
+        };
+        Ok(self.on_data(now, seq, packet.payload))
+    }
+
+    fn on_ack(&mut self, now: Instant, ack: u32) {
+        // Everything up to and including `ack` is acknowledged.
+        while let Some(&(seq, sent)) = self.unacked.front() {
+            if distance(seq, ack) < 0 {
+                break;
+            }
+            self.unacked.pop_front();
+            self.stats.acked += 1;
+            if seq == ack {
+                self.rtt.sample(now.saturating_duration_since(sent));
+            }
+        }
+        self.timers[Timer::AckTimeout as usize] = self
+            .unacked
+            .front()
+            .map(|&(_, sent)| sent + self.rtt.timeout);
+    }
+
+    fn owe_ack(&mut self, now: Instant) {
+        self.ack_owed = true;
+        self.unacked_received = self.unacked_received.saturating_add(1);
+        if self.unacked_received >= (self.config.receive_window / 2).max(1) {
+            self.ack_due = true;
+        }
+        if self.timers[Timer::AckDelay as usize].is_none() {
+            self.timers[Timer::AckDelay as usize] = Some(now + self.config.ack_delay);
+        }
+    }
+
+    fn on_data<'a>(&mut self, now: Instant, seq: u32, frame: &'a [u8]) -> Received<'a> {
+        let expected = *self.expected.get_or_insert(seq);
+        let d = distance(expected, seq);
+        if d < 0 {
+            // Behind what was delivered: a duplicate if recent, else stale.
+            if d > -i32::from(self.config.peer_window.max(64)) {
+                self.stats.duplicate += 1;
+                return Received::Dropped(DropReason::Duplicate);
+            }
+            self.stats.out_of_window += 1;
+            return Received::Dropped(DropReason::Stale);
+        }
+        self.owe_ack(now);
+        if d == 0 {
+            if !self.reorder.is_empty() {
+                // A late packet filling a gap: it arrived out of order.
+                self.stats.reordered += 1;
+            }
+            self.expected = Some(seq.wrapping_add(1));
+            self.stats.received += 1;
+            self.release_in_order();
+            return Received::Frame(frame);
+        }
+        // Ahead of a gap.
+        if self.reorder.iter().any(|(s, _, _)| *s == seq) {
+            self.stats.duplicate += 1;
+            return Received::Dropped(DropReason::Duplicate);
+        }
+        let echo = is_lcp_echo(frame);
+        if self.config.reorder_packets == 0 {
+            // No reordering: deliver now and count the gap as lost.
+            self.stats.lost += u64::from(d.unsigned_abs());
+            self.expected = Some(seq.wrapping_add(1));
+            self.stats.received += 1;
+            return Received::Frame(frame);
+        }
+        if !echo && frame.len() > self.config.max_frame {
+            return Received::Dropped(DropReason::TooLarge);
+        }
+        if self.reorder.len() >= self.config.reorder_packets {
+            // Full: give up on the oldest gap to make room.
+            self.skip_gap();
+        }
+        let stored = if echo { None } else { Some(frame.to_vec()) };
+        self.reorder.push((seq, now, stored));
+        if self.timers[Timer::Reorder as usize].is_none() {
+            self.timers[Timer::Reorder as usize] = Some(now + self.config.reorder_timeout);
+        }
+        if echo {
+            // LCP Echo measures liveness, not order: let it through.
+            self.stats.received += 1;
+            return Received::Frame(frame);
+        }
+        Received::Buffered
+    }
+
+    /// Moves buffered frames that are now in order to the ready queue.
+    fn release_in_order(&mut self) {
+        while let Some(expected) = self.expected {
+            let Some(i) = self.reorder.iter().position(|(s, _, _)| *s == expected) else {
+                break;
+            };
+            let (_, _, frame) = self.reorder.swap_remove(i);
+            self.expected = Some(expected.wrapping_add(1));
+            if let Some(frame) = frame {
+                self.stats.received += 1;
+                self.ready.push_back(frame);
+            }
+        }
+        self.rearm_reorder_timer();
+    }
+
+    /// Skips the gap before the lowest buffered sequence number.
+    fn skip_gap(&mut self) {
+        let Some(expected) = self.expected else {
+            return;
+        };
+        let lowest = self
+            .reorder
+            .iter()
+            .map(|(s, _, _)| *s)
+            .min_by_key(|s| distance(expected, *s));
+        if let Some(lowest) = lowest {
+            self.stats.lost += u64::from(distance(expected, lowest).unsigned_abs());
+            self.expected = Some(lowest);
+            self.release_in_order();
+        }
+    }
+
+    fn rearm_reorder_timer(&mut self) {
+        let oldest = self.reorder.iter().map(|(_, t, _)| *t).min();
+        self.timers[Timer::Reorder as usize] = oldest.map(|t| t + self.config.reorder_timeout);
+    }
+
+    /// The next frame released from the reorder buffer, in order.
+    pub fn poll_frame(&mut self) -> Option<Vec<u8>> {
+        self.ready.pop_front()
+    }
+
+    /// Runs the timers that are due; an early or repeated call is a no-op.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        // Skipping one gap may expose another that waited as long.
+        while self.timers[Timer::Reorder as usize].is_some_and(|t| t <= now) {
+            self.timers[Timer::Reorder as usize] = None;
+            self.skip_gap();
+        }
+        if self.timers[Timer::AckTimeout as usize].is_some_and(|t| t <= now) {
+            self.timers[Timer::AckTimeout as usize] = None;
+            // GRE does not retransmit: count the ack timeout, back off and
+            // free the window so the call does not stall (RFC 2637 §4.4).
+            self.stats.ack_timeouts += 1;
+            self.rtt.back_off();
+            self.unacked.clear();
+        }
+        if self.timers[Timer::AckDelay as usize].is_some_and(|t| t <= now) {
+            self.timers[Timer::AckDelay as usize] = None;
+            self.ack_due = self.ack_owed;
+        }
+    }
+}
+
+/// Whether a PPP frame is an LCP Echo-Request or Echo-Reply.
+fn is_lcp_echo(frame: &[u8]) -> bool {
+    match PppFrame::parse(frame) {
+        Ok(f) => f.protocol == Protocol::LCP && matches!(f.information.first(), Some(9 | 10)),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    const LCP_CONF_REQ: [u8; 8] = [0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4];
+    const LCP_ECHO: [u8; 12] = [0xff, 0x03, 0xc0, 0x21, 9, 1, 0, 8, 0, 0, 0, 0];
+
+    fn ms(n: u64) -> Instant {
+        Instant::from_millis(n)
+    }
+
+    /// A packet from the peer (call 2) to us (call 1).
+    fn packet(seq: Option<u32>, ack: Option<u32>, frame: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        GrePacket::new(1, seq, ack, frame).unwrap().emit(&mut out);
+        out
+    }
+
+    fn channel() -> GreChannel {
+        GreChannel::new(GreConfig::new(1, 2))
+    }
+
+    #[test]
+    fn serial_arithmetic_wraps() {
+        assert_eq!(distance(u32::MAX, 0), 1);
+        assert_eq!(distance(0, u32::MAX), -1);
+        assert_eq!(distance(5, 5), 0);
+        assert_eq!(distance(0x7fff_ffff, 0x8000_0000), 1);
+    }
+
+    #[test]
+    fn first_sequence_number_is_accepted_whatever_it_is() {
+        for first in [0, 1, 1000, u32::MAX] {
+            let mut c = channel();
+            let p = packet(Some(first), None, &LCP_CONF_REQ);
+            assert_eq!(
+                c.decapsulate(ms(0), &p),
+                Ok(Received::Frame(&LCP_CONF_REQ[..]))
+            );
+            let p = packet(Some(first.wrapping_add(1)), None, &LCP_CONF_REQ);
+            assert!(matches!(c.decapsulate(ms(1), &p), Ok(Received::Frame(_))));
+        }
+    }
+
+    #[test]
+    fn each_drop_reason() {
+        let mut c = channel();
+        let p = packet(Some(10), None, &LCP_CONF_REQ);
+        assert!(matches!(c.decapsulate(ms(0), &p), Ok(Received::Frame(_))));
+        assert_eq!(
+            c.decapsulate(ms(0), &p),
+            Ok(Received::Dropped(DropReason::Duplicate))
+        );
+        let old = packet(Some(10u32.wrapping_sub(100_000)), None, &LCP_CONF_REQ);
+        assert_eq!(
+            c.decapsulate(ms(0), &old),
+            Ok(Received::Dropped(DropReason::Stale))
+        );
+        let noseq = packet(None, None, &LCP_CONF_REQ);
+        assert_eq!(
+            c.decapsulate(ms(0), &noseq),
+            Ok(Received::Dropped(DropReason::NoSequence))
+        );
+        let mut wrong = Vec::new();
+        GrePacket::new(9, Some(11), None, &LCP_CONF_REQ)
+            .unwrap()
+            .emit(&mut wrong);
+        assert_eq!(
+            c.decapsulate(ms(0), &wrong),
+            Err(GreError::WrongCallId { got: 9, ours: 1 })
+        );
+        assert!(matches!(
+            c.decapsulate(ms(0), &[0x30]),
+            Err(GreError::Malformed(_))
+        ));
+        assert_eq!(c.stats().duplicate, 1);
+        assert_eq!(c.stats().out_of_window, 1);
+    }
+
+    #[test]
+    fn reorder_buffer_restores_order_and_skips_gaps_on_timeout() {
+        let mut c = channel();
+        let frames: Vec<Vec<u8>> = (0..4u8).map(|i| vec![0x21, 0x45, i]).collect();
+        assert!(matches!(
+            c.decapsulate(ms(0), &packet(Some(0), None, &frames[0])),
+            Ok(Received::Frame(_))
+        ));
+        assert_eq!(
+            c.decapsulate(ms(1), &packet(Some(2), None, &frames[2])),
+            Ok(Received::Buffered)
+        );
+        assert_eq!(
+            c.poll_timeout(),
+            Some(ms(1) + Duration::from_millis(100)).min(c.poll_timeout())
+        );
+        assert!(
+            matches!(c.decapsulate(ms(2), &packet(Some(1), None, &frames[1])), Ok(Received::Frame(f)) if f == &frames[1][..])
+        );
+        assert_eq!(c.poll_frame().as_deref(), Some(&frames[2][..]));
+        assert_eq!(c.poll_frame(), None);
+        // A gap that never fills is skipped when the reorder timer fires.
+        assert_eq!(
+            c.decapsulate(ms(3), &packet(Some(5), None, &frames[3])),
+            Ok(Received::Buffered)
+        );
+        c.handle_timeout(ms(50));
+        assert_eq!(c.poll_frame(), None, "early timeout is a no-op");
+        c.handle_timeout(ms(103));
+        assert_eq!(c.poll_frame().as_deref(), Some(&frames[3][..]));
+        assert_eq!(c.stats().lost, 2);
+        assert_eq!(c.stats().reordered, 1);
+        assert_eq!(c.stats().received, 4);
+    }
+
+    #[test]
+    fn full_reorder_buffer_skips_the_oldest_gap() {
+        let mut config = GreConfig::new(1, 2);
+        config.reorder_packets = 2;
+        let mut c = GreChannel::new(config);
+        let f = [0x21, 0x45];
+        let _ = c.decapsulate(ms(0), &packet(Some(0), None, &f));
+        assert_eq!(
+            c.decapsulate(ms(0), &packet(Some(2), None, &f)),
+            Ok(Received::Buffered)
+        );
+        assert_eq!(
+            c.decapsulate(ms(0), &packet(Some(3), None, &f)),
+            Ok(Received::Buffered)
+        );
+        // A third out-of-order frame: seq 1 is given up, 2 and 3 come out.
+        assert_eq!(
+            c.decapsulate(ms(0), &packet(Some(5), None, &f)),
+            Ok(Received::Buffered)
+        );
+        assert_eq!(c.stats().lost, 1);
+        assert!(c.poll_frame().is_some() && c.poll_frame().is_some());
+        assert!(c.reorder.len() <= 2);
+    }
+
+    #[test]
+    fn reordering_disabled_delivers_at_once() {
+        let mut config = GreConfig::new(1, 2);
+        config.reorder_packets = 0;
+        let mut c = GreChannel::new(config);
+        let f = [0x21, 0x45];
+        let _ = c.decapsulate(ms(0), &packet(Some(0), None, &f));
+        assert!(matches!(
+            c.decapsulate(ms(0), &packet(Some(3), None, &f)),
+            Ok(Received::Frame(_))
+        ));
+        assert_eq!(c.stats().lost, 2);
+        assert_eq!(
+            c.decapsulate(ms(0), &packet(Some(1), None, &f)),
+            Ok(Received::Dropped(DropReason::Duplicate))
+        );
+    }
+
+    #[test]
+    fn lcp_echo_passes_out_of_order() {
+        let mut c = channel();
+        let _ = c.decapsulate(ms(0), &packet(Some(0), None, &LCP_CONF_REQ));
+        assert_eq!(
+            c.decapsulate(ms(1), &packet(Some(2), None, &LCP_ECHO)),
+            Ok(Received::Frame(&LCP_ECHO[..]))
+        );
+        // When the gap fills, the echo is not delivered twice.
+        assert!(matches!(
+            c.decapsulate(ms(2), &packet(Some(1), None, &LCP_CONF_REQ)),
+            Ok(Received::Frame(_))
+        ));
+        assert_eq!(c.poll_frame(), None);
+        assert_eq!(c.expected, Some(3));
+    }
+
+    #[test]
+    fn acks_piggyback_or_go_alone_after_the_delay() {
+        let mut c = channel();
+        let mut buf = [0u8; 64];
+        let _ = c.decapsulate(ms(0), &packet(Some(7), None, &LCP_CONF_REQ));
+        assert_eq!(c.poll_timeout(), Some(ms(100)));
+        assert_eq!(c.poll_transmit_ack(&mut buf), None, "not before the delay");
+        // Data going out carries the ack.
+        let n = c.encapsulate(ms(10), &LCP_CONF_REQ, &mut buf).unwrap();
+        let sent = GrePacket::parse(&buf[..n]).unwrap();
+        assert_eq!(sent.header.acknowledgment, Some(7));
+        assert_eq!(sent.header.call_id, 2);
+        assert_eq!(sent.header.sequence, Some(0));
+        // Next receive: nothing goes out, so an ack-only packet follows.
+        let _ = c.decapsulate(ms(20), &packet(Some(8), None, &LCP_CONF_REQ));
+        c.handle_timeout(ms(120));
+        let n = c.poll_transmit_ack(&mut buf).unwrap();
+        let ack = GrePacket::parse(&buf[..n]).unwrap();
+        assert_eq!(
+            (ack.header.sequence, ack.header.acknowledgment),
+            (None, Some(8))
+        );
+        assert!(ack.payload.is_empty());
+        assert_eq!(c.poll_transmit_ack(&mut buf), None, "sent once");
+    }
+
+    #[test]
+    fn window_full_is_reported_and_acks_reopen_it() {
+        let mut config = GreConfig::new(1, 2);
+        config.peer_window = 2;
+        let mut c = GreChannel::new(config);
+        let mut buf = [0u8; 64];
+        assert!(c.encapsulate(ms(0), &LCP_CONF_REQ, &mut buf).is_ok());
+        assert!(c.encapsulate(ms(0), &LCP_CONF_REQ, &mut buf).is_ok());
+        assert_eq!(
+            c.encapsulate(ms(0), &LCP_CONF_REQ, &mut buf),
+            Err(GreError::WindowFull)
+        );
+        assert_eq!(c.stats().window_full, 1);
+        assert_eq!(
+            c.decapsulate(ms(40), &packet(None, Some(0), &[])),
+            Ok(Received::AckOnly)
+        );
+        assert_eq!(c.in_flight(), 1);
+        assert!(c.encapsulate(ms(40), &LCP_CONF_REQ, &mut buf).is_ok());
+        // RTT sample of 40 ms shapes the timeout (within its bounds).
+        assert!(c.ack_timeout() >= Duration::from_millis(100));
+        assert!(c.ack_timeout() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn ack_timeout_frees_the_window_and_backs_off() {
+        let mut config = GreConfig::new(1, 2);
+        config.peer_window = 1;
+        let mut c = GreChannel::new(config);
+        let mut buf = [0u8; 64];
+        c.encapsulate(ms(0), &LCP_CONF_REQ, &mut buf).unwrap();
+        assert_eq!(
+            c.encapsulate(ms(1), &LCP_CONF_REQ, &mut buf),
+            Err(GreError::WindowFull)
+        );
+        assert_eq!(c.poll_timeout(), Some(ms(1000)));
+        c.handle_timeout(ms(999));
+        assert_eq!(c.in_flight(), 1, "early timeout is a no-op");
+        c.handle_timeout(ms(1000));
+        assert_eq!(c.in_flight(), 0);
+        assert_eq!(c.ack_timeout(), Duration::from_secs(2));
+        assert_eq!(c.poll_timeout(), None, "a fired timer is cleared");
+        assert!(c.encapsulate(ms(1000), &LCP_CONF_REQ, &mut buf).is_ok());
+    }
+
+    #[test]
+    fn buffer_too_small_leaves_state_untouched() {
+        let mut c = channel();
+        let mut small = [0u8; 10];
+        assert_eq!(
+            c.encapsulate(ms(0), &LCP_CONF_REQ, &mut small),
+            Err(GreError::BufferTooSmall { required: 20 })
+        );
+        assert_eq!((c.stats().sent, c.next_send, c.in_flight()), (0, 0, 0));
+        let mut buf = [0u8; 40];
+        buf[16..24].copy_from_slice(&LCP_CONF_REQ);
+        assert!(matches!(
+            c.encapsulate_in_place(ms(0), &mut buf, 4, 8),
+            Err(GreError::BufferTooSmall { .. })
+        ));
+        let range = c.encapsulate_in_place(ms(0), &mut buf, 16, 8).unwrap();
+        let p = GrePacket::parse(&buf[range]).unwrap();
+        assert_eq!(p.payload, &LCP_CONF_REQ[..]);
+        assert_eq!(p.header.sequence, Some(0));
+    }
+
+    #[test]
+    fn sequence_numbers_wrap() {
+        let mut config = GreConfig::new(1, 2);
+        config.initial_sequence = u32::MAX;
+        let mut c = GreChannel::new(config);
+        let mut buf = [0u8; 64];
+        let n = c.encapsulate(ms(0), &LCP_CONF_REQ, &mut buf).unwrap();
+        assert_eq!(
+            GrePacket::parse(&buf[..n]).unwrap().header.sequence,
+            Some(u32::MAX)
+        );
+        let n = c.encapsulate(ms(0), &LCP_CONF_REQ, &mut buf).unwrap();
+        assert_eq!(
+            GrePacket::parse(&buf[..n]).unwrap().header.sequence,
+            Some(0)
+        );
+        // Acking 0 acknowledges u32::MAX too.
+        let _ = c.decapsulate(ms(5), &packet(None, Some(0), &[]));
+        assert_eq!(c.in_flight(), 0);
+        assert_eq!(c.stats().acked, 2);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_input_never_panics_and_stays_bounded(
+            steps in proptest::collection::vec(
+                (proptest::collection::vec(proptest::num::u8::ANY, 0..40), 0u64..500, proptest::bool::ANY),
+                0..64,
+            ),
+            reorder in 0usize..5,
+        ) {
+            let mut config = GreConfig::new(1, 2);
+            config.reorder_packets = reorder;
+            let mut c = GreChannel::new(config);
+            let mut now = Instant::ZERO;
+            let mut buf = [0u8; 128];
+            for (bytes, step, structured) in steps {
+                now += Duration::from_millis(step);
+                let datagram = if structured && bytes.len() >= 6 {
+                    let seq = u32::from(bytes[0] % 8);
+                    let ack = (bytes[1] & 1 == 1).then_some(u32::from(bytes[2] % 8));
+                    packet(Some(seq), ack, &bytes[3..])
+                } else {
+                    bytes
+                };
+                let _ = c.decapsulate(now, &datagram);
+                while c.poll_frame().is_some() {}
+                c.handle_timeout(now);
+                if let Some(t) = c.poll_timeout() {
+                    proptest::prop_assert!(t > now);
+                }
+                let _ = c.poll_transmit_ack(&mut buf);
+                let _ = c.encapsulate(now, &LCP_CONF_REQ, &mut buf);
+                proptest::prop_assert!(c.reorder.len() <= reorder);
+                proptest::prop_assert!(c.in_flight() <= 64);
+            }
+        }
+    }
+}
