@@ -26,6 +26,7 @@
 //! - [`rc4`]: a fast RC4 for MPPE's keystream and key schedule.
 //! - [`mppe`]: the MPPE cipher state machine.
 //! - [`mppc`]: RFC 2118 MPPC compression.
+//! - [`control`]: the PPTP control connection, both roles, all 15 messages.
 //! - [`gre`]: the enhanced-GRE channel of one call (sequence, acks, window, reordering).
 //! - [`ppp`]: PPP: the RFC 1661 option-negotiation automaton.
 #![no_std]
@@ -37,6 +38,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod control;
 pub mod crypto;
 pub mod gre;
 pub mod mppc;

@@ -192,7 +192,7 @@ super::code_point! {
 bitflags::bitflags! {
     /// Framing Capabilities (SCCRQ/SCCRP, RFC 2637 §2.1) and Framing Type
     /// (OCRQ/ICCN, §2.7/§2.11: 1 asynchronous, 2 synchronous, 3 either).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
     pub struct FramingCapabilities: u32 {
         /// Asynchronous framing.
         const ASYNCHRONOUS = 0x1;
@@ -206,7 +206,7 @@ bitflags::bitflags! {
 bitflags::bitflags! {
     /// Bearer Capabilities (SCCRQ/SCCRP, RFC 2637 §2.1) and Bearer Type
     /// (OCRQ/ICRQ, §2.7/§2.9: 1 analog, 2 digital, 3 either).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
     pub struct BearerCapabilities: u32 {
         /// Analog access.
         const ANALOG = 0x1;
@@ -617,7 +617,7 @@ control_messages! {
 
 /// Start-Control-Connection-Request (RFC 2637 §2.1), sent by whichever side
 /// opens the control connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct StartControlConnectionRequest {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -688,7 +688,7 @@ impl fmt::Display for StartControlConnectionRequest {
 }
 
 /// Start-Control-Connection-Reply (RFC 2637 §2.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct StartControlConnectionReply {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -766,7 +766,7 @@ impl fmt::Display for StartControlConnectionReply {
 }
 
 /// Stop-Control-Connection-Request (RFC 2637 §2.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct StopControlConnectionRequest {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -804,7 +804,7 @@ impl fmt::Display for StopControlConnectionRequest {
 }
 
 /// Stop-Control-Connection-Reply (RFC 2637 §2.4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct StopControlConnectionReply {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -846,7 +846,7 @@ impl fmt::Display for StopControlConnectionReply {
 }
 
 /// Echo-Request (RFC 2637 §2.5): the control connection keepalive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct EchoRequest {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -878,7 +878,7 @@ impl fmt::Display for EchoRequest {
 }
 
 /// Echo-Reply (RFC 2637 §2.6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct EchoReply {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -924,7 +924,7 @@ impl fmt::Display for EchoReply {
 }
 
 /// Outgoing-Call-Request (RFC 2637 §2.7), sent by the PNS to open a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct OutgoingCallRequest {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -1016,7 +1016,7 @@ impl fmt::Display for OutgoingCallRequest {
 
 /// Outgoing-Call-Reply (RFC 2637 §2.8), the PAC's answer to an
 /// Outgoing-Call-Request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct OutgoingCallReply {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -1093,7 +1093,7 @@ impl fmt::Display for OutgoingCallReply {
 }
 
 /// Incoming-Call-Request (RFC 2637 §2.9), sent by the PAC for an inbound call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct IncomingCallRequest {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -1171,7 +1171,7 @@ impl fmt::Display for IncomingCallRequest {
 
 /// Incoming-Call-Reply (RFC 2637 §2.10), the PNS's answer to an
 /// Incoming-Call-Request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct IncomingCallReply {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -1236,7 +1236,7 @@ impl fmt::Display for IncomingCallReply {
 
 /// Incoming-Call-Connected (RFC 2637 §2.11), the PAC's third message of an
 /// inbound call setup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct IncomingCallConnected {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -1295,7 +1295,7 @@ impl fmt::Display for IncomingCallConnected {
 }
 
 /// Call-Clear-Request (RFC 2637 §2.12), sent by the PNS to end a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct CallClearRequest {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -1329,7 +1329,7 @@ impl fmt::Display for CallClearRequest {
 }
 
 /// Call-Disconnect-Notify (RFC 2637 §2.13), sent by the PAC when a call ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct CallDisconnectNotify {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -1384,7 +1384,7 @@ impl fmt::Display for CallDisconnectNotify {
 }
 
 /// WAN-Error-Notify (RFC 2637 §2.14): the PAC's cumulative error counters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct WanErrorNotify {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
@@ -1456,7 +1456,7 @@ impl fmt::Display for WanErrorNotify {
 
 /// Set-Link-Info (RFC 2637 §2.15): the PNS tells the PAC the negotiated
 /// PPP ACCMs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct SetLinkInfo {
     /// Header Reserved0 (must be 0; kept as received).
     pub reserved0: u16,
