@@ -174,6 +174,15 @@ fn handshake_calls_and_stop_over_a_rechunking_stream() {
         let pac_call = pns_up[0].1;
         assert!(p.pac_events.iter().any(|e| matches!(e,
             ControlEvent::SetLinkInfo { call_id, receive_accm: 0xffff_ffff, .. } if *call_id == pac_call)));
+        // WAN-Error-Notify from the PAC reaches the PNS for the right call.
+        let errors = pptp_proto::wire::control::WanErrorNotify {
+            crc_errors: 3,
+            ..Default::default()
+        };
+        p.pac.wan_error_notify(pac_call, errors).unwrap();
+        p.pump();
+        assert!(p.pns_events.iter().any(|e| matches!(e,
+            ControlEvent::WanError { call_id, errors } if *call_id == ids[0] && errors.crc_errors == 3)));
         // Clear one call from the PNS: CCRQ, then CDN.
         p.pns.clear_call(p.now, ids[1]).unwrap();
         p.pump();

@@ -550,6 +550,28 @@ impl ControlConnection {
         Ok(())
     }
 
+    /// Sends WAN-Error-Notify for a call (PAC): the error counters of its line.
+    pub fn wan_error_notify(
+        &mut self,
+        call_id: u16,
+        errors: WanErrorNotify,
+    ) -> Result<(), ControlError> {
+        self.check_established()?;
+        if self.config.role != Role::Pac {
+            return Err(ControlError::WrongRole);
+        }
+        let call = self
+            .calls
+            .get(&call_id)
+            .ok_or(ControlError::UnknownCall(call_id))?;
+        let message = WanErrorNotify {
+            peer_call_id: call.peer_call_id,
+            ..errors
+        };
+        self.send(message.into());
+        Ok(())
+    }
+
     /// Stops the connection: Stop-Control-Connection-Request, then
     /// [`ControlEvent::Closed`] on the reply or its timeout.
     pub fn close(&mut self, now: Instant, reason: StopControlConnectionReason) {
