@@ -427,6 +427,11 @@ pub struct Fsm<N: Negotiator> {
     request_identifier: u8,
     request: Vec<u8>,
     answered: bool,
+    /// Identifiers of the peer's Configure-Requests answered since the last
+    /// negotiation began, and the last one we acknowledged (see
+    /// `duplicate_request`).
+    seen_requests: [u64; 4],
+    last_acked: Option<(u8, Vec<u8>)>,
     reject_reason: FinishReason,
     peer_terminated: bool,
     transmit: VecDeque<Packet>,
@@ -448,6 +453,8 @@ impl<N: Negotiator> Fsm<N> {
             request_identifier: 0,
             request: Vec::new(),
             answered: true,
+            seen_requests: [0; 4],
+            last_acked: None,
             reject_reason: FinishReason::ProtocolRejected,
             peer_terminated: false,
             transmit: VecDeque::new(),
@@ -519,6 +526,8 @@ impl<N: Negotiator> Fsm<N> {
 
     /// The lower layer is up (Up event).
     pub fn up(&mut self, now: Instant) {
+        self.seen_requests = [0; 4];
+        self.last_acked = None;
         self.dispatch(now, Event::Up, Received::default());
     }
 
@@ -585,7 +594,41 @@ impl<N: Negotiator> Fsm<N> {
         }
     }
 
+    /// A Configure-Request arriving in Opened whose Identifier was answered
+    /// in this negotiation already is a duplicate or a late retransmission
+    /// (a duplicating or reordering link), not the peer renegotiating: a
+    /// renegotiating peer uses a new Identifier (RFC 1661 §5.1). The last
+    /// one we acknowledged gets its Configure-Ack again; others are dropped.
+    fn duplicate_request(&mut self, identifier: u8, options: &[u8]) -> bool {
+        let (word, bit) = (usize::from(identifier / 64), 1u64 << (identifier % 64));
+        if self.state != State::Opened {
+            self.seen_requests[word] |= bit;
+            return false;
+        }
+        if self.seen_requests[word] & bit == 0 {
+            // A new request: the peer renegotiates; start a new round.
+            self.seen_requests = [0; 4];
+            self.seen_requests[word] |= bit;
+            return false;
+        }
+        self.stats.stale = self.stats.stale.saturating_add(1);
+        if let Some((id, acked)) = &self.last_acked {
+            if *id == identifier && acked.as_slice() == options {
+                let ack = Packet {
+                    code: CONFIGURE_ACK,
+                    identifier,
+                    data: options.to_vec(),
+                };
+                self.push(ack);
+            }
+        }
+        true
+    }
+
     fn receive_configure_request(&mut self, now: Instant, identifier: u8, options: &[u8]) {
+        if self.duplicate_request(identifier, options) {
+            return;
+        }
         if matches!(self.state, State::Closed | State::Closing | State::Stopping) {
             // RFC 1661 §4.1: sta or nothing; the options are not judged.
             self.dispatch(now, Event::GoodConfigureRequest, received(identifier));
@@ -597,7 +640,10 @@ impl<N: Negotiator> Fsm<N> {
             self.negotiator
                 .check_request(options, reject_instead_of_nak, &mut nak, &mut reject);
         let (event, code, data) = match verdict {
-            Ok(Verdict::Ack) => (Event::GoodConfigureRequest, CONFIGURE_ACK, options.to_vec()),
+            Ok(Verdict::Ack) => {
+                self.last_acked = Some((identifier, options.to_vec()));
+                (Event::GoodConfigureRequest, CONFIGURE_ACK, options.to_vec())
+            }
             Ok(Verdict::Nak) => (Event::BadConfigureRequest, CONFIGURE_NAK, nak),
             Ok(Verdict::Reject) => (Event::BadConfigureRequest, CONFIGURE_REJECT, reject),
             Err(_) => {

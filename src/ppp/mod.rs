@@ -4,4 +4,9 @@
 //!   the per-protocol option policy behind the [`fsm::Negotiator`] trait. LCP,
 //!   IPCP, IPv6CP and CCP are each one [`fsm::Fsm`] with their own negotiator.
 
+pub mod auth;
+pub mod ccp;
 pub mod fsm;
+pub mod ipcp;
+pub mod lcp;
+pub mod session;

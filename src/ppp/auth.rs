@@ -1,0 +1,758 @@
+//! The authentication phase (RFC 1661 §3.5) in both roles: PAP (RFC 1334),
+//! CHAP-MD5 (RFC 1994), MS-CHAPv1 (RFC 2433) and MS-CHAPv2 (RFC 2759).
+//!
+//! An [`Authenticator`] never blocks on a secret: it reports
+//! [`AuthEvent::Request`] and waits for
+//! [`Authenticator::provide_credentials`] (the password or NT hash, checked
+//! here in constant time) or [`Authenticator::provide_verdict`] (an external
+//! verifier's answer, RADIUS style). A [`Peer`] answers challenges and, for
+//! MS-CHAPv2, checks the authenticator's `S=` response and fails closed.
+
+use alloc::collections::VecDeque;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use super::lcp::AuthMethod;
+use crate::crypto::key_derivation::{mppe_keys_mschapv1, mppe_keys_mschapv2, Role};
+use crate::crypto::mschap::{nt_password_hash, AuthenticatorResponse};
+use crate::crypto::{chap_md5, mschapv1, mschapv2, MppeKeys, NtHash, Password};
+use crate::time::Instant;
+use crate::wire::auth::{
+    ChapPacket, MsChapError, MsChapFailure, MsChapV1Response, MsChapV2Response, MsChapV2Success,
+    PapPacket,
+};
+use crate::wire::ppp::Protocol;
+
+/// Why authentication failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthFailure {
+    /// Wrong name or password (MS-CHAP `E=691`, a PAP Nak, a CHAP Failure).
+    BadPassword,
+    /// The password expired (`E=648`) and no new one was configured.
+    PasswordExpired,
+    /// The account is disabled (`E=647`).
+    AccountDisabled,
+    /// Logon is not allowed at this time (`E=646`).
+    RestrictedLogonHours,
+    /// The account may not dial in (`E=649`).
+    NoDialinPermission,
+    /// Another MS-CHAP error code.
+    Other(u32),
+    /// MS-CHAPv2: the authenticator's `S=` response is wrong or missing:
+    /// it does not know our password.
+    AuthenticatorMismatch,
+    /// No answer in time (retransmissions exhausted).
+    Timeout,
+    /// The embedder rejected the peer.
+    Rejected,
+    /// The credentials given cannot check this method (an NT hash for PAP).
+    UnusableCredentials,
+}
+
+/// What the embedder answers to [`AuthEvent::Request`].
+#[derive(Debug, Clone)]
+// A transient answer moved once; boxing would only burden the embedder.
+#[allow(clippy::large_enum_variant)]
+pub enum Credentials {
+    /// The user's password.
+    Password(Password),
+    /// The user's NT hash (MS-CHAP only).
+    NtHash(NtHash),
+    /// No such user, or not allowed.
+    Reject,
+}
+
+/// An external verifier's answer (for example RADIUS with MS-CHAP attributes).
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// Accepted; MS-CHAP verifiers also return the MPPE keys and, for
+    /// MS-CHAPv2, the authenticator response to send.
+    Accept {
+        /// MPPE start keys for this (the authenticator's) side.
+        mppe_keys: Option<MppeKeys>,
+        /// The MS-CHAPv2 authenticator response (`S=`).
+        authenticator_response: Option<[u8; 20]>,
+    },
+    /// Refused.
+    Reject,
+}
+
+/// What an authentication machine reports.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum AuthEvent {
+    /// Authenticator: a peer wants to authenticate as `username`.
+    Request {
+        /// The name it gave.
+        username: String,
+        /// The method.
+        method: AuthMethod,
+    },
+    /// Authentication succeeded.
+    Success {
+        /// The other side's name (the peer's user name, or the authenticator's name).
+        peer_name: String,
+        /// The method.
+        method: AuthMethod,
+        /// MPPE start keys for this side (MS-CHAP only).
+        mppe_keys: Option<MppeKeys>,
+    },
+    /// Authentication failed.
+    Failure {
+        /// Why.
+        reason: AuthFailure,
+    },
+}
+
+/// Timers and retries (RFC 1994 §4.1; pppd: 3 s, 10 times).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthTimers {
+    /// Retransmission interval (default 3 s).
+    pub restart: Duration,
+    /// Transmissions before giving up (default 10).
+    pub max_transmissions: u32,
+}
+
+impl Default for AuthTimers {
+    fn default() -> Self {
+        AuthTimers {
+            restart: Duration::from_secs(3),
+            max_transmissions: 10,
+        }
+    }
+}
+
+/// Most packets queued between two drains.
+const MAX_QUEUED: usize = 4;
+
+/// Output and timer state shared by both roles.
+#[derive(Debug)]
+struct Io {
+    transmit: VecDeque<(Protocol, Vec<u8>)>,
+    events: VecDeque<AuthEvent>,
+    /// The packet retransmitted by the timer, and how often it went out.
+    retransmit: Option<(Protocol, Vec<u8>)>,
+    sent: u32,
+    deadline: Option<Instant>,
+    timers: AuthTimers,
+    done: bool,
+}
+
+impl Io {
+    fn new(timers: AuthTimers) -> Self {
+        Io {
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+            retransmit: None,
+            sent: 0,
+            deadline: None,
+            timers,
+            done: false,
+        }
+    }
+
+    fn send(&mut self, protocol: Protocol, packet: Vec<u8>) {
+        if self.transmit.len() < MAX_QUEUED {
+            self.transmit.push_back((protocol, packet));
+        }
+    }
+
+    /// Sends `packet` now and again every restart interval until stopped.
+    fn send_reliably(&mut self, now: Instant, protocol: Protocol, packet: Vec<u8>) {
+        self.send(protocol, packet.clone());
+        self.retransmit = Some((protocol, packet));
+        self.sent = 1;
+        self.deadline = Some(now + self.timers.restart);
+    }
+
+    fn stop_timer(&mut self) {
+        self.retransmit = None;
+        self.deadline = None;
+    }
+
+    fn finish(&mut self, event: AuthEvent) {
+        if !self.done {
+            self.done = true;
+            self.stop_timer();
+            self.events.push_back(event);
+        }
+    }
+
+    fn fail(&mut self, reason: AuthFailure) {
+        self.finish(AuthEvent::Failure { reason });
+    }
+
+    /// Returns false when retransmissions are exhausted.
+    fn handle_timeout(&mut self, now: Instant) -> bool {
+        match self.deadline {
+            Some(t) if t <= now => {}
+            _ => return true,
+        }
+        self.deadline = None;
+        if self.sent >= self.timers.max_transmissions {
+            self.fail(AuthFailure::Timeout);
+            return false;
+        }
+        if let Some((protocol, packet)) = self.retransmit.clone() {
+            self.send(protocol, packet);
+            self.sent += 1;
+            self.deadline = Some(now + self.timers.restart);
+        } else {
+            // Waiting for the other side (a peer awaiting its challenge).
+            self.fail(AuthFailure::Timeout);
+            return false;
+        }
+        true
+    }
+}
+
+fn emit_chap(packet: &ChapPacket<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    packet.emit(&mut out);
+    out
+}
+
+fn emit_pap(packet: &PapPacket<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    packet.emit(&mut out);
+    out
+}
+
+fn failure_reason(message: &[u8]) -> AuthFailure {
+    match MsChapFailure::parse(message) {
+        Ok(f) => match f.error {
+            MsChapError::AUTHENTICATION_FAILURE => AuthFailure::BadPassword,
+            MsChapError::PASSWORD_EXPIRED => AuthFailure::PasswordExpired,
+            MsChapError::ACCOUNT_DISABLED => AuthFailure::AccountDisabled,
+            MsChapError::RESTRICTED_LOGON_HOURS => AuthFailure::RestrictedLogonHours,
+            MsChapError::NO_DIALIN_PERMISSION => AuthFailure::NoDialinPermission,
+            other => AuthFailure::Other(other.0),
+        },
+        // CHAP-MD5 and PAP failures carry free text.
+        Err(_) => AuthFailure::BadPassword,
+    }
+}
+
+/// The peer (client) side.
+#[derive(Debug)]
+pub struct Peer {
+    method: AuthMethod,
+    username: String,
+    password: Password,
+    peer_challenge: [u8; 16],
+    io: Io,
+    /// MS-CHAPv2: the `S=` we expect, and the keys once it checks.
+    expected: Option<AuthenticatorResponse>,
+    keys: Option<MppeKeys>,
+    /// The identifier of the Challenge we answered.
+    identifier: Option<u8>,
+    authenticator_name: String,
+}
+
+impl Peer {
+    /// A peer that authenticates as `username` with `password`.
+    /// `peer_challenge` is 16 random octets for MS-CHAPv2 (the crate draws
+    /// no randomness of its own).
+    pub fn new(
+        method: AuthMethod,
+        username: &str,
+        password: Password,
+        peer_challenge: [u8; 16],
+        timers: AuthTimers,
+    ) -> Self {
+        Peer {
+            method,
+            username: String::from(username),
+            password,
+            peer_challenge,
+            io: Io::new(timers),
+            expected: None,
+            keys: None,
+            identifier: None,
+            authenticator_name: String::new(),
+        }
+    }
+
+    /// Starts: PAP sends its Authenticate-Request; CHAP waits for the
+    /// Challenge (at most restart × max transmissions).
+    pub fn start(&mut self, now: Instant) {
+        if self.method == AuthMethod::Pap {
+            let request = PapPacket::AuthenticateRequest {
+                identifier: 1,
+                peer_id: self.username.as_bytes(),
+                password: self.password.as_bytes(),
+            };
+            self.io
+                .send_reliably(now, Protocol::PAP, emit_pap(&request));
+        } else {
+            let wait = self.io.timers.restart * self.io.timers.max_transmissions;
+            self.io.deadline = Some(now + wait);
+        }
+    }
+
+    /// Takes a received PAP or CHAP packet (the information field).
+    pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
+        if self.io.done {
+            // RFC 1994 §4.1: a repeated Challenge after Success gets the same Response.
+            return;
+        }
+        match (protocol, self.method) {
+            (Protocol::PAP, AuthMethod::Pap) => match PapPacket::parse(data) {
+                Ok(PapPacket::AuthenticateAck { .. }) => self.io.finish(AuthEvent::Success {
+                    peer_name: String::new(),
+                    method: AuthMethod::Pap,
+                    mppe_keys: None,
+                }),
+                Ok(PapPacket::AuthenticateNak { .. }) => self.io.fail(AuthFailure::BadPassword),
+                _ => {}
+            },
+            (Protocol::CHAP, m) if m != AuthMethod::Pap => match ChapPacket::parse(data) {
+                Ok(ChapPacket::Challenge {
+                    identifier,
+                    value,
+                    name,
+                }) => self.on_challenge(now, identifier, value, name),
+                Ok(ChapPacket::Success {
+                    identifier,
+                    message,
+                }) if Some(identifier) == self.identifier => self.on_success(message),
+                Ok(ChapPacket::Failure {
+                    identifier,
+                    message,
+                }) if Some(identifier) == self.identifier => self.io.fail(failure_reason(message)),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn on_challenge(&mut self, now: Instant, identifier: u8, value: &[u8], name: &[u8]) {
+        self.authenticator_name = String::from_utf8_lossy(name).into_owned();
+        let mut response = Vec::new();
+        match self.method {
+            AuthMethod::ChapMd5 => {
+                response.extend_from_slice(&chap_md5::response(identifier, &self.password, value));
+            }
+            AuthMethod::MsChapV1 => {
+                let Ok(challenge) = <[u8; 8]>::try_from(value) else {
+                    return;
+                };
+                response.extend_from_slice(&mschapv1::peer_response(&challenge, &self.password));
+                let hash = nt_password_hash(&self.password);
+                self.keys = Some(mppe_keys_mschapv1(&hash, &challenge));
+            }
+            AuthMethod::MsChapV2 => {
+                let Ok(challenge) = <[u8; 16]>::try_from(value) else {
+                    return;
+                };
+                let (nt_response, expected) = mschapv2::peer_response(
+                    &challenge,
+                    &self.peer_challenge,
+                    self.username.as_bytes(),
+                    &self.password,
+                );
+                MsChapV2Response {
+                    peer_challenge: self.peer_challenge,
+                    reserved: [0; 8],
+                    nt_response,
+                    flags: 0,
+                }
+                .emit(&mut response);
+                let hash = nt_password_hash(&self.password);
+                self.keys = Some(mppe_keys_mschapv2(&hash, &nt_response, Role::Client));
+                self.expected = Some(expected);
+            }
+            AuthMethod::Pap => return,
+        }
+        self.identifier = Some(identifier);
+        let packet = ChapPacket::Response {
+            identifier,
+            value: &response,
+            name: self.username.as_bytes(),
+        };
+        // The authenticator retransmits its Challenge; we answer each one.
+        self.io.stop_timer();
+        self.io.send(Protocol::CHAP, emit_chap(&packet));
+        let wait = self.io.timers.restart * self.io.timers.max_transmissions;
+        self.io.deadline = Some(now + wait);
+    }
+
+    fn on_success(&mut self, message: &[u8]) {
+        if self.method == AuthMethod::MsChapV2 {
+            // RFC 2759 §8.8: the peer checks the authenticator knows the password.
+            let ok = match (MsChapV2Success::parse(message), &self.expected) {
+                (Ok(s), Some(expected)) => {
+                    AuthenticatorResponse(s.authenticator_response) == *expected
+                }
+                _ => false,
+            };
+            if !ok {
+                return self.io.fail(AuthFailure::AuthenticatorMismatch);
+            }
+        }
+        let mppe_keys = self.keys.take();
+        self.io.finish(AuthEvent::Success {
+            peer_name: core::mem::take(&mut self.authenticator_name),
+            method: self.method,
+            mppe_keys,
+        });
+    }
+}
+
+/// The authenticator (server) side.
+#[derive(Debug)]
+pub struct Authenticator {
+    method: AuthMethod,
+    name: String,
+    challenge: [u8; 16],
+    identifier: u8,
+    io: Io,
+    /// The response waiting for the embedder's credentials.
+    pending: Option<PendingResponse>,
+    /// The answer already sent, re-sent for a repeated Response.
+    answer: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+struct PendingResponse {
+    identifier: u8,
+    username: String,
+    value: Vec<u8>,
+}
+
+impl Authenticator {
+    /// An authenticator named `name` (sent in CHAP Challenges).
+    /// `challenge` is 16 random octets (MS-CHAPv1 uses the first 8).
+    pub fn new(
+        method: AuthMethod,
+        name: &str,
+        challenge: [u8; 16],
+        identifier: u8,
+        timers: AuthTimers,
+    ) -> Self {
+        Authenticator {
+            method,
+            name: String::from(name),
+            challenge,
+            identifier,
+            io: Io::new(timers),
+            pending: None,
+            answer: None,
+        }
+    }
+
+    fn challenge_value(&self) -> &[u8] {
+        match self.method {
+            AuthMethod::MsChapV1 => &self.challenge[..8],
+            _ => &self.challenge,
+        }
+    }
+
+    /// Starts: CHAP sends the Challenge (retransmitted every 3 s); PAP
+    /// waits for the peer's Authenticate-Request.
+    pub fn start(&mut self, now: Instant) {
+        if self.method == AuthMethod::Pap {
+            let wait = self.io.timers.restart * self.io.timers.max_transmissions;
+            self.io.deadline = Some(now + wait);
+            return;
+        }
+        let packet = ChapPacket::Challenge {
+            identifier: self.identifier,
+            value: self.challenge_value(),
+            name: self.name.as_bytes(),
+        };
+        let bytes = emit_chap(&packet);
+        self.io.send_reliably(now, Protocol::CHAP, bytes);
+    }
+
+    /// Takes a received PAP or CHAP packet (the information field).
+    pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
+        let _ = now;
+        let response = match (protocol, self.method) {
+            (Protocol::PAP, AuthMethod::Pap) => match PapPacket::parse(data) {
+                Ok(PapPacket::AuthenticateRequest {
+                    identifier,
+                    peer_id,
+                    password,
+                }) => PendingResponse {
+                    identifier,
+                    username: String::from_utf8_lossy(peer_id).into_owned(),
+                    value: password.to_vec(),
+                },
+                _ => return,
+            },
+            (Protocol::CHAP, m) if m != AuthMethod::Pap => match ChapPacket::parse(data) {
+                Ok(ChapPacket::Response {
+                    identifier,
+                    value,
+                    name,
+                }) if identifier == self.identifier => PendingResponse {
+                    identifier,
+                    username: String::from_utf8_lossy(name).into_owned(),
+                    value: value.to_vec(),
+                },
+                _ => return,
+            },
+            _ => return,
+        };
+        if let Some(answer) = &self.answer {
+            // A retransmitted Response: the peer lost our answer; repeat it.
+            let protocol = if self.method == AuthMethod::Pap {
+                Protocol::PAP
+            } else {
+                Protocol::CHAP
+            };
+            let answer = answer.clone();
+            self.io.send(protocol, answer);
+            return;
+        }
+        if self.pending.is_some() || self.io.done {
+            return;
+        }
+        self.io.stop_timer();
+        self.io.events.push_back(AuthEvent::Request {
+            username: response.username.clone(),
+            method: self.method,
+        });
+        self.pending = Some(response);
+    }
+
+    /// The secret for the pending request; checks the peer's response.
+    pub fn provide_credentials(&mut self, now: Instant, credentials: Credentials) {
+        let _ = now;
+        let Some(pending) = self.pending.take() else {
+            return;
+        };
+        let nt_hash = match &credentials {
+            Credentials::Password(p) => Some(nt_password_hash(p)),
+            Credentials::NtHash(h) => Some(h.clone()),
+            Credentials::Reject => None,
+        };
+        let outcome = match (self.method, &credentials, nt_hash) {
+            (_, Credentials::Reject, _) | (_, _, None) => Err(AuthFailure::Rejected),
+            (AuthMethod::Pap, Credentials::Password(p), _) => {
+                match Password::new(&String::from_utf8_lossy(&pending.value)) {
+                    Ok(given) if given == *p => Ok((None, None)),
+                    _ => Err(AuthFailure::BadPassword),
+                }
+            }
+            (AuthMethod::ChapMd5, Credentials::Password(p), _) => {
+                if chap_md5::verify(pending.identifier, p, &self.challenge, &pending.value) {
+                    Ok((None, None))
+                } else {
+                    Err(AuthFailure::BadPassword)
+                }
+            }
+            (AuthMethod::Pap | AuthMethod::ChapMd5, _, _) => Err(AuthFailure::UnusableCredentials),
+            (AuthMethod::MsChapV1, _, Some(hash)) => self.verify_v1(&pending, &hash),
+            (AuthMethod::MsChapV2, _, Some(hash)) => self.verify_v2(&pending, &hash),
+        };
+        self.conclude(pending, outcome);
+    }
+
+    fn verify_v1(
+        &self,
+        pending: &PendingResponse,
+        hash: &NtHash,
+    ) -> Result<(Option<MppeKeys>, Option<[u8; 20]>), AuthFailure> {
+        let mut challenge = [0u8; 8];
+        challenge.copy_from_slice(&self.challenge[..8]);
+        if MsChapV1Response::parse(&pending.value).is_ok()
+            && mschapv1::verify(&challenge, &pending.value, hash)
+        {
+            Ok((Some(mppe_keys_mschapv1(hash, &challenge)), None))
+        } else {
+            Err(AuthFailure::BadPassword)
+        }
+    }
+
+    fn verify_v2(
+        &self,
+        pending: &PendingResponse,
+        hash: &NtHash,
+    ) -> Result<(Option<MppeKeys>, Option<[u8; 20]>), AuthFailure> {
+        let Ok(r) = MsChapV2Response::parse(&pending.value) else {
+            return Err(AuthFailure::BadPassword);
+        };
+        match mschapv2::verify(
+            &self.challenge,
+            &r.peer_challenge,
+            pending.username.as_bytes(),
+            &r.nt_response,
+            hash,
+        ) {
+            Some(auth) => Ok((
+                Some(mppe_keys_mschapv2(hash, &r.nt_response, Role::Server)),
+                Some(auth.0),
+            )),
+            None => Err(AuthFailure::BadPassword),
+        }
+    }
+
+    /// The verdict of an external verifier for the pending request.
+    pub fn provide_verdict(&mut self, now: Instant, verdict: Verdict) {
+        let _ = now;
+        let Some(pending) = self.pending.take() else {
+            return;
+        };
+        let outcome = match verdict {
+            Verdict::Accept {
+                mppe_keys,
+                authenticator_response,
+            } => Ok((mppe_keys, authenticator_response)),
+            Verdict::Reject => Err(AuthFailure::Rejected),
+        };
+        self.conclude(pending, outcome);
+    }
+
+    fn conclude(
+        &mut self,
+        pending: PendingResponse,
+        outcome: Result<(Option<MppeKeys>, Option<[u8; 20]>), AuthFailure>,
+    ) {
+        let id = pending.identifier;
+        let (protocol, answer) = match (&outcome, self.method) {
+            (Ok(_), AuthMethod::Pap) => (
+                Protocol::PAP,
+                emit_pap(&PapPacket::AuthenticateAck {
+                    identifier: id,
+                    message: Some(b"Login ok"),
+                }),
+            ),
+            (Err(_), AuthMethod::Pap) => (
+                Protocol::PAP,
+                emit_pap(&PapPacket::AuthenticateNak {
+                    identifier: id,
+                    message: Some(b"Login incorrect"),
+                }),
+            ),
+            (Ok((_, auth)), method) => {
+                let message = match (method, auth) {
+                    (AuthMethod::MsChapV2, Some(auth)) => {
+                        let mut m = AuthenticatorResponse(*auth).to_ascii().to_vec();
+                        m.extend_from_slice(b" M=Access granted");
+                        m
+                    }
+                    _ => b"Access granted".to_vec(),
+                };
+                (
+                    Protocol::CHAP,
+                    emit_chap(&ChapPacket::Success {
+                        identifier: id,
+                        message: &message,
+                    }),
+                )
+            }
+            (Err(_), method) => {
+                let message = match method {
+                    // RFC 2759 §6: E=691, no retry; a fresh challenge as Windows sends.
+                    AuthMethod::MsChapV2 => format!(
+                        "E=691 R=0 C={} V=3 M=Authentication failure",
+                        upper_hex(&self.challenge)
+                    ),
+                    AuthMethod::MsChapV1 => String::from("E=691 R=0 V=1"),
+                    _ => String::from("Authentication failure"),
+                };
+                (
+                    Protocol::CHAP,
+                    emit_chap(&ChapPacket::Failure {
+                        identifier: id,
+                        message: message.as_bytes(),
+                    }),
+                )
+            }
+        };
+        self.io.send(protocol, answer.clone());
+        self.answer = Some(answer);
+        match outcome {
+            Ok((mppe_keys, _)) => self.io.finish(AuthEvent::Success {
+                peer_name: pending.username,
+                method: self.method,
+                mppe_keys,
+            }),
+            Err(reason) => self.io.fail(reason),
+        }
+    }
+}
+
+/// Either role, as the session holds it.
+#[derive(Debug)]
+pub enum AuthMachine {
+    /// Peer (client) side.
+    Peer(alloc::boxed::Box<Peer>),
+    /// Authenticator (server) side.
+    Authenticator(alloc::boxed::Box<Authenticator>),
+}
+
+impl AuthMachine {
+    fn io(&self) -> &Io {
+        match self {
+            AuthMachine::Peer(p) => &p.io,
+            AuthMachine::Authenticator(a) => &a.io,
+        }
+    }
+
+    fn io_mut(&mut self) -> &mut Io {
+        match self {
+            AuthMachine::Peer(p) => &mut p.io,
+            AuthMachine::Authenticator(a) => &mut a.io,
+        }
+    }
+
+    /// Starts the exchange.
+    pub fn start(&mut self, now: Instant) {
+        match self {
+            AuthMachine::Peer(p) => p.start(now),
+            AuthMachine::Authenticator(a) => a.start(now),
+        }
+    }
+
+    /// Takes a received PAP or CHAP packet.
+    pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
+        match self {
+            AuthMachine::Peer(p) => p.handle_packet(now, protocol, data),
+            AuthMachine::Authenticator(a) => a.handle_packet(now, protocol, data),
+        }
+    }
+
+    /// Authenticator: see [`Authenticator::provide_credentials`].
+    pub fn provide_credentials(&mut self, now: Instant, credentials: Credentials) {
+        if let AuthMachine::Authenticator(a) = self {
+            a.provide_credentials(now, credentials);
+        }
+    }
+
+    /// Authenticator: see [`Authenticator::provide_verdict`].
+    pub fn provide_verdict(&mut self, now: Instant, verdict: Verdict) {
+        if let AuthMachine::Authenticator(a) = self {
+            a.provide_verdict(now, verdict);
+        }
+    }
+
+    /// Runs the retransmission timer; an early or repeated call is a no-op.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.io_mut().handle_timeout(now);
+    }
+
+    /// When [`AuthMachine::handle_timeout`] is due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.io().deadline
+    }
+
+    /// The next packet to send: its protocol and information field.
+    pub fn poll_transmit(&mut self) -> Option<(Protocol, Vec<u8>)> {
+        self.io_mut().transmit.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<AuthEvent> {
+        self.io_mut().events.pop_front()
+    }
+}
+
+fn upper_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}

@@ -1,0 +1,288 @@
+//! IPCP option policy (RFC 1332, RFC 1877 for DNS and NBNS).
+//!
+//! The peer (client) asks for 0.0.0.0 (or a configured address) and for DNS
+//! servers; the authenticator (server) answers with Configure-Naks carrying
+//! the addresses the embedder assigned, and the peer asks again. VJ header
+//! compression is refused both ways.
+
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use super::fsm::{Negotiator, Verdict};
+use crate::wire::cp::{parse_options, ConfigOption, IpcpConfigOption};
+use crate::wire::Error;
+
+/// IPCP policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpcpConfig {
+    /// Peer: the address to ask for (default `None`: 0.0.0.0, "assign me one").
+    pub local: Option<Ipv4Addr>,
+    /// Peer: ask for primary and secondary DNS servers (default on).
+    pub request_dns: bool,
+    /// Peer: ask for NBNS (WINS) servers (default off).
+    pub request_nbns: bool,
+}
+
+impl Default for IpcpConfig {
+    fn default() -> Self {
+        IpcpConfig {
+            local: None,
+            request_dns: true,
+            request_nbns: false,
+        }
+    }
+}
+
+/// What the authenticator assigns: its own address, the peer's, and the
+/// name servers it hands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IpAssignment {
+    /// The authenticator's own tunnel address.
+    pub local: Option<Ipv4Addr>,
+    /// The address the peer gets.
+    pub peer: Option<Ipv4Addr>,
+    /// Primary and secondary DNS.
+    pub dns: [Option<Ipv4Addr>; 2],
+    /// Primary and secondary NBNS (WINS).
+    pub nbns: [Option<Ipv4Addr>; 2],
+}
+
+const UNSPECIFIED: Ipv4Addr = Ipv4Addr::UNSPECIFIED;
+
+/// The IPCP [`Negotiator`].
+#[derive(Debug, Clone)]
+pub struct Ipcp {
+    config: IpcpConfig,
+    authenticator: bool,
+    assignment: IpAssignment,
+    /// Our request: address and the name servers we still ask for.
+    local: Option<Ipv4Addr>,
+    dns: [Option<Ipv4Addr>; 2],
+    nbns: [Option<Ipv4Addr>; 2],
+    /// The peer's address from the request we acknowledged.
+    peer: Option<Ipv4Addr>,
+}
+
+impl Ipcp {
+    /// An IPCP policy for the given role.
+    pub fn new(config: IpcpConfig, authenticator: bool) -> Self {
+        let mut ipcp = Ipcp {
+            config,
+            authenticator,
+            assignment: IpAssignment::default(),
+            local: None,
+            dns: [None; 2],
+            nbns: [None; 2],
+            peer: None,
+        };
+        ipcp.reset();
+        ipcp
+    }
+
+    /// Authenticator: the addresses to assign (call before IPCP runs).
+    pub fn set_assignment(&mut self, assignment: IpAssignment) {
+        self.assignment = assignment;
+        if self.authenticator {
+            self.local = assignment.local;
+        }
+    }
+
+    /// Our address.
+    pub fn local(&self) -> Ipv4Addr {
+        self.local.unwrap_or(UNSPECIFIED)
+    }
+
+    /// The peer's address.
+    pub fn peer(&self) -> Ipv4Addr {
+        self.peer.unwrap_or(UNSPECIFIED)
+    }
+
+    /// DNS servers assigned to us (peer) or handed out (authenticator).
+    pub fn dns(&self) -> [Option<Ipv4Addr>; 2] {
+        if self.authenticator {
+            self.assignment.dns
+        } else {
+            self.dns.map(|d| d.filter(|a| !a.is_unspecified()))
+        }
+    }
+
+    /// NBNS servers, as [`Ipcp::dns`].
+    pub fn nbns(&self) -> [Option<Ipv4Addr>; 2] {
+        if self.authenticator {
+            self.assignment.nbns
+        } else {
+            self.nbns.map(|d| d.filter(|a| !a.is_unspecified()))
+        }
+    }
+}
+
+fn push<'a>(out: &mut Vec<u8>, option: &impl ConfigOption<'a>) {
+    option.emit(out);
+}
+
+impl Negotiator for Ipcp {
+    fn reset(&mut self) {
+        if self.authenticator {
+            self.local = self.assignment.local;
+        } else {
+            self.local = Some(self.config.local.unwrap_or(UNSPECIFIED));
+            let ask = |on: bool| {
+                if on {
+                    [Some(UNSPECIFIED); 2]
+                } else {
+                    [None; 2]
+                }
+            };
+            self.dns = ask(self.config.request_dns);
+            self.nbns = ask(self.config.request_nbns);
+        }
+        self.peer = None;
+    }
+
+    fn build_request(&mut self, out: &mut Vec<u8>) {
+        if let Some(local) = self.local {
+            push(out, &IpcpConfigOption::IpAddress(local));
+        }
+        if self.authenticator {
+            return;
+        }
+        let [d1, d2] = self.dns;
+        let [n1, n2] = self.nbns;
+        for (value, make) in [
+            (
+                d1,
+                IpcpConfigOption::PrimaryDns as fn(Ipv4Addr) -> IpcpConfigOption<'static>,
+            ),
+            (n1, IpcpConfigOption::PrimaryNbns),
+            (d2, IpcpConfigOption::SecondaryDns),
+            (n2, IpcpConfigOption::SecondaryNbns),
+        ] {
+            if let Some(v) = value {
+                push(out, &make(v));
+            }
+        }
+    }
+
+    fn check_request(
+        &mut self,
+        options: &[u8],
+        reject_instead_of_nak: bool,
+        nak: &mut Vec<u8>,
+        reject: &mut Vec<u8>,
+    ) -> Result<Verdict, Error> {
+        let options: Vec<IpcpConfigOption<'_>> = parse_options(options)?;
+        let mut peer = None;
+        for option in &options {
+            // The value we want the peer to use instead, if any.
+            let wanted: Option<Option<Ipv4Addr>> = match option {
+                IpcpConfigOption::IpAddress(a) => {
+                    let wanted = self.wanted_peer_address(*a);
+                    if wanted.is_none() {
+                        peer = Some(*a);
+                    }
+                    wanted
+                }
+                IpcpConfigOption::PrimaryDns(a) => self.handed_out(*a, self.assignment.dns[0]),
+                IpcpConfigOption::SecondaryDns(a) => self.handed_out(*a, self.assignment.dns[1]),
+                IpcpConfigOption::PrimaryNbns(a) => self.handed_out(*a, self.assignment.nbns[0]),
+                IpcpConfigOption::SecondaryNbns(a) => self.handed_out(*a, self.assignment.nbns[1]),
+                // VJ compression and anything unknown: refused.
+                _ => Some(None),
+            };
+            match wanted {
+                None => {}
+                Some(Some(value)) if !reject_instead_of_nak => {
+                    push(nak, &with_value(option, value));
+                }
+                Some(_) => push(reject, option),
+            }
+        }
+        if !reject.is_empty() {
+            nak.clear();
+            return Ok(Verdict::Reject);
+        }
+        if !nak.is_empty() {
+            return Ok(Verdict::Nak);
+        }
+        self.peer = peer;
+        Ok(Verdict::Ack)
+    }
+
+    fn on_ack(&mut self, _options: &[u8]) -> bool {
+        true
+    }
+
+    fn on_nak(&mut self, options: &[u8]) -> bool {
+        let Ok(options) = parse_options::<IpcpConfigOption<'_>>(options) else {
+            return false;
+        };
+        for option in options {
+            match option {
+                // RFC 1332 §3.3: take the address the authenticator assigns.
+                IpcpConfigOption::IpAddress(a) if !self.authenticator => self.local = Some(a),
+                IpcpConfigOption::PrimaryDns(a) => self.dns[0] = Some(a),
+                IpcpConfigOption::SecondaryDns(a) => self.dns[1] = Some(a),
+                IpcpConfigOption::PrimaryNbns(a) => self.nbns[0] = Some(a),
+                IpcpConfigOption::SecondaryNbns(a) => self.nbns[1] = Some(a),
+                _ => {}
+            }
+        }
+        true
+    }
+
+    fn on_reject(&mut self, options: &[u8]) -> bool {
+        let Ok(options) = parse_options::<IpcpConfigOption<'_>>(options) else {
+            return false;
+        };
+        for option in options {
+            match option {
+                IpcpConfigOption::IpAddress(_) => self.local = None,
+                IpcpConfigOption::PrimaryDns(_) => self.dns[0] = None,
+                IpcpConfigOption::SecondaryDns(_) => self.dns[1] = None,
+                IpcpConfigOption::PrimaryNbns(_) => self.nbns[0] = None,
+                IpcpConfigOption::SecondaryNbns(_) => self.nbns[1] = None,
+                _ => {}
+            }
+        }
+        true
+    }
+}
+
+impl Ipcp {
+    /// `None`: acceptable. `Some(Some(v))`: Nak with `v`. `Some(None)`: reject.
+    fn wanted_peer_address(&self, asked: Ipv4Addr) -> Option<Option<Ipv4Addr>> {
+        if !self.authenticator {
+            // The authenticator tells us its own address; 0.0.0.0 is no address.
+            return (asked.is_unspecified()).then_some(None);
+        }
+        match self.assignment.peer {
+            Some(assigned) if assigned == asked => None,
+            // The peer asks for 0.0.0.0 or an address it may not have.
+            Some(assigned) => Some(Some(assigned)),
+            None if asked.is_unspecified() => Some(None),
+            None => None,
+        }
+    }
+
+    /// RFC 1877: the authenticator Naks a name-server request with the
+    /// address it hands out, and rejects it when it has none.
+    fn handed_out(&self, asked: Ipv4Addr, ours: Option<Ipv4Addr>) -> Option<Option<Ipv4Addr>> {
+        if !self.authenticator {
+            return Some(None);
+        }
+        match ours {
+            Some(v) if v == asked => None,
+            other => Some(other),
+        }
+    }
+}
+
+fn with_value(option: &IpcpConfigOption<'_>, v: Ipv4Addr) -> IpcpConfigOption<'static> {
+    match option {
+        IpcpConfigOption::PrimaryDns(_) => IpcpConfigOption::PrimaryDns(v),
+        IpcpConfigOption::SecondaryDns(_) => IpcpConfigOption::SecondaryDns(v),
+        IpcpConfigOption::PrimaryNbns(_) => IpcpConfigOption::PrimaryNbns(v),
+        IpcpConfigOption::SecondaryNbns(_) => IpcpConfigOption::SecondaryNbns(v),
+        _ => IpcpConfigOption::IpAddress(v),
+    }
+}

@@ -1,0 +1,504 @@
+//! LCP option policy (RFC 1661 §6) and the LCP echo keepalive (§5.8).
+//!
+//! [`Lcp`] is the [`Negotiator`] the session's LCP automaton runs: MRU,
+//! ACCM, Auth-Protocol, Magic-Number (with loopback detection), PFC and
+//! ACFC are understood; everything else (Windows sends Callback 13 and
+//! Multilink 17–19) is Configure-Rejected.
+
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use super::fsm::{Extended, Negotiator, Packet, State, Verdict};
+use crate::time::Instant;
+use crate::wire::cp::{parse_options, AuthProtocol, ChapAlgorithm, ConfigOption, LcpConfigOption};
+use crate::wire::ppp::Protocol;
+use crate::wire::Error;
+
+/// An authentication method LCP can agree on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// PAP (RFC 1334): cleartext password.
+    Pap,
+    /// CHAP with MD5 (RFC 1994).
+    ChapMd5,
+    /// MS-CHAP version 1 (RFC 2433).
+    MsChapV1,
+    /// MS-CHAP version 2 (RFC 2759): mutual; gives MPPE keys.
+    MsChapV2,
+}
+
+impl AuthMethod {
+    fn option(self) -> LcpConfigOption<'static> {
+        LcpConfigOption::AuthProtocol(match self {
+            AuthMethod::Pap => AuthProtocol::Pap,
+            AuthMethod::ChapMd5 => AuthProtocol::Chap {
+                algorithm: ChapAlgorithm::MD5,
+            },
+            AuthMethod::MsChapV1 => AuthProtocol::Chap {
+                algorithm: ChapAlgorithm::MS_CHAP,
+            },
+            AuthMethod::MsChapV2 => AuthProtocol::Chap {
+                algorithm: ChapAlgorithm::MS_CHAP_V2,
+            },
+        })
+    }
+
+    fn from_option(auth: &AuthProtocol<'_>) -> Option<Self> {
+        match auth {
+            AuthProtocol::Pap => Some(AuthMethod::Pap),
+            AuthProtocol::Chap { algorithm } => match *algorithm {
+                ChapAlgorithm::MD5 => Some(AuthMethod::ChapMd5),
+                ChapAlgorithm::MS_CHAP => Some(AuthMethod::MsChapV1),
+                ChapAlgorithm::MS_CHAP_V2 => Some(AuthMethod::MsChapV2),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// LCP policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LcpConfig {
+    /// The MRU we ask for (default 1400, what Windows and pptpd use over
+    /// PPTP); 1500 is the default and is then not requested at all.
+    pub mru: u16,
+    /// The smallest MRU we accept from the peer (default 576); lower is Nak'ed.
+    pub min_mru: u16,
+    /// Ask for Protocol-Field-Compression (default on).
+    pub pfc: bool,
+    /// Ask for Address-and-Control-Field-Compression (default on).
+    pub acfc: bool,
+    /// Authenticator: the methods we demand, most preferred first.
+    /// Peer: the methods we accept (Naks suggest the first).
+    /// Default: MS-CHAPv2 only, as pptpd and Windows RRAS require.
+    pub auth: Vec<AuthMethod>,
+}
+
+impl Default for LcpConfig {
+    fn default() -> Self {
+        LcpConfig {
+            mru: 1400,
+            min_mru: 576,
+            pfc: true,
+            acfc: true,
+            auth: alloc::vec![AuthMethod::MsChapV2],
+        }
+    }
+}
+
+/// Loopback is declared after this many Configure-Requests carrying our
+/// own magic number (pppd's default is 10, too).
+const MAX_LOOPBACKS: u32 = 10;
+
+/// The LCP [`Negotiator`].
+#[derive(Debug, Clone)]
+pub struct Lcp {
+    config: LcpConfig,
+    authenticator: bool,
+    /// Our requested options, adjusted by Naks and Rejects.
+    request_mru: Option<u16>,
+    request_magic: Option<u32>,
+    request_pfc: bool,
+    request_acfc: bool,
+    /// Index into `config.auth` of the method we ask for (authenticator).
+    request_auth: Option<usize>,
+    /// What the peer asked for in the request we last acknowledged.
+    peer_mru: u16,
+    peer_magic: Option<u32>,
+    peer_pfc: bool,
+    peer_acfc: bool,
+    peer_auth: Option<AuthMethod>,
+    /// What our acknowledged request carried.
+    agreed_auth: Option<AuthMethod>,
+    magic_source: u64,
+    loopbacks: u32,
+    /// Protocols the peer rejected, for the session to stop their NCPs.
+    rejected_protocols: Vec<Protocol>,
+    echo_reply: bool,
+}
+
+impl Lcp {
+    /// An LCP policy; `authenticator` selects the role; `magic_seed` feeds
+    /// the magic numbers (the crate draws no randomness of its own).
+    pub fn new(config: LcpConfig, authenticator: bool, magic_seed: u64) -> Self {
+        let mut lcp = Lcp {
+            authenticator,
+            request_mru: None,
+            request_magic: None,
+            request_pfc: false,
+            request_acfc: false,
+            request_auth: None,
+            peer_mru: 1500,
+            peer_magic: None,
+            peer_pfc: false,
+            peer_acfc: false,
+            peer_auth: None,
+            agreed_auth: None,
+            magic_source: magic_seed,
+            loopbacks: 0,
+            rejected_protocols: Vec::new(),
+            echo_reply: false,
+            config,
+        };
+        lcp.reset();
+        lcp
+    }
+
+    fn new_magic(&mut self) -> u32 {
+        loop {
+            self.magic_source = self.magic_source.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.magic_source;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            let magic = (z ^ (z >> 31)) as u32;
+            // RFC 1661 §6.4: zero is not a magic number.
+            if magic != 0 {
+                return magic;
+            }
+        }
+    }
+
+    /// The MRU the peer can receive: the most we may send.
+    pub fn peer_mru(&self) -> u16 {
+        self.peer_mru
+    }
+
+    /// Our magic number (0 if not negotiated).
+    pub fn magic(&self) -> u32 {
+        self.request_magic.unwrap_or(0)
+    }
+
+    /// Whether we may send frames with a one-octet Protocol field.
+    pub fn send_pfc(&self) -> bool {
+        self.peer_pfc
+    }
+
+    /// Whether we may leave out Address and Control.
+    pub fn send_acfc(&self) -> bool {
+        self.peer_acfc
+    }
+
+    /// The authentication the link runs: as authenticator, what the peer
+    /// acknowledged in our request; as peer, what we acknowledged in its.
+    pub fn auth_method(&self) -> Option<AuthMethod> {
+        if self.authenticator {
+            self.agreed_auth
+        } else {
+            self.peer_auth
+        }
+    }
+
+    /// Whether the link looks looped back (our magic number came back).
+    pub fn looped_back(&self) -> bool {
+        self.loopbacks >= MAX_LOOPBACKS
+    }
+
+    /// Takes the next protocol the peer Protocol-Rejected.
+    pub fn take_protocol_reject(&mut self) -> Option<Protocol> {
+        if self.rejected_protocols.is_empty() {
+            None
+        } else {
+            Some(self.rejected_protocols.remove(0))
+        }
+    }
+
+    /// Takes the fact that an Echo-Reply arrived.
+    pub fn take_echo_reply(&mut self) -> bool {
+        core::mem::take(&mut self.echo_reply)
+    }
+
+    /// An Echo-Request with our magic number (RFC 1661 §5.8).
+    pub fn echo_request(&self, identifier: u8) -> Packet {
+        Packet {
+            code: ECHO_REQUEST,
+            identifier,
+            data: self.magic().to_be_bytes().to_vec(),
+        }
+    }
+}
+
+const PROTOCOL_REJECT: u8 = 8;
+const ECHO_REQUEST: u8 = 9;
+const ECHO_REPLY: u8 = 10;
+const DISCARD_REQUEST: u8 = 11;
+const IDENTIFICATION: u8 = 12;
+const TIME_REMAINING: u8 = 13;
+
+fn push<'a>(out: &mut Vec<u8>, option: &impl ConfigOption<'a>) {
+    option.emit(out);
+}
+
+impl Negotiator for Lcp {
+    fn reset(&mut self) {
+        self.request_mru = (self.config.mru != 1500).then_some(self.config.mru);
+        if self.request_magic.is_none() {
+            self.request_magic = Some(self.new_magic());
+        }
+        self.request_pfc = self.config.pfc;
+        self.request_acfc = self.config.acfc;
+        self.request_auth = (self.authenticator && !self.config.auth.is_empty()).then_some(0);
+        self.peer_mru = 1500;
+        self.peer_pfc = false;
+        self.peer_acfc = false;
+        self.peer_auth = None;
+        self.agreed_auth = None;
+    }
+
+    fn build_request(&mut self, out: &mut Vec<u8>) {
+        if let Some(mru) = self.request_mru {
+            push(out, &LcpConfigOption::Mru(mru));
+        }
+        if let Some(method) = self.request_auth.and_then(|i| self.config.auth.get(i)) {
+            push(out, &method.option());
+        }
+        if let Some(magic) = self.request_magic {
+            push(out, &LcpConfigOption::MagicNumber(magic));
+        }
+        if self.request_pfc {
+            push(out, &LcpConfigOption::Pfc);
+        }
+        if self.request_acfc {
+            push(out, &LcpConfigOption::Acfc);
+        }
+    }
+
+    fn check_request(
+        &mut self,
+        options: &[u8],
+        reject_instead_of_nak: bool,
+        nak: &mut Vec<u8>,
+        reject: &mut Vec<u8>,
+    ) -> Result<Verdict, Error> {
+        let options: Vec<LcpConfigOption<'_>> = parse_options(options)?;
+        let (mut mru, mut magic, mut pfc, mut acfc, mut auth) = (1500, None, false, false, None);
+        for option in &options {
+            // A Nak'able value, or a reject once Max-Failure is reached.
+            let nak_with =
+                |suggestion: LcpConfigOption<'_>, nak: &mut Vec<u8>, reject: &mut Vec<u8>| {
+                    if reject_instead_of_nak {
+                        push(reject, option);
+                    } else {
+                        push(nak, &suggestion);
+                    }
+                };
+            match option {
+                LcpConfigOption::Mru(m) if *m >= self.config.min_mru => mru = *m,
+                LcpConfigOption::Mru(_) => {
+                    nak_with(LcpConfigOption::Mru(self.config.min_mru), nak, reject)
+                }
+                LcpConfigOption::Accm(_) => {}
+                LcpConfigOption::MagicNumber(m) if Some(*m) == self.request_magic || *m == 0 => {
+                    // RFC 1661 §6.4: our own magic back means a looped link.
+                    self.loopbacks += 1;
+                    let fresh = self.new_magic();
+                    nak_with(LcpConfigOption::MagicNumber(fresh), nak, reject);
+                }
+                LcpConfigOption::MagicNumber(m) => magic = Some(*m),
+                LcpConfigOption::Pfc => pfc = true,
+                LcpConfigOption::Acfc => acfc = true,
+                LcpConfigOption::AuthProtocol(_) if self.authenticator => push(reject, option),
+                LcpConfigOption::AuthProtocol(p) => match AuthMethod::from_option(p) {
+                    Some(m) if self.config.auth.contains(&m) => auth = Some(m),
+                    _ => match self.config.auth.first() {
+                        // Suggest the method we prefer (e.g. EAP from Windows → MS-CHAPv2).
+                        Some(preferred) => nak_with(preferred.option(), nak, reject),
+                        None => push(reject, option),
+                    },
+                },
+                _ => push(reject, option),
+            }
+        }
+        if !reject.is_empty() {
+            nak.clear();
+            return Ok(Verdict::Reject);
+        }
+        if !nak.is_empty() {
+            return Ok(Verdict::Nak);
+        }
+        self.peer_mru = mru;
+        self.peer_magic = magic;
+        self.peer_pfc = pfc;
+        self.peer_acfc = acfc;
+        self.peer_auth = auth;
+        Ok(Verdict::Ack)
+    }
+
+    fn on_ack(&mut self, _options: &[u8]) -> bool {
+        self.agreed_auth = self
+            .request_auth
+            .and_then(|i| self.config.auth.get(i).copied());
+        true
+    }
+
+    fn on_nak(&mut self, options: &[u8]) -> bool {
+        let Ok(options) = parse_options::<LcpConfigOption<'_>>(options) else {
+            return false;
+        };
+        for option in options {
+            match option {
+                LcpConfigOption::Mru(m) if m >= self.config.min_mru => self.request_mru = Some(m),
+                LcpConfigOption::Mru(_) => self.request_mru = None,
+                LcpConfigOption::MagicNumber(_) => {
+                    self.loopbacks += 1;
+                    self.request_magic = Some(self.new_magic());
+                }
+                LcpConfigOption::AuthProtocol(p) if self.authenticator => {
+                    self.follow_auth_nak(AuthMethod::from_option(&p))
+                }
+                _ => {}
+            }
+        }
+        true
+    }
+
+    fn on_reject(&mut self, options: &[u8]) -> bool {
+        let Ok(options) = parse_options::<LcpConfigOption<'_>>(options) else {
+            return false;
+        };
+        for option in options {
+            match option {
+                LcpConfigOption::Mru(_) => self.request_mru = None,
+                LcpConfigOption::MagicNumber(_) => self.request_magic = None,
+                LcpConfigOption::Pfc => self.request_pfc = false,
+                LcpConfigOption::Acfc => self.request_acfc = false,
+                // The peer will not authenticate: nothing left to ask for.
+                LcpConfigOption::AuthProtocol(_) => self.request_auth = None,
+                _ => {}
+            }
+        }
+        true
+    }
+
+    fn code_is_required(&self, code: u8) -> bool {
+        // Protocol-Reject is needed to keep NCPs honest; Echo is optional.
+        code == PROTOCOL_REJECT
+    }
+
+    fn handle_extended(&mut self, state: State, code: u8, identifier: u8, data: &[u8]) -> Extended {
+        match code {
+            PROTOCOL_REJECT => {
+                if let [hi, lo, ..] = data {
+                    if self.rejected_protocols.len() < 8 {
+                        self.rejected_protocols
+                            .push(Protocol(u16::from_be_bytes([*hi, *lo])));
+                    }
+                }
+                Extended::Handled
+            }
+            ECHO_REQUEST if state == State::Opened => {
+                let mut reply = self.magic().to_be_bytes().to_vec();
+                reply.extend_from_slice(data.get(4..).unwrap_or_default());
+                Extended::Reply(Packet {
+                    code: ECHO_REPLY,
+                    identifier,
+                    data: reply,
+                })
+            }
+            ECHO_REPLY => {
+                // A reply carrying our own magic is our request looped back.
+                if data.get(..4) == Some(&self.magic().to_be_bytes()[..]) && self.magic() != 0 {
+                    self.loopbacks += 1;
+                } else {
+                    self.echo_reply = true;
+                }
+                Extended::Handled
+            }
+            ECHO_REQUEST | DISCARD_REQUEST | IDENTIFICATION | TIME_REMAINING => Extended::Handled,
+            _ => Extended::Unknown,
+        }
+    }
+}
+
+impl Lcp {
+    /// The peer Nak'ed our Auth-Protocol with `suggested`: take it if we
+    /// allow it, else move down our list (RFC 1661 §6.2).
+    fn follow_auth_nak(&mut self, suggested: Option<AuthMethod>) {
+        if let Some(i) = suggested.and_then(|m| self.config.auth.iter().position(|a| *a == m)) {
+            self.request_auth = Some(i);
+            return;
+        }
+        self.request_auth = match self.request_auth {
+            Some(i) if i + 1 < self.config.auth.len() => Some(i + 1),
+            // Nothing left: LCP opens without authentication and the
+            // session refuses the link (no acceptable method).
+            _ => None,
+        };
+    }
+}
+
+/// The LCP echo keepalive: an Echo-Request every `interval`, the link
+/// declared dead after `max_failures` unanswered in a row (pppd's
+/// lcp-echo-interval / lcp-echo-failure; off by default, like pppd).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EchoConfig {
+    /// Time between Echo-Requests; `None` turns the keepalive off.
+    pub interval: Option<Duration>,
+    /// Unanswered Echo-Requests before the link is down.
+    pub max_failures: u32,
+}
+
+/// The echo keepalive's state; the session drives it.
+#[derive(Debug, Clone)]
+pub struct LcpEcho {
+    config: EchoConfig,
+    next: Option<Instant>,
+    outstanding: u32,
+    failed: bool,
+}
+
+impl LcpEcho {
+    /// A keepalive with the given configuration, stopped.
+    pub fn new(config: EchoConfig) -> Self {
+        LcpEcho {
+            config,
+            next: None,
+            outstanding: 0,
+            failed: false,
+        }
+    }
+
+    /// LCP opened: start sending.
+    pub fn start(&mut self, now: Instant) {
+        self.outstanding = 0;
+        self.next = self.config.interval.map(|i| now + i);
+    }
+
+    /// LCP left Opened.
+    pub fn stop(&mut self) {
+        self.next = None;
+    }
+
+    /// An Echo-Reply arrived.
+    pub fn on_reply(&mut self) {
+        self.outstanding = 0;
+    }
+
+    /// Whether too many Echo-Requests went unanswered.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// When [`LcpEcho::handle_timeout`] is due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next
+    }
+
+    /// Returns `true` when an Echo-Request is to be sent now.
+    pub fn handle_timeout(&mut self, now: Instant) -> bool {
+        let (Some(due), Some(interval)) = (self.next, self.config.interval) else {
+            return false;
+        };
+        if due > now {
+            return false;
+        }
+        if self.outstanding >= self.config.max_failures.max(1) {
+            self.failed = true;
+            self.next = None;
+            return false;
+        }
+        self.outstanding += 1;
+        self.next = Some(now + interval);
+        true
+    }
+}

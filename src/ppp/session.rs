@@ -1,0 +1,1239 @@
+//! `PppSession`: one PPP link over a PPTP call, in either role.
+//!
+//! The session owns the LCP, IPCP, IPv6CP and CCP automata, the
+//! authentication machine agreed by LCP, the LCP echo keepalive and, once CCP
+//! is up, the MPPE cipher. It walks the phases of RFC 1661 §3.2
+//! (Dead → Establish → Authenticate → Network → Terminate) and keeps the rule
+//! that a session which requires MPPE never carries plaintext.
+//!
+//! # Driving contract
+//!
+//! - [`PppSession::open`] once the GRE channel of the call is up: LCP starts.
+//! - [`PppSession::handle_frame`] for every PPP frame received from GRE. It
+//!   decrypts in place and returns the IP packet it carried, if any.
+//! - [`PppSession::send_ip`] to send an IP packet: it writes the whole PPP
+//!   frame (MPPE-encrypted when negotiated) into a caller buffer and
+//!   allocates nothing.
+//! - [`PppSession::poll_timeout`] says when to call
+//!   [`PppSession::handle_timeout`]; an early or repeated call is a no-op.
+//! - After every call drain [`PppSession::poll_transmit`] (control frames to
+//!   send in GRE) and [`PppSession::poll_event`], then re-read the timeout.
+//! - An authenticator answers [`PppEvent::AuthRequest`] with
+//!   [`PppSession::provide_credentials`] or [`PppSession::provide_verdict`],
+//!   and may set the peer's addresses with [`PppSession::set_ip_assignment`]
+//!   before IPCP runs.
+//! - [`PppSession::close`] ends the link with LCP Terminate-Request.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::auth::{
+    AuthEvent, AuthFailure, AuthMachine, AuthTimers, Authenticator, Credentials, Peer, Verdict,
+};
+use super::ccp::{Ccp, CcpConfig, MppeRequirement};
+use super::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent, Packet, State};
+use super::ipcp::{IpAssignment, Ipcp, IpcpConfig};
+use super::lcp::{AuthMethod, EchoConfig, Lcp, LcpConfig, LcpEcho};
+use crate::crypto::{MppeKeys, Password};
+use crate::mppe::{Decrypted, Mppe, MppeError, MppeOptions};
+use crate::time::Instant;
+use crate::wire::mppe::MppeBits;
+use crate::wire::ppp::{PppFrame, Protocol};
+
+/// Which side of the authentication this session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The server (PPTP PAC): demands authentication, assigns addresses.
+    Authenticator,
+    /// The client (PPTP PNS): authenticates itself, is given an address.
+    Peer,
+}
+
+/// The phases of a PPP link (RFC 1661 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// No link.
+    Dead,
+    /// LCP is negotiating.
+    Establish,
+    /// The agreed authentication protocol runs.
+    Authenticate,
+    /// NCPs (IPCP, IPv6CP, CCP) run; data may flow once they are up.
+    Network,
+    /// LCP is terminating the link.
+    Terminate,
+}
+
+/// Why a session went down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DownReason {
+    /// [`PppSession::close`] was called.
+    LocalClose,
+    /// The peer sent LCP Terminate-Request.
+    PeerTerminated,
+    /// LCP Configure-Requests went unanswered (Max-Configure): often GRE blocked.
+    LcpTimeout,
+    /// LCP could not agree (Max-Failure, or the peer rejected something required).
+    LcpFailed,
+    /// No authentication method both sides accept.
+    NoAuthMethod,
+    /// Authentication failed.
+    AuthFailed(AuthFailure),
+    /// IPCP failed (for example the peer insists on an address it may not have).
+    IpcpFailed,
+    /// MPPE is required but CCP did not agree on it.
+    MppeRefused,
+    /// The peer stopped answering LCP Echo-Requests.
+    EchoTimeout,
+    /// The peer's LCP Magic-Number equals ours: the link is looped back.
+    LoopedBack,
+    /// The lower layer (the PPTP call) went away.
+    LowerLayerDown,
+}
+
+/// What the session tells its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PppEvent {
+    /// The link moved to another phase.
+    PhaseChanged(Phase),
+    /// LCP is open.
+    LinkUp,
+    /// Authenticator: a peer asked to authenticate; answer with
+    /// [`PppSession::provide_credentials`] or [`PppSession::provide_verdict`].
+    AuthRequest {
+        /// The name the peer gave.
+        username: alloc::string::String,
+        /// The method in use.
+        method: AuthMethod,
+    },
+    /// Authentication succeeded.
+    Authenticated {
+        /// The peer's name (the authenticator's name, on the peer side).
+        peer_name: alloc::string::String,
+        /// The method used.
+        method: AuthMethod,
+    },
+    /// Authentication failed; the link goes down.
+    AuthFailed {
+        /// Why.
+        reason: AuthFailure,
+    },
+    /// IPCP is open and data may flow (after CCP too, when MPPE is required).
+    NetworkUp {
+        /// Our address.
+        local: Ipv4Addr,
+        /// The peer's address.
+        peer: Ipv4Addr,
+        /// DNS servers (primary, secondary) assigned to us, if any.
+        dns: [Option<Ipv4Addr>; 2],
+        /// NBNS (WINS) servers assigned to us, if any.
+        nbns: [Option<Ipv4Addr>; 2],
+    },
+    /// IPv6CP is open.
+    Ipv6Up {
+        /// Our interface identifier.
+        local: [u8; 8],
+        /// The peer's interface identifier.
+        peer: [u8; 8],
+    },
+    /// CCP is open with these option 18 bits (MPPE strength, stateless, MPPC).
+    CompressionUp {
+        /// The agreed bits.
+        mppe: MppeBits,
+    },
+    /// The link is down; no more events follow.
+    Down {
+        /// Why.
+        reason: DownReason,
+    },
+}
+
+/// Errors of the data path. The session's state is unchanged by each.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PppError {
+    /// The frame could not be parsed.
+    #[error("malformed PPP frame: {0}")]
+    Malformed(#[from] crate::wire::Error),
+    /// IP cannot flow yet (IPCP, or CCP when MPPE is required, not open).
+    #[error("the network phase is not up")]
+    NotReady,
+    /// A plaintext IP packet arrived while MPPE is required or in use.
+    #[error("plaintext IP packet refused: MPPE is required")]
+    PlaintextRefused,
+    /// MPPE refused the packet.
+    #[error("MPPE: {0}")]
+    Mppe(#[from] MppeError),
+    /// The caller's buffer cannot hold the frame.
+    #[error("buffer too small: {required} bytes needed")]
+    BufferTooSmall {
+        /// Bytes needed.
+        required: usize,
+    },
+    /// The IP packet is larger than the negotiated MTU.
+    #[error("packet of {len} bytes exceeds the MTU of {mtu}")]
+    TooLarge {
+        /// The packet's length.
+        len: usize,
+        /// The MTU.
+        mtu: usize,
+    },
+    /// The session is down.
+    #[error("the session is down")]
+    Down,
+}
+
+/// What a received frame carried.
+#[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Received<'a> {
+    /// An IPv4 packet, decrypted in place.
+    Ipv4(&'a [u8]),
+    /// An IPv6 packet, decrypted in place.
+    Ipv6(&'a [u8]),
+    /// A control packet, handled; look at `poll_transmit` and `poll_event`.
+    Control,
+    /// Dropped (counted in [`PppStats`]): not for this phase, stale MPPE, …
+    Dropped,
+}
+
+/// Counters of one session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PppStats {
+    /// IP packets sent.
+    pub ip_sent: u64,
+    /// IP packets received and delivered.
+    pub ip_received: u64,
+    /// IP payload bytes sent.
+    pub bytes_sent: u64,
+    /// IP payload bytes received.
+    pub bytes_received: u64,
+    /// Frames dropped: wrong phase, unknown while not Opened, plaintext under MPPE.
+    pub dropped: u64,
+    /// Frames that did not parse.
+    pub malformed: u64,
+    /// MPPE packets discarded (stateful resynchronisation, bad count).
+    pub mppe_discarded: u64,
+    /// CCP Reset-Requests sent after MPPE losses.
+    pub mppe_resets_sent: u64,
+    /// Control frames dropped because the transmit queue was full.
+    pub transmit_dropped: u64,
+}
+
+/// Everything a session is configured with.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Authenticator (server) or peer (client).
+    pub role: Role,
+    /// The RFC 1661 counters and Restart timer, shared by every control protocol.
+    pub fsm: FsmConfig,
+    /// LCP policy.
+    pub lcp: LcpConfig,
+    /// The LCP echo keepalive (off by default, like pppd).
+    pub echo: EchoConfig,
+    /// IPCP policy.
+    pub ipcp: IpcpConfig,
+    /// CCP: the MPPE/MPPC policy.
+    pub ccp: CcpConfig,
+    /// Authentication: the peer's credentials or the authenticator's policy.
+    pub auth: AuthConfig,
+    /// Seed for the session's randomness (magic numbers, challenges, identifiers).
+    pub seed: u64,
+    /// Most control frames queued for [`PppSession::poll_transmit`] (default 32).
+    pub max_queued_frames: usize,
+}
+
+/// The authentication half of [`SessionConfig`].
+#[derive(Debug, Clone)]
+// Configuration, built once per session.
+#[allow(clippy::large_enum_variant)]
+pub enum AuthConfig {
+    /// Peer (client) side.
+    Peer(PeerConfig),
+    /// Authenticator (server) side.
+    Authenticator(AuthenticatorConfig),
+}
+
+/// One PPP session. See the [module documentation](self) for the driving contract.
+#[derive(Debug)]
+pub struct PppSession {
+    role: Role,
+    phase: Phase,
+    lcp: Fsm<Lcp>,
+    ipcp: Fsm<Ipcp>,
+    ccp: Fsm<Ccp>,
+    ccp_mode: MppeMode,
+    auth: Option<AuthMachine>,
+    auth_config: AuthConfig,
+    echo: LcpEcho,
+    mppe: Option<Mppe>,
+    mppe_keys: Option<MppeKeys>,
+    rng: SplitMix64,
+    /// The MTU for IP packets (peer's MRU, less MPPE's overhead under MPPE).
+    mtu: usize,
+    /// Frames may go out with PFC/ACFC (the peer asked to receive them so).
+    send_pfc: bool,
+    send_acfc: bool,
+    ipcp_up: bool,
+    ccp_up: bool,
+    network_up_reported: bool,
+    down: bool,
+    /// Why the link is being terminated, reported once LCP finishes.
+    pending_down: Option<DownReason>,
+    transmit: VecDeque<Bytes>,
+    max_queued_frames: usize,
+    events: VecDeque<PppEvent>,
+    stats: PppStats,
+}
+
+/// A small deterministic generator (SplitMix64) for the session's
+/// randomness, seeded from the configuration: the crate draws none of its own.
+#[derive(Debug, Clone)]
+pub(crate) struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub(crate) fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub(crate) fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+}
+
+/// What CCP must achieve before IP may flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MppeMode {
+    /// MPPE must be up before any IP packet goes either way.
+    Required,
+    /// MPPE is used if CCP agrees; plaintext otherwise.
+    Optional,
+    /// CCP is not run.
+    Refused,
+}
+
+/// Octets of the Address/Control pair.
+const ADDRESS_CONTROL: [u8; 2] = [0xff, 0x03];
+
+impl PppSession {
+    /// A session in the Dead phase; call [`PppSession::open`] to start LCP.
+    pub fn new(config: SessionConfig) -> Self {
+        let mut rng = SplitMix64::new(config.seed);
+        let ccp_mode = mppe_mode(&config.ccp);
+        let lcp = Fsm::new(new_lcp(&config, &mut rng), config.fsm.clone());
+        let ipcp = Fsm::new(new_ipcp(&config), config.fsm.clone());
+        let ccp = Fsm::new(new_ccp(&config), config.fsm.clone());
+        PppSession {
+            role: config.role,
+            phase: Phase::Dead,
+            lcp,
+            ipcp,
+            ccp,
+            ccp_mode,
+            auth: None,
+            auth_config: config.auth,
+            echo: LcpEcho::new(config.echo),
+            mppe: None,
+            mppe_keys: None,
+            rng,
+            mtu: DEFAULT_MTU,
+            send_pfc: false,
+            send_acfc: false,
+            ipcp_up: false,
+            ccp_up: false,
+            network_up_reported: false,
+            down: false,
+            pending_down: None,
+            transmit: VecDeque::new(),
+            max_queued_frames: config.max_queued_frames,
+            events: VecDeque::new(),
+            stats: PppStats::default(),
+        }
+    }
+
+    /// The role this session plays.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &PppStats {
+        &self.stats
+    }
+
+    /// The largest IP packet [`PppSession::send_ip`] accepts: the peer's MRU,
+    /// less 4 octets under MPPE (RFC 3078 §3).
+    pub fn mtu(&self) -> usize {
+        self.mtu
+    }
+
+    /// Whether IP packets may be sent and received now.
+    pub fn is_network_up(&self) -> bool {
+        self.network_up_reported && !self.down
+    }
+
+    /// Whether MPPE is on for the data path.
+    pub fn is_encrypted(&self) -> bool {
+        self.mppe.is_some()
+    }
+
+    /// The lower layer (the PPTP call's GRE channel) is up: start LCP.
+    pub fn open(&mut self, now: Instant) {
+        if self.down || self.phase != Phase::Dead {
+            return;
+        }
+        self.set_phase(Phase::Establish);
+        self.lcp.open(now);
+        self.lcp.up(now);
+        self.pump(now);
+    }
+
+    /// Ends the link: LCP Terminate-Request, then `Down { LocalClose }`.
+    pub fn close(&mut self, now: Instant) {
+        self.fail(now, DownReason::LocalClose);
+    }
+
+    /// The lower layer went away (call cleared, TCP closed): the session is
+    /// down at once, without a Terminate exchange.
+    pub fn lower_layer_down(&mut self, now: Instant) {
+        if self.down {
+            return;
+        }
+        self.pending_down.get_or_insert(DownReason::LowerLayerDown);
+        self.lcp.down(now);
+        self.pump(now);
+        self.finish();
+    }
+
+    /// Authenticator: the secret for the pending [`PppEvent::AuthRequest`].
+    pub fn provide_credentials(&mut self, now: Instant, credentials: Credentials) {
+        if let Some(auth) = self.auth.as_mut() {
+            auth.provide_credentials(now, credentials);
+        }
+        self.pump(now);
+    }
+
+    /// Authenticator: the verdict of an external verifier (RADIUS style) for
+    /// the pending [`PppEvent::AuthRequest`].
+    pub fn provide_verdict(&mut self, now: Instant, verdict: Verdict) {
+        if let Some(auth) = self.auth.as_mut() {
+            auth.provide_verdict(now, verdict);
+        }
+        self.pump(now);
+    }
+
+    /// Authenticator: the addresses IPCP assigns to the peer (by
+    /// Configure-Nak when it asks for 0.0.0.0) and our own.
+    pub fn set_ip_assignment(&mut self, assignment: IpAssignment) {
+        set_ipcp_assignment(self.ipcp.negotiator_mut(), assignment);
+    }
+
+    /// The next control frame to send in GRE.
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<PppEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`PppSession::handle_timeout`] is due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.down {
+            return None;
+        }
+        let mut t = Instant::soonest(self.lcp.poll_timeout(), self.ipcp.poll_timeout());
+        t = Instant::soonest(t, self.ccp.poll_timeout());
+        if let Some(auth) = &self.auth {
+            t = Instant::soonest(t, auth.poll_timeout());
+        }
+        Instant::soonest(t, self.echo.poll_timeout())
+    }
+
+    /// Runs the timers that are due; an early or repeated call is a no-op.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.down {
+            return;
+        }
+        self.lcp.handle_timeout(now);
+        self.ipcp.handle_timeout(now);
+        self.ccp.handle_timeout(now);
+        if let Some(auth) = self.auth.as_mut() {
+            auth.handle_timeout(now);
+        }
+        if self.echo.handle_timeout(now) {
+            let id = self.lcp.new_identifier();
+            let packet = self.lcp.negotiator().echo_request(id);
+            self.lcp.send_extended(packet);
+        }
+        if self.echo.failed() {
+            self.fail(now, DownReason::EchoTimeout);
+        }
+        self.pump(now);
+    }
+}
+
+impl PppSession {
+    /// Handles one PPP frame received from GRE. IP packets are decrypted in
+    /// place and returned as a sub-slice of `frame`.
+    pub fn handle_frame<'a>(
+        &mut self,
+        now: Instant,
+        frame: &'a mut [u8],
+    ) -> Result<Received<'a>, PppError> {
+        if self.down {
+            return Err(PppError::Down);
+        }
+        let (protocol, header_len) = match PppFrame::parse(frame) {
+            Ok(f) => (f.protocol, frame.len() - f.information.len()),
+            Err(e) => {
+                self.stats.malformed += 1;
+                return Err(e.into());
+            }
+        };
+        let info = frame.get_mut(header_len..).unwrap_or_default();
+        let received = match protocol {
+            Protocol::COMPRESSED => return self.receive_mppe(now, info),
+            Protocol::IPV4 | Protocol::IPV6 => return self.receive_plain(protocol, info),
+            _ => self.receive_control(now, protocol, info),
+        };
+        self.pump(now);
+        Ok(received)
+    }
+
+    fn receive_control(
+        &mut self,
+        now: Instant,
+        protocol: Protocol,
+        info: &[u8],
+    ) -> Received<'static> {
+        let network = self.phase == Phase::Network;
+        match protocol {
+            Protocol::LCP => self.lcp.handle_packet(now, info),
+            Protocol::PAP | Protocol::CHAP => match self.auth.as_mut() {
+                Some(auth) => auth.handle_packet(now, protocol, info),
+                None => return self.drop_frame(),
+            },
+            // RFC 1661 §3.4: NCP packets before the Network phase are discarded.
+            Protocol::IPCP if network => self.ipcp.handle_packet(now, info),
+            Protocol::CCP if network && self.ccp_mode != MppeMode::Refused => {
+                self.ccp.handle_packet(now, info)
+            }
+            Protocol::IPCP | Protocol::CCP if !network => return self.drop_frame(),
+            _ => {
+                // RFC 1661 §5.7: unknown (or unwanted) protocols get a
+                // Protocol-Reject, but only while LCP is Opened.
+                if self.lcp.state() != State::Opened {
+                    return self.drop_frame();
+                }
+                let mut data = Vec::with_capacity(2 + info.len());
+                data.extend_from_slice(&protocol.0.to_be_bytes());
+                data.extend_from_slice(info);
+                let identifier = self.lcp.new_identifier();
+                self.lcp.send_extended(Packet {
+                    code: PROTOCOL_REJECT,
+                    identifier,
+                    data,
+                });
+            }
+        }
+        Received::Control
+    }
+
+    fn drop_frame(&mut self) -> Received<'static> {
+        self.stats.dropped += 1;
+        Received::Dropped
+    }
+
+    fn receive_plain<'a>(
+        &mut self,
+        protocol: Protocol,
+        info: &'a [u8],
+    ) -> Result<Received<'a>, PppError> {
+        if self.ccp_mode == MppeMode::Required || self.mppe.is_some() {
+            // A session that requires MPPE never accepts plaintext.
+            self.stats.dropped += 1;
+            return Err(PppError::PlaintextRefused);
+        }
+        if !self.is_network_up() {
+            return Ok(self.drop_frame());
+        }
+        Ok(self.deliver(protocol, info))
+    }
+
+    fn receive_mppe<'a>(
+        &mut self,
+        now: Instant,
+        info: &'a mut [u8],
+    ) -> Result<Received<'a>, PppError> {
+        let Some(mppe) = self.mppe.as_mut() else {
+            return Ok(self.drop_frame());
+        };
+        let outcome = match mppe.decrypt(info) {
+            Ok(o) => o,
+            Err(e) => {
+                self.stats.mppe_discarded += 1;
+                return Err(e.into());
+            }
+        };
+        let payload: &'a [u8] = match outcome {
+            Decrypted::Plaintext {
+                payload,
+                compressed: false,
+                ..
+            } => payload,
+            Decrypted::Plaintext { .. } | Decrypted::Discarded => {
+                // MPPC without negotiation, or waiting for a FLUSHED packet.
+                self.stats.mppe_discarded += 1;
+                return Ok(Received::Dropped);
+            }
+            Decrypted::SendResetRequest => {
+                self.stats.mppe_discarded += 1;
+                self.stats.mppe_resets_sent += 1;
+                let identifier = self.ccp.new_identifier();
+                self.ccp.send_extended(Packet {
+                    code: RESET_REQUEST,
+                    identifier,
+                    data: Vec::new(),
+                });
+                self.pump(now);
+                return Ok(Received::Dropped);
+            }
+        };
+        // The decrypted packet starts with its own Protocol field (RFC 3078 §3);
+        // Windows and Linux send it uncompressed, but PFC allows one octet.
+        let (protocol, inner) = match payload {
+            [0x00, p, rest @ ..] => (Protocol(u16::from(*p)), rest),
+            [p, rest @ ..] if p & 1 == 1 => (Protocol(u16::from(*p)), rest),
+            _ => {
+                self.stats.malformed += 1;
+                return Ok(Received::Dropped);
+            }
+        };
+        match protocol {
+            Protocol::IPV4 | Protocol::IPV6 if self.is_network_up() => {
+                Ok(self.deliver(protocol, inner))
+            }
+            _ => Ok(self.drop_frame()),
+        }
+    }
+
+    fn deliver<'a>(&mut self, protocol: Protocol, packet: &'a [u8]) -> Received<'a> {
+        self.stats.ip_received += 1;
+        self.stats.bytes_received += packet.len() as u64;
+        if protocol == Protocol::IPV6 {
+            Received::Ipv6(packet)
+        } else {
+            Received::Ipv4(packet)
+        }
+    }
+
+    /// Octets `send_ip` writes in front of an IP packet of the current link.
+    pub fn frame_overhead(&self) -> usize {
+        let address = if self.send_acfc { 0 } else { 2 };
+        let protocol = if self.send_pfc { 1 } else { 2 };
+        match self.mppe {
+            // Outer protocol, MPPE header, the inner two-octet protocol.
+            Some(_) => address + protocol + crate::mppe::HEADER_LEN + 2,
+            None => address + protocol,
+        }
+    }
+
+    /// Writes `ip` as a complete PPP frame into `out` (MPPE-encrypted when
+    /// negotiated) and returns its length. Allocates nothing; on error the
+    /// session is unchanged.
+    pub fn send_ip(&mut self, now: Instant, ip: &[u8], out: &mut [u8]) -> Result<usize, PppError> {
+        let _ = now;
+        if self.down {
+            return Err(PppError::Down);
+        }
+        if !self.is_network_up() {
+            return Err(PppError::NotReady);
+        }
+        if ip.len() > self.mtu || ip.is_empty() {
+            return Err(PppError::TooLarge {
+                len: ip.len(),
+                mtu: self.mtu,
+            });
+        }
+        let protocol = if ip[0] >> 4 == 6 {
+            Protocol::IPV6
+        } else {
+            Protocol::IPV4
+        };
+        let required = self.frame_overhead() + ip.len();
+        let Some(out) = out.get_mut(..required) else {
+            return Err(PppError::BufferTooSmall { required });
+        };
+        let mut at = 0;
+        if !self.send_acfc {
+            out[..2].copy_from_slice(&ADDRESS_CONTROL);
+            at = 2;
+        }
+        let outer = if self.mppe.is_some() {
+            Protocol::COMPRESSED
+        } else {
+            protocol
+        };
+        at += put_protocol(&mut out[at..], outer, self.send_pfc);
+        match self.mppe.as_mut() {
+            Some(mppe) => {
+                let body = &mut out[at..];
+                body[2..4].copy_from_slice(&protocol.0.to_be_bytes());
+                body[4..].copy_from_slice(ip);
+                mppe.encrypt(body, 2 + ip.len())?;
+            }
+            None => out[at..].copy_from_slice(ip),
+        }
+        self.stats.ip_sent += 1;
+        self.stats.bytes_sent += ip.len() as u64;
+        Ok(required)
+    }
+}
+
+/// Writes a Protocol field, one octet when PFC allows it; returns its length.
+fn put_protocol(out: &mut [u8], protocol: Protocol, pfc: bool) -> usize {
+    if pfc && protocol.is_compressible() {
+        out[0] = protocol.0 as u8;
+        1
+    } else {
+        out[..2].copy_from_slice(&protocol.0.to_be_bytes());
+        2
+    }
+}
+
+/// LCP code 8 (RFC 1661 §5.7).
+const PROTOCOL_REJECT: u8 = 8;
+/// CCP code 14 (RFC 1962 §2.2).
+const RESET_REQUEST: u8 = 14;
+/// The IP MTU before LCP says otherwise (RFC 1661 §6.1 default MRU).
+const DEFAULT_MTU: usize = 1500;
+
+impl PppSession {
+    fn set_phase(&mut self, phase: Phase) {
+        if self.phase != phase {
+            self.phase = phase;
+            self.events.push_back(PppEvent::PhaseChanged(phase));
+        }
+    }
+
+    /// Starts the termination of the link with `reason` (the first reason wins).
+    fn fail(&mut self, now: Instant, reason: DownReason) {
+        if self.down {
+            return;
+        }
+        self.pending_down.get_or_insert(reason);
+        self.set_phase(Phase::Terminate);
+        self.lcp.close(now);
+        self.pump(now);
+        // Closing from Initial/Starting/Closed finishes at once (no Terminate).
+        if matches!(
+            self.lcp.state(),
+            State::Initial | State::Closed | State::Stopped
+        ) {
+            self.finish();
+        }
+    }
+
+    /// The link is down: report it once and stop every timer.
+    fn finish(&mut self) {
+        if self.down {
+            return;
+        }
+        let reason = self.pending_down.take().unwrap_or(DownReason::LcpFailed);
+        self.mppe = None;
+        self.network_up_reported = false;
+        self.set_phase(Phase::Dead);
+        self.down = true;
+        self.events.push_back(PppEvent::Down { reason });
+    }
+
+    fn queue_frame(&mut self, protocol: Protocol, packet: &Packet) {
+        if self.transmit.len() >= self.max_queued_frames {
+            self.stats.transmit_dropped += 1;
+            return;
+        }
+        // LCP always travels with Address/Control and a full Protocol field
+        // (RFC 1661 §6.5, §6.6); other control protocols may be compressed.
+        let (acfc, pfc) = if protocol == Protocol::LCP {
+            (false, false)
+        } else {
+            (self.send_acfc, self.send_pfc)
+        };
+        let mut frame = BytesMut::with_capacity(4 + packet.buffer_len());
+        if !acfc {
+            frame.put_slice(&ADDRESS_CONTROL);
+        }
+        if pfc && protocol.is_compressible() {
+            frame.put_u8(protocol.0 as u8);
+        } else {
+            frame.put_u16(protocol.0);
+        }
+        packet.emit(&mut frame);
+        self.transmit.push_back(frame.freeze());
+    }
+
+    /// Drains every sub-machine's output and events until nothing moves.
+    fn pump(&mut self, now: Instant) {
+        // Each round either moves a packet or an event; the bound only
+        // guards against a logic error looping forever.
+        for _ in 0..256 {
+            if !self.pump_once(now) {
+                return;
+            }
+        }
+    }
+
+    fn pump_once(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        while let Some(p) = self.lcp.poll_transmit() {
+            self.queue_frame(Protocol::LCP, &p);
+            moved = true;
+        }
+        while let Some(event) = self.lcp.poll_event() {
+            self.on_lcp_event(now, event);
+            moved = true;
+        }
+        moved |= self.pump_lcp_reports(now);
+        moved |= self.pump_auth(now);
+        while let Some(p) = self.ipcp.poll_transmit() {
+            self.queue_frame(Protocol::IPCP, &p);
+            moved = true;
+        }
+        while let Some(event) = self.ipcp.poll_event() {
+            self.on_ipcp_event(now, event);
+            moved = true;
+        }
+        while let Some(p) = self.ccp.poll_transmit() {
+            self.queue_frame(Protocol::CCP, &p);
+            moved = true;
+        }
+        while let Some(event) = self.ccp.poll_event() {
+            self.on_ccp_event(now, event);
+            moved = true;
+        }
+        if take_ccp_reset_request(self.ccp.negotiator_mut()) {
+            if let Some(mppe) = self.mppe.as_mut() {
+                mppe.reset_requested();
+            }
+            moved = true;
+        }
+        self.check_network_up();
+        moved
+    }
+
+    fn on_lcp_event(&mut self, now: Instant, event: FsmEvent) {
+        match event {
+            FsmEvent::Up => {
+                let (pfc, acfc, peer_mru) = lcp_link_options(self.lcp.negotiator());
+                self.send_pfc = pfc;
+                self.send_acfc = acfc;
+                self.mtu = usize::from(peer_mru).min(DEFAULT_MTU);
+                self.ipcp.set_peer_mru(peer_mru);
+                self.ccp.set_peer_mru(peer_mru);
+                self.events.push_back(PppEvent::LinkUp);
+                self.echo.start(now);
+                self.start_authentication(now);
+            }
+            FsmEvent::Down => {
+                // tld: the NCPs lose their lower layer (RFC 1661 §4.4).
+                self.echo.stop();
+                self.ipcp.down(now);
+                self.ccp.down(now);
+                self.mppe = None;
+                self.ipcp_up = false;
+                self.ccp_up = false;
+                self.network_up_reported = false;
+                if self.phase != Phase::Terminate {
+                    self.set_phase(Phase::Establish);
+                }
+            }
+            FsmEvent::Finished { reason } => {
+                let mapped = match reason {
+                    FinishReason::MaxConfigureExceeded => DownReason::LcpTimeout,
+                    FinishReason::PeerTerminated => DownReason::PeerTerminated,
+                    FinishReason::Closed | FinishReason::TerminateAcked => DownReason::LocalClose,
+                    _ => DownReason::LcpFailed,
+                };
+                self.pending_down.get_or_insert(mapped);
+                self.finish();
+            }
+            _ => {}
+        }
+    }
+
+    fn pump_lcp_reports(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        while let Some(protocol) = take_protocol_reject(self.lcp.negotiator_mut()) {
+            moved = true;
+            // RFC 1661 §5.7: a rejected NCP stops (RXJ-), e.g. Windows and IPv6CP.
+            match protocol {
+                Protocol::IPCP => self.ipcp.protocol_rejected(now),
+                Protocol::CCP => self.ccp.protocol_rejected(now),
+                _ => {}
+            }
+        }
+        if take_echo_reply(self.lcp.negotiator_mut()) {
+            self.echo.on_reply();
+            moved = true;
+        }
+        if lcp_looped_back(self.lcp.negotiator()) {
+            self.fail(now, DownReason::LoopedBack);
+            moved = true;
+        }
+        moved
+    }
+
+    fn start_authentication(&mut self, now: Instant) {
+        let method = negotiated_auth(self.lcp.negotiator(), self.role);
+        match (method, &self.auth_config) {
+            (None, AuthConfig::Authenticator(_)) => {
+                // LCP opened without an Auth-Protocol: the peer refused every method.
+                self.fail(now, DownReason::NoAuthMethod);
+            }
+            (None, AuthConfig::Peer(_)) => self.start_network(now),
+            (Some(method), config) => {
+                let auth = AuthMachine::new(config, method, &mut self.rng);
+                self.auth = Some(auth);
+                self.set_phase(Phase::Authenticate);
+                if let Some(auth) = self.auth.as_mut() {
+                    auth.start(now);
+                }
+            }
+        }
+    }
+
+    fn pump_auth(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        let mut frames = Vec::new();
+        let mut events = Vec::new();
+        if let Some(auth) = self.auth.as_mut() {
+            while let Some(frame) = auth.poll_transmit() {
+                frames.push(frame);
+            }
+            while let Some(event) = auth.poll_event() {
+                events.push(event);
+            }
+        }
+        for (protocol, info) in frames {
+            moved = true;
+            self.queue_info(protocol, &info);
+        }
+        for event in events {
+            moved = true;
+            match event {
+                AuthEvent::Request { username, method } => {
+                    self.events
+                        .push_back(PppEvent::AuthRequest { username, method });
+                }
+                AuthEvent::Success {
+                    peer_name,
+                    method,
+                    mppe_keys,
+                } => {
+                    self.mppe_keys = mppe_keys;
+                    self.events
+                        .push_back(PppEvent::Authenticated { peer_name, method });
+                    if self.phase == Phase::Authenticate {
+                        self.start_network(now);
+                    }
+                }
+                AuthEvent::Failure { reason } => {
+                    self.events.push_back(PppEvent::AuthFailed {
+                        reason: reason.clone(),
+                    });
+                    self.fail(now, DownReason::AuthFailed(reason));
+                }
+            }
+        }
+        moved
+    }
+
+    /// Queues an already-encoded information field (authentication packets).
+    fn queue_info(&mut self, protocol: Protocol, info: &[u8]) {
+        if self.transmit.len() >= self.max_queued_frames {
+            self.stats.transmit_dropped += 1;
+            return;
+        }
+        let mut frame = BytesMut::with_capacity(4 + info.len());
+        if !self.send_acfc {
+            frame.put_slice(&ADDRESS_CONTROL);
+        }
+        if self.send_pfc && protocol.is_compressible() {
+            frame.put_u8(protocol.0 as u8);
+        } else {
+            frame.put_u16(protocol.0);
+        }
+        frame.put_slice(info);
+        self.transmit.push_back(frame.freeze());
+    }
+
+    fn start_network(&mut self, now: Instant) {
+        self.set_phase(Phase::Network);
+        if self.ccp_mode != MppeMode::Refused {
+            if self.mppe_keys.is_none() {
+                // MPPE keys come only from MS-CHAP (RFC 3079): without them
+                // MPPE cannot run.
+                if self.ccp_mode == MppeMode::Required {
+                    self.fail(now, DownReason::MppeRefused);
+                    return;
+                }
+                self.ccp_mode = MppeMode::Refused;
+            } else {
+                self.ccp.open(now);
+                self.ccp.up(now);
+            }
+        }
+        self.ipcp.open(now);
+        self.ipcp.up(now);
+    }
+
+    fn on_ipcp_event(&mut self, now: Instant, event: FsmEvent) {
+        match event {
+            FsmEvent::Up => self.ipcp_up = true,
+            FsmEvent::Down => {
+                self.ipcp_up = false;
+                self.network_up_reported = false;
+            }
+            FsmEvent::Finished { .. } if self.phase == Phase::Network => {
+                self.fail(now, DownReason::IpcpFailed);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_ccp_event(&mut self, now: Instant, event: FsmEvent) {
+        match event {
+            FsmEvent::Up => {
+                let bits = agreed_mppe_bits(self.ccp.negotiator());
+                let options = bits.and_then(MppeOptions::from_bits);
+                match (options, &self.mppe_keys) {
+                    (Some(options), Some(keys)) => {
+                        self.mppe = Some(Mppe::new(options, keys));
+                        self.mtu = self.mtu.saturating_sub(crate::mppe::MTU_OVERHEAD);
+                        self.ccp_up = true;
+                        self.events.push_back(PppEvent::CompressionUp {
+                            mppe: bits.unwrap_or(MppeBits::empty()),
+                        });
+                    }
+                    _ if self.ccp_mode == MppeMode::Required => {
+                        self.fail(now, DownReason::MppeRefused)
+                    }
+                    _ => self.ccp_up = true,
+                }
+            }
+            FsmEvent::Down => {
+                self.ccp_up = false;
+                if self.mppe.take().is_some() {
+                    self.mtu = self.mtu.saturating_add(crate::mppe::MTU_OVERHEAD);
+                }
+                if self.ccp_mode == MppeMode::Required {
+                    self.network_up_reported = false;
+                }
+            }
+            FsmEvent::Finished { .. } if self.ccp_mode == MppeMode::Required => {
+                self.fail(now, DownReason::MppeRefused);
+            }
+            FsmEvent::Finished { .. } => {
+                // Optional MPPE refused by the peer: carry on in plaintext.
+                self.ccp_mode = MppeMode::Refused;
+            }
+            _ => {}
+        }
+    }
+
+    fn check_network_up(&mut self) {
+        if self.network_up_reported || self.down || !self.ipcp_up {
+            return;
+        }
+        let ccp_done = match self.ccp_mode {
+            MppeMode::Required => self.mppe.is_some(),
+            // Optional: wait until CCP settles either way.
+            MppeMode::Optional => self.ccp_up,
+            MppeMode::Refused => true,
+        };
+        if !ccp_done {
+            return;
+        }
+        self.network_up_reported = true;
+        let (local, peer, dns, nbns) = ipcp_addresses(self.ipcp.negotiator());
+        self.events.push_back(PppEvent::NetworkUp {
+            local,
+            peer,
+            dns,
+            nbns,
+        });
+    }
+}
+
+/// The peer's (client's) authentication settings.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// The user name (`DOMAIN\user` is sent as given; MS-CHAP hashes the
+    /// part after the backslash, as Windows does).
+    pub username: alloc::string::String,
+    /// The password.
+    pub password: Password,
+    /// Retransmission timers.
+    pub timers: AuthTimers,
+}
+
+/// The authenticator's (server's) authentication settings.
+#[derive(Debug, Clone)]
+pub struct AuthenticatorConfig {
+    /// Our name in CHAP Challenges.
+    pub name: alloc::string::String,
+    /// Retransmission timers.
+    pub timers: AuthTimers,
+}
+
+impl SessionConfig {
+    /// A peer (client) authenticating as `username`, with the defaults:
+    /// MS-CHAPv2, MPPE-128 required, DNS requested, echo keepalive off.
+    pub fn peer(username: &str, password: Password) -> Self {
+        Self::with_auth(
+            Role::Peer,
+            AuthConfig::Peer(PeerConfig {
+                username: username.into(),
+                password,
+                timers: AuthTimers::default(),
+            }),
+        )
+    }
+
+    /// An authenticator (server) named `name`, with the same defaults.
+    pub fn authenticator(name: &str) -> Self {
+        Self::with_auth(
+            Role::Authenticator,
+            AuthConfig::Authenticator(AuthenticatorConfig {
+                name: name.into(),
+                timers: AuthTimers::default(),
+            }),
+        )
+    }
+
+    fn with_auth(role: Role, auth: AuthConfig) -> Self {
+        SessionConfig {
+            role,
+            fsm: FsmConfig::default(),
+            lcp: LcpConfig::default(),
+            echo: EchoConfig::default(),
+            ipcp: IpcpConfig::default(),
+            ccp: CcpConfig::default(),
+            auth,
+            seed: 0,
+            max_queued_frames: 32,
+        }
+    }
+}
+
+fn mppe_mode(config: &CcpConfig) -> MppeMode {
+    match config.mppe {
+        MppeRequirement::Required => MppeMode::Required,
+        MppeRequirement::Optional => MppeMode::Optional,
+        MppeRequirement::Refused => MppeMode::Refused,
+    }
+}
+
+fn new_lcp(config: &SessionConfig, rng: &mut SplitMix64) -> Lcp {
+    Lcp::new(
+        config.lcp.clone(),
+        config.role == Role::Authenticator,
+        rng.next_u64(),
+    )
+}
+
+fn new_ipcp(config: &SessionConfig) -> Ipcp {
+    Ipcp::new(config.ipcp, config.role == Role::Authenticator)
+}
+
+fn new_ccp(config: &SessionConfig) -> Ccp {
+    Ccp::new(config.ccp)
+}
+
+fn set_ipcp_assignment(ipcp: &mut Ipcp, assignment: IpAssignment) {
+    ipcp.set_assignment(assignment);
+}
+
+fn take_ccp_reset_request(ccp: &mut Ccp) -> bool {
+    ccp.take_reset_request()
+}
+
+fn lcp_link_options(lcp: &Lcp) -> (bool, bool, u16) {
+    (lcp.send_pfc(), lcp.send_acfc(), lcp.peer_mru())
+}
+
+fn take_protocol_reject(lcp: &mut Lcp) -> Option<Protocol> {
+    lcp.take_protocol_reject()
+}
+
+fn take_echo_reply(lcp: &mut Lcp) -> bool {
+    lcp.take_echo_reply()
+}
+
+fn lcp_looped_back(lcp: &Lcp) -> bool {
+    lcp.looped_back()
+}
+
+fn negotiated_auth(lcp: &Lcp, _role: Role) -> Option<AuthMethod> {
+    lcp.auth_method()
+}
+
+fn agreed_mppe_bits(ccp: &Ccp) -> Option<MppeBits> {
+    ccp.agreed()
+}
+
+type Addresses = (
+    Ipv4Addr,
+    Ipv4Addr,
+    [Option<Ipv4Addr>; 2],
+    [Option<Ipv4Addr>; 2],
+);
+
+fn ipcp_addresses(ipcp: &Ipcp) -> Addresses {
+    (ipcp.local(), ipcp.peer(), ipcp.dns(), ipcp.nbns())
+}
+
+impl AuthMachine {
+    fn new(config: &AuthConfig, method: AuthMethod, rng: &mut SplitMix64) -> Self {
+        let mut random = [0u8; 16];
+        rng.fill(&mut random);
+        match config {
+            AuthConfig::Peer(p) => AuthMachine::Peer(alloc::boxed::Box::new(Peer::new(
+                method,
+                &p.username,
+                p.password.clone(),
+                random,
+                p.timers,
+            ))),
+            AuthConfig::Authenticator(a) => {
+                let identifier = (rng.next_u64() & 0xff) as u8;
+                AuthMachine::Authenticator(alloc::boxed::Box::new(Authenticator::new(
+                    method, &a.name, random, identifier, a.timers,
+                )))
+            }
+        }
+    }
+}

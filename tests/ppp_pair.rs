@@ -1,0 +1,545 @@
+//! Two `PppSession`s, authenticator and peer, through an in-memory link with
+//! a virtual clock: every auth method × MPPE mode comes up and carries IP
+//! both ways; a lossy, duplicating, reordering link still comes up; the fault
+//! cases go down for the right reason.
+//!
+//! `cargo test --test ppp_pair -- --nocapture`
+
+use std::collections::VecDeque;
+
+use pptp_proto::crypto::Password;
+use pptp_proto::ppp::auth::{AuthFailure, Credentials};
+use pptp_proto::ppp::ccp::{CcpConfig, MppeRequirement, StatelessPolicy};
+use pptp_proto::ppp::ipcp::IpAssignment;
+use pptp_proto::ppp::lcp::{AuthMethod, EchoConfig};
+use pptp_proto::ppp::session::{DownReason, PppEvent, PppSession, Received, SessionConfig};
+use pptp_proto::time::{Duration, Instant};
+use pptp_proto::wire::mppe::MppeBits;
+
+/// A seeded link: loss, duplication, reordering, fixed delay.
+struct Link {
+    rng: u64,
+    loss: f64,
+    duplicate: f64,
+    reorder: f64,
+    delay: Duration,
+    in_flight: VecDeque<(Instant, Vec<u8>)>,
+}
+
+impl Link {
+    fn new(seed: u64, loss: f64, duplicate: f64, reorder: f64) -> Self {
+        Link {
+            rng: seed,
+            loss,
+            duplicate,
+            reorder,
+            delay: Duration::from_millis(20),
+            in_flight: VecDeque::new(),
+        }
+    }
+
+    fn chance(&mut self) -> f64 {
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn send(&mut self, now: Instant, frame: Vec<u8>) {
+        if self.chance() < self.loss {
+            return;
+        }
+        let copies = if self.chance() < self.duplicate { 2 } else { 1 };
+        for _ in 0..copies {
+            let mut at = now + self.delay;
+            if self.chance() < self.reorder {
+                at += Duration::from_millis(50);
+            }
+            let pos = self
+                .in_flight
+                .iter()
+                .position(|(t, _)| *t > at)
+                .unwrap_or(self.in_flight.len());
+            self.in_flight.insert(pos, (at, frame.clone()));
+        }
+    }
+
+    fn next_delivery(&self) -> Option<Instant> {
+        self.in_flight.front().map(|(t, _)| *t)
+    }
+
+    fn pop_due(&mut self, now: Instant) -> Option<Vec<u8>> {
+        match self.in_flight.front() {
+            Some((t, _)) if *t <= now => self.in_flight.pop_front().map(|(_, f)| f),
+            _ => None,
+        }
+    }
+}
+
+/// Authenticator (server) and peer (client) joined by two links.
+struct Pair {
+    now: Instant,
+    server: PppSession,
+    client: PppSession,
+    to_client: Link,
+    to_server: Link,
+    server_events: Vec<PppEvent>,
+    client_events: Vec<PppEvent>,
+    /// What the authenticator answers to `AuthRequest`.
+    secret: Option<&'static str>,
+    server_ip: Vec<Vec<u8>>,
+    client_ip: Vec<Vec<u8>>,
+}
+
+impl Pair {
+    fn new(server: SessionConfig, client: SessionConfig, seed: u64, loss: f64) -> Self {
+        Pair {
+            now: Instant::ZERO,
+            server: PppSession::new(server),
+            client: PppSession::new(client),
+            to_client: Link::new(seed, loss, loss / 2.0, loss),
+            to_server: Link::new(seed ^ 0x5555, loss, loss / 2.0, loss),
+            server_events: Vec::new(),
+            client_events: Vec::new(),
+            secret: Some(PASSWORD),
+            server_ip: Vec::new(),
+            client_ip: Vec::new(),
+        }
+    }
+
+    fn open(&mut self) {
+        self.server.set_ip_assignment(IpAssignment {
+            local: Some([10, 0, 0, 1].into()),
+            peer: Some([10, 0, 0, 2].into()),
+            dns: [Some([10, 0, 0, 53].into()), Some([9, 9, 9, 9].into())],
+            nbns: [None, None],
+        });
+        self.server.open(self.now);
+        self.client.open(self.now);
+        self.flush();
+    }
+
+    /// Moves outputs into the links and events into the logs, answering
+    /// the authenticator's credential requests.
+    fn flush(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(frame) = self.server.poll_transmit() {
+                self.to_client.send(self.now, frame.to_vec());
+                moved = true;
+            }
+            while let Some(frame) = self.client.poll_transmit() {
+                self.to_server.send(self.now, frame.to_vec());
+                moved = true;
+            }
+            while let Some(event) = self.server.poll_event() {
+                if let PppEvent::AuthRequest { .. } = &event {
+                    let answer = credentials_for(self.secret);
+                    self.server_events.push(event);
+                    self.server.provide_credentials(self.now, answer);
+                } else {
+                    self.server_events.push(event);
+                }
+                moved = true;
+            }
+            while let Some(event) = self.client.poll_event() {
+                self.client_events.push(event);
+                moved = true;
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    /// Runs until `done` or `limit` of virtual time passed. Returns whether `done` held.
+    fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Pair) -> bool) -> bool {
+        let end = self.now + limit;
+        for _ in 0..1_000_000 {
+            if done(self) {
+                return true;
+            }
+            let next = [
+                self.server.poll_timeout(),
+                self.client.poll_timeout(),
+                self.to_client.next_delivery(),
+                self.to_server.next_delivery(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(next) = next else { return done(self) };
+            if next > end {
+                self.now = end;
+                return done(self);
+            }
+            self.now = self.now.max(next);
+            while let Some(mut frame) = self.to_client.pop_due(self.now) {
+                if let Ok(Received::Ipv4(ip)) = self.client.handle_frame(self.now, &mut frame) {
+                    self.client_ip.push(ip.to_vec());
+                }
+            }
+            while let Some(mut frame) = self.to_server.pop_due(self.now) {
+                if let Ok(Received::Ipv4(ip)) = self.server.handle_frame(self.now, &mut frame) {
+                    self.server_ip.push(ip.to_vec());
+                }
+            }
+            self.server.handle_timeout(self.now);
+            self.client.handle_timeout(self.now);
+            self.flush();
+        }
+        panic!("step bound exceeded: a timer is busy-looping");
+    }
+
+    fn both_up(&self) -> bool {
+        self.server.is_network_up() && self.client.is_network_up()
+    }
+
+    fn down_reason(events: &[PppEvent]) -> Option<&DownReason> {
+        events.iter().find_map(|e| match e {
+            PppEvent::Down { reason } => Some(reason),
+            _ => None,
+        })
+    }
+
+    /// Sends `n` IPv4 packets each way and checks they arrive intact, in order.
+    fn exchange_ip(&mut self, n: usize) {
+        let mut buf = vec![0u8; 2048];
+        for i in 0..n {
+            let packet = ipv4_packet(i as u16);
+            let len = self
+                .client
+                .send_ip(self.now, &packet, &mut buf)
+                .expect("client send");
+            self.to_server.send(self.now, buf[..len].to_vec());
+            let len = self
+                .server
+                .send_ip(self.now, &packet, &mut buf)
+                .expect("server send");
+            self.to_client.send(self.now, buf[..len].to_vec());
+        }
+        let limit = Duration::from_secs(5);
+        self.run_until(limit, |p| p.server_ip.len() >= n && p.client_ip.len() >= n);
+    }
+}
+
+const USER: &str = "alice";
+const PASSWORD: &str = "secret";
+
+/// An IPv4 header with a valid checksum and an id, plus a little payload.
+fn ipv4_packet(id: u16) -> Vec<u8> {
+    let mut p = vec![
+        0x45,
+        0,
+        0,
+        28,
+        (id >> 8) as u8,
+        id as u8,
+        0,
+        0,
+        64,
+        1,
+        0,
+        0,
+        10,
+        0,
+        0,
+        2,
+        10,
+        0,
+        0,
+        1,
+        8,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0,
+        1,
+    ];
+    let sum = p[..20]
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum::<u32>();
+    let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+    p[10..12].copy_from_slice(&sum.to_be_bytes());
+    p
+}
+
+fn credentials_for(secret: Option<&str>) -> Credentials {
+    match secret {
+        Some(s) => Credentials::Password(Password::new(s).unwrap()),
+        None => Credentials::Reject,
+    }
+}
+
+/// The MPPE modes of the matrix: a name and the CCP policy of both sides.
+fn mppe_modes() -> Vec<(&'static str, CcpConfig)> {
+    let mode = |mppe, strengths, stateless| CcpConfig {
+        mppe,
+        strengths,
+        stateless,
+    };
+    let all = MppeBits::BITS_40 | MppeBits::BITS_56 | MppeBits::BITS_128;
+    vec![
+        (
+            "none",
+            mode(MppeRequirement::Refused, all, StatelessPolicy::Preferred),
+        ),
+        (
+            "40",
+            mode(
+                MppeRequirement::Required,
+                MppeBits::BITS_40,
+                StatelessPolicy::Preferred,
+            ),
+        ),
+        (
+            "56",
+            mode(
+                MppeRequirement::Required,
+                MppeBits::BITS_56,
+                StatelessPolicy::Preferred,
+            ),
+        ),
+        (
+            "128",
+            mode(
+                MppeRequirement::Required,
+                MppeBits::BITS_128,
+                StatelessPolicy::Preferred,
+            ),
+        ),
+        (
+            "128 stateless",
+            mode(MppeRequirement::Required, all, StatelessPolicy::Required),
+        ),
+        (
+            "128 stateful",
+            mode(MppeRequirement::Required, all, StatelessPolicy::Refused),
+        ),
+    ]
+}
+
+fn configs(method: AuthMethod, ccp: CcpConfig, seed: u64) -> (SessionConfig, SessionConfig) {
+    let mut server = SessionConfig::authenticator("pptp-proto");
+    server.lcp.auth = vec![method];
+    server.ccp = ccp;
+    server.seed = seed;
+    let mut client = SessionConfig::peer(USER, Password::new(PASSWORD).unwrap());
+    client.lcp.auth = vec![method];
+    client.ccp = ccp;
+    client.seed = seed.wrapping_mul(31).wrapping_add(7);
+    (server, client)
+}
+
+const METHODS: [AuthMethod; 4] = [
+    AuthMethod::Pap,
+    AuthMethod::ChapMd5,
+    AuthMethod::MsChapV1,
+    AuthMethod::MsChapV2,
+];
+
+#[test]
+fn every_auth_method_and_mppe_mode() {
+    println!("{:10} {:14} result", "auth", "mppe");
+    for method in METHODS {
+        for (name, ccp) in mppe_modes() {
+            let (server, client) = configs(method, ccp, 1);
+            let mut p = Pair::new(server, client, 1, 0.0);
+            p.open();
+            let up = p.run_until(Duration::from_secs(30), Pair::both_up);
+            let ms_chap = matches!(method, AuthMethod::MsChapV1 | AuthMethod::MsChapV2);
+            if ccp.mppe == MppeRequirement::Required && !ms_chap {
+                // MPPE keys come only from MS-CHAP: required MPPE cannot run.
+                assert!(!up, "{method:?}/{name}: came up without MPPE keys");
+                let reason = Pair::down_reason(&p.server_events).cloned();
+                assert_eq!(reason, Some(DownReason::MppeRefused), "{method:?}/{name}");
+                println!(
+                    "{:10} {name:14} down: MPPE required but no MPPE keys (as expected)",
+                    format!("{method:?}")
+                );
+                continue;
+            }
+            assert!(
+                up,
+                "{method:?}/{name}: not up; server {:?} client {:?}",
+                p.server_events, p.client_events
+            );
+            assert_eq!(
+                p.server.is_encrypted(),
+                ccp.mppe == MppeRequirement::Required
+            );
+            assert_eq!(
+                p.client.is_encrypted(),
+                ccp.mppe == MppeRequirement::Required
+            );
+            let bits = p.client_events.iter().find_map(|e| match e {
+                PppEvent::CompressionUp { mppe } => Some(*mppe),
+                _ => None,
+            });
+            if let Some(bits) = bits {
+                match name {
+                    "40" => assert!(bits.contains(MppeBits::BITS_40)),
+                    "56" => assert!(bits.contains(MppeBits::BITS_56)),
+                    "128 stateful" => assert!(!bits.contains(MppeBits::STATELESS)),
+                    _ => assert!(bits.contains(MppeBits::BITS_128 | MppeBits::STATELESS)),
+                }
+            }
+            let addresses = p.client_events.iter().find_map(|e| match e {
+                PppEvent::NetworkUp {
+                    local, peer, dns, ..
+                } => Some((*local, *peer, *dns)),
+                _ => None,
+            });
+            assert_eq!(
+                addresses,
+                Some((
+                    [10, 0, 0, 2].into(),
+                    [10, 0, 0, 1].into(),
+                    [Some([10, 0, 0, 53].into()), Some([9, 9, 9, 9].into())]
+                )),
+                "{method:?}/{name}: the 0.0.0.0 -> Nak -> address flow"
+            );
+            p.exchange_ip(50);
+            assert_eq!(p.client_ip.len(), 50, "{method:?}/{name}");
+            assert_eq!(p.server_ip.len(), 50, "{method:?}/{name}");
+            for (i, ip) in p.server_ip.iter().enumerate() {
+                assert_eq!(ip, &ipv4_packet(i as u16), "in order and intact");
+            }
+            println!(
+                "{:10} {name:14} up at {:?}, mppe {:?}, 50 IP packets each way",
+                format!("{method:?}"),
+                p.now,
+                bits
+            );
+        }
+    }
+}
+
+#[test]
+fn lossy_duplicating_reordering_link_still_comes_up() {
+    for seed in 0..10 {
+        let (server, client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), seed);
+        let mut p = Pair::new(server, client, seed, 0.2);
+        p.open();
+        assert!(
+            p.run_until(Duration::from_secs(60), Pair::both_up),
+            "seed {seed}: {:?}",
+            p.client_events
+        );
+        println!("seed {seed}: 20% loss/reorder, 10% dup: up at {:?}", p.now);
+    }
+}
+
+fn assert_down(p: &Pair, server: Option<DownReason>, client: Option<DownReason>) {
+    if let Some(r) = server {
+        assert_eq!(
+            Pair::down_reason(&p.server_events),
+            Some(&r),
+            "server events {:?}",
+            p.server_events
+        );
+    }
+    if let Some(r) = client {
+        assert_eq!(
+            Pair::down_reason(&p.client_events),
+            Some(&r),
+            "client events {:?}",
+            p.client_events
+        );
+    }
+}
+
+#[test]
+fn fault_cases_go_down_for_the_right_reason() {
+    // Wrong password: both sides report it.
+    for method in METHODS {
+        let (server, mut client) = configs(
+            method,
+            CcpConfig {
+                mppe: MppeRequirement::Optional,
+                ..CcpConfig::default()
+            },
+            3,
+        );
+        if let pptp_proto::ppp::session::AuthConfig::Peer(peer) = &mut client.auth {
+            peer.password = Password::new("wrong").unwrap();
+        }
+        let mut p = Pair::new(server, client, 3, 0.0);
+        p.open();
+        p.run_until(Duration::from_secs(30), |p| {
+            !p.client_events.is_empty() && Pair::down_reason(&p.client_events).is_some()
+        });
+        assert_down(
+            &p,
+            Some(DownReason::AuthFailed(AuthFailure::BadPassword)),
+            Some(DownReason::AuthFailed(AuthFailure::BadPassword)),
+        );
+        println!(
+            "wrong password, {method:?}: both down, bad password at {:?}",
+            p.now
+        );
+    }
+    // The peer accepts only PAP; the server demands MS-CHAPv2.
+    let (server, mut client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 4);
+    client.lcp.auth = vec![AuthMethod::Pap];
+    let mut p = Pair::new(server, client, 4, 0.0);
+    p.open();
+    p.run_until(Duration::from_secs(30), |p| {
+        Pair::down_reason(&p.server_events).is_some()
+    });
+    assert_down(&p, Some(DownReason::NoAuthMethod), None);
+    println!("peer refuses every auth method: server down, no auth method");
+    // The peer refuses MPPE, the server requires it.
+    let (server, mut client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 5);
+    client.ccp.mppe = MppeRequirement::Refused;
+    let mut p = Pair::new(server, client, 5, 0.0);
+    p.open();
+    p.run_until(Duration::from_secs(60), |p| {
+        Pair::down_reason(&p.server_events).is_some()
+    });
+    assert_down(&p, Some(DownReason::MppeRefused), None);
+    assert!(p.server_ip.is_empty() && p.client_ip.is_empty());
+    println!("peer refuses MPPE while required: server down, MPPE refused, no plaintext");
+    // A silent server: the client's LCP gives up after Max-Configure (10 x 3 s).
+    let (server, client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 6);
+    let mut p = Pair::new(server, client, 6, 0.0);
+    p.to_server.loss = 1.0;
+    p.to_client.loss = 1.0;
+    p.open();
+    p.run_until(Duration::from_secs(60), |p| {
+        Pair::down_reason(&p.client_events).is_some()
+    });
+    assert_down(&p, None, Some(DownReason::LcpTimeout));
+    assert!(
+        p.now <= Instant::from_secs(31),
+        "within Max-Configure x Restart: {:?}",
+        p.now
+    );
+    println!("silent peer: LCP timeout at {:?}", p.now);
+    // Echo loss once up: the client's keepalive (1 s, 3 failures) brings it down.
+    let (server, mut client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 7);
+    client.echo = EchoConfig {
+        interval: Some(Duration::from_secs(1)),
+        max_failures: 3,
+    };
+    let mut p = Pair::new(server, client, 7, 0.0);
+    p.open();
+    assert!(p.run_until(Duration::from_secs(30), Pair::both_up));
+    let blackout = p.now;
+    p.to_client.loss = 1.0;
+    p.run_until(Duration::from_secs(10), |p| {
+        Pair::down_reason(&p.client_events).is_some()
+    });
+    assert_down(&p, None, Some(DownReason::EchoTimeout));
+    // 3 unanswered echoes (4 s), then Terminate-Requests (Max-Terminate 2 x 3 s).
+    assert!(
+        p.now - blackout <= Duration::from_secs(11),
+        "{:?}",
+        p.now - blackout
+    );
+    println!("echo loss: client down after {:?}", p.now - blackout);
+}
