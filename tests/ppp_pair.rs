@@ -543,3 +543,40 @@ fn fault_cases_go_down_for_the_right_reason() {
     );
     println!("echo loss: client down after {:?}", p.now - blackout);
 }
+
+#[test]
+fn ipv6cp_up_or_protocol_rejected() {
+    // Both run IPv6CP: interface identifiers are exchanged.
+    let (mut server, mut client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 11);
+    server.ipv6 = true;
+    client.ipv6 = true;
+    let mut p = Pair::new(server, client, 11, 0.0);
+    p.open();
+    let v6 = |events: &[PppEvent]| {
+        events.iter().find_map(|e| match e {
+            PppEvent::Ipv6Up { local, peer } => Some((*local, *peer)),
+            _ => None,
+        })
+    };
+    assert!(
+        p.run_until(Duration::from_secs(30), |p| v6(&p.server_events).is_some()
+            && v6(&p.client_events).is_some())
+    );
+    let (s, c) = (v6(&p.server_events).unwrap(), v6(&p.client_events).unwrap());
+    assert_eq!((s.0, s.1), (c.1, c.0), "identifiers agree");
+    assert_ne!(s.0, s.1);
+    println!("IPv6CP: up, identifiers {:02x?} / {:02x?}", s.0, s.1);
+    // Only the server runs IPv6CP (Windows rejects it): a Protocol-Reject
+    // stops it and IPv4 carries on.
+    let (mut server, client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 12);
+    server.ipv6 = true;
+    let mut p = Pair::new(server, client, 12, 0.0);
+    p.open();
+    assert!(p.run_until(Duration::from_secs(30), Pair::both_up));
+    p.run_until(Duration::from_secs(5), |_| false);
+    assert!(v6(&p.server_events).is_none());
+    assert!(p.server.is_network_up() && p.client.is_network_up());
+    p.exchange_ip(5);
+    assert_eq!(p.server_ip.len(), 5);
+    println!("IPv6CP Protocol-Rejected by the peer: IPv4 still up");
+}

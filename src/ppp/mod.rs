@@ -8,5 +8,6 @@ pub mod auth;
 pub mod ccp;
 pub mod fsm;
 pub mod ipcp;
+pub mod ipv6cp;
 pub mod lcp;
 pub mod session;

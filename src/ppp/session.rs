@@ -36,6 +36,7 @@ use super::auth::{
 use super::ccp::{Ccp, CcpConfig, MppeRequirement};
 use super::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent, Packet, State};
 use super::ipcp::{IpAssignment, Ipcp, IpcpConfig};
+use super::ipv6cp::Ipv6cp;
 use super::lcp::{AuthMethod, EchoConfig, Lcp, LcpConfig, LcpEcho};
 use crate::crypto::{MppeKeys, Password};
 use crate::mppe::{Decrypted, Mppe, MppeError, MppeOptions};
@@ -238,6 +239,9 @@ pub struct SessionConfig {
     pub echo: EchoConfig,
     /// IPCP policy.
     pub ipcp: IpcpConfig,
+    /// Run IPv6CP too (default off, like pppd without `+ipv6`: the peer's
+    /// IPv6CP then gets a Protocol-Reject).
+    pub ipv6: bool,
     /// CCP: the MPPE/MPPC policy.
     pub ccp: CcpConfig,
     /// Authentication: the peer's credentials or the authenticator's policy.
@@ -266,6 +270,8 @@ pub struct PppSession {
     phase: Phase,
     lcp: Fsm<Lcp>,
     ipcp: Fsm<Ipcp>,
+    ipv6cp: Option<Fsm<Ipv6cp>>,
+    ipv6_up: bool,
     ccp: Fsm<Ccp>,
     ccp_mode: MppeMode,
     auth: Option<AuthMachine>,
@@ -339,11 +345,16 @@ impl PppSession {
         let lcp = Fsm::new(new_lcp(&config, &mut rng), config.fsm.clone());
         let ipcp = Fsm::new(new_ipcp(&config), config.fsm.clone());
         let ccp = Fsm::new(new_ccp(&config), config.fsm.clone());
+        let ipv6cp = config
+            .ipv6
+            .then(|| Fsm::new(Ipv6cp::new(rng.next_u64()), config.fsm.clone()));
         PppSession {
             role: config.role,
             phase: Phase::Dead,
             lcp,
             ipcp,
+            ipv6cp,
+            ipv6_up: false,
             ccp,
             ccp_mode,
             auth: None,
@@ -466,6 +477,9 @@ impl PppSession {
         }
         let mut t = Instant::soonest(self.lcp.poll_timeout(), self.ipcp.poll_timeout());
         t = Instant::soonest(t, self.ccp.poll_timeout());
+        if let Some(v6) = &self.ipv6cp {
+            t = Instant::soonest(t, v6.poll_timeout());
+        }
         if let Some(auth) = &self.auth {
             t = Instant::soonest(t, auth.poll_timeout());
         }
@@ -480,6 +494,9 @@ impl PppSession {
         self.lcp.handle_timeout(now);
         self.ipcp.handle_timeout(now);
         self.ccp.handle_timeout(now);
+        if let Some(v6) = self.ipv6cp.as_mut() {
+            v6.handle_timeout(now);
+        }
         if let Some(auth) = self.auth.as_mut() {
             auth.handle_timeout(now);
         }
@@ -541,7 +558,14 @@ impl PppSession {
             Protocol::CCP if network && self.ccp_mode != MppeMode::Refused => {
                 self.ccp.handle_packet(now, info)
             }
-            Protocol::IPCP | Protocol::CCP if !network => return self.drop_frame(),
+            Protocol::IPV6CP if network && self.ipv6cp.is_some() => {
+                if let Some(v6) = self.ipv6cp.as_mut() {
+                    v6.handle_packet(now, info);
+                }
+            }
+            Protocol::IPCP | Protocol::CCP | Protocol::IPV6CP if !network => {
+                return self.drop_frame()
+            }
             _ => {
                 // RFC 1661 §5.7: unknown (or unwanted) protocols get a
                 // Protocol-Reject, but only while LCP is Opened.
@@ -577,7 +601,7 @@ impl PppSession {
             self.stats.dropped += 1;
             return Err(PppError::PlaintextRefused);
         }
-        if !self.is_network_up() {
+        if !self.is_network_up() || (protocol == Protocol::IPV6 && !self.ipv6_up) {
             return Ok(self.drop_frame());
         }
         Ok(self.deliver(protocol, info))
@@ -633,7 +657,8 @@ impl PppSession {
             }
         };
         match protocol {
-            Protocol::IPV4 | Protocol::IPV6 if self.is_network_up() => {
+            Protocol::IPV4 if self.is_network_up() => Ok(self.deliver(protocol, inner)),
+            Protocol::IPV6 if self.is_network_up() && self.ipv6_up => {
                 Ok(self.deliver(protocol, inner))
             }
             _ => Ok(self.drop_frame()),
@@ -683,6 +708,9 @@ impl PppSession {
         } else {
             Protocol::IPV4
         };
+        if protocol == Protocol::IPV6 && !self.ipv6_up {
+            return Err(PppError::NotReady);
+        }
         let required = self.frame_overhead() + ip.len();
         let Some(out) = out.get_mut(..required) else {
             return Err(PppError::BufferTooSmall { required });
@@ -817,6 +845,7 @@ impl PppSession {
             moved = true;
         }
         moved |= self.pump_lcp_reports(now);
+        moved |= self.pump_ipv6cp();
         moved |= self.pump_auth(now);
         while let Some(p) = self.ipcp.poll_transmit() {
             self.queue_frame(Protocol::IPCP, &p);
@@ -844,6 +873,33 @@ impl PppSession {
         moved
     }
 
+    fn pump_ipv6cp(&mut self) -> bool {
+        let Some(v6) = self.ipv6cp.as_mut() else {
+            return false;
+        };
+        let packets: Vec<Packet> = core::iter::from_fn(|| v6.poll_transmit()).collect();
+        let events: Vec<FsmEvent> = core::iter::from_fn(|| v6.poll_event()).collect();
+        let ids = (v6.negotiator().local(), v6.negotiator().peer());
+        let moved = !packets.is_empty() || !events.is_empty();
+        for p in &packets {
+            self.queue_frame(Protocol::IPV6CP, p);
+        }
+        for event in events {
+            match event {
+                FsmEvent::Up => {
+                    self.ipv6_up = true;
+                    self.events.push_back(PppEvent::Ipv6Up {
+                        local: ids.0,
+                        peer: ids.1,
+                    });
+                }
+                FsmEvent::Down => self.ipv6_up = false,
+                _ => {}
+            }
+        }
+        moved
+    }
+
     fn on_lcp_event(&mut self, now: Instant, event: FsmEvent) {
         match event {
             FsmEvent::Up => {
@@ -862,6 +918,10 @@ impl PppSession {
                 self.echo.stop();
                 self.ipcp.down(now);
                 self.ccp.down(now);
+                if let Some(v6) = self.ipv6cp.as_mut() {
+                    v6.down(now);
+                }
+                self.ipv6_up = false;
                 self.mppe = None;
                 self.ipcp_up = false;
                 self.ccp_up = false;
@@ -892,6 +952,11 @@ impl PppSession {
             match protocol {
                 Protocol::IPCP => self.ipcp.protocol_rejected(now),
                 Protocol::CCP => self.ccp.protocol_rejected(now),
+                Protocol::IPV6CP => {
+                    if let Some(v6) = self.ipv6cp.as_mut() {
+                        v6.protocol_rejected(now);
+                    }
+                }
                 _ => {}
             }
         }
@@ -1008,6 +1073,10 @@ impl PppSession {
         }
         self.ipcp.open(now);
         self.ipcp.up(now);
+        if let Some(v6) = self.ipv6cp.as_mut() {
+            v6.open(now);
+            v6.up(now);
+        }
     }
 
     fn on_ipcp_event(&mut self, now: Instant, event: FsmEvent) {
@@ -1141,6 +1210,7 @@ impl SessionConfig {
             lcp: LcpConfig::default(),
             echo: EchoConfig::default(),
             ipcp: IpcpConfig::default(),
+            ipv6: false,
             ccp: CcpConfig::default(),
             auth,
             seed: 0,

@@ -1,0 +1,162 @@
+//! IPv6CP option policy (RFC 5072): interface identifiers.
+//!
+//! Each side proposes a random non-zero Interface-Identifier. A peer's
+//! identifier that is zero or equal to ours is Configure-Nak'ed with a fresh
+//! suggestion (§4.1); a Nak of ours is taken unless it collides with the
+//! peer's. IPv6 header compression is rejected.
+
+use alloc::vec::Vec;
+
+use super::fsm::{Negotiator, Verdict};
+use crate::wire::cp::{parse_options, Ipv6cpConfigOption};
+use crate::wire::Error;
+
+/// The IPv6CP [`Negotiator`].
+#[derive(Debug, Clone)]
+pub struct Ipv6cp {
+    seed: u64,
+    local: [u8; 8],
+    peer: [u8; 8],
+}
+
+impl Ipv6cp {
+    /// An IPv6CP policy; `seed` feeds the interface identifiers.
+    pub fn new(seed: u64) -> Self {
+        let mut v6 = Ipv6cp {
+            seed,
+            local: [0; 8],
+            peer: [0; 8],
+        };
+        v6.local = v6.fresh();
+        v6
+    }
+
+    /// A random identifier, never zero, never the peer's.
+    fn fresh(&mut self) -> [u8; 8] {
+        loop {
+            self.seed = self.seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            let id = (z ^ (z >> 31)).to_be_bytes();
+            if id != [0; 8] && id != self.peer {
+                return id;
+            }
+        }
+    }
+
+    /// Our interface identifier.
+    pub fn local(&self) -> [u8; 8] {
+        self.local
+    }
+
+    /// The peer's interface identifier.
+    pub fn peer(&self) -> [u8; 8] {
+        self.peer
+    }
+}
+
+impl Negotiator for Ipv6cp {
+    fn build_request(&mut self, out: &mut Vec<u8>) {
+        Ipv6cpConfigOption::InterfaceIdentifier(self.local).emit(out);
+    }
+
+    fn check_request(
+        &mut self,
+        options: &[u8],
+        reject_instead_of_nak: bool,
+        nak: &mut Vec<u8>,
+        reject: &mut Vec<u8>,
+    ) -> Result<Verdict, Error> {
+        let options: Vec<Ipv6cpConfigOption<'_>> = parse_options(options)?;
+        let mut peer = None;
+        for option in &options {
+            match option {
+                Ipv6cpConfigOption::InterfaceIdentifier(id)
+                    if *id != [0; 8] && *id != self.local =>
+                {
+                    peer = Some(*id)
+                }
+                Ipv6cpConfigOption::InterfaceIdentifier(_) if !reject_instead_of_nak => {
+                    // RFC 5072 §4.1: suggest a unique identifier.
+                    let suggestion = self.fresh();
+                    Ipv6cpConfigOption::InterfaceIdentifier(suggestion).emit(nak);
+                }
+                _ => option.emit(reject),
+            }
+        }
+        if !reject.is_empty() {
+            nak.clear();
+            return Ok(Verdict::Reject);
+        }
+        if !nak.is_empty() {
+            return Ok(Verdict::Nak);
+        }
+        if let Some(p) = peer {
+            self.peer = p;
+        }
+        Ok(Verdict::Ack)
+    }
+
+    fn on_ack(&mut self, _options: &[u8]) -> bool {
+        true
+    }
+
+    fn on_nak(&mut self, options: &[u8]) -> bool {
+        let Ok(options) = parse_options::<Ipv6cpConfigOption<'_>>(options) else {
+            return false;
+        };
+        for option in options {
+            if let Ipv6cpConfigOption::InterfaceIdentifier(id) = option {
+                // Take the suggestion unless it collides; then pick anew.
+                self.local = if id != [0; 8] && id != self.peer {
+                    id
+                } else {
+                    self.fresh()
+                };
+            }
+        }
+        true
+    }
+
+    fn on_reject(&mut self, _options: &[u8]) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_and_colliding_identifiers_are_nakked() {
+        let mut v6 = Ipv6cp::new(1);
+        let mine = v6.local();
+        for bad in [[0u8; 8], mine] {
+            let mut req = Vec::new();
+            Ipv6cpConfigOption::InterfaceIdentifier(bad).emit(&mut req);
+            let (mut nak, mut reject) = (Vec::new(), Vec::new());
+            assert_eq!(
+                v6.check_request(&req, false, &mut nak, &mut reject),
+                Ok(Verdict::Nak)
+            );
+            let suggested: Vec<Ipv6cpConfigOption> = parse_options(&nak).unwrap();
+            assert!(
+                matches!(suggested[..], [Ipv6cpConfigOption::InterfaceIdentifier(id)] if id != [0; 8] && id != mine)
+            );
+        }
+        let mut req = Vec::new();
+        Ipv6cpConfigOption::InterfaceIdentifier([1, 2, 3, 4, 5, 6, 7, 8]).emit(&mut req);
+        let (mut nak, mut reject) = (Vec::new(), Vec::new());
+        assert_eq!(
+            v6.check_request(&req, false, &mut nak, &mut reject),
+            Ok(Verdict::Ack)
+        );
+        assert_eq!(v6.peer(), [1, 2, 3, 4, 5, 6, 7, 8]);
+        // A Nak that collides with the peer is not taken.
+        let mut nak = Vec::new();
+        Ipv6cpConfigOption::InterfaceIdentifier([1, 2, 3, 4, 5, 6, 7, 8]).emit(&mut nak);
+        assert!(v6.on_nak(&nak));
+        assert_ne!(v6.local(), [1, 2, 3, 4, 5, 6, 7, 8]);
+    }
+}
