@@ -38,6 +38,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod client;
 pub mod control;
 pub mod crypto;
 pub mod gre;
@@ -45,5 +46,7 @@ pub mod mppc;
 pub mod mppe;
 pub mod ppp;
 pub mod rc4;
+pub mod server;
 pub mod time;
+pub mod tunnel;
 pub mod wire;

@@ -335,7 +335,8 @@ impl GreChannel {
         MAX_HEADER_LEN
     }
 
-    fn window_open(&self) -> bool {
+    /// Whether the peer's window has room for another data packet.
+    pub fn window_open(&self) -> bool {
         // A window of 0 would stall the call; treat it as 1.
         self.unacked.len() < usize::from(self.config.peer_window.max(1))
     }

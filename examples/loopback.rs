@@ -1,0 +1,442 @@
+//! A PPTP client and server in one process, over a simulated network with a
+//! virtual clock, printing the session the way pppd's debug log shows it.
+//!
+//! ```text
+//! cargo run --example loopback
+//! cargo run --example loopback -- --loss 0.1 --seed 7
+//! cargo run --example loopback -- --auth pap --mppe none --count 5
+//! ```
+//!
+//! Flags: `--auth mschapv2|mschapv1|chap|pap`, `--mppe 128|56|40|stateful|none`,
+//! `--loss P` (GRE loss, also reordering and duplication at P/2),
+//! `--seed N`, `--count N` (pings), `--quiet`.
+
+use std::collections::VecDeque;
+use std::process::exit;
+
+use etherparse::{Icmpv4Type, PacketBuilder, SlicedPacket, TransportSlice};
+use pptp_proto::client::{Client, ClientConfig, ClientEvent};
+use pptp_proto::crypto::Password;
+use pptp_proto::ppp::auth::Credentials;
+use pptp_proto::ppp::ccp::{MppeRequirement, StatelessPolicy};
+use pptp_proto::ppp::lcp::AuthMethod;
+use pptp_proto::server::{AddressPool, Server, ServerConfig, ServerEvent};
+use pptp_proto::time::{Duration, Instant};
+use pptp_proto::wire::control::{frame_length, ControlMessage};
+use pptp_proto::wire::gre::GrePacket;
+use pptp_proto::wire::mppe::MppeBits;
+use pptp_proto::wire::packet::PppPacket;
+use pptp_proto::wire::ppp::PppFrame;
+
+struct Options {
+    auth: AuthMethod,
+    mppe: &'static str,
+    loss: f64,
+    seed: u64,
+    count: u16,
+    quiet: bool,
+}
+
+fn parse_args() -> Options {
+    let mut o = Options {
+        auth: AuthMethod::MsChapV2,
+        mppe: "128",
+        loss: 0.0,
+        seed: 1,
+        count: 3,
+        quiet: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage(&a));
+        match a.as_str() {
+            "--auth" => {
+                o.auth = match value().as_str() {
+                    "mschapv2" => AuthMethod::MsChapV2,
+                    "mschapv1" => AuthMethod::MsChapV1,
+                    "chap" => AuthMethod::ChapMd5,
+                    "pap" => AuthMethod::Pap,
+                    other => usage(other),
+                }
+            }
+            "--mppe" => {
+                o.mppe = match value().as_str() {
+                    "128" => "128",
+                    "56" => "56",
+                    "40" => "40",
+                    "stateful" => "stateful",
+                    "none" => "none",
+                    other => usage(other),
+                }
+            }
+            "--loss" => o.loss = value().parse().unwrap_or_else(|_| usage("--loss")),
+            "--seed" => o.seed = value().parse().unwrap_or_else(|_| usage("--seed")),
+            "--count" => o.count = value().parse().unwrap_or_else(|_| usage("--count")),
+            "--quiet" => o.quiet = true,
+            other => usage(other),
+        }
+    }
+    o
+}
+
+fn usage(what: &str) -> ! {
+    eprintln!("bad argument {what:?}; see the header of examples/loopback.rs");
+    exit(2)
+}
+
+/// A seeded generator for the network's loss, duplication and reordering.
+struct Rng(u64);
+
+impl Rng {
+    fn chance(&mut self, p: f64) -> bool {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Dir {
+    ToServer,
+    ToClient,
+}
+
+enum Unit {
+    Stream(Vec<u8>),
+    Datagram(Vec<u8>),
+}
+
+struct Net {
+    now: Instant,
+    rng: Rng,
+    loss: f64,
+    in_flight: VecDeque<(Instant, Dir, Unit)>,
+    quiet: bool,
+    /// TCP bytes not yet split into messages, for the log.
+    log_stream: [Vec<u8>; 2],
+}
+
+impl Net {
+    fn send(&mut self, dir: Dir, unit: Unit) {
+        let mut delay = Duration::from_millis(10);
+        let mut copies = 1;
+        if let Unit::Datagram(d) = &unit {
+            self.log_datagram(dir, d);
+            if self.rng.chance(self.loss) {
+                return;
+            }
+            if self.rng.chance(self.loss / 2.0) {
+                delay += Duration::from_millis(25);
+            }
+            if self.rng.chance(self.loss / 2.0) {
+                copies = 2;
+            }
+        } else if let Unit::Stream(b) = &unit {
+            self.log_stream(dir, b);
+        }
+        let at = self.now + delay;
+        let pos = self
+            .in_flight
+            .iter()
+            .position(|(t, _, _)| *t > at)
+            .unwrap_or(self.in_flight.len());
+        if copies == 2 {
+            if let Unit::Datagram(d) = &unit {
+                self.in_flight
+                    .insert(pos, (at, dir, Unit::Datagram(d.clone())));
+            }
+        }
+        self.in_flight.insert(pos, (at, dir, unit));
+    }
+
+    fn word(dir: Dir) -> &'static str {
+        match dir {
+            Dir::ToServer => "sent",
+            Dir::ToClient => "rcvd",
+        }
+    }
+
+    fn log_stream(&mut self, dir: Dir, bytes: &[u8]) {
+        let buf = &mut self.log_stream[dir as usize];
+        buf.extend_from_slice(bytes);
+        while let Ok(Some(len)) = frame_length(buf) {
+            if len > buf.len() {
+                break;
+            }
+            let message: Vec<u8> = buf.drain(..len).collect();
+            if !self.quiet {
+                if let Ok(m) = ControlMessage::parse(&message) {
+                    println!("{:>9} {} {m}", format!("{:?}", self.now), Self::word(dir));
+                }
+            }
+        }
+    }
+
+    fn log_datagram(&self, dir: Dir, d: &[u8]) {
+        if self.quiet {
+            return;
+        }
+        let Ok(gre) = GrePacket::parse(d) else { return };
+        if gre.payload.is_empty() {
+            return;
+        }
+        let Ok(frame) = PppFrame::parse(gre.payload) else {
+            return;
+        };
+        match PppPacket::parse(&frame) {
+            // The data path: shown as a count in the summary, not per packet.
+            Ok(PppPacket::Compressed(..) | PppPacket::Ipv4(_)) => {}
+            Ok(p) => println!("{:>9} {} {p}", format!("{:?}", self.now), Self::word(dir)),
+            Err(e) => println!(
+                "{:>9} {} [malformed: {e}]",
+                format!("{:?}", self.now),
+                Self::word(dir)
+            ),
+        }
+    }
+}
+
+const USER: &str = "alice";
+const PASSWORD: &str = "secret";
+
+fn configs(o: &Options) -> (ClientConfig, ServerConfig) {
+    let mut client =
+        ClientConfig::new(USER, Password::new(PASSWORD).expect("password")).with_seed(o.seed);
+    let pool = AddressPool {
+        local: [198, 51, 100, 1].into(),
+        range: ([198, 51, 100, 2].into(), [198, 51, 100, 9].into()),
+        dns: [Some([198, 51, 100, 53].into()), None],
+    };
+    let mut server = ServerConfig::new("pptp-proto", pool);
+    server.control.seed = o.seed.wrapping_add(99);
+    server.ppp.seed = o.seed.wrapping_mul(7);
+    for ppp in [&mut client.ppp, &mut server.ppp] {
+        ppp.lcp.auth = vec![o.auth];
+        ppp.echo.interval = Some(Duration::from_secs(30));
+        ppp.echo.max_failures = 3;
+        let ccp = &mut ppp.ccp;
+        match o.mppe {
+            "none" => ccp.mppe = MppeRequirement::Refused,
+            "40" => ccp.strengths = MppeBits::BITS_40,
+            "56" => ccp.strengths = MppeBits::BITS_56,
+            "stateful" => ccp.stateless = StatelessPolicy::Refused,
+            _ => {}
+        }
+    }
+    (client, server)
+}
+
+/// Answers an ICMP echo request addressed to the server.
+fn echo_reply(packet: &[u8]) -> Option<Vec<u8>> {
+    let p = SlicedPacket::from_ip(packet).ok()?;
+    let Some(etherparse::NetSlice::Ipv4(ip)) = &p.net else {
+        return None;
+    };
+    let Some(TransportSlice::Icmpv4(icmp)) = &p.transport else {
+        return None;
+    };
+    let Icmpv4Type::EchoRequest(echo) = icmp.icmp_type() else {
+        return None;
+    };
+    let h = ip.header();
+    let builder =
+        PacketBuilder::ipv4(h.destination(), h.source(), 64).icmpv4_echo_reply(echo.id, echo.seq);
+    let mut out = Vec::with_capacity(builder.size(icmp.payload().len()));
+    builder.write(&mut out, icmp.payload()).ok()?;
+    Some(out)
+}
+
+fn main() {
+    let o = parse_args();
+    let (client_config, server_config) = configs(&o);
+    let mut client = Client::new(client_config);
+    let mut server = Server::new(server_config);
+    let mut net = Net {
+        now: Instant::ZERO,
+        rng: Rng(o.seed),
+        loss: o.loss,
+        in_flight: VecDeque::new(),
+        quiet: o.quiet,
+        log_stream: [Vec::new(), Vec::new()],
+    };
+    println!(
+        "loopback: {:?}, MPPE {}, GRE loss {:.0}%, seed {}",
+        o.auth,
+        o.mppe,
+        o.loss * 100.0,
+        o.seed
+    );
+    let conn = server.accept(net.now).expect("accept");
+    client.start(net.now);
+
+    let mut up_at = None;
+    let mut local = [0u8; 4];
+    let mut peer = [0u8; 4];
+    let (mut sent, mut replies, mut next_ping) = (0u16, 0u16, None::<Instant>);
+    let mut down = None;
+    let mut close_at: Option<Instant> = None;
+    let mut buf = vec![0u8; 2048];
+    let end = Instant::from_secs(120);
+    while net.now < end {
+        // Drain every output and event; answering one may produce more.
+        for _ in 0..4 {
+            while let Some(b) = client.poll_stream_transmit() {
+                net.send(Dir::ToServer, Unit::Stream(b.to_vec()));
+            }
+            while let Some(d) = client.poll_datagram_transmit() {
+                net.send(Dir::ToServer, Unit::Datagram(d));
+            }
+            while let Some((_, b)) = server.poll_stream_transmit() {
+                net.send(Dir::ToClient, Unit::Stream(b.to_vec()));
+            }
+            while let Some((_, d)) = server.poll_datagram_transmit() {
+                net.send(Dir::ToClient, Unit::Datagram(d));
+            }
+            while let Some(e) = server.poll_event() {
+                match e {
+                    ServerEvent::AuthRequest {
+                        connection,
+                        username,
+                        method,
+                    } => {
+                        println!(
+                            "{:>9} server: {username:?} asks to authenticate with {method:?}",
+                            format!("{:?}", net.now)
+                        );
+                        let secret = Password::new(PASSWORD).expect("password");
+                        server.provide_credentials(
+                            net.now,
+                            connection,
+                            Credentials::Password(secret),
+                        );
+                    }
+                    ServerEvent::SessionUp {
+                        username, address, ..
+                    } => {
+                        println!(
+                            "{:>9} server: session up for {username:?}, address {address}",
+                            format!("{:?}", net.now)
+                        )
+                    }
+                    ServerEvent::SessionDown { reason, .. } => {
+                        println!(
+                            "{:>9} server: session down ({reason:?})",
+                            format!("{:?}", net.now)
+                        );
+                        server.handle_stream_closed(net.now, conn);
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(e) = client.poll_event() {
+                match e {
+                    ClientEvent::Up {
+                        local: l,
+                        peer: p,
+                        dns,
+                        mtu,
+                        mppe,
+                    } => {
+                        println!(
+                            "{:>9} client: up: local {l}, remote {p}, dns {:?}, mtu {mtu}, {}",
+                            format!("{:?}", net.now),
+                            dns[0],
+                            mppe.map(|b| pptp_proto::wire::mppe::mppe_bits_display(b).to_string())
+                                .unwrap_or_else(|| "no MPPE".into())
+                        );
+                        local = l.octets();
+                        peer = p.octets();
+                        up_at = Some(net.now);
+                        next_ping = Some(net.now);
+                    }
+                    ClientEvent::IpPacket(_) => replies += 1,
+                    ClientEvent::Down { reason } => {
+                        println!("{:>9} client: down ({reason:?})", format!("{:?}", net.now));
+                        down = Some(reason);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if down.is_some() && net.in_flight.is_empty() {
+            break;
+        }
+        // Pings once up, one a second; then close.
+        if next_ping.is_some_and(|t| t <= net.now) {
+            if sent < o.count {
+                let builder = PacketBuilder::ipv4(local, peer, 64).icmpv4_echo_request(7, sent);
+                let mut ping = Vec::new();
+                builder.write(&mut ping, b"pptp-proto ping").expect("ping");
+                if let Ok(range) = client.send_ip(net.now, &ping, &mut buf) {
+                    net.send(Dir::ToServer, Unit::Datagram(buf[range].to_vec()));
+                    sent += 1;
+                }
+                next_ping = Some(net.now + Duration::from_secs(1));
+            } else {
+                next_ping = None;
+                // Idle long enough for an LCP echo (10 s) and a PPTP echo (60 s).
+                close_at = Some(net.now + Duration::from_secs(61));
+            }
+        }
+        if close_at.is_some_and(|t| t <= net.now) {
+            println!("{:>9} client: closing", format!("{:?}", net.now));
+            client.close(net.now);
+            close_at = None;
+            continue;
+        }
+        // Advance to the next thing that happens.
+        let next = [
+            net.in_flight.front().map(|(t, _, _)| *t),
+            client.poll_timeout(),
+            server.poll_timeout(),
+            next_ping,
+            close_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(next) = next else { break };
+        net.now = net.now.max(next);
+        while net.in_flight.front().is_some_and(|(t, _, _)| *t <= net.now) {
+            let (_, dir, unit) = net.in_flight.pop_front().expect("front");
+            match (dir, unit) {
+                (Dir::ToServer, Unit::Stream(b)) => {
+                    let _ = server.handle_stream(net.now, conn, &b);
+                }
+                (Dir::ToClient, Unit::Stream(b)) => client.handle_stream(net.now, &b),
+                (Dir::ToServer, Unit::Datagram(mut d)) => {
+                    if let Ok((c, Some(ip))) = server.handle_datagram(net.now, &mut d) {
+                        if let Some(reply) = echo_reply(ip) {
+                            if let Ok(range) = server.send_ip(net.now, c, &reply, &mut buf) {
+                                net.send(Dir::ToClient, Unit::Datagram(buf[range].to_vec()));
+                            }
+                        }
+                    }
+                }
+                (Dir::ToClient, Unit::Datagram(mut d)) => {
+                    if let Ok(Some(_)) = client.handle_datagram(net.now, &mut d) {
+                        replies += 1;
+                    }
+                }
+            }
+        }
+        client.handle_timeout(net.now);
+        server.handle_timeout(net.now);
+    }
+    let stats = client.stats();
+    println!(
+        "summary: {} in {:?}, {replies}/{sent} pings answered, GRE sent {} received {} lost {} reordered {} duplicate {}, MPPE {}",
+        if up_at.is_some() { "up" } else { "NOT UP" },
+        up_at.unwrap_or(net.now),
+        stats.gre.sent,
+        stats.gre.received,
+        stats.gre.lost,
+        stats.gre.reordered,
+        stats.gre.duplicate,
+        o.mppe
+    );
+    let ok = up_at.is_some() && (o.loss > 0.0 || replies == sent);
+    exit(if ok { 0 } else { 1 });
+}

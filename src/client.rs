@@ -1,0 +1,376 @@
+//! `Client`: a PPTP client (PNS + PPP peer) behind one driving contract.
+//!
+//! # Driving contract
+//!
+//! 1. Connect TCP to the server's port 1723, then call [`Client::start`].
+//! 2. Feed every TCP read to [`Client::handle_stream`], a TCP close to
+//!    [`Client::handle_stream_closed`], and every GRE packet from the server
+//!    to [`Client::handle_datagram`] **without its IPv4 header** (a raw
+//!    IPPROTO_GRE socket on Linux delivers the header: skip it, e.g. with
+//!    [`crate::wire::gre::strip_ipv4`]).
+//! 3. After every call, drain [`Client::poll_stream_transmit`] (write to
+//!    TCP), [`Client::poll_datagram_transmit`] (send as IP protocol 47 to the
+//!    server) and [`Client::poll_event`]; then sleep until
+//!    [`Client::poll_timeout`] and call [`Client::handle_timeout`].
+//! 4. Once [`ClientEvent::Up`] arrived, [`Client::send_ip`] encrypts and
+//!    encapsulates an IP packet into your buffer; IP packets from the server
+//!    come back from `handle_datagram` (decrypted in place) or, when they
+//!    were reordered, as [`ClientEvent::IpPacket`].
+//! 5. [`Client::close`] tears down PPP, the call and the control connection;
+//!    [`ClientEvent::Down`] is the last event.
+//!
+//! ```
+//! use pptp_proto::client::{Client, ClientConfig, ClientEvent};
+//! use pptp_proto::crypto::Password;
+//! use pptp_proto::time::Instant;
+//!
+//! let mut client = Client::new(ClientConfig::new("alice", Password::new("secret").unwrap()));
+//! client.start(Instant::ZERO);
+//! let sccrq = client.poll_stream_transmit().unwrap(); // write this to TCP
+//! assert_eq!(&sccrq[4..8], &[0x1a, 0x2b, 0x3c, 0x4d]);
+//! assert!(client.poll_timeout().is_some());
+//! ```
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+use core::ops::Range;
+
+use bytes::Bytes;
+
+use crate::control::{CloseReason, ControlConfig, ControlConnection, ControlEvent, Role};
+use crate::crypto::Password;
+use crate::gre::GreConfig;
+use crate::ppp::session::{DownReason, PppEvent, SessionConfig};
+use crate::time::Instant;
+use crate::tunnel::{Tunnel, TunnelError};
+use crate::wire::control::StopControlConnectionReason;
+use crate::wire::mppe::MppeBits;
+
+/// Everything a client is configured with.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The control connection (role PNS).
+    pub control: ControlConfig,
+    /// GRE settings (reorder buffer, ack delay); Call IDs and window are
+    /// filled in when the call comes up.
+    pub gre: GreConfig,
+    /// PPP: credentials, auth methods, MPPE policy, timers.
+    pub ppp: SessionConfig,
+}
+
+impl ClientConfig {
+    /// Defaults: MS-CHAPv2, MPPE-128 required, PPTP echo every 60 s.
+    pub fn new(username: &str, password: Password) -> Self {
+        ClientConfig {
+            control: ControlConfig::new(Role::Pns),
+            gre: GreConfig::new(0, 0),
+            ppp: SessionConfig::peer(username, password),
+        }
+    }
+
+    /// Sets the seed every random choice derives from.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.control.seed = seed;
+        self.ppp.seed = seed.rotate_left(17) ^ 0x6b43_a9b5;
+        self
+    }
+}
+
+/// Why the client went down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientDownReason {
+    /// PPP ended (authentication failed, MPPE refused, LCP timeout, …).
+    Ppp(DownReason),
+    /// The control connection closed.
+    Control(CloseReason),
+    /// The server refused or cleared the call.
+    CallDown,
+}
+
+/// What the client reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// The control connection is established.
+    Connected {
+        /// The server's host name.
+        hostname: String,
+        /// The server's vendor string.
+        vendor: String,
+    },
+    /// The call is up; PPP starts.
+    CallUp {
+        /// Our Call ID.
+        call_id: u16,
+        /// The server's Call ID.
+        peer_call_id: u16,
+    },
+    /// PPP authentication succeeded.
+    Authenticated,
+    /// The tunnel carries IP.
+    Up {
+        /// Our tunnel address.
+        local: Ipv4Addr,
+        /// The server's tunnel address.
+        peer: Ipv4Addr,
+        /// DNS servers assigned to us.
+        dns: [Option<Ipv4Addr>; 2],
+        /// The IP MTU.
+        mtu: usize,
+        /// The MPPE bits in use, if encrypted.
+        mppe: Option<MppeBits>,
+    },
+    /// An IP packet released from the GRE reorder buffer.
+    IpPacket(Vec<u8>),
+    /// The tunnel is down; no more events follow.
+    Down {
+        /// Why.
+        reason: ClientDownReason,
+    },
+}
+
+/// Counters of the client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// The GRE channel's counters (zero before the call).
+    pub gre: crate::gre::GreStats,
+    /// The PPP session's counters (zero before the call).
+    pub ppp: crate::ppp::session::PppStats,
+}
+
+/// A PPTP client. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Client {
+    control: ControlConnection,
+    gre: GreConfig,
+    ppp: SessionConfig,
+    tunnel: Option<Tunnel>,
+    mppe: Option<MppeBits>,
+    events: VecDeque<ClientEvent>,
+    down: bool,
+}
+
+impl Client {
+    /// A client; call [`Client::start`] once TCP is connected.
+    pub fn new(config: ClientConfig) -> Self {
+        let mut control = config.control;
+        control.role = Role::Pns;
+        Client {
+            control: ControlConnection::new(control),
+            gre: config.gre,
+            ppp: config.ppp,
+            tunnel: None,
+            mppe: None,
+            events: VecDeque::new(),
+            down: false,
+        }
+    }
+
+    /// TCP is connected: send Start-Control-Connection-Request.
+    pub fn start(&mut self, now: Instant) {
+        self.control.start(now);
+        self.pump(now);
+    }
+
+    /// Bytes read from TCP.
+    pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) {
+        let _ = self.control.handle_stream(now, bytes);
+        self.pump(now);
+    }
+
+    /// TCP closed.
+    pub fn handle_stream_closed(&mut self, now: Instant) {
+        self.control.handle_stream_closed(now);
+        self.pump(now);
+    }
+
+    /// A GRE packet from the server, without its IPv4 header. Returns the IP
+    /// packet it carried, decrypted in place inside `datagram`.
+    pub fn handle_datagram<'a>(
+        &mut self,
+        now: Instant,
+        datagram: &'a mut [u8],
+    ) -> Result<Option<&'a [u8]>, TunnelError> {
+        let tunnel = self.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
+        let ip = tunnel.handle_datagram(now, datagram);
+        self.pump_tunnel(now);
+        self.pump(now);
+        ip
+    }
+
+    /// Encrypts and encapsulates `ip` into `out`; returns the range of `out`
+    /// holding the GRE packet to send. Allocates nothing.
+    pub fn send_ip(
+        &mut self,
+        now: Instant,
+        ip: &[u8],
+        out: &mut [u8],
+    ) -> Result<Range<usize>, TunnelError> {
+        let tunnel = self.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
+        tunnel.send_ip(now, ip, out)
+    }
+
+    /// Tears the tunnel down: LCP Terminate, Call-Clear, Stop-Control-Connection.
+    pub fn close(&mut self, now: Instant) {
+        match self.tunnel.as_mut() {
+            Some(t) => t.ppp.close(now),
+            None => self.control.close(now, StopControlConnectionReason::NONE),
+        }
+        self.pump_tunnel(now);
+        self.pump(now);
+    }
+
+    /// Runs the timers that are due; an early or repeated call is a no-op.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.control.handle_timeout(now);
+        if let Some(t) = self.tunnel.as_mut() {
+            t.handle_timeout(now);
+        }
+        self.pump_tunnel(now);
+        self.pump(now);
+    }
+
+    /// When [`Client::handle_timeout`] is due: the soonest inner timer.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.down {
+            return None;
+        }
+        let tunnel = self.tunnel.as_ref().and_then(|t| t.poll_timeout());
+        Instant::soonest(self.control.poll_timeout(), tunnel)
+    }
+
+    /// The next bytes to write to TCP.
+    pub fn poll_stream_transmit(&mut self) -> Option<Bytes> {
+        self.control.poll_transmit()
+    }
+
+    /// The next GRE packet to send to the server (IP protocol 47).
+    pub fn poll_datagram_transmit(&mut self) -> Option<Vec<u8>> {
+        self.tunnel.as_mut().and_then(|t| t.poll_datagram())
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// Whether the tunnel carries IP.
+    pub fn is_up(&self) -> bool {
+        self.tunnel.as_ref().is_some_and(|t| t.ppp.is_network_up())
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> ClientStats {
+        match &self.tunnel {
+            Some(t) => ClientStats {
+                gre: *t.gre.stats(),
+                ppp: *t.ppp.stats(),
+            },
+            None => ClientStats::default(),
+        }
+    }
+
+    fn down(&mut self, reason: ClientDownReason) {
+        if !self.down {
+            self.down = true;
+            self.events.push_back(ClientEvent::Down { reason });
+        }
+    }
+
+    fn pump(&mut self, now: Instant) {
+        while let Some(event) = self.control.poll_event() {
+            match event {
+                ControlEvent::Connected {
+                    hostname, vendor, ..
+                } => {
+                    self.events
+                        .push_back(ClientEvent::Connected { hostname, vendor });
+                    let _ = self.control.open_call(now);
+                }
+                ControlEvent::CallUp {
+                    call_id,
+                    peer_call_id,
+                    peer_window,
+                    ..
+                } if self.tunnel.is_none() => {
+                    self.events.push_back(ClientEvent::CallUp {
+                        call_id,
+                        peer_call_id,
+                    });
+                    let mut tunnel = Tunnel::new(
+                        call_id,
+                        peer_call_id,
+                        peer_window,
+                        &self.gre,
+                        self.ppp.clone(),
+                    );
+                    tunnel.open(now);
+                    self.tunnel = Some(tunnel);
+                    self.pump_tunnel(now);
+                }
+                ControlEvent::CallDown { .. } => {
+                    if let Some(t) = self.tunnel.as_mut() {
+                        t.ppp.lower_layer_down(now);
+                    }
+                    self.pump_tunnel(now);
+                    self.control.close(now, StopControlConnectionReason::NONE);
+                    self.down(ClientDownReason::CallDown);
+                }
+                ControlEvent::Closed { reason } => {
+                    if let Some(t) = self.tunnel.as_mut() {
+                        t.ppp.lower_layer_down(now);
+                    }
+                    self.pump_tunnel(now);
+                    self.down(ClientDownReason::Control(reason));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn pump_tunnel(&mut self, now: Instant) {
+        let Some(tunnel) = self.tunnel.as_mut() else {
+            return;
+        };
+        while let Some(ip) = tunnel.poll_released() {
+            self.events.push_back(ClientEvent::IpPacket(ip));
+        }
+        let mut ppp_events = Vec::new();
+        while let Some(e) = tunnel.poll_event() {
+            ppp_events.push(e);
+        }
+        let mtu = tunnel.ppp.mtu();
+        let call_id = tunnel.call_id;
+        for event in ppp_events {
+            match event {
+                PppEvent::LinkUp => {
+                    // Windows and pptp-linux report the ACCMs after LCP.
+                    let _ = self.control.set_link_info(call_id, u32::MAX, u32::MAX);
+                }
+                PppEvent::Authenticated { .. } => self.events.push_back(ClientEvent::Authenticated),
+                PppEvent::CompressionUp { mppe } => self.mppe = Some(mppe),
+                PppEvent::NetworkUp {
+                    local, peer, dns, ..
+                } => self.events.push_back(ClientEvent::Up {
+                    local,
+                    peer,
+                    dns,
+                    mtu,
+                    mppe: self.mppe,
+                }),
+                PppEvent::Down { reason } => {
+                    let _ = self.control.clear_call(now, call_id);
+                    self.control.close(now, StopControlConnectionReason::NONE);
+                    self.down(ClientDownReason::Ppp(reason));
+                }
+                _ => {}
+            }
+        }
+        if let Some(t) = self.tunnel.as_mut() {
+            t.flush(now);
+        }
+    }
+}

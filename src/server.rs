@@ -1,0 +1,553 @@
+//! `Server`: a PPTP server (PAC + PPP authenticator) for many clients.
+//!
+//! Each TCP connection the embedder accepts gets a [`ConnectionId`]; each
+//! connection carries one call (as pptpd does), whose Call ID the server
+//! allocates from [`ServerConfig::call_ids`]. Incoming GRE is routed by the
+//! Call ID in its key, so several `Server`s (one per core) can share one GRE
+//! socket: give each a disjoint Call ID range and route each GRE packet to
+//! the shard owning its Call ID ([`Server::owns_call_id`]).
+//!
+//! # Driving contract
+//!
+//! - [`Server::accept`] for each new TCP connection; [`Server::handle_stream`]
+//!   / [`Server::handle_stream_closed`] for its reads and its close.
+//! - [`Server::handle_datagram`] for each GRE packet (without IPv4 header).
+//! - After every call drain [`Server::poll_stream_transmit`] (bytes for a
+//!   connection's TCP), [`Server::poll_datagram_transmit`] (GRE packets for
+//!   a connection's peer address) and [`Server::poll_event`]; then sleep
+//!   until [`Server::poll_timeout`] and call [`Server::handle_timeout`].
+//! - Answer [`ServerEvent::AuthRequest`] with [`Server::provide_credentials`]
+//!   (or [`Server::provide_verdict`]). Addresses come from the pool in the
+//!   configuration unless [`ServerEvent::AddressRequest`] is answered with
+//!   [`Server::assign_address`] (pool disabled).
+//! - Timers live in one ordered set: a tick touches only the connections
+//!   whose timers are due, so 10 000 idle tunnels cost nothing per packet.
+
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+use core::ops::Range;
+
+use bytes::Bytes;
+
+use crate::control::{ControlConfig, ControlConnection, ControlEvent, Role};
+use crate::gre::GreConfig;
+use crate::ppp::auth::{Credentials, Verdict};
+use crate::ppp::ipcp::IpAssignment;
+use crate::ppp::lcp::AuthMethod;
+use crate::ppp::session::{DownReason, PppEvent, SessionConfig};
+use crate::time::Instant;
+use crate::tunnel::{Tunnel, TunnelError};
+use crate::wire::gre::GreHeader;
+
+/// The embedder's handle for one TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnectionId(pub u64);
+
+/// A simple address pool: our tunnel address and a range for clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressPool {
+    /// The server's own tunnel address.
+    pub local: Ipv4Addr,
+    /// First and last client address, inclusive.
+    pub range: (Ipv4Addr, Ipv4Addr),
+    /// DNS servers handed out.
+    pub dns: [Option<Ipv4Addr>; 2],
+}
+
+/// Everything a server is configured with.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The control connection template (role PAC).
+    pub control: ControlConfig,
+    /// GRE settings.
+    pub gre: GreConfig,
+    /// PPP: authenticator name, auth methods, MPPE policy.
+    pub ppp: SessionConfig,
+    /// Address assignment; `None`: ask the embedder per session.
+    pub pool: Option<AddressPool>,
+    /// The Call IDs this server allocates, inclusive (shards take disjoint ranges).
+    pub call_ids: (u16, u16),
+    /// Most connections at once (default 10 000).
+    pub max_connections: usize,
+}
+
+impl ServerConfig {
+    /// Defaults: authenticator `name`, MS-CHAPv2, MPPE-128 required,
+    /// addresses from `pool`.
+    pub fn new(name: &str, pool: AddressPool) -> Self {
+        ServerConfig {
+            control: ControlConfig::new(Role::Pac),
+            gre: GreConfig::new(0, 0),
+            ppp: SessionConfig::authenticator(name),
+            pool: Some(pool),
+            call_ids: (1, u16::MAX),
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// What the server reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// A client wants to authenticate.
+    AuthRequest {
+        /// Its connection.
+        connection: ConnectionId,
+        /// The name it gave.
+        username: String,
+        /// The method.
+        method: AuthMethod,
+    },
+    /// The session needs addresses (pool disabled): answer with
+    /// [`Server::assign_address`].
+    AddressRequest {
+        /// Its connection.
+        connection: ConnectionId,
+    },
+    /// A session carries IP.
+    SessionUp {
+        /// Its connection.
+        connection: ConnectionId,
+        /// The name it authenticated as.
+        username: String,
+        /// The client's tunnel address.
+        address: Ipv4Addr,
+    },
+    /// An IP packet from a client, released from the reorder buffer.
+    IpPacket {
+        /// Its connection.
+        connection: ConnectionId,
+        /// The packet.
+        packet: Vec<u8>,
+    },
+    /// A session ended; the embedder closes the TCP connection once its
+    /// output is drained.
+    SessionDown {
+        /// Its connection.
+        connection: ConnectionId,
+        /// Why PPP went down, if it was PPP.
+        reason: Option<DownReason>,
+    },
+}
+
+/// Errors of the server's commands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// Connection limit or Call ID range exhausted.
+    #[error("server full")]
+    Full,
+    /// No such connection.
+    #[error("unknown connection")]
+    UnknownConnection,
+    /// The datagram's Call ID belongs to no session here.
+    #[error("no session for call {0}")]
+    UnknownCall(u16),
+    /// The tunnel refused it.
+    #[error(transparent)]
+    Tunnel(#[from] TunnelError),
+}
+
+#[derive(Debug)]
+struct Connection {
+    control: ControlConnection,
+    call_id: u16,
+    tunnel: Option<Tunnel>,
+    username: String,
+    address: Option<Ipv4Addr>,
+    /// The deadline registered in the server's timer set.
+    deadline: Option<Instant>,
+    down: bool,
+}
+
+/// A PPTP server. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Server {
+    config: ServerConfig,
+    connections: BTreeMap<ConnectionId, Connection>,
+    by_call: BTreeMap<u16, ConnectionId>,
+    timers: BTreeSet<(Instant, ConnectionId)>,
+    next_connection: u64,
+    next_call: u16,
+    leased: BTreeSet<Ipv4Addr>,
+    streams: VecDeque<(ConnectionId, Bytes)>,
+    datagrams: VecDeque<(ConnectionId, Vec<u8>)>,
+    events: VecDeque<ServerEvent>,
+}
+
+impl Server {
+    /// A server.
+    pub fn new(config: ServerConfig) -> Self {
+        let next_call = config.call_ids.0;
+        Server {
+            config,
+            connections: BTreeMap::new(),
+            by_call: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            next_connection: 0,
+            next_call,
+            leased: BTreeSet::new(),
+            streams: VecDeque::new(),
+            datagrams: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Whether GRE for `call_id` belongs to this server (for sharding).
+    pub fn owns_call_id(&self, call_id: u16) -> bool {
+        (self.config.call_ids.0..=self.config.call_ids.1).contains(&call_id)
+    }
+
+    /// Connections open now.
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// A new TCP connection was accepted.
+    pub fn accept(&mut self, now: Instant) -> Result<ConnectionId, ServerError> {
+        if self.connections.len() >= self.config.max_connections {
+            return Err(ServerError::Full);
+        }
+        let call_id = self.allocate_call_id().ok_or(ServerError::Full)?;
+        let id = ConnectionId(self.next_connection);
+        self.next_connection += 1;
+        let mut control = self.config.control.clone();
+        control.role = Role::Pac;
+        // One call per connection, with a Call ID unique across the server.
+        control.call_ids = (call_id, call_id);
+        control.max_calls = 1;
+        control.seed ^= id.0;
+        let mut control = ControlConnection::new(control);
+        control.start(now);
+        self.by_call.insert(call_id, id);
+        self.connections.insert(
+            id,
+            Connection {
+                control,
+                call_id,
+                tunnel: None,
+                username: String::new(),
+                address: None,
+                deadline: None,
+                down: false,
+            },
+        );
+        self.service(now, id);
+        Ok(id)
+    }
+
+    fn allocate_call_id(&mut self) -> Option<u16> {
+        let (lo, hi) = self.config.call_ids;
+        let span = u32::from(hi.saturating_sub(lo)) + 1;
+        for _ in 0..span {
+            let id = self.next_call;
+            self.next_call = if id >= hi { lo } else { id + 1 };
+            if !self.by_call.contains_key(&id) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Bytes read from a connection's TCP.
+    pub fn handle_stream(
+        &mut self,
+        now: Instant,
+        connection: ConnectionId,
+        bytes: &[u8],
+    ) -> Result<(), ServerError> {
+        let c = self
+            .connections
+            .get_mut(&connection)
+            .ok_or(ServerError::UnknownConnection)?;
+        let _ = c.control.handle_stream(now, bytes);
+        self.service(now, connection);
+        Ok(())
+    }
+
+    /// A connection's TCP closed.
+    pub fn handle_stream_closed(&mut self, now: Instant, connection: ConnectionId) {
+        if let Some(c) = self.connections.get_mut(&connection) {
+            c.control.handle_stream_closed(now);
+        }
+        self.service(now, connection);
+        self.remove(connection);
+    }
+
+    /// A GRE packet (without IPv4 header) from any client. Returns the
+    /// connection it belongs to and the IP packet it carried, decrypted in
+    /// place.
+    pub fn handle_datagram<'a>(
+        &mut self,
+        now: Instant,
+        datagram: &'a mut [u8],
+    ) -> Result<(ConnectionId, Option<&'a [u8]>), ServerError> {
+        let call_id = GreHeader::parse(datagram)
+            .map_err(|e| ServerError::Tunnel(TunnelError::Gre(e.into())))?
+            .0
+            .call_id;
+        let id = *self
+            .by_call
+            .get(&call_id)
+            .ok_or(ServerError::UnknownCall(call_id))?;
+        let c = self
+            .connections
+            .get_mut(&id)
+            .ok_or(ServerError::UnknownCall(call_id))?;
+        let tunnel = c.tunnel.as_mut().ok_or(ServerError::UnknownCall(call_id))?;
+        let ip = tunnel.handle_datagram(now, datagram);
+        self.service(now, id);
+        Ok((id, ip?))
+    }
+
+    /// Encrypts and encapsulates `ip` for a connection's client into `out`;
+    /// returns the range of `out` to send. Allocates nothing.
+    pub fn send_ip(
+        &mut self,
+        now: Instant,
+        connection: ConnectionId,
+        ip: &[u8],
+        out: &mut [u8],
+    ) -> Result<Range<usize>, ServerError> {
+        let c = self
+            .connections
+            .get_mut(&connection)
+            .ok_or(ServerError::UnknownConnection)?;
+        let tunnel = c.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
+        Ok(tunnel.send_ip(now, ip, out)?)
+    }
+
+    /// The secret for a connection's pending [`ServerEvent::AuthRequest`].
+    pub fn provide_credentials(
+        &mut self,
+        now: Instant,
+        connection: ConnectionId,
+        credentials: Credentials,
+    ) {
+        if let Some(t) = self
+            .connections
+            .get_mut(&connection)
+            .and_then(|c| c.tunnel.as_mut())
+        {
+            t.ppp.provide_credentials(now, credentials);
+        }
+        self.service(now, connection);
+    }
+
+    /// An external verifier's verdict for a pending [`ServerEvent::AuthRequest`].
+    pub fn provide_verdict(&mut self, now: Instant, connection: ConnectionId, verdict: Verdict) {
+        if let Some(t) = self
+            .connections
+            .get_mut(&connection)
+            .and_then(|c| c.tunnel.as_mut())
+        {
+            t.ppp.provide_verdict(now, verdict);
+        }
+        self.service(now, connection);
+    }
+
+    /// Addresses for a connection (after [`ServerEvent::AddressRequest`]).
+    pub fn assign_address(&mut self, connection: ConnectionId, assignment: IpAssignment) {
+        if let Some(c) = self.connections.get_mut(&connection) {
+            c.address = assignment.peer;
+            if let Some(t) = c.tunnel.as_mut() {
+                t.ppp.set_ip_assignment(assignment);
+            }
+        }
+    }
+
+    /// Closes a session (LCP Terminate, then the call and the connection).
+    pub fn close(&mut self, now: Instant, connection: ConnectionId) {
+        if let Some(c) = self.connections.get_mut(&connection) {
+            match c.tunnel.as_mut() {
+                Some(t) => t.ppp.close(now),
+                None => c
+                    .control
+                    .close(now, crate::wire::control::StopControlConnectionReason::NONE),
+            }
+        }
+        self.service(now, connection);
+    }
+
+    /// When [`Server::handle_timeout`] is due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|(t, _)| *t)
+    }
+
+    /// Runs the due timers, touching only the connections they belong to.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(t, id)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.remove(&(t, id));
+            if let Some(c) = self.connections.get_mut(&id) {
+                c.deadline = None;
+                c.control.handle_timeout(now);
+                if let Some(tunnel) = c.tunnel.as_mut() {
+                    tunnel.handle_timeout(now);
+                }
+            }
+            self.service(now, id);
+        }
+    }
+
+    /// The next bytes for a connection's TCP.
+    pub fn poll_stream_transmit(&mut self) -> Option<(ConnectionId, Bytes)> {
+        self.streams.pop_front()
+    }
+
+    /// The next GRE packet for a connection's client.
+    pub fn poll_datagram_transmit(&mut self) -> Option<(ConnectionId, Vec<u8>)> {
+        self.datagrams.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    fn remove(&mut self, id: ConnectionId) {
+        if let Some(c) = self.connections.remove(&id) {
+            self.by_call.remove(&c.call_id);
+            if let Some(d) = c.deadline {
+                self.timers.remove(&(d, id));
+            }
+            if let (Some(a), Some(_)) = (c.address, &self.config.pool) {
+                self.leased.remove(&a);
+            }
+        }
+    }
+
+    fn lease(&mut self) -> Option<Ipv4Addr> {
+        let pool = self.config.pool.as_ref()?;
+        let (lo, hi) = (u32::from(pool.range.0), u32::from(pool.range.1));
+        (lo..=hi)
+            .map(Ipv4Addr::from)
+            .find(|a| !self.leased.contains(a))
+            .inspect(|a| {
+                self.leased.insert(*a);
+            })
+    }
+
+    /// Drains one connection's machines into the server's queues and
+    /// re-registers its timer.
+    fn service(&mut self, now: Instant, id: ConnectionId) {
+        let Some(mut c) = self.connections.remove(&id) else {
+            return;
+        };
+        while let Some(b) = c.control.poll_transmit() {
+            self.streams.push_back((id, b));
+        }
+        while let Some(event) = c.control.poll_event() {
+            match event {
+                ControlEvent::CallUp {
+                    call_id,
+                    peer_call_id,
+                    peer_window,
+                    ..
+                } if c.tunnel.is_none() => {
+                    let mut ppp = self.config.ppp.clone();
+                    ppp.seed ^= u64::from(call_id) << 32 | id.0;
+                    let mut tunnel =
+                        Tunnel::new(call_id, peer_call_id, peer_window, &self.config.gre, ppp);
+                    match (self.config.pool.clone(), self.lease()) {
+                        (Some(pool), Some(address)) => {
+                            c.address = Some(address);
+                            tunnel.ppp.set_ip_assignment(IpAssignment {
+                                local: Some(pool.local),
+                                peer: Some(address),
+                                dns: pool.dns,
+                                nbns: [None, None],
+                            });
+                        }
+                        _ => self
+                            .events
+                            .push_back(ServerEvent::AddressRequest { connection: id }),
+                    }
+                    tunnel.open(now);
+                    c.tunnel = Some(tunnel);
+                }
+                ControlEvent::CallDown { .. } | ControlEvent::Closed { .. } => {
+                    match c.tunnel.as_mut() {
+                        Some(t) => t.ppp.lower_layer_down(now),
+                        None if !c.down => {
+                            c.down = true;
+                            self.events.push_back(ServerEvent::SessionDown {
+                                connection: id,
+                                reason: None,
+                            });
+                        }
+                        None => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.service_tunnel(now, id, &mut c);
+        while let Some(b) = c.control.poll_transmit() {
+            self.streams.push_back((id, b));
+        }
+        if let Some(d) = c.deadline.take() {
+            self.timers.remove(&(d, id));
+        }
+        let tunnel = c.tunnel.as_ref().and_then(|t| t.poll_timeout());
+        c.deadline = Instant::soonest(c.control.poll_timeout(), tunnel);
+        if let Some(d) = c.deadline {
+            self.timers.insert((d, id));
+        }
+        self.connections.insert(id, c);
+    }
+
+    fn service_tunnel(&mut self, now: Instant, id: ConnectionId, c: &mut Connection) {
+        let Some(tunnel) = c.tunnel.as_mut() else {
+            return;
+        };
+        while let Some(packet) = tunnel.poll_released() {
+            self.events.push_back(ServerEvent::IpPacket {
+                connection: id,
+                packet,
+            });
+        }
+        let mut down = None;
+        while let Some(event) = tunnel.poll_event() {
+            match event {
+                PppEvent::AuthRequest { username, method } => {
+                    c.username.clone_from(&username);
+                    self.events.push_back(ServerEvent::AuthRequest {
+                        connection: id,
+                        username,
+                        method,
+                    });
+                }
+                PppEvent::NetworkUp { peer, .. } => self.events.push_back(ServerEvent::SessionUp {
+                    connection: id,
+                    username: c.username.clone(),
+                    address: peer,
+                }),
+                PppEvent::Down { reason } => down = Some(reason),
+                _ => {}
+            }
+        }
+        tunnel.flush(now);
+        while let Some(d) = tunnel.poll_datagram() {
+            self.datagrams.push_back((id, d));
+        }
+        if let Some(reason) = down {
+            let call_id = c.call_id;
+            let _ = c.control.clear_call(now, call_id);
+            c.control
+                .close(now, crate::wire::control::StopControlConnectionReason::NONE);
+            if !c.down {
+                c.down = true;
+                self.events.push_back(ServerEvent::SessionDown {
+                    connection: id,
+                    reason: Some(reason),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! One PPTP call's data side: its [`GreChannel`] and [`PppSession`] wired
+//! together. Shared by the [`Client`](crate::client::Client) and
+//! [`Server`](crate::server::Server) facades.
+
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use crate::gre::{GreChannel, GreConfig, GreError, Received as GreReceived};
+use crate::ppp::session::{PppError, PppEvent, PppSession, Received, SessionConfig};
+use crate::time::Instant;
+
+/// Why a datagram or an IP packet was not handled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TunnelError {
+    /// The GRE layer refused it.
+    #[error("GRE: {0}")]
+    Gre(#[from] GreError),
+    /// The PPP layer refused it.
+    #[error("PPP: {0}")]
+    Ppp(#[from] PppError),
+    /// No call is up to carry it.
+    #[error("no call is up")]
+    NoCall,
+}
+
+/// Datagrams queued for the embedder before the tunnel drops more.
+const MAX_QUEUED_DATAGRAMS: usize = 64;
+/// Room for the largest GRE header in front of a PPP frame.
+const GRE_ROOM: usize = 16;
+
+#[derive(Debug)]
+pub(crate) struct Tunnel {
+    pub(crate) call_id: u16,
+    pub(crate) gre: GreChannel,
+    pub(crate) ppp: PppSession,
+    datagrams: VecDeque<Vec<u8>>,
+    /// IP packets that came out of the GRE reorder buffer.
+    released: VecDeque<Vec<u8>>,
+    pub(crate) dropped: u64,
+}
+
+impl Tunnel {
+    pub(crate) fn new(
+        call_id: u16,
+        peer_call_id: u16,
+        peer_window: u16,
+        gre: &GreConfig,
+        ppp: SessionConfig,
+    ) -> Self {
+        let mut config = gre.clone();
+        config.call_id = call_id;
+        config.peer_call_id = peer_call_id;
+        config.peer_window = peer_window.max(1);
+        Tunnel {
+            call_id,
+            gre: GreChannel::new(config),
+            ppp: PppSession::new(ppp),
+            datagrams: VecDeque::new(),
+            released: VecDeque::new(),
+            dropped: 0,
+        }
+    }
+
+    pub(crate) fn open(&mut self, now: Instant) {
+        self.ppp.open(now);
+        self.flush(now);
+    }
+
+    /// Moves PPP control frames into GRE datagrams, and a due ack.
+    pub(crate) fn flush(&mut self, now: Instant) {
+        while let Some(frame) = self.ppp.poll_transmit() {
+            let mut out = vec![0u8; frame.len() + GRE_ROOM];
+            match self.gre.encapsulate(now, &frame, &mut out) {
+                Ok(n) => {
+                    out.truncate(n);
+                    self.push_datagram(out);
+                }
+                // Control frames are retransmitted by their own timers.
+                Err(_) => self.dropped += 1,
+            }
+        }
+        let mut ack = [0u8; GRE_ROOM];
+        if let Some(n) = self.gre.poll_transmit_ack(&mut ack) {
+            self.push_datagram(ack[..n].to_vec());
+        }
+    }
+
+    fn push_datagram(&mut self, datagram: Vec<u8>) {
+        if self.datagrams.len() < MAX_QUEUED_DATAGRAMS {
+            self.datagrams.push_back(datagram);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    pub(crate) fn poll_datagram(&mut self) -> Option<Vec<u8>> {
+        self.datagrams.pop_front()
+    }
+
+    pub(crate) fn poll_released(&mut self) -> Option<Vec<u8>> {
+        self.released.pop_front()
+    }
+
+    pub(crate) fn poll_event(&mut self) -> Option<PppEvent> {
+        self.ppp.poll_event()
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        Instant::soonest(self.gre.poll_timeout(), self.ppp.poll_timeout())
+    }
+
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        self.gre.handle_timeout(now);
+        self.drain_reordered(now);
+        self.ppp.handle_timeout(now);
+        self.flush(now);
+    }
+
+    fn drain_reordered(&mut self, now: Instant) {
+        while let Some(mut frame) = self.gre.poll_frame() {
+            if let Ok(Received::Ipv4(ip) | Received::Ipv6(ip)) =
+                self.ppp.handle_frame(now, &mut frame)
+            {
+                if self.released.len() < MAX_QUEUED_DATAGRAMS {
+                    self.released.push_back(ip.to_vec());
+                }
+            }
+        }
+    }
+
+    /// Takes one GRE packet (without IP header); returns the IP packet it
+    /// carried, decrypted in place inside `datagram`.
+    pub(crate) fn handle_datagram<'a>(
+        &mut self,
+        now: Instant,
+        datagram: &'a mut [u8],
+    ) -> Result<Option<&'a [u8]>, TunnelError> {
+        let base = datagram.as_ptr() as usize;
+        let range = match self.gre.decapsulate(now, datagram)? {
+            // The frame is a sub-slice of `datagram`: find where, to
+            // decrypt it in place.
+            GreReceived::Frame(f) => {
+                let start = f.as_ptr() as usize - base;
+                Some(start..start + f.len())
+            }
+            _ => None,
+        };
+        let ip = match range {
+            Some(range) => {
+                let frame = &mut datagram[range];
+                match self.ppp.handle_frame(now, frame) {
+                    Ok(Received::Ipv4(ip) | Received::Ipv6(ip)) => Some(ip),
+                    Ok(_) => None,
+                    Err(e) => {
+                        self.drain_reordered(now);
+                        self.flush(now);
+                        return Err(e.into());
+                    }
+                }
+            }
+            None => None,
+        };
+        self.drain_reordered(now);
+        self.flush(now);
+        Ok(ip)
+    }
+
+    /// Writes `ip` as a GRE packet into `out`; returns the packet's range.
+    pub(crate) fn send_ip(
+        &mut self,
+        now: Instant,
+        ip: &[u8],
+        out: &mut [u8],
+    ) -> Result<Range<usize>, TunnelError> {
+        if !self.gre.window_open() {
+            // Refuse before MPPE consumes a coherency count.
+            return Err(GreError::WindowFull.into());
+        }
+        let body = out.get_mut(GRE_ROOM..).ok_or(PppError::BufferTooSmall {
+            required: GRE_ROOM + self.ppp.frame_overhead() + ip.len(),
+        })?;
+        let len = self.ppp.send_ip(now, ip, body)?;
+        let range = self.gre.encapsulate_in_place(now, out, GRE_ROOM, len)?;
+        Ok(range)
+    }
+}
+
+/// Octets a caller buffer for `send_ip` needs beyond the IP packet.
+pub const SEND_OVERHEAD: usize = GRE_ROOM + 8;
