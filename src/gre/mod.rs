@@ -523,10 +523,7 @@ impl GreChannel {
                 // A late packet filling a gap: it arrived out of order.
                 self.stats.reordered += 1;
             }
-            self.expected = Some(seq.wrapping_add(1));
-            self.stats.received += 1;
-            self.release_in_order();
-            return Received::Frame(frame);
+            return self.deliver_in_order(seq, frame);
         }
         // Ahead of a gap.
         if self.reorder.iter().any(|(s, _, _)| *s == seq) {
@@ -545,8 +542,18 @@ impl GreChannel {
             return Received::Dropped(DropReason::TooLarge);
         }
         if self.reorder.len() >= self.config.reorder_packets {
-            // Full: give up on the oldest gap to make room.
+            // Full: give up on the oldest gap to make room. That may move
+            // past this very packet: then it is in order now, or too late.
             self.skip_gap();
+            let now_expected = self.expected.unwrap_or(seq);
+            match distance(now_expected, seq) {
+                0 => return self.deliver_in_order(seq, frame),
+                d if d < 0 => {
+                    self.stats.duplicate += 1;
+                    return Received::Dropped(DropReason::Duplicate);
+                }
+                _ => {}
+            }
         }
         let stored = if echo { None } else { Some(frame.to_vec()) };
         self.reorder.push((seq, now, stored));
@@ -559,6 +566,19 @@ impl GreChannel {
             return Received::Frame(frame);
         }
         Received::Buffered
+    }
+
+    fn deliver_in_order<'a>(&mut self, seq: u32, frame: &'a [u8]) -> Received<'a> {
+        self.expected = Some(seq.wrapping_add(1));
+        self.stats.received += 1;
+        if !self.ready.is_empty() {
+            // Frames released before this one must come out first.
+            self.ready.push_back(frame.to_vec());
+            self.release_in_order();
+            return Received::Buffered;
+        }
+        self.release_in_order();
+        Received::Frame(frame)
     }
 
     /// Moves buffered frames that are now in order to the ready queue.
@@ -582,6 +602,8 @@ impl GreChannel {
         let Some(expected) = self.expected else {
             return;
         };
+        // Entries behind `expected` cannot be there; never step backwards.
+        self.reorder.retain(|(s, _, _)| distance(expected, *s) > 0);
         let lowest = self
             .reorder
             .iter()
@@ -772,6 +794,38 @@ mod tests {
         assert_eq!(c.stats().lost, 1);
         assert!(c.poll_frame().is_some() && c.poll_frame().is_some());
         assert!(c.reorder.len() <= 2);
+    }
+
+    #[test]
+    fn skipping_a_gap_for_room_keeps_the_order() {
+        // Found by the session simulator: a packet that became in order
+        // because a full buffer skipped a gap must come out after the
+        // frames that skip released, and a stale one must never reach PPP.
+        let mut config = GreConfig::new(1, 2);
+        config.reorder_packets = 2;
+        let mut c = GreChannel::new(config);
+        let f = |n: u8| [0x21, 0x45, n];
+        let _ = c.decapsulate(ms(0), &packet(Some(10), None, &f(10)));
+        assert_eq!(
+            c.decapsulate(ms(0), &packet(Some(12), None, &f(12))),
+            Ok(Received::Buffered)
+        );
+        assert_eq!(
+            c.decapsulate(ms(0), &packet(Some(14), None, &f(14))),
+            Ok(Received::Buffered)
+        );
+        assert_eq!(
+            c.decapsulate(ms(0), &packet(Some(13), None, &f(13))),
+            Ok(Received::Buffered)
+        );
+        let order: Vec<u8> = core::iter::from_fn(|| c.poll_frame())
+            .map(|v| v[2])
+            .collect();
+        assert_eq!(order, [12, 13, 14]);
+        assert_eq!(
+            c.decapsulate(ms(0), &packet(Some(11), None, &f(11))),
+            Ok(Received::Dropped(DropReason::Duplicate))
+        );
     }
 
     #[test]

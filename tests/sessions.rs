@@ -1,0 +1,384 @@
+//! Whole PPTP sessions, `Client` ↔ `Server`, through the deterministic
+//! simulator in `tests/harness`.
+//!
+//! `cargo test --test sessions -- --nocapture`
+
+mod harness;
+
+use harness::{Action, Dir, LinkConfig, Sim};
+use pptp_proto::client::{ClientConfig, ClientDownReason, ClientEvent};
+use pptp_proto::crypto::Password;
+use pptp_proto::ppp::auth::AuthFailure;
+use pptp_proto::ppp::ccp::{MppeRequirement, StatelessPolicy};
+use pptp_proto::ppp::lcp::AuthMethod;
+use pptp_proto::ppp::session::DownReason;
+use pptp_proto::server::{AddressPool, ServerConfig, ServerError};
+use pptp_proto::time::{Duration, Instant};
+use pptp_proto::wire::mppe::MppeBits;
+
+fn pool() -> AddressPool {
+    AddressPool {
+        local: [198, 51, 100, 1].into(),
+        range: ([198, 51, 100, 2].into(), [198, 51, 103, 250].into()),
+        dns: [Some([198, 51, 100, 53].into()), None],
+    }
+}
+
+fn configs(
+    method: AuthMethod,
+    mppe: &str,
+    clients: usize,
+    seed: u64,
+) -> (ServerConfig, Vec<ClientConfig>) {
+    let mut server = ServerConfig::new("pptp-proto", pool());
+    server.ppp.seed = seed;
+    let mut out = Vec::new();
+    for i in 0..clients {
+        let mut c = ClientConfig::new("alice", Password::new("secret").unwrap())
+            .with_seed(seed + i as u64 * 7919);
+        c.ppp.lcp.auth = vec![method];
+        out.push(c);
+    }
+    server.ppp.lcp.auth = vec![method];
+    let ccps = std::iter::once(&mut server.ppp.ccp).chain(out.iter_mut().map(|c| &mut c.ppp.ccp));
+    for ccp in ccps {
+        match mppe {
+            "none" => ccp.mppe = MppeRequirement::Refused,
+            "40" => ccp.strengths = MppeBits::BITS_40,
+            "56" => ccp.strengths = MppeBits::BITS_56,
+            "stateful" => ccp.stateless = StatelessPolicy::Refused,
+            _ => {}
+        }
+    }
+    (server, out)
+}
+
+fn ping(id: u16) -> Vec<u8> {
+    let mut p = vec![
+        0x45,
+        0,
+        0,
+        28,
+        (id >> 8) as u8,
+        id as u8,
+        0,
+        0,
+        64,
+        1,
+        0,
+        0,
+        198,
+        51,
+        100,
+        2,
+        198,
+        51,
+        100,
+        1,
+        8,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0,
+        1,
+    ];
+    let sum: u32 = p[..20]
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
+    let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+    p[10..12].copy_from_slice(&sum.to_be_bytes());
+    p
+}
+
+fn client_down(sim: &Sim, i: usize) -> Option<ClientDownReason> {
+    sim.client_events[i].iter().find_map(|e| match e {
+        ClientEvent::Down { reason } => Some(reason.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn the_whole_flow_in_order() {
+    let (server, clients) = configs(AuthMethod::MsChapV2, "128", 1, 1);
+    let mut sim = Sim::new(server, clients, LinkConfig::default(), 1);
+    assert!(sim.drive_until(Duration::from_secs(30), Sim::all_up));
+    let kinds: Vec<&str> = sim.client_events[0]
+        .iter()
+        .map(|e| match e {
+            ClientEvent::Connected { .. } => "Connected",
+            ClientEvent::CallUp { .. } => "CallUp",
+            ClientEvent::Authenticated => "Authenticated",
+            ClientEvent::Up { .. } => "Up",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["Connected", "CallUp", "Authenticated", "Up"]);
+    let up = sim.client_events[0].iter().find_map(|e| match e {
+        ClientEvent::Up {
+            local,
+            peer,
+            dns,
+            mppe,
+            mtu,
+        } => Some((*local, *peer, *dns, *mppe, *mtu)),
+        _ => None,
+    });
+    assert_eq!(
+        up,
+        Some((
+            [198, 51, 100, 2].into(),
+            [198, 51, 100, 1].into(),
+            [Some([198, 51, 100, 53].into()), None],
+            Some(MppeBits::STATELESS | MppeBits::BITS_128),
+            1396
+        ))
+    );
+    for i in 0..1000 {
+        assert!(sim.client_send(0, &ping(i)));
+        assert!(sim.server_send(0, &ping(i)));
+        sim.drive_until(Duration::from_millis(5), |_| false);
+    }
+    sim.drive_until(Duration::from_secs(1), |_| false);
+    assert_eq!(sim.server_ip.len(), 1000);
+    assert_eq!(sim.client_ip[0].len(), 1000);
+    assert!(
+        sim.server_ip
+            .iter()
+            .enumerate()
+            .all(|(i, p)| *p == ping(i as u16)),
+        "intact, in order"
+    );
+    // Idle for three minutes: PPTP echo keeps the control connection.
+    sim.drive_until(Duration::from_secs(180), |_| false);
+    assert!(sim.all_up());
+    sim.clients[0].close(sim.now);
+    sim.flush();
+    assert!(sim.drive_until(Duration::from_secs(30), |s| client_down(s, 0).is_some()));
+    assert_eq!(
+        client_down(&sim, 0),
+        Some(ClientDownReason::Ppp(DownReason::LocalClose))
+    );
+    println!("whole flow: Connected, CallUp, Authenticated, Up; 1000 packets each way; 3 min idle; clean close");
+}
+
+#[test]
+fn every_auth_method_and_mppe_mode() {
+    for method in [
+        AuthMethod::Pap,
+        AuthMethod::ChapMd5,
+        AuthMethod::MsChapV1,
+        AuthMethod::MsChapV2,
+    ] {
+        let ms = matches!(method, AuthMethod::MsChapV1 | AuthMethod::MsChapV2);
+        let modes: &[&str] = if ms {
+            &["none", "40", "56", "128", "stateful"]
+        } else {
+            &["none"]
+        };
+        for mode in modes {
+            let (server, clients) = configs(method, mode, 1, 3);
+            let mut sim = Sim::new(server, clients, LinkConfig::default(), 3);
+            assert!(
+                sim.drive_until(Duration::from_secs(30), Sim::all_up),
+                "{method:?}/{mode}: {:?}",
+                sim.client_events[0]
+            );
+            for i in 0..20 {
+                sim.client_send(0, &ping(i));
+                sim.server_send(0, &ping(i));
+            }
+            sim.drive_until(Duration::from_secs(1), |_| false);
+            assert_eq!(
+                (sim.server_ip.len(), sim.client_ip[0].len()),
+                (20, 20),
+                "{method:?}/{mode}"
+            );
+            println!("{method:?} / MPPE {mode}: up, 20 packets each way");
+        }
+    }
+}
+
+#[test]
+fn lossy_network_still_comes_up_and_carries_traffic() {
+    // Stateless MPPE only: stateful MPPE resynchronises through CCP
+    // Reset-Request, but a lost FLUSHED packet leaves the receiver one rekey
+    // behind (see the note in src/mppe), so it is exercised in tests/mppe.rs
+    // with the FLUSHED packets delivered.
+    for mode in ["128"] {
+        let (server, clients) = configs(AuthMethod::MsChapV2, mode, 1, 5);
+        let link = LinkConfig {
+            loss: 0.05,
+            duplicate: 0.05,
+            reorder: 0.05,
+            delay: Duration::from_millis(10),
+        };
+        let mut sim = Sim::new(server, clients, link, 5);
+        assert!(
+            sim.drive_until(Duration::from_secs(30), Sim::all_up),
+            "{mode}: not up in 30 s"
+        );
+        let up_at = sim.now;
+        let n = 10_000u16;
+        for i in 0..n {
+            sim.client_send(0, &ping(i));
+            sim.drive_until(Duration::from_millis(1), |_| false);
+        }
+        sim.drive_until(Duration::from_secs(2), |_| false);
+        let got: Vec<u16> = sim
+            .server_ip
+            .iter()
+            .map(|p| u16::from_be_bytes([p[4], p[5]]))
+            .collect();
+        let bad: Vec<_> = got.windows(2).filter(|w| w[0] >= w[1]).take(5).collect();
+        assert!(bad.is_empty(), "{mode}: in order, no duplicates: {bad:?}");
+        assert!(
+            sim.server_ip
+                .iter()
+                .all(|p| *p == ping(u16::from_be_bytes([p[4], p[5]]))),
+            "intact"
+        );
+        assert!(
+            got.len() as f64 > f64::from(n) * 0.85,
+            "{mode}: {} of {n} delivered",
+            got.len()
+        );
+        let stats = sim.clients[0].stats();
+        println!(
+            "5% loss+dup+reorder, MPPE {mode}: up at {up_at:?}, {}/{n} delivered intact and in order; client GRE lost {} reordered {} duplicate {}",
+            got.len(),
+            stats.gre.lost,
+            stats.gre.reordered,
+            stats.gre.duplicate,
+        );
+    }
+}
+
+#[test]
+fn silent_server_is_detected_by_keepalive() {
+    let (server, mut clients) = configs(AuthMethod::MsChapV2, "128", 1, 9);
+    clients[0].ppp.echo.interval = Some(Duration::from_secs(5));
+    clients[0].ppp.echo.max_failures = 3;
+    let mut sim = Sim::new(server, clients, LinkConfig::default(), 9);
+    assert!(sim.drive_until(Duration::from_secs(30), Sim::all_up));
+    let silent_from = sim.now;
+    sim.hook = Some(Box::new(|dir, _| {
+        if matches!(dir, Dir::ToClient(_)) {
+            Action::Drop
+        } else {
+            Action::Deliver
+        }
+    }));
+    assert!(sim.drive_until(Duration::from_secs(60), |s| client_down(s, 0).is_some()));
+    assert_eq!(
+        client_down(&sim, 0),
+        Some(ClientDownReason::Ppp(DownReason::EchoTimeout))
+    );
+    assert!(sim.now - silent_from <= Duration::from_secs(5 * 4 + 6 + 1));
+    println!(
+        "GRE black hole: client down (echo timeout) after {:?}",
+        sim.now - silent_from
+    );
+}
+
+#[test]
+fn wrong_password_and_server_full() {
+    let (server, clients) = configs(AuthMethod::MsChapV2, "128", 1, 11);
+    let mut sim = Sim::new(server, clients, LinkConfig::default(), 11);
+    sim.password = Some("not-the-password".into());
+    assert!(sim.drive_until(Duration::from_secs(30), |s| client_down(s, 0).is_some()));
+    assert_eq!(
+        client_down(&sim, 0),
+        Some(ClientDownReason::Ppp(DownReason::AuthFailed(
+            AuthFailure::BadPassword
+        )))
+    );
+    println!("wrong password: client down, bad password");
+    let (mut server, _) = configs(AuthMethod::MsChapV2, "128", 0, 11);
+    server.max_connections = 1;
+    let mut s = pptp_proto::server::Server::new(server);
+    assert!(s.accept(Instant::ZERO).is_ok());
+    assert_eq!(s.accept(Instant::ZERO), Err(ServerError::Full));
+    println!("server full: the second connection is refused");
+}
+
+#[test]
+fn garbage_at_every_phase_never_panics_or_leaks_plaintext() {
+    let garbage: Vec<Vec<u8>> = vec![
+        vec![0xff; 40],
+        vec![
+            0x30, 0x01, 0x88, 0x0b, 0, 4, 0, 1, 0, 0, 0, 9, 0xff, 0x03, 0x00, 0x21,
+        ],
+        vec![
+            0, 0x10, 0, 1, 0x1a, 0x2b, 0x3c, 0x4d, 0, 7, 0, 0, 0, 0, 0, 0,
+        ],
+        vec![],
+    ];
+    for phase_ms in [0u64, 20, 40, 80, 150, 1000] {
+        let (server, clients) = configs(AuthMethod::MsChapV2, "128", 1, 13);
+        let mut sim = Sim::new(server, clients, LinkConfig::default(), 13);
+        sim.drive_until(Duration::from_millis(phase_ms), |_| false);
+        for g in &garbage {
+            sim.inject_datagram(Dir::ToClient(0), g.clone());
+            sim.inject_datagram(Dir::ToServer(0), g.clone());
+            // A plaintext IP packet under the server's call id: refused under MPPE.
+            let mut plain = vec![0x30, 0x01, 0x88, 0x0b, 0, 30, 0, 1, 0, 0, 0, 99];
+            plain.extend_from_slice(&[0xff, 0x03, 0x00, 0x21]);
+            plain.extend_from_slice(&ping(7)[..26]);
+            sim.inject_datagram(Dir::ToServer(0), plain);
+        }
+        sim.inject_stream(Dir::ToServer(0), garbage[0].clone());
+        sim.drive_until(Duration::from_secs(30), |s| {
+            client_down(s, 0).is_some() || s.all_up()
+        });
+        assert!(
+            sim.server_ip.is_empty(),
+            "phase {phase_ms} ms: plaintext accepted"
+        );
+        println!(
+            "garbage at {phase_ms} ms: {}",
+            if sim.all_up() {
+                "ignored, session up"
+            } else {
+                "session down with a reason"
+            }
+        );
+    }
+}
+
+#[test]
+fn one_server_many_clients() {
+    let n = 1000;
+    let (server, clients) = configs(AuthMethod::MsChapV2, "128", n, 17);
+    let mut sim = Sim::new(
+        server,
+        clients,
+        LinkConfig {
+            delay: Duration::from_millis(5),
+            ..LinkConfig::default()
+        },
+        17,
+    );
+    assert!(sim.drive_until(Duration::from_secs(60), Sim::all_up));
+    let mut addresses: Vec<_> = sim
+        .client_events
+        .iter()
+        .filter_map(|ev| {
+            ev.iter().find_map(|e| match e {
+                ClientEvent::Up { local, .. } => Some(*local),
+                _ => None,
+            })
+        })
+        .collect();
+    addresses.sort();
+    addresses.dedup();
+    assert_eq!(addresses.len(), n, "each client its own address");
+    for i in 0..n {
+        sim.client_send(i, &ping(i as u16));
+    }
+    sim.drive_until(Duration::from_secs(1), |_| false);
+    assert_eq!(sim.server_ip.len(), n);
+    println!("{n} clients on one server: all up with distinct addresses at {:?}, one packet each delivered", sim.now);
+}
