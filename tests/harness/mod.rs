@@ -272,15 +272,26 @@ impl Sim {
             self.steps < 5_000_000,
             "step bound exceeded: something busy-loops"
         );
+        let Some(next) = self.next_event() else {
+            return false;
+        };
+        self.now = self.now.max(next);
+        self.run_due();
+        true
+    }
+
+    /// When the next delivery or timer is due.
+    pub fn next_event(&self) -> Option<Instant> {
         let timers = self
             .clients
             .iter()
             .filter_map(|c| c.poll_timeout())
             .chain(self.server.poll_timeout())
             .min();
-        let next = Instant::soonest(self.in_flight.front().map(|(t, _, _)| *t), timers);
-        let Some(next) = next else { return false };
-        self.now = self.now.max(next);
+        Instant::soonest(self.in_flight.front().map(|(t, _, _)| *t), timers)
+    }
+
+    fn run_due(&mut self) {
         while self
             .in_flight
             .front()
@@ -309,7 +320,6 @@ impl Sim {
             );
         }
         self.flush();
-        true
     }
 
     /// Runs until `done` holds (true) or `limit` of virtual time passed (false).
@@ -319,8 +329,15 @@ impl Sim {
             if done(self) {
                 return true;
             }
-            if !self.step() || self.now > end {
-                return done(self);
+            match self.next_event() {
+                Some(t) if t <= end => {
+                    self.step();
+                }
+                _ => {
+                    // Nothing more before the limit: stop at it.
+                    self.now = self.now.max(end);
+                    return done(self);
+                }
             }
         }
     }
