@@ -243,17 +243,19 @@ fn lossy_network_still_comes_up_and_carries_traffic() {
             "intact"
         );
         assert!(
-            got.len() as f64 > f64::from(n) * 0.85,
-            "{mode}: {} of {n} delivered",
+            f64::from(sent) > f64::from(n) * 0.5,
+            "{mode}: the window refused most sends"
+        );
+        // 5% are lost, and reordering by 30 packets overruns the 16-packet
+        // reorder buffer, so those late packets are dropped as stale too.
+        assert!(
+            got.len() as f64 > f64::from(sent) * 0.75,
+            "{mode}: {} of {sent} delivered",
             got.len()
         );
-        let stats = sim.clients[0].stats();
         println!(
-            "5% loss+dup+reorder, MPPE {mode}: up at {up_at:?}, {}/{sent} sent ({n} offered) delivered intact and in order; client GRE lost {} reordered {} duplicate {}",
+            "5% loss+dup+reorder, MPPE {mode}: up at {up_at:?}, {}/{sent} delivered intact and in order ({n} offered)",
             got.len(),
-            stats.gre.lost,
-            stats.gre.reordered,
-            stats.gre.duplicate,
         );
     }
 }
