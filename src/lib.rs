@@ -50,3 +50,8 @@ pub mod server;
 pub mod time;
 pub mod tunnel;
 pub mod wire;
+
+/// The README's embedding example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
