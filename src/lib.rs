@@ -45,6 +45,7 @@ pub mod gre;
 pub mod mppc;
 pub mod mppe;
 pub mod ppp;
+mod rand;
 pub mod rc4;
 pub mod server;
 pub mod time;

@@ -56,6 +56,7 @@ use core::time::Duration;
 
 use bytes::Bytes;
 
+use crate::rand::SplitMix64;
 use crate::time::Instant;
 use crate::wire::control::{
     frame_length, BearerCapabilities, CallClearRequest, CallDisconnectNotify, CallDisconnectResult,
@@ -340,7 +341,7 @@ pub struct ControlConnection {
     calls: BTreeMap<u16, Call>,
     timers: [Option<Instant>; TIMERS],
     echo_outstanding: Option<u32>,
-    rng: u64,
+    rng: SplitMix64,
     next_call_id: u16,
     serial: u16,
     stats: ControlStats,
@@ -349,12 +350,12 @@ pub struct ControlConnection {
 impl ControlConnection {
     /// A connection in the given role; call [`ControlConnection::start`].
     pub fn new(config: ControlConfig) -> Self {
-        let mut rng = config.seed ^ 0x5054_5450_2d70_726f;
+        let mut rng = SplitMix64::new(config.seed ^ 0x5054_5450_2d70_726f);
         let span = u32::from(config.call_ids.1.saturating_sub(config.call_ids.0)) + 1;
         let first = config
             .call_ids
             .0
-            .wrapping_add((splitmix(&mut rng) % u64::from(span)) as u16);
+            .wrapping_add((rng.next_u64() % u64::from(span)) as u16);
         ControlConnection {
             state: State::Idle,
             rx: Vec::with_capacity(MAX_MESSAGE_LEN),
@@ -364,7 +365,7 @@ impl ControlConnection {
             timers: [None; TIMERS],
             echo_outstanding: None,
             next_call_id: first,
-            serial: splitmix(&mut rng) as u16,
+            serial: rng.next_u64() as u16,
             rng,
             config,
             stats: ControlStats::default(),
@@ -626,7 +627,7 @@ impl ControlConnection {
         if fired(&mut self.timers[Timer::EchoIdle as usize], now)
             && self.state == State::Established
         {
-            let identifier = splitmix(&mut self.rng) as u32;
+            let identifier = self.rng.next_u64() as u32;
             self.echo_outstanding = Some(identifier);
             self.stats.echo_requests_sent += 1;
             self.send(
@@ -687,15 +688,6 @@ fn fired(timer: &mut Option<Instant>, now: Instant) -> bool {
         }
         _ => false,
     }
-}
-
-/// SplitMix64: the connection's only source of "randomness", from the seed.
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 impl ControlConnection {

@@ -187,12 +187,9 @@ impl Negotiator for Ccp {
                 _ => option.emit(reject),
             }
         }
-        if !reject.is_empty() {
-            nak.clear();
-            return Ok(Verdict::Reject);
-        }
-        if !nak.is_empty() {
-            return Ok(Verdict::Nak);
+        let verdict = Verdict::of(nak, reject);
+        if verdict != Verdict::Ack {
+            return Ok(verdict);
         }
         self.peer_agreed = agreed;
         Ok(Verdict::Ack)

@@ -209,6 +209,22 @@ pub enum Verdict {
     Reject,
 }
 
+impl Verdict {
+    /// The verdict a judged option list earns: Reject when anything is to be
+    /// rejected (the Nak list is then dropped: rejects go first, RFC 1661
+    /// §5.4), else Nak when anything is to be Nak'ed, else Ack.
+    pub fn of(nak: &mut Vec<u8>, reject: &[u8]) -> Verdict {
+        if !reject.is_empty() {
+            nak.clear();
+            Verdict::Reject
+        } else if !nak.is_empty() {
+            Verdict::Nak
+        } else {
+            Verdict::Ack
+        }
+    }
+}
+
 /// What [`Negotiator::handle_extended`] did with a code beyond Code-Reject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Extended {

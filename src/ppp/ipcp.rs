@@ -197,12 +197,9 @@ impl Negotiator for Ipcp {
                 Some(_) => push(reject, option),
             }
         }
-        if !reject.is_empty() {
-            nak.clear();
-            return Ok(Verdict::Reject);
-        }
-        if !nak.is_empty() {
-            return Ok(Verdict::Nak);
+        let verdict = Verdict::of(nak, reject);
+        if verdict != Verdict::Ack {
+            return Ok(verdict);
         }
         self.peer = peer;
         Ok(Verdict::Ack)

@@ -8,13 +8,14 @@
 use alloc::vec::Vec;
 
 use super::fsm::{Negotiator, Verdict};
+use crate::rand::SplitMix64;
 use crate::wire::cp::{parse_options, Ipv6cpConfigOption};
 use crate::wire::Error;
 
 /// The IPv6CP [`Negotiator`].
 #[derive(Debug, Clone)]
 pub struct Ipv6cp {
-    seed: u64,
+    rng: SplitMix64,
     local: [u8; 8],
     peer: [u8; 8],
 }
@@ -23,7 +24,7 @@ impl Ipv6cp {
     /// An IPv6CP policy; `seed` feeds the interface identifiers.
     pub fn new(seed: u64) -> Self {
         let mut v6 = Ipv6cp {
-            seed,
+            rng: SplitMix64::new(seed),
             local: [0; 8],
             peer: [0; 8],
         };
@@ -34,11 +35,7 @@ impl Ipv6cp {
     /// A random identifier, never zero, never the peer's.
     fn fresh(&mut self) -> [u8; 8] {
         loop {
-            self.seed = self.seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.seed;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            let id = (z ^ (z >> 31)).to_be_bytes();
+            let id = self.rng.next_u64().to_be_bytes();
             if id != [0; 8] && id != self.peer {
                 return id;
             }
@@ -85,12 +82,9 @@ impl Negotiator for Ipv6cp {
                 _ => option.emit(reject),
             }
         }
-        if !reject.is_empty() {
-            nak.clear();
-            return Ok(Verdict::Reject);
-        }
-        if !nak.is_empty() {
-            return Ok(Verdict::Nak);
+        let verdict = Verdict::of(nak, reject);
+        if verdict != Verdict::Ack {
+            return Ok(verdict);
         }
         if let Some(p) = peer {
             self.peer = p;

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use super::fsm::{Extended, Negotiator, Packet, State, Verdict};
+use crate::rand::SplitMix64;
 use crate::time::Instant;
 use crate::wire::cp::{parse_options, AuthProtocol, ChapAlgorithm, ConfigOption, LcpConfigOption};
 use crate::wire::ppp::Protocol;
@@ -111,7 +112,7 @@ pub struct Lcp {
     peer_auth: Option<AuthMethod>,
     /// What our acknowledged request carried.
     agreed_auth: Option<AuthMethod>,
-    magic_source: u64,
+    magic_source: SplitMix64,
     loopbacks: u32,
     /// Protocols the peer rejected, for the session to stop their NCPs.
     rejected_protocols: Vec<Protocol>,
@@ -135,7 +136,7 @@ impl Lcp {
             peer_acfc: false,
             peer_auth: None,
             agreed_auth: None,
-            magic_source: magic_seed,
+            magic_source: SplitMix64::new(magic_seed),
             loopbacks: 0,
             rejected_protocols: Vec::new(),
             echo_reply: false,
@@ -147,11 +148,7 @@ impl Lcp {
 
     fn new_magic(&mut self) -> u32 {
         loop {
-            self.magic_source = self.magic_source.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.magic_source;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            let magic = (z ^ (z >> 31)) as u32;
+            let magic = self.magic_source.next_u64() as u32;
             // RFC 1661 §6.4: zero is not a magic number.
             if magic != 0 {
                 return magic;
@@ -309,12 +306,9 @@ impl Negotiator for Lcp {
                 _ => push(reject, option),
             }
         }
-        if !reject.is_empty() {
-            nak.clear();
-            return Ok(Verdict::Reject);
-        }
-        if !nak.is_empty() {
-            return Ok(Verdict::Nak);
+        let verdict = Verdict::of(nak, reject);
+        if verdict != Verdict::Ack {
+            return Ok(verdict);
         }
         self.peer_mru = mru;
         self.peer_magic = magic;

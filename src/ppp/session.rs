@@ -40,6 +40,7 @@ use super::ipv6cp::Ipv6cp;
 use super::lcp::{AuthMethod, EchoConfig, Lcp, LcpConfig, LcpEcho};
 use crate::crypto::{MppeKeys, Password};
 use crate::mppe::{Decrypted, Mppe, MppeError, MppeOptions};
+use crate::rand::SplitMix64;
 use crate::time::Instant;
 use crate::wire::mppe::MppeBits;
 use crate::wire::ppp::{PppFrame, Protocol};
@@ -295,32 +296,6 @@ pub struct PppSession {
     max_queued_frames: usize,
     events: VecDeque<PppEvent>,
     stats: PppStats,
-}
-
-/// A small deterministic generator (SplitMix64) for the session's
-/// randomness, seeded from the configuration: the crate draws none of its own.
-#[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub(crate) fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
 }
 
 /// What CCP must achieve before IP may flow.
