@@ -386,3 +386,47 @@ fn one_server_many_clients() {
     assert_eq!(sim.server_ip.len(), n);
     println!("{n} clients on one server: all up with distinct addresses at {:?}, one packet each delivered", sim.now);
 }
+
+#[test]
+fn tcp_reset_at_each_step_of_the_handshake() {
+    // The server's TCP goes away after `at` of virtual time: the client
+    // reports Down with the control connection closed, never hangs.
+    for at_ms in [0u64, 10, 30, 60, 100, 200] {
+        let (server, clients) = configs(AuthMethod::MsChapV2, "128", 1, 19);
+        let mut sim = Sim::new(
+            server,
+            clients,
+            LinkConfig {
+                delay: Duration::from_millis(5),
+                ..LinkConfig::default()
+            },
+            19,
+        );
+        sim.drive_until(Duration::from_millis(at_ms), |_| false);
+        let now = sim.now;
+        sim.server.handle_stream_closed(now, sim.conns[0]);
+        sim.clients[0].handle_stream_closed(now);
+        sim.flush();
+        assert!(
+            sim.drive_until(Duration::from_secs(10), |s| client_down(s, 0).is_some()),
+            "reset at {at_ms} ms"
+        );
+        assert!(
+            matches!(
+                client_down(&sim, 0),
+                Some(
+                    ClientDownReason::Control(_)
+                        | ClientDownReason::CallDown
+                        | ClientDownReason::Ppp(DownReason::LowerLayerDown)
+                )
+            ),
+            "{:?}",
+            client_down(&sim, 0)
+        );
+        assert_eq!(sim.server.connection_count(), 0);
+        println!(
+            "TCP reset at {at_ms} ms: client down ({:?})",
+            client_down(&sim, 0).unwrap()
+        );
+    }
+}
