@@ -116,6 +116,15 @@ pub enum ServerEvent {
         /// The client's tunnel address.
         address: Ipv4Addr,
     },
+    /// A client changed its expired password (MS-CHAPv2): store the new one.
+    PasswordChanged {
+        /// Its connection.
+        connection: ConnectionId,
+        /// The user.
+        username: String,
+        /// The new password (boxed: it is large and the event is rare).
+        new_password: alloc::boxed::Box<crate::crypto::Password>,
+    },
     /// An IP packet from a client, released from the reorder buffer.
     IpPacket {
         /// Its connection.
@@ -527,6 +536,14 @@ impl Server {
                     connection: id,
                     username: c.username.clone(),
                     address: peer,
+                }),
+                PppEvent::PasswordChanged {
+                    username,
+                    new_password,
+                } => self.events.push_back(ServerEvent::PasswordChanged {
+                    connection: id,
+                    username,
+                    new_password,
                 }),
                 PppEvent::Down { reason } => down = Some(reason),
                 _ => {}

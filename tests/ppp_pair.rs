@@ -88,6 +88,8 @@ struct Pair {
     client_events: Vec<PppEvent>,
     /// What the authenticator answers to `AuthRequest`.
     secret: Option<&'static str>,
+    /// Answer with `Credentials::Expired` instead (MS-CHAPv2 E=648).
+    expired: bool,
     server_ip: Vec<Vec<u8>>,
     client_ip: Vec<Vec<u8>>,
 }
@@ -103,6 +105,7 @@ impl Pair {
             server_events: Vec::new(),
             client_events: Vec::new(),
             secret: Some(PASSWORD),
+            expired: false,
             server_ip: Vec::new(),
             client_ip: Vec::new(),
         }
@@ -135,7 +138,10 @@ impl Pair {
             }
             while let Some(event) = self.server.poll_event() {
                 if let PppEvent::AuthRequest { .. } = &event {
-                    let answer = credentials_for(self.secret);
+                    let answer = match (self.expired, self.secret) {
+                        (true, Some(s)) => Credentials::Expired(Password::new(s).unwrap()),
+                        _ => credentials_for(self.secret),
+                    };
                     self.server_events.push(event);
                     self.server.provide_credentials(self.now, answer);
                 } else {
@@ -579,4 +585,52 @@ fn ipv6cp_up_or_protocol_rejected() {
     p.exchange_ip(5);
     assert_eq!(p.server_ip.len(), 5);
     println!("IPv6CP Protocol-Rejected by the peer: IPv4 still up");
+}
+
+#[test]
+fn expired_password_is_changed_or_reported() {
+    // E=648 with a new password configured: Change-Password, then Success.
+    let (server, mut client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 21);
+    if let pptp_proto::ppp::session::AuthConfig::Peer(peer) = &mut client.auth {
+        peer.new_password = Some(Password::new("n3w-secret").unwrap());
+    }
+    let mut p = Pair::new(server, client, 21, 0.0);
+    p.expired = true;
+    p.open();
+    assert!(
+        p.run_until(Duration::from_secs(30), Pair::both_up),
+        "{:?}",
+        p.client_events
+    );
+    let changed = p.server_events.iter().find_map(|e| match e {
+        PppEvent::PasswordChanged {
+            username,
+            new_password,
+        } => Some((username.clone(), (**new_password).clone())),
+        _ => None,
+    });
+    assert_eq!(
+        changed,
+        Some((USER.to_string(), Password::new("n3w-secret").unwrap()))
+    );
+    assert!(
+        p.client.is_encrypted() && p.server.is_encrypted(),
+        "MPPE keys from the new password agree"
+    );
+    p.exchange_ip(10);
+    assert_eq!((p.server_ip.len(), p.client_ip.len()), (10, 10));
+    println!("E=648: password changed, session up with keys from the new password");
+    // Without a new password the peer reports the expiry.
+    let (server, client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 22);
+    let mut p = Pair::new(server, client, 22, 0.0);
+    p.expired = true;
+    p.open();
+    p.run_until(Duration::from_secs(60), |p| {
+        Pair::down_reason(&p.client_events).is_some()
+    });
+    assert_eq!(
+        Pair::down_reason(&p.client_events),
+        Some(&DownReason::AuthFailed(AuthFailure::PasswordExpired))
+    );
+    println!("E=648 without a new password: client down, password expired");
 }

@@ -16,12 +16,15 @@ use core::time::Duration;
 
 use super::lcp::AuthMethod;
 use crate::crypto::key_derivation::{mppe_keys_mschapv1, mppe_keys_mschapv2, Role};
-use crate::crypto::mschap::{nt_password_hash, AuthenticatorResponse};
+use crate::crypto::mschap::{
+    generate_authenticator_response, generate_nt_response, nt_password_hash, AuthenticatorResponse,
+};
 use crate::crypto::{chap_md5, mschapv1, mschapv2, MppeKeys, NtHash, Password};
+use crate::rand::SplitMix64;
 use crate::time::Instant;
 use crate::wire::auth::{
-    ChapPacket, MsChapError, MsChapFailure, MsChapV1Response, MsChapV2Response, MsChapV2Success,
-    PapPacket,
+    ChapPacket, FailureChallenge, MsChapError, MsChapFailure, MsChapV1Response,
+    MsChapV2ChangePassword, MsChapV2Response, MsChapV2Success, PapPacket,
 };
 use crate::wire::ppp::Protocol;
 
@@ -61,6 +64,9 @@ pub enum Credentials {
     Password(Password),
     /// The user's NT hash (MS-CHAP only).
     NtHash(NtHash),
+    /// The user's password, which has expired: an MS-CHAPv2 peer that
+    /// proves it is told `E=648` and may change it (RFC 2759 §7, §8.9).
+    Expired(Password),
     /// No such user, or not allowed.
     Reject,
 }
@@ -83,6 +89,8 @@ pub enum Verdict {
 /// What an authentication machine reports.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+// Transient values, moved once into the session's own events.
+#[allow(clippy::large_enum_variant)]
 pub enum AuthEvent {
     /// Authenticator: a peer wants to authenticate as `username`.
     Request {
@@ -104,6 +112,14 @@ pub enum AuthEvent {
     Failure {
         /// Why.
         reason: AuthFailure,
+    },
+    /// Authenticator: the peer changed its expired password (MS-CHAPv2);
+    /// the embedder stores the new one. `Success` follows.
+    PasswordChanged {
+        /// The user.
+        username: String,
+        /// The new password.
+        new_password: Password,
     },
 }
 
@@ -250,6 +266,9 @@ pub struct Peer {
     /// The identifier of the Challenge we answered.
     identifier: Option<u8>,
     authenticator_name: String,
+    /// The password to change to when the authenticator says `E=648`.
+    new_password: Option<Password>,
+    changing: bool,
 }
 
 impl Peer {
@@ -273,7 +292,16 @@ impl Peer {
             keys: None,
             identifier: None,
             authenticator_name: String::new(),
+            new_password: None,
+            changing: false,
         }
+    }
+
+    /// Changes the password to `new_password` if the authenticator reports
+    /// it expired (MS-CHAPv2 `E=648`).
+    pub fn with_new_password(mut self, new_password: Password) -> Self {
+        self.new_password = Some(new_password);
+        self
     }
 
     /// Starts: PAP sends its Authenticate-Request; CHAP waits for the
@@ -322,7 +350,7 @@ impl Peer {
                 Ok(ChapPacket::Failure {
                     identifier,
                     message,
-                }) if Some(identifier) == self.identifier => self.io.fail(failure_reason(message)),
+                }) if Some(identifier) == self.identifier => self.on_failure(identifier, message),
                 _ => {}
             },
             _ => {}
@@ -380,6 +408,72 @@ impl Peer {
         self.io.deadline = Some(now + wait);
     }
 
+    fn on_failure(&mut self, identifier: u8, message: &[u8]) {
+        if !self.change_password(identifier, message) {
+            self.io.fail(failure_reason(message));
+        }
+    }
+
+    /// RFC 2759 §7: answers `E=648` with a Change-Password packet when a
+    /// new password is configured. Returns whether it did.
+    fn change_password(&mut self, identifier: u8, message: &[u8]) -> bool {
+        let Ok(failure) = MsChapFailure::parse(message) else {
+            return false;
+        };
+        let (Some(new), Some(FailureChallenge::V2(challenge))) =
+            (&self.new_password, failure.challenge)
+        else {
+            return false;
+        };
+        if failure.error != MsChapError::PASSWORD_EXPIRED
+            || self.method != AuthMethod::MsChapV2
+            || self.changing
+        {
+            return false;
+        }
+        // Fresh peer challenge and padding, derived from the injected one.
+        let mut rng = SplitMix64::new(u64::from_le_bytes(
+            self.peer_challenge[..8].try_into().unwrap_or_default(),
+        ));
+        let mut peer_challenge = [0u8; 16];
+        rng.fill(&mut peer_challenge);
+        let mut fill = [0u8; 512];
+        rng.fill(&mut fill);
+        let new_hash = nt_password_hash(new);
+        let nt_response = generate_nt_response(
+            &challenge,
+            &peer_challenge,
+            self.username.as_bytes(),
+            &new_hash,
+        );
+        let encrypted_password =
+            mschapv2::new_password_encrypted_with_old_nt_password_hash(new, &self.password, &fill);
+        let packet = ChapPacket::ChangePassword(MsChapV2ChangePassword {
+            identifier: identifier.wrapping_add(1),
+            encrypted_password: &encrypted_password,
+            encrypted_hash: mschapv2::old_nt_password_hash_encrypted_with_new_nt_password_hash(
+                new,
+                &self.password,
+            ),
+            peer_challenge,
+            reserved: [0; 8],
+            nt_response,
+            flags: 0,
+        });
+        self.expected = Some(generate_authenticator_response(
+            &new_hash,
+            &nt_response,
+            &peer_challenge,
+            &challenge,
+            self.username.as_bytes(),
+        ));
+        self.keys = Some(mppe_keys_mschapv2(&new_hash, &nt_response, Role::Client));
+        self.identifier = Some(identifier.wrapping_add(1));
+        self.changing = true;
+        self.io.send(Protocol::CHAP, emit_chap(&packet));
+        true
+    }
+
     fn on_success(&mut self, message: &[u8]) {
         if self.method == AuthMethod::MsChapV2 {
             // RFC 2759 §8.8: the peer checks the authenticator knows the password.
@@ -414,6 +508,9 @@ pub struct Authenticator {
     pending: Option<PendingResponse>,
     /// The answer already sent, re-sent for a repeated Response.
     answer: Option<Vec<u8>>,
+    /// Told the peer `E=648`: its old password, the new challenge and the
+    /// Failure's identifier, waiting for Change-Password.
+    expired: Option<(Password, String, [u8; 16], u8)>,
 }
 
 #[derive(Debug, Clone)]
@@ -441,6 +538,7 @@ impl Authenticator {
             io: Io::new(timers),
             pending: None,
             answer: None,
+            expired: None,
         }
     }
 
@@ -485,6 +583,7 @@ impl Authenticator {
                 _ => return,
             },
             (Protocol::CHAP, m) if m != AuthMethod::Pap => match ChapPacket::parse(data) {
+                Ok(ChapPacket::ChangePassword(change)) => return self.on_change_password(&change),
                 Ok(ChapPacket::Response {
                     identifier,
                     value,
@@ -509,7 +608,7 @@ impl Authenticator {
             self.io.send(protocol, answer);
             return;
         }
-        if self.pending.is_some() || self.io.done {
+        if self.pending.is_some() || self.expired.is_some() || self.io.done {
             return;
         }
         self.io.stop_timer();
@@ -526,8 +625,12 @@ impl Authenticator {
         let Some(pending) = self.pending.take() else {
             return;
         };
+        if let Credentials::Expired(old) = &credentials {
+            return self.password_expired(pending, old.clone());
+        }
         let nt_hash = match &credentials {
             Credentials::Password(p) => Some(nt_password_hash(p)),
+            Credentials::Expired(_) => None,
             Credentials::NtHash(h) => Some(h.clone()),
             Credentials::Reject => None,
         };
@@ -551,6 +654,82 @@ impl Authenticator {
             (AuthMethod::MsChapV2, _, Some(hash)) => self.verify_v2(&pending, &hash),
         };
         self.conclude(pending, outcome);
+    }
+
+    /// The right old password but expired: `E=648` with a new challenge.
+    fn password_expired(&mut self, pending: PendingResponse, old: Password) {
+        let hash = nt_password_hash(&old);
+        if self.method != AuthMethod::MsChapV2 || self.verify_v2(&pending, &hash).is_err() {
+            return self.conclude(pending, Err(AuthFailure::BadPassword));
+        }
+        let mut challenge = self.challenge;
+        challenge.reverse();
+        challenge[0] ^= 0x5a;
+        let message = format!(
+            "E=648 R=0 C={} V=3 M=Password expired",
+            upper_hex(&challenge)
+        );
+        let id = pending.identifier;
+        self.io.send(
+            Protocol::CHAP,
+            emit_chap(&ChapPacket::Failure {
+                identifier: id,
+                message: message.as_bytes(),
+            }),
+        );
+        self.expired = Some((old, pending.username, challenge, id));
+    }
+
+    /// RFC 2759 §8.9–8.12: recover the new password with the old hash,
+    /// check both encryptions and the NT-Response made with it.
+    fn on_change_password(&mut self, change: &MsChapV2ChangePassword<'_>) {
+        let Some((old, username, challenge, failure_id)) = self.expired.take() else {
+            return;
+        };
+        if change.identifier != failure_id.wrapping_add(1) {
+            self.expired = Some((old, username, challenge, failure_id));
+            return;
+        }
+        let old_hash = nt_password_hash(&old);
+        let outcome =
+            mschapv2::decrypt_pw_block_with_password_hash(change.encrypted_password, &old_hash)
+                .ok()
+                .filter(|new| {
+                    let hash = mschapv2::old_nt_password_hash_encrypted_with_new_nt_password_hash(
+                        new, &old,
+                    );
+                    bool::from(subtle::ConstantTimeEq::ct_eq(
+                        &hash[..],
+                        &change.encrypted_hash[..],
+                    ))
+                })
+                .and_then(|new| {
+                    let new_hash = nt_password_hash(&new);
+                    mschapv2::verify(
+                        &challenge,
+                        &change.peer_challenge,
+                        username.as_bytes(),
+                        &change.nt_response,
+                        &new_hash,
+                    )
+                    .map(|auth| (new, new_hash, auth))
+                });
+        let pending = PendingResponse {
+            identifier: change.identifier,
+            username: username.clone(),
+            value: Vec::new(),
+        };
+        match outcome {
+            Some((new_password, new_hash, auth)) => {
+                self.io.events.push_back(AuthEvent::PasswordChanged {
+                    username,
+                    new_password,
+                });
+                let keys = mppe_keys_mschapv2(&new_hash, &change.nt_response, Role::Server);
+                self.conclude(pending, Ok((Some(keys), Some(auth.0))));
+            }
+            None => self.conclude(pending, Err(AuthFailure::Other(709))),
+        }
     }
 
     fn verify_v1(

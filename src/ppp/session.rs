@@ -120,6 +120,14 @@ pub enum PppEvent {
         /// The method used.
         method: AuthMethod,
     },
+    /// Authenticator: the peer changed its expired password (MS-CHAPv2);
+    /// store the new one.
+    PasswordChanged {
+        /// The user.
+        username: alloc::string::String,
+        /// The new password (boxed: it is large and the event is rare).
+        new_password: alloc::boxed::Box<Password>,
+    },
     /// Authentication failed; the link goes down.
     AuthFailed {
         /// Why.
@@ -1000,6 +1008,13 @@ impl PppSession {
                         self.start_network(now);
                     }
                 }
+                AuthEvent::PasswordChanged {
+                    username,
+                    new_password,
+                } => self.events.push_back(PppEvent::PasswordChanged {
+                    username,
+                    new_password: alloc::boxed::Box::new(new_password),
+                }),
                 AuthEvent::Failure { reason } => {
                     self.events.push_back(PppEvent::AuthFailed {
                         reason: reason.clone(),
@@ -1140,6 +1155,9 @@ pub struct PeerConfig {
     pub username: alloc::string::String,
     /// The password.
     pub password: Password,
+    /// MS-CHAPv2: the password to change to if the server says the current
+    /// one expired (`E=648`).
+    pub new_password: Option<Password>,
     /// Retransmission timers.
     pub timers: AuthTimers,
 }
@@ -1162,6 +1180,7 @@ impl SessionConfig {
             AuthConfig::Peer(PeerConfig {
                 username: username.into(),
                 password,
+                new_password: None,
                 timers: AuthTimers::default(),
             }),
         )
@@ -1266,13 +1285,13 @@ impl AuthMachine {
         let mut random = [0u8; 16];
         rng.fill(&mut random);
         match config {
-            AuthConfig::Peer(p) => AuthMachine::Peer(alloc::boxed::Box::new(Peer::new(
-                method,
-                &p.username,
-                p.password.clone(),
-                random,
-                p.timers,
-            ))),
+            AuthConfig::Peer(p) => {
+                let mut peer = Peer::new(method, &p.username, p.password.clone(), random, p.timers);
+                if let Some(new) = &p.new_password {
+                    peer = peer.with_new_password(new.clone());
+                }
+                AuthMachine::Peer(alloc::boxed::Box::new(peer))
+            }
             AuthConfig::Authenticator(a) => {
                 let identifier = (rng.next_u64() & 0xff) as u8;
                 AuthMachine::Authenticator(alloc::boxed::Box::new(Authenticator::new(
