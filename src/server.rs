@@ -22,6 +22,30 @@
 //!   [`Server::assign_address`] (pool disabled).
 //! - Timers live in one ordered set: a tick touches only the connections
 //!   whose timers are due, so 10 000 idle tunnels cost nothing per packet.
+//!
+//! ```
+//! use pptp_proto::server::{AddressPool, Server, ServerConfig};
+//! use pptp_proto::time::Instant;
+//!
+//! let pool = AddressPool {
+//!     local: [10, 0, 0, 1].into(),
+//!     range: ([10, 0, 0, 2].into(), [10, 0, 0, 254].into()),
+//!     dns: [Some([10, 0, 0, 53].into()), None],
+//! };
+//! // Shard 1 of 2 behind one GRE socket: this one owns Call IDs 1..=32767,
+//! // the embedder routes GRE for 32768.. to the other shard.
+//! let mut config = ServerConfig::new("vpn", pool);
+//! config.call_ids = (1, 32767);
+//! let mut server = Server::new(config);
+//! assert!(server.owns_call_id(5) && !server.owns_call_id(40_000));
+//! let conn = server.accept(Instant::ZERO).unwrap(); // a TCP connection came in
+//! // Then: server.handle_stream(now, conn, &bytes) for its reads,
+//! // server.handle_datagram(now, &mut gre) for GRE, drain the poll_* queues,
+//! // and call handle_timeout at poll_timeout (see the README's example).
+//! assert_eq!(server.connection_count(), 1);
+//! assert!(server.poll_timeout().is_some());
+//! # let _ = conn;
+//! ```
 
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::String;

@@ -93,6 +93,17 @@ fn ping(id: u16) -> Vec<u8> {
     p
 }
 
+/// `expected` appears in `trace` as a subsequence, in this order.
+fn assert_in_order(trace: &[String], expected: &[&str]) {
+    let mut it = trace.iter();
+    for want in expected {
+        assert!(
+            it.any(|t| t == want),
+            "{want:?} missing or out of order in {trace:#?}"
+        );
+    }
+}
+
 fn client_down(sim: &Sim, i: usize) -> Option<ClientDownReason> {
     sim.client_events[i].iter().find_map(|e| match e {
         ClientEvent::Down { reason } => Some(reason.clone()),
@@ -116,6 +127,29 @@ fn the_whole_flow_in_order() {
         })
         .collect();
     assert_eq!(kinds, ["Connected", "CallUp", "Authenticated", "Up"]);
+    // The packets on the wire, in the order of the flow every user knows.
+    let expected = [
+        "> SCCRQ",
+        "< SCCRP",
+        "> OCRQ",
+        "< OCRP",
+        "< LCP ConfReq",
+        "> LCP ConfReq",
+        "> LCP ConfAck",
+        "< LCP ConfAck",
+        "< CHAP Challenge",
+        "> SLI",
+        "> CHAP Response",
+        "< CHAP Success",
+        "< IPCP ConfReq",
+        "< CCP ConfReq",
+        "> IPCP ConfReq",
+        "> CCP ConfAck",
+        "< IPCP ConfRej",
+        "< IPCP ConfNak",
+        "< IPCP ConfAck",
+    ];
+    assert_in_order(&sim.trace, &expected);
     let up = sim.client_events[0].iter().find_map(|e| match e {
         ClientEvent::Up {
             local,
@@ -154,6 +188,7 @@ fn the_whole_flow_in_order() {
     // Idle for three minutes: PPTP echo keeps the control connection.
     sim.drive_until(Duration::from_secs(180), |_| false);
     assert!(sim.all_up());
+    let before_close = sim.trace.len();
     sim.clients[0].close(sim.now);
     sim.flush();
     assert!(sim.drive_until(Duration::from_secs(30), |s| client_down(s, 0).is_some()));
@@ -161,6 +196,19 @@ fn the_whole_flow_in_order() {
         client_down(&sim, 0),
         Some(ClientDownReason::Ppp(DownReason::LocalClose))
     );
+    sim.drive_until(Duration::from_secs(5), |_| false);
+    // Keepalives happened while idle; teardown is LCP, then the call, then the connection.
+    assert!(
+        sim.trace.iter().any(|t| t == "> ECHORQ" || t == "< ECHORQ"),
+        "PPTP echo"
+    );
+    assert_in_order(
+        &sim.trace[before_close..],
+        &["> LCP TermReq", "< LCP TermAck", "> CCRQ", "< CDN"],
+    );
+    assert!(sim.trace[before_close..]
+        .iter()
+        .any(|t| t.ends_with("StopCCRQ")));
     println!("whole flow: Connected, CallUp, Authenticated, Up; 1000 packets each way; 3 min idle; clean close");
 }
 
@@ -214,6 +262,7 @@ fn lossy_network_still_comes_up_and_carries_traffic() {
             duplicate: 0.05,
             reorder: 0.05,
             delay: Duration::from_millis(10),
+            ..LinkConfig::default()
         };
         let mut sim = Sim::new(server, clients, link, 5);
         assert!(
@@ -258,6 +307,31 @@ fn lossy_network_still_comes_up_and_carries_traffic() {
             got.len(),
         );
     }
+}
+
+#[test]
+fn mtu_smaller_than_a_full_packet_drops_it_and_the_session_stays_up() {
+    let (server, clients) = configs(AuthMethod::MsChapV2, "128", 1, 23);
+    let link = LinkConfig {
+        mtu: 600,
+        ..LinkConfig::default()
+    };
+    let mut sim = Sim::new(server, clients, link, 23);
+    assert!(sim.drive_until(Duration::from_secs(30), Sim::all_up));
+    let mut big = ping(1);
+    big.resize(1000, 0);
+    big[2..4].copy_from_slice(&1000u16.to_be_bytes());
+    assert!(sim.client_send(0, &big));
+    assert!(sim.client_send(0, &ping(2)));
+    sim.drive_until(Duration::from_secs(1), |_| false);
+    assert_eq!(sim.mtu_drops, 1);
+    assert_eq!(
+        sim.server_ip.len(),
+        1,
+        "the small packet still gets through (stateless MPPE)"
+    );
+    assert!(sim.all_up());
+    println!("MTU 600: the 1000-byte packet dropped, the next delivered");
 }
 
 #[test]

@@ -47,6 +47,8 @@ pub enum Action {
 /// The GRE link's behaviour.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LinkConfig {
+    /// Largest GRE packet carried; larger ones are dropped (0: no limit).
+    pub mtu: usize,
     pub loss: f64,
     pub duplicate: f64,
     pub reorder: f64,
@@ -78,6 +80,12 @@ pub struct Sim {
     pub server_ip: Vec<Vec<u8>>,
     pub hook: Option<Hook>,
     pub steps: u64,
+    /// Every control message and PPP packet delivered, in order, as
+    /// `"> SCCRQ"` (to the server) or `"< LCP ConfAck"` (to a client).
+    pub trace: Vec<String>,
+    /// GRE packets dropped for exceeding the MTU.
+    pub mtu_drops: u64,
+    stream_log: std::collections::BTreeMap<(bool, usize), Vec<u8>>,
 }
 
 impl Sim {
@@ -103,6 +111,9 @@ impl Sim {
             server_ip: Vec::new(),
             hook: None,
             steps: 0,
+            trace: Vec::new(),
+            mtu_drops: 0,
+            stream_log: Default::default(),
         };
         for i in 0..n {
             let conn = sim.server.accept(sim.now).expect("accept");
@@ -120,7 +131,11 @@ impl Sim {
     fn send(&mut self, dir: Dir, unit: Unit) {
         let mut at = self.now + self.link.delay.max(Duration::from_millis(1));
         let mut copies = 1;
-        if let Unit::Datagram(_) = unit {
+        if let Unit::Datagram(d) = &unit {
+            if self.link.mtu > 0 && d.len() > self.link.mtu {
+                self.mtu_drops += 1;
+                return;
+            }
             if self.rng.chance(self.link.loss) {
                 return;
             }
@@ -230,7 +245,51 @@ impl Sim {
         }
     }
 
+    fn record(&mut self, dir: Dir, unit: &Unit) {
+        use pptp_proto::wire::{control, gre::GrePacket, packet::PppPacket, ppp::PppFrame};
+        let (arrow, key) = match dir {
+            Dir::ToServer(i) => (">", (true, i)),
+            Dir::ToClient(i) => ("<", (false, i)),
+        };
+        match unit {
+            Unit::Stream(b) => {
+                let buf = self.stream_log.entry(key).or_default();
+                buf.extend_from_slice(b);
+                while let Ok(Some(len)) = control::frame_length(buf) {
+                    if len > buf.len() {
+                        break;
+                    }
+                    let m: Vec<u8> = buf.drain(..len).collect();
+                    if let Ok(m) = control::ControlMessage::parse(&m) {
+                        self.trace.push(format!("{arrow} {:?}", m.message_type()));
+                    }
+                }
+            }
+            Unit::Datagram(d) => {
+                let Ok(g) = GrePacket::parse(d) else { return };
+                let Ok(f) = PppFrame::parse(g.payload) else {
+                    return;
+                };
+                let name = match PppPacket::parse(&f) {
+                    Ok(PppPacket::Control(p, cp)) => format!("{p} {}", cp.code),
+                    Ok(PppPacket::Chap(c)) => {
+                        let text = c.to_string();
+                        format!("CHAP {}", text.split_whitespace().nth(1).unwrap_or("?"))
+                    }
+                    Ok(PppPacket::Pap(p)) => format!(
+                        "PAP {}",
+                        p.to_string().split_whitespace().nth(1).unwrap_or("?")
+                    ),
+                    _ => return,
+                };
+                self.trace.push(format!("{arrow} {name}"));
+            }
+            Unit::Closed => self.trace.push(format!("{arrow} TCP close")),
+        }
+    }
+
     fn deliver(&mut self, dir: Dir, unit: Unit) {
+        self.record(dir, &unit);
         let now = self.now;
         match (dir, unit) {
             (Dir::ToServer(i), Unit::Stream(b)) => {
