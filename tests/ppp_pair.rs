@@ -287,6 +287,7 @@ fn mppe_modes() -> Vec<(&'static str, CcpConfig)> {
         mppe,
         strengths,
         stateless,
+        ..CcpConfig::default()
     };
     let all = MppeBits::BITS_40 | MppeBits::BITS_56 | MppeBits::BITS_128;
     vec![

@@ -251,11 +251,8 @@ fn every_auth_method_and_mppe_mode() {
 
 #[test]
 fn lossy_network_still_comes_up_and_carries_traffic() {
-    // Stateless MPPE only: stateful MPPE resynchronises through CCP
-    // Reset-Request, but a lost FLUSHED packet leaves the receiver one rekey
-    // behind (see the note in src/mppe), so it is exercised in tests/mppe.rs
-    // with the FLUSHED packets delivered.
-    for mode in ["128"] {
+    // Stateful MPPE resynchronises through CCP Reset-Request.
+    for mode in ["128", "stateful"] {
         let (server, clients) = configs(AuthMethod::MsChapV2, mode, 1, 5);
         let link = LinkConfig {
             loss: 0.05,
@@ -297,8 +294,13 @@ fn lossy_network_still_comes_up_and_carries_traffic() {
         );
         // 5% are lost, and reordering by 30 packets overruns the 16-packet
         // reorder buffer, so those late packets are dropped as stale too.
+        // Stateful MPPE also discards everything from a loss until the
+        // FLUSHED answer to its Reset-Request, a round trip later (20
+        // packets here): on this link that is most of the time, which is why
+        // Windows and pppd prefer stateless mode.
+        let floor = if mode == "stateful" { 0.2 } else { 0.75 };
         assert!(
-            got.len() as f64 > f64::from(sent) * 0.75,
+            got.len() as f64 > f64::from(sent) * floor,
             "{mode}: {} of {sent} delivered",
             got.len()
         );

@@ -54,6 +54,10 @@ pub const MTU_OVERHEAD: usize = 4;
 /// The largest stateless catch-up: the count space less one.
 pub const MAX_CATCH_UP: u16 = 4095;
 
+/// Stateful mode: a receiver still discarding repeats its Reset-Request
+/// after this many discarded packets.
+const RESET_REPEAT: u16 = 32;
+
 /// The negotiated MPPE options (CCP option 18, RFC 3078 §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -66,6 +70,13 @@ pub struct MppeOptions {
     /// (1..=4095). Each count costs one rekey; a smaller bound limits the
     /// work one packet can cause and drops late packets (Linux uses 2048).
     pub max_catch_up: u16,
+    /// Stateful mode: what a CCP Reset-Request does to the sender's next
+    /// (FLUSHED) packet. `false` (the default): RC4 restarts with the
+    /// current session key, as FreeBSD and the Windows-interop MPPC patch
+    /// do; a receiver that loses that packet still resynchronises at the
+    /// next FLUSHED one. `true`: a new session key is derived, as Linux
+    /// `ppp_mppe` does (needed to talk stateful MPPE with a Linux peer).
+    pub reset_rekeys: bool,
 }
 
 impl MppeOptions {
@@ -75,7 +86,15 @@ impl MppeOptions {
             key_length,
             stateless,
             max_catch_up: MAX_CATCH_UP,
+            reset_rekeys: false,
         }
+    }
+
+    /// The same options with Linux's stateful reset behaviour (see
+    /// [`MppeOptions::reset_rekeys`]).
+    pub const fn with_reset_rekeys(mut self, rekeys: bool) -> Self {
+        self.reset_rekeys = rekeys;
+        self
     }
 
     /// The same options with another stateless catch-up bound, clamped to
@@ -191,6 +210,8 @@ struct Receiver {
     count: u16,
     /// Stateful mode: a loss was seen, waiting for FLUSHED.
     discarding: bool,
+    /// Packets discarded since the loss, to repeat the Reset-Request.
+    discarded: u16,
 }
 
 /// MPPE state of one PPP link: a sending and a receiving direction.
@@ -241,6 +262,7 @@ impl Mppe {
                 keys: KeyState::new(&keys.recv, options.key_length),
                 count: COUNT_MASK,
                 discarding: false,
+                discarded: 0,
             },
         }
     }
@@ -285,11 +307,15 @@ impl Mppe {
             return Err(MppeError::BufferTooSmall { required });
         };
         let count = (self.send.count + 1) & COUNT_MASK;
-        // RFC 3078 §7: rekey every packet (stateless), on 0xFF "flag"
-        // packets and after a Reset-Request (stateful, as Linux does).
-        let flush = self.options.stateless || count & 0xFF == 0xFF || self.send.reset_pending;
-        if flush {
+        // RFC 3078 §7: rekey every packet (stateless) and on 0xFF "flag"
+        // packets; after a Reset-Request restart RC4 (or rekey, as Linux).
+        let flag = count & 0xFF == 0xFF;
+        let reset = self.send.reset_pending;
+        let flush = self.options.stateless || flag || reset;
+        if self.options.stateless || flag || (reset && self.options.reset_rekeys) {
             self.send.keys.rekey();
+        } else if reset {
+            self.send.keys.reset_rc4();
         }
         self.send.count = count;
         self.send.reset_pending = false;
@@ -381,6 +407,11 @@ impl Mppe {
                 return Ok(Some(Decrypted::SendResetRequest));
             }
         } else if !flushed {
+            // Ask again now and then: the FLUSHED answer may have been lost.
+            recv.discarded = recv.discarded.wrapping_add(1);
+            if recv.discarded % RESET_REPEAT == 0 {
+                return Ok(Some(Decrypted::SendResetRequest));
+            }
             return Ok(Some(Decrypted::Discarded));
         } else {
             // The sender rekeyed on every 0xFF packet we missed.
@@ -389,12 +420,15 @@ impl Mppe {
                 recv.count = (recv.count + 0x100) & COUNT_MASK;
             }
             recv.discarding = false;
+            recv.discarded = 0;
             recv.count = count;
         }
-        // Linux senders flag 0xFF packets FLUSHED, FreeBSD's do not; both
-        // rekey there, so the schedule is the same either way.
-        if flushed || count & 0xFF == 0xFF {
+        // Every sender rekeys on 0xFF packets (Linux also flags them
+        // FLUSHED, FreeBSD does not); other FLUSHED packets follow a reset.
+        if count & 0xFF == 0xFF || (flushed && self.options.reset_rekeys) {
             recv.keys.rekey();
+        } else if flushed {
+            recv.keys.reset_rc4();
         }
         Ok(None)
     }

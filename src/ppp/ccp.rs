@@ -46,6 +46,10 @@ pub struct CcpConfig {
     pub strengths: MppeBits,
     /// Stateless mode.
     pub stateless: StatelessPolicy,
+    /// Stateful mode: a Reset-Request derives a new key (Linux `ppp_mppe`)
+    /// instead of restarting RC4 (default; see
+    /// [`MppeOptions::reset_rekeys`](crate::mppe::MppeOptions::reset_rekeys)).
+    pub reset_rekeys: bool,
 }
 
 impl Default for CcpConfig {
@@ -54,6 +58,7 @@ impl Default for CcpConfig {
             mppe: MppeRequirement::Required,
             strengths: MppeBits::BITS_128,
             stateless: StatelessPolicy::Preferred,
+            reset_rekeys: false,
         }
     }
 }

@@ -1087,7 +1087,10 @@ impl PppSession {
         match event {
             FsmEvent::Up => {
                 let bits = agreed_mppe_bits(self.ccp.negotiator());
-                let options = bits.and_then(MppeOptions::from_bits);
+                let rekeys = self.ccp.negotiator().config().reset_rekeys;
+                let options = bits
+                    .and_then(MppeOptions::from_bits)
+                    .map(|o| o.with_reset_rekeys(rekeys));
                 match (options, &self.mppe_keys) {
                     (Some(options), Some(keys)) => {
                         self.mppe = Some(Mppe::new(options, keys));
