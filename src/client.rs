@@ -48,6 +48,9 @@ use crate::tunnel::{Tunnel, TunnelError};
 use crate::wire::control::StopControlConnectionReason;
 use crate::wire::mppe::MppeBits;
 
+/// Events kept for `poll_event` before reordered IP packets are dropped.
+const MAX_QUEUED_EVENTS: usize = 256;
+
 /// Everything a client is configured with.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -336,7 +339,11 @@ impl Client {
             return;
         };
         while let Some(ip) = tunnel.poll_released() {
-            self.events.push_back(ClientEvent::IpPacket(ip));
+            // Reordered IP waits in the event queue only up to a bound: an
+            // embedder that does not poll loses packets, not memory.
+            if self.events.len() < MAX_QUEUED_EVENTS {
+                self.events.push_back(ClientEvent::IpPacket(ip));
+            }
         }
         let mut ppp_events = Vec::new();
         while let Some(e) = tunnel.poll_event() {

@@ -65,6 +65,11 @@ use crate::time::Instant;
 use crate::tunnel::{Tunnel, TunnelError};
 use crate::wire::gre::GreHeader;
 
+/// Reordered IP packets kept for `poll_event` before more are dropped.
+const MAX_QUEUED_IP_EVENTS: usize = 4096;
+/// GRE datagrams kept for `poll_datagram_transmit` before more are dropped.
+const MAX_QUEUED_DATAGRAMS: usize = 65_536;
+
 /// The embedder's handle for one TCP connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnectionId(pub u64);
@@ -540,10 +545,14 @@ impl Server {
             return;
         };
         while let Some(packet) = tunnel.poll_released() {
-            self.events.push_back(ServerEvent::IpPacket {
-                connection: id,
-                packet,
-            });
+            // Reordered IP is dropped, not queued without bound, when the
+            // embedder does not poll.
+            if self.events.len() < MAX_QUEUED_IP_EVENTS {
+                self.events.push_back(ServerEvent::IpPacket {
+                    connection: id,
+                    packet,
+                });
+            }
         }
         let mut down = None;
         while let Some(event) = tunnel.poll_event() {
@@ -575,7 +584,11 @@ impl Server {
         }
         tunnel.flush(now);
         while let Some(d) = tunnel.poll_datagram() {
-            self.datagrams.push_back((id, d));
+            // Control-plane datagrams are retransmitted by their timers:
+            // beyond the bound they are dropped like a full socket would.
+            if self.datagrams.len() < MAX_QUEUED_DATAGRAMS {
+                self.datagrams.push_back((id, d));
+            }
         }
         if let Some(reason) = down {
             let call_id = c.call_id;
