@@ -93,6 +93,33 @@ fn ping(id: u16) -> Vec<u8> {
     p
 }
 
+/// An LCP Configure-Request in a GRE packet, with Callback (13) appended.
+fn with_callback_option(gre: &[u8]) -> Option<Vec<u8>> {
+    use pptp_proto::wire::cp::{Code, CpPacket};
+    use pptp_proto::wire::gre::GrePacket;
+    use pptp_proto::wire::ppp::{PppFrame, Protocol};
+    let packet = GrePacket::parse(gre).ok()?;
+    let frame = PppFrame::parse(packet.payload).ok()?;
+    let cp = CpPacket::parse(frame.information).ok()?;
+    if frame.protocol != Protocol::LCP || cp.code != Code::CONFIGURE_REQUEST {
+        return None;
+    }
+    let mut data = cp.data.to_vec();
+    data.extend_from_slice(&[13, 3, 6]);
+    let mut info = Vec::new();
+    CpPacket::new(cp.code, cp.identifier, &data).emit(&mut info);
+    let mut ppp = Vec::new();
+    PppFrame {
+        information: &info,
+        ..frame
+    }
+    .emit(&mut ppp);
+    let h = packet.header;
+    let mut out = Vec::new();
+    GrePacket::new(h.call_id, h.sequence, h.acknowledgment, &ppp)?.emit(&mut out);
+    Some(out)
+}
+
 /// `expected` appears in `trace` as a subsequence, in this order.
 fn assert_in_order(trace: &[String], expected: &[&str]) {
     let mut it = trace.iter();
@@ -113,8 +140,22 @@ fn client_down(sim: &Sim, i: usize) -> Option<ClientDownReason> {
 
 #[test]
 fn the_whole_flow_in_order() {
-    let (server, clients) = configs(AuthMethod::MsChapV2, "128", 1, 1);
+    let (server, mut clients) = configs(AuthMethod::MsChapV2, "128", 1, 1);
+    // A Nak round: the client asks for an MRU below the server's minimum.
+    clients[0].ppp.lcp.mru = 500;
     let mut sim = Sim::new(server, clients, LinkConfig::default(), 1);
+    // A Reject round: the client's first LCP request gains a Callback
+    // option in flight (as Windows sends), which the server rejects.
+    let mut added = false;
+    sim.hook = Some(Box::new(move |dir, bytes| {
+        if !added && matches!(dir, Dir::ToServer(_)) {
+            if let Some(rewritten) = with_callback_option(bytes) {
+                *bytes = rewritten;
+                added = true;
+            }
+        }
+        Action::Deliver
+    }));
     assert!(sim.drive_until(Duration::from_secs(30), Sim::all_up));
     let kinds: Vec<&str> = sim.client_events[0]
         .iter()
@@ -136,6 +177,10 @@ fn the_whole_flow_in_order() {
         "< LCP ConfReq",
         "> LCP ConfReq",
         "> LCP ConfAck",
+        "< LCP ConfRej",
+        "> LCP ConfReq",
+        "< LCP ConfNak",
+        "> LCP ConfReq",
         "< LCP ConfAck",
         "< CHAP Challenge",
         "> SLI",
@@ -209,7 +254,7 @@ fn the_whole_flow_in_order() {
     assert!(sim.trace[before_close..]
         .iter()
         .any(|t| t.ends_with("StopCCRQ")));
-    println!("whole flow: Connected, CallUp, Authenticated, Up; 1000 packets each way; 3 min idle; clean close");
+    println!("whole flow: SCCRQ..OCRP, LCP with a Reject and a Nak round, SLI, MS-CHAPv2, IPCP 0.0.0.0 -> Nak -> address, CCP MPPE-128; 1000 packets each way; 3 min idle with echo; clean close");
 }
 
 #[test]
