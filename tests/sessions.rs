@@ -382,6 +382,73 @@ fn mtu_smaller_than_a_full_packet_drops_it_and_the_session_stays_up() {
 }
 
 #[test]
+fn a_client_insisting_on_an_address_it_may_not_have_is_refused() {
+    // Every IPCP request of the client is rewritten in flight to ask for
+    // 10.9.9.9: the server Naks (Max-Failure = 5 times), then rejects, and
+    // refuses the link instead of looping.
+    let (server, clients) = configs(AuthMethod::MsChapV2, "128", 1, 29);
+    let mut sim = Sim::new(server, clients, LinkConfig::default(), 29);
+    sim.hook = Some(Box::new(|dir, bytes| {
+        if matches!(dir, Dir::ToServer(_)) {
+            if let Some(rewritten) = insisting_on_address(bytes) {
+                *bytes = rewritten;
+            }
+        }
+        Action::Deliver
+    }));
+    assert!(sim.drive_until(Duration::from_secs(60), |s| client_down(s, 0).is_some()));
+    let server_down = sim.server_events.iter().find_map(|e| match e {
+        pptp_proto::server::ServerEvent::SessionDown { reason, .. } => reason.clone(),
+        _ => None,
+    });
+    assert_eq!(server_down, Some(DownReason::IpcpFailed));
+    let naks = sim.trace.iter().filter(|t| *t == "< IPCP ConfNak").count();
+    assert!(naks >= 5, "{naks} Naks before rejecting");
+    assert!(sim.trace.iter().any(|t| t == "< IPCP ConfRej"));
+    println!(
+        "client insisting on 10.9.9.9: {naks} Naks, then a Reject, then down (IPCP failed) at {:?}",
+        sim.now
+    );
+}
+
+/// An IPCP Configure-Request in a GRE packet with its IP-Address set to 10.9.9.9.
+fn insisting_on_address(gre: &[u8]) -> Option<Vec<u8>> {
+    use pptp_proto::wire::cp::{parse_options, Code, CpPacket, IpcpConfigOption};
+    use pptp_proto::wire::gre::GrePacket;
+    use pptp_proto::wire::ppp::{PppFrame, Protocol};
+    let packet = GrePacket::parse(gre).ok()?;
+    let frame = PppFrame::parse(packet.payload).ok()?;
+    if frame.protocol != Protocol::IPCP {
+        return None;
+    }
+    let cp = CpPacket::parse(frame.information).ok()?;
+    if cp.code != Code::CONFIGURE_REQUEST {
+        return None;
+    }
+    let options: Vec<IpcpConfigOption> = parse_options(cp.data).ok()?;
+    let mut data = Vec::new();
+    IpcpConfigOption::IpAddress([10, 9, 9, 9].into()).emit(&mut data);
+    for o in options
+        .iter()
+        .filter(|o| !matches!(o, IpcpConfigOption::IpAddress(_)))
+    {
+        o.emit(&mut data);
+    }
+    let mut info = Vec::new();
+    CpPacket::new(cp.code, cp.identifier, &data).emit(&mut info);
+    let mut ppp = Vec::new();
+    PppFrame {
+        information: &info,
+        ..frame
+    }
+    .emit(&mut ppp);
+    let h = packet.header;
+    let mut out = Vec::new();
+    GrePacket::new(h.call_id, h.sequence, h.acknowledgment, &ppp)?.emit(&mut out);
+    Some(out)
+}
+
+#[test]
 fn silent_server_is_detected_by_keepalive() {
     let (server, mut clients) = configs(AuthMethod::MsChapV2, "128", 1, 9);
     clients[0].ppp.echo.interval = Some(Duration::from_secs(5));

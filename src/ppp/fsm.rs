@@ -315,6 +315,9 @@ pub enum FinishReason {
     },
     /// The peer Protocol-Rejected this protocol (RXJ-, RFC 1661 §5.7).
     ProtocolRejected,
+    /// The peer kept asking for what we Nak and Reject (twice Max-Failure
+    /// requests without an Ack): we closed the layer rather than loop.
+    NegotiationFailed,
 }
 
 /// The layer hooks of RFC 1661 §4.4, reported to the owner.
@@ -439,6 +442,10 @@ pub struct Fsm<N: Negotiator> {
     deadline: Option<Instant>,
     restart_count: u32,
     failure_count: u32,
+    /// Configure-Rejects sent since the last Configure-Ack.
+    reject_count: u32,
+    /// Overrides the reason the next This-Layer-Finished reports.
+    close_reason: Option<FinishReason>,
     next_identifier: u8,
     request_identifier: u8,
     request: Vec<u8>,
@@ -465,6 +472,8 @@ impl<N: Negotiator> Fsm<N> {
             deadline: None,
             restart_count: 0,
             failure_count: 0,
+            reject_count: 0,
+            close_reason: None,
             next_identifier: 1,
             request_identifier: 0,
             request: Vec::new(),
@@ -648,6 +657,14 @@ impl<N: Negotiator> Fsm<N> {
         if matches!(self.state, State::Closed | State::Closing | State::Stopping) {
             // RFC 1661 §4.1: sta or nothing; the options are not judged.
             self.dispatch(now, Event::GoodConfigureRequest, received(identifier));
+            return;
+        }
+        let refused = self.failure_count.saturating_add(self.reject_count);
+        if self.state.is_negotiating() && refused >= self.config.max_failure.saturating_mul(2) {
+            // The peer keeps asking for what we refuse: RFC 1661 sets no
+            // bound here, so end the layer instead of looping forever.
+            self.close_reason = Some(FinishReason::NegotiationFailed);
+            self.close(now);
             return;
         }
         let reject_instead_of_nak = self.failure_count >= self.config.max_failure;
@@ -987,6 +1004,7 @@ impl<N: Negotiator> Fsm<N> {
         if !state.is_negotiating() {
             // RFC 1661 §4.6: Max-Failure counts Naks within one negotiation.
             self.failure_count = 0;
+            self.reject_count = 0;
         }
     }
 
@@ -1014,6 +1032,7 @@ impl<N: Negotiator> Fsm<N> {
 
     /// tlf: This-Layer-Finished, then the new state.
     fn tlf(&mut self, reason: FinishReason, state: State) {
+        let reason = self.close_reason.take().unwrap_or(reason);
         self.emit(FsmEvent::Finished { reason });
         self.goto(state);
     }
@@ -1060,13 +1079,15 @@ impl<N: Negotiator> Fsm<N> {
     /// sca: Send-Configure-Ack (the reply prepared from the request).
     fn sca(&mut self, rx: Received) {
         self.failure_count = 0;
+        self.reject_count = 0;
         self.send_reply(rx);
     }
 
     /// scn: Send-Configure-Nak or -Reject (the reply prepared from the request).
     fn scn(&mut self, rx: Received) {
-        if rx.reply.as_ref().map(|p| p.code) == Some(CONFIGURE_NAK) {
-            self.failure_count = self.failure_count.saturating_add(1);
+        match rx.reply.as_ref().map(|p| p.code) {
+            Some(CONFIGURE_NAK) => self.failure_count = self.failure_count.saturating_add(1),
+            _ => self.reject_count = self.reject_count.saturating_add(1),
         }
         self.send_reply(rx);
     }
@@ -1775,18 +1796,19 @@ mod tests {
             send!(f, time u64::from(n), (CONFIGURE_REQUEST, id, [1, 4, 0x01, 0x00, 9, 2]));
             assert!(f.transmit.len() <= f.config().max_queued_packets);
         }
-        assert_eq!(f.stats().transmit_dropped, 1000 - 8);
-        let mut drained = 0;
-        while f.poll_transmit().is_some() {
-            drained += 1;
+        // Twice Max-Failure refused requests, then the layer closes instead
+        // of answering a peer that never changes its mind.
+        assert_eq!(f.state(), State::Closing);
+        let mut answers = 0;
+        while let Some(p) = f.poll_transmit() {
+            answers += u32::from(p.code == CONFIGURE_REJECT || p.code == CONFIGURE_NAK);
         }
-        assert_eq!(drained, 8);
-        // Drained after each, every request gets exactly one answer.
-        for n in 0..100u8 {
-            send!(f, time 2000, (CONFIGURE_REQUEST, n, [9, 2]));
-            recv!(f, (CONFIGURE_REJECT, n, [9, 2]));
-            recv!(f, nothing);
-        }
+        assert!(answers <= f.config().max_queued_packets as u32);
+        send!(f, time 2000, (TERMINATE_ACK, 0, []));
+        assert!(f.events.iter().any(|e| *e
+            == FsmEvent::Finished {
+                reason: FinishReason::NegotiationFailed
+            }));
         assert!(f.events.len() <= MAX_QUEUED_EVENTS);
     }
 

@@ -172,6 +172,18 @@ impl Negotiator for Ipcp {
     ) -> Result<Verdict, Error> {
         let options: Vec<IpcpConfigOption<'_>> = parse_options(options)?;
         let mut peer = None;
+        let asked_address = options
+            .iter()
+            .any(|o| matches!(o, IpcpConfigOption::IpAddress(_)));
+        if let (true, false, Some(assigned)) =
+            (self.authenticator, asked_address, self.assignment.peer)
+        {
+            // The peer asked for no address at all: suggest the one it gets
+            // (RFC 1332 §3.3 lets a Nak add an option; pppd does this).
+            if !reject_instead_of_nak {
+                IpcpConfigOption::IpAddress(assigned).emit(nak);
+            }
+        }
         for option in &options {
             // The value we want the peer to use instead, if any.
             let wanted: Option<Option<Ipv4Addr>> = match option {

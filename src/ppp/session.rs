@@ -1071,7 +1071,16 @@ impl PppSession {
 
     fn on_ipcp_event(&mut self, now: Instant, event: FsmEvent) {
         match event {
-            FsmEvent::Up => self.ipcp_up = true,
+            FsmEvent::Up => {
+                // RFC 1332: a peer that would not take an address (it kept
+                // insisting on one it may not have) gets no link.
+                let (_, peer, _, _) = ipcp_addresses(self.ipcp.negotiator());
+                if self.role == Role::Authenticator && peer.is_unspecified() {
+                    self.fail(now, DownReason::IpcpFailed);
+                } else {
+                    self.ipcp_up = true;
+                }
+            }
             FsmEvent::Down => {
                 self.ipcp_up = false;
                 self.network_up_reported = false;
