@@ -422,6 +422,7 @@ fn pns_accepts(name: &str) -> Option<()> {
     let mut pns = ControlConnection::new(ControlConfig::new(Role::Pns));
     pns.start(Instant::ZERO);
     let mut ours = None;
+    let mut captured_pns_id = None;
     let mut fed = Vec::new();
     let from_start = messages.iter().filter(|(c, _)| !*c).skip_while(|(_, b)| {
         !matches!(
@@ -435,8 +436,17 @@ fn pns_accepts(name: &str) -> Option<()> {
         if let ControlMessage::OutgoingCallReply(r) = &mut msg {
             let call = pns.open_call(Instant::ZERO).unwrap();
             while pns.poll_transmit().is_some() {}
+            captured_pns_id = Some(r.peer_call_id);
             r.peer_call_id = call;
             ours = Some((call, r.call_id));
+        }
+        // A CDN naming the captured PNS's Call ID (as Microsoft's does) now names ours.
+        if let (ControlMessage::CallDisconnectNotify(c), Some(old), Some((call, _))) =
+            (&mut msg, captured_pns_id, ours)
+        {
+            if c.call_id == old {
+                c.call_id = call;
+            }
         }
         let mut bytes = Vec::new();
         msg.emit(&mut bytes);
@@ -452,6 +462,14 @@ fn pns_accepts(name: &str) -> Option<()> {
     );
     if let Some((call, peer)) = ours {
         assert_eq!(calls_up(&events), vec![(call, peer)], "{name}");
+        if fed.iter().any(|m| m == "CDN") {
+            assert!(
+                events.iter().any(
+                    |e| matches!(e, ControlEvent::CallDown { call_id, .. } if *call_id == call)
+                ),
+                "{name}: the CDN takes the call down: {events:?}"
+            );
+        }
     }
     println!("{name}: our PNS accepted {}", fed.join(", "));
     Some(())

@@ -1178,8 +1178,10 @@ impl ControlConnection {
     }
 
     fn on_cdn(&mut self, m: CallDisconnectNotify) {
-        // The CDN names the sender's Call ID: the peer id of our call.
-        match self.call_by_peer_id(m.call_id) {
+        // The CDN names the sender's Call ID: the peer id of our call. The
+        // Microsoft server in nDPI's capture puts our own ID there instead.
+        let ours = self.calls.contains_key(&m.call_id).then_some(m.call_id);
+        match self.call_by_peer_id(m.call_id).or(ours) {
             Some(call_id) => {
                 self.call_down(call_id, CallDownReason::PeerDisconnected(m.result_code))
             }
