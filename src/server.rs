@@ -100,6 +100,11 @@ pub struct ServerConfig {
     pub call_ids: (u16, u16),
     /// Most connections at once (default 10 000).
     pub max_connections: usize,
+    /// Control messages queued for `poll_stream_transmit` across all
+    /// connections (default 65 536). A connection whose output would exceed
+    /// it is closed (its TCP must be reset), since dropping part of a byte
+    /// stream would corrupt it.
+    pub max_queued_stream: usize,
 }
 
 impl ServerConfig {
@@ -113,6 +118,7 @@ impl ServerConfig {
             pool: Some(pool),
             call_ids: (1, u16::MAX),
             max_connections: 10_000,
+            max_queued_stream: 65_536,
         }
     }
 }
@@ -433,6 +439,13 @@ impl Server {
         }
     }
 
+    /// Lengths of the stream, datagram and event queues; for bound checks in
+    /// tests and fuzzers.
+    #[doc(hidden)]
+    pub fn queued(&self) -> (usize, usize, usize) {
+        (self.streams.len(), self.datagrams.len(), self.events.len())
+    }
+
     /// The next bytes for a connection's TCP.
     pub fn poll_stream_transmit(&mut self) -> Option<(ConnectionId, Bytes)> {
         self.streams.pop_front()
@@ -477,9 +490,7 @@ impl Server {
         let Some(mut c) = self.connections.remove(&id) else {
             return;
         };
-        while let Some(b) = c.control.poll_transmit() {
-            self.streams.push_back((id, b));
-        }
+        let mut overflow = self.queue_stream(now, id, &mut c);
         while let Some(event) = c.control.poll_event() {
             match event {
                 ControlEvent::CallUp {
@@ -526,9 +537,7 @@ impl Server {
             }
         }
         self.service_tunnel(now, id, &mut c);
-        while let Some(b) = c.control.poll_transmit() {
-            self.streams.push_back((id, b));
-        }
+        overflow |= self.queue_stream(now, id, &mut c);
         if let Some(d) = c.deadline.take() {
             self.timers.remove(&(d, id));
         }
@@ -538,6 +547,25 @@ impl Server {
             self.timers.insert((d, id));
         }
         self.connections.insert(id, c);
+        if overflow {
+            // Report the closed control connection (CallDown, SessionDown).
+            self.service(now, id);
+        }
+    }
+
+    /// Moves a connection's control output to the stream queue; when the
+    /// queue is full the connection fails closed instead. Returns whether it
+    /// did.
+    fn queue_stream(&mut self, now: Instant, id: ConnectionId, c: &mut Connection) -> bool {
+        while let Some(b) = c.control.poll_transmit() {
+            if self.streams.len() >= self.config.max_queued_stream {
+                c.control.handle_stream_closed(now);
+                while c.control.poll_transmit().is_some() {}
+                return true;
+            }
+            self.streams.push_back((id, b));
+        }
+        false
     }
 
     fn service_tunnel(&mut self, now: Instant, id: ConnectionId, c: &mut Connection) {

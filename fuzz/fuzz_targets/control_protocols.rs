@@ -5,8 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use pptp_proto::wire::cp::{
-    parse_options, CcpConfigOption, ConfigOption, CpPacket, Echo, Identification,
-    Ipv6cpConfigOption, IpcpConfigOption, LcpConfigOption, ProtocolReject, TimeRemaining,
+    parse_options, CcpConfigOption, ConfigOption, CpPacket, Echo, Identification, IpcpConfigOption,
+    Ipv6cpConfigOption, LcpConfigOption, ProtocolReject, TimeRemaining,
 };
 use pptp_proto::wire::ppp::Protocol;
 
@@ -22,10 +22,18 @@ fn options<'a, O: ConfigOption<'a>>(data: &'a [u8]) {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&selector, data)) = input.split_first() else { return };
-    let protocol = [Protocol::LCP, Protocol::IPCP, Protocol::IPV6CP, Protocol::CCP]
-        [usize::from(selector % 4)];
-    let Ok(packet) = CpPacket::parse(data) else { return };
+    let Some((&selector, data)) = input.split_first() else {
+        return;
+    };
+    let protocol = [
+        Protocol::LCP,
+        Protocol::IPCP,
+        Protocol::IPV6CP,
+        Protocol::CCP,
+    ][usize::from(selector % 4)];
+    let Ok(packet) = CpPacket::parse(data) else {
+        return;
+    };
     let mut out = Vec::new();
     packet.emit(&mut out);
     assert_eq!(&out[..], &data[..out.len()]);

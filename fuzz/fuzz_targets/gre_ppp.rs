@@ -17,7 +17,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(&out[..], &gre_bytes[..out.len()]);
         let _ = gre.to_string();
     }
-    let Ok(frame) = PppFrame::parse(data) else { return };
+    let Ok(frame) = PppFrame::parse(data) else {
+        return;
+    };
     let mut out = Vec::new();
     frame.emit(&mut out);
     assert_eq!(out, data);

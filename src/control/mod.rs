@@ -397,6 +397,20 @@ impl ControlConnection {
         self.calls.len()
     }
 
+    /// Bytes held in the reassembly buffer (at most one control message);
+    /// for bound checks in tests and fuzzers.
+    #[doc(hidden)]
+    pub fn buffered_len(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// Messages waiting for [`ControlConnection::poll_transmit`] (at most
+    /// `max_queued`); for bound checks in tests and fuzzers.
+    #[doc(hidden)]
+    pub fn queued_len(&self) -> usize {
+        self.transmit.len()
+    }
+
     /// The TCP connection is up: a PNS sends its Start-Control-Connection-
     /// Request; a PAC waits for the peer's.
     pub fn start(&mut self, now: Instant) {

@@ -626,6 +626,20 @@ impl GreChannel {
         self.ready.pop_front()
     }
 
+    /// Frames held in the reorder buffer (at most `reorder_packets`); for
+    /// bound checks in tests and fuzzers.
+    #[doc(hidden)]
+    pub fn reorder_len(&self) -> usize {
+        self.reorder.len()
+    }
+
+    /// Frames released in order and not yet taken by
+    /// [`GreChannel::poll_frame`]; for bound checks in tests and fuzzers.
+    #[doc(hidden)]
+    pub fn ready_len(&self) -> usize {
+        self.ready.len()
+    }
+
     /// Runs the timers that are due; an early or repeated call is a no-op.
     pub fn handle_timeout(&mut self, now: Instant) {
         // Skipping one gap may expose another that waited as long.

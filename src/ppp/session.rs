@@ -443,6 +443,13 @@ impl PppSession {
         set_ipcp_assignment(self.ipcp.negotiator_mut(), assignment);
     }
 
+    /// Control frames waiting for [`PppSession::poll_transmit`] (at most
+    /// `max_queued_frames`); for bound checks in tests and fuzzers.
+    #[doc(hidden)]
+    pub fn queued_frames(&self) -> usize {
+        self.transmit.len()
+    }
+
     /// The next control frame to send in GRE.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.transmit.pop_front()
