@@ -259,6 +259,10 @@ pub struct SessionConfig {
     pub seed: u64,
     /// Most control frames queued for [`PppSession::poll_transmit`] (default 32).
     pub max_queued_frames: usize,
+    /// Stateless MPPE: how many coherency counts ahead a received packet may
+    /// be (default 2048, as Linux `ppp_mppe`, which drops packets further
+    /// ahead as late ones); each count costs one rekey. Clamped to 1..=4095.
+    pub mppe_max_catch_up: u16,
 }
 
 /// The authentication half of [`SessionConfig`].
@@ -302,6 +306,7 @@ pub struct PppSession {
     pending_down: Option<DownReason>,
     transmit: VecDeque<Bytes>,
     max_queued_frames: usize,
+    mppe_max_catch_up: u16,
     events: VecDeque<PppEvent>,
     stats: PppStats,
 }
@@ -316,6 +321,9 @@ enum MppeMode {
     /// CCP is not run.
     Refused,
 }
+
+/// Stateless MPPE catch-up by default: half the count space, as Linux.
+const DEFAULT_MPPE_CATCH_UP: u16 = 2048;
 
 /// Octets of the Address/Control pair.
 const ADDRESS_CONTROL: [u8; 2] = [0xff, 0x03];
@@ -356,6 +364,7 @@ impl PppSession {
             pending_down: None,
             transmit: VecDeque::new(),
             max_queued_frames: config.max_queued_frames,
+            mppe_max_catch_up: config.mppe_max_catch_up,
             events: VecDeque::new(),
             stats: PppStats::default(),
         }
@@ -1104,9 +1113,10 @@ impl PppSession {
             FsmEvent::Up => {
                 let bits = agreed_mppe_bits(self.ccp.negotiator());
                 let rekeys = self.ccp.negotiator().config().reset_rekeys;
+                let catch_up = self.mppe_max_catch_up;
                 let options = bits
                     .and_then(MppeOptions::from_bits)
-                    .map(|o| o.with_reset_rekeys(rekeys));
+                    .map(|o| o.with_reset_rekeys(rekeys).with_max_catch_up(catch_up));
                 match (options, &self.mppe_keys) {
                     (Some(options), Some(keys)) => {
                         self.mppe = Some(Mppe::new(options, keys));
@@ -1228,6 +1238,7 @@ impl SessionConfig {
             auth,
             seed: 0,
             max_queued_frames: 32,
+            mppe_max_catch_up: DEFAULT_MPPE_CATCH_UP,
         }
     }
 }
