@@ -152,6 +152,10 @@ pub struct FsmConfig {
     pub peer_mru: u16,
     /// Most packets queued for [`Fsm::poll_transmit`] (default 8).
     pub max_queued_packets: usize,
+    /// Most options a peer's Configure-Request may carry (default 32); a
+    /// longer one is discarded and counted as malformed, so one packet
+    /// cannot make us judge and echo hundreds of options.
+    pub max_options: usize,
 }
 
 impl Default for FsmConfig {
@@ -163,6 +167,7 @@ impl Default for FsmConfig {
             max_failure: 5,
             peer_mru: 1500,
             max_queued_packets: 8,
+            max_options: 32,
         }
     }
 }
@@ -652,6 +657,12 @@ impl<N: Negotiator> Fsm<N> {
 
     fn receive_configure_request(&mut self, now: Instant, identifier: u8, options: &[u8]) {
         if self.duplicate_request(identifier, options) {
+            return;
+        }
+        if crate::wire::cp::Options::new("Configure-Request", options).count()
+            > self.config.max_options
+        {
+            self.stats.malformed = self.stats.malformed.saturating_add(1);
             return;
         }
         if matches!(self.state, State::Closed | State::Closing | State::Stopping) {
@@ -1665,6 +1676,41 @@ mod tests {
         f.protocol_rejected(ms(0));
         send!(f, time 0, (CONFIGURE_NAK, 1, [1, 4, 0, 0]));
         recv!(f, (TERMINATE_ACK, 1, []));
+    }
+
+    #[test]
+    fn too_many_options_are_discarded() {
+        let config = FsmConfig {
+            max_options: 3,
+            ..FsmConfig::default()
+        };
+        let mut f = Fsm::new(TestNegotiator::default(), config);
+        f.open(ms(0));
+        f.up(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        // Four empty unknown options: one more than allowed, no reply.
+        let packet = [
+            CONFIGURE_REQUEST,
+            9,
+            0,
+            12,
+            0x70,
+            2,
+            0x71,
+            2,
+            0x72,
+            2,
+            0x73,
+            2,
+        ];
+        f.handle_packet(ms(1), &packet);
+        assert!(f.poll_transmit().is_none());
+        assert_eq!(f.stats().malformed, 1);
+        // Three are judged (and rejected) as usual.
+        let packet = [CONFIGURE_REQUEST, 10, 0, 10, 0x70, 2, 0x71, 2, 0x72, 2];
+        f.handle_packet(ms(2), &packet);
+        assert!(f.poll_transmit().is_some());
+        assert_eq!(f.stats().malformed, 1);
     }
 
     #[test]
