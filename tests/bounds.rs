@@ -180,7 +180,7 @@ fn a_nak_loop_ends_the_link_instead_of_running_forever() {
     s.open(now);
     let mut replies = 0;
     let mut down = false;
-    let mut drain = |s: &mut PppSession, replies: &mut usize, down: &mut bool| {
+    let drain = |s: &mut PppSession, replies: &mut usize, down: &mut bool| {
         while s.poll_transmit().is_some() {
             *replies += 1;
         }
