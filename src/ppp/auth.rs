@@ -520,6 +520,13 @@ struct PendingResponse {
     value: Vec<u8>,
 }
 
+// The value is a PAP password in clear, or a response derived from one.
+impl Drop for PendingResponse {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(self.value.as_mut_slice());
+    }
+}
+
 impl Authenticator {
     /// An authenticator named `name` (sent in CHAP Challenges).
     /// `challenge` is 16 random octets (MS-CHAPv1 uses the first 8).
@@ -637,8 +644,9 @@ impl Authenticator {
         let outcome = match (self.method, &credentials, nt_hash) {
             (_, Credentials::Reject, _) | (_, _, None) => Err(AuthFailure::Rejected),
             (AuthMethod::Pap, Credentials::Password(p), _) => {
-                match Password::new(&String::from_utf8_lossy(&pending.value)) {
-                    Ok(given) if given == *p => Ok((None, None)),
+                // No lossy copy: it would leave the clear password behind.
+                match core::str::from_utf8(&pending.value).map(Password::new) {
+                    Ok(Ok(given)) if given == *p => Ok((None, None)),
                     _ => Err(AuthFailure::BadPassword),
                 }
             }
@@ -657,7 +665,7 @@ impl Authenticator {
     }
 
     /// The right old password but expired: `E=648` with a new challenge.
-    fn password_expired(&mut self, pending: PendingResponse, old: Password) {
+    fn password_expired(&mut self, mut pending: PendingResponse, old: Password) {
         let hash = nt_password_hash(&old);
         if self.method != AuthMethod::MsChapV2 || self.verify_v2(&pending, &hash).is_err() {
             return self.conclude(pending, Err(AuthFailure::BadPassword));
@@ -677,7 +685,7 @@ impl Authenticator {
                 message: message.as_bytes(),
             }),
         );
-        self.expired = Some((old, pending.username, challenge, id));
+        self.expired = Some((old, core::mem::take(&mut pending.username), challenge, id));
     }
 
     /// RFC 2759 §8.9–8.12: recover the new password with the old hash,
@@ -789,7 +797,7 @@ impl Authenticator {
 
     fn conclude(
         &mut self,
-        pending: PendingResponse,
+        mut pending: PendingResponse,
         outcome: Result<(Option<MppeKeys>, Option<[u8; 20]>), AuthFailure>,
     ) {
         let id = pending.identifier;
@@ -848,7 +856,7 @@ impl Authenticator {
         self.answer = Some(answer);
         match outcome {
             Ok((mppe_keys, _)) => self.io.finish(AuthEvent::Success {
-                peer_name: pending.username,
+                peer_name: core::mem::take(&mut pending.username),
                 method: self.method,
                 mppe_keys,
             }),
@@ -934,4 +942,42 @@ impl AuthMachine {
 
 fn upper_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pap_verdict(stored: &str, sent: &[u8]) -> Option<AuthEvent> {
+        let a = Authenticator::new(AuthMethod::Pap, "pac", [0; 16], 1, AuthTimers::default());
+        let mut m = AuthMachine::Authenticator(alloc::boxed::Box::new(a));
+        m.start(Instant::ZERO);
+        let mut request = Vec::new();
+        PapPacket::AuthenticateRequest {
+            identifier: 1,
+            peer_id: b"alice",
+            password: sent,
+        }
+        .emit(&mut request);
+        m.handle_packet(Instant::ZERO, Protocol::PAP, &request);
+        assert!(matches!(m.poll_event(), Some(AuthEvent::Request { .. })));
+        let secret = Password::new(stored).unwrap_or_else(|_| unreachable!());
+        m.provide_credentials(Instant::ZERO, Credentials::Password(secret));
+        m.poll_event()
+    }
+
+    #[test]
+    fn pap_password_that_is_not_utf8_never_matches() {
+        // A lossy conversion turned 0xFF into U+FFFD and let it match.
+        assert!(matches!(
+            pap_verdict("\u{fffd}", &[0xff]),
+            Some(AuthEvent::Failure {
+                reason: AuthFailure::BadPassword
+            })
+        ));
+        assert!(matches!(
+            pap_verdict("secret", b"secret"),
+            Some(AuthEvent::Success { .. })
+        ));
+    }
 }
