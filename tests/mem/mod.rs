@@ -51,7 +51,14 @@ pub struct MemPair {
     pub now: Instant,
     /// The password the authenticator checks against.
     pub secret: Option<&'static str>,
+    /// Sees (and may rewrite) every frame to the client; `false` drops it.
+    pub to_client: Option<Hook>,
+    /// Sees (and may rewrite) every frame to the server; `false` drops it.
+    pub to_server: Option<Hook>,
 }
+
+/// A hook on frames in flight.
+pub type Hook = Box<dyn FnMut(&mut Vec<u8>) -> bool>;
 
 impl MemPair {
     pub fn new(server: SessionConfig, client: SessionConfig) -> Self {
@@ -69,6 +76,8 @@ impl MemPair {
             client_events: Vec::new(),
             now: Instant::ZERO,
             secret: Some(PASSWORD),
+            to_client: None,
+            to_server: None,
         }
     }
 
@@ -79,11 +88,17 @@ impl MemPair {
         loop {
             let mut moved = false;
             while let Some(f) = self.server.poll_transmit() {
-                let _ = self.client.handle_frame(self.now, &mut f.to_vec());
+                let mut f = f.to_vec();
+                if self.to_client.as_mut().is_none_or(|h| h(&mut f)) {
+                    let _ = self.client.handle_frame(self.now, &mut f);
+                }
                 moved = true;
             }
             while let Some(f) = self.client.poll_transmit() {
-                let _ = self.server.handle_frame(self.now, &mut f.to_vec());
+                let mut f = f.to_vec();
+                if self.to_server.as_mut().is_none_or(|h| h(&mut f)) {
+                    let _ = self.server.handle_frame(self.now, &mut f);
+                }
                 moved = true;
             }
             while let Some(e) = self.server.poll_event() {
