@@ -347,3 +347,55 @@ fn secret_comparisons_are_constant_time() {
     // AuthenticatorResponse; and the three verify functions.
     assert!(checked >= 7, "{checked}");
 }
+
+/// A forged (or corrupted) stateless MPPE packet whose count jumps ahead.
+fn forged_mppe(count: u16) -> Vec<u8> {
+    let header = 0x9000 | (count & 0x0fff);
+    let mut f = vec![0xff, 0x03, 0x00, 0xfd];
+    f.extend_from_slice(&header.to_be_bytes());
+    f.extend_from_slice(&[0x5a; 40]);
+    f
+}
+
+#[test]
+fn a_forged_mppe_count_jump_does_not_break_decryption_for_good() {
+    // MPPE has no integrity check: a spoofed GRE packet with a count far
+    // ahead moves a stateless receiver's key chain. With the old catch-up of
+    // 4095 counts, genuine packets then looked almost a whole cycle ahead
+    // and decrypted to garbage forever; with the default of 2048 (Linux's),
+    // a jump past it is refused, and after a smaller one the genuine
+    // packets it overtook are dropped as late until the sender passes it.
+    let mut buf = [0u8; 256];
+    for jump in [3000u16, 1000] {
+        let (server, client) = configs(AuthMethod::MsChapV2, true);
+        let mut p = MemPair::new(server, client);
+        assert!(p.bring_up(Duration::from_secs(30)));
+        let n = p.client.send_ip(p.now, &ipv4(0), &mut buf).unwrap();
+        let mut frame = buf[..n].to_vec();
+        let (_, at) = split(&frame).unwrap();
+        let count = u16::from_be_bytes([frame[at], frame[at + 1]]) & 0x0fff;
+        assert!(p.server.handle_frame(p.now, &mut frame).is_ok());
+        let mut forged = forged_mppe(count + jump);
+        let accepted = p.server.handle_frame(p.now, &mut forged).is_ok();
+        assert_eq!(accepted, jump <= 2048, "jump {jump}");
+        let mut intact = 0;
+        for i in 1..=1100u16 {
+            let n = p.client.send_ip(p.now, &ipv4(i), &mut buf).unwrap();
+            if let Ok(pptp_proto::ppp::session::Received::Ipv4(ip)) =
+                p.server.handle_frame(p.now, &mut buf[..n])
+            {
+                assert_eq!(ip, &ipv4(i)[..], "jump {jump}: packet {i} decrypted wrong");
+                intact += 1;
+            }
+        }
+        // Packets counted below the forged one are late; from its count on
+        // (a repeated count restarts RC4 with the same key) they decrypt.
+        let expected = if accepted {
+            1100 - jump as usize + 1
+        } else {
+            1100
+        };
+        assert_eq!(intact, expected, "jump {jump}");
+        assert!(p.server.is_network_up());
+    }
+}

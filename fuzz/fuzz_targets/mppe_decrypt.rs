@@ -1,27 +1,93 @@
-//! MPPE decryption of arbitrary packets in both modes: never panics, and a
-//! packet MPPE refuses leaves the receive state as it was.
+//! MPPE decryption in both modes (stateless and stateful, 40/56/128-bit):
+//! arbitrary packets interleaved with genuine ones from a sender holding
+//! the matching keys, some lost, some bit-flipped, and sender resets. Never
+//! panics; a packet MPPE refuses leaves the receive state as it was; a
+//! genuine packet that decrypts gives back exactly what was sent, until a
+//! forged packet was accepted (MPPE has no integrity check: a forged count
+//! moves a stateless receiver's key chain too).
 #![no_main]
 
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::Script;
 use libfuzzer_sys::fuzz_target;
 use pptp_proto::crypto::{KeyLength, MppeKeys};
-use pptp_proto::mppe::{Mppe, MppeOptions};
+use pptp_proto::mppe::{Decrypted, Mppe, MppeOptions};
+
+fn receive(mppe: &mut Mppe, packet: &mut [u8]) -> Option<Vec<u8>> {
+    let before = mppe.receive_coherency_count();
+    match mppe.decrypt(packet) {
+        Ok(Decrypted::Plaintext { payload, .. }) => Some(payload.to_vec()),
+        Ok(_) => None,
+        Err(_) => {
+            assert_eq!(mppe.receive_coherency_count(), before);
+            None
+        }
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, packets)) = data.split_first() else {
-        return;
-    };
+    let mut s = Script(data);
+    let Some(mode) = s.byte() else { return };
     let length = [KeyLength::Bits40, KeyLength::Bits56, KeyLength::Bits128][usize::from(mode % 3)];
-    let options = MppeOptions::new(length, mode & 0x80 != 0);
-    let keys = MppeKeys {
-        send: [7; 16],
-        recv: [9; 16],
-    };
-    let mut mppe = Mppe::new(options, &keys);
-    for chunk in packets.chunks(64) {
-        let before = mppe.receive_coherency_count();
-        let mut buf = chunk.to_vec();
-        if mppe.decrypt(&mut buf).is_err() {
-            assert_eq!(mppe.receive_coherency_count(), before);
+    let options = MppeOptions::new(length, mode & 0x80 != 0)
+        .with_reset_rekeys(mode & 0x40 != 0)
+        .with_max_catch_up(if mode & 0x20 != 0 { 2048 } else { 4095 });
+    let mut receiver = Mppe::new(
+        options,
+        &MppeKeys {
+            send: [7; 16],
+            recv: [9; 16],
+        },
+    );
+    let mut sender = Mppe::new(
+        options,
+        &MppeKeys {
+            send: [9; 16],
+            recv: [7; 16],
+        },
+    );
+    let mut forged_accepted = false;
+    let mut buf = [0u8; 300];
+    while let Some(op) = s.byte() {
+        match op % 5 {
+            0 => {
+                let Some(raw) = s.chunk() else { break };
+                let mut packet = raw.to_vec();
+                forged_accepted |= receive(&mut receiver, &mut packet).is_some();
+            }
+            1..=3 => {
+                let Some(plain) = s.chunk() else { break };
+                if plain.is_empty() {
+                    continue;
+                }
+                buf[2..2 + plain.len()].copy_from_slice(plain);
+                let n = sender
+                    .encrypt(&mut buf, plain.len())
+                    .expect("room for 255 bytes");
+                let mut packet = buf[..n].to_vec();
+                match op % 5 {
+                    1 => {
+                        if let Some(got) = receive(&mut receiver, &mut packet) {
+                            if !forged_accepted {
+                                assert_eq!(got, plain, "a genuine packet decrypted wrong");
+                            }
+                        }
+                    }
+                    2 => {} // lost
+                    _ => {
+                        let (Some(at), Some(x)) = (s.byte(), s.byte()) else {
+                            break;
+                        };
+                        if let Some(b) = packet.get_mut(usize::from(at)) {
+                            *b ^= x;
+                        }
+                        forged_accepted |= receive(&mut receiver, &mut packet).is_some();
+                    }
+                }
+            }
+            _ => sender.reset_requested(),
         }
     }
 });
