@@ -296,6 +296,8 @@ pub struct PppSession {
     send_acfc: bool,
     ipcp_up: bool,
     ccp_up: bool,
+    /// IPCP/IPv6CP wait for CCP (see [`PppSession::start_network`]).
+    ncps_deferred: bool,
     network_up_reported: bool,
     down: bool,
     /// Why the link is being terminated, reported once LCP finishes.
@@ -351,6 +353,7 @@ impl PppSession {
             send_acfc: false,
             ipcp_up: false,
             ccp_up: false,
+            ncps_deferred: false,
             network_up_reported: false,
             down: false,
             pending_down: None,
@@ -537,6 +540,10 @@ impl PppSession {
                 None => return self.drop_frame(),
             },
             // RFC 1661 §3.4: NCP packets before the Network phase are discarded.
+            Protocol::IPCP | Protocol::IPV6CP if network && self.ncps_deferred => {
+                self.start_ncps(now);
+                return self.receive_control(now, protocol, info);
+            }
             Protocol::IPCP if network => self.ipcp.handle_packet(now, info),
             Protocol::CCP if network && self.ccp_mode != MppeMode::Refused => {
                 self.ccp.handle_packet(now, info)
@@ -1062,9 +1069,24 @@ impl PppSession {
             }
         }
         self.ipcp.open(now);
-        self.ipcp.up(now);
         if let Some(v6) = self.ipv6cp.as_mut() {
             v6.open(now);
+        }
+        // While CCP negotiates, IPCP and IPv6CP wait: pppd opens them only
+        // once CCP is up when it requires MPPE, and answers an early IPCP
+        // Configure-Request with Terminate-Ack, which would cost us a
+        // retransmission timeout. They start when CCP settles either way,
+        // or as soon as the peer starts them (Windows runs them at once).
+        self.ncps_deferred = self.ccp_mode != MppeMode::Refused;
+        if !self.ncps_deferred {
+            self.start_ncps(now);
+        }
+    }
+
+    fn start_ncps(&mut self, now: Instant) {
+        self.ncps_deferred = false;
+        self.ipcp.up(now);
+        if let Some(v6) = self.ipv6cp.as_mut() {
             v6.up(now);
         }
     }
@@ -1132,6 +1154,10 @@ impl PppSession {
                 self.ccp_mode = MppeMode::Refused;
             }
             _ => {}
+        }
+        let settled = self.ccp_up || self.ccp_mode == MppeMode::Refused;
+        if self.ncps_deferred && settled && !self.down && self.phase == Phase::Network {
+            self.start_ncps(now);
         }
     }
 
