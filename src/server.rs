@@ -239,6 +239,13 @@ impl Server {
         (self.config.call_ids.0..=self.config.call_ids.1).contains(&call_id)
     }
 
+    /// The connection whose call uses `call_id` (the Call ID in GRE packets
+    /// the client sends): lets the embedder check a datagram's source
+    /// address before handing it to [`Server::handle_datagram`].
+    pub fn connection_of_call(&self, call_id: u16) -> Option<ConnectionId> {
+        self.by_call.get(&call_id).copied()
+    }
+
     /// Connections open now.
     pub fn connection_count(&self) -> usize {
         self.connections.len()

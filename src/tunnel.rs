@@ -71,7 +71,15 @@ impl Tunnel {
 
     /// Moves PPP control frames into GRE datagrams, and a due ack.
     pub(crate) fn flush(&mut self, now: Instant) {
-        while let Some(frame) = self.ppp.poll_transmit() {
+        // While the peer's receive window is full, control frames wait in
+        // the session's bounded queue for the acks that open it: dropping
+        // them cost a 3 s retransmission against pptp-linux, whose window
+        // is 3 (it acked our Configure-Request and two Configure-Acks just
+        // after LCP opened, so the CHAP Challenge found the window full).
+        while self.gre.window_open() {
+            let Some(frame) = self.ppp.poll_transmit() else {
+                break;
+            };
             let mut out = vec![0u8; frame.len() + GRE_ROOM];
             match self.gre.encapsulate(now, &frame, &mut out) {
                 Ok(n) => {

@@ -686,7 +686,9 @@ fn a_peer_starting_ipcp_early_starts_ours() {
     assert!(!client_sent(&pair, Protocol::IPCP));
     // IPCP Configure-Request id 0x42 for 10.0.0.1, as the peer would send it.
     let mut frame = vec![0xff, 0x03, 0x80, 0x21, 1, 0x42, 0, 10, 3, 6, 10, 0, 0, 1];
-    pair.client.handle_frame(pair.now, &mut frame).expect("IPCP frame");
+    pair.client
+        .handle_frame(pair.now, &mut frame)
+        .expect("IPCP frame");
     pair.flush();
     let answers: Vec<u8> = pair
         .trace
@@ -696,4 +698,22 @@ fn a_peer_starting_ipcp_early_starts_ours() {
         .collect();
     assert!(answers.contains(&1), "our IPCP request: {answers:?}");
     assert!(answers.contains(&2), "an Ack to the peer's: {answers:?}");
+}
+
+/// pptp-linux's pppd sent its first LCP Configure-Request twice, 5 ms
+/// apart; the authenticator must still challenge as soon as LCP opens.
+#[test]
+fn duplicated_requests_cost_no_timeout() {
+    let (server, client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 8);
+    let mut pair = Pair::new(server, client, 8, 0.0);
+    pair.to_server.duplicate = 1.0;
+    pair.to_client.duplicate = 1.0;
+    pair.open();
+    assert!(pair.run_until(Duration::from_secs(10), Pair::both_up));
+    assert!(
+        pair.now < Instant::from_millis(500),
+        "up at {:?}: {:?}",
+        pair.now,
+        pair.trace
+    );
 }
