@@ -492,7 +492,11 @@ impl PppSession {
             self.lcp.send_extended(packet);
         }
         if self.echo.failed() {
+            // The peer is gone: send it a Terminate-Request, but do not wait
+            // the restart timer out for an answer that will not come, so
+            // Down arrives within interval × max_failures.
             self.fail(now, DownReason::EchoTimeout);
+            self.finish();
         }
         self.pump(now);
     }
