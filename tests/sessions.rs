@@ -663,4 +663,3 @@ fn the_server_maps_call_ids_to_connections() {
     }
     assert_eq!(sim.server.connection_of_call(0), None);
 }
-

@@ -49,6 +49,8 @@ pub struct CcpConfig {
     /// Stateful mode: a Reset-Request derives a new key (Linux `ppp_mppe`)
     /// instead of restarting RC4 (default; see
     /// [`MppeOptions::reset_rekeys`](crate::mppe::MppeOptions::reset_rekeys)).
+    /// A Linux peer (pppd with `mppe-stateful`) needs `true`: `interop/run`
+    /// shows it resynchronising after a loss with it and never without.
     pub reset_rekeys: bool,
 }
 
