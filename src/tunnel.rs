@@ -122,10 +122,10 @@ impl Tunnel {
     fn drain_reordered(&mut self, now: Instant) {
         while let Some(mut frame) = self.gre.poll_frame() {
             match self.ppp.handle_frame(now, &mut frame) {
-                Ok(Received::Ipv4(ip) | Received::Ipv6(ip)) => {
-                    if self.released.len() < MAX_QUEUED_DATAGRAMS {
-                        self.released.push_back(ip.to_vec());
-                    }
+                Ok(Received::Ipv4(ip) | Received::Ipv6(ip))
+                    if self.released.len() < MAX_QUEUED_DATAGRAMS =>
+                {
+                    self.released.push_back(ip.to_vec());
                 }
                 Ok(Received::Decompressed) => self.release_decompressed(),
                 _ => {}

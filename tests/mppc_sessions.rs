@@ -66,7 +66,7 @@ fn json_packet(dir: u8, id: u32) -> Vec<u8> {
         0x39,
         0x00,
         0x35,
-        (len - 20 >> 8) as u8,
+        ((len - 20) >> 8) as u8,
         (len - 20) as u8,
         0,
         0,
