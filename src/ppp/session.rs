@@ -1017,7 +1017,8 @@ impl PppSession {
             self.echo.on_reply();
             moved = true;
         }
-        if lcp_looped_back(self.lcp.negotiator()) {
+        // Once: `fail` pumps again, and the loopback flag stays set.
+        if lcp_looped_back(self.lcp.negotiator()) && self.pending_down.is_none() && !self.down {
             self.fail(now, DownReason::LoopedBack);
             moved = true;
         }
