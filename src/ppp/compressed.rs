@@ -264,3 +264,146 @@ impl CompressedLink {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use super::*;
+    use crate::crypto::MppeKeys;
+    use crate::mppe::{KeyLength, MppeOptions};
+
+    fn pair(mppe: Option<MppeOptions>, stateless: bool) -> (CompressedLink, CompressedLink) {
+        let a = MppeKeys {
+            send: [1; 16],
+            recv: [2; 16],
+        };
+        let b = MppeKeys {
+            send: [2; 16],
+            recv: [1; 16],
+        };
+        (
+            CompressedLink::new(mppe.map(|o| Mppe::new(o, &a)), true, true, stateless),
+            CompressedLink::new(mppe.map(|o| Mppe::new(o, &b)), true, true, stateless),
+        )
+    }
+
+    /// Packet `i`: text, or (every third) bytes that do not compress.
+    fn packet(i: u32) -> Vec<u8> {
+        let mut p = vec![0x00, 0x21];
+        if i % 3 == 0 {
+            let mut x = i.wrapping_mul(0x9e37_79b9) | 1;
+            p.extend((0..200).map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            }));
+        } else {
+            for k in 0..(20 + i % 40) {
+                p.extend_from_slice(alloc::format!("line {k} of packet {i}; ").as_bytes());
+            }
+        }
+        p
+    }
+
+    fn send(link: &mut CompressedLink, i: u32) -> Vec<u8> {
+        let plain = packet(i);
+        let mut buf = vec![0u8; plain.len() + HEADER_LEN];
+        buf[HEADER_LEN..].copy_from_slice(&plain);
+        let n = link.seal(&mut buf, plain.len()).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
+    /// The packet `rx` got out of `wire`, or how it was refused.
+    fn receive(rx: &mut CompressedLink, mut wire: Vec<u8>) -> Result<Vec<u8>, bool> {
+        match rx.open(&mut wire) {
+            Ok(Opened::InPlace(p)) => Ok(p.to_vec()),
+            Ok(Opened::Expanded) => Ok(rx.expanded().to_vec()),
+            Ok(Opened::Discarded { send_reset_request }) => Err(send_reset_request),
+            Ok(Opened::Undecodable(_)) => Err(true),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn every_mode_round_trips_across_flag_packets_and_flushes() {
+        let stateful = MppeOptions::new(KeyLength::Bits128, false);
+        for (mppe, stateless) in [
+            (Some(stateful), false),
+            (Some(stateful.with_reset_rekeys(true)), false),
+            (Some(MppeOptions::new(KeyLength::Bits40, true)), true),
+            (None, false),
+            (None, true),
+        ] {
+            let (mut tx, mut rx) = pair(mppe, stateless);
+            // Past two 0xFF counts; every third packet goes out flushed.
+            for i in 0..600 {
+                let wire = send(&mut tx, i);
+                let flags = MppeFlags::from_bits_truncate(u16::from_be_bytes([wire[0], wire[1]]));
+                if stateless || i % 3 == 0 {
+                    assert!(flags.contains(MppeFlags::FLUSHED), "{mppe:?} {i}");
+                }
+                assert_eq!(flags.contains(MppeFlags::ENCRYPTED), mppe.is_some());
+                assert_eq!(receive(&mut rx, wire), Ok(packet(i)), "{mppe:?} {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_gap_discards_until_the_answer_to_the_reset_request() {
+        let stateful = MppeOptions::new(KeyLength::Bits128, false);
+        for mppe in [Some(stateful), None] {
+            let (mut tx, mut rx) = pair(mppe, false);
+            assert!(receive(&mut rx, send(&mut tx, 1)).is_ok());
+            let _lost = send(&mut tx, 2);
+            assert_eq!(receive(&mut rx, send(&mut tx, 4)), Err(true), "{mppe:?}");
+            assert_eq!(receive(&mut rx, send(&mut tx, 5)), Err(false), "{mppe:?}");
+            tx.reset_requested();
+            assert_eq!(
+                receive(&mut rx, send(&mut tx, 7)),
+                Ok(packet(7)),
+                "{mppe:?}"
+            );
+            assert_eq!(
+                receive(&mut rx, send(&mut tx, 8)),
+                Ok(packet(8)),
+                "{mppe:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_undecodable_packet_asks_for_a_reset() {
+        let stateful = MppeOptions::new(KeyLength::Bits128, false);
+        for mppe in [Some(stateful), None] {
+            let (mut tx, mut rx) = pair(mppe, false);
+            let mut wire = send(&mut tx, 1);
+            // A copy reaching before the front of the history: the first
+            // code of a packet at the front cannot be a copy.
+            let encrypted = mppe.is_some();
+            if !encrypted {
+                wire[2] = 0xf0;
+                wire[3] = 0x40;
+                assert_eq!(receive(&mut rx, wire), Err(true));
+                assert_eq!(receive(&mut rx, send(&mut tx, 2)), Err(false));
+                tx.reset_requested();
+                assert_eq!(receive(&mut rx, send(&mut tx, 4)), Ok(packet(4)));
+            } else {
+                // Flip ciphertext: MPPE cannot tell, MPPC must not panic.
+                wire[5] ^= 0x55;
+                let _ = receive(&mut rx, wire);
+                tx.reset_requested();
+                let mut resynced = false;
+                for i in 2..40 {
+                    if receive(&mut rx, send(&mut tx, i)) == Ok(packet(i)) {
+                        resynced = true;
+                    }
+                }
+                assert!(resynced);
+            }
+        }
+    }
+}
