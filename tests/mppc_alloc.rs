@@ -203,3 +203,27 @@ fn session_data_path_with_mppc_allocates_nothing_per_packet() {
     );
     assert_eq!(expanded, 3_000);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Arbitrary packets and flags: no panic, output within the bound, and
+    /// not one allocation once the decompressor exists.
+    #[test]
+    fn decompressor_never_grows_memory(
+        max in 0usize..10_000,
+        packets in proptest::collection::vec(
+            (proptest::prelude::any::<u8>(), proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1600)),
+            1..12,
+        ),
+    ) {
+        let mut rx = MppcDecompressor::with_max_output(max);
+        let before = allocations();
+        for (flags, input) in &packets {
+            if let Ok(out) = rx.decompress(MppcFlags::from_bits_truncate(*flags), input) {
+                proptest::prop_assert!(out.len() <= max.min(pptp_proto::mppc::HISTORY_SIZE));
+            }
+        }
+        proptest::prop_assert_eq!(allocations() - before, 0);
+    }
+}
