@@ -92,7 +92,7 @@ pub struct ServerConfig {
     pub control: ControlConfig,
     /// GRE settings.
     pub gre: GreConfig,
-    /// PPP: authenticator name, auth methods, MPPE policy.
+    /// PPP: authenticator name, auth methods, MPPE/MPPC policy (`ppp.ccp`).
     pub ppp: SessionConfig,
     /// Address assignment; `None`: ask the embedder per session.
     pub pool: Option<AddressPool>,
@@ -154,7 +154,8 @@ pub enum ServerEvent {
         /// The new password (boxed: it is large and the event is rare).
         new_password: alloc::boxed::Box<crate::crypto::Password>,
     },
-    /// An IP packet from a client, released from the reorder buffer.
+    /// An IP packet from a client, released from the reorder buffer or
+    /// decompressed by MPPC.
     IpPacket {
         /// Its connection.
         connection: ConnectionId,

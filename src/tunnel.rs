@@ -129,18 +129,33 @@ impl Tunnel {
 
     fn drain_reordered(&mut self, now: Instant) {
         while let Some(mut frame) = self.gre.poll_frame() {
-            if let Ok(Received::Ipv4(ip) | Received::Ipv6(ip)) =
-                self.ppp.handle_frame(now, &mut frame)
-            {
-                if self.released.len() < MAX_QUEUED_DATAGRAMS {
+            match self.ppp.handle_frame(now, &mut frame) {
+                Ok(Received::Ipv4(ip) | Received::Ipv6(ip))
+                    if self.released.len() < MAX_QUEUED_DATAGRAMS =>
+                {
                     self.released.push_back(ip.to_vec());
                 }
+                Ok(Received::Decompressed) => self.release_decompressed(),
+                _ => {}
+            }
+        }
+    }
+
+    /// A packet MPPC expanded does not fit in the datagram: it joins the
+    /// released packets (the one copy the facades make of it).
+    fn release_decompressed(&mut self) {
+        if let Some(Received::Ipv4(ip) | Received::Ipv6(ip)) = self.ppp.decompressed() {
+            if self.released.len() < MAX_QUEUED_DATAGRAMS {
+                self.released.push_back(ip.to_vec());
+            } else {
+                self.dropped += 1;
             }
         }
     }
 
     /// Takes one GRE packet (without IP header); returns the IP packet it
-    /// carried, decrypted in place inside `datagram`.
+    /// carried, decrypted in place inside `datagram`. A packet MPPC expanded
+    /// comes out of [`poll_released`](Self::poll_released) instead.
     pub(crate) fn handle_datagram<'a>(
         &mut self,
         now: Instant,
@@ -161,6 +176,10 @@ impl Tunnel {
                 let frame = &mut datagram[range];
                 match self.ppp.handle_frame(now, frame) {
                     Ok(Received::Ipv4(ip) | Received::Ipv6(ip)) => Some(ip),
+                    Ok(Received::Decompressed) => {
+                        self.release_decompressed();
+                        None
+                    }
                     Ok(_) => None,
                     Err(e) => {
                         self.drain_reordered(now);

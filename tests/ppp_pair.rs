@@ -717,3 +717,30 @@ fn duplicated_requests_cost_no_timeout() {
         pair.trace
     );
 }
+
+#[test]
+fn looped_back_link_goes_down_without_recursing() {
+    // Equal seeds: both ends draw the same magic numbers, as a looped link
+    // (or a peer echoing ours) shows; once `fail` recursed until the stack
+    // overflowed.
+    let (server, mut client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 9);
+    client.seed = 9;
+    let mut p = Pair::new(server, client, 9, 0.0);
+    p.open();
+    p.run_until(Duration::from_secs(60), |p| {
+        p.server_events
+            .iter()
+            .chain(&p.client_events)
+            .any(|e| matches!(e, PppEvent::Down { .. }))
+    });
+    let reasons: Vec<_> = p
+        .server_events
+        .iter()
+        .chain(&p.client_events)
+        .filter_map(|e| match e {
+            PppEvent::Down { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(reasons.contains(&DownReason::LoopedBack), "{reasons:?}");
+}
