@@ -200,7 +200,9 @@ pub enum ServerError {
 struct Connection {
     control: ControlConnection,
     call_id: u16,
-    tunnel: Option<Tunnel>,
+    /// Boxed: the connection map's nodes hold many connections inline, so
+    /// a small entry keeps their slack small.
+    tunnel: Option<alloc::boxed::Box<Tunnel>>,
     username: String,
     address: Option<Ipv4Addr>,
     /// The earliest deadline with an entry in the server's timer heap.
@@ -600,7 +602,7 @@ impl Output<'_> {
                             .push_back(ServerEvent::AddressRequest { connection: id }),
                     }
                     tunnel.open(now);
-                    c.tunnel = Some(tunnel);
+                    c.tunnel = Some(tunnel.into());
                 }
                 ControlEvent::CallDown { .. } | ControlEvent::Closed { .. } => {
                     match c.tunnel.as_mut() {
@@ -683,5 +685,36 @@ impl Output<'_> {
                 });
             }
         }
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn sizes() {
+        use core::mem::size_of;
+        std::println!("Connection {}", size_of::<super::Connection>());
+        std::println!("ControlConnection {}", size_of::<crate::control::ControlConnection>());
+        std::println!("Tunnel {}", size_of::<crate::tunnel::Tunnel>());
+        std::println!("GreChannel {}", size_of::<crate::gre::GreChannel>());
+        std::println!("PppSession {}", size_of::<crate::ppp::session::PppSession>());
+        std::println!("SessionConfig {}", size_of::<crate::ppp::session::SessionConfig>());
+        std::println!("Mppe {}", size_of::<crate::mppe::Mppe>());
+        std::println!("ControlConfig {}", size_of::<crate::control::ControlConfig>());
+        std::println!("FsmLcp {}", size_of::<crate::ppp::fsm::Fsm<crate::ppp::lcp::Lcp>>());
+        std::println!("FsmIpcp {}", size_of::<crate::ppp::fsm::Fsm<crate::ppp::ipcp::Ipcp>>());
+        std::println!("FsmCcp {}", size_of::<crate::ppp::fsm::Fsm<crate::ppp::ccp::Ccp>>());
+        std::println!("FsmIpv6cp {}", size_of::<crate::ppp::fsm::Fsm<crate::ppp::ipv6cp::Ipv6cp>>());
+        std::println!("AuthConfig {}", size_of::<crate::ppp::session::AuthConfig>());
+        std::println!("LcpEcho {}", size_of::<crate::ppp::lcp::LcpEcho>());
+        std::println!("MppeKeys {}", size_of::<crate::crypto::MppeKeys>());
+        std::println!("Rc4 {}", size_of::<crate::rc4::Rc4>());
+        std::println!("Lcp {}", size_of::<crate::ppp::lcp::Lcp>());
+        std::println!("Ccp {}", size_of::<crate::ppp::ccp::Ccp>());
+        std::println!("Ipcp {}", size_of::<crate::ppp::ipcp::Ipcp>());
+        std::println!("FsmConfig {}", size_of::<crate::ppp::fsm::FsmConfig>());
+        std::println!("ControlEvent {}", size_of::<crate::control::ControlEvent>());
+        std::println!("PppEvent {}", size_of::<crate::ppp::session::PppEvent>());
+        std::println!("Authenticator {}", size_of::<crate::ppp::auth::Authenticator>());
+        std::println!("Peer {}", size_of::<crate::ppp::auth::Peer>());
     }
 }
