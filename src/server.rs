@@ -687,34 +687,3 @@ impl Output<'_> {
         }
     }
 }
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        use core::mem::size_of;
-        std::println!("Connection {}", size_of::<super::Connection>());
-        std::println!("ControlConnection {}", size_of::<crate::control::ControlConnection>());
-        std::println!("Tunnel {}", size_of::<crate::tunnel::Tunnel>());
-        std::println!("GreChannel {}", size_of::<crate::gre::GreChannel>());
-        std::println!("PppSession {}", size_of::<crate::ppp::session::PppSession>());
-        std::println!("SessionConfig {}", size_of::<crate::ppp::session::SessionConfig>());
-        std::println!("Mppe {}", size_of::<crate::mppe::Mppe>());
-        std::println!("ControlConfig {}", size_of::<crate::control::ControlConfig>());
-        std::println!("FsmLcp {}", size_of::<crate::ppp::fsm::Fsm<crate::ppp::lcp::Lcp>>());
-        std::println!("FsmIpcp {}", size_of::<crate::ppp::fsm::Fsm<crate::ppp::ipcp::Ipcp>>());
-        std::println!("FsmCcp {}", size_of::<crate::ppp::fsm::Fsm<crate::ppp::ccp::Ccp>>());
-        std::println!("FsmIpv6cp {}", size_of::<crate::ppp::fsm::Fsm<crate::ppp::ipv6cp::Ipv6cp>>());
-        std::println!("AuthConfig {}", size_of::<crate::ppp::session::AuthConfig>());
-        std::println!("LcpEcho {}", size_of::<crate::ppp::lcp::LcpEcho>());
-        std::println!("MppeKeys {}", size_of::<crate::crypto::MppeKeys>());
-        std::println!("Rc4 {}", size_of::<crate::rc4::Rc4>());
-        std::println!("Lcp {}", size_of::<crate::ppp::lcp::Lcp>());
-        std::println!("Ccp {}", size_of::<crate::ppp::ccp::Ccp>());
-        std::println!("Ipcp {}", size_of::<crate::ppp::ipcp::Ipcp>());
-        std::println!("FsmConfig {}", size_of::<crate::ppp::fsm::FsmConfig>());
-        std::println!("ControlEvent {}", size_of::<crate::control::ControlEvent>());
-        std::println!("PppEvent {}", size_of::<crate::ppp::session::PppEvent>());
-        std::println!("Authenticator {}", size_of::<crate::ppp::auth::Authenticator>());
-        std::println!("Peer {}", size_of::<crate::ppp::auth::Peer>());
-    }
-}

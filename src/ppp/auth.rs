@@ -497,6 +497,10 @@ impl Peer {
     }
 }
 
+/// An expired password awaiting its change (MS-CHAPv2 `E=648`): the old
+/// password, the user, the new challenge and the Failure's identifier.
+type Expired = (Password, String, [u8; 16], u8);
+
 /// The authenticator (server) side.
 #[derive(Debug)]
 pub struct Authenticator {
@@ -512,7 +516,7 @@ pub struct Authenticator {
     /// Told the peer `E=648`: its old password, the new challenge and the
     /// Failure's identifier, waiting for Change-Password.
     /// Boxed: a password is large and password changes are rare.
-    expired: Option<alloc::boxed::Box<(Password, String, [u8; 16], u8)>>,
+    expired: Option<alloc::boxed::Box<Expired>>,
 }
 
 #[derive(Debug, Clone)]

@@ -49,6 +49,8 @@ pub fn server_config(mode: Mode, clients: u32) -> ServerConfig {
     };
     let mut config = ServerConfig::new("pptp-proto", pool);
     config.max_connections = clients.max(1) as usize;
+    // Room for 1400-byte IP packets under MPPE (the default MRU is 1400).
+    config.ppp.lcp.mru = 1500;
     set_mode(&mut config.ppp.ccp, mode);
     config
 }
@@ -57,6 +59,7 @@ pub fn server_config(mode: Mode, clients: u32) -> ServerConfig {
 pub fn client_config(mode: Mode, seed: u64) -> ClientConfig {
     let mut config =
         ClientConfig::new("alice", Password::new("secret").expect("password")).with_seed(seed);
+    config.ppp.lcp.mru = 1500;
     set_mode(&mut config.ppp.ccp, mode);
     config
 }
