@@ -16,7 +16,7 @@
 //! 4. Once [`ClientEvent::Up`] arrived, [`Client::send_ip`] encrypts and
 //!    encapsulates an IP packet into your buffer; IP packets from the server
 //!    come back from `handle_datagram` (decrypted in place) or, when they
-//!    were reordered, as [`ClientEvent::IpPacket`].
+//!    were reordered or MPPC-decompressed, as [`ClientEvent::IpPacket`].
 //! 5. [`Client::close`] tears down PPP, the call and the control connection;
 //!    [`ClientEvent::Down`] is the last event.
 //!
@@ -60,7 +60,7 @@ pub struct ClientConfig {
     /// GRE settings (reorder buffer, ack delay); Call IDs and window are
     /// filled in when the call comes up.
     pub gre: GreConfig,
-    /// PPP: credentials, auth methods, MPPE policy, timers.
+    /// PPP: credentials, auth methods, MPPE/MPPC policy (`ppp.ccp`), timers.
     pub ppp: SessionConfig,
 }
 
@@ -72,6 +72,13 @@ impl ClientConfig {
             gre: GreConfig::new(0, 0),
             ppp: SessionConfig::peer(username, password),
         }
+    }
+
+    /// Offers and accepts MPPC compression (RFC 2118) alongside the MPPE
+    /// policy: sets [`CcpConfig::mppc`](crate::ppp::ccp::CcpConfig::mppc).
+    pub fn with_mppc(mut self, mppc: bool) -> Self {
+        self.ppp.ccp.mppc = mppc;
+        self
     }
 
     /// Sets the seed every random choice derives from.
@@ -124,10 +131,12 @@ pub enum ClientEvent {
         dns: [Option<Ipv4Addr>; 2],
         /// The IP MTU.
         mtu: usize,
-        /// The MPPE bits in use, if encrypted.
+        /// The CCP option 18 bits in use (MPPE strength, H, MPPC's C), if
+        /// CCP agreed on encryption or compression.
         mppe: Option<MppeBits>,
     },
-    /// An IP packet released from the GRE reorder buffer.
+    /// An IP packet released from the GRE reorder buffer, or one MPPC
+    /// decompressed (it does not fit in the datagram `handle_datagram` lends).
     IpPacket(Vec<u8>),
     /// The tunnel is down; no more events follow.
     Down {

@@ -99,7 +99,7 @@ pub struct ServerConfig {
     pub control: ControlConfig,
     /// GRE settings.
     pub gre: GreConfig,
-    /// PPP: authenticator name, auth methods, MPPE policy.
+    /// PPP: authenticator name, auth methods, MPPE/MPPC policy (`ppp.ccp`).
     pub ppp: SessionConfig,
     /// Address assignment; `None`: ask the embedder per session.
     pub pool: Option<AddressPool>,
@@ -161,7 +161,8 @@ pub enum ServerEvent {
         /// The new password (boxed: it is large and the event is rare).
         new_password: alloc::boxed::Box<crate::crypto::Password>,
     },
-    /// An IP packet from a client, released from the reorder buffer.
+    /// An IP packet from a client, released from the reorder buffer or
+    /// decompressed by MPPC.
     IpPacket {
         /// Its connection.
         connection: ConnectionId,
@@ -248,6 +249,13 @@ impl Server {
     /// Whether GRE for `call_id` belongs to this server (for sharding).
     pub fn owns_call_id(&self, call_id: u16) -> bool {
         (self.config.call_ids.0..=self.config.call_ids.1).contains(&call_id)
+    }
+
+    /// The connection whose call uses `call_id` (the Call ID in GRE packets
+    /// the client sends): lets the embedder check a datagram's source
+    /// address before handing it to [`Server::handle_datagram`].
+    pub fn connection_of_call(&self, call_id: u16) -> Option<ConnectionId> {
+        self.by_call.get(&call_id).copied()
     }
 
     /// Connections open now.

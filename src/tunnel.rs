@@ -103,7 +103,15 @@ impl Tunnel {
 
     /// Moves PPP control frames into GRE datagrams, and a due ack.
     pub(crate) fn flush(&mut self, now: Instant) {
-        while let Some(frame) = self.ppp.poll_transmit() {
+        // While the peer's receive window is full, control frames wait in
+        // the session's bounded queue for the acks that open it: dropping
+        // them cost a 3 s retransmission against pptp-linux, whose window
+        // is 3 (it acked our Configure-Request and two Configure-Acks just
+        // after LCP opened, so the CHAP Challenge found the window full).
+        while self.gre.window_open() {
+            let Some(frame) = self.ppp.poll_transmit() else {
+                break;
+            };
             let mut out = vec![0u8; frame.len() + GRE_ROOM];
             match self.gre.encapsulate(now, &frame, &mut out) {
                 Ok(n) => {
@@ -154,18 +162,33 @@ impl Tunnel {
 
     fn drain_reordered(&mut self, now: Instant) {
         while let Some(mut frame) = self.gre.poll_frame() {
-            if let Ok(Received::Ipv4(ip) | Received::Ipv6(ip)) =
-                self.ppp.handle_frame(now, &mut frame)
-            {
-                if self.released.len() < MAX_QUEUED_DATAGRAMS {
+            match self.ppp.handle_frame(now, &mut frame) {
+                Ok(Received::Ipv4(ip) | Received::Ipv6(ip))
+                    if self.released.len() < MAX_QUEUED_DATAGRAMS =>
+                {
                     self.released.push_back(ip.to_vec());
                 }
+                Ok(Received::Decompressed) => self.release_decompressed(),
+                _ => {}
+            }
+        }
+    }
+
+    /// A packet MPPC expanded does not fit in the datagram: it joins the
+    /// released packets (the one copy the facades make of it).
+    fn release_decompressed(&mut self) {
+        if let Some(Received::Ipv4(ip) | Received::Ipv6(ip)) = self.ppp.decompressed() {
+            if self.released.len() < MAX_QUEUED_DATAGRAMS {
+                self.released.push_back(ip.to_vec());
+            } else {
+                self.dropped += 1;
             }
         }
     }
 
     /// Takes one GRE packet (without IP header); returns the IP packet it
-    /// carried, decrypted in place inside `datagram`.
+    /// carried, decrypted in place inside `datagram`. A packet MPPC expanded
+    /// comes out of [`poll_released`](Self::poll_released) instead.
     pub(crate) fn handle_datagram<'a>(
         &mut self,
         now: Instant,
@@ -186,6 +209,10 @@ impl Tunnel {
                 let frame = &mut datagram[range];
                 match self.ppp.handle_frame(now, frame) {
                     Ok(Received::Ipv4(ip) | Received::Ipv6(ip)) => Some(ip),
+                    Ok(Received::Decompressed) => {
+                        self.release_decompressed();
+                        None
+                    }
                     Ok(_) => None,
                     Err(e) => {
                         self.drain_reordered(now);
