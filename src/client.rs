@@ -9,7 +9,8 @@
 //!    IPPROTO_GRE socket on Linux delivers the header: skip it, e.g. with
 //!    [`crate::wire::gre::strip_ipv4`]).
 //! 3. After every call, drain [`Client::poll_stream_transmit`] (write to
-//!    TCP), [`Client::poll_datagram_transmit`] (send as IP protocol 47 to the
+//!    TCP), [`Client::poll_datagram_transmit`] or, allocation-free,
+//!    [`Client::poll_datagram_transmit_into`] (send as IP protocol 47 to the
 //!    server) and [`Client::poll_event`]; then sleep until
 //!    [`Client::poll_timeout`] and call [`Client::handle_timeout`].
 //! 4. Once [`ClientEvent::Up`] arrived, [`Client::send_ip`] encrypts and
@@ -260,8 +261,27 @@ impl Client {
     }
 
     /// The next GRE packet to send to the server (IP protocol 47).
+    ///
+    /// Ack-only packets are allocated here; the data path's embedder uses
+    /// [`Client::poll_datagram_transmit_into`], which never allocates for them.
     pub fn poll_datagram_transmit(&mut self) -> Option<Vec<u8>> {
-        self.tunnel.as_mut().and_then(|t| t.poll_datagram())
+        self.tunnel
+            .as_mut()
+            .and_then(|t| t.poll_datagram())
+            .map(|d| d.into_vec())
+    }
+
+    /// Like [`Client::poll_datagram_transmit`], but copies the packet into
+    /// `out` (cleared first, its capacity reused); returns whether there
+    /// was one. Allocates nothing once `out` holds the largest packet.
+    pub fn poll_datagram_transmit_into(&mut self, out: &mut Vec<u8>) -> bool {
+        match self.tunnel.as_mut().and_then(|t| t.poll_datagram()) {
+            Some(d) => {
+                d.copy_into(out);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The next event.

@@ -20,8 +20,14 @@
 //!   (or [`Server::provide_verdict`]). Addresses come from the pool in the
 //!   configuration unless [`ServerEvent::AddressRequest`] is answered with
 //!   [`Server::assign_address`] (pool disabled).
-//! - Timers live in one ordered set: a tick touches only the connections
+//! - Timers live in one binary heap: a tick touches only the connections
 //!   whose timers are due, so 10 000 idle tunnels cost nothing per packet.
+//!   A deadline that moves later leaves its entry in place (it fires early,
+//!   a no-op, and re-registers); only an earlier one is pushed, so the data
+//!   path neither allocates nor rebalances a tree per packet.
+//! - [`Server::poll_datagram_transmit_into`] drains the same queue as
+//!   [`Server::poll_datagram_transmit`] into a reused buffer: with it, the
+//!   data path allocates nothing, ack-only packets included.
 //!
 //! ```
 //! use pptp_proto::server::{AddressPool, Server, ServerConfig};
@@ -47,9 +53,10 @@
 //! # let _ = conn;
 //! ```
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cmp::Reverse;
 use core::net::Ipv4Addr;
 use core::ops::Range;
 
@@ -62,7 +69,7 @@ use crate::ppp::ipcp::IpAssignment;
 use crate::ppp::lcp::AuthMethod;
 use crate::ppp::session::{DownReason, PppEvent, SessionConfig};
 use crate::time::Instant;
-use crate::tunnel::{Tunnel, TunnelError};
+use crate::tunnel::{Datagram, Tunnel, TunnelError};
 use crate::wire::gre::GreHeader;
 
 /// Reordered IP packets kept for `poll_event` before more are dropped.
@@ -194,10 +201,12 @@ pub enum ServerError {
 struct Connection {
     control: ControlConnection,
     call_id: u16,
-    tunnel: Option<Tunnel>,
+    /// Boxed: the connection map's nodes hold many connections inline, so
+    /// a small entry keeps their slack small.
+    tunnel: Option<alloc::boxed::Box<Tunnel>>,
     username: String,
     address: Option<Ipv4Addr>,
-    /// The deadline registered in the server's timer set.
+    /// The earliest deadline with an entry in the server's timer heap.
     deadline: Option<Instant>,
     down: bool,
 }
@@ -208,12 +217,14 @@ pub struct Server {
     config: ServerConfig,
     connections: BTreeMap<ConnectionId, Connection>,
     by_call: BTreeMap<u16, ConnectionId>,
-    timers: BTreeSet<(Instant, ConnectionId)>,
+    /// `(deadline, connection)`, soonest first; entries whose deadline is
+    /// no longer the connection's registered one are stale and skipped.
+    timers: BinaryHeap<Reverse<(Instant, ConnectionId)>>,
     next_connection: u64,
     next_call: u16,
     leased: BTreeSet<Ipv4Addr>,
     streams: VecDeque<(ConnectionId, Bytes)>,
-    datagrams: VecDeque<(ConnectionId, Vec<u8>)>,
+    datagrams: VecDeque<(ConnectionId, Datagram)>,
     events: VecDeque<ServerEvent>,
 }
 
@@ -225,7 +236,7 @@ impl Server {
             config,
             connections: BTreeMap::new(),
             by_call: BTreeMap::new(),
-            timers: BTreeSet::new(),
+            timers: BinaryHeap::new(),
             next_connection: 0,
             next_call,
             leased: BTreeSet::new(),
@@ -269,6 +280,9 @@ impl Server {
         let mut control = ControlConnection::new(control);
         control.start(now);
         self.by_call.insert(call_id, id);
+        // Room for every entry `push_timer` keeps, so a packet never grows it.
+        let room = 2 * (self.connections.len() + 1) + 64;
+        self.timers.reserve(room.saturating_sub(self.timers.len()));
         self.connections.insert(
             id,
             Connection {
@@ -418,24 +432,30 @@ impl Server {
         self.service(now, connection);
     }
 
-    /// When [`Server::handle_timeout`] is due.
+    /// When [`Server::handle_timeout`] is due (possibly early: a deadline
+    /// that moved later is found out when its old entry fires).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| *t)
+        self.timers.peek().map(|Reverse((t, _))| *t)
     }
 
     /// Runs the due timers, touching only the connections they belong to.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(&(t, id)) = self.timers.first() {
+        while let Some(&Reverse((t, id))) = self.timers.peek() {
             if t > now {
                 break;
             }
-            self.timers.remove(&(t, id));
-            if let Some(c) = self.connections.get_mut(&id) {
-                c.deadline = None;
-                c.control.handle_timeout(now);
-                if let Some(tunnel) = c.tunnel.as_mut() {
-                    tunnel.handle_timeout(now);
-                }
+            self.timers.pop();
+            let Some(c) = self.connections.get_mut(&id) else {
+                continue;
+            };
+            if c.deadline != Some(t) {
+                // Stale: an earlier deadline replaced this one.
+                continue;
+            }
+            c.deadline = None;
+            c.control.handle_timeout(now);
+            if let Some(tunnel) = c.tunnel.as_mut() {
+                tunnel.handle_timeout(now);
             }
             self.service(now, id);
         }
@@ -447,8 +467,20 @@ impl Server {
     }
 
     /// The next GRE packet for a connection's client.
+    ///
+    /// Ack-only packets are allocated here; the data path's embedder uses
+    /// [`Server::poll_datagram_transmit_into`], which never allocates for them.
     pub fn poll_datagram_transmit(&mut self) -> Option<(ConnectionId, Vec<u8>)> {
-        self.datagrams.pop_front()
+        self.datagrams.pop_front().map(|(c, d)| (c, d.into_vec()))
+    }
+
+    /// Like [`Server::poll_datagram_transmit`], but copies the packet into
+    /// `out` (cleared first, its capacity reused) and returns its
+    /// connection. Allocates nothing once `out` holds the largest packet.
+    pub fn poll_datagram_transmit_into(&mut self, out: &mut Vec<u8>) -> Option<ConnectionId> {
+        let (c, d) = self.datagrams.pop_front()?;
+        d.copy_into(out);
+        Some(c)
     }
 
     /// The next event.
@@ -457,34 +489,97 @@ impl Server {
     }
 
     fn remove(&mut self, id: ConnectionId) {
+        // Its timer entries go stale and are skipped when they come up.
         if let Some(c) = self.connections.remove(&id) {
             self.by_call.remove(&c.call_id);
-            if let Some(d) = c.deadline {
-                self.timers.remove(&(d, id));
-            }
             if let (Some(a), Some(_)) = (c.address, &self.config.pool) {
                 self.leased.remove(&a);
             }
         }
     }
 
-    fn lease(&mut self) -> Option<Ipv4Addr> {
-        let pool = self.config.pool.as_ref()?;
-        let (lo, hi) = (u32::from(pool.range.0), u32::from(pool.range.1));
-        (lo..=hi)
-            .map(Ipv4Addr::from)
-            .find(|a| !self.leased.contains(a))
-            .inspect(|a| {
-                self.leased.insert(*a);
-            })
-    }
-
     /// Drains one connection's machines into the server's queues and
-    /// re-registers its timer.
+    /// re-registers its timer. The connection stays in its map: taking it
+    /// out and back in would rebalance the tree, allocating, per packet.
     fn service(&mut self, now: Instant, id: ConnectionId) {
-        let Some(mut c) = self.connections.remove(&id) else {
+        let Server {
+            config,
+            connections,
+            timers,
+            leased,
+            streams,
+            datagrams,
+            events,
+            ..
+        } = self;
+        let Some(c) = connections.get_mut(&id) else {
             return;
         };
+        let mut out = Output {
+            streams,
+            datagrams,
+            events,
+        };
+        out.service_control(now, id, c, config, leased);
+        out.service_tunnel(now, id, c);
+        while let Some(b) = c.control.poll_transmit() {
+            out.streams.push_back((id, b));
+        }
+        let tunnel = c.tunnel.as_ref().and_then(|t| t.poll_timeout());
+        let deadline = Instant::soonest(c.control.poll_timeout(), tunnel);
+        // A later or equal deadline keeps the entry it has; when that fires
+        // early the connection's timers are a no-op and it re-registers.
+        let earlier = deadline.filter(|d| c.deadline.is_none_or(|r| *d < r));
+        if let Some(d) = earlier {
+            c.deadline = Some(d);
+            push_timer(timers, connections, (d, id));
+        }
+    }
+}
+
+/// Pushes a timer entry; when stale entries outnumber the live ones the
+/// heap is compacted in place, so its capacity stays bounded.
+fn push_timer(
+    timers: &mut BinaryHeap<Reverse<(Instant, ConnectionId)>>,
+    connections: &BTreeMap<ConnectionId, Connection>,
+    entry: (Instant, ConnectionId),
+) {
+    // Each connection has at most one live entry: the one its `deadline` names.
+    if timers.len() >= 2 * connections.len() + 64 {
+        timers
+            .retain(|Reverse((t, id))| connections.get(id).is_some_and(|c| c.deadline == Some(*t)));
+    }
+    timers.push(Reverse(entry));
+}
+
+/// Leases the lowest free address of the pool.
+fn lease(pool: Option<&AddressPool>, leased: &mut BTreeSet<Ipv4Addr>) -> Option<Ipv4Addr> {
+    let pool = pool?;
+    let (lo, hi) = (u32::from(pool.range.0), u32::from(pool.range.1));
+    (lo..=hi)
+        .map(Ipv4Addr::from)
+        .find(|a| !leased.contains(a))
+        .inspect(|a| {
+            leased.insert(*a);
+        })
+}
+
+/// The server's output queues, borrowed apart from its connection map.
+struct Output<'a> {
+    streams: &'a mut VecDeque<(ConnectionId, Bytes)>,
+    datagrams: &'a mut VecDeque<(ConnectionId, Datagram)>,
+    events: &'a mut VecDeque<ServerEvent>,
+}
+
+impl Output<'_> {
+    fn service_control(
+        &mut self,
+        now: Instant,
+        id: ConnectionId,
+        c: &mut Connection,
+        config: &ServerConfig,
+        leased: &mut BTreeSet<Ipv4Addr>,
+    ) {
         while let Some(b) = c.control.poll_transmit() {
             self.streams.push_back((id, b));
         }
@@ -496,11 +591,11 @@ impl Server {
                     peer_window,
                     ..
                 } if c.tunnel.is_none() => {
-                    let mut ppp = self.config.ppp.clone();
+                    let mut ppp = config.ppp.clone();
                     ppp.seed ^= u64::from(call_id) << 32 | id.0;
                     let mut tunnel =
-                        Tunnel::new(call_id, peer_call_id, peer_window, &self.config.gre, ppp);
-                    match (self.config.pool.clone(), self.lease()) {
+                        Tunnel::new(call_id, peer_call_id, peer_window, &config.gre, ppp);
+                    match (config.pool.clone(), lease(config.pool.as_ref(), leased)) {
                         (Some(pool), Some(address)) => {
                             c.address = Some(address);
                             tunnel.ppp.set_ip_assignment(IpAssignment {
@@ -515,7 +610,7 @@ impl Server {
                             .push_back(ServerEvent::AddressRequest { connection: id }),
                     }
                     tunnel.open(now);
-                    c.tunnel = Some(tunnel);
+                    c.tunnel = Some(tunnel.into());
                 }
                 ControlEvent::CallDown { .. } | ControlEvent::Closed { .. } => {
                     match c.tunnel.as_mut() {
@@ -533,19 +628,6 @@ impl Server {
                 _ => {}
             }
         }
-        self.service_tunnel(now, id, &mut c);
-        while let Some(b) = c.control.poll_transmit() {
-            self.streams.push_back((id, b));
-        }
-        if let Some(d) = c.deadline.take() {
-            self.timers.remove(&(d, id));
-        }
-        let tunnel = c.tunnel.as_ref().and_then(|t| t.poll_timeout());
-        c.deadline = Instant::soonest(c.control.poll_timeout(), tunnel);
-        if let Some(d) = c.deadline {
-            self.timers.insert((d, id));
-        }
-        self.connections.insert(id, c);
     }
 
     fn service_tunnel(&mut self, now: Instant, id: ConnectionId, c: &mut Connection) {

@@ -31,12 +31,44 @@ const MAX_QUEUED_DATAGRAMS: usize = 64;
 /// Room for the largest GRE header in front of a PPP frame.
 const GRE_ROOM: usize = 16;
 
+/// A GRE packet waiting for the embedder: a control-plane frame, or an
+/// ack-only packet kept inline so that acknowledging data never allocates.
+#[derive(Debug)]
+pub(crate) enum Datagram {
+    /// A PPP control frame in GRE.
+    Frame(Vec<u8>),
+    /// An ack-only GRE header.
+    Ack([u8; GRE_ROOM], u8),
+}
+
+impl Datagram {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Datagram::Frame(v) => v,
+            Datagram::Ack(bytes, len) => &bytes[..usize::from(*len)],
+        }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<u8> {
+        match self {
+            Datagram::Frame(v) => v,
+            ack @ Datagram::Ack(..) => ack.as_slice().to_vec(),
+        }
+    }
+
+    /// Copies the packet into `out`, reusing its capacity.
+    pub(crate) fn copy_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(self.as_slice());
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Tunnel {
     pub(crate) call_id: u16,
     pub(crate) gre: GreChannel,
     pub(crate) ppp: PppSession,
-    datagrams: VecDeque<Vec<u8>>,
+    datagrams: VecDeque<Datagram>,
     /// IP packets that came out of the GRE reorder buffer.
     released: VecDeque<Vec<u8>>,
     pub(crate) dropped: u64,
@@ -84,7 +116,7 @@ impl Tunnel {
             match self.gre.encapsulate(now, &frame, &mut out) {
                 Ok(n) => {
                     out.truncate(n);
-                    self.push_datagram(out);
+                    self.push_datagram(Datagram::Frame(out));
                 }
                 // Control frames are retransmitted by their own timers.
                 Err(_) => self.dropped += 1,
@@ -92,11 +124,12 @@ impl Tunnel {
         }
         let mut ack = [0u8; GRE_ROOM];
         if let Some(n) = self.gre.poll_transmit_ack(&mut ack) {
-            self.push_datagram(ack[..n].to_vec());
+            // n <= GRE_ROOM
+            self.push_datagram(Datagram::Ack(ack, n as u8));
         }
     }
 
-    fn push_datagram(&mut self, datagram: Vec<u8>) {
+    fn push_datagram(&mut self, datagram: Datagram) {
         if self.datagrams.len() < MAX_QUEUED_DATAGRAMS {
             self.datagrams.push_back(datagram);
         } else {
@@ -104,7 +137,7 @@ impl Tunnel {
         }
     }
 
-    pub(crate) fn poll_datagram(&mut self) -> Option<Vec<u8>> {
+    pub(crate) fn poll_datagram(&mut self) -> Option<Datagram> {
         self.datagrams.pop_front()
     }
 

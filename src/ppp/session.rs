@@ -295,12 +295,13 @@ pub struct PppSession {
     phase: Phase,
     lcp: Fsm<Lcp>,
     ipcp: Fsm<Ipcp>,
-    ipv6cp: Option<Fsm<Ipv6cp>>,
+    /// Boxed: rarely configured, and 300 octets in every session otherwise.
+    ipv6cp: Option<alloc::boxed::Box<Fsm<Ipv6cp>>>,
     ipv6_up: bool,
     ccp: Fsm<Ccp>,
     ccp_mode: MppeMode,
     auth: Option<AuthMachine>,
-    auth_config: AuthConfig,
+    auth_config: AuthSettings,
     echo: LcpEcho,
     /// MPPE and/or MPPC, once CCP agreed on either.
     link: Option<CompressedLink>,
@@ -352,7 +353,7 @@ impl PppSession {
         let ccp = Fsm::new(new_ccp(&config), config.fsm.clone());
         let ipv6cp = config
             .ipv6
-            .then(|| Fsm::new(Ipv6cp::new(rng.next_u64()), config.fsm.clone()));
+            .then(|| Fsm::new(Ipv6cp::new(rng.next_u64()), config.fsm.clone()).into());
         PppSession {
             role: config.role,
             phase: Phase::Dead,
@@ -363,7 +364,10 @@ impl PppSession {
             ccp,
             ccp_mode,
             auth: None,
-            auth_config: config.auth,
+            auth_config: match config.auth {
+                AuthConfig::Peer(p) => AuthSettings::Peer(p.into()),
+                AuthConfig::Authenticator(a) => AuthSettings::Authenticator(a),
+            },
             echo: LcpEcho::new(config.echo),
             link: None,
             expanded: None,
@@ -1039,11 +1043,11 @@ impl PppSession {
     fn start_authentication(&mut self, now: Instant) {
         let method = negotiated_auth(self.lcp.negotiator(), self.role);
         match (method, &self.auth_config) {
-            (None, AuthConfig::Authenticator(_)) => {
+            (None, AuthSettings::Authenticator(_)) => {
                 // LCP opened without an Auth-Protocol: the peer refused every method.
                 self.fail(now, DownReason::NoAuthMethod);
             }
-            (None, AuthConfig::Peer(_)) => self.start_network(now),
+            (None, AuthSettings::Peer(_)) => self.start_network(now),
             (Some(method), config) => {
                 let auth = AuthMachine::new(config, method, &mut self.rng);
                 self.auth = Some(auth);
@@ -1095,7 +1099,7 @@ impl PppSession {
                     new_password,
                 } => self.events.push_back(PppEvent::PasswordChanged {
                     username,
-                    new_password: alloc::boxed::Box::new(new_password),
+                    new_password,
                 }),
                 AuthEvent::Failure { reason } => {
                     self.events.push_back(PppEvent::AuthFailed {
@@ -1407,19 +1411,27 @@ fn ipcp_addresses(ipcp: &Ipcp) -> Addresses {
     (ipcp.local(), ipcp.peer(), ipcp.dns(), ipcp.nbns())
 }
 
+/// A session's [`AuthConfig`], with the peer's passwords boxed so that an
+/// authenticator's session (one per tunnel on a server) stays small.
+#[derive(Debug)]
+enum AuthSettings {
+    Peer(alloc::boxed::Box<PeerConfig>),
+    Authenticator(AuthenticatorConfig),
+}
+
 impl AuthMachine {
-    fn new(config: &AuthConfig, method: AuthMethod, rng: &mut SplitMix64) -> Self {
+    fn new(config: &AuthSettings, method: AuthMethod, rng: &mut SplitMix64) -> Self {
         let mut random = [0u8; 16];
         rng.fill(&mut random);
         match config {
-            AuthConfig::Peer(p) => {
+            AuthSettings::Peer(p) => {
                 let mut peer = Peer::new(method, &p.username, p.password.clone(), random, p.timers);
                 if let Some(new) = &p.new_password {
                     peer = peer.with_new_password(new.clone());
                 }
                 AuthMachine::Peer(alloc::boxed::Box::new(peer))
             }
-            AuthConfig::Authenticator(a) => {
+            AuthSettings::Authenticator(a) => {
                 let identifier = (rng.next_u64() & 0xff) as u8;
                 AuthMachine::Authenticator(alloc::boxed::Box::new(Authenticator::new(
                     method, &a.name, random, identifier, a.timers,
