@@ -6,13 +6,16 @@
 //! cargo run --example loopback -- --loss 0.1 --seed 7
 //! cargo run --example loopback -- --auth pap --mppe none --count 5
 //! cargo run --example loopback -- --mppc --mppe stateful --count 20
+//! cargo run --example loopback -- --pcap /tmp/s.pcap --pcap-inner /tmp/inner.pcap
 //! ```
 //!
 //! Flags: `--auth mschapv2|mschapv1|chap|pap`, `--mppe 128|56|40|stateful|none`,
 //! `--mppc` (MPPC compression too, RFC 2118; pings then carry a JSON
 //! payload and the summary shows the compression ratio),
 //! `--loss P` (GRE loss, also reordering and duplication at P/2),
-//! `--seed N`, `--count N` (pings), `--quiet`.
+//! `--seed N`, `--count N` (pings), `--quiet`, `--pcap FILE` (the client's
+//! view of the session as a capture Wireshark dissects: PPTP over TCP, GRE,
+//! PPP), `--pcap-inner FILE` (the IP packets inside the tunnel, in clear).
 
 use std::collections::VecDeque;
 use std::process::exit;
@@ -20,6 +23,7 @@ use std::process::exit;
 use etherparse::{Icmpv4Type, PacketBuilder, SlicedPacket, TransportSlice};
 use pptp_proto::client::{Client, ClientConfig, ClientEvent};
 use pptp_proto::crypto::Password;
+use pptp_proto::pcap::PcapWriter;
 use pptp_proto::ppp::auth::Credentials;
 use pptp_proto::ppp::ccp::{MppeRequirement, StatelessPolicy};
 use pptp_proto::ppp::lcp::AuthMethod;
@@ -39,6 +43,8 @@ struct Options {
     seed: u64,
     count: u16,
     quiet: bool,
+    pcap: Option<String>,
+    pcap_inner: Option<String>,
 }
 
 fn parse_args() -> Options {
@@ -50,6 +56,8 @@ fn parse_args() -> Options {
         seed: 1,
         count: 3,
         quiet: false,
+        pcap: None,
+        pcap_inner: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -79,6 +87,8 @@ fn parse_args() -> Options {
             "--seed" => o.seed = value().parse().unwrap_or_else(|_| usage("--seed")),
             "--count" => o.count = value().parse().unwrap_or_else(|_| usage("--count")),
             "--quiet" => o.quiet = true,
+            "--pcap" => o.pcap = Some(value()),
+            "--pcap-inner" => o.pcap_inner = Some(value()),
             other => usage(other),
         }
     }
@@ -292,6 +302,21 @@ fn main() {
     let o = parse_args();
     let (client_config, server_config) = configs(&o);
     let mut client = Client::new(client_config);
+    if let Some(path) = &o.pcap {
+        let file = |p: &str| {
+            std::fs::File::create(p)
+                .map(std::io::BufWriter::new)
+                .unwrap_or_else(|e| {
+                    eprintln!("{p}: {e}");
+                    exit(2)
+                })
+        };
+        let mut tap = PcapWriter::client(file(path)).expect("pcap header");
+        if let Some(inner) = &o.pcap_inner {
+            tap = tap.with_inner(file(inner)).expect("pcap header");
+        }
+        client.set_tap(tap);
+    }
     let mut server = Server::new(server_config);
     let mut net = Net {
         now: Instant::ZERO,
@@ -468,6 +493,10 @@ fn main() {
         }
         client.handle_timeout(net.now);
         server.handle_timeout(net.now);
+    }
+    drop(client.take_tap()); // flushes the capture
+    if let Some(path) = &o.pcap {
+        println!("capture written to {path}");
     }
     let stats = client.stats();
     println!(

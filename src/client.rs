@@ -32,6 +32,7 @@
 //! assert!(client.poll_timeout().is_some());
 //! ```
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -44,6 +45,7 @@ use crate::control::{CloseReason, ControlConfig, ControlConnection, ControlEvent
 use crate::crypto::Password;
 use crate::gre::GreConfig;
 use crate::ppp::session::{DownReason, PppEvent, SessionConfig};
+use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
 use crate::tunnel::{Tunnel, TunnelError};
 use crate::wire::control::StopControlConnectionReason;
@@ -164,6 +166,9 @@ pub struct Client {
     mppe: Option<MppeBits>,
     events: VecDeque<ClientEvent>,
     down: bool,
+    tap: TapSlot,
+    /// The latest time an input carried, for taps on `poll_*` output.
+    now: Instant,
 }
 
 impl Client {
@@ -179,23 +184,42 @@ impl Client {
             mppe: None,
             events: VecDeque::new(),
             down: false,
+            tap: TapSlot::default(),
+            now: Instant::ZERO,
         }
+    }
+
+    /// Attaches a [`Tap`] that sees every byte sent and received from now
+    /// on (for example `pcap::PcapWriter`, with the `pcap` feature);
+    /// replaces any earlier one.
+    pub fn set_tap(&mut self, tap: impl Tap + 'static) {
+        self.tap.set(Box::new(tap));
+    }
+
+    /// Detaches the tap, giving it back (as `Box<dyn Tap>`).
+    pub fn take_tap(&mut self) -> Option<Box<dyn Tap>> {
+        self.tap.take()
     }
 
     /// TCP is connected: send Start-Control-Connection-Request.
     pub fn start(&mut self, now: Instant) {
+        self.now = now;
         self.control.start(now);
         self.pump(now);
     }
 
     /// Bytes read from TCP.
     pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) {
+        self.now = now;
+        self.tap.stream(now, 0, Direction::Received, bytes);
         let _ = self.control.handle_stream(now, bytes);
         self.pump(now);
     }
 
     /// TCP closed.
     pub fn handle_stream_closed(&mut self, now: Instant) {
+        self.now = now;
+        self.tap.closed(now, 0);
         self.control.handle_stream_closed(now);
         self.pump(now);
     }
@@ -207,8 +231,13 @@ impl Client {
         now: Instant,
         datagram: &'a mut [u8],
     ) -> Result<Option<&'a [u8]>, TunnelError> {
+        self.now = now;
+        self.tap.datagram(now, 0, Direction::Received, datagram);
         let tunnel = self.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
         let ip = tunnel.handle_datagram(now, datagram);
+        if let Ok(Some(ip)) = &ip {
+            self.tap.inner(now, 0, Direction::Received, ip);
+        }
         self.pump_tunnel(now);
         self.pump(now);
         ip
@@ -222,12 +251,18 @@ impl Client {
         ip: &[u8],
         out: &mut [u8],
     ) -> Result<Range<usize>, TunnelError> {
+        self.now = now;
         let tunnel = self.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
-        tunnel.send_ip(now, ip, out)
+        let range = tunnel.send_ip(now, ip, out)?;
+        self.tap.inner(now, 0, Direction::Sent, ip);
+        self.tap
+            .datagram(now, 0, Direction::Sent, &out[range.clone()]);
+        Ok(range)
     }
 
     /// Tears the tunnel down: LCP Terminate, Call-Clear, Stop-Control-Connection.
     pub fn close(&mut self, now: Instant) {
+        self.now = now;
         match self.tunnel.as_mut() {
             Some(t) => t.ppp.close(now),
             None => self.control.close(now, StopControlConnectionReason::NONE),
@@ -238,6 +273,7 @@ impl Client {
 
     /// Runs the timers that are due; an early or repeated call is a no-op.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
         self.control.handle_timeout(now);
         if let Some(t) = self.tunnel.as_mut() {
             t.handle_timeout(now);
@@ -257,7 +293,9 @@ impl Client {
 
     /// The next bytes to write to TCP.
     pub fn poll_stream_transmit(&mut self) -> Option<Bytes> {
-        self.control.poll_transmit()
+        let bytes = self.control.poll_transmit()?;
+        self.tap.stream(self.now, 0, Direction::Sent, &bytes);
+        Some(bytes)
     }
 
     /// The next GRE packet to send to the server (IP protocol 47).
@@ -265,10 +303,13 @@ impl Client {
     /// Ack-only packets are allocated here; the data path's embedder uses
     /// [`Client::poll_datagram_transmit_into`], which never allocates for them.
     pub fn poll_datagram_transmit(&mut self) -> Option<Vec<u8>> {
-        self.tunnel
+        let d = self
+            .tunnel
             .as_mut()
             .and_then(|t| t.poll_datagram())
-            .map(|d| d.into_vec())
+            .map(|d| d.into_vec())?;
+        self.tap.datagram(self.now, 0, Direction::Sent, &d);
+        Some(d)
     }
 
     /// Like [`Client::poll_datagram_transmit`], but copies the packet into
@@ -278,6 +319,7 @@ impl Client {
         match self.tunnel.as_mut().and_then(|t| t.poll_datagram()) {
             Some(d) => {
                 d.copy_into(out);
+                self.tap.datagram(self.now, 0, Direction::Sent, out);
                 true
             }
             None => false,
@@ -371,6 +413,7 @@ impl Client {
             // Reordered IP waits in the event queue only up to a bound: an
             // embedder that does not poll loses packets, not memory.
             if self.events.len() < MAX_QUEUED_EVENTS {
+                self.tap.inner(now, 0, Direction::Received, &ip);
                 self.events.push_back(ClientEvent::IpPacket(ip));
             }
         }

@@ -46,10 +46,13 @@ pub mod crypto;
 pub mod gre;
 pub mod mppc;
 pub mod mppe;
+#[cfg(feature = "pcap")]
+pub mod pcap;
 pub mod ppp;
 mod rand;
 pub mod rc4;
 pub mod server;
+pub mod tap;
 pub mod time;
 pub mod tunnel;
 pub mod wire;

@@ -68,6 +68,7 @@ use crate::ppp::auth::{Credentials, Verdict};
 use crate::ppp::ipcp::IpAssignment;
 use crate::ppp::lcp::AuthMethod;
 use crate::ppp::session::{DownReason, PppEvent, SessionConfig};
+use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
 use crate::tunnel::{Datagram, Tunnel, TunnelError};
 use crate::wire::gre::GreHeader;
@@ -226,6 +227,9 @@ pub struct Server {
     streams: VecDeque<(ConnectionId, Bytes)>,
     datagrams: VecDeque<(ConnectionId, Datagram)>,
     events: VecDeque<ServerEvent>,
+    tap: TapSlot,
+    /// The latest time an input carried, for taps on `poll_*` output.
+    now: Instant,
 }
 
 impl Server {
@@ -243,7 +247,21 @@ impl Server {
             streams: VecDeque::new(),
             datagrams: VecDeque::new(),
             events: VecDeque::new(),
+            tap: TapSlot::default(),
+            now: Instant::ZERO,
         }
+    }
+
+    /// Attaches a [`Tap`] that sees every connection's bytes sent and
+    /// received from now on (for example `pcap::PcapWriter`, with the
+    /// `pcap` feature); replaces any earlier one.
+    pub fn set_tap(&mut self, tap: impl Tap + 'static) {
+        self.tap.set(alloc::boxed::Box::new(tap));
+    }
+
+    /// Detaches the tap, giving it back.
+    pub fn take_tap(&mut self) -> Option<alloc::boxed::Box<dyn Tap>> {
+        self.tap.take()
     }
 
     /// Whether GRE for `call_id` belongs to this server (for sharding).
@@ -323,6 +341,9 @@ impl Server {
             .connections
             .get_mut(&connection)
             .ok_or(ServerError::UnknownConnection)?;
+        self.now = now;
+        self.tap
+            .stream(now, connection.0, Direction::Received, bytes);
         let _ = c.control.handle_stream(now, bytes);
         self.service(now, connection);
         Ok(())
@@ -330,7 +351,9 @@ impl Server {
 
     /// A connection's TCP closed.
     pub fn handle_stream_closed(&mut self, now: Instant, connection: ConnectionId) {
+        self.now = now;
         if let Some(c) = self.connections.get_mut(&connection) {
+            self.tap.closed(now, connection.0);
             c.control.handle_stream_closed(now);
         }
         self.service(now, connection);
@@ -358,7 +381,12 @@ impl Server {
             .get_mut(&id)
             .ok_or(ServerError::UnknownCall(call_id))?;
         let tunnel = c.tunnel.as_mut().ok_or(ServerError::UnknownCall(call_id))?;
+        self.now = now;
+        self.tap.datagram(now, id.0, Direction::Received, datagram);
         let ip = tunnel.handle_datagram(now, datagram);
+        if let Ok(Some(ip)) = &ip {
+            self.tap.inner(now, id.0, Direction::Received, ip);
+        }
         self.service(now, id);
         Ok((id, ip?))
     }
@@ -377,7 +405,12 @@ impl Server {
             .get_mut(&connection)
             .ok_or(ServerError::UnknownConnection)?;
         let tunnel = c.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
-        Ok(tunnel.send_ip(now, ip, out)?)
+        let range = tunnel.send_ip(now, ip, out)?;
+        self.now = now;
+        self.tap.inner(now, connection.0, Direction::Sent, ip);
+        self.tap
+            .datagram(now, connection.0, Direction::Sent, &out[range.clone()]);
+        Ok(range)
     }
 
     /// The secret for a connection's pending [`ServerEvent::AuthRequest`].
@@ -440,6 +473,7 @@ impl Server {
 
     /// Runs the due timers, touching only the connections they belong to.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
         while let Some(&Reverse((t, id))) = self.timers.peek() {
             if t > now {
                 break;
@@ -463,7 +497,9 @@ impl Server {
 
     /// The next bytes for a connection's TCP.
     pub fn poll_stream_transmit(&mut self) -> Option<(ConnectionId, Bytes)> {
-        self.streams.pop_front()
+        let (c, bytes) = self.streams.pop_front()?;
+        self.tap.stream(self.now, c.0, Direction::Sent, &bytes);
+        Some((c, bytes))
     }
 
     /// The next GRE packet for a connection's client.
@@ -471,7 +507,10 @@ impl Server {
     /// Ack-only packets are allocated here; the data path's embedder uses
     /// [`Server::poll_datagram_transmit_into`], which never allocates for them.
     pub fn poll_datagram_transmit(&mut self) -> Option<(ConnectionId, Vec<u8>)> {
-        self.datagrams.pop_front().map(|(c, d)| (c, d.into_vec()))
+        let (c, d) = self.datagrams.pop_front()?;
+        let d = d.into_vec();
+        self.tap.datagram(self.now, c.0, Direction::Sent, &d);
+        Some((c, d))
     }
 
     /// Like [`Server::poll_datagram_transmit`], but copies the packet into
@@ -480,6 +519,7 @@ impl Server {
     pub fn poll_datagram_transmit_into(&mut self, out: &mut Vec<u8>) -> Option<ConnectionId> {
         let (c, d) = self.datagrams.pop_front()?;
         d.copy_into(out);
+        self.tap.datagram(self.now, c.0, Direction::Sent, out);
         Some(c)
     }
 
@@ -510,6 +550,7 @@ impl Server {
             streams,
             datagrams,
             events,
+            tap,
             ..
         } = self;
         let Some(c) = connections.get_mut(&id) else {
@@ -519,6 +560,7 @@ impl Server {
             streams,
             datagrams,
             events,
+            tap,
         };
         out.service_control(now, id, c, config, leased);
         out.service_tunnel(now, id, c);
@@ -569,6 +611,7 @@ struct Output<'a> {
     streams: &'a mut VecDeque<(ConnectionId, Bytes)>,
     datagrams: &'a mut VecDeque<(ConnectionId, Datagram)>,
     events: &'a mut VecDeque<ServerEvent>,
+    tap: &'a mut TapSlot,
 }
 
 impl Output<'_> {
@@ -638,6 +681,7 @@ impl Output<'_> {
             // Reordered IP is dropped, not queued without bound, when the
             // embedder does not poll.
             if self.events.len() < MAX_QUEUED_IP_EVENTS {
+                self.tap.inner(now, id.0, Direction::Received, &packet);
                 self.events.push_back(ServerEvent::IpPacket {
                     connection: id,
                     packet,
