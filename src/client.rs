@@ -169,6 +169,9 @@ pub struct Client {
     tap: TapSlot,
     /// The latest time an input carried, for taps on `poll_*` output.
     now: Instant,
+    /// `pptp_client{call}` (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 impl Client {
@@ -186,6 +189,8 @@ impl Client {
             down: false,
             tap: TapSlot::default(),
             now: Instant::ZERO,
+            #[cfg(feature = "tracing")]
+            span: tracing::info_span!("pptp_client", call = tracing::field::Empty),
         }
     }
 
@@ -203,6 +208,7 @@ impl Client {
 
     /// TCP is connected: send Start-Control-Connection-Request.
     pub fn start(&mut self, now: Instant) {
+        crate::trace::enter!(self.span);
         self.now = now;
         self.control.start(now);
         self.pump(now);
@@ -210,6 +216,7 @@ impl Client {
 
     /// Bytes read from TCP.
     pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) {
+        crate::trace::enter!(self.span);
         self.now = now;
         self.tap.stream(now, 0, Direction::Received, bytes);
         let _ = self.control.handle_stream(now, bytes);
@@ -218,6 +225,7 @@ impl Client {
 
     /// TCP closed.
     pub fn handle_stream_closed(&mut self, now: Instant) {
+        crate::trace::enter!(self.span);
         self.now = now;
         self.tap.closed(now, 0);
         self.control.handle_stream_closed(now);
@@ -231,6 +239,7 @@ impl Client {
         now: Instant,
         datagram: &'a mut [u8],
     ) -> Result<Option<&'a [u8]>, TunnelError> {
+        crate::trace::enter!(self.span);
         self.now = now;
         self.tap.datagram(now, 0, Direction::Received, datagram);
         let tunnel = self.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
@@ -262,6 +271,7 @@ impl Client {
 
     /// Tears the tunnel down: LCP Terminate, Call-Clear, Stop-Control-Connection.
     pub fn close(&mut self, now: Instant) {
+        crate::trace::enter!(self.span);
         self.now = now;
         match self.tunnel.as_mut() {
             Some(t) => t.ppp.close(now),
@@ -273,6 +283,7 @@ impl Client {
 
     /// Runs the timers that are due; an early or repeated call is a no-op.
     pub fn handle_timeout(&mut self, now: Instant) {
+        crate::trace::enter!(self.span);
         self.now = now;
         self.control.handle_timeout(now);
         if let Some(t) = self.tunnel.as_mut() {
@@ -370,6 +381,8 @@ impl Client {
                     peer_window,
                     ..
                 } if self.tunnel.is_none() => {
+                    #[cfg(feature = "tracing")]
+                    self.span.record("call", call_id);
                     self.events.push_back(ClientEvent::CallUp {
                         call_id,
                         peer_call_id,

@@ -54,6 +54,7 @@ pub mod rc4;
 pub mod server;
 pub mod tap;
 pub mod time;
+mod trace;
 pub mod tunnel;
 pub mod wire;
 

@@ -210,6 +210,9 @@ struct Connection {
     /// The earliest deadline with an entry in the server's timer heap.
     deadline: Option<Instant>,
     down: bool,
+    /// `pptp_session{conn, call, user}` (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 /// A PPTP server. See the [module documentation](self).
@@ -311,6 +314,13 @@ impl Server {
                 address: None,
                 deadline: None,
                 down: false,
+                #[cfg(feature = "tracing")]
+                span: tracing::info_span!(
+                    "pptp_session",
+                    conn = id.0,
+                    call = tracing::field::Empty,
+                    user = tracing::field::Empty
+                ),
             },
         );
         self.service(now, id);
@@ -344,6 +354,7 @@ impl Server {
         self.now = now;
         self.tap
             .stream(now, connection.0, Direction::Received, bytes);
+        crate::trace::enter!(c.span);
         let _ = c.control.handle_stream(now, bytes);
         self.service(now, connection);
         Ok(())
@@ -383,6 +394,7 @@ impl Server {
         let tunnel = c.tunnel.as_mut().ok_or(ServerError::UnknownCall(call_id))?;
         self.now = now;
         self.tap.datagram(now, id.0, Direction::Received, datagram);
+        crate::trace::enter!(c.span);
         let ip = tunnel.handle_datagram(now, datagram);
         if let Ok(Some(ip)) = &ip {
             self.tap.inner(now, id.0, Direction::Received, ip);
@@ -542,6 +554,8 @@ impl Server {
     /// re-registers its timer. The connection stays in its map: taking it
     /// out and back in would rebalance the tree, allocating, per packet.
     fn service(&mut self, now: Instant, id: ConnectionId) {
+        #[cfg(feature = "tracing")]
+        let _entered = self.connections.get(&id).map(|c| c.span.clone().entered());
         let Server {
             config,
             connections,
@@ -634,6 +648,8 @@ impl Output<'_> {
                     peer_window,
                     ..
                 } if c.tunnel.is_none() => {
+                    #[cfg(feature = "tracing")]
+                    c.span.record("call", call_id);
                     let mut ppp = config.ppp.clone();
                     ppp.seed ^= u64::from(call_id) << 32 | id.0;
                     let mut tunnel =
@@ -693,6 +709,8 @@ impl Output<'_> {
             match event {
                 PppEvent::AuthRequest { username, method } => {
                     c.username.clone_from(&username);
+                    #[cfg(feature = "tracing")]
+                    c.span.record("user", username.as_str());
                     self.events.push_back(ServerEvent::AuthRequest {
                         connection: id,
                         username,

@@ -662,7 +662,10 @@ impl ControlConnection {
                     let parsed = ControlMessage::parse(&self.rx);
                     self.rx.clear();
                     match parsed {
-                        Ok(message) => self.on_message(now, message),
+                        Ok(message) => {
+                            crate::trace::event!(debug, "rcvd {}", message);
+                            self.on_message(now, message)
+                        }
                         Err(e) => return Err(self.malformed(e)),
                     }
                     if self.state == State::Closed {
@@ -723,6 +726,7 @@ impl ControlConnection {
             self.closed(CloseReason::OutputFull);
             return;
         }
+        crate::trace::event!(debug, "sent {}", message);
         let mut out = Vec::with_capacity(message.buffer_len());
         message.emit(&mut out);
         self.stats.sent += 1;
@@ -824,6 +828,7 @@ impl ControlConnection {
         if self.state == State::Closed {
             return;
         }
+        crate::trace::event!(info, ?reason, "PPTP control connection closed");
         let ids: Vec<u16> = self.calls.keys().copied().collect();
         for call_id in ids {
             self.calls.remove(&call_id);

@@ -230,6 +230,10 @@ const RESET_REQUEST: u8 = 14;
 const RESET_ACK: u8 = 15;
 
 impl Negotiator for Ccp {
+    fn name(&self) -> &'static str {
+        "CCP"
+    }
+
     fn reset(&mut self) {
         let mut offer = MppeBits::empty();
         if self.config.mppe != MppeRequirement::Refused {

@@ -227,6 +227,10 @@ fn push<'a>(out: &mut Vec<u8>, option: &impl ConfigOption<'a>) {
 }
 
 impl Negotiator for Lcp {
+    fn name(&self) -> &'static str {
+        "LCP"
+    }
+
     fn reset(&mut self) {
         self.request_mru = (self.config.mru != 1500).then_some(self.config.mru);
         if self.request_magic.is_none() {

@@ -555,6 +555,8 @@ impl PppSession {
         now: Instant,
         frame: &'a mut [u8],
     ) -> Result<Received<'a>, PppError> {
+        #[cfg(feature = "tracing")]
+        crate::trace::ppp_frame("rcvd", frame);
         if self.down {
             return Err(PppError::Down);
         }
@@ -805,6 +807,8 @@ impl PppSession {
         };
         self.stats.ip_sent += 1;
         self.stats.bytes_sent += ip.len() as u64;
+        #[cfg(feature = "tracing")]
+        crate::trace::ppp_frame("sent", &out[..len]);
         Ok(len)
     }
 }
@@ -830,6 +834,7 @@ const DEFAULT_MTU: usize = 1500;
 impl PppSession {
     fn set_phase(&mut self, phase: Phase) {
         if self.phase != phase {
+            crate::trace::event!(debug, from = ?self.phase, to = ?phase, "PPP phase");
             self.phase = phase;
             self.events.push_back(PppEvent::PhaseChanged(phase));
         }
@@ -840,6 +845,7 @@ impl PppSession {
         if self.down {
             return;
         }
+        crate::trace::event!(info, ?reason, "PPP terminating the link");
         self.pending_down.get_or_insert(reason);
         self.set_phase(Phase::Terminate);
         self.lcp.close(now);
@@ -859,6 +865,7 @@ impl PppSession {
             return;
         }
         let reason = self.pending_down.take().unwrap_or(DownReason::LcpFailed);
+        crate::trace::event!(info, ?reason, "PPP link down");
         self.link = None;
         self.network_up_reported = false;
         self.set_phase(Phase::Dead);
@@ -888,6 +895,8 @@ impl PppSession {
             frame.put_u16(protocol.0);
         }
         packet.emit(&mut frame);
+        #[cfg(feature = "tracing")]
+        crate::trace::ppp_frame("sent", &frame);
         self.transmit.push_back(frame.freeze());
     }
 
@@ -1128,6 +1137,8 @@ impl PppSession {
             frame.put_u16(protocol.0);
         }
         frame.put_slice(info);
+        #[cfg(feature = "tracing")]
+        crate::trace::ppp_frame("sent", &frame);
         self.transmit.push_back(frame.freeze());
     }
 
@@ -1267,6 +1278,13 @@ impl PppSession {
         }
         self.network_up_reported = true;
         let (local, peer, dns, nbns) = ipcp_addresses(self.ipcp.negotiator());
+        crate::trace::event!(
+            info,
+            %local,
+            %peer,
+            mppe = ?self.link.as_ref().map(|_| "on"),
+            "PPP network up"
+        );
         self.events.push_back(PppEvent::NetworkUp {
             local,
             peer,
