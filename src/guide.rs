@@ -82,9 +82,10 @@
 //!   [`ControlConfig::seed`](crate::control::ControlConfig::seed) and
 //!   [`SessionConfig::seed`](crate::ppp::session::SessionConfig::seed);
 //! - server: there is no `with_seed`; set `config.control.seed` and
-//!   `config.ppp.seed` yourself (the server mixes the connection number and
-//!   Call ID into both for each session). A server with seed 0 sends the same
-//!   MS-CHAPv2 challenge sequence after every restart.
+//!   `config.ppp.seed` yourself (the server mixes the connection number into
+//!   the first, and the Call ID and connection number into the second, for
+//!   each session). A server with seed 0 sends the same MS-CHAPv2 challenges
+//!   after every restart.
 //!
 //! ## Sizes
 //!
@@ -281,7 +282,7 @@
 //!
 //! | event | what to do |
 //! | --- | --- |
-//! | [`AuthRequest`](crate::server::ServerEvent::AuthRequest) `{ connection, username, method }` | look the user up and answer with [`Server::provide_credentials`]: [`Credentials::Password`](crate::ppp::auth::Credentials::Password), [`NtHash`](crate::ppp::auth::Credentials::NtHash) (MS-CHAP only), [`Expired`](crate::ppp::auth::Credentials::Expired) (MS-CHAPv2 then asks the client for a new password) or [`Reject`](crate::ppp::auth::Credentials::Reject). An external verifier (RADIUS) answers with [`Server::provide_verdict`] instead. You may answer later, from another task's result: the session waits, while the client's own timers run (3 s × 10 by default) |
+//! | [`AuthRequest`](crate::server::ServerEvent::AuthRequest) `{ connection, username, method }` | look the user up and answer with [`Server::provide_credentials`]: [`Credentials::Password`](crate::ppp::auth::Credentials::Password), [`NtHash`](crate::ppp::auth::Credentials::NtHash) (MS-CHAP only), [`Expired`](crate::ppp::auth::Credentials::Expired) (MS-CHAPv2 then asks the client for a new password) or [`Reject`](crate::ppp::auth::Credentials::Reject). An external verifier (RADIUS) answers with [`Server::provide_verdict`] instead. You may answer later, from another task's result: the session waits (a pptp-proto client gives up after `restart × max_transmissions` of its [`AuthTimers`](crate::ppp::auth::AuthTimers), 30 s by default) |
 //! | [`AddressRequest`](crate::server::ServerEvent::AddressRequest) `{ connection }` | only when [`ServerConfig::pool`] is `None`: call [`Server::assign_address`] with an [`IpAssignment`](crate::ppp::ipcp::IpAssignment) before IPCP runs |
 //! | [`SessionUp`](crate::server::ServerEvent::SessionUp) `{ connection, username, address }` | route `address` to `connection` |
 //! | [`IpPacket`](crate::server::ServerEvent::IpPacket) `{ connection, packet }` | route the packet (to another client with [`Server::send_ip`], to a TUN device, …) |
@@ -612,7 +613,7 @@
 //! | [`receive_window`](crate::gre::GreConfig::receive_window) | 64 | our window: an ack goes out at once when half of it is unacknowledged. Keep it equal to `ControlConfig::receive_window`, which is what the peer is told | §4.2.1 |
 //! | [`reorder_packets`](crate::gre::GreConfig::reorder_packets) | 16 | packets held to restore order; 0 delivers out of order at once (as Linux) | §4.3 |
 //! | [`reorder_timeout`](crate::gre::GreConfig::reorder_timeout) | 100 ms | how long a gap is waited for | §4.3 |
-//! | [`ack_delay`](crate::gre::GreConfig::ack_delay) | 100 ms | how long an ack waits for data to ride on | §4.2.5 |
+//! | [`ack_delay`](crate::gre::GreConfig::ack_delay) | 100 ms | how long an ack waits for data to ride on | §4.2 |
 //! | [`initial_ack_timeout`](crate::gre::GreConfig::initial_ack_timeout) | 1 s | ack timeout before the first round-trip sample | §4.4, §4.4.1 |
 //! | [`min_ack_timeout`](crate::gre::GreConfig::min_ack_timeout) | 100 ms | lower bound of the adaptive ack timeout | §4.4.1 |
 //! | [`max_ack_timeout`](crate::gre::GreConfig::max_ack_timeout) | 10 s | upper bound (MaxTimeOut) | §4.4.1, §4.4.2 |
@@ -655,8 +656,9 @@
 //! | [`acfc`](crate::ppp::lcp::LcpConfig::acfc) | `true` | ask for Address-and-Control-Field-Compression | §6.6 |
 //! | [`auth`](crate::ppp::lcp::LcpConfig::auth) | `[MsChapV2]` | authenticator: methods demanded, preferred first; peer: methods accepted ([`AuthMethod`](crate::ppp::lcp::AuthMethod): `Pap` RFC 1334, `ChapMd5` RFC 1994, `MsChapV1` RFC 2433, `MsChapV2` RFC 2759) | §6.2 |
 //!
-//! The magic number (§6.4) is always negotiated, from the seed; ten
-//! Configure-Requests carrying our own magic number end the link with
+//! The magic number (§6.4) is always negotiated, from the seed; after ten
+//! signs of our own magic number coming back (in the peer's
+//! Configure-Requests, its Naks or Echo-Replies) the link ends with
 //! [`DownReason::LoopedBack`].
 //!
 //! [`EchoConfig`](crate::ppp::lcp::EchoConfig):
@@ -690,11 +692,11 @@
 //!
 //! | field | default | meaning | RFC |
 //! | --- | --- | --- | --- |
-//! | [`PeerConfig::username`](crate::ppp::session::PeerConfig::username) | the argument of `peer()` | sent as given; MS-CHAP hashes the part after a `DOMAIN\` | RFC 2759 §4 |
-//! | [`PeerConfig::password`](crate::ppp::session::PeerConfig::password) | the argument of `peer()` | at most 256 characters ([`Password::new`](crate::crypto::Password::new)) | RFC 2759 §4 |
+//! | [`PeerConfig::username`](crate::ppp::session::PeerConfig::username) | the argument of `peer()` | sent as given; MS-CHAP hashes the part after a `DOMAIN\` | RFC 2759 §5, RFC 2433 |
+//! | [`PeerConfig::password`](crate::ppp::session::PeerConfig::password) | the argument of `peer()` | at most 256 characters ([`Password::new`](crate::crypto::Password::new)) | RFC 2759 §8 |
 //! | [`PeerConfig::new_password`](crate::ppp::session::PeerConfig::new_password) | `None` | MS-CHAPv2: the password to change to when the server says `E=648` | RFC 2759 §7, §8.9 |
 //! | [`AuthenticatorConfig::name`](crate::ppp::session::AuthenticatorConfig::name) | the argument of `authenticator()` | our name in CHAP Challenges | RFC 1994 §4.1 |
-//! | [`AuthTimers::restart`](crate::ppp::auth::AuthTimers::restart) | 3 s | retransmission interval (Challenge, PAP Authenticate-Request) | RFC 1994 §4.1, RFC 1334 §2.2 |
+//! | [`AuthTimers::restart`](crate::ppp::auth::AuthTimers::restart) | 3 s | retransmission interval (Challenge, PAP Authenticate-Request) | RFC 1994 §4.1, RFC 1334 §2 |
 //! | [`AuthTimers::max_transmissions`](crate::ppp::auth::AuthTimers::max_transmissions) | 10 | transmissions before [`AuthFailure::Timeout`](crate::ppp::auth::AuthFailure::Timeout); a peer waits `restart × max_transmissions` (30 s) for a Challenge or an answer | RFC 1994 §4.1 |
 //!
 //! # Troubleshooting
@@ -709,16 +711,24 @@
 //! [`Client::stats`] ([`GreStats`](crate::gre::GreStats),
 //! [`PppStats`](crate::ppp::session::PppStats)) tell the rest.
 //!
+//! Once the call is up, PPP reports first: when the control connection
+//! closes or the call is cleared under a running session, for whatever
+//! [`CloseReason`](crate::control::CloseReason), the client reports
+//! `Ppp(`[`DownReason::LowerLayerDown`]`)` and the server
+//! `SessionDown { reason: Some(LowerLayerDown) }`. The `Control(..)` and
+//! `CallDown` reasons below appear only while the control connection or the
+//! call is being set up.
+//!
 //! | symptom | what the crate reports | what to check |
 //! | --- | --- | --- |
-//! | `Connected` and `CallUp` arrive, then nothing for 30 s | [`DownReason::LcpTimeout`]: LCP's Configure-Requests went unanswered (Max-Configure × Restart timer) | GRE does not get through: a firewall or NAT drops IP protocol 47 (it is not TCP or UDP; many home routers need a "PPTP passthrough" setting, and only one client behind a NAT may work); the raw socket is not open or not root/`CAP_NET_RAW`; the datagrams are handed over with their IPv4 header (use `strip_ipv4`); the GRE goes to the wrong address. [`GreStats::received`](crate::gre::GreStats::received) stays 0 |
+//! | `Connected` and `CallUp` arrive, then nothing for 30 s | [`DownReason::LcpTimeout`]: LCP's Configure-Requests went unanswered (Max-Configure × Restart timer) | GRE does not get through: a firewall or NAT drops IP protocol 47 (it is not TCP or UDP; many home routers need a "PPTP passthrough" setting, and only one client behind a NAT may work); the raw socket is not open or not root/`CAP_NET_RAW`; the datagrams are handed over with their IPv4 header (use `strip_ipv4`); the GRE goes to the wrong address. [`GreStats::received`](crate::gre::GreStats::received) stays 0. If the server's pppd gives up first, the call or TCP goes away instead (`Ppp(LowerLayerDown)`) |
 //! | the TCP connect itself fails or hangs | nothing: the crate sees no connection | TCP port 1723 blocked, or no server listening |
 //! | no answer to SCCRQ within 60 s | `Control(`[`CloseReason::HandshakeTimeout`](crate::control::CloseReason::HandshakeTimeout)`)` | something listens on 1723 that is not a PPTP server |
 //! | the server refuses the control connection | `Control(`[`CloseReason::Refused`](crate::control::CloseReason::Refused)`(result, error))` or `Control(`[`CloseReason::BadVersion`](crate::control::CloseReason::BadVersion)`(v))` | the result code says why (RFC 2637 §2.2) |
-//! | the server refuses or drops the call | [`ClientDownReason::CallDown`] | the server's call limit (pptpd: one call per connection), its logs; pppd failing to start behind pptpd ends the call too |
-//! | the server stops the control connection | `Control(`[`CloseReason::PeerStop`](crate::control::CloseReason::PeerStop)`(reason))` | the server is shutting down or was reconfigured |
-//! | TCP closes under us | `Control(`[`CloseReason::StreamClosed`](crate::control::CloseReason::StreamClosed)`)`, or `Ppp(`[`DownReason::LowerLayerDown`]`)` | the server or a middlebox reset the connection. pptpd closes TCP right after a Call-Clear-Request without sending Call-Disconnect-Notify: after our own close this is normal |
-//! | the peer's control messages stop | `Control(`[`CloseReason::EchoTimeout`](crate::control::CloseReason::EchoTimeout)`)`, after up to `echo_interval + echo_timeout` (2 min) | the server or the path died; a NAT dropped the TCP mapping |
+//! | the server refuses the call | [`ClientDownReason::CallDown`] (only before PPP started; a call cleared later shows as `Ppp(LowerLayerDown)`) | the server's call limit (pptpd: one call per connection) and its logs |
+//! | the server stops the control connection | `Control(`[`CloseReason::PeerStop`](crate::control::CloseReason::PeerStop)`(reason))` before the call is up; `Ppp(`[`DownReason::LowerLayerDown`]`)` once it is (see below) | the server is shutting down or was reconfigured |
+//! | TCP closes under us | `Control(`[`CloseReason::StreamClosed`](crate::control::CloseReason::StreamClosed)`)` before the call is up; `Ppp(`[`DownReason::LowerLayerDown`]`)` once it is | the server or a middlebox reset the connection. pptpd closes TCP right after a Call-Clear-Request without sending Call-Disconnect-Notify: after our own close this is normal |
+//! | the peer's control messages stop | `Control(`[`CloseReason::EchoTimeout`](crate::control::CloseReason::EchoTimeout)`)` before the call is up, `Ppp(LowerLayerDown)` once it is, after up to `echo_interval + echo_timeout` (2 min) | the server or the path died; a NAT dropped the TCP mapping. The LCP echo ([`EchoConfig`](crate::ppp::lcp::EchoConfig)) notices sooner and says [`DownReason::EchoTimeout`] |
 //! | garbage on TCP | `Control(`[`CloseReason::Malformed`](crate::control::CloseReason::Malformed)`(e))` | a proxy or TLS in the path; not a PPTP server |
 //! | the connection closes under load | `Control(`[`CloseReason::OutputFull`](crate::control::CloseReason::OutputFull)`)` | your loop does not drain `poll_stream_transmit` after every call |
 //! | wrong user name or password | [`DownReason::AuthFailed`]`(`[`AuthFailure::BadPassword`](crate::ppp::auth::AuthFailure::BadPassword)`)`; on the wire the CHAP Failure says `E=691` (or a PAP Nak, a CHAP-MD5 Failure) | the credentials; `DOMAIN\user` form; on our server, your `AuthRequest` answer |
@@ -731,7 +741,7 @@
 //! | MPPE required but refused | [`DownReason::MppeRefused`] | the peer refuses CCP or offers no strength in [`CcpConfig::strengths`](crate::ppp::ccp::CcpConfig::strengths) (pppd `require-mppe-128`, `nomppe`); MPPE keys come only from MS-CHAPv1/v2, so PAP or CHAP-MD5 with MPPE required always ends here; a peer whose CCP insists on the other stateless mode ([`CcpConfig::stateless`](crate::ppp::ccp::CcpConfig::stateless)) |
 //! | the peer will not take an address | [`DownReason::IpcpFailed`] | the server's pool is exhausted or the client insists on a fixed address ([`IpcpConfig::local`](crate::ppp::ipcp::IpcpConfig::local)) the server will not give |
 //! | LCP never agrees | [`DownReason::LcpFailed`] | options the peer rejects that we require, or an MRU below [`LcpConfig::min_mru`](crate::ppp::lcp::LcpConfig::min_mru) |
-//! | the tunnel drops after minutes of silence | [`DownReason::EchoTimeout`] | the peer (or the path) died while our LCP echo ran: `interval × max_failures`; a NAT that forgets idle GRE mappings (enable the echo to keep it open) |
+//! | the tunnel drops after minutes of silence | [`DownReason::EchoTimeout`] | the peer (or the path) died while our LCP echo ran (it notices after about `interval × (max_failures + 1)`); a NAT that forgets idle GRE mappings (enable the echo to keep it open) |
 //! | the link goes down at once with our own magic number | [`DownReason::LoopedBack`] | GRE is reflected back to us (a misconfigured route or a test rig sending to itself) |
 //! | the other side hung up | [`DownReason::PeerTerminated`] | the peer's logs (idle timeout, administrator, `pppd` killed) |
 //! | small pings work, large transfers stall | nothing: large packets vanish | the MTU. The IP MTU is the peer's MRU (1500 unless it asks, pptpd does not) minus 4 octets under MPPE or MPPC (`Up { mtu }`, 1496 against pptpd); each packet then carries the GRE header (up to 16 octets), PPP (1 to 4 octets) and the outer IPv4 header (20). Full-size packets exceed a 1500-octet path and are fragmented; NATs and firewalls often drop GRE fragments, and [`strip_ipv4`](crate::wire::gre::strip_ipv4) refuses fragments that were not reassembled. Give the TUN device a smaller MTU (1400 is common) or clamp the TCP MSS; [`LcpConfig::mru`](crate::ppp::lcp::LcpConfig::mru) (1400) bounds what the peer sends us |
