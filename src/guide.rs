@@ -40,7 +40,8 @@
 //! | the user wants out (Ctrl-C, shutdown) | [`Client::close`] / [`Server::close`] |
 //!
 //! After **every** one of those calls, drain three queues until they are
-//! empty, in this order:
+//! empty (answering an event, such as a server's `AuthRequest`, produces
+//! more output: repeat until all three are quiet):
 //!
 //! 1. `poll_stream_transmit`: bytes to write to TCP (the server tags them
 //!    with the connection);
