@@ -74,8 +74,10 @@
 //!
 //! ## Randomness
 //!
-//! Magic numbers, CHAP and MS-CHAP challenges, Call IDs, call serial numbers
-//! and echo identifiers come from a seed in the configuration. The default
+//! Magic numbers, CHAP and MS-CHAP challenges, the client's Call ID, call
+//! serial numbers and echo identifiers come from a seed in the
+//! configuration (a server hands out Call IDs in order from
+//! [`ServerConfig::call_ids`]). The default
 //! seed is 0, the same in every process. **Seed from the operating system**
 //! (`getrandom`, `/dev/urandom`) before building the facade:
 //!
@@ -107,7 +109,7 @@
 //! | [`Connected`](crate::client::ClientEvent::Connected) `{ hostname, vendor }` | log it; the client places its call on its own |
 //! | [`CallUp`](crate::client::ClientEvent::CallUp) `{ call_id, peer_call_id }` | log it; GRE starts flowing, LCP begins |
 //! | [`Authenticated`](crate::client::ClientEvent::Authenticated) | log it |
-//! | [`Up`](crate::client::ClientEvent::Up) `{ local, peer, dns, mtu, mppe }` | configure the TUN device: address `local`, point-to-point peer `peer`, MTU at most `mtu`; hand `dns` to the resolver; `mppe` is `None` when nothing is encrypted |
+//! | [`Up`](crate::client::ClientEvent::Up) `{ local, peer, dns, mtu, mppe }` | configure the TUN device: address `local`, point-to-point peer `peer`, MTU at most `mtu`; hand `dns` to the resolver; `mppe` holds the agreed CCP option 18 bits, `None` when CCP agreed on neither MPPE nor MPPC |
 //! | [`IpPacket`](crate::client::ClientEvent::IpPacket)`(packet)` | write it to the TUN device (a packet released from the GRE reorder buffer, or one MPPC expanded) |
 //! | [`Down`](crate::client::ClientEvent::Down) `{ reason }` | write out what `poll_stream_transmit` still holds, close TCP, tear down the TUN device; no event follows. See [Troubleshooting](#troubleshooting) for `reason` |
 //!
