@@ -8,6 +8,9 @@
 //! randomness of its own: the embedder feeds bytes and the current
 //! [`time::Instant`] in, and takes events and bytes out.
 //!
+//! See the [`guide`] for the client and server event loops, every
+//! configuration knob with its default and RFC, and troubleshooting.
+//!
 //! A session on the wire:
 //!
 //! 1. TCP to port 1723; Start-Control-Connection-Request/Reply.
@@ -44,6 +47,9 @@ pub mod client;
 pub mod control;
 pub mod crypto;
 pub mod gre;
+/// The embedder's guide: event loops, configuration knobs, troubleshooting
+/// (documentation only).
+pub mod guide;
 pub mod mppc;
 pub mod mppe;
 #[cfg(feature = "pcap")]
