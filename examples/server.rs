@@ -95,9 +95,7 @@ fn options() -> Options {
             dns: [dns, None],
         },
     );
-    let seed = seed();
-    config.control.seed = seed;
-    config.ppp.seed = seed.rotate_left(29) ^ 0x9e37_79b9;
+    config = config.with_seed(seed());
     if let Some(m) = a.opt("--mppe") {
         support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
     }

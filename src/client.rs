@@ -41,7 +41,9 @@ use core::ops::Range;
 
 use bytes::Bytes;
 
-use crate::control::{CloseReason, ControlConfig, ControlConnection, ControlEvent, Role};
+use crate::control::{
+    CallDownReason, CloseReason, ControlConfig, ControlConnection, ControlEvent, Role,
+};
 use crate::crypto::Password;
 use crate::gre::GreConfig;
 use crate::ppp::session::{DownReason, PppEvent, SessionConfig};
@@ -179,9 +181,12 @@ impl Client {
     pub fn new(config: ClientConfig) -> Self {
         let mut control = config.control;
         control.role = Role::Pns;
+        let mut gre = config.gre;
+        // The window GRE paces its acks by is the one the OCRQ announces.
+        gre.receive_window = control.receive_window;
         Client {
             control: ControlConnection::new(control),
-            gre: config.gre,
+            gre,
             ppp: config.ppp,
             tunnel: None,
             mppe: None,
@@ -398,20 +403,27 @@ impl Client {
                     self.tunnel = Some(tunnel);
                     self.pump_tunnel(now);
                 }
+                // The cause is reported, not the PPP consequence
+                // (`LowerLayerDown`) that follows from it.
+                // A closing connection reports Closed next, with its reason.
+                ControlEvent::CallDown {
+                    reason: CallDownReason::ConnectionClosed,
+                    ..
+                } => {}
                 ControlEvent::CallDown { .. } => {
+                    self.down(ClientDownReason::CallDown);
                     if let Some(t) = self.tunnel.as_mut() {
                         t.ppp.lower_layer_down(now);
                     }
                     self.pump_tunnel(now);
                     self.control.close(now, StopControlConnectionReason::NONE);
-                    self.down(ClientDownReason::CallDown);
                 }
                 ControlEvent::Closed { reason } => {
+                    self.down(ClientDownReason::Control(reason));
                     if let Some(t) = self.tunnel.as_mut() {
                         t.ppp.lower_layer_down(now);
                     }
                     self.pump_tunnel(now);
-                    self.down(ClientDownReason::Control(reason));
                 }
                 _ => {}
             }

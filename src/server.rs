@@ -123,6 +123,15 @@ impl ServerConfig {
             max_connections: 10_000,
         }
     }
+
+    /// Sets the seed every random choice derives from (control-connection
+    /// values, LCP magic numbers, CHAP challenges): seed it from the OS,
+    /// or challenges repeat after every restart.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.control.seed = seed;
+        self.ppp.seed = seed.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
+        self
+    }
 }
 
 /// What the server reports.
@@ -171,7 +180,8 @@ pub enum ServerEvent {
         packet: Vec<u8>,
     },
     /// A session ended; the embedder closes the TCP connection once its
-    /// output is drained.
+    /// output is drained and calls [`Server::handle_stream_closed`], which
+    /// frees the connection, its Call ID and its address.
     SessionDown {
         /// Its connection.
         connection: ConnectionId,
@@ -237,8 +247,10 @@ pub struct Server {
 
 impl Server {
     /// A server.
-    pub fn new(config: ServerConfig) -> Self {
+    pub fn new(mut config: ServerConfig) -> Self {
         let next_call = config.call_ids.0;
+        // The window GRE paces its acks by is the one the OCRP announces.
+        config.gre.receive_window = config.control.receive_window;
         Server {
             config,
             connections: BTreeMap::new(),

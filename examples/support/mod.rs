@@ -172,9 +172,11 @@ impl GreSocket {
 /// The source of an IPv4 datagram and the range of its payload.
 pub fn split_ipv4(datagram: &[u8]) -> Option<(Ipv4Addr, Range<usize>)> {
     let payload = strip_ipv4(datagram).ok()?;
-    let start = datagram.len() - payload.len();
+    // The payload starts after the header (IHL), whatever trails it.
+    let start = usize::from(datagram[0] & 0x0f) * 4;
+    let end = start + payload.len();
     let src = Ipv4Addr::new(datagram[12], datagram[13], datagram[14], datagram[15]);
-    Some((src, start..datagram.len()))
+    Some((src, start..end))
 }
 
 /// An ICMP echo request from `src` to `dst`.

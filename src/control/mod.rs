@@ -102,7 +102,7 @@ pub struct ControlConfig {
     pub receive_window: u16,
     /// The PAC's Connect Speed in bits/s (default 100 Mbit/s).
     pub connect_speed: u32,
-    /// Quiet time before we send an Echo-Request (RFC 2637 §2.6: 60 s).
+    /// Quiet time before we send an Echo-Request (RFC 2637 §3.1.4: 60 s).
     pub echo_interval: Duration,
     /// Time to wait for its Echo-Reply before closing (60 s).
     pub echo_timeout: Duration,
@@ -866,7 +866,7 @@ impl ControlConnection {
 
     fn on_message(&mut self, now: Instant, message: ControlMessage) {
         self.stats.received += 1;
-        // Any message from the peer shows it is alive (RFC 2637 §2.6).
+        // Any message from the peer shows it is alive (RFC 2637 §3.1.4).
         self.arm_echo(now);
         match message {
             ControlMessage::StartControlConnectionRequest(m) => self.on_sccrq(now, m),

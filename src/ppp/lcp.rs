@@ -428,12 +428,23 @@ impl Lcp {
 /// The LCP echo keepalive: an Echo-Request every `interval`, the link
 /// declared dead after `max_failures` unanswered in a row (pppd's
 /// lcp-echo-interval / lcp-echo-failure; off by default, like pppd).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EchoConfig {
     /// Time between Echo-Requests; `None` turns the keepalive off.
     pub interval: Option<Duration>,
     /// Unanswered Echo-Requests before the link is down.
     pub max_failures: u32,
+}
+
+impl Default for EchoConfig {
+    /// Off; once an `interval` is set, 3 unanswered requests end the link
+    /// (what pptpd's and most pppd configurations use: `lcp-echo-failure 3`).
+    fn default() -> Self {
+        EchoConfig {
+            interval: None,
+            max_failures: 3,
+        }
+    }
 }
 
 /// The echo keepalive's state; the session drives it.
