@@ -149,14 +149,8 @@ pub enum ClientEvent {
     },
 }
 
-/// Counters of the client.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ClientStats {
-    /// The GRE channel's counters (zero before the call).
-    pub gre: crate::gre::GreStats,
-    /// The PPP session's counters (zero before the call).
-    pub ppp: crate::ppp::session::PppStats,
-}
+/// Counters of the client: [`SessionStats`](crate::tunnel::SessionStats).
+pub type ClientStats = crate::tunnel::SessionStats;
 
 /// A PPTP client. See the [module documentation](self).
 #[derive(Debug)]
@@ -354,13 +348,9 @@ impl Client {
 
     /// The counters.
     pub fn stats(&self) -> ClientStats {
-        match &self.tunnel {
-            Some(t) => ClientStats {
-                gre: *t.gre.stats(),
-                ppp: *t.ppp.stats(),
-            },
-            None => ClientStats::default(),
-        }
+        self.tunnel
+            .as_ref()
+            .map_or_else(ClientStats::default, |t| t.stats())
     }
 
     fn down(&mut self, reason: ClientDownReason) {

@@ -7,6 +7,7 @@
 //! - [The driving contract](#the-driving-contract)
 //! - [A client event loop](#a-client-event-loop)
 //! - [A server event loop](#a-server-event-loop)
+//! - [Seeing what the tunnel does](#seeing-what-the-tunnel-does)
 //! - [Configuration knobs](#configuration-knobs)
 //! - [Troubleshooting](#troubleshooting)
 //!
@@ -84,11 +85,10 @@
 //! - client: [`ClientConfig::with_seed`] sets both
 //!   [`ControlConfig::seed`](crate::control::ControlConfig::seed) and
 //!   [`SessionConfig::seed`](crate::ppp::session::SessionConfig::seed);
-//! - server: there is no `with_seed`; set `config.control.seed` and
-//!   `config.ppp.seed` yourself (the server mixes the connection number into
-//!   the first, and the Call ID and connection number into the second, for
-//!   each session). A server with seed 0 sends the same MS-CHAPv2 challenges
-//!   after every restart.
+//! - server: [`ServerConfig::with_seed`] does the same (the server mixes the
+//!   connection number into the control seed, and the Call ID and connection
+//!   number into the PPP seed, for each session). A server with seed 0 sends
+//!   the same MS-CHAPv2 challenges after every restart.
 //!
 //! ## Sizes
 //!
@@ -430,9 +430,7 @@
 //! };
 //! let mut config = ServerConfig::new("vpn", pool);
 //! // In a real program: from the operating system's RNG.
-//! config.control.seed = 0x1319_8a2e_0370_7344;
-//! config.ppp.seed = 0xa409_3822_299f_31d0;
-//! let mut server = Server::new(config);
+//! let mut server = Server::new(config.with_seed(0x1319_8a2e_0370_7344));
 //! let users = HashMap::from([("alice", "secret")]);
 //!
 //! let mut net = Network::listen(); // TCP listener on port 1723, raw GRE socket
@@ -562,6 +560,26 @@
 //! assert_eq!(server.connection_count(), 0);
 //! ```
 //!
+//! # Seeing what the tunnel does
+//!
+//! - **Counters.** [`Client::stats`] and [`Server::stats`] return
+//!   [`GreStats`](crate::gre::GreStats) (packets sent and received, lost,
+//!   reordered, duplicate, window full, ack timeouts) and
+//!   [`PppStats`](crate::ppp::session::PppStats) (IP packets and bytes each
+//!   way, drops, MPPE/MPPC discards and Reset-Requests, compression bytes),
+//!   plus the echo round-trip time, at any moment and without allocating.
+//! - **Taps.** A [`Tap`](crate::tap::Tap) attached with `set_tap` sees every
+//!   control-connection chunk, every GRE packet as on the wire and every
+//!   inner IP packet in clear. With the `pcap` feature, `pcap::PcapWriter`
+//!   is such a tap: it writes Ethernet/IPv4/TCP/GRE frames Wireshark
+//!   dissects (`cargo run --example loopback -- --pcap s.pcap`).
+//! - **Logs.** With the `tracing` feature, every control message and PPP
+//!   packet is a `tracing` event in pppd's log format (control at DEBUG, data
+//!   at TRACE), inside `pptp_client{call}` and `pptp_session{conn, call,
+//!   user}` spans, with why an option was Nak'ed or Rejected, phase changes
+//!   and the reason a link went down. Without the feature nothing of it is
+//!   compiled in.
+//!
 //! # Configuration knobs
 //!
 //! [`ClientConfig::new`] and [`ServerConfig::new`] give working defaults:
@@ -578,6 +596,7 @@
 //! | [`ClientConfig::ppp`] | [`SessionConfig::peer`](crate::ppp::session::SessionConfig::peer)`(username, password)` | PPP as the authenticated peer | RFC 1661 |
 //! | [`ClientConfig::with_mppc`] | off | sets `ppp.ccp.mppc` | RFC 2118 |
 //! | [`ClientConfig::with_seed`] | seed 0 | sets `control.seed` and `ppp.seed` | — |
+//! | [`ServerConfig::with_seed`] | seed 0 | sets `control.seed` and `ppp.seed` | — |
 //! | [`ServerConfig::control`] | `ControlConfig::new(Role::Pac)` | template for each connection: role, `call_ids` and `max_calls` (1) are overwritten, the seed is mixed with the connection number | RFC 2637 §2, §3 |
 //! | [`ServerConfig::gre`] | `GreConfig::new(0, 0)` | template for each call's GRE | RFC 2637 §4 |
 //! | [`ServerConfig::ppp`] | [`SessionConfig::authenticator`](crate::ppp::session::SessionConfig::authenticator)`(name)` | template for each session; `name` goes in CHAP Challenges | RFC 1661, RFC 1994 §4.1 |
@@ -613,7 +632,7 @@
 //! | [`call_id`](crate::gre::GreConfig::call_id) | the argument of `new` (0 in the facades) | our Call ID, expected in the Key of packets to us; the facades fill it in | §4.1 |
 //! | [`peer_call_id`](crate::gre::GreConfig::peer_call_id) | the argument of `new` | the peer's Call ID, put in the Key; the facades fill it in | §4.1 |
 //! | [`peer_window`](crate::gre::GreConfig::peer_window) | 64 | packets we may have unacknowledged; the facades take it from the peer's OCRQ/OCRP | §4.2, §4.2.1 |
-//! | [`receive_window`](crate::gre::GreConfig::receive_window) | 64 | our window: an ack goes out at once when half of it is unacknowledged. Keep it equal to `ControlConfig::receive_window`, which is what the peer is told | §4.2.1 |
+//! | [`receive_window`](crate::gre::GreConfig::receive_window) | 64 | our window: an ack goes out at once when half of it is unacknowledged. The facades set it from `ControlConfig::receive_window`, which is what the peer is told | §4.2.1 |
 //! | [`reorder_packets`](crate::gre::GreConfig::reorder_packets) | 16 | packets held to restore order; 0 delivers out of order at once (as Linux) | §4.3 |
 //! | [`reorder_timeout`](crate::gre::GreConfig::reorder_timeout) | 100 ms | how long a gap is waited for | §4.3 |
 //! | [`ack_delay`](crate::gre::GreConfig::ack_delay) | 100 ms | how long an ack waits for data to ride on | §4.2 |
@@ -669,7 +688,7 @@
 //! | field | default | meaning | RFC 1661 |
 //! | --- | --- | --- | --- |
 //! | [`interval`](crate::ppp::lcp::EchoConfig::interval) | `None` (off, as pppd) | time between LCP Echo-Requests | §5.8 |
-//! | [`max_failures`](crate::ppp::lcp::EchoConfig::max_failures) | 0, which counts as 1 | unanswered Echo-Requests in a row before [`DownReason::EchoTimeout`]; set it with `interval` (pppd's `lcp-echo-failure`, e.g. 3) | §5.8 |
+//! | [`max_failures`](crate::ppp::lcp::EchoConfig::max_failures) | 3 | unanswered Echo-Requests in a row before [`DownReason::EchoTimeout`] (pppd's `lcp-echo-failure`); 0 counts as 1 | §5.8 |
 //!
 //! [`IpcpConfig`](crate::ppp::ipcp::IpcpConfig) (read by the peer side):
 //!
@@ -714,13 +733,13 @@
 //! [`Client::stats`] ([`GreStats`](crate::gre::GreStats),
 //! [`PppStats`](crate::ppp::session::PppStats)) tell the rest.
 //!
-//! Once the call is up, PPP reports first: when the control connection
-//! closes or the call is cleared under a running session, for whatever
-//! [`CloseReason`](crate::control::CloseReason), the client reports
-//! `Ppp(`[`DownReason::LowerLayerDown`]`)` and the server
-//! `SessionDown { reason: Some(LowerLayerDown) }`. The `Control(..)` and
-//! `CallDown` reasons below appear only while the control connection or the
-//! call is being set up.
+//! The client reports the cause: when the control connection closes under a
+//! running session it says `Control(`[`CloseReason`](crate::control::CloseReason)`)`,
+//! when the server clears the call `CallDown`, not the PPP consequence
+//! ([`DownReason::LowerLayerDown`]). The server's
+//! `SessionDown { reason }` carries a [`DownReason`](crate::ppp::session::DownReason)
+//! only, so there a closed control connection under a running session shows
+//! as `Some(LowerLayerDown)`.
 //!
 //! | symptom | what the crate reports | what to check |
 //! | --- | --- | --- |
@@ -728,10 +747,10 @@
 //! | the TCP connect itself fails or hangs | nothing: the crate sees no connection | TCP port 1723 blocked, or no server listening |
 //! | no answer to SCCRQ within 60 s | `Control(`[`CloseReason::HandshakeTimeout`](crate::control::CloseReason::HandshakeTimeout)`)` | something listens on 1723 that is not a PPTP server |
 //! | the server refuses the control connection | `Control(`[`CloseReason::Refused`](crate::control::CloseReason::Refused)`(result, error))` or `Control(`[`CloseReason::BadVersion`](crate::control::CloseReason::BadVersion)`(v))` | the result code says why (RFC 2637 §2.2) |
-//! | the server refuses the call | [`ClientDownReason::CallDown`] (only before PPP started; a call cleared later shows as `Ppp(LowerLayerDown)`) | the server's call limit (pptpd: one call per connection) and its logs |
-//! | the server stops the control connection | `Control(`[`CloseReason::PeerStop`](crate::control::CloseReason::PeerStop)`(reason))` before the call is up; `Ppp(`[`DownReason::LowerLayerDown`]`)` once it is (see below) | the server is shutting down or was reconfigured |
-//! | TCP closes under us | `Control(`[`CloseReason::StreamClosed`](crate::control::CloseReason::StreamClosed)`)` before the call is up; `Ppp(`[`DownReason::LowerLayerDown`]`)` once it is | the server or a middlebox reset the connection. pptpd closes TCP right after a Call-Clear-Request without sending Call-Disconnect-Notify: after our own close this is normal |
-//! | the peer's control messages stop | `Control(`[`CloseReason::EchoTimeout`](crate::control::CloseReason::EchoTimeout)`)` before the call is up, `Ppp(LowerLayerDown)` once it is, after up to `echo_interval + echo_timeout` (2 min) | the server or the path died; a NAT dropped the TCP mapping. The LCP echo ([`EchoConfig`](crate::ppp::lcp::EchoConfig)) notices sooner and says [`DownReason::EchoTimeout`] |
+//! | the server refuses the call | [`ClientDownReason::CallDown`] (also when the server clears a running call) | the server's call limit (pptpd: one call per connection) and its logs |
+//! | the server stops the control connection | `Control(`[`CloseReason::PeerStop`](crate::control::CloseReason::PeerStop)`(reason))`, before or after the call is up | the server is shutting down or was reconfigured |
+//! | TCP closes under us | `Control(`[`CloseReason::StreamClosed`](crate::control::CloseReason::StreamClosed)`)` | the server or a middlebox reset the connection. pptpd closes TCP right after a Call-Clear-Request without sending Call-Disconnect-Notify: after our own close this is normal |
+//! | the peer's control messages stop | `Control(`[`CloseReason::EchoTimeout`](crate::control::CloseReason::EchoTimeout)`)`, after up to `echo_interval + echo_timeout` (2 min) | the server or the path died; a NAT dropped the TCP mapping. The LCP echo ([`EchoConfig`](crate::ppp::lcp::EchoConfig)) notices sooner and says [`DownReason::EchoTimeout`] |
 //! | garbage on TCP | `Control(`[`CloseReason::Malformed`](crate::control::CloseReason::Malformed)`(e))` | a proxy or TLS in the path; not a PPTP server |
 //! | the connection closes under load | `Control(`[`CloseReason::OutputFull`](crate::control::CloseReason::OutputFull)`)` | your loop does not drain `poll_stream_transmit` after every call |
 //! | wrong user name or password | [`DownReason::AuthFailed`]`(`[`AuthFailure::BadPassword`](crate::ppp::auth::AuthFailure::BadPassword)`)`; on the wire the CHAP Failure says `E=691` (or a PAP Nak, a CHAP-MD5 Failure) | the credentials; `DOMAIN\user` form; on our server, your `AuthRequest` answer |
@@ -764,6 +783,7 @@
 //! [`Client::handle_timeout`]: crate::client::Client::handle_timeout
 //! [`Client::close`]: crate::client::Client::close
 //! [`Client::stats`]: crate::client::Client::stats
+//! [`Server::stats`]: crate::server::Server::stats
 //! [`ClientConfig`]: crate::client::ClientConfig
 //! [`ClientConfig::new`]: crate::client::ClientConfig::new
 //! [`ClientConfig::control`]: crate::client::ClientConfig::control
@@ -771,6 +791,7 @@
 //! [`ClientConfig::ppp`]: crate::client::ClientConfig::ppp
 //! [`ClientConfig::with_mppc`]: crate::client::ClientConfig::with_mppc
 //! [`ClientConfig::with_seed`]: crate::client::ClientConfig::with_seed
+//! [`ServerConfig::with_seed`]: crate::server::ServerConfig::with_seed
 //! [`ClientEvent`]: crate::client::ClientEvent
 //! [`ClientEvent::Up`]: crate::client::ClientEvent::Up
 //! [`ClientEvent::Down`]: crate::client::ClientEvent::Down

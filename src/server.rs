@@ -291,6 +291,17 @@ impl Server {
         self.by_call.get(&call_id).copied()
     }
 
+    /// A connection's counters (`None` for an unknown connection; zero
+    /// before its call is up).
+    pub fn stats(&self, connection: ConnectionId) -> Option<crate::tunnel::SessionStats> {
+        let c = self.connections.get(&connection)?;
+        Some(
+            c.tunnel
+                .as_ref()
+                .map_or_else(Default::default, |t| t.stats()),
+        )
+    }
+
     /// Connections open now.
     pub fn connection_count(&self) -> usize {
         self.connections.len()

@@ -26,6 +26,17 @@ pub enum TunnelError {
     NoCall,
 }
 
+/// Counters of one session, at any moment: GRE (packets each way, lost,
+/// reordered, duplicate, window and ack events) and PPP (IP packets and
+/// bytes each way, drops, MPPE/MPPC resynchronisations, echo round trip).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// The GRE channel's counters (zero before the call).
+    pub gre: crate::gre::GreStats,
+    /// The PPP session's counters (zero before the call).
+    pub ppp: crate::ppp::session::PppStats,
+}
+
 /// Datagrams queued for the embedder before the tunnel drops more.
 const MAX_QUEUED_DATAGRAMS: usize = 64;
 /// Room for the largest GRE header in front of a PPP frame.
@@ -75,6 +86,13 @@ pub(crate) struct Tunnel {
 }
 
 impl Tunnel {
+    pub(crate) fn stats(&self) -> SessionStats {
+        SessionStats {
+            gre: *self.gre.stats(),
+            ppp: *self.ppp.stats(),
+        }
+    }
+
     pub(crate) fn new(
         call_id: u16,
         peer_call_id: u16,

@@ -662,3 +662,39 @@ fn the_server_maps_call_ids_to_connections() {
     }
     assert_eq!(sim.server.connection_of_call(0), None);
 }
+
+/// `Client::stats` and `Server::stats` count both directions, the GRE
+/// channel and the LCP echo round trip, at any moment.
+#[test]
+fn stats_count_traffic_and_the_echo_round_trip() {
+    let (mut server, mut clients) = configs(AuthMethod::MsChapV2, "128", 1, 47);
+    clients[0].ppp.echo.interval = Some(Duration::from_secs(5));
+    server.ppp.echo.interval = Some(Duration::from_secs(5));
+    let mut sim = Sim::new(server, clients, LinkConfig::default(), 47);
+    assert!(sim.drive_until(Duration::from_secs(30), Sim::all_up));
+    for i in 0..20 {
+        sim.client_send(0, &ping(i));
+        sim.server_send(0, &ping(i));
+    }
+    sim.drive_until(Duration::from_secs(12), |_| false);
+    let c = sim.clients[0].stats();
+    let s = sim.server.stats(sim.conns[0]).expect("known connection");
+    for (side, st) in [("client", c), ("server", s)] {
+        assert_eq!(st.ppp.ip_sent, 20, "{side}: {st:?}");
+        assert_eq!(st.ppp.ip_received, 20, "{side}: {st:?}");
+        assert!(st.ppp.bytes_sent >= 20 * 20 && st.ppp.bytes_received >= 20 * 20);
+        assert!(st.gre.sent >= 20 && st.gre.received >= 20, "{side}: {st:?}");
+        assert_eq!((st.gre.lost, st.gre.duplicate), (0, 0));
+        assert!(st.ppp.echo_replies >= 2, "{side}: {st:?}");
+        let rtt = st.ppp.echo_rtt.expect("an echo round trip");
+        // The simulated link: LinkConfig::default()'s delay each way.
+        assert!(
+            rtt > Duration::ZERO && rtt < Duration::from_millis(500),
+            "{side}: {rtt:?}"
+        );
+    }
+    assert_eq!(
+        sim.server.stats(pptp_proto::server::ConnectionId(999)),
+        None
+    );
+}

@@ -454,6 +454,8 @@ pub struct LcpEcho {
     next: Option<Instant>,
     outstanding: u32,
     failed: bool,
+    /// When the latest Echo-Request went out.
+    sent_at: Option<Instant>,
 }
 
 impl LcpEcho {
@@ -464,6 +466,7 @@ impl LcpEcho {
             next: None,
             outstanding: 0,
             failed: false,
+            sent_at: None,
         }
     }
 
@@ -478,9 +481,16 @@ impl LcpEcho {
         self.next = None;
     }
 
-    /// An Echo-Reply arrived.
-    pub fn on_reply(&mut self) {
+    /// An Echo-Reply arrived at `now`; returns the round-trip time since
+    /// the latest Echo-Request (replies do not say which request they
+    /// answer: an approximation, exact while one request is outstanding).
+    pub fn on_reply(&mut self, now: Instant) -> Option<Duration> {
+        let rtt = self
+            .sent_at
+            .take()
+            .map(|t| now.saturating_duration_since(t));
         self.outstanding = 0;
+        rtt
     }
 
     /// Whether too many Echo-Requests went unanswered.
@@ -508,6 +518,7 @@ impl LcpEcho {
         }
         self.outstanding += 1;
         self.next = Some(now + interval);
+        self.sent_at = Some(now);
         true
     }
 }

@@ -249,6 +249,10 @@ pub struct PppStats {
     pub mppc_bytes_out: u64,
     /// Control frames dropped because the transmit queue was full.
     pub transmit_dropped: u64,
+    /// The latest LCP Echo-Request round trip (with the echo keepalive on).
+    pub echo_rtt: Option<core::time::Duration>,
+    /// LCP Echo-Replies received.
+    pub echo_replies: u64,
 }
 
 /// Everything a session is configured with.
@@ -1038,7 +1042,10 @@ impl PppSession {
             }
         }
         if take_echo_reply(self.lcp.negotiator_mut()) {
-            self.echo.on_reply();
+            if let Some(rtt) = self.echo.on_reply(now) {
+                self.stats.echo_rtt = Some(rtt);
+            }
+            self.stats.echo_replies += 1;
             moved = true;
         }
         // Once: `fail` pumps again, and the loopback flag stays set.
