@@ -5,11 +5,17 @@
 //! cargo run --example loopback
 //! cargo run --example loopback -- --loss 0.1 --seed 7
 //! cargo run --example loopback -- --auth pap --mppe none --count 5
+//! cargo run --example loopback -- --mppc --mppe stateful --count 20
+//! cargo run --example loopback -- --pcap /tmp/s.pcap --pcap-inner /tmp/inner.pcap
 //! ```
 //!
 //! Flags: `--auth mschapv2|mschapv1|chap|pap`, `--mppe 128|56|40|stateful|none`,
+//! `--mppc` (MPPC compression too, RFC 2118; pings then carry a JSON
+//! payload and the summary shows the compression ratio),
 //! `--loss P` (GRE loss, also reordering and duplication at P/2),
-//! `--seed N`, `--count N` (pings), `--quiet`.
+//! `--seed N`, `--count N` (pings), `--quiet`, `--pcap FILE` (the client's
+//! view of the session as a capture Wireshark dissects: PPTP over TCP, GRE,
+//! PPP), `--pcap-inner FILE` (the IP packets inside the tunnel, in clear).
 
 use std::collections::VecDeque;
 use std::process::exit;
@@ -17,6 +23,7 @@ use std::process::exit;
 use etherparse::{Icmpv4Type, PacketBuilder, SlicedPacket, TransportSlice};
 use pptp_proto::client::{Client, ClientConfig, ClientEvent};
 use pptp_proto::crypto::Password;
+use pptp_proto::pcap::PcapWriter;
 use pptp_proto::ppp::auth::Credentials;
 use pptp_proto::ppp::ccp::{MppeRequirement, StatelessPolicy};
 use pptp_proto::ppp::lcp::AuthMethod;
@@ -31,20 +38,26 @@ use pptp_proto::wire::ppp::PppFrame;
 struct Options {
     auth: AuthMethod,
     mppe: &'static str,
+    mppc: bool,
     loss: f64,
     seed: u64,
     count: u16,
     quiet: bool,
+    pcap: Option<String>,
+    pcap_inner: Option<String>,
 }
 
 fn parse_args() -> Options {
     let mut o = Options {
         auth: AuthMethod::MsChapV2,
         mppe: "128",
+        mppc: false,
         loss: 0.0,
         seed: 1,
         count: 3,
         quiet: false,
+        pcap: None,
+        pcap_inner: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -69,10 +82,13 @@ fn parse_args() -> Options {
                     other => usage(other),
                 }
             }
+            "--mppc" => o.mppc = true,
             "--loss" => o.loss = value().parse().unwrap_or_else(|_| usage("--loss")),
             "--seed" => o.seed = value().parse().unwrap_or_else(|_| usage("--seed")),
             "--count" => o.count = value().parse().unwrap_or_else(|_| usage("--count")),
             "--quiet" => o.quiet = true,
+            "--pcap" => o.pcap = Some(value()),
+            "--pcap-inner" => o.pcap_inner = Some(value()),
             other => usage(other),
         }
     }
@@ -217,6 +233,7 @@ fn configs(o: &Options) -> (ClientConfig, ServerConfig) {
         ppp.echo.interval = Some(Duration::from_secs(30));
         ppp.echo.max_failures = 3;
         let ccp = &mut ppp.ccp;
+        ccp.mppc = o.mppc;
         match o.mppe {
             "none" => ccp.mppe = MppeRequirement::Refused,
             "40" => ccp.strengths = MppeBits::BITS_40,
@@ -248,10 +265,58 @@ fn echo_reply(packet: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The ping payload: short text, or with `--mppc` a JSON document of the
+/// kind web traffic carries, different in every ping.
+fn ping_payload(o: &Options, seq: u16) -> Vec<u8> {
+    if !o.mppc {
+        return b"pptp-proto ping".to_vec();
+    }
+    let items: Vec<String> = (0..12)
+        .map(|i| {
+            format!(
+                "{{\"id\":{},\"name\":\"item-{i}\",\"price\":{}.{:02},\"tags\":[\"json\",\"demo\"]}}",
+                u32::from(seq) * 100 + i,
+                i * 7 + u32::from(seq),
+                (i * 13 + u32::from(seq)) % 100
+            )
+        })
+        .collect();
+    format!(
+        "{{\"seq\":{seq},\"status\":\"ok\",\"user\":\"{USER}\",\"items\":[{}]}}",
+        items.join(",")
+    )
+    .into_bytes()
+}
+
+/// Answers the ping in `ip` (from connection `c`) through the server.
+fn answer(server: &mut Server, net: &mut Net, c: pptp_proto::server::ConnectionId, ip: &[u8]) {
+    let mut buf = [0u8; 2048];
+    if let Some(reply) = echo_reply(ip) {
+        if let Ok(range) = server.send_ip(net.now, c, &reply, &mut buf) {
+            net.send(Dir::ToClient, Unit::Datagram(buf[range].to_vec()));
+        }
+    }
+}
+
 fn main() {
     let o = parse_args();
     let (client_config, server_config) = configs(&o);
     let mut client = Client::new(client_config);
+    if let Some(path) = &o.pcap {
+        let file = |p: &str| {
+            std::fs::File::create(p)
+                .map(std::io::BufWriter::new)
+                .unwrap_or_else(|e| {
+                    eprintln!("{p}: {e}");
+                    exit(2)
+                })
+        };
+        let mut tap = PcapWriter::client(file(path)).expect("pcap header");
+        if let Some(inner) = &o.pcap_inner {
+            tap = tap.with_inner(file(inner)).expect("pcap header");
+        }
+        client.set_tap(tap);
+    }
     let mut server = Server::new(server_config);
     let mut net = Net {
         now: Instant::ZERO,
@@ -262,9 +327,10 @@ fn main() {
         log_stream: [Vec::new(), Vec::new()],
     };
     println!(
-        "loopback: {:?}, MPPE {}, GRE loss {:.0}%, seed {}",
+        "loopback: {:?}, MPPE {}{}, GRE loss {:.0}%, seed {}",
         o.auth,
         o.mppe,
+        if o.mppc { " + MPPC" } else { "" },
         o.loss * 100.0,
         o.seed
     );
@@ -327,6 +393,10 @@ fn main() {
                         );
                         server.handle_stream_closed(net.now, conn);
                     }
+                    // Reordered, or expanded by MPPC.
+                    ServerEvent::IpPacket { connection, packet } => {
+                        answer(&mut server, &mut net, connection, &packet)
+                    }
                     _ => {}
                 }
             }
@@ -368,7 +438,9 @@ fn main() {
             if sent < o.count {
                 let builder = PacketBuilder::ipv4(local, peer, 64).icmpv4_echo_request(7, sent);
                 let mut ping = Vec::new();
-                builder.write(&mut ping, b"pptp-proto ping").expect("ping");
+                builder
+                    .write(&mut ping, &ping_payload(&o, sent))
+                    .expect("ping");
                 if let Ok(range) = client.send_ip(net.now, &ping, &mut buf) {
                     net.send(Dir::ToServer, Unit::Datagram(buf[range].to_vec()));
                     sent += 1;
@@ -408,11 +480,8 @@ fn main() {
                 (Dir::ToClient, Unit::Stream(b)) => client.handle_stream(net.now, &b),
                 (Dir::ToServer, Unit::Datagram(mut d)) => {
                     if let Ok((c, Some(ip))) = server.handle_datagram(net.now, &mut d) {
-                        if let Some(reply) = echo_reply(ip) {
-                            if let Ok(range) = server.send_ip(net.now, c, &reply, &mut buf) {
-                                net.send(Dir::ToClient, Unit::Datagram(buf[range].to_vec()));
-                            }
-                        }
+                        let ip = ip.to_vec();
+                        answer(&mut server, &mut net, c, &ip);
                     }
                 }
                 (Dir::ToClient, Unit::Datagram(mut d)) => {
@@ -424,6 +493,10 @@ fn main() {
         }
         client.handle_timeout(net.now);
         server.handle_timeout(net.now);
+    }
+    drop(client.take_tap()); // flushes the capture
+    if let Some(path) = &o.pcap {
+        println!("capture written to {path}");
     }
     let stats = client.stats();
     println!(
@@ -437,6 +510,14 @@ fn main() {
         stats.gre.duplicate,
         o.mppe
     );
-    let ok = up_at.is_some() && (o.loss > 0.0 || replies == sent);
+    if o.mppc {
+        let (raw, wire) = (stats.ppp.mppc_bytes_in, stats.ppp.mppc_bytes_out);
+        println!(
+            "MPPC: client compressed {raw} bytes (PPP protocol + IP) to {wire} on the wire (before MPPE/GRE headers), ratio {:.2}",
+            raw as f64 / wire.max(1) as f64
+        );
+    }
+    let compressed = !o.mppc || stats.ppp.mppc_bytes_out < stats.ppp.mppc_bytes_in;
+    let ok = up_at.is_some() && (o.loss > 0.0 || replies == sent) && compressed;
     exit(if ok { 0 } else { 1 });
 }

@@ -9,13 +9,14 @@
 //!    IPPROTO_GRE socket on Linux delivers the header: skip it, e.g. with
 //!    [`crate::wire::gre::strip_ipv4`]).
 //! 3. After every call, drain [`Client::poll_stream_transmit`] (write to
-//!    TCP), [`Client::poll_datagram_transmit`] (send as IP protocol 47 to the
+//!    TCP), [`Client::poll_datagram_transmit`] or, allocation-free,
+//!    [`Client::poll_datagram_transmit_into`] (send as IP protocol 47 to the
 //!    server) and [`Client::poll_event`]; then sleep until
 //!    [`Client::poll_timeout`] and call [`Client::handle_timeout`].
 //! 4. Once [`ClientEvent::Up`] arrived, [`Client::send_ip`] encrypts and
 //!    encapsulates an IP packet into your buffer; IP packets from the server
 //!    come back from `handle_datagram` (decrypted in place) or, when they
-//!    were reordered, as [`ClientEvent::IpPacket`].
+//!    were reordered or MPPC-decompressed, as [`ClientEvent::IpPacket`].
 //! 5. [`Client::close`] tears down PPP, the call and the control connection;
 //!    [`ClientEvent::Down`] is the last event.
 //!
@@ -31,6 +32,7 @@
 //! assert!(client.poll_timeout().is_some());
 //! ```
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -39,10 +41,13 @@ use core::ops::Range;
 
 use bytes::Bytes;
 
-use crate::control::{CloseReason, ControlConfig, ControlConnection, ControlEvent, Role};
+use crate::control::{
+    CallDownReason, CloseReason, ControlConfig, ControlConnection, ControlEvent, Role,
+};
 use crate::crypto::Password;
 use crate::gre::GreConfig;
 use crate::ppp::session::{DownReason, PppEvent, SessionConfig};
+use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
 use crate::tunnel::{Tunnel, TunnelError};
 use crate::wire::control::StopControlConnectionReason;
@@ -59,7 +64,7 @@ pub struct ClientConfig {
     /// GRE settings (reorder buffer, ack delay); Call IDs and window are
     /// filled in when the call comes up.
     pub gre: GreConfig,
-    /// PPP: credentials, auth methods, MPPE policy, timers.
+    /// PPP: credentials, auth methods, MPPE/MPPC policy (`ppp.ccp`), timers.
     pub ppp: SessionConfig,
 }
 
@@ -71,6 +76,13 @@ impl ClientConfig {
             gre: GreConfig::new(0, 0),
             ppp: SessionConfig::peer(username, password),
         }
+    }
+
+    /// Offers and accepts MPPC compression (RFC 2118) alongside the MPPE
+    /// policy: sets [`CcpConfig::mppc`](crate::ppp::ccp::CcpConfig::mppc).
+    pub fn with_mppc(mut self, mppc: bool) -> Self {
+        self.ppp.ccp.mppc = mppc;
+        self
     }
 
     /// Sets the seed every random choice derives from.
@@ -123,10 +135,12 @@ pub enum ClientEvent {
         dns: [Option<Ipv4Addr>; 2],
         /// The IP MTU.
         mtu: usize,
-        /// The MPPE bits in use, if encrypted.
+        /// The CCP option 18 bits in use (MPPE strength, H, MPPC's C), if
+        /// CCP agreed on encryption or compression.
         mppe: Option<MppeBits>,
     },
-    /// An IP packet released from the GRE reorder buffer.
+    /// An IP packet released from the GRE reorder buffer, or one MPPC
+    /// decompressed (it does not fit in the datagram `handle_datagram` lends).
     IpPacket(Vec<u8>),
     /// The tunnel is down; no more events follow.
     Down {
@@ -135,14 +149,8 @@ pub enum ClientEvent {
     },
 }
 
-/// Counters of the client.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ClientStats {
-    /// The GRE channel's counters (zero before the call).
-    pub gre: crate::gre::GreStats,
-    /// The PPP session's counters (zero before the call).
-    pub ppp: crate::ppp::session::PppStats,
-}
+/// Counters of the client: [`SessionStats`](crate::tunnel::SessionStats).
+pub type ClientStats = crate::tunnel::SessionStats;
 
 /// A PPTP client. See the [module documentation](self).
 #[derive(Debug)]
@@ -154,6 +162,12 @@ pub struct Client {
     mppe: Option<MppeBits>,
     events: VecDeque<ClientEvent>,
     down: bool,
+    tap: TapSlot,
+    /// The latest time an input carried, for taps on `poll_*` output.
+    now: Instant,
+    /// `pptp_client{call}` (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 impl Client {
@@ -161,31 +175,58 @@ impl Client {
     pub fn new(config: ClientConfig) -> Self {
         let mut control = config.control;
         control.role = Role::Pns;
+        let mut gre = config.gre;
+        // The window GRE paces its acks by is the one the OCRQ announces.
+        gre.receive_window = control.receive_window;
         Client {
             control: ControlConnection::new(control),
-            gre: config.gre,
+            gre,
             ppp: config.ppp,
             tunnel: None,
             mppe: None,
             events: VecDeque::new(),
             down: false,
+            tap: TapSlot::default(),
+            now: Instant::ZERO,
+            #[cfg(feature = "tracing")]
+            span: tracing::info_span!("pptp_client", call = tracing::field::Empty),
         }
+    }
+
+    /// Attaches a [`Tap`] that sees every byte sent and received from now
+    /// on (for example `pcap::PcapWriter`, with the `pcap` feature);
+    /// replaces any earlier one.
+    pub fn set_tap(&mut self, tap: impl Tap + 'static) {
+        self.tap.set(Box::new(tap));
+    }
+
+    /// Detaches the tap, giving it back (as `Box<dyn Tap>`).
+    pub fn take_tap(&mut self) -> Option<Box<dyn Tap>> {
+        self.tap.take()
     }
 
     /// TCP is connected: send Start-Control-Connection-Request.
     pub fn start(&mut self, now: Instant) {
+        crate::trace::enter!(self.span);
+        self.now = now;
         self.control.start(now);
         self.pump(now);
     }
 
     /// Bytes read from TCP.
     pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) {
+        crate::trace::enter!(self.span);
+        self.now = now;
+        self.tap.stream(now, 0, Direction::Received, bytes);
         let _ = self.control.handle_stream(now, bytes);
         self.pump(now);
     }
 
     /// TCP closed.
     pub fn handle_stream_closed(&mut self, now: Instant) {
+        crate::trace::enter!(self.span);
+        self.now = now;
+        self.tap.closed(now, 0);
         self.control.handle_stream_closed(now);
         self.pump(now);
     }
@@ -197,8 +238,14 @@ impl Client {
         now: Instant,
         datagram: &'a mut [u8],
     ) -> Result<Option<&'a [u8]>, TunnelError> {
+        crate::trace::enter!(self.span);
+        self.now = now;
+        self.tap.datagram(now, 0, Direction::Received, datagram);
         let tunnel = self.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
         let ip = tunnel.handle_datagram(now, datagram);
+        if let Ok(Some(ip)) = &ip {
+            self.tap.inner(now, 0, Direction::Received, ip);
+        }
         self.pump_tunnel(now);
         self.pump(now);
         ip
@@ -212,12 +259,19 @@ impl Client {
         ip: &[u8],
         out: &mut [u8],
     ) -> Result<Range<usize>, TunnelError> {
+        self.now = now;
         let tunnel = self.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
-        tunnel.send_ip(now, ip, out)
+        let range = tunnel.send_ip(now, ip, out)?;
+        self.tap.inner(now, 0, Direction::Sent, ip);
+        self.tap
+            .datagram(now, 0, Direction::Sent, &out[range.clone()]);
+        Ok(range)
     }
 
     /// Tears the tunnel down: LCP Terminate, Call-Clear, Stop-Control-Connection.
     pub fn close(&mut self, now: Instant) {
+        crate::trace::enter!(self.span);
+        self.now = now;
         match self.tunnel.as_mut() {
             Some(t) => t.ppp.close(now),
             None => self.control.close(now, StopControlConnectionReason::NONE),
@@ -228,6 +282,8 @@ impl Client {
 
     /// Runs the timers that are due; an early or repeated call is a no-op.
     pub fn handle_timeout(&mut self, now: Instant) {
+        crate::trace::enter!(self.span);
+        self.now = now;
         self.control.handle_timeout(now);
         if let Some(t) = self.tunnel.as_mut() {
             t.handle_timeout(now);
@@ -247,12 +303,37 @@ impl Client {
 
     /// The next bytes to write to TCP.
     pub fn poll_stream_transmit(&mut self) -> Option<Bytes> {
-        self.control.poll_transmit()
+        let bytes = self.control.poll_transmit()?;
+        self.tap.stream(self.now, 0, Direction::Sent, &bytes);
+        Some(bytes)
     }
 
     /// The next GRE packet to send to the server (IP protocol 47).
+    ///
+    /// Ack-only packets are allocated here; the data path's embedder uses
+    /// [`Client::poll_datagram_transmit_into`], which never allocates for them.
     pub fn poll_datagram_transmit(&mut self) -> Option<Vec<u8>> {
-        self.tunnel.as_mut().and_then(|t| t.poll_datagram())
+        let d = self
+            .tunnel
+            .as_mut()
+            .and_then(|t| t.poll_datagram())
+            .map(|d| d.into_vec())?;
+        self.tap.datagram(self.now, 0, Direction::Sent, &d);
+        Some(d)
+    }
+
+    /// Like [`Client::poll_datagram_transmit`], but copies the packet into
+    /// `out` (cleared first, its capacity reused); returns whether there
+    /// was one. Allocates nothing once `out` holds the largest packet.
+    pub fn poll_datagram_transmit_into(&mut self, out: &mut Vec<u8>) -> bool {
+        match self.tunnel.as_mut().and_then(|t| t.poll_datagram()) {
+            Some(d) => {
+                d.copy_into(out);
+                self.tap.datagram(self.now, 0, Direction::Sent, out);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The next event.
@@ -267,13 +348,9 @@ impl Client {
 
     /// The counters.
     pub fn stats(&self) -> ClientStats {
-        match &self.tunnel {
-            Some(t) => ClientStats {
-                gre: *t.gre.stats(),
-                ppp: *t.ppp.stats(),
-            },
-            None => ClientStats::default(),
-        }
+        self.tunnel
+            .as_ref()
+            .map_or_else(ClientStats::default, |t| t.stats())
     }
 
     fn down(&mut self, reason: ClientDownReason) {
@@ -299,6 +376,8 @@ impl Client {
                     peer_window,
                     ..
                 } if self.tunnel.is_none() => {
+                    #[cfg(feature = "tracing")]
+                    self.span.record("call", call_id);
                     self.events.push_back(ClientEvent::CallUp {
                         call_id,
                         peer_call_id,
@@ -314,20 +393,27 @@ impl Client {
                     self.tunnel = Some(tunnel);
                     self.pump_tunnel(now);
                 }
+                // The cause is reported, not the PPP consequence
+                // (`LowerLayerDown`) that follows from it.
+                // A closing connection reports Closed next, with its reason.
+                ControlEvent::CallDown {
+                    reason: CallDownReason::ConnectionClosed,
+                    ..
+                } => {}
                 ControlEvent::CallDown { .. } => {
+                    self.down(ClientDownReason::CallDown);
                     if let Some(t) = self.tunnel.as_mut() {
                         t.ppp.lower_layer_down(now);
                     }
                     self.pump_tunnel(now);
                     self.control.close(now, StopControlConnectionReason::NONE);
-                    self.down(ClientDownReason::CallDown);
                 }
                 ControlEvent::Closed { reason } => {
+                    self.down(ClientDownReason::Control(reason));
                     if let Some(t) = self.tunnel.as_mut() {
                         t.ppp.lower_layer_down(now);
                     }
                     self.pump_tunnel(now);
-                    self.down(ClientDownReason::Control(reason));
                 }
                 _ => {}
             }
@@ -342,6 +428,7 @@ impl Client {
             // Reordered IP waits in the event queue only up to a bound: an
             // embedder that does not poll loses packets, not memory.
             if self.events.len() < MAX_QUEUED_EVENTS {
+                self.tap.inner(now, 0, Direction::Received, &ip);
                 self.events.push_back(ClientEvent::IpPacket(ip));
             }
         }

@@ -2,10 +2,14 @@
 //!
 //! The crate implements the PPTP control connection (RFC 2637, TCP port 1723),
 //! the enhanced GRE data channel (RFC 2637 §4), PPP (RFC 1661) with its
-//! control protocols and authentication, and MPPE encryption (RFC 3078/3079).
+//! control protocols and authentication, MPPE encryption (RFC 3078/3079) and
+//! MPPC compression (RFC 2118).
 //! It opens no socket, reads no clock, spawns no thread and draws no
 //! randomness of its own: the embedder feeds bytes and the current
 //! [`time::Instant`] in, and takes events and bytes out.
+//!
+//! See the [`guide`] for the client and server event loops, every
+//! configuration knob with its default and RFC, and troubleshooting.
 //!
 //! A session on the wire:
 //!
@@ -13,8 +17,9 @@
 //! 2. Outgoing-Call-Request/Reply; from then on PPP frames travel in enhanced GRE.
 //! 3. LCP negotiation, then Set-Link-Info on the control connection.
 //! 4. Authentication: PAP, CHAP-MD5, MS-CHAPv1 or MS-CHAPv2.
-//! 5. IPCP assigns addresses and DNS; CCP negotiates MPPE.
-//! 6. IP packets flow, encrypted, inside PPP inside GRE.
+//! 5. IPCP assigns addresses and DNS; CCP negotiates MPPE (and MPPC when
+//!    configured).
+//! 6. IP packets flow, compressed and encrypted, inside PPP inside GRE.
 //! 7. Keepalive: PPTP Echo and LCP Echo.
 //!
 //! Modules, bottom up:
@@ -42,13 +47,20 @@ pub mod client;
 pub mod control;
 pub mod crypto;
 pub mod gre;
+/// The embedder's guide: event loops, configuration knobs, troubleshooting
+/// (documentation only).
+pub mod guide;
 pub mod mppc;
 pub mod mppe;
+#[cfg(feature = "pcap")]
+pub mod pcap;
 pub mod ppp;
 mod rand;
 pub mod rc4;
 pub mod server;
+pub mod tap;
 pub mod time;
+mod trace;
 pub mod tunnel;
 pub mod wire;
 

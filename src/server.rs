@@ -20,8 +20,14 @@
 //!   (or [`Server::provide_verdict`]). Addresses come from the pool in the
 //!   configuration unless [`ServerEvent::AddressRequest`] is answered with
 //!   [`Server::assign_address`] (pool disabled).
-//! - Timers live in one ordered set: a tick touches only the connections
+//! - Timers live in one binary heap: a tick touches only the connections
 //!   whose timers are due, so 10 000 idle tunnels cost nothing per packet.
+//!   A deadline that moves later leaves its entry in place (it fires early,
+//!   a no-op, and re-registers); only an earlier one is pushed, so the data
+//!   path neither allocates nor rebalances a tree per packet.
+//! - [`Server::poll_datagram_transmit_into`] drains the same queue as
+//!   [`Server::poll_datagram_transmit`] into a reused buffer: with it, the
+//!   data path allocates nothing, ack-only packets included.
 //!
 //! ```
 //! use pptp_proto::server::{AddressPool, Server, ServerConfig};
@@ -47,9 +53,10 @@
 //! # let _ = conn;
 //! ```
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cmp::Reverse;
 use core::net::Ipv4Addr;
 use core::ops::Range;
 
@@ -61,8 +68,9 @@ use crate::ppp::auth::{Credentials, Verdict};
 use crate::ppp::ipcp::IpAssignment;
 use crate::ppp::lcp::AuthMethod;
 use crate::ppp::session::{DownReason, PppEvent, SessionConfig};
+use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
-use crate::tunnel::{Tunnel, TunnelError};
+use crate::tunnel::{Datagram, Tunnel, TunnelError};
 use crate::wire::gre::GreHeader;
 
 /// Reordered IP packets kept for `poll_event` before more are dropped.
@@ -92,7 +100,7 @@ pub struct ServerConfig {
     pub control: ControlConfig,
     /// GRE settings.
     pub gre: GreConfig,
-    /// PPP: authenticator name, auth methods, MPPE policy.
+    /// PPP: authenticator name, auth methods, MPPE/MPPC policy (`ppp.ccp`).
     pub ppp: SessionConfig,
     /// Address assignment; `None`: ask the embedder per session.
     pub pool: Option<AddressPool>,
@@ -120,6 +128,15 @@ impl ServerConfig {
             max_connections: 10_000,
             max_queued_stream: 65_536,
         }
+    }
+
+    /// Sets the seed every random choice derives from (control-connection
+    /// values, LCP magic numbers, CHAP challenges): seed it from the OS,
+    /// or challenges repeat after every restart.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.control.seed = seed;
+        self.ppp.seed = seed.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
+        self
     }
 }
 
@@ -160,7 +177,8 @@ pub enum ServerEvent {
         /// The new password (boxed: it is large and the event is rare).
         new_password: alloc::boxed::Box<crate::crypto::Password>,
     },
-    /// An IP packet from a client, released from the reorder buffer.
+    /// An IP packet from a client, released from the reorder buffer or
+    /// decompressed by MPPC.
     IpPacket {
         /// Its connection.
         connection: ConnectionId,
@@ -168,7 +186,8 @@ pub enum ServerEvent {
         packet: Vec<u8>,
     },
     /// A session ended; the embedder closes the TCP connection once its
-    /// output is drained.
+    /// output is drained and calls [`Server::handle_stream_closed`], which
+    /// frees the connection, its Call ID and its address.
     SessionDown {
         /// Its connection.
         connection: ConnectionId,
@@ -199,12 +218,17 @@ pub enum ServerError {
 struct Connection {
     control: ControlConnection,
     call_id: u16,
-    tunnel: Option<Tunnel>,
+    /// Boxed: the connection map's nodes hold many connections inline, so
+    /// a small entry keeps their slack small.
+    tunnel: Option<alloc::boxed::Box<Tunnel>>,
     username: String,
     address: Option<Ipv4Addr>,
-    /// The deadline registered in the server's timer set.
+    /// The earliest deadline with an entry in the server's timer heap.
     deadline: Option<Instant>,
     down: bool,
+    /// `pptp_session{conn, call, user}` (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 /// A PPTP server. See the [module documentation](self).
@@ -213,36 +237,75 @@ pub struct Server {
     config: ServerConfig,
     connections: BTreeMap<ConnectionId, Connection>,
     by_call: BTreeMap<u16, ConnectionId>,
-    timers: BTreeSet<(Instant, ConnectionId)>,
+    /// `(deadline, connection)`, soonest first; entries whose deadline is
+    /// no longer the connection's registered one are stale and skipped.
+    timers: BinaryHeap<Reverse<(Instant, ConnectionId)>>,
     next_connection: u64,
     next_call: u16,
     leased: BTreeSet<Ipv4Addr>,
     streams: VecDeque<(ConnectionId, Bytes)>,
-    datagrams: VecDeque<(ConnectionId, Vec<u8>)>,
+    datagrams: VecDeque<(ConnectionId, Datagram)>,
     events: VecDeque<ServerEvent>,
+    tap: TapSlot,
+    /// The latest time an input carried, for taps on `poll_*` output.
+    now: Instant,
 }
 
 impl Server {
     /// A server.
-    pub fn new(config: ServerConfig) -> Self {
+    pub fn new(mut config: ServerConfig) -> Self {
         let next_call = config.call_ids.0;
+        // The window GRE paces its acks by is the one the OCRP announces.
+        config.gre.receive_window = config.control.receive_window;
         Server {
             config,
             connections: BTreeMap::new(),
             by_call: BTreeMap::new(),
-            timers: BTreeSet::new(),
+            timers: BinaryHeap::new(),
             next_connection: 0,
             next_call,
             leased: BTreeSet::new(),
             streams: VecDeque::new(),
             datagrams: VecDeque::new(),
             events: VecDeque::new(),
+            tap: TapSlot::default(),
+            now: Instant::ZERO,
         }
+    }
+
+    /// Attaches a [`Tap`] that sees every connection's bytes sent and
+    /// received from now on (for example `pcap::PcapWriter`, with the
+    /// `pcap` feature); replaces any earlier one.
+    pub fn set_tap(&mut self, tap: impl Tap + 'static) {
+        self.tap.set(alloc::boxed::Box::new(tap));
+    }
+
+    /// Detaches the tap, giving it back.
+    pub fn take_tap(&mut self) -> Option<alloc::boxed::Box<dyn Tap>> {
+        self.tap.take()
     }
 
     /// Whether GRE for `call_id` belongs to this server (for sharding).
     pub fn owns_call_id(&self, call_id: u16) -> bool {
         (self.config.call_ids.0..=self.config.call_ids.1).contains(&call_id)
+    }
+
+    /// The connection whose call uses `call_id` (the Call ID in GRE packets
+    /// the client sends): lets the embedder check a datagram's source
+    /// address before handing it to [`Server::handle_datagram`].
+    pub fn connection_of_call(&self, call_id: u16) -> Option<ConnectionId> {
+        self.by_call.get(&call_id).copied()
+    }
+
+    /// A connection's counters (`None` for an unknown connection; zero
+    /// before its call is up).
+    pub fn stats(&self, connection: ConnectionId) -> Option<crate::tunnel::SessionStats> {
+        let c = self.connections.get(&connection)?;
+        Some(
+            c.tunnel
+                .as_ref()
+                .map_or_else(Default::default, |t| t.stats()),
+        )
     }
 
     /// Connections open now.
@@ -267,6 +330,9 @@ impl Server {
         let mut control = ControlConnection::new(control);
         control.start(now);
         self.by_call.insert(call_id, id);
+        // Room for every entry `push_timer` keeps, so a packet never grows it.
+        let room = 2 * (self.connections.len() + 1) + 64;
+        self.timers.reserve(room.saturating_sub(self.timers.len()));
         self.connections.insert(
             id,
             Connection {
@@ -277,6 +343,13 @@ impl Server {
                 address: None,
                 deadline: None,
                 down: false,
+                #[cfg(feature = "tracing")]
+                span: tracing::info_span!(
+                    "pptp_session",
+                    conn = id.0,
+                    call = tracing::field::Empty,
+                    user = tracing::field::Empty
+                ),
             },
         );
         self.service(now, id);
@@ -307,6 +380,10 @@ impl Server {
             .connections
             .get_mut(&connection)
             .ok_or(ServerError::UnknownConnection)?;
+        self.now = now;
+        self.tap
+            .stream(now, connection.0, Direction::Received, bytes);
+        crate::trace::enter!(c.span);
         let _ = c.control.handle_stream(now, bytes);
         self.service(now, connection);
         Ok(())
@@ -314,7 +391,9 @@ impl Server {
 
     /// A connection's TCP closed.
     pub fn handle_stream_closed(&mut self, now: Instant, connection: ConnectionId) {
+        self.now = now;
         if let Some(c) = self.connections.get_mut(&connection) {
+            self.tap.closed(now, connection.0);
             c.control.handle_stream_closed(now);
         }
         self.service(now, connection);
@@ -342,7 +421,13 @@ impl Server {
             .get_mut(&id)
             .ok_or(ServerError::UnknownCall(call_id))?;
         let tunnel = c.tunnel.as_mut().ok_or(ServerError::UnknownCall(call_id))?;
+        self.now = now;
+        self.tap.datagram(now, id.0, Direction::Received, datagram);
+        crate::trace::enter!(c.span);
         let ip = tunnel.handle_datagram(now, datagram);
+        if let Ok(Some(ip)) = &ip {
+            self.tap.inner(now, id.0, Direction::Received, ip);
+        }
         self.service(now, id);
         Ok((id, ip?))
     }
@@ -361,7 +446,12 @@ impl Server {
             .get_mut(&connection)
             .ok_or(ServerError::UnknownConnection)?;
         let tunnel = c.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
-        Ok(tunnel.send_ip(now, ip, out)?)
+        let range = tunnel.send_ip(now, ip, out)?;
+        self.now = now;
+        self.tap.inner(now, connection.0, Direction::Sent, ip);
+        self.tap
+            .datagram(now, connection.0, Direction::Sent, &out[range.clone()]);
+        Ok(range)
     }
 
     /// The secret for a connection's pending [`ServerEvent::AuthRequest`].
@@ -416,24 +506,31 @@ impl Server {
         self.service(now, connection);
     }
 
-    /// When [`Server::handle_timeout`] is due.
+    /// When [`Server::handle_timeout`] is due (possibly early: a deadline
+    /// that moved later is found out when its old entry fires).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| *t)
+        self.timers.peek().map(|Reverse((t, _))| *t)
     }
 
     /// Runs the due timers, touching only the connections they belong to.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(&(t, id)) = self.timers.first() {
+        self.now = now;
+        while let Some(&Reverse((t, id))) = self.timers.peek() {
             if t > now {
                 break;
             }
-            self.timers.remove(&(t, id));
-            if let Some(c) = self.connections.get_mut(&id) {
-                c.deadline = None;
-                c.control.handle_timeout(now);
-                if let Some(tunnel) = c.tunnel.as_mut() {
-                    tunnel.handle_timeout(now);
-                }
+            self.timers.pop();
+            let Some(c) = self.connections.get_mut(&id) else {
+                continue;
+            };
+            if c.deadline != Some(t) {
+                // Stale: an earlier deadline replaced this one.
+                continue;
+            }
+            c.deadline = None;
+            c.control.handle_timeout(now);
+            if let Some(tunnel) = c.tunnel.as_mut() {
+                tunnel.handle_timeout(now);
             }
             self.service(now, id);
         }
@@ -448,12 +545,30 @@ impl Server {
 
     /// The next bytes for a connection's TCP.
     pub fn poll_stream_transmit(&mut self) -> Option<(ConnectionId, Bytes)> {
-        self.streams.pop_front()
+        let (c, bytes) = self.streams.pop_front()?;
+        self.tap.stream(self.now, c.0, Direction::Sent, &bytes);
+        Some((c, bytes))
     }
 
     /// The next GRE packet for a connection's client.
+    ///
+    /// Ack-only packets are allocated here; the data path's embedder uses
+    /// [`Server::poll_datagram_transmit_into`], which never allocates for them.
     pub fn poll_datagram_transmit(&mut self) -> Option<(ConnectionId, Vec<u8>)> {
-        self.datagrams.pop_front()
+        let (c, d) = self.datagrams.pop_front()?;
+        let d = d.into_vec();
+        self.tap.datagram(self.now, c.0, Direction::Sent, &d);
+        Some((c, d))
+    }
+
+    /// Like [`Server::poll_datagram_transmit`], but copies the packet into
+    /// `out` (cleared first, its capacity reused) and returns its
+    /// connection. Allocates nothing once `out` holds the largest packet.
+    pub fn poll_datagram_transmit_into(&mut self, out: &mut Vec<u8>) -> Option<ConnectionId> {
+        let (c, d) = self.datagrams.pop_front()?;
+        d.copy_into(out);
+        self.tap.datagram(self.now, c.0, Direction::Sent, out);
+        Some(c)
     }
 
     /// The next event.
@@ -462,35 +577,129 @@ impl Server {
     }
 
     fn remove(&mut self, id: ConnectionId) {
+        // Its timer entries go stale and are skipped when they come up.
         if let Some(c) = self.connections.remove(&id) {
             self.by_call.remove(&c.call_id);
-            if let Some(d) = c.deadline {
-                self.timers.remove(&(d, id));
-            }
             if let (Some(a), Some(_)) = (c.address, &self.config.pool) {
                 self.leased.remove(&a);
             }
         }
     }
 
-    fn lease(&mut self) -> Option<Ipv4Addr> {
-        let pool = self.config.pool.as_ref()?;
-        let (lo, hi) = (u32::from(pool.range.0), u32::from(pool.range.1));
-        (lo..=hi)
-            .map(Ipv4Addr::from)
-            .find(|a| !self.leased.contains(a))
-            .inspect(|a| {
-                self.leased.insert(*a);
-            })
-    }
-
     /// Drains one connection's machines into the server's queues and
-    /// re-registers its timer.
+    /// re-registers its timer. The connection stays in its map: taking it
+    /// out and back in would rebalance the tree, allocating, per packet.
     fn service(&mut self, now: Instant, id: ConnectionId) {
-        let Some(mut c) = self.connections.remove(&id) else {
+        #[cfg(feature = "tracing")]
+        let _entered = self.connections.get(&id).map(|c| c.span.clone().entered());
+        let Server {
+            config,
+            connections,
+            timers,
+            leased,
+            streams,
+            datagrams,
+            events,
+            tap,
+            ..
+        } = self;
+        let Some(c) = connections.get_mut(&id) else {
             return;
         };
-        let mut overflow = self.queue_stream(now, id, &mut c);
+        let mut out = Output {
+            streams,
+            datagrams,
+            events,
+            tap,
+        };
+        let max_stream = config.max_queued_stream;
+        let mut overflow = out.queue_stream(now, id, c, max_stream);
+        out.service_control(now, id, c, config, leased);
+        out.service_tunnel(now, id, c);
+        overflow |= out.queue_stream(now, id, c, max_stream);
+        let tunnel = c.tunnel.as_ref().and_then(|t| t.poll_timeout());
+        let deadline = Instant::soonest(c.control.poll_timeout(), tunnel);
+        // A later or equal deadline keeps the entry it has; when that fires
+        // early the connection's timers are a no-op and it re-registers.
+        let earlier = deadline.filter(|d| c.deadline.is_none_or(|r| *d < r));
+        if let Some(d) = earlier {
+            c.deadline = Some(d);
+            push_timer(timers, connections, (d, id));
+        }
+        if overflow {
+            // Report the closed control connection (CallDown, SessionDown).
+            self.service(now, id);
+        }
+    }
+}
+
+/// Pushes a timer entry; when stale entries outnumber the live ones the
+/// heap is compacted in place, so its capacity stays bounded.
+fn push_timer(
+    timers: &mut BinaryHeap<Reverse<(Instant, ConnectionId)>>,
+    connections: &BTreeMap<ConnectionId, Connection>,
+    entry: (Instant, ConnectionId),
+) {
+    // Each connection has at most one live entry: the one its `deadline` names.
+    if timers.len() >= 2 * connections.len() + 64 {
+        timers
+            .retain(|Reverse((t, id))| connections.get(id).is_some_and(|c| c.deadline == Some(*t)));
+    }
+    timers.push(Reverse(entry));
+}
+
+/// Leases the lowest free address of the pool.
+fn lease(pool: Option<&AddressPool>, leased: &mut BTreeSet<Ipv4Addr>) -> Option<Ipv4Addr> {
+    let pool = pool?;
+    let (lo, hi) = (u32::from(pool.range.0), u32::from(pool.range.1));
+    (lo..=hi)
+        .map(Ipv4Addr::from)
+        .find(|a| !leased.contains(a))
+        .inspect(|a| {
+            leased.insert(*a);
+        })
+}
+
+/// The server's output queues, borrowed apart from its connection map.
+struct Output<'a> {
+    streams: &'a mut VecDeque<(ConnectionId, Bytes)>,
+    datagrams: &'a mut VecDeque<(ConnectionId, Datagram)>,
+    events: &'a mut VecDeque<ServerEvent>,
+    tap: &'a mut TapSlot,
+}
+
+impl Output<'_> {
+    /// Moves a connection's control output to the stream queue; when the
+    /// queue holds `max` messages the connection fails closed instead, since
+    /// dropping part of a byte stream would corrupt it. Returns whether it
+    /// did.
+    fn queue_stream(
+        &mut self,
+        now: Instant,
+        id: ConnectionId,
+        c: &mut Connection,
+        max: usize,
+    ) -> bool {
+        while let Some(b) = c.control.poll_transmit() {
+            if self.streams.len() >= max {
+                c.control.handle_stream_closed(now);
+                while c.control.poll_transmit().is_some() {}
+                return true;
+            }
+            self.streams.push_back((id, b));
+        }
+        false
+    }
+
+    /// Handles a connection's control events (its output was queued first).
+    fn service_control(
+        &mut self,
+        now: Instant,
+        id: ConnectionId,
+        c: &mut Connection,
+        config: &ServerConfig,
+        leased: &mut BTreeSet<Ipv4Addr>,
+    ) {
         while let Some(event) = c.control.poll_event() {
             match event {
                 ControlEvent::CallUp {
@@ -499,11 +708,13 @@ impl Server {
                     peer_window,
                     ..
                 } if c.tunnel.is_none() => {
-                    let mut ppp = self.config.ppp.clone();
+                    #[cfg(feature = "tracing")]
+                    c.span.record("call", call_id);
+                    let mut ppp = config.ppp.clone();
                     ppp.seed ^= u64::from(call_id) << 32 | id.0;
                     let mut tunnel =
-                        Tunnel::new(call_id, peer_call_id, peer_window, &self.config.gre, ppp);
-                    match (self.config.pool.clone(), self.lease()) {
+                        Tunnel::new(call_id, peer_call_id, peer_window, &config.gre, ppp);
+                    match (config.pool.clone(), lease(config.pool.as_ref(), leased)) {
                         (Some(pool), Some(address)) => {
                             c.address = Some(address);
                             tunnel.ppp.set_ip_assignment(IpAssignment {
@@ -518,7 +729,7 @@ impl Server {
                             .push_back(ServerEvent::AddressRequest { connection: id }),
                     }
                     tunnel.open(now);
-                    c.tunnel = Some(tunnel);
+                    c.tunnel = Some(tunnel.into());
                 }
                 ControlEvent::CallDown { .. } | ControlEvent::Closed { .. } => {
                     match c.tunnel.as_mut() {
@@ -536,36 +747,6 @@ impl Server {
                 _ => {}
             }
         }
-        self.service_tunnel(now, id, &mut c);
-        overflow |= self.queue_stream(now, id, &mut c);
-        if let Some(d) = c.deadline.take() {
-            self.timers.remove(&(d, id));
-        }
-        let tunnel = c.tunnel.as_ref().and_then(|t| t.poll_timeout());
-        c.deadline = Instant::soonest(c.control.poll_timeout(), tunnel);
-        if let Some(d) = c.deadline {
-            self.timers.insert((d, id));
-        }
-        self.connections.insert(id, c);
-        if overflow {
-            // Report the closed control connection (CallDown, SessionDown).
-            self.service(now, id);
-        }
-    }
-
-    /// Moves a connection's control output to the stream queue; when the
-    /// queue is full the connection fails closed instead. Returns whether it
-    /// did.
-    fn queue_stream(&mut self, now: Instant, id: ConnectionId, c: &mut Connection) -> bool {
-        while let Some(b) = c.control.poll_transmit() {
-            if self.streams.len() >= self.config.max_queued_stream {
-                c.control.handle_stream_closed(now);
-                while c.control.poll_transmit().is_some() {}
-                return true;
-            }
-            self.streams.push_back((id, b));
-        }
-        false
     }
 
     fn service_tunnel(&mut self, now: Instant, id: ConnectionId, c: &mut Connection) {
@@ -576,6 +757,7 @@ impl Server {
             // Reordered IP is dropped, not queued without bound, when the
             // embedder does not poll.
             if self.events.len() < MAX_QUEUED_IP_EVENTS {
+                self.tap.inner(now, id.0, Direction::Received, &packet);
                 self.events.push_back(ServerEvent::IpPacket {
                     connection: id,
                     packet,
@@ -587,6 +769,8 @@ impl Server {
             match event {
                 PppEvent::AuthRequest { username, method } => {
                     c.username.clone_from(&username);
+                    #[cfg(feature = "tracing")]
+                    c.span.record("user", username.as_str());
                     self.events.push_back(ServerEvent::AuthRequest {
                         connection: id,
                         username,

@@ -26,23 +26,73 @@ pub enum TunnelError {
     NoCall,
 }
 
+/// Counters of one session, at any moment: GRE (packets each way, lost,
+/// reordered, duplicate, window and ack events) and PPP (IP packets and
+/// bytes each way, drops, MPPE/MPPC resynchronisations, echo round trip).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// The GRE channel's counters (zero before the call).
+    pub gre: crate::gre::GreStats,
+    /// The PPP session's counters (zero before the call).
+    pub ppp: crate::ppp::session::PppStats,
+}
+
 /// Datagrams queued for the embedder before the tunnel drops more.
 const MAX_QUEUED_DATAGRAMS: usize = 64;
 /// Room for the largest GRE header in front of a PPP frame.
 const GRE_ROOM: usize = 16;
+
+/// A GRE packet waiting for the embedder: a control-plane frame, or an
+/// ack-only packet kept inline so that acknowledging data never allocates.
+#[derive(Debug)]
+pub(crate) enum Datagram {
+    /// A PPP control frame in GRE.
+    Frame(Vec<u8>),
+    /// An ack-only GRE header.
+    Ack([u8; GRE_ROOM], u8),
+}
+
+impl Datagram {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Datagram::Frame(v) => v,
+            Datagram::Ack(bytes, len) => &bytes[..usize::from(*len)],
+        }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<u8> {
+        match self {
+            Datagram::Frame(v) => v,
+            ack @ Datagram::Ack(..) => ack.as_slice().to_vec(),
+        }
+    }
+
+    /// Copies the packet into `out`, reusing its capacity.
+    pub(crate) fn copy_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(self.as_slice());
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct Tunnel {
     pub(crate) call_id: u16,
     pub(crate) gre: GreChannel,
     pub(crate) ppp: PppSession,
-    datagrams: VecDeque<Vec<u8>>,
+    datagrams: VecDeque<Datagram>,
     /// IP packets that came out of the GRE reorder buffer.
     released: VecDeque<Vec<u8>>,
     pub(crate) dropped: u64,
 }
 
 impl Tunnel {
+    pub(crate) fn stats(&self) -> SessionStats {
+        SessionStats {
+            gre: *self.gre.stats(),
+            ppp: *self.ppp.stats(),
+        }
+    }
+
     pub(crate) fn new(
         call_id: u16,
         peer_call_id: u16,
@@ -71,12 +121,20 @@ impl Tunnel {
 
     /// Moves PPP control frames into GRE datagrams, and a due ack.
     pub(crate) fn flush(&mut self, now: Instant) {
-        while let Some(frame) = self.ppp.poll_transmit() {
+        // While the peer's receive window is full, control frames wait in
+        // the session's bounded queue for the acks that open it: dropping
+        // them cost a 3 s retransmission against pptp-linux, whose window
+        // is 3 (it acked our Configure-Request and two Configure-Acks just
+        // after LCP opened, so the CHAP Challenge found the window full).
+        while self.gre.window_open() {
+            let Some(frame) = self.ppp.poll_transmit() else {
+                break;
+            };
             let mut out = vec![0u8; frame.len() + GRE_ROOM];
             match self.gre.encapsulate(now, &frame, &mut out) {
                 Ok(n) => {
                     out.truncate(n);
-                    self.push_datagram(out);
+                    self.push_datagram(Datagram::Frame(out));
                 }
                 // Control frames are retransmitted by their own timers.
                 Err(_) => self.dropped += 1,
@@ -84,11 +142,12 @@ impl Tunnel {
         }
         let mut ack = [0u8; GRE_ROOM];
         if let Some(n) = self.gre.poll_transmit_ack(&mut ack) {
-            self.push_datagram(ack[..n].to_vec());
+            // n <= GRE_ROOM
+            self.push_datagram(Datagram::Ack(ack, n as u8));
         }
     }
 
-    fn push_datagram(&mut self, datagram: Vec<u8>) {
+    fn push_datagram(&mut self, datagram: Datagram) {
         if self.datagrams.len() < MAX_QUEUED_DATAGRAMS {
             self.datagrams.push_back(datagram);
         } else {
@@ -96,7 +155,7 @@ impl Tunnel {
         }
     }
 
-    pub(crate) fn poll_datagram(&mut self) -> Option<Vec<u8>> {
+    pub(crate) fn poll_datagram(&mut self) -> Option<Datagram> {
         self.datagrams.pop_front()
     }
 
@@ -121,18 +180,33 @@ impl Tunnel {
 
     fn drain_reordered(&mut self, now: Instant) {
         while let Some(mut frame) = self.gre.poll_frame() {
-            if let Ok(Received::Ipv4(ip) | Received::Ipv6(ip)) =
-                self.ppp.handle_frame(now, &mut frame)
-            {
-                if self.released.len() < MAX_QUEUED_DATAGRAMS {
+            match self.ppp.handle_frame(now, &mut frame) {
+                Ok(Received::Ipv4(ip) | Received::Ipv6(ip))
+                    if self.released.len() < MAX_QUEUED_DATAGRAMS =>
+                {
                     self.released.push_back(ip.to_vec());
                 }
+                Ok(Received::Decompressed) => self.release_decompressed(),
+                _ => {}
+            }
+        }
+    }
+
+    /// A packet MPPC expanded does not fit in the datagram: it joins the
+    /// released packets (the one copy the facades make of it).
+    fn release_decompressed(&mut self) {
+        if let Some(Received::Ipv4(ip) | Received::Ipv6(ip)) = self.ppp.decompressed() {
+            if self.released.len() < MAX_QUEUED_DATAGRAMS {
+                self.released.push_back(ip.to_vec());
+            } else {
+                self.dropped += 1;
             }
         }
     }
 
     /// Takes one GRE packet (without IP header); returns the IP packet it
-    /// carried, decrypted in place inside `datagram`.
+    /// carried, decrypted in place inside `datagram`. A packet MPPC expanded
+    /// comes out of [`poll_released`](Self::poll_released) instead.
     pub(crate) fn handle_datagram<'a>(
         &mut self,
         now: Instant,
@@ -153,6 +227,10 @@ impl Tunnel {
                 let frame = &mut datagram[range];
                 match self.ppp.handle_frame(now, frame) {
                     Ok(Received::Ipv4(ip) | Received::Ipv6(ip)) => Some(ip),
+                    Ok(Received::Decompressed) => {
+                        self.release_decompressed();
+                        None
+                    }
                     Ok(_) => None,
                     Err(e) => {
                         self.drain_reordered(now);

@@ -17,7 +17,7 @@ use pptp_proto::client::{ClientConfig, ClientEvent};
 use pptp_proto::crypto::Password;
 use pptp_proto::ppp::lcp::AuthMethod;
 use pptp_proto::ppp::session::PppEvent;
-use pptp_proto::server::{AddressPool, ServerConfig};
+use pptp_proto::server::{AddressPool, ServerConfig, ServerEvent};
 use pptp_proto::time::Duration;
 use pptp_proto::wire::control::{ControlMessage, EchoRequest};
 
@@ -42,6 +42,16 @@ fn ping(id: u16) -> Vec<u8> {
     let mut p = vec![0x45, 0, 0, 28, (id >> 8) as u8, id as u8, 0, 0, 64, 1, 0, 0];
     p.extend_from_slice(&[10, 9, 0, 2, 10, 9, 0, 1, 8, 0, 0, 0, 0, 1, 0, 1]);
     p
+}
+
+/// Up on both ends: the client says so and the server reported `SessionUp`
+/// (a lost Configure-Ack can leave the server waiting a Restart period).
+fn both_up(sim: &Sim) -> bool {
+    sim.all_up()
+        && sim
+            .server_events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::SessionUp { .. }))
 }
 
 fn client_down(sim: &Sim) -> bool {
@@ -95,7 +105,7 @@ fn asymmetric_loss_comes_up_and_carries_traffic() {
             Action::Deliver
         }
     }));
-    assert!(sim.drive_until(Duration::from_secs(60), Sim::all_up));
+    assert!(sim.drive_until(Duration::from_secs(60), both_up));
     let (sent, got) = traffic(&mut sim, 500);
     assert_in_order(&got);
     assert!(got.len() * 2 > sent, "{} of {sent}", got.len());
@@ -114,7 +124,7 @@ fn half_of_all_packets_duplicated() {
         ..LinkConfig::default()
     };
     let mut sim = session(22, link);
-    assert!(sim.drive_until(Duration::from_secs(30), Sim::all_up));
+    assert!(sim.drive_until(Duration::from_secs(30), both_up));
     let (sent, got) = traffic(&mut sim, 500);
     assert_in_order(&got);
     assert_eq!(got.len(), sent, "duplicates dropped, nothing lost");
@@ -135,7 +145,7 @@ fn reordering_beyond_the_reorder_window() {
         ..LinkConfig::default()
     };
     let mut sim = session(23, link);
-    assert!(sim.drive_until(Duration::from_secs(60), Sim::all_up));
+    assert!(sim.drive_until(Duration::from_secs(60), both_up));
     let (sent, got) = traffic(&mut sim, 1000);
     assert_in_order(&got);
     assert!(got.len() * 2 > sent, "{} of {sent}", got.len());

@@ -15,6 +15,7 @@ use pptp_proto::ppp::lcp::{AuthMethod, EchoConfig};
 use pptp_proto::ppp::session::{DownReason, PppEvent, PppSession, Received, SessionConfig};
 use pptp_proto::time::{Duration, Instant};
 use pptp_proto::wire::mppe::MppeBits;
+use pptp_proto::wire::ppp::{PppFrame, Protocol};
 
 /// A seeded link: loss, duplication, reordering, fixed delay.
 struct Link {
@@ -92,6 +93,14 @@ struct Pair {
     expired: bool,
     server_ip: Vec<Vec<u8>>,
     client_ip: Vec<Vec<u8>>,
+    /// Every frame sent: (by the client?, protocol, first byte of the information).
+    trace: Vec<(bool, Protocol, u8)>,
+}
+
+/// The protocol and code of a frame, for the trace.
+fn frame_kind(frame: &[u8]) -> (Protocol, u8) {
+    let f = PppFrame::parse(frame).expect("our own frames parse");
+    (f.protocol, f.information.first().copied().unwrap_or(0))
 }
 
 impl Pair {
@@ -108,6 +117,7 @@ impl Pair {
             expired: false,
             server_ip: Vec::new(),
             client_ip: Vec::new(),
+            trace: Vec::new(),
         }
     }
 
@@ -129,10 +139,14 @@ impl Pair {
         loop {
             let mut moved = false;
             while let Some(frame) = self.server.poll_transmit() {
+                let (protocol, code) = frame_kind(&frame);
+                self.trace.push((false, protocol, code));
                 self.to_client.send(self.now, frame.to_vec());
                 moved = true;
             }
             while let Some(frame) = self.client.poll_transmit() {
+                let (protocol, code) = frame_kind(&frame);
+                self.trace.push((true, protocol, code));
                 self.to_server.send(self.now, frame.to_vec());
                 moved = true;
             }
@@ -634,4 +648,99 @@ fn expired_password_is_changed_or_reported() {
         Some(&DownReason::AuthFailed(AuthFailure::PasswordExpired))
     );
     println!("E=648 without a new password: client down, password expired");
+}
+
+/// Like pppd, neither side starts IPCP while CCP negotiates (pppd answers an
+/// early IPCP Configure-Request with Terminate-Ack, which cost a 3 s
+/// retransmission against pptpd); both CCP Configure-Acks come first.
+#[test]
+fn ipcp_waits_for_ccp() {
+    let (server, client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 5);
+    let mut pair = Pair::new(server, client, 5, 0.0);
+    pair.open();
+    assert!(pair.run_until(Duration::from_secs(5), Pair::both_up));
+    let first_ipcp = pair
+        .trace
+        .iter()
+        .position(|(_, p, _)| *p == Protocol::IPCP)
+        .expect("IPCP ran");
+    for by_client in [true, false] {
+        let acked_ccp = pair.trace[..first_ipcp]
+            .iter()
+            .any(|&(c, p, code)| c == by_client && p == Protocol::CCP && code == 2);
+        assert!(acked_ccp, "IPCP before CCP settled: {:?}", pair.trace);
+    }
+    // And it took no retransmission.
+    assert!(pair.now < Instant::from_millis(500), "up at {:?}", pair.now);
+}
+
+/// A peer that starts IPCP while CCP still negotiates (Windows does) is
+/// answered at once, and our own IPCP starts with it.
+#[test]
+fn a_peer_starting_ipcp_early_starts_ours() {
+    let (server, client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 6);
+    let mut pair = Pair::new(server, client, 6, 0.0);
+    pair.open();
+    let client_sent = |p: &Pair, protocol| p.trace.iter().any(|&(c, q, _)| c && q == protocol);
+    assert!(pair.run_until(Duration::from_secs(5), |p| client_sent(p, Protocol::CCP)));
+    assert!(!client_sent(&pair, Protocol::IPCP));
+    // IPCP Configure-Request id 0x42 for 10.0.0.1, as the peer would send it.
+    let mut frame = vec![0xff, 0x03, 0x80, 0x21, 1, 0x42, 0, 10, 3, 6, 10, 0, 0, 1];
+    pair.client
+        .handle_frame(pair.now, &mut frame)
+        .expect("IPCP frame");
+    pair.flush();
+    let answers: Vec<u8> = pair
+        .trace
+        .iter()
+        .filter(|&&(c, p, _)| c && p == Protocol::IPCP)
+        .map(|&(_, _, code)| code)
+        .collect();
+    assert!(answers.contains(&1), "our IPCP request: {answers:?}");
+    assert!(answers.contains(&2), "an Ack to the peer's: {answers:?}");
+}
+
+/// pptp-linux's pppd sent its first LCP Configure-Request twice, 5 ms
+/// apart; the authenticator must still challenge as soon as LCP opens.
+#[test]
+fn duplicated_requests_cost_no_timeout() {
+    let (server, client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 8);
+    let mut pair = Pair::new(server, client, 8, 0.0);
+    pair.to_server.duplicate = 1.0;
+    pair.to_client.duplicate = 1.0;
+    pair.open();
+    assert!(pair.run_until(Duration::from_secs(10), Pair::both_up));
+    assert!(
+        pair.now < Instant::from_millis(500),
+        "up at {:?}: {:?}",
+        pair.now,
+        pair.trace
+    );
+}
+
+#[test]
+fn looped_back_link_goes_down_without_recursing() {
+    // Equal seeds: both ends draw the same magic numbers, as a looped link
+    // (or a peer echoing ours) shows; once `fail` recursed until the stack
+    // overflowed.
+    let (server, mut client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 9);
+    client.seed = 9;
+    let mut p = Pair::new(server, client, 9, 0.0);
+    p.open();
+    p.run_until(Duration::from_secs(60), |p| {
+        p.server_events
+            .iter()
+            .chain(&p.client_events)
+            .any(|e| matches!(e, PppEvent::Down { .. }))
+    });
+    let reasons: Vec<_> = p
+        .server_events
+        .iter()
+        .chain(&p.client_events)
+        .filter_map(|e| match e {
+            PppEvent::Down { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(reasons.contains(&DownReason::LoopedBack), "{reasons:?}");
 }

@@ -102,7 +102,7 @@ pub struct ControlConfig {
     pub receive_window: u16,
     /// The PAC's Connect Speed in bits/s (default 100 Mbit/s).
     pub connect_speed: u32,
-    /// Quiet time before we send an Echo-Request (RFC 2637 §2.6: 60 s).
+    /// Quiet time before we send an Echo-Request (RFC 2637 §3.1.4: 60 s).
     pub echo_interval: Duration,
     /// Time to wait for its Echo-Reply before closing (60 s).
     pub echo_timeout: Duration,
@@ -676,7 +676,10 @@ impl ControlConnection {
                     let parsed = ControlMessage::parse(&self.rx);
                     self.rx.clear();
                     match parsed {
-                        Ok(message) => self.on_message(now, message),
+                        Ok(message) => {
+                            crate::trace::event!(debug, "rcvd {}", message);
+                            self.on_message(now, message)
+                        }
                         Err(e) => return Err(self.malformed(e)),
                     }
                     if self.state == State::Closed {
@@ -737,6 +740,7 @@ impl ControlConnection {
             self.closed(CloseReason::OutputFull);
             return;
         }
+        crate::trace::event!(debug, "sent {}", message);
         let mut out = Vec::with_capacity(message.buffer_len());
         message.emit(&mut out);
         self.stats.sent += 1;
@@ -838,6 +842,7 @@ impl ControlConnection {
         if self.state == State::Closed {
             return;
         }
+        crate::trace::event!(info, ?reason, "PPTP control connection closed");
         let ids: Vec<u16> = self.calls.keys().copied().collect();
         for call_id in ids {
             self.calls.remove(&call_id);
@@ -875,7 +880,7 @@ impl ControlConnection {
 
     fn on_message(&mut self, now: Instant, message: ControlMessage) {
         self.stats.received += 1;
-        // Any message from the peer shows it is alive (RFC 2637 §2.6).
+        // Any message from the peer shows it is alive (RFC 2637 §3.1.4).
         self.arm_echo(now);
         match message {
             ControlMessage::StartControlConnectionRequest(m) => self.on_sccrq(now, m),

@@ -65,7 +65,9 @@ pub struct GreConfig {
     pub peer_window: u16,
     /// Our Packet Receive Window Size, as announced in our OCRQ/OCRP
     /// (default 64): an acknowledgment goes out at once when half of it is
-    /// unacknowledged, so a busy sender never stalls on the ack delay.
+    /// unacknowledged, so a busy sender never stalls on the ack delay. The
+    /// `Client` and `Server` facades set it from
+    /// [`ControlConfig::receive_window`](crate::control::ControlConfig::receive_window).
     pub receive_window: u16,
     /// Packets held in the reorder buffer (default 16; 0 delivers out of
     /// order packets at once and counts the gap as lost, as Linux does).

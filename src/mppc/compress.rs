@@ -112,42 +112,54 @@ impl MppcCompressor {
                 required: input.len(),
             });
         };
+        out.copy_from_slice(input);
+        Ok(self.compress_in_place(out))
+    }
+
+    /// Compresses the packet in `buf` in place: the result is in
+    /// `buf[..len]` for the returned `len`, never more than `buf.len()`.
+    /// Otherwise as [`compress`](Self::compress); the PPP data path uses this
+    /// to compress inside the caller's frame buffer without a copy.
+    pub fn compress_in_place(&mut self, buf: &mut [u8]) -> MppcOutput {
         let mut flags = MppcFlags::empty();
         if core::mem::take(&mut self.flush_pending) {
             flags |= MppcFlags::FLUSHED;
         }
-        if input.len() > HISTORY_SIZE {
-            return Ok(self.send_uncompressed(input, out));
+        if buf.len() > HISTORY_SIZE {
+            return self.send_uncompressed(buf.len());
         }
         // RFC 2118 §3.1 bit B: a packet that does not fit goes to the front.
-        if self.pos + input.len() > HISTORY_SIZE {
+        if self.pos + buf.len() > HISTORY_SIZE {
             self.restart_at_front();
         }
         if self.pos == 0 {
             flags |= MppcFlags::AT_FRONT;
         }
         let start = self.pos;
-        let end = start + input.len();
-        self.tables.history[start..end].copy_from_slice(input);
-        match self.encode(start, end, out) {
+        let end = start + buf.len();
+        self.tables.history[start..end].copy_from_slice(buf);
+        match self.encode(start, end, buf) {
             Ok(len) => {
                 self.pos = end;
-                Ok(MppcOutput {
+                MppcOutput {
                     len,
                     flags: flags | MppcFlags::COMPRESSED,
-                })
+                }
             }
-            Err(Full) => Ok(self.send_uncompressed(input, out)),
+            Err(Full) => {
+                // The history still holds the packet the encoder overwrote.
+                buf.copy_from_slice(&self.tables.history[start..end]);
+                self.send_uncompressed(buf.len())
+            }
         }
     }
 
     /// RFC 2118 §3.1: an expanding packet goes raw and flushes both histories.
-    fn send_uncompressed(&mut self, input: &[u8], out: &mut [u8]) -> MppcOutput {
-        out.copy_from_slice(input);
+    fn send_uncompressed(&mut self, len: usize) -> MppcOutput {
         self.tables.history.fill(0);
         self.restart_at_front();
         MppcOutput {
-            len: input.len(),
+            len,
             flags: MppcFlags::FLUSHED,
         }
     }

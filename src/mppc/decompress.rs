@@ -40,6 +40,8 @@ pub struct MppcDecompressor {
     pos: usize,
     max_output: usize,
     needs_reset: bool,
+    /// Where the last packet's bytes are in the history.
+    last: (usize, usize),
 }
 
 impl Default for MppcDecompressor {
@@ -79,6 +81,7 @@ impl MppcDecompressor {
             pos: 0,
             max_output: max.min(HISTORY_SIZE),
             needs_reset: false,
+            last: (0, 0),
         }
     }
 
@@ -120,6 +123,7 @@ impl MppcDecompressor {
             self.pos = 0;
             self.needs_reset = false;
         } else if self.needs_reset {
+            self.last = (0, 0);
             return Err(MppcError::NeedsReset);
         }
         let range = if flags.contains(MppcFlags::COMPRESSED) {
@@ -131,12 +135,25 @@ impl MppcDecompressor {
             self.stash_uncompressed(input)
         };
         match range {
-            Ok((start, end)) => Ok(&self.history[start..end]),
+            Ok((start, end)) => {
+                self.last = (start, end);
+                Ok(&self.history[start..end])
+            }
             Err(e) => {
+                self.last = (0, 0);
                 self.needs_reset = true;
                 Err(e)
             }
         }
+    }
+
+    /// The bytes the last successful [`decompress`](Self::decompress)
+    /// returned (empty after an error), valid until the next call: lets a
+    /// caller read them after the borrow of `decompress` ended.
+    pub fn last_output(&self) -> &[u8] {
+        self.history
+            .get(self.last.0..self.last.1)
+            .unwrap_or_default()
     }
 
     /// Copies a raw payload into the unused history tail without advancing

@@ -34,6 +34,7 @@
 mod state;
 
 use crate::crypto::MppeKeys;
+use crate::mppc::MppcFlags;
 use crate::wire::mppe::MppeBits;
 
 pub use crate::crypto::KeyLength;
@@ -299,6 +300,28 @@ impl Mppe {
     /// place and writes the MPPE header into `buf[0..2]`. Returns the
     /// packet length, `2 + len`.
     pub fn encrypt(&mut self, buf: &mut [u8], len: usize) -> Result<usize, MppeError> {
+        self.encrypt_with(buf, len, MppcFlags::empty())
+    }
+
+    /// Whether the next packet [`encrypt`](Self::encrypt) sends carries
+    /// FLUSHED (stateless mode, a 0xFF count, or after a Reset-Request).
+    /// With MPPC the bit also resets the peer's history (RFC 3078 §3: one
+    /// header for both), so reset the compressor before compressing it.
+    pub fn next_packet_flushes(&self) -> bool {
+        let count = (self.send.count + 1) & COUNT_MASK;
+        self.options.stateless || count & 0xFF == 0xFF || self.send.reset_pending
+    }
+
+    /// [`encrypt`](Self::encrypt) for an MPPC packet: `mppc` are the A/B/C
+    /// bits the compressor returned, sent in the same header. A FLUSHED
+    /// from MPPC (a packet sent uncompressed) restarts RC4 as a
+    /// Reset-Request does, since the receiver treats the bit alike.
+    pub fn encrypt_with(
+        &mut self,
+        buf: &mut [u8],
+        len: usize,
+        mppc: MppcFlags,
+    ) -> Result<usize, MppeError> {
         if len == 0 {
             return Err(MppeError::TooShort { len });
         }
@@ -310,7 +333,7 @@ impl Mppe {
         // RFC 3078 §7: rekey every packet (stateless) and on 0xFF "flag"
         // packets; after a Reset-Request restart RC4 (or rekey, as Linux).
         let flag = count & 0xFF == 0xFF;
-        let reset = self.send.reset_pending;
+        let reset = self.send.reset_pending || mppc.contains(MppcFlags::FLUSHED);
         let flush = self.options.stateless || flag || reset;
         if self.options.stateless || flag || (reset && self.options.reset_rekeys) {
             self.send.keys.rekey();
@@ -319,11 +342,10 @@ impl Mppe {
         }
         self.send.count = count;
         self.send.reset_pending = false;
-        let flags = if flush {
-            MppeFlags::ENCRYPTED | MppeFlags::FLUSHED
-        } else {
-            MppeFlags::ENCRYPTED
-        };
+        let mut flags = MppeFlags::ENCRYPTED | MppeFlags::from_bits_truncate(mppc.to_header());
+        if flush {
+            flags |= MppeFlags::FLUSHED;
+        }
         let (head, body) = packet.split_at_mut(HEADER_LEN);
         let header = MppeHeader {
             flags,

@@ -118,8 +118,9 @@ pub enum AuthEvent {
     PasswordChanged {
         /// The user.
         username: String,
-        /// The new password.
-        new_password: Password,
+        /// The new password (boxed: it is large, the event is rare, and
+        /// every authenticator keeps room for a few events).
+        new_password: alloc::boxed::Box<Password>,
     },
 }
 
@@ -496,6 +497,10 @@ impl Peer {
     }
 }
 
+/// An expired password awaiting its change (MS-CHAPv2 `E=648`): the old
+/// password, the user, the new challenge and the Failure's identifier.
+type Expired = (Password, String, [u8; 16], u8);
+
 /// The authenticator (server) side.
 #[derive(Debug)]
 pub struct Authenticator {
@@ -510,7 +515,8 @@ pub struct Authenticator {
     answer: Option<Vec<u8>>,
     /// Told the peer `E=648`: its old password, the new challenge and the
     /// Failure's identifier, waiting for Change-Password.
-    expired: Option<(Password, String, [u8; 16], u8)>,
+    /// Boxed: a password is large and password changes are rare.
+    expired: Option<alloc::boxed::Box<Expired>>,
 }
 
 #[derive(Debug, Clone)]
@@ -685,19 +691,20 @@ impl Authenticator {
                 message: message.as_bytes(),
             }),
         );
-        self.expired = Some((old, core::mem::take(&mut pending.username), challenge, id));
+        self.expired = Some((old, core::mem::take(&mut pending.username), challenge, id).into());
     }
 
     /// RFC 2759 §8.9–8.12: recover the new password with the old hash,
     /// check both encryptions and the NT-Response made with it.
     fn on_change_password(&mut self, change: &MsChapV2ChangePassword<'_>) {
-        let Some((old, username, challenge, failure_id)) = self.expired.take() else {
+        let Some(expired) = self.expired.take() else {
             return;
         };
-        if change.identifier != failure_id.wrapping_add(1) {
-            self.expired = Some((old, username, challenge, failure_id));
+        if change.identifier != expired.3.wrapping_add(1) {
+            self.expired = Some(expired);
             return;
         }
+        let (old, username, challenge, _) = *expired;
         let old_hash = nt_password_hash(&old);
         let outcome =
             mschapv2::decrypt_pw_block_with_password_hash(change.encrypted_password, &old_hash)
@@ -731,7 +738,7 @@ impl Authenticator {
             Some((new_password, new_hash, auth)) => {
                 self.io.events.push_back(AuthEvent::PasswordChanged {
                     username,
-                    new_password,
+                    new_password: alloc::boxed::Box::new(new_password),
                 });
                 let keys = mppe_keys_mschapv2(&new_hash, &change.nt_response, Role::Server);
                 self.conclude(pending, Ok((Some(keys), Some(auth.0))));

@@ -1,10 +1,22 @@
-//! CCP option policy for MPPE (RFC 1962, RFC 3078 §2).
+//! CCP option policy for MPPE and MPPC (RFC 1962, RFC 3078 §2, RFC 2118 §2).
 //!
 //! Option 18 carries the MPPE/MPPC bits. A client typically offers several
 //! strengths (pptp-linux: H+S+L, `0x01000060`); the other side Naks down to
 //! exactly one strength and the stateless bit its policy wants, and the
 //! offerer takes the Nak if its policy allows (the Windows capture settles
 //! on H+S, `0x01000040`). Every other CCP option is Configure-Rejected.
+//!
+//! The `C` bit (MPPC) follows [`CcpConfig::mppc`]: offered and accepted when
+//! it is set, Nak'ed off when it is not. `C` may come alone (compression
+//! without encryption) unless MPPE is [`MppeRequirement::Required`]: a
+//! `C`-only offer is then Nak'ed to the strength we want (plus `C`), and a
+//! `C`-only agreement leaves MPPE down, so the session fails with
+//! `MppeRefused` rather than carry plaintext.
+//!
+//! RFC 1962 §2: the bits of a Configure-Request say what its sender is
+//! willing to receive, so MPPC compresses what we send when the peer's
+//! request carried `C` and decompresses what we receive when ours did
+//! ([`Ccp::mppc_directions`]).
 
 use alloc::vec::Vec;
 
@@ -40,6 +52,8 @@ pub enum StatelessPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CcpConfig {
     /// Whether MPPE is required (default), optional or refused.
+    /// [`MppeRequirement::Refused`] with [`CcpConfig::mppc`] still runs CCP,
+    /// for compression only.
     pub mppe: MppeRequirement,
     /// Allowed strengths: any of [`MppeBits::BITS_40`], [`MppeBits::BITS_56`],
     /// [`MppeBits::BITS_128`] (default 128 only, as pppd `require-mppe-128`).
@@ -49,7 +63,12 @@ pub struct CcpConfig {
     /// Stateful mode: a Reset-Request derives a new key (Linux `ppp_mppe`)
     /// instead of restarting RC4 (default; see
     /// [`MppeOptions::reset_rekeys`](crate::mppe::MppeOptions::reset_rekeys)).
+    /// A Linux peer (pppd with `mppe-stateful`) needs `true`: `interop/run`
+    /// shows it resynchronising after a loss with it and never without.
     pub reset_rekeys: bool,
+    /// Offer and accept MPPC compression (the `C` bit, RFC 2118), with or
+    /// without MPPE. Default off: `C` is Nak'ed off.
+    pub mppc: bool,
 }
 
 impl Default for CcpConfig {
@@ -59,6 +78,7 @@ impl Default for CcpConfig {
             strengths: MppeBits::BITS_128,
             stateless: StatelessPolicy::Preferred,
             reset_rekeys: false,
+            mppc: false,
         }
     }
 }
@@ -109,42 +129,100 @@ impl Ccp {
         }
     }
 
+    /// Whether MPPC runs on what we send and on what we receive, once CCP
+    /// is open: the peer's acknowledged request carried `C` (it decompresses
+    /// what we send), and ours did (RFC 1962 §2).
+    pub fn mppc_directions(&self) -> (bool, bool) {
+        let has_c = |b: Option<MppeBits>| b.is_some_and(|b| b.contains(MppeBits::MPPC));
+        match (self.agreed, self.peer_agreed) {
+            (Some(_), Some(_)) => (has_c(self.peer_agreed), has_c(self.agreed)),
+            _ => (false, false),
+        }
+    }
+
+    /// Stops offering and accepting MPPE (no keys: authentication was not
+    /// MS-CHAP) while MPPC may still be negotiated. Takes effect at once.
+    pub fn refuse_mppe(&mut self) {
+        self.config.mppe = MppeRequirement::Refused;
+        self.reset();
+    }
+
+    /// Whether option 18 is negotiated at all.
+    fn wants_option(&self) -> bool {
+        self.config.mppe != MppeRequirement::Refused || self.config.mppc
+    }
+
     /// Takes the fact that the peer sent a Reset-Request (RFC 1962 §2.2):
     /// the MPPE sender must flush.
     pub fn take_reset_request(&mut self) -> bool {
         core::mem::take(&mut self.reset_requested)
     }
 
-    /// The strongest allowed strength in `bits`, with the H bit our policy
-    /// picks given whether `bits` offered it.
+    /// What our policy makes of `bits`: the strongest allowed strength in
+    /// it, the H bit our policy picks given whether `bits` offered it, and
+    /// `C` if both want MPPC. `None` if nothing acceptable is left.
     fn choose(&self, bits: MppeBits) -> Option<MppeBits> {
-        let common = bits & self.config.strengths;
-        let strength = [MppeBits::BITS_128, MppeBits::BITS_56, MppeBits::BITS_40]
-            .into_iter()
-            .find(|s| common.contains(*s))?;
+        let mppe = self.config.mppe;
+        let mppc = self.config.mppc && bits.contains(MppeBits::MPPC);
+        let mut choice = if mppc {
+            MppeBits::MPPC
+        } else {
+            MppeBits::empty()
+        };
+        if mppe != MppeRequirement::Refused {
+            let offered = bits & STRENGTHS;
+            // A `C`-only offer when MPPE is required: ask for our strength.
+            let pool = if offered.is_empty() && mppe == MppeRequirement::Required {
+                self.config.strengths
+            } else {
+                offered & self.config.strengths
+            };
+            match [MppeBits::BITS_128, MppeBits::BITS_56, MppeBits::BITS_40]
+                .into_iter()
+                .find(|s| pool.contains(*s))
+            {
+                Some(strength) => choice |= strength,
+                None if mppe == MppeRequirement::Required || !mppc => return None,
+                None => {}
+            }
+        }
+        if choice.is_empty() {
+            return None;
+        }
         let stateless = match self.config.stateless {
             StatelessPolicy::Required => true,
             StatelessPolicy::Preferred => bits.contains(MppeBits::STATELESS),
             StatelessPolicy::Refused => false,
         };
         Some(if stateless {
-            strength | MppeBits::STATELESS
+            choice | MppeBits::STATELESS
         } else {
-            strength
+            choice
         })
     }
 
-    /// Whether `bits` is one strength we allow with an H bit we accept.
+    /// Whether `bits` is at most one strength we allow (exactly one when
+    /// MPPE is required), `C` only if we want MPPC, something at all, and an
+    /// H bit we accept.
     fn acceptable(&self, bits: MppeBits) -> bool {
         let strengths = bits & STRENGTHS;
-        let one = strengths.bits().count_ones() == 1;
-        let extra = bits - STRENGTHS - MppeBits::STATELESS;
+        let strength_ok = match strengths.bits().count_ones() {
+            0 => self.config.mppe != MppeRequirement::Required,
+            1 => {
+                self.config.mppe != MppeRequirement::Refused
+                    && self.config.strengths.contains(strengths)
+            }
+            _ => false,
+        };
+        let c_ok = self.config.mppc || !bits.contains(MppeBits::MPPC);
+        let something = !(bits & (STRENGTHS | MppeBits::MPPC)).is_empty();
+        let extra = bits - STRENGTHS - MppeBits::STATELESS - MppeBits::MPPC;
         let h_ok = match self.config.stateless {
             StatelessPolicy::Required => bits.contains(MppeBits::STATELESS),
             StatelessPolicy::Preferred => true,
             StatelessPolicy::Refused => !bits.contains(MppeBits::STATELESS),
         };
-        one && extra.is_empty() && self.config.strengths.contains(strengths) && h_ok
+        strength_ok && c_ok && something && extra.is_empty() && h_ok
     }
 }
 
@@ -152,13 +230,24 @@ const RESET_REQUEST: u8 = 14;
 const RESET_ACK: u8 = 15;
 
 impl Negotiator for Ccp {
+    fn name(&self) -> &'static str {
+        "CCP"
+    }
+
     fn reset(&mut self) {
-        let mut offer = self.config.strengths & STRENGTHS;
-        if self.config.stateless != StatelessPolicy::Refused {
-            offer |= MppeBits::STATELESS;
+        let mut offer = MppeBits::empty();
+        if self.config.mppe != MppeRequirement::Refused {
+            offer = self.config.strengths & STRENGTHS;
+            // H (stateless) is an MPPE mode: MPPC alone is offered with its
+            // history kept, the better ratio; a peer's H is still accepted.
+            if !offer.is_empty() && self.config.stateless != StatelessPolicy::Refused {
+                offer |= MppeBits::STATELESS;
+            }
         }
-        self.request =
-            (self.config.mppe != MppeRequirement::Refused && !offer.is_empty()).then_some(offer);
+        if self.config.mppc {
+            offer |= MppeBits::MPPC;
+        }
+        self.request = (!offer.is_empty()).then_some(offer);
         self.peer_agreed = None;
         self.agreed = None;
     }
@@ -180,15 +269,13 @@ impl Negotiator for Ccp {
         let mut agreed = None;
         for option in &options {
             match option {
-                CcpConfigOption::Mppe(bits) if self.config.mppe != MppeRequirement::Refused => {
-                    match self.choose(*bits) {
-                        Some(choice) if choice == *bits => agreed = Some(choice),
-                        Some(choice) if !reject_instead_of_nak => {
-                            CcpConfigOption::Mppe(choice).emit(nak)
-                        }
-                        _ => option.emit(reject),
+                CcpConfigOption::Mppe(bits) if self.wants_option() => match self.choose(*bits) {
+                    Some(choice) if choice == *bits => agreed = Some(choice),
+                    Some(choice) if !reject_instead_of_nak => {
+                        CcpConfigOption::Mppe(choice).emit(nak)
                     }
-                }
+                    _ => option.emit(reject),
+                },
                 _ => option.emit(reject),
             }
         }
@@ -216,6 +303,7 @@ impl Negotiator for Ccp {
                 self.request = Some(if self.acceptable(bits) {
                     bits
                 } else {
+                    // `C` stays as the peer put it: it may Nak it off.
                     match self.choose(bits | (self.config.strengths & STRENGTHS)) {
                         Some(b) => b,
                         None => return true,
@@ -260,5 +348,135 @@ impl Negotiator for Ccp {
             RESET_ACK => Extended::Handled,
             _ => Extended::Unknown,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: MppeBits = MppeBits::BITS_128;
+    const H: MppeBits = MppeBits::STATELESS;
+    const C: MppeBits = MppeBits::MPPC;
+
+    fn ccp(mppe: MppeRequirement, mppc: bool) -> Ccp {
+        Ccp::new(CcpConfig {
+            mppe,
+            mppc,
+            ..CcpConfig::default()
+        })
+    }
+
+    fn option(bits: MppeBits) -> Vec<u8> {
+        let mut out = Vec::new();
+        CcpConfigOption::Mppe(bits).emit(&mut out);
+        out
+    }
+
+    /// The verdict on a peer request of `bits`, and the Nak'ed bits if any.
+    fn judge(ccp: &mut Ccp, bits: MppeBits) -> (Verdict, Option<MppeBits>) {
+        let (mut nak, mut reject) = (Vec::new(), Vec::new());
+        let verdict = ccp
+            .check_request(&option(bits), false, &mut nak, &mut reject)
+            .unwrap();
+        let naked = match parse_options::<CcpConfigOption<'_>>(&nak).unwrap().first() {
+            Some(CcpConfigOption::Mppe(b)) => Some(*b),
+            _ => None,
+        };
+        (verdict, naked)
+    }
+
+    fn request(ccp: &mut Ccp) -> Option<MppeBits> {
+        let mut out = Vec::new();
+        ccp.build_request(&mut out);
+        match parse_options::<CcpConfigOption<'_>>(&out).unwrap().first() {
+            Some(CcpConfigOption::Mppe(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn c_is_offered_only_when_configured() {
+        assert_eq!(
+            request(&mut ccp(MppeRequirement::Required, false)),
+            Some(S | H)
+        );
+        assert_eq!(
+            request(&mut ccp(MppeRequirement::Required, true)),
+            Some(S | H | C)
+        );
+        assert_eq!(request(&mut ccp(MppeRequirement::Refused, true)), Some(C));
+        assert_eq!(request(&mut ccp(MppeRequirement::Refused, false)), None);
+        let mut keyless = ccp(MppeRequirement::Optional, true);
+        keyless.refuse_mppe();
+        assert_eq!(request(&mut keyless), Some(C));
+    }
+
+    #[test]
+    fn unwanted_c_is_naked_off() {
+        let mut c = ccp(MppeRequirement::Required, false);
+        assert_eq!(judge(&mut c, S | H | C), (Verdict::Nak, Some(S | H)));
+        assert_eq!(judge(&mut c, S | H), (Verdict::Ack, None));
+        // Optional MPPE, no MPPC: a C-only offer leaves nothing to agree on.
+        let mut c = ccp(MppeRequirement::Optional, false);
+        assert_eq!(judge(&mut c, C).0, Verdict::Reject);
+    }
+
+    #[test]
+    fn wanted_c_is_acked_alone_or_with_mppe() {
+        let mut c = ccp(MppeRequirement::Optional, true);
+        assert_eq!(judge(&mut c, S | H | C), (Verdict::Ack, None));
+        assert_eq!(judge(&mut c, C), (Verdict::Ack, None));
+        assert_eq!(judge(&mut c, C | H), (Verdict::Ack, None));
+        // Several strengths are narrowed to one, C kept.
+        assert_eq!(
+            judge(&mut c, S | MppeBits::BITS_40 | C),
+            (Verdict::Nak, Some(S | C))
+        );
+        let mut c = ccp(MppeRequirement::Refused, true);
+        assert_eq!(judge(&mut c, C), (Verdict::Ack, None));
+        // MPPE refused: strengths are Nak'ed off, C kept.
+        assert_eq!(judge(&mut c, S | H | C), (Verdict::Nak, Some(C | H)));
+        assert_eq!(judge(&mut c, S | H).0, Verdict::Reject);
+    }
+
+    #[test]
+    fn required_mppe_answers_c_only_with_a_strength() {
+        let mut c = ccp(MppeRequirement::Required, true);
+        assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S | C)));
+        let mut c = ccp(MppeRequirement::Required, false);
+        assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S)));
+        // A strength we do not allow is still rejected.
+        assert_eq!(judge(&mut c, MppeBits::BITS_40).0, Verdict::Reject);
+    }
+
+    #[test]
+    fn naks_of_our_request_within_policy_are_taken() {
+        // The peer takes MPPE but not MPPC.
+        let mut c = ccp(MppeRequirement::Optional, true);
+        assert!(c.on_nak(&option(S | H)));
+        assert_eq!(request(&mut c), Some(S | H));
+        // The peer takes MPPC only: fine when MPPE is optional.
+        let mut c = ccp(MppeRequirement::Optional, true);
+        assert!(c.on_nak(&option(C)));
+        assert_eq!(request(&mut c), Some(C));
+        // Not when it is required: we keep asking for a strength.
+        let mut c = ccp(MppeRequirement::Required, true);
+        assert!(c.on_nak(&option(C)));
+        assert_eq!(request(&mut c), Some(S | C));
+        // A peer that Naks C on when we do not want it is not followed.
+        let mut c = ccp(MppeRequirement::Required, false);
+        assert!(c.on_nak(&option(S | H | C)));
+        assert_eq!(request(&mut c), Some(S | H));
+    }
+
+    #[test]
+    fn directions_follow_each_request() {
+        let mut c = ccp(MppeRequirement::Optional, true);
+        assert_eq!(judge(&mut c, S | H).0, Verdict::Ack);
+        c.on_ack(&option(S | H | C));
+        // The peer's request had no C: we send uncompressed, receive MPPC.
+        assert_eq!(c.mppc_directions(), (false, true));
+        assert_eq!(c.agreed(), Some(S | H | C));
     }
 }

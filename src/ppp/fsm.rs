@@ -247,6 +247,11 @@ pub enum Extended {
 /// Option lists are passed as raw bytes (a sequence of Type, Length, Data);
 /// the negotiator parses them and must not panic on any input.
 pub trait Negotiator {
+    /// The protocol's name for logs ("LCP", "IPCP", …).
+    fn name(&self) -> &'static str {
+        "CP"
+    }
+
     /// Starts a fresh negotiation of our options (pppd's `resetci`): called
     /// before the first Configure-Request after leaving negotiation.
     fn reset(&mut self) {}
@@ -674,6 +679,12 @@ impl<N: Negotiator> Fsm<N> {
         if self.state.is_negotiating() && refused >= self.config.max_failure.saturating_mul(2) {
             // The peer keeps asking for what we refuse: RFC 1661 sets no
             // bound here, so end the layer instead of looping forever.
+            crate::trace::event!(
+                warn,
+                protocol = self.negotiator.name(),
+                refused,
+                "the peer keeps asking for what we refuse: closing"
+            );
             self.close_reason = Some(FinishReason::NegotiationFailed);
             self.close(now);
             return;
@@ -688,8 +699,23 @@ impl<N: Negotiator> Fsm<N> {
                 self.last_acked = Some((identifier, options.to_vec()));
                 (Event::GoodConfigureRequest, CONFIGURE_ACK, options.to_vec())
             }
-            Ok(Verdict::Nak) => (Event::BadConfigureRequest, CONFIGURE_NAK, nak),
-            Ok(Verdict::Reject) => (Event::BadConfigureRequest, CONFIGURE_REJECT, reject),
+            Ok(Verdict::Nak) => {
+                crate::trace::event!(
+                    debug,
+                    protocol = self.negotiator.name(),
+                    "Configure-Nak: the peer asked for values we do not accept; the Nak carries ours"
+                );
+                (Event::BadConfigureRequest, CONFIGURE_NAK, nak)
+            }
+            Ok(Verdict::Reject) => {
+                crate::trace::event!(
+                    debug,
+                    protocol = self.negotiator.name(),
+                    max_failure_reached = reject_instead_of_nak,
+                    "Configure-Reject: options we do not know or do not allow (or would Nak once more after Max-Failure)"
+                );
+                (Event::BadConfigureRequest, CONFIGURE_REJECT, reject)
+            }
             Err(_) => {
                 self.stats.malformed = self.stats.malformed.saturating_add(1);
                 return;

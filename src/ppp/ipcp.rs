@@ -121,6 +121,10 @@ fn push<'a>(out: &mut Vec<u8>, option: &impl ConfigOption<'a>) {
 }
 
 impl Negotiator for Ipcp {
+    fn name(&self) -> &'static str {
+        "IPCP"
+    }
+
     fn reset(&mut self) {
         if self.authenticator {
             self.local = self.assignment.local;

@@ -54,6 +54,10 @@ impl Ipv6cp {
 }
 
 impl Negotiator for Ipv6cp {
+    fn name(&self) -> &'static str {
+        "IPV6CP"
+    }
+
     fn build_request(&mut self, out: &mut Vec<u8>) {
         Ipv6cpConfigOption::InterfaceIdentifier(self.local).emit(out);
     }

@@ -227,6 +227,10 @@ fn push<'a>(out: &mut Vec<u8>, option: &impl ConfigOption<'a>) {
 }
 
 impl Negotiator for Lcp {
+    fn name(&self) -> &'static str {
+        "LCP"
+    }
+
     fn reset(&mut self) {
         self.request_mru = (self.config.mru != 1500).then_some(self.config.mru);
         if self.request_magic.is_none() {
@@ -424,12 +428,23 @@ impl Lcp {
 /// The LCP echo keepalive: an Echo-Request every `interval`, the link
 /// declared dead after `max_failures` unanswered in a row (pppd's
 /// lcp-echo-interval / lcp-echo-failure; off by default, like pppd).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EchoConfig {
     /// Time between Echo-Requests; `None` turns the keepalive off.
     pub interval: Option<Duration>,
     /// Unanswered Echo-Requests before the link is down.
     pub max_failures: u32,
+}
+
+impl Default for EchoConfig {
+    /// Off; once an `interval` is set, 3 unanswered requests end the link
+    /// (what pptpd's and most pppd configurations use: `lcp-echo-failure 3`).
+    fn default() -> Self {
+        EchoConfig {
+            interval: None,
+            max_failures: 3,
+        }
+    }
 }
 
 /// The echo keepalive's state; the session drives it.
@@ -439,6 +454,8 @@ pub struct LcpEcho {
     next: Option<Instant>,
     outstanding: u32,
     failed: bool,
+    /// When the latest Echo-Request went out.
+    sent_at: Option<Instant>,
 }
 
 impl LcpEcho {
@@ -449,6 +466,7 @@ impl LcpEcho {
             next: None,
             outstanding: 0,
             failed: false,
+            sent_at: None,
         }
     }
 
@@ -463,9 +481,16 @@ impl LcpEcho {
         self.next = None;
     }
 
-    /// An Echo-Reply arrived.
-    pub fn on_reply(&mut self) {
+    /// An Echo-Reply arrived at `now`; returns the round-trip time since
+    /// the latest Echo-Request (replies do not say which request they
+    /// answer: an approximation, exact while one request is outstanding).
+    pub fn on_reply(&mut self, now: Instant) -> Option<Duration> {
+        let rtt = self
+            .sent_at
+            .take()
+            .map(|t| now.saturating_duration_since(t));
         self.outstanding = 0;
+        rtt
     }
 
     /// Whether too many Echo-Requests went unanswered.
@@ -493,6 +518,7 @@ impl LcpEcho {
         }
         self.outstanding += 1;
         self.next = Some(now + interval);
+        self.sent_at = Some(now);
         true
     }
 }

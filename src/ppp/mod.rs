@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod ccp;
+mod compressed;
 pub mod fsm;
 pub mod ipcp;
 pub mod ipv6cp;

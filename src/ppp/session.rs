@@ -2,7 +2,7 @@
 //!
 //! The session owns the LCP, IPCP, IPv6CP and CCP automata, the
 //! authentication machine agreed by LCP, the LCP echo keepalive and, once CCP
-//! is up, the MPPE cipher. It walks the phases of RFC 1661 §3.2
+//! is up, the MPPE cipher and the MPPC histories. It walks the phases of RFC 1661 §3.2
 //! (Dead → Establish → Authenticate → Network → Terminate) and keeps the rule
 //! that a session which requires MPPE never carries plaintext.
 //!
@@ -10,10 +10,13 @@
 //!
 //! - [`PppSession::open`] once the GRE channel of the call is up: LCP starts.
 //! - [`PppSession::handle_frame`] for every PPP frame received from GRE. It
-//!   decrypts in place and returns the IP packet it carried, if any.
+//!   decrypts in place and returns the IP packet it carried, if any. A packet
+//!   MPPC expanded does not fit in the frame: `handle_frame` then returns
+//!   [`Received::Decompressed`] and [`PppSession::decompressed`] lends it
+//!   from the session's history until the next frame.
 //! - [`PppSession::send_ip`] to send an IP packet: it writes the whole PPP
-//!   frame (MPPE-encrypted when negotiated) into a caller buffer and
-//!   allocates nothing.
+//!   frame (MPPC-compressed and MPPE-encrypted when negotiated) into a
+//!   caller buffer and allocates nothing.
 //! - [`PppSession::poll_timeout`] says when to call
 //!   [`PppSession::handle_timeout`]; an early or repeated call is a no-op.
 //! - After every call drain [`PppSession::poll_transmit`] (control frames to
@@ -34,12 +37,14 @@ use super::auth::{
     AuthEvent, AuthFailure, AuthMachine, AuthTimers, Authenticator, Credentials, Peer, Verdict,
 };
 use super::ccp::{Ccp, CcpConfig, MppeRequirement};
+use super::compressed::{CompressedLink, Opened};
 use super::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent, Packet, State};
 use super::ipcp::{IpAssignment, Ipcp, IpcpConfig};
 use super::ipv6cp::Ipv6cp;
 use super::lcp::{AuthMethod, EchoConfig, Lcp, LcpConfig, LcpEcho};
 use crate::crypto::{MppeKeys, Password};
-use crate::mppe::{Decrypted, Mppe, MppeError, MppeOptions};
+use crate::mppc::MppcError;
+use crate::mppe::{Mppe, MppeError, MppeOptions};
 use crate::rand::SplitMix64;
 use crate::time::Instant;
 use crate::wire::mppe::MppeBits;
@@ -179,6 +184,9 @@ pub enum PppError {
     /// MPPE refused the packet.
     #[error("MPPE: {0}")]
     Mppe(#[from] MppeError),
+    /// MPPC could not decompress the packet (a CCP Reset-Request went out).
+    #[error("MPPC: {0}")]
+    Mppc(#[from] MppcError),
     /// The caller's buffer cannot hold the frame.
     #[error("buffer too small: {required} bytes needed")]
     BufferTooSmall {
@@ -210,6 +218,9 @@ pub enum Received<'a> {
     Control,
     /// Dropped (counted in [`PppStats`]): not for this phase, stale MPPE, …
     Dropped,
+    /// An IP packet MPPC decompressed: it lives in the session's history,
+    /// read it with [`PppSession::decompressed`] before the next frame.
+    Decompressed,
 }
 
 /// Counters of one session.
@@ -227,12 +238,21 @@ pub struct PppStats {
     pub dropped: u64,
     /// Frames that did not parse.
     pub malformed: u64,
-    /// MPPE packets discarded (stateful resynchronisation, bad count).
+    /// MPPE/MPPC packets discarded (stateful resynchronisation, bad count,
+    /// undecodable MPPC).
     pub mppe_discarded: u64,
-    /// CCP Reset-Requests sent after MPPE losses.
+    /// CCP Reset-Requests sent after MPPE or MPPC losses.
     pub mppe_resets_sent: u64,
+    /// MPPC: bytes (PPP protocol field and data) handed to the compressor.
+    pub mppc_bytes_in: u64,
+    /// MPPC: bytes the compressor produced (its packets' payloads).
+    pub mppc_bytes_out: u64,
     /// Control frames dropped because the transmit queue was full.
     pub transmit_dropped: u64,
+    /// The latest LCP Echo-Request round trip (with the echo keepalive on).
+    pub echo_rtt: Option<core::time::Duration>,
+    /// LCP Echo-Replies received.
+    pub echo_replies: u64,
 }
 
 /// Everything a session is configured with.
@@ -283,14 +303,19 @@ pub struct PppSession {
     phase: Phase,
     lcp: Fsm<Lcp>,
     ipcp: Fsm<Ipcp>,
-    ipv6cp: Option<Fsm<Ipv6cp>>,
+    /// Boxed: rarely configured, and 300 octets in every session otherwise.
+    ipv6cp: Option<alloc::boxed::Box<Fsm<Ipv6cp>>>,
     ipv6_up: bool,
     ccp: Fsm<Ccp>,
     ccp_mode: MppeMode,
     auth: Option<AuthMachine>,
-    auth_config: AuthConfig,
+    auth_config: AuthSettings,
     echo: LcpEcho,
-    mppe: Option<Mppe>,
+    /// MPPE and/or MPPC, once CCP agreed on either.
+    link: Option<CompressedLink>,
+    /// The last frame MPPC expanded: its protocol and where the IP packet
+    /// starts in [`CompressedLink::expanded`].
+    expanded: Option<(Protocol, usize)>,
     mppe_keys: Option<MppeKeys>,
     rng: SplitMix64,
     /// The MTU for IP packets (peer's MRU, less MPPE's overhead under MPPE).
@@ -300,6 +325,8 @@ pub struct PppSession {
     send_acfc: bool,
     ipcp_up: bool,
     ccp_up: bool,
+    /// IPCP/IPv6CP wait for CCP (see [`PppSession::start_network`]).
+    ncps_deferred: bool,
     network_up_reported: bool,
     down: bool,
     /// Why the link is being terminated, reported once LCP finishes.
@@ -338,7 +365,7 @@ impl PppSession {
         let ccp = Fsm::new(new_ccp(&config), config.fsm.clone());
         let ipv6cp = config
             .ipv6
-            .then(|| Fsm::new(Ipv6cp::new(rng.next_u64()), config.fsm.clone()));
+            .then(|| Fsm::new(Ipv6cp::new(rng.next_u64()), config.fsm.clone()).into());
         PppSession {
             role: config.role,
             phase: Phase::Dead,
@@ -349,9 +376,13 @@ impl PppSession {
             ccp,
             ccp_mode,
             auth: None,
-            auth_config: config.auth,
+            auth_config: match config.auth {
+                AuthConfig::Peer(p) => AuthSettings::Peer(p.into()),
+                AuthConfig::Authenticator(a) => AuthSettings::Authenticator(a),
+            },
             echo: LcpEcho::new(config.echo),
-            mppe: None,
+            link: None,
+            expanded: None,
             mppe_keys: None,
             rng,
             mtu: DEFAULT_MTU,
@@ -359,6 +390,7 @@ impl PppSession {
             send_acfc: false,
             ipcp_up: false,
             ccp_up: false,
+            ncps_deferred: false,
             network_up_reported: false,
             down: false,
             pending_down: None,
@@ -398,7 +430,27 @@ impl PppSession {
 
     /// Whether MPPE is on for the data path.
     pub fn is_encrypted(&self) -> bool {
-        self.mppe.is_some()
+        self.link.as_ref().is_some_and(CompressedLink::is_encrypted)
+    }
+
+    /// Whether MPPC compresses what we send and what we receive.
+    pub fn is_compressed(&self) -> (bool, bool) {
+        self.link
+            .as_ref()
+            .map_or((false, false), CompressedLink::mppc)
+    }
+
+    /// The IP packet of the last frame [`handle_frame`](Self::handle_frame)
+    /// answered with [`Received::Decompressed`]; `None` after any other
+    /// frame. Allocates nothing: the bytes are in the MPPC history.
+    pub fn decompressed(&self) -> Option<Received<'_>> {
+        let (protocol, start) = self.expanded?;
+        let ip = self.link.as_ref()?.expanded().get(start..)?;
+        Some(if protocol == Protocol::IPV6 {
+            Received::Ipv6(ip)
+        } else {
+            Received::Ipv4(ip)
+        })
     }
 
     /// The lower layer (the PPTP call's GRE channel) is up: start LCP.
@@ -505,7 +557,11 @@ impl PppSession {
             self.lcp.send_extended(packet);
         }
         if self.echo.failed() {
+            // The peer is gone: send it a Terminate-Request, but do not wait
+            // the restart timer out for an answer that will not come, so
+            // Down arrives within interval × max_failures.
             self.fail(now, DownReason::EchoTimeout);
+            self.finish();
         }
         self.pump(now);
     }
@@ -519,9 +575,12 @@ impl PppSession {
         now: Instant,
         frame: &'a mut [u8],
     ) -> Result<Received<'a>, PppError> {
+        #[cfg(feature = "tracing")]
+        crate::trace::ppp_frame("rcvd", frame);
         if self.down {
             return Err(PppError::Down);
         }
+        self.expanded = None;
         let (protocol, header_len) = match PppFrame::parse(frame) {
             Ok(f) => (f.protocol, frame.len() - f.information.len()),
             Err(e) => {
@@ -553,6 +612,10 @@ impl PppSession {
                 None => return self.drop_frame(),
             },
             // RFC 1661 §3.4: NCP packets before the Network phase are discarded.
+            Protocol::IPCP | Protocol::IPV6CP if network && self.ncps_deferred => {
+                self.start_ncps(now);
+                return self.receive_control(now, protocol, info);
+            }
             Protocol::IPCP if network => self.ipcp.handle_packet(now, info),
             Protocol::CCP if network && self.ccp_mode != MppeMode::Refused => {
                 self.ccp.handle_packet(now, info)
@@ -595,7 +658,7 @@ impl PppSession {
         protocol: Protocol,
         info: &'a [u8],
     ) -> Result<Received<'a>, PppError> {
-        if self.ccp_mode == MppeMode::Required || self.mppe.is_some() {
+        if self.ccp_mode == MppeMode::Required || self.is_encrypted() {
             // A session that requires MPPE never accepts plaintext.
             self.stats.dropped += 1;
             return Err(PppError::PlaintextRefused);
@@ -611,10 +674,10 @@ impl PppSession {
         now: Instant,
         info: &'a mut [u8],
     ) -> Result<Received<'a>, PppError> {
-        let Some(mppe) = self.mppe.as_mut() else {
+        let Some(link) = self.link.as_mut() else {
             return Ok(self.drop_frame());
         };
-        let outcome = match mppe.decrypt(info) {
+        let outcome = match link.open(info) {
             Ok(o) => o,
             Err(e) => {
                 self.stats.mppe_discarded += 1;
@@ -622,46 +685,64 @@ impl PppSession {
             }
         };
         let payload: &'a [u8] = match outcome {
-            Decrypted::Plaintext {
-                payload,
-                compressed: false,
-                ..
-            } => payload,
-            Decrypted::Plaintext { .. } | Decrypted::Discarded => {
-                // MPPC without negotiation, or waiting for a FLUSHED packet.
+            Opened::InPlace(payload) => payload,
+            Opened::Expanded => {
+                let expanded = link.expanded();
+                let Some((protocol, inner)) = split_protocol(expanded) else {
+                    self.stats.malformed += 1;
+                    return Ok(Received::Dropped);
+                };
+                let (start, len) = (expanded.len() - inner.len(), inner.len());
+                if !self.accepts(protocol) {
+                    return Ok(self.drop_frame());
+                }
+                self.expanded = Some((protocol, start));
+                self.stats.ip_received += 1;
+                self.stats.bytes_received += len as u64;
+                return Ok(Received::Decompressed);
+            }
+            Opened::Discarded { send_reset_request } => {
                 self.stats.mppe_discarded += 1;
+                if send_reset_request {
+                    self.send_reset_request(now);
+                }
                 return Ok(Received::Dropped);
             }
-            Decrypted::SendResetRequest => {
+            Opened::Undecodable(e) => {
                 self.stats.mppe_discarded += 1;
-                self.stats.mppe_resets_sent += 1;
-                let identifier = self.ccp.new_identifier();
-                self.ccp.send_extended(Packet {
-                    code: RESET_REQUEST,
-                    identifier,
-                    data: Vec::new(),
-                });
-                self.pump(now);
-                return Ok(Received::Dropped);
+                self.send_reset_request(now);
+                return Err(e.into());
             }
         };
-        // The decrypted packet starts with its own Protocol field (RFC 3078 §3);
-        // Windows and Linux send it uncompressed, but PFC allows one octet.
-        let (protocol, inner) = match payload {
-            [0x00, p, rest @ ..] => (Protocol(u16::from(*p)), rest),
-            [p, rest @ ..] if p & 1 == 1 => (Protocol(u16::from(*p)), rest),
-            _ => {
+        match split_protocol(payload) {
+            Some((protocol, inner)) if self.accepts(protocol) => Ok(self.deliver(protocol, inner)),
+            Some(_) => Ok(self.drop_frame()),
+            None => {
                 self.stats.malformed += 1;
-                return Ok(Received::Dropped);
+                Ok(Received::Dropped)
             }
-        };
-        match protocol {
-            Protocol::IPV4 if self.is_network_up() => Ok(self.deliver(protocol, inner)),
-            Protocol::IPV6 if self.is_network_up() && self.ipv6_up => {
-                Ok(self.deliver(protocol, inner))
-            }
-            _ => Ok(self.drop_frame()),
         }
+    }
+
+    /// Whether an IP packet of `protocol` may be delivered now.
+    fn accepts(&self, protocol: Protocol) -> bool {
+        match protocol {
+            Protocol::IPV4 => self.is_network_up(),
+            Protocol::IPV6 => self.is_network_up() && self.ipv6_up,
+            _ => false,
+        }
+    }
+
+    /// RFC 1962 §2.2: asks the peer to flush after a loss.
+    fn send_reset_request(&mut self, now: Instant) {
+        self.stats.mppe_resets_sent += 1;
+        let identifier = self.ccp.new_identifier();
+        self.ccp.send_extended(Packet {
+            code: RESET_REQUEST,
+            identifier,
+            data: Vec::new(),
+        });
+        self.pump(now);
     }
 
     fn deliver<'a>(&mut self, protocol: Protocol, packet: &'a [u8]) -> Received<'a> {
@@ -678,16 +759,18 @@ impl PppSession {
     pub fn frame_overhead(&self) -> usize {
         let address = if self.send_acfc { 0 } else { 2 };
         let protocol = if self.send_pfc { 1 } else { 2 };
-        match self.mppe {
-            // Outer protocol, MPPE header, the inner two-octet protocol.
+        match self.link {
+            // Outer protocol, MPPE/MPPC header, the inner two-octet protocol.
             Some(_) => address + protocol + crate::mppe::HEADER_LEN + 2,
             None => address + protocol,
         }
     }
 
-    /// Writes `ip` as a complete PPP frame into `out` (MPPE-encrypted when
-    /// negotiated) and returns its length. Allocates nothing; on error the
-    /// session is unchanged.
+    /// Writes `ip` as a complete PPP frame into `out` (MPPC-compressed and
+    /// MPPE-encrypted when negotiated) and returns its length. `out` must
+    /// hold [`frame_overhead`](Self::frame_overhead) + `ip.len()` octets even
+    /// when compression makes the frame shorter. Allocates nothing; on error
+    /// the session is unchanged.
     pub fn send_ip(&mut self, now: Instant, ip: &[u8], out: &mut [u8]) -> Result<usize, PppError> {
         let _ = now;
         if self.down {
@@ -719,24 +802,34 @@ impl PppSession {
             out[..2].copy_from_slice(&ADDRESS_CONTROL);
             at = 2;
         }
-        let outer = if self.mppe.is_some() {
+        let outer = if self.link.is_some() {
             Protocol::COMPRESSED
         } else {
             protocol
         };
         at += put_protocol(&mut out[at..], outer, self.send_pfc);
-        match self.mppe.as_mut() {
-            Some(mppe) => {
+        let len = match self.link.as_mut() {
+            Some(link) => {
                 let body = &mut out[at..];
                 body[2..4].copy_from_slice(&protocol.0.to_be_bytes());
                 body[4..].copy_from_slice(ip);
-                mppe.encrypt(body, 2 + ip.len())?;
+                let sealed = link.seal(body, 2 + ip.len())?;
+                if link.mppc().0 {
+                    self.stats.mppc_bytes_in += 2 + ip.len() as u64;
+                    self.stats.mppc_bytes_out += (sealed - crate::mppe::HEADER_LEN) as u64;
+                }
+                at + sealed
             }
-            None => out[at..].copy_from_slice(ip),
-        }
+            None => {
+                out[at..].copy_from_slice(ip);
+                required
+            }
+        };
         self.stats.ip_sent += 1;
         self.stats.bytes_sent += ip.len() as u64;
-        Ok(required)
+        #[cfg(feature = "tracing")]
+        crate::trace::ppp_frame("sent", &out[..len]);
+        Ok(len)
     }
 }
 
@@ -761,6 +854,7 @@ const DEFAULT_MTU: usize = 1500;
 impl PppSession {
     fn set_phase(&mut self, phase: Phase) {
         if self.phase != phase {
+            crate::trace::event!(debug, from = ?self.phase, to = ?phase, "PPP phase");
             self.phase = phase;
             self.events.push_back(PppEvent::PhaseChanged(phase));
         }
@@ -771,6 +865,7 @@ impl PppSession {
         if self.down {
             return;
         }
+        crate::trace::event!(info, ?reason, "PPP terminating the link");
         self.pending_down.get_or_insert(reason);
         self.set_phase(Phase::Terminate);
         self.lcp.close(now);
@@ -790,7 +885,8 @@ impl PppSession {
             return;
         }
         let reason = self.pending_down.take().unwrap_or(DownReason::LcpFailed);
-        self.mppe = None;
+        crate::trace::event!(info, ?reason, "PPP link down");
+        self.link = None;
         self.network_up_reported = false;
         self.set_phase(Phase::Dead);
         self.down = true;
@@ -819,6 +915,8 @@ impl PppSession {
             frame.put_u16(protocol.0);
         }
         packet.emit(&mut frame);
+        #[cfg(feature = "tracing")]
+        crate::trace::ppp_frame("sent", &frame);
         self.transmit.push_back(frame.freeze());
     }
 
@@ -863,8 +961,8 @@ impl PppSession {
             moved = true;
         }
         if take_ccp_reset_request(self.ccp.negotiator_mut()) {
-            if let Some(mppe) = self.mppe.as_mut() {
-                mppe.reset_requested();
+            if let Some(link) = self.link.as_mut() {
+                link.reset_requested();
             }
             moved = true;
         }
@@ -921,7 +1019,7 @@ impl PppSession {
                     v6.down(now);
                 }
                 self.ipv6_up = false;
-                self.mppe = None;
+                self.link = None;
                 self.ipcp_up = false;
                 self.ccp_up = false;
                 self.network_up_reported = false;
@@ -960,10 +1058,14 @@ impl PppSession {
             }
         }
         if take_echo_reply(self.lcp.negotiator_mut()) {
-            self.echo.on_reply();
+            if let Some(rtt) = self.echo.on_reply(now) {
+                self.stats.echo_rtt = Some(rtt);
+            }
+            self.stats.echo_replies += 1;
             moved = true;
         }
-        if lcp_looped_back(self.lcp.negotiator()) {
+        // Once: `fail` pumps again, and the loopback flag stays set.
+        if lcp_looped_back(self.lcp.negotiator()) && self.pending_down.is_none() && !self.down {
             self.fail(now, DownReason::LoopedBack);
             moved = true;
         }
@@ -973,11 +1075,11 @@ impl PppSession {
     fn start_authentication(&mut self, now: Instant) {
         let method = negotiated_auth(self.lcp.negotiator(), self.role);
         match (method, &self.auth_config) {
-            (None, AuthConfig::Authenticator(_)) => {
+            (None, AuthSettings::Authenticator(_)) => {
                 // LCP opened without an Auth-Protocol: the peer refused every method.
                 self.fail(now, DownReason::NoAuthMethod);
             }
-            (None, AuthConfig::Peer(_)) => self.start_network(now),
+            (None, AuthSettings::Peer(_)) => self.start_network(now),
             (Some(method), config) => {
                 let auth = AuthMachine::new(config, method, &mut self.rng);
                 self.auth = Some(auth);
@@ -1029,7 +1131,7 @@ impl PppSession {
                     new_password,
                 } => self.events.push_back(PppEvent::PasswordChanged {
                     username,
-                    new_password: alloc::boxed::Box::new(new_password),
+                    new_password,
                 }),
                 AuthEvent::Failure { reason } => {
                     self.events.push_back(PppEvent::AuthFailed {
@@ -1058,6 +1160,8 @@ impl PppSession {
             frame.put_u16(protocol.0);
         }
         frame.put_slice(info);
+        #[cfg(feature = "tracing")]
+        crate::trace::ppp_frame("sent", &frame);
         self.transmit.push_back(frame.freeze());
     }
 
@@ -1066,21 +1170,42 @@ impl PppSession {
         if self.ccp_mode != MppeMode::Refused {
             if self.mppe_keys.is_none() {
                 // MPPE keys come only from MS-CHAP (RFC 3079): without them
-                // MPPE cannot run.
+                // MPPE cannot run, MPPC still can.
                 if self.ccp_mode == MppeMode::Required {
                     self.fail(now, DownReason::MppeRefused);
                     return;
                 }
-                self.ccp_mode = MppeMode::Refused;
+                if self.ccp.negotiator().config().mppc {
+                    self.ccp.negotiator_mut().refuse_mppe();
+                    self.ccp.open(now);
+                    self.ccp.up(now);
+                } else {
+                    self.ccp_mode = MppeMode::Refused;
+                }
             } else {
                 self.ccp.open(now);
                 self.ccp.up(now);
             }
         }
         self.ipcp.open(now);
-        self.ipcp.up(now);
         if let Some(v6) = self.ipv6cp.as_mut() {
             v6.open(now);
+        }
+        // While CCP negotiates, IPCP and IPv6CP wait: pppd opens them only
+        // once CCP is up when it requires MPPE, and answers an early IPCP
+        // Configure-Request with Terminate-Ack, which would cost us a
+        // retransmission timeout. They start when CCP settles either way,
+        // or as soon as the peer starts them (Windows runs them at once).
+        self.ncps_deferred = self.ccp_mode != MppeMode::Refused;
+        if !self.ncps_deferred {
+            self.start_ncps(now);
+        }
+    }
+
+    fn start_ncps(&mut self, now: Instant) {
+        self.ncps_deferred = false;
+        self.ipcp.up(now);
+        if let Some(v6) = self.ipv6cp.as_mut() {
             v6.up(now);
         }
     }
@@ -1111,30 +1236,36 @@ impl PppSession {
     fn on_ccp_event(&mut self, now: Instant, event: FsmEvent) {
         match event {
             FsmEvent::Up => {
-                let bits = agreed_mppe_bits(self.ccp.negotiator());
-                let rekeys = self.ccp.negotiator().config().reset_rekeys;
+                let ccp = self.ccp.negotiator();
+                let bits = agreed_mppe_bits(ccp);
+                let (compress, decompress) = ccp.mppc_directions();
+                let rekeys = ccp.config().reset_rekeys;
                 let catch_up = self.mppe_max_catch_up;
                 let options = bits
                     .and_then(MppeOptions::from_bits)
                     .map(|o| o.with_reset_rekeys(rekeys).with_max_catch_up(catch_up));
-                match (options, &self.mppe_keys) {
-                    (Some(options), Some(keys)) => {
-                        self.mppe = Some(Mppe::new(options, keys));
-                        self.mtu = self.mtu.saturating_sub(crate::mppe::MTU_OVERHEAD);
-                        self.ccp_up = true;
-                        self.events.push_back(PppEvent::CompressionUp {
-                            mppe: bits.unwrap_or(MppeBits::empty()),
-                        });
-                    }
-                    _ if self.ccp_mode == MppeMode::Required => {
-                        self.fail(now, DownReason::MppeRefused)
-                    }
-                    _ => self.ccp_up = true,
+                let mppe = match (options, &self.mppe_keys) {
+                    (Some(options), Some(keys)) => Some(Mppe::new(options, keys)),
+                    _ => None,
+                };
+                if mppe.is_none() && self.ccp_mode == MppeMode::Required {
+                    self.fail(now, DownReason::MppeRefused);
+                    return;
                 }
+                self.ccp_up = true;
+                if mppe.is_none() && !compress && !decompress {
+                    return;
+                }
+                let bits = bits.unwrap_or(MppeBits::empty());
+                let stateless = bits.contains(MppeBits::STATELESS);
+                self.link = Some(CompressedLink::new(mppe, compress, decompress, stateless));
+                self.mtu = self.mtu.saturating_sub(crate::mppe::MTU_OVERHEAD);
+                self.events
+                    .push_back(PppEvent::CompressionUp { mppe: bits });
             }
             FsmEvent::Down => {
                 self.ccp_up = false;
-                if self.mppe.take().is_some() {
+                if self.link.take().is_some() {
                     self.mtu = self.mtu.saturating_add(crate::mppe::MTU_OVERHEAD);
                 }
                 if self.ccp_mode == MppeMode::Required {
@@ -1150,6 +1281,10 @@ impl PppSession {
             }
             _ => {}
         }
+        let settled = self.ccp_up || self.ccp_mode == MppeMode::Refused;
+        if self.ncps_deferred && settled && !self.down && self.phase == Phase::Network {
+            self.start_ncps(now);
+        }
     }
 
     fn check_network_up(&mut self) {
@@ -1157,7 +1292,7 @@ impl PppSession {
             return;
         }
         let ccp_done = match self.ccp_mode {
-            MppeMode::Required => self.mppe.is_some(),
+            MppeMode::Required => self.is_encrypted(),
             // Optional: wait until CCP settles either way.
             MppeMode::Optional => self.ccp_up,
             MppeMode::Refused => true,
@@ -1167,6 +1302,13 @@ impl PppSession {
         }
         self.network_up_reported = true;
         let (local, peer, dns, nbns) = ipcp_addresses(self.ipcp.negotiator());
+        crate::trace::event!(
+            info,
+            %local,
+            %peer,
+            mppe = ?self.link.as_ref().map(|_| "on"),
+            "PPP network up"
+        );
         self.events.push_back(PppEvent::NetworkUp {
             local,
             peer,
@@ -1247,6 +1389,8 @@ fn mppe_mode(config: &CcpConfig) -> MppeMode {
     match config.mppe {
         MppeRequirement::Required => MppeMode::Required,
         MppeRequirement::Optional => MppeMode::Optional,
+        // CCP runs for MPPC alone; its failure leaves plaintext.
+        MppeRequirement::Refused if config.mppc => MppeMode::Optional,
         MppeRequirement::Refused => MppeMode::Refused,
     }
 }
@@ -1310,24 +1454,42 @@ fn ipcp_addresses(ipcp: &Ipcp) -> Addresses {
     (ipcp.local(), ipcp.peer(), ipcp.dns(), ipcp.nbns())
 }
 
+/// A session's [`AuthConfig`], with the peer's passwords boxed so that an
+/// authenticator's session (one per tunnel on a server) stays small.
+#[derive(Debug)]
+enum AuthSettings {
+    Peer(alloc::boxed::Box<PeerConfig>),
+    Authenticator(AuthenticatorConfig),
+}
+
 impl AuthMachine {
-    fn new(config: &AuthConfig, method: AuthMethod, rng: &mut SplitMix64) -> Self {
+    fn new(config: &AuthSettings, method: AuthMethod, rng: &mut SplitMix64) -> Self {
         let mut random = [0u8; 16];
         rng.fill(&mut random);
         match config {
-            AuthConfig::Peer(p) => {
+            AuthSettings::Peer(p) => {
                 let mut peer = Peer::new(method, &p.username, p.password.clone(), random, p.timers);
                 if let Some(new) = &p.new_password {
                     peer = peer.with_new_password(new.clone());
                 }
                 AuthMachine::Peer(alloc::boxed::Box::new(peer))
             }
-            AuthConfig::Authenticator(a) => {
+            AuthSettings::Authenticator(a) => {
                 let identifier = (rng.next_u64() & 0xff) as u8;
                 AuthMachine::Authenticator(alloc::boxed::Box::new(Authenticator::new(
                     method, &a.name, random, identifier, a.timers,
                 )))
             }
         }
+    }
+}
+
+/// The Protocol field in front of a decrypted or decompressed packet
+/// (RFC 3078 §3): two octets as Windows and Linux send it, or one under PFC.
+fn split_protocol(payload: &[u8]) -> Option<(Protocol, &[u8])> {
+    match payload {
+        [0x00, p, rest @ ..] => Some((Protocol(u16::from(*p)), rest)),
+        [p, rest @ ..] if p & 1 == 1 => Some((Protocol(u16::from(*p)), rest)),
+        _ => None,
     }
 }

@@ -1,0 +1,263 @@
+//! The data path, IP in → GRE out → IP back, through an established
+//! `Client` ↔ `Server` pair (`tests/pair`), against baselines over the
+//! same bytes in the same run:
+//!
+//! - `rc4-crate`: the `rc4` crate's raw keystream applied twice (the
+//!   sender's encryption and the receiver's decryption), nothing else;
+//! - `rc4-crate+ks`: the same with a fresh 128-bit key schedule on each side
+//!   per packet, the least any stateless MPPE must do;
+//! - `memcpy`: copying the packet twice.
+//!
+//! One element is one IP packet sent by one side and delivered by the other,
+//! including the GRE ack-only packets that go back. After criterion, a
+//! summary measures every case again in one timing loop and prints the
+//! ratios (`ours / baseline` in throughput).
+//!
+//! `cargo bench --bench datapath -- --warm-up-time 1 --measurement-time 2`
+
+#[path = "../tests/pair/mod.rs"]
+mod pair;
+
+use std::hint::black_box;
+use std::time::{Duration as StdDuration, Instant as StdInstant};
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use pair::{Mode, Pair};
+use pptp_proto::tunnel::SEND_OVERHEAD;
+use rc4::cipher::generic_array::GenericArray;
+use rc4::{consts::U16, KeyInit, Rc4 as RefRc4, StreamCipher};
+
+const SIZES: [usize; 3] = [64, 512, 1400];
+const KEY: [u8; 16] = *b"\x40\x5c\xb2\x24\x7a\x79\x56\xe6\xe2\x11\x00\x7a\xe2\x7b\x22\xd4";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dir {
+    ClientToServer,
+    ServerToClient,
+}
+
+impl Dir {
+    fn name(self) -> &'static str {
+        match self {
+            Dir::ClientToServer => "client-to-server",
+            Dir::ServerToClient => "server-to-client",
+        }
+    }
+}
+
+/// An established pair and the buffers one direction reuses.
+struct Path {
+    pair: Pair,
+    dir: Dir,
+    ip: Vec<u8>,
+    out: Vec<u8>,
+    ack: Vec<u8>,
+}
+
+impl Path {
+    fn new(mode: Mode, dir: Dir, size: usize) -> Path {
+        let mut ip: Vec<u8> = (0..size).map(|k| (k * 13 + 5) as u8).collect();
+        ip[0] = 0x45;
+        Path {
+            pair: Pair::established(mode, 3),
+            dir,
+            ip,
+            out: vec![0u8; size + SEND_OVERHEAD],
+            ack: Vec::with_capacity(64),
+        }
+    }
+
+    /// One packet across, and any ack back.
+    #[inline]
+    fn packet(&mut self) {
+        let p = &mut self.pair;
+        let now = p.now;
+        match self.dir {
+            Dir::ClientToServer => {
+                let r = p
+                    .client
+                    .send_ip(now, &self.ip, &mut self.out)
+                    .expect("send");
+                let (_, ip) = p
+                    .server
+                    .handle_datagram(now, &mut self.out[r])
+                    .expect("receive");
+                black_box(ip);
+                while p
+                    .server
+                    .poll_datagram_transmit_into(&mut self.ack)
+                    .is_some()
+                {
+                    let _ = p.client.handle_datagram(now, &mut self.ack);
+                }
+            }
+            Dir::ServerToClient => {
+                let r = p
+                    .server
+                    .send_ip(now, p.conn, &self.ip, &mut self.out)
+                    .expect("send");
+                let ip = p
+                    .client
+                    .handle_datagram(now, &mut self.out[r])
+                    .expect("receive");
+                black_box(ip);
+                while p.client.poll_datagram_transmit_into(&mut self.ack) {
+                    let _ = p.server.handle_datagram(now, &mut self.ack);
+                }
+            }
+        }
+    }
+}
+
+/// The baselines: the same bytes through the reference RC4, or copied.
+struct Baseline {
+    kind: &'static str,
+    data: Vec<u8>,
+    copy: Vec<u8>,
+    tx: RefRc4<U16>,
+    rx: RefRc4<U16>,
+}
+
+impl Baseline {
+    const KINDS: [&'static str; 3] = ["rc4-crate", "rc4-crate+ks", "memcpy"];
+
+    fn new(kind: &'static str, size: usize) -> Baseline {
+        Baseline {
+            kind,
+            data: (0..size).map(|k| k as u8).collect(),
+            copy: vec![0u8; size],
+            tx: RefRc4::new(GenericArray::from_slice(&KEY)),
+            rx: RefRc4::new(GenericArray::from_slice(&KEY)),
+        }
+    }
+
+    #[inline]
+    fn packet(&mut self) {
+        match self.kind {
+            "rc4-crate" => {
+                self.tx.apply_keystream(black_box(&mut self.data));
+                self.rx.apply_keystream(black_box(&mut self.data));
+            }
+            "rc4-crate+ks" => {
+                let key = GenericArray::from_slice(black_box(&KEY));
+                RefRc4::<U16>::new(key).apply_keystream(black_box(&mut self.data));
+                RefRc4::<U16>::new(key).apply_keystream(black_box(&mut self.data));
+            }
+            _ => {
+                self.copy.copy_from_slice(black_box(&self.data));
+                self.data.copy_from_slice(black_box(&self.copy));
+            }
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    for size in SIZES {
+        let mut group = c.benchmark_group(format!("datapath/{size}B"));
+        group.throughput(Throughput::Bytes(size as u64));
+        for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+            for mode in Mode::ALL {
+                let mut path = Path::new(mode, dir, size);
+                let id = BenchmarkId::new(dir.name(), mode.name());
+                group.bench_function(id, |b| b.iter(|| path.packet()));
+            }
+        }
+        for kind in Baseline::KINDS {
+            let mut base = Baseline::new(kind, size);
+            group.bench_function(BenchmarkId::new("baseline", kind), |b| {
+                b.iter(|| base.packet())
+            });
+        }
+        group.finish();
+    }
+}
+
+/// Nanoseconds per call of `f`: the best of several timed batches.
+fn time_per_call(mut f: impl FnMut()) -> f64 {
+    let mut batch = 64u64;
+    loop {
+        let t = StdInstant::now();
+        for _ in 0..batch {
+            f();
+        }
+        if t.elapsed() > StdDuration::from_millis(20) {
+            break;
+        }
+        batch *= 2;
+    }
+    (0..7)
+        .map(|_| {
+            let t = StdInstant::now();
+            for _ in 0..batch {
+                f();
+            }
+            t.elapsed().as_nanos() as f64 / batch as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Every case again in one loop, printed as a table with ratios.
+fn summary() {
+    println!();
+    println!("datapath summary (best of 7 batches; Gbit/s of IP bytes; ratio = ours / baseline throughput)");
+    println!(
+        "{:>6} {:<17} {:<18} {:>9} {:>9} {:>8} {:>11} {:>14} {:>8}",
+        "size",
+        "direction",
+        "mode",
+        "ns/pkt",
+        "Gbit/s",
+        "Mpkt/s",
+        "x rc4-crate",
+        "x rc4-crate+ks",
+        "x memcpy"
+    );
+    for size in SIZES {
+        let base: Vec<f64> = Baseline::KINDS
+            .iter()
+            .map(|k| {
+                let mut b = Baseline::new(k, size);
+                time_per_call(|| b.packet())
+            })
+            .collect();
+        for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+            for mode in Mode::ALL {
+                let mut path = Path::new(mode, dir, size);
+                let ns = time_per_call(|| path.packet());
+                println!(
+                    "{:>6} {:<17} {:<18} {:>9.1} {:>9.2} {:>8.2} {:>10.2}x {:>13.2}x {:>7.2}x",
+                    size,
+                    dir.name(),
+                    mode.name(),
+                    ns,
+                    size as f64 * 8.0 / ns,
+                    1e3 / ns,
+                    base[0] / ns,
+                    base[1] / ns,
+                    base[2] / ns,
+                );
+            }
+        }
+        for (kind, ns) in Baseline::KINDS.iter().zip(&base) {
+            println!(
+                "{:>6} {:<17} {:<18} {:>9.1} {:>9.2} {:>8.2}",
+                size,
+                "baseline",
+                kind,
+                ns,
+                size as f64 * 8.0 / ns,
+                1e3 / ns
+            );
+        }
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not.
+    if std::env::args().any(|a| a == "--bench") {
+        summary();
+    }
+}

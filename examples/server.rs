@@ -1,0 +1,517 @@
+//! A PPTP server on real sockets: a TCP listener on port 1723 and one raw GRE
+//! socket for every client, driving one [`Server`] from a plain blocking
+//! event loop (reader threads feed a channel; the main thread owns the
+//! server and does every write).
+//!
+//! ```text
+//! sudo cargo run --release --example server -- --listen 0.0.0.0 --user alice --password secret \
+//!     --local 198.51.100.1 --pool 198.51.100.2-198.51.100.9 [--dns 198.51.100.1] \
+//!     [--mppe require|optional|none] [--echo SECONDS] [--tun NAME] [--quiet]
+//! ```
+//!
+//! It accepts any number of clients, authenticates them (MS-CHAPv2 by
+//! default) against the one account given, assigns addresses from the pool,
+//! answers ICMP echo requests to its own tunnel address itself, forwards
+//! packets between clients, and with `--tun NAME` forwards everything else to
+//! a TUN device (address `--local`, the pool's /24 routed through it). It
+//! logs each session pppd-style and keeps serving when a client misbehaves:
+//! malformed input, a wrong password or a vanished client ends only that
+//! client's session. Ctrl-C closes every session cleanly, then exits.
+//!
+//! Needs root (or CAP_NET_RAW, and CAP_NET_ADMIN for `--tun`).
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::process::exit;
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread;
+
+use pptp_proto::crypto::Password;
+use pptp_proto::ppp::auth::Credentials;
+use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
+use pptp_proto::wire::gre::GreHeader;
+use support::{Args, Clock, GreSocket, Log};
+
+const USAGE: &str = "usage: server --listen ADDR[:PORT] --user U --password P --local A --pool B-C
+       [--dns D] [--mppe require|optional|none] [--echo SECONDS] [--tun NAME] [--quiet]";
+
+enum Input {
+    Accepted(TcpStream, SocketAddr),
+    Tcp(ConnectionId, Vec<u8>),
+    TcpClosed(ConnectionId),
+    Gre(Ipv4Addr, Vec<u8>),
+    Tun(Vec<u8>),
+    Interrupt,
+}
+
+struct Options {
+    listen: SocketAddr,
+    user: String,
+    password: String,
+    config: ServerConfig,
+    local: Ipv4Addr,
+    tun: Option<String>,
+    quiet: bool,
+}
+
+fn options() -> Options {
+    let mut a = Args::from_env(USAGE);
+    let listen = a.req("--listen");
+    let listen: SocketAddr = listen
+        .parse()
+        .or_else(|_| {
+            listen
+                .parse::<Ipv4Addr>()
+                .map(|ip| SocketAddr::from((ip, 1723)))
+        })
+        .unwrap_or_else(|_| a.fail("--listen: ADDR or ADDR:PORT"));
+    let user = a.req("--user");
+    let password = a.req("--password");
+    if Password::new(&password).is_err() {
+        a.fail("--password: at most 256 characters");
+    }
+    let ip = |a: &mut Args, s: &str, what: &str| -> Ipv4Addr {
+        s.parse()
+            .unwrap_or_else(|_| a.fail(&format!("{what}: an IPv4 address")))
+    };
+    let local = a.req("--local");
+    let local = ip(&mut a, &local, "--local");
+    let pool = a.req("--pool");
+    let (first, last) = pool
+        .split_once('-')
+        .unwrap_or_else(|| a.fail("--pool: FIRST-LAST"));
+    let range = (ip(&mut a, first, "--pool"), ip(&mut a, last, "--pool"));
+    let dns = a.opt("--dns").map(|d| ip(&mut a, &d, "--dns"));
+    let mut config = ServerConfig::new(
+        "pptp-proto",
+        AddressPool {
+            local,
+            range,
+            dns: [dns, None],
+        },
+    );
+    config = config.with_seed(seed());
+    if let Some(m) = a.opt("--mppe") {
+        support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
+    }
+    if let Some(s) = a.opt("--echo") {
+        let s = s.parse().unwrap_or_else(|_| a.fail("--echo: seconds"));
+        support::set_echo(&mut config.ppp, s);
+    }
+    let tun = a.opt("--tun");
+    let quiet = a.flag("--quiet");
+    a.finish();
+    Options {
+        listen,
+        user,
+        password,
+        config,
+        local,
+        tun,
+        quiet,
+    }
+}
+
+/// The crate takes its randomness from the embedder: seed it from the OS.
+fn seed() -> u64 {
+    let mut b = [0u8; 8];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)) {
+        Ok(()) => u64::from_le_bytes(b),
+        Err(_) => 0x5eed,
+    }
+}
+
+fn spawn_listener(listener: TcpListener, tx: Sender<Input>) {
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let Ok(peer) = stream.peer_addr() else {
+                continue;
+            };
+            if tx.send(Input::Accepted(stream, peer)).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_tcp_reader(mut tcp: TcpStream, conn: ConnectionId, tx: Sender<Input>) {
+    thread::spawn(move || {
+        let mut buf = vec![0u8; 16384];
+        loop {
+            match tcp.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send(Input::TcpClosed(conn));
+                    return;
+                }
+                Ok(n) => {
+                    if tx.send(Input::Tcp(conn, buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+}
+
+fn spawn_gre_reader(gre: GreSocket, tx: Sender<Input>) {
+    thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match gre.recv(&mut buf) {
+                Ok((src, range)) => {
+                    if tx.send(Input::Gre(src, buf[range].to_vec())).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {}
+                Err(_) => return,
+            }
+        }
+    });
+}
+
+fn spawn_tun_reader(tun: Arc<tun::Device>, tx: Sender<Input>) {
+    thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        while let Ok(n) = tun.recv(&mut buf) {
+            if tx.send(Input::Tun(buf[..n].to_vec())).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// One client's TCP connection and addresses.
+struct Conn {
+    tcp: TcpStream,
+    peer: Ipv4Addr,
+    prefix: String,
+    address: Option<Ipv4Addr>,
+}
+
+/// Everything the main loop owns.
+struct State {
+    clock: Clock,
+    log: Log,
+    server: Server,
+    gre: GreSocket,
+    conns: HashMap<ConnectionId, Conn>,
+    /// Tunnel address → its session.
+    routes: HashMap<Ipv4Addr, ConnectionId>,
+    closing: HashSet<ConnectionId>,
+    local: Ipv4Addr,
+    user: String,
+    password: String,
+    tun: Option<Arc<tun::Device>>,
+    buf: Vec<u8>,
+}
+
+impl State {
+    /// Writes everything the server produced and handles its events.
+    fn drain(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some((conn, bytes)) = self.server.poll_stream_transmit() {
+                moved = true;
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    continue;
+                };
+                self.log.stream(&c.prefix, conn.0, true, &bytes);
+                if c.tcp.write_all(&bytes).is_err() {
+                    self.closing.insert(conn);
+                }
+            }
+            while let Some((conn, datagram)) = self.server.poll_datagram_transmit() {
+                moved = true;
+                if let Some(c) = self.conns.get(&conn) {
+                    self.log.datagram(&c.prefix, true, &datagram);
+                    let _ = self.gre.send_to(c.peer, &datagram);
+                }
+            }
+            while let Some(event) = self.server.poll_event() {
+                moved = true;
+                self.event(event);
+            }
+            if !moved {
+                break;
+            }
+        }
+        // Sessions that ended: their output is written, close their TCP.
+        for conn in std::mem::take(&mut self.closing) {
+            if let Some(c) = self.conns.remove(&conn) {
+                let _ = c.tcp.shutdown(Shutdown::Both);
+                self.log.info(&c.prefix, "connection closed");
+                if let Some(a) = c.address {
+                    self.routes.remove(&a);
+                }
+            }
+            self.server.handle_stream_closed(self.clock.now(), conn);
+            self.log.forget(conn.0);
+        }
+    }
+
+    fn prefix(&self, conn: ConnectionId) -> String {
+        self.conns
+            .get(&conn)
+            .map_or_else(|| format!("[#{}] ", conn.0), |c| c.prefix.clone())
+    }
+
+    fn event(&mut self, event: ServerEvent) {
+        let now = self.clock.now();
+        match event {
+            ServerEvent::AuthRequest {
+                connection,
+                username,
+                method,
+            } => {
+                let prefix = self.prefix(connection);
+                let known = username == self.user;
+                self.log.info(
+                    &prefix,
+                    format_args!(
+                        "{username:?} authenticates with {method:?}{}",
+                        if known { "" } else { ": no such user" }
+                    ),
+                );
+                let credentials = match Password::new(&self.password) {
+                    Ok(p) if known => Credentials::Password(p),
+                    _ => Credentials::Reject,
+                };
+                self.server
+                    .provide_credentials(now, connection, credentials);
+            }
+            ServerEvent::SessionUp {
+                connection,
+                username,
+                address,
+            } => {
+                let prefix = self.prefix(connection);
+                self.log.info(
+                    &prefix,
+                    format_args!(
+                        "session up: {username:?} is {address}, we are {}",
+                        self.local
+                    ),
+                );
+                if let Some(c) = self.conns.get_mut(&connection) {
+                    c.address = Some(address);
+                }
+                self.routes.insert(address, connection);
+            }
+            ServerEvent::PasswordChanged {
+                connection,
+                username,
+                new_password,
+            } => {
+                let prefix = self.prefix(connection);
+                self.log
+                    .info(&prefix, format_args!("{username:?} changed the password"));
+                self.password = new_password.as_str().to_string();
+            }
+            ServerEvent::IpPacket { connection, packet } => self.route(connection, &packet),
+            ServerEvent::SessionDown { connection, reason } => {
+                let prefix = self.prefix(connection);
+                self.log
+                    .info(&prefix, format_args!("session down: {reason:?}"));
+                self.closing.insert(connection);
+            }
+            _ => {}
+        }
+    }
+
+    /// An IP packet from a client: an echo request to us is answered, a
+    /// packet for another client is forwarded, anything else goes to TUN.
+    fn route(&mut self, from: ConnectionId, packet: &[u8]) {
+        if let Some(reply) = support::echo_reply(packet, self.local) {
+            self.send_ip(from, &reply);
+        } else if let Some(to) = support::ipv4_destination(packet).and_then(|d| self.routes.get(&d))
+        {
+            let to = *to;
+            self.send_ip(to, packet);
+        } else if let Some(t) = &self.tun {
+            let _ = t.send(packet);
+        }
+    }
+
+    fn send_ip(&mut self, conn: ConnectionId, packet: &[u8]) {
+        let now = self.clock.now();
+        let Some(peer) = self.conns.get(&conn).map(|c| c.peer) else {
+            return;
+        };
+        if let Ok(range) = self.server.send_ip(now, conn, packet, &mut self.buf) {
+            let _ = self.gre.send_to(peer, &self.buf[range]);
+        }
+    }
+}
+
+fn main() {
+    let o = options();
+    let clock = Clock::start();
+    let fail = |what: &str, e: std::io::Error| -> ! {
+        eprintln!("server: {what}: {e}");
+        exit(1)
+    };
+    let gre = GreSocket::open().unwrap_or_else(|e| fail("raw GRE socket (root needed)", e));
+    let listener =
+        TcpListener::bind(o.listen).unwrap_or_else(|e| fail(&format!("listen {}", o.listen), e));
+    let (tx, rx) = channel();
+    spawn_listener(listener, tx.clone());
+    spawn_gre_reader(
+        gre.try_clone().unwrap_or_else(|e| fail("gre", e)),
+        tx.clone(),
+    );
+    {
+        let tx = tx.clone();
+        let _ = ctrlc::set_handler(move || {
+            let _ = tx.send(Input::Interrupt);
+        });
+    }
+    let tun = o.tun.as_ref().map(|name| {
+        let mut config = tun::Configuration::default();
+        config
+            .tun_name(name)
+            .address(o.local)
+            .netmask(Ipv4Addr::new(255, 255, 255, 0))
+            .up();
+        let dev = Arc::new(tun::create(&config).unwrap_or_else(|e| {
+            eprintln!("server: TUN {name}: {e}");
+            exit(1)
+        }));
+        spawn_tun_reader(dev.clone(), tx.clone());
+        dev
+    });
+    let mut s = State {
+        clock,
+        log: Log::new(clock, !o.quiet),
+        server: Server::new(o.config),
+        gre,
+        conns: HashMap::new(),
+        routes: HashMap::new(),
+        closing: HashSet::new(),
+        local: o.local,
+        user: o.user,
+        password: o.password,
+        tun,
+        buf: vec![0u8; 65536],
+    };
+    s.log.info(
+        "",
+        format_args!("listening on {}, tunnel address {}", o.listen, o.local),
+    );
+    let mut stopping: Option<std::time::Instant> = None;
+
+    loop {
+        s.drain();
+        if let Some(since) = stopping {
+            if s.conns.is_empty() || since.elapsed() > std::time::Duration::from_secs(5) {
+                s.log.info("", "stopped");
+                return;
+            }
+        }
+        let wait = s
+            .server
+            .poll_timeout()
+            .map_or(std::time::Duration::from_secs(3600), |t| clock.until(t))
+            .min(std::time::Duration::from_millis(if stopping.is_some() {
+                100
+            } else {
+                3_600_000
+            }));
+        let now = || clock.now();
+        match rx.recv_timeout(wait) {
+            Ok(Input::Accepted(tcp, addr)) => {
+                let SocketAddr::V4(v4) = addr else { continue };
+                if stopping.is_some() {
+                    continue;
+                }
+                match s.server.accept(now()) {
+                    Ok(conn) => {
+                        let _ = tcp.set_nodelay(true);
+                        let _ = tcp.set_write_timeout(Some(std::time::Duration::from_secs(2)));
+                        let prefix = format!("[{addr}] ");
+                        s.log.info(&prefix, "connected");
+                        match tcp.try_clone() {
+                            Ok(reader) => spawn_tcp_reader(reader, conn, tx.clone()),
+                            Err(_) => continue,
+                        }
+                        s.conns.insert(
+                            conn,
+                            Conn {
+                                tcp,
+                                peer: *v4.ip(),
+                                prefix,
+                                address: None,
+                            },
+                        );
+                    }
+                    Err(e) => {
+                        s.log
+                            .info(&format!("[{addr}] "), format_args!("refused: {e}"));
+                        let _ = tcp.shutdown(Shutdown::Both);
+                    }
+                }
+            }
+            Ok(Input::Tcp(conn, bytes)) => {
+                let prefix = s.prefix(conn);
+                s.log.stream(&prefix, conn.0, false, &bytes);
+                if let Err(e) = s.server.handle_stream(now(), conn, &bytes) {
+                    s.log.info(&prefix, format_args!("{e}"));
+                }
+            }
+            Ok(Input::TcpClosed(conn)) => {
+                s.server.handle_stream_closed(now(), conn);
+                s.closing.insert(conn);
+            }
+            Ok(Input::Gre(src, mut datagram)) => {
+                let prefix = format!("[{src}] ");
+                s.log.datagram(&prefix, false, &datagram);
+                // Only the client that placed a call may send on it.
+                let owner = GreHeader::parse(&datagram)
+                    .ok()
+                    .and_then(|(h, _)| s.server.connection_of_call(h.call_id))
+                    .and_then(|conn| s.conns.get(&conn));
+                if owner.is_some_and(|c| c.peer != src) {
+                    s.log
+                        .info(&prefix, "GRE for another client's call: dropped");
+                    continue;
+                }
+                match s.server.handle_datagram(now(), &mut datagram) {
+                    Ok((conn, ip)) => {
+                        if let Some(ip) = ip {
+                            let ip = ip.to_vec();
+                            s.route(conn, &ip);
+                        }
+                    }
+                    Err(e) => s.log.info(&prefix, format_args!("GRE dropped: {e}")),
+                }
+            }
+            Ok(Input::Tun(packet)) => {
+                if let Some(conn) =
+                    support::ipv4_destination(&packet).and_then(|d| s.routes.get(&d))
+                {
+                    let conn = *conn;
+                    s.send_ip(conn, &packet);
+                }
+            }
+            Ok(Input::Interrupt) => {
+                if stopping.is_some() {
+                    exit(130);
+                }
+                s.log.info("", "interrupted: closing every session");
+                stopping = Some(std::time::Instant::now());
+                let conns: Vec<ConnectionId> = s.conns.keys().copied().collect();
+                for conn in conns {
+                    s.server.close(now(), conn);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => s.server.handle_timeout(now()),
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
