@@ -77,7 +77,8 @@ pub fn assert_timer_after(now: Instant, next: Option<Instant>) {
 pub const USER: &str = "alice";
 pub const PASSWORD: &str = "secret";
 
-/// The authentication methods and MPPE policies a pair can be built with.
+/// The authentication methods, MPPE policies and MPPC a pair can be built
+/// with: bits 0-1 the method, bit 2 stateless, bit 4 MPPC.
 pub fn pair_configs(selector: u8) -> (SessionConfig, SessionConfig) {
     let method = [
         AuthMethod::MsChapV2,
@@ -99,6 +100,8 @@ pub fn pair_configs(selector: u8) -> (SessionConfig, SessionConfig) {
         mppe,
         strengths: all,
         stateless,
+        // Bit 4: MPPC too (with MPPE for MS-CHAP, alone for PAP/CHAP-MD5).
+        mppc: selector & 0x10 != 0,
         ..CcpConfig::default()
     };
     let mut server = SessionConfig::authenticator("fuzz");

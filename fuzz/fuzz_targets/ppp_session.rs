@@ -1,5 +1,5 @@
 //! A `PppSession` pair brought up in memory (every auth method, stateless or
-//! stateful MPPE), then one side fed arbitrary frames, IP to send and time
+//! stateful MPPE, with or without MPPC), then one side fed arbitrary frames, IP to send and time
 //! steps. Invariants: no plaintext IP in or out while MPPE is required, the
 //! control queue within `max_queued_frames`, nothing after `Down`, and after
 //! `handle_timeout(now)` no timer is due.

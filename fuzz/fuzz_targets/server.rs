@@ -1,4 +1,4 @@
-//! A whole `Server` (MS-CHAPv2, MPPE required) fed arbitrary TCP chunks from
+//! A whole `Server` (MS-CHAPv2, MPPE required, MPPC offered) fed arbitrary TCP chunks from
 //! several connections, arbitrary GRE datagrams and time steps, answering
 //! every AuthRequest. Invariants: no plaintext IP delivered, connections
 //! within `max_connections`, output queues bounded, no event for a
@@ -63,6 +63,9 @@ fuzz_target!(|data: &[u8]| {
     config.max_connections = MAX_CONNECTIONS;
     config.call_ids = (1, 6);
     config.max_queued_stream = MAX_QUEUED_STREAM;
+    // MPPC offered and accepted too: a peer offering the C bit gets the
+    // compressed data path, one that does not gets MPPE alone.
+    config.ppp.ccp.mppc = true;
     let mut server = Server::new(config);
     let mut now = Instant::ZERO;
     let mut conns: Vec<ConnectionId> = Vec::new();
