@@ -30,12 +30,11 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::process::exit;
-use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::sync::Arc;
-use std::thread;
 
 use pptp_proto::client::{Client, ClientConfig, ClientEvent};
 use pptp_proto::crypto::Password;
@@ -79,7 +78,7 @@ fn options() -> Options {
     let user = a.req("--user");
     let password = Password::new(&a.req("--password"))
         .unwrap_or_else(|_| a.fail("--password: at most 256 characters"));
-    let mut config = ClientConfig::new(&user, password).with_seed(seed());
+    let mut config = ClientConfig::new(&user, password).with_seed(support::os_seed());
     if let Some(m) = a.opt("--mppe") {
         support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
     }
@@ -129,66 +128,6 @@ fn options() -> Options {
     }
 }
 
-/// The crate takes its randomness from the embedder: seed it from the OS.
-fn seed() -> u64 {
-    let mut b = [0u8; 8];
-    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)) {
-        Ok(()) => u64::from_le_bytes(b),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1),
-    }
-}
-
-fn spawn_tcp_reader(mut tcp: TcpStream, tx: Sender<Input>) {
-    thread::spawn(move || {
-        let mut buf = vec![0u8; 16384];
-        loop {
-            match tcp.read(&mut buf) {
-                Ok(0) | Err(_) => {
-                    let _ = tx.send(Input::TcpClosed);
-                    return;
-                }
-                Ok(n) => {
-                    if tx.send(Input::Tcp(buf[..n].to_vec())).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-}
-
-fn spawn_gre_reader(gre: GreSocket, server: Ipv4Addr, tx: Sender<Input>) {
-    thread::spawn(move || {
-        let mut buf = vec![0u8; 65536];
-        loop {
-            match gre.recv(&mut buf) {
-                Ok((src, range)) if src == server => {
-                    if tx.send(Input::Gre(buf[range].to_vec())).is_err() {
-                        return;
-                    }
-                }
-                Ok(_) => {} // GRE from someone else
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {}
-                Err(_) => return,
-            }
-        }
-    });
-}
-
-fn spawn_tun_reader(tun: Arc<tun::Device>, tx: Sender<Input>) {
-    thread::spawn(move || {
-        let mut buf = vec![0u8; 65536];
-        while let Ok(n) = tun.recv(&mut buf) {
-            if tx.send(Input::Tun(buf[..n].to_vec())).is_err() {
-                return;
-            }
-        }
-    });
-}
-
 fn main() {
     let o = options();
     let clock = Clock::start();
@@ -206,15 +145,14 @@ fn main() {
     log.info("", format_args!("connected to {addr}"));
 
     let (tx, rx) = channel();
-    spawn_tcp_reader(
-        tcp.try_clone().unwrap_or_else(|e| fail("tcp", e)),
-        tx.clone(),
-    );
-    spawn_gre_reader(
-        gre.try_clone().unwrap_or_else(|e| fail("gre", e)),
-        o.server,
-        tx.clone(),
-    );
+    let reader = tcp.try_clone().unwrap_or_else(|e| fail("tcp", e));
+    support::spawn_tcp_reader(reader, tx.clone(), Input::Tcp, Input::TcpClosed);
+    let server = o.server;
+    let reader = gre.try_clone().unwrap_or_else(|e| fail("gre", e));
+    // GRE from anyone but the server is not ours.
+    support::spawn_gre_reader(reader, tx.clone(), move |src, d| {
+        (src == server).then_some(Input::Gre(d))
+    });
     {
         let tx = tx.clone();
         let _ = ctrlc::set_handler(move || {
@@ -225,7 +163,7 @@ fn main() {
     let mut client = Client::new(o.config);
     client.start(clock.now());
 
-    let ping_id = (seed() & 0xffff) as u16;
+    let ping_id = (support::os_seed() & 0xffff) as u16;
     let mut local = Ipv4Addr::UNSPECIFIED;
     let mut was_up = false;
     let mut sent = 0u16;
@@ -289,7 +227,7 @@ fn main() {
                         match open_tun(name, l, peer, mtu) {
                             Ok(dev) => {
                                 let dev = Arc::new(dev);
-                                spawn_tun_reader(dev.clone(), tx.clone());
+                                support::spawn_tun_reader(dev.clone(), tx.clone(), Input::Tun);
                                 log.info("", format_args!("TUN {name} up: {l} -> {peer}"));
                                 tun_dev = Some(dev);
                             }

@@ -17,10 +17,13 @@
 //! view of the session as a capture Wireshark dissects: PPTP over TCP, GRE,
 //! PPP), `--pcap-inner FILE` (the IP packets inside the tunnel, in clear).
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::VecDeque;
 use std::process::exit;
 
-use etherparse::{Icmpv4Type, PacketBuilder, SlicedPacket, TransportSlice};
+use etherparse::PacketBuilder;
 use pptp_proto::client::{Client, ClientConfig, ClientEvent};
 use pptp_proto::crypto::Password;
 use pptp_proto::pcap::PcapWriter;
@@ -214,6 +217,8 @@ impl Net {
     }
 }
 
+/// The server's tunnel address, which answers pings.
+const SERVER_ADDRESS: [u8; 4] = [198, 51, 100, 1];
 const USER: &str = "alice";
 const PASSWORD: &str = "secret";
 
@@ -221,7 +226,7 @@ fn configs(o: &Options) -> (ClientConfig, ServerConfig) {
     let mut client =
         ClientConfig::new(USER, Password::new(PASSWORD).expect("password")).with_seed(o.seed);
     let pool = AddressPool {
-        local: [198, 51, 100, 1].into(),
+        local: SERVER_ADDRESS.into(),
         range: ([198, 51, 100, 2].into(), [198, 51, 100, 9].into()),
         dns: [Some([198, 51, 100, 53].into()), None],
     };
@@ -243,26 +248,6 @@ fn configs(o: &Options) -> (ClientConfig, ServerConfig) {
         }
     }
     (client, server)
-}
-
-/// Answers an ICMP echo request addressed to the server.
-fn echo_reply(packet: &[u8]) -> Option<Vec<u8>> {
-    let p = SlicedPacket::from_ip(packet).ok()?;
-    let Some(etherparse::NetSlice::Ipv4(ip)) = &p.net else {
-        return None;
-    };
-    let Some(TransportSlice::Icmpv4(icmp)) = &p.transport else {
-        return None;
-    };
-    let Icmpv4Type::EchoRequest(echo) = icmp.icmp_type() else {
-        return None;
-    };
-    let h = ip.header();
-    let builder =
-        PacketBuilder::ipv4(h.destination(), h.source(), 64).icmpv4_echo_reply(echo.id, echo.seq);
-    let mut out = Vec::with_capacity(builder.size(icmp.payload().len()));
-    builder.write(&mut out, icmp.payload()).ok()?;
-    Some(out)
 }
 
 /// The ping payload: short text, or with `--mppc` a JSON document of the
@@ -291,7 +276,7 @@ fn ping_payload(o: &Options, seq: u16) -> Vec<u8> {
 /// Answers the ping in `ip` (from connection `c`) through the server.
 fn answer(server: &mut Server, net: &mut Net, c: pptp_proto::server::ConnectionId, ip: &[u8]) {
     let mut buf = [0u8; 2048];
-    if let Some(reply) = echo_reply(ip) {
+    if let Some(reply) = support::echo_reply(ip, SERVER_ADDRESS.into()) {
         if let Ok(range) = server.send_ip(net.now, c, &reply, &mut buf) {
             net.send(Dir::ToClient, Unit::Datagram(buf[range].to_vec()));
         }

@@ -24,7 +24,7 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::exit;
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
@@ -95,7 +95,7 @@ fn options() -> Options {
             dns: [dns, None],
         },
     );
-    config = config.with_seed(seed());
+    config = config.with_seed(support::os_seed());
     if let Some(m) = a.opt("--mppe") {
         support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
     }
@@ -117,15 +117,6 @@ fn options() -> Options {
     }
 }
 
-/// The crate takes its randomness from the embedder: seed it from the OS.
-fn seed() -> u64 {
-    let mut b = [0u8; 8];
-    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)) {
-        Ok(()) => u64::from_le_bytes(b),
-        Err(_) => 0x5eed,
-    }
-}
-
 fn spawn_listener(listener: TcpListener, tx: Sender<Input>) {
     thread::spawn(move || {
         for stream in listener.incoming() {
@@ -134,53 +125,6 @@ fn spawn_listener(listener: TcpListener, tx: Sender<Input>) {
                 continue;
             };
             if tx.send(Input::Accepted(stream, peer)).is_err() {
-                return;
-            }
-        }
-    });
-}
-
-fn spawn_tcp_reader(mut tcp: TcpStream, conn: ConnectionId, tx: Sender<Input>) {
-    thread::spawn(move || {
-        let mut buf = vec![0u8; 16384];
-        loop {
-            match tcp.read(&mut buf) {
-                Ok(0) | Err(_) => {
-                    let _ = tx.send(Input::TcpClosed(conn));
-                    return;
-                }
-                Ok(n) => {
-                    if tx.send(Input::Tcp(conn, buf[..n].to_vec())).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-}
-
-fn spawn_gre_reader(gre: GreSocket, tx: Sender<Input>) {
-    thread::spawn(move || {
-        let mut buf = vec![0u8; 65536];
-        loop {
-            match gre.recv(&mut buf) {
-                Ok((src, range)) => {
-                    if tx.send(Input::Gre(src, buf[range].to_vec())).is_err() {
-                        return;
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {}
-                Err(_) => return,
-            }
-        }
-    });
-}
-
-fn spawn_tun_reader(tun: Arc<tun::Device>, tx: Sender<Input>) {
-    thread::spawn(move || {
-        let mut buf = vec![0u8; 65536];
-        while let Ok(n) = tun.recv(&mut buf) {
-            if tx.send(Input::Tun(buf[..n].to_vec())).is_err() {
                 return;
             }
         }
@@ -362,10 +306,8 @@ fn main() {
         TcpListener::bind(o.listen).unwrap_or_else(|e| fail(&format!("listen {}", o.listen), e));
     let (tx, rx) = channel();
     spawn_listener(listener, tx.clone());
-    spawn_gre_reader(
-        gre.try_clone().unwrap_or_else(|e| fail("gre", e)),
-        tx.clone(),
-    );
+    let reader = gre.try_clone().unwrap_or_else(|e| fail("gre", e));
+    support::spawn_gre_reader(reader, tx.clone(), |src, d| Some(Input::Gre(src, d)));
     {
         let tx = tx.clone();
         let _ = ctrlc::set_handler(move || {
@@ -383,7 +325,7 @@ fn main() {
             eprintln!("server: TUN {name}: {e}");
             exit(1)
         }));
-        spawn_tun_reader(dev.clone(), tx.clone());
+        support::spawn_tun_reader(dev.clone(), tx.clone(), Input::Tun);
         dev
     });
     let mut s = State {
@@ -437,7 +379,12 @@ fn main() {
                         let prefix = format!("[{addr}] ");
                         s.log.info(&prefix, "connected");
                         match tcp.try_clone() {
-                            Ok(reader) => spawn_tcp_reader(reader, conn, tx.clone()),
+                            Ok(reader) => support::spawn_tcp_reader(
+                                reader,
+                                tx.clone(),
+                                move |b| Input::Tcp(conn, b),
+                                Input::TcpClosed(conn),
+                            ),
                             Err(_) => continue,
                         }
                         s.conns.insert(

@@ -247,6 +247,84 @@ pub fn set_echo(ppp: &mut SessionConfig, seconds: u64) {
     ppp.echo.max_failures = 3;
 }
 
+/// The crate takes its randomness from the embedder: a seed from the OS.
+pub fn os_seed() -> u64 {
+    let mut b = [0u8; 8];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)) {
+        Ok(()) => u64::from_le_bytes(b),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64),
+    }
+}
+
+/// A thread reading `tcp` into the channel: each read as `data(bytes)`,
+/// then `closed` at EOF or error.
+pub fn spawn_tcp_reader<T: Send + 'static>(
+    mut tcp: std::net::TcpStream,
+    tx: std::sync::mpsc::Sender<T>,
+    data: impl Fn(Vec<u8>) -> T + Send + 'static,
+    closed: T,
+) {
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 16384];
+        loop {
+            match tcp.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send(closed);
+                    return;
+                }
+                Ok(n) => {
+                    if tx.send(data(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// A thread reading GRE packets (IPv4 header stripped) into the channel as
+/// `wrap(source, packet)`; malformed datagrams are skipped.
+pub fn spawn_gre_reader<T: Send + 'static>(
+    gre: GreSocket,
+    tx: std::sync::mpsc::Sender<T>,
+    wrap: impl Fn(Ipv4Addr, Vec<u8>) -> Option<T> + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match gre.recv(&mut buf) {
+                Ok((src, range)) => {
+                    if let Some(msg) = wrap(src, buf[range].to_vec()) {
+                        if tx.send(msg).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {}
+                Err(_) => return,
+            }
+        }
+    });
+}
+
+/// A thread reading IP packets from a TUN device into the channel.
+pub fn spawn_tun_reader<T: Send + 'static>(
+    tun: std::sync::Arc<tun::Device>,
+    tx: std::sync::mpsc::Sender<T>,
+    wrap: fn(Vec<u8>) -> T,
+) {
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        while let Ok(n) = tun.recv(&mut buf) {
+            if tx.send(wrap(buf[..n].to_vec())).is_err() {
+                return;
+            }
+        }
+    });
+}
+
 /// `--flag value` arguments, with usage on error.
 pub struct Args {
     args: Vec<String>,
