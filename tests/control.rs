@@ -346,6 +346,74 @@ fn garbage_and_bounds() {
     println!("garbage closes, handshake timeout, output bound: ok");
 }
 
+/// A full output queue in the middle of a handler closes the connection
+/// only once the handler is done: the call it was answering goes down with
+/// the connection and nothing follows `Closed` (found by the
+/// `control_machine` fuzz target: a `CallUp` came after `Closed`).
+#[test]
+fn output_overflow_inside_a_handler_closes_cleanly() {
+    let emit = |m: ControlMessage| {
+        let mut v = Vec::new();
+        m.emit(&mut v);
+        v
+    };
+    let mut pns = ControlConnection::new(ControlConfig::new(Role::Pns));
+    pns.start(Instant::ZERO);
+    let sccrq = pns.poll_transmit().unwrap();
+    let mut config = ControlConfig::new(Role::Pac);
+    config.max_queued = 1;
+    let mut pac = ControlConnection::new(config);
+    pac.start(Instant::ZERO);
+    // The SCCRQ and an OCRQ arrive together; the SCCRP fills the queue, so
+    // the Outgoing-Call-Reply overflows it.
+    let mut stream = sccrq.to_vec();
+    stream.extend(emit(
+        pptp_proto::wire::control::OutgoingCallRequest {
+            call_id: 7,
+            ..Default::default()
+        }
+        .into(),
+    ));
+    let _ = pac.handle_stream(Instant::ZERO, &stream);
+    let events: Vec<_> = std::iter::from_fn(|| pac.poll_event()).collect();
+    assert!(pac.is_closed());
+    assert_eq!(pac.call_count(), 0);
+    assert_eq!(pac.poll_timeout(), None);
+    assert!(matches!(
+        events.first(),
+        Some(ControlEvent::Connected { .. })
+    ));
+    assert!(
+        matches!(
+            events.last(),
+            Some(ControlEvent::Closed {
+                reason: CloseReason::OutputFull
+            })
+        ),
+        "{events:?}"
+    );
+    // Every call that came up also went down before `Closed`.
+    let up = calls_up(&events).len();
+    let down = events
+        .iter()
+        .filter(|e| matches!(e, ControlEvent::CallDown { .. }))
+        .count();
+    assert_eq!(up, down, "{events:?}");
+    // Only the SCCRP went out; the reply that did not fit was dropped.
+    assert_eq!(pac.queued_len(), 1);
+    assert!(pac.handle_stream(Instant::ZERO, &stream).is_err());
+
+    // Stopping when the queue is full closes at once instead of waiting in
+    // `Stopping` for a reply to a request that was never sent.
+    let mut config = ControlConfig::new(Role::Pns);
+    config.max_queued = 1;
+    let mut pns = ControlConnection::new(config);
+    pns.start(Instant::ZERO);
+    pns.close(Instant::ZERO, StopControlConnectionReason::NONE);
+    assert!(pns.is_closed());
+    assert_eq!(pns.poll_timeout(), None);
+}
+
 /// The control messages each side sent in a capture, in stream order.
 fn capture_messages(name: &str) -> Option<Vec<(bool, Vec<u8>)>> {
     let dir = require_captures("control")?;

@@ -345,6 +345,9 @@ pub struct ControlConnection {
     next_call_id: u16,
     serial: u16,
     stats: ControlStats,
+    /// The output queue overflowed during the current operation; the
+    /// connection closes once that operation has finished changing state.
+    overflowed: bool,
 }
 
 impl ControlConnection {
@@ -369,6 +372,7 @@ impl ControlConnection {
             rng,
             config,
             stats: ControlStats::default(),
+            overflowed: false,
         }
     }
 
@@ -426,6 +430,7 @@ impl ControlConnection {
             Role::Pac => self.state = State::WaitRequest,
         }
         self.arm_echo(now);
+        self.settle();
     }
 
     /// Bytes to write to TCP, one message at a time.
@@ -476,6 +481,7 @@ impl ControlConnection {
         );
         self.send(request.into());
         self.rearm_reply_timer();
+        self.settle();
         Ok(call_id)
     }
 
@@ -505,6 +511,7 @@ impl ControlConnection {
         );
         self.send(request.into());
         self.rearm_reply_timer();
+        self.settle();
         Ok(call_id)
     }
 
@@ -540,6 +547,7 @@ impl ControlConnection {
                 self.call_down(call_id, CallDownReason::LocalClear);
             }
         }
+        self.settle();
         Ok(())
     }
 
@@ -562,6 +570,7 @@ impl ControlConnection {
             ..Default::default()
         };
         self.send(message.into());
+        self.settle();
         Ok(())
     }
 
@@ -584,6 +593,7 @@ impl ControlConnection {
             ..errors
         };
         self.send(message.into());
+        self.settle();
         Ok(())
     }
 
@@ -603,6 +613,7 @@ impl ControlConnection {
                 );
                 self.state = State::Stopping;
                 self.timers[Timer::Reply as usize] = Some(now + self.config.reply_timeout);
+                self.settle();
             }
         }
     }
@@ -624,6 +635,11 @@ impl ControlConnection {
 
     /// Runs the timers that are due; an early or repeated call is a no-op.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.run_timers(now);
+        self.settle();
+    }
+
+    fn run_timers(&mut self, now: Instant) {
         if self.state == State::Closed {
             return;
         }
@@ -678,7 +694,8 @@ impl ControlConnection {
                     match parsed {
                         Ok(message) => {
                             crate::trace::event!(debug, "rcvd {}", message);
-                            self.on_message(now, message)
+                            self.on_message(now, message);
+                            self.settle();
                         }
                         Err(e) => return Err(self.malformed(e)),
                     }
@@ -735,9 +752,15 @@ impl ControlConnection {
         }
     }
 
+    /// Queues a message. A full queue drops it and marks the connection
+    /// for closing: closing here, in the middle of a handler, would let the
+    /// rest of the handler add calls, timers or events after `Closed`.
     fn send(&mut self, message: ControlMessage) {
+        if self.overflowed {
+            return;
+        }
         if self.transmit.len() >= self.config.max_queued {
-            self.closed(CloseReason::OutputFull);
+            self.overflowed = true;
             return;
         }
         crate::trace::event!(debug, "sent {}", message);
@@ -855,6 +878,15 @@ impl ControlConnection {
         self.timers = [None; TIMERS];
         self.rx.clear();
         self.events.push_back(ControlEvent::Closed { reason });
+    }
+
+    /// Ends every public operation: closes the connection if the output
+    /// queue overflowed during it.
+    fn settle(&mut self) {
+        if self.overflowed {
+            self.overflowed = false;
+            self.closed(CloseReason::OutputFull);
+        }
     }
 
     fn malformed(&mut self, e: crate::wire::Error) -> ControlError {
