@@ -290,7 +290,7 @@
 //! | [`SessionUp`](crate::server::ServerEvent::SessionUp) `{ connection, username, address }` | route `address` to `connection` |
 //! | [`IpPacket`](crate::server::ServerEvent::IpPacket) `{ connection, packet }` | route the packet (to another client with [`Server::send_ip`], to a TUN device, …) |
 //! | [`PasswordChanged`](crate::server::ServerEvent::PasswordChanged) `{ connection, username, new_password }` | store the new password |
-//! | [`SessionDown`](crate::server::ServerEvent::SessionDown) `{ connection, reason }` | write out what `poll_stream_transmit` still holds for it, close its TCP, drop its route, then call [`Server::handle_stream_closed`] so the server frees the connection, its Call ID and its address. `reason` is `None` when the control connection ended before PPP started |
+//! | [`SessionDown`](crate::server::ServerEvent::SessionDown) `{ connection, reason }` | write out what `poll_stream_transmit` still holds for it, close its TCP, drop its route, then call [`Server::handle_stream_closed`] so the server frees the connection, its Call ID and its address. `reason` is a [`SessionDownReason`](crate::server::SessionDownReason): `Ppp(DownReason)`, `Control(CloseReason)` or `CallDown(CallDownReason)`, whichever happened first |
 //!
 //! A GRE packet names its call by the Call ID in its Key field, and anybody
 //! can forge one. Before [`Server::handle_datagram`], parse the header
@@ -319,7 +319,9 @@
 //! use pptp_proto::crypto::Password;
 //! use pptp_proto::ppp::auth::Credentials;
 //! use pptp_proto::ppp::session::DownReason;
-//! use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
+//! use pptp_proto::server::{
+//!     AddressPool, ConnectionId, Server, ServerConfig, ServerEvent, SessionDownReason,
+//! };
 //! use pptp_proto::time::Instant;
 //! use pptp_proto::tunnel::SEND_OVERHEAD;
 //! use pptp_proto::wire::gre::{strip_ipv4, GreHeader};
@@ -436,7 +438,7 @@
 //! let mut net = Network::listen(); // TCP listener on port 1723, raw GRE socket
 //! let mut peers: HashMap<ConnectionId, Peer> = HashMap::new();
 //! let mut routes: HashMap<Ipv4Addr, ConnectionId> = HashMap::new();
-//! let mut ended: Vec<(ConnectionId, Option<DownReason>)> = Vec::new();
+//! let mut ended: Vec<(ConnectionId, SessionDownReason)> = Vec::new();
 //! let mut stopping = false;
 //! let mut out = vec![0u8; 1500 + SEND_OVERHEAD];
 //! let mut now = Instant::ZERO;
@@ -556,7 +558,7 @@
 //!     }
 //! }
 //! assert_eq!(ended.len(), 1);
-//! assert_eq!(ended[0].1, Some(DownReason::LocalClose));
+//! assert_eq!(ended[0].1, SessionDownReason::Ppp(DownReason::LocalClose));
 //! assert_eq!(server.connection_count(), 0);
 //! ```
 //!
@@ -728,18 +730,16 @@
 //! when PPP ended, [`Control`](crate::client::ClientDownReason::Control)`(`[`CloseReason`](crate::control::CloseReason)`)`
 //! when the control connection closed first, and
 //! [`CallDown`](crate::client::ClientDownReason::CallDown) when the server refused or
-//! cleared the call. A server reports [`ServerEvent::SessionDown`] with
-//! `Some(DownReason)` (or `None` when PPP never started). The counters in
+//! cleared the call. A server reports [`ServerEvent::SessionDown`] with a
+//! [`SessionDownReason`](crate::server::SessionDownReason) of the same three
+//! kinds. The counters in
 //! [`Client::stats`] ([`GreStats`](crate::gre::GreStats),
 //! [`PppStats`](crate::ppp::session::PppStats)) tell the rest.
 //!
-//! The client reports the cause: when the control connection closes under a
-//! running session it says `Control(`[`CloseReason`](crate::control::CloseReason)`)`,
-//! when the server clears the call `CallDown`, not the PPP consequence
-//! ([`DownReason::LowerLayerDown`]). The server's
-//! `SessionDown { reason }` carries a [`DownReason`](crate::ppp::session::DownReason)
-//! only, so there a closed control connection under a running session shows
-//! as `Some(LowerLayerDown)`.
+//! Both report the cause: when the control connection closes under a
+//! running session they say `Control(`[`CloseReason`](crate::control::CloseReason)`)`,
+//! when the peer clears the call `CallDown`, not the PPP consequence
+//! ([`DownReason::LowerLayerDown`]).
 //!
 //! | symptom | what the crate reports | what to check |
 //! | --- | --- | --- |

@@ -62,7 +62,9 @@ use core::ops::Range;
 
 use bytes::Bytes;
 
-use crate::control::{ControlConfig, ControlConnection, ControlEvent, Role};
+use crate::control::{
+    CallDownReason, CloseReason, ControlConfig, ControlConnection, ControlEvent, Role,
+};
 use crate::gre::GreConfig;
 use crate::ppp::auth::{Credentials, Verdict};
 use crate::ppp::ipcp::IpAssignment;
@@ -191,9 +193,38 @@ pub enum ServerEvent {
     SessionDown {
         /// Its connection.
         connection: ConnectionId,
-        /// Why PPP went down, if it was PPP.
-        reason: Option<DownReason>,
+        /// Why: the first cause, not its consequences.
+        reason: SessionDownReason,
     },
+}
+
+/// Why a session ended ([`ServerEvent::SessionDown`]).
+///
+/// The first cause is reported: when the client's TCP connection closes
+/// under a running session the reason is `Control(StreamClosed)`, not the
+/// PPP consequence `Ppp(LowerLayerDown)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionDownReason {
+    /// PPP ended (authentication failed, MPPE refused, LCP timeout, the
+    /// client's LCP Terminate-Request, …).
+    Ppp(DownReason),
+    /// The control connection closed (TCP closed, Stop-Control-Connection,
+    /// a malformed message, echo timeout, …).
+    Control(CloseReason),
+    /// The call ended on the control connection while the connection
+    /// stayed up (the client's Call-Clear-Request).
+    CallDown(CallDownReason),
+}
+
+impl core::fmt::Display for SessionDownReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SessionDownReason::Ppp(r) => write!(f, "PPP: {r:?}"),
+            SessionDownReason::Control(r) => write!(f, "control connection: {r:?}"),
+            SessionDownReason::CallDown(r) => write!(f, "call: {r:?}"),
+        }
+    }
 }
 
 /// Errors of the server's commands.
@@ -226,6 +257,9 @@ struct Connection {
     /// The earliest deadline with an entry in the server's timer heap.
     deadline: Option<Instant>,
     down: bool,
+    /// What ended the call or the control connection, kept until PPP
+    /// reports the consequence.
+    cause: Option<SessionDownReason>,
     /// `pptp_session{conn, call, user}` (feature `tracing`).
     #[cfg(feature = "tracing")]
     span: tracing::Span,
@@ -343,6 +377,7 @@ impl Server {
                 address: None,
                 deadline: None,
                 down: false,
+                cause: None,
                 #[cfg(feature = "tracing")]
                 span: tracing::info_span!(
                     "pptp_session",
@@ -732,13 +767,30 @@ impl Output<'_> {
                     c.tunnel = Some(tunnel.into());
                 }
                 ControlEvent::CallDown { .. } | ControlEvent::Closed { .. } => {
+                    let cause = match event {
+                        // A closing connection takes its calls down first;
+                        // the close is the cause.
+                        ControlEvent::CallDown {
+                            reason: CallDownReason::ConnectionClosed,
+                            ..
+                        } => None,
+                        ControlEvent::CallDown { reason, .. } => {
+                            Some(SessionDownReason::CallDown(reason))
+                        }
+                        ControlEvent::Closed { reason } => Some(SessionDownReason::Control(reason)),
+                        _ => None,
+                    };
+                    if c.cause.is_none() {
+                        c.cause = cause;
+                    }
                     match c.tunnel.as_mut() {
                         Some(t) => t.ppp.lower_layer_down(now),
-                        None if !c.down => {
+                        None if !c.down && c.cause.is_some() => {
                             c.down = true;
+                            let reason = c.cause.take().expect("checked");
                             self.events.push_back(ServerEvent::SessionDown {
                                 connection: id,
-                                reason: None,
+                                reason,
                             });
                         }
                         None => {}
@@ -809,9 +861,10 @@ impl Output<'_> {
                 .close(now, crate::wire::control::StopControlConnectionReason::NONE);
             if !c.down {
                 c.down = true;
+                let reason = c.cause.take().unwrap_or(SessionDownReason::Ppp(reason));
                 self.events.push_back(ServerEvent::SessionDown {
                     connection: id,
-                    reason: Some(reason),
+                    reason,
                 });
             }
         }

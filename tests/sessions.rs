@@ -7,13 +7,17 @@ mod harness;
 
 use harness::{Action, Dir, LinkConfig, Sim};
 use pptp_proto::client::{ClientConfig, ClientDownReason, ClientEvent};
+use pptp_proto::control::{CallDownReason, CloseReason};
 use pptp_proto::crypto::Password;
 use pptp_proto::ppp::auth::AuthFailure;
 use pptp_proto::ppp::ccp::{MppeRequirement, StatelessPolicy};
 use pptp_proto::ppp::lcp::AuthMethod;
 use pptp_proto::ppp::session::DownReason;
-use pptp_proto::server::{AddressPool, ServerConfig, ServerError};
+use pptp_proto::server::{AddressPool, ServerConfig, ServerError, ServerEvent, SessionDownReason};
 use pptp_proto::time::{Duration, Instant};
+use pptp_proto::wire::control::{
+    CallClearRequest, ControlMessage, StopControlConnectionReason, StopControlConnectionRequest,
+};
 use pptp_proto::wire::mppe::MppeBits;
 
 fn pool() -> AddressPool {
@@ -400,10 +404,15 @@ fn a_client_insisting_on_an_address_it_may_not_have_is_refused() {
     }));
     assert!(sim.drive_until(Duration::from_secs(60), |s| client_down(s, 0).is_some()));
     let server_down = sim.server_events.iter().find_map(|e| match e {
-        pptp_proto::server::ServerEvent::SessionDown { reason, .. } => reason.clone(),
+        pptp_proto::server::ServerEvent::SessionDown { reason, .. } => Some(reason.clone()),
         _ => None,
     });
-    assert_eq!(server_down, Some(DownReason::IpcpFailed));
+    assert_eq!(
+        server_down,
+        Some(pptp_proto::server::SessionDownReason::Ppp(
+            DownReason::IpcpFailed
+        ))
+    );
     let naks = sim.trace.iter().filter(|t| *t == "< IPCP ConfNak").count();
     assert!(naks >= 5, "{naks} Naks before rejecting");
     assert!(sim.trace.iter().any(|t| t == "< IPCP ConfRej"));
@@ -615,10 +624,73 @@ fn tcp_reset_at_each_step_of_the_handshake() {
             client_down(&sim, 0)
         );
         assert_eq!(sim.server.connection_count(), 0);
-        println!(
-            "TCP reset at {at_ms} ms: client down ({:?})",
-            client_down(&sim, 0).unwrap()
+        // The server too names the closed control connection, before and
+        // after PPP started.
+        assert_eq!(
+            server_down(&sim),
+            vec![SessionDownReason::Control(CloseReason::StreamClosed)],
+            "reset at {at_ms} ms"
         );
+        println!(
+            "TCP reset at {at_ms} ms: client down ({:?}), server {:?}",
+            client_down(&sim, 0).unwrap(),
+            server_down(&sim)
+        );
+    }
+}
+
+/// The reasons of the server's `SessionDown` events, in order.
+fn server_down(sim: &Sim) -> Vec<SessionDownReason> {
+    sim.server_events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::SessionDown { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A client that clears its call (Call-Clear-Request) under a running
+/// session, without LCP Terminate first, is reported as `CallDown`, and one
+/// that stops the control connection as `Control(PeerStop)`, not as the PPP
+/// consequence `Ppp(LowerLayerDown)`.
+#[test]
+fn the_server_reports_why_a_session_ended() {
+    let emit = |m: ControlMessage| {
+        let mut v = Vec::new();
+        m.emit(&mut v);
+        v
+    };
+    for stop in [false, true] {
+        let (server, clients) = configs(AuthMethod::MsChapV2, "128", 1, 53);
+        let mut sim = Sim::new(server, clients, LinkConfig::default(), 53);
+        assert!(sim.drive_until(Duration::from_secs(30), Sim::all_up));
+        let our_call = sim.client_events[0]
+            .iter()
+            .find_map(|e| match e {
+                ClientEvent::CallUp { call_id, .. } => Some(*call_id),
+                _ => None,
+            })
+            .expect("call up");
+        let message = if stop {
+            ControlMessage::from(StopControlConnectionRequest {
+                reason: StopControlConnectionReason::NONE,
+                ..Default::default()
+            })
+        } else {
+            ControlMessage::from(CallClearRequest {
+                call_id: our_call,
+                ..Default::default()
+            })
+        };
+        sim.inject_stream(Dir::ToServer(0), emit(message));
+        assert!(sim.drive_until(Duration::from_secs(10), |s| !server_down(s).is_empty()));
+        let expected = if stop {
+            SessionDownReason::Control(CloseReason::PeerStop(StopControlConnectionReason::NONE))
+        } else {
+            SessionDownReason::CallDown(CallDownReason::PeerCleared)
+        };
+        assert_eq!(server_down(&sim), vec![expected]);
     }
 }
 
