@@ -55,6 +55,7 @@ pub mod mppe;
 #[cfg(feature = "pcap")]
 pub mod pcap;
 pub mod ppp;
+mod queue;
 mod rand;
 pub mod rc4;
 pub mod server;

@@ -249,8 +249,7 @@ pub enum ServerError {
 struct Connection {
     control: ControlConnection,
     call_id: u16,
-    /// Boxed: the connection map's nodes hold many connections inline, so
-    /// a small entry keeps their slack small.
+    /// Boxed: a connection waiting for its call holds no tunnel.
     tunnel: Option<alloc::boxed::Box<Tunnel>>,
     username: String,
     address: Option<Ipv4Addr>,
@@ -269,7 +268,9 @@ struct Connection {
 #[derive(Debug)]
 pub struct Server {
     config: ServerConfig,
-    connections: BTreeMap<ConnectionId, Connection>,
+    /// Boxed entries: the map's nodes then hold pointers, not 400-octet
+    /// connections with empty slots beside them.
+    connections: BTreeMap<ConnectionId, alloc::boxed::Box<Connection>>,
     by_call: BTreeMap<u16, ConnectionId>,
     /// `(deadline, connection)`, soonest first; entries whose deadline is
     /// no longer the connection's registered one are stale and skipped.
@@ -369,7 +370,7 @@ impl Server {
         self.timers.reserve(room.saturating_sub(self.timers.len()));
         self.connections.insert(
             id,
-            Connection {
+            alloc::boxed::Box::new(Connection {
                 control,
                 call_id,
                 tunnel: None,
@@ -385,7 +386,7 @@ impl Server {
                     call = tracing::field::Empty,
                     user = tracing::field::Empty
                 ),
-            },
+            }),
         );
         self.service(now, id);
         Ok(id)
@@ -672,7 +673,7 @@ impl Server {
 /// heap is compacted in place, so its capacity stays bounded.
 fn push_timer(
     timers: &mut BinaryHeap<Reverse<(Instant, ConnectionId)>>,
-    connections: &BTreeMap<ConnectionId, Connection>,
+    connections: &BTreeMap<ConnectionId, alloc::boxed::Box<Connection>>,
     entry: (Instant, ConnectionId),
 ) {
     // Each connection has at most one live entry: the one its `deadline` names.

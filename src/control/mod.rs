@@ -48,7 +48,7 @@
 //! assert!(matches!(pns.poll_event(), Some(ControlEvent::CallUp { call_id: c, .. }) if c == call_id));
 //! ```
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
@@ -65,7 +65,7 @@ use crate::wire::control::{
     OutgoingCallReply, OutgoingCallRequest, OutgoingCallResult, SetLinkInfo,
     StartControlConnectionReply, StartControlConnectionRequest, StartControlConnectionResult,
     StopControlConnectionReason, StopControlConnectionReply, StopControlConnectionRequest,
-    StopControlConnectionResult, WanErrorNotify, MAX_MESSAGE_LEN, PROTOCOL_VERSION,
+    StopControlConnectionResult, WanErrorNotify, PROTOCOL_VERSION,
 };
 
 /// Which end of the control connection this is.
@@ -317,6 +317,65 @@ struct Call {
     peer_window: u16,
 }
 
+/// The calls of a connection by our Call ID, sorted: a vector sized to
+/// the calls (usually one) instead of a B-tree node of eleven slots.
+#[derive(Debug, Default)]
+struct CallTable(Vec<(u16, Call)>);
+
+impl CallTable {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn find(&self, id: u16) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&id, |(k, _)| *k)
+    }
+
+    fn get(&self, id: &u16) -> Option<&Call> {
+        self.find(*id).ok().map(|k| &self.0[k].1)
+    }
+
+    fn get_mut(&mut self, id: &u16) -> Option<&mut Call> {
+        self.find(*id).ok().map(|k| &mut self.0[k].1)
+    }
+
+    fn contains_key(&self, id: &u16) -> bool {
+        self.find(*id).is_ok()
+    }
+
+    fn insert(&mut self, id: u16, call: Call) {
+        match self.find(id) {
+            Ok(k) => self.0[k].1 = call,
+            Err(k) => {
+                if self.0.len() == self.0.capacity() {
+                    self.0.reserve_exact(self.0.len().max(1));
+                }
+                self.0.insert(k, (id, call));
+            }
+        }
+    }
+
+    fn remove(&mut self, id: &u16) -> Option<Call> {
+        let call = self.find(*id).ok().map(|k| self.0.remove(k).1);
+        if self.0.is_empty() {
+            self.0 = Vec::new();
+        }
+        call
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &u16> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Call> {
+        self.0.iter().map(|(_, c)| c)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&u16, &Call)> {
+        self.0.iter().map(|(k, c)| (k, c))
+    }
+}
+
 /// The timers, indexing a fixed table.
 #[derive(Debug, Clone, Copy)]
 enum Timer {
@@ -338,7 +397,7 @@ pub struct ControlConnection {
     rx: Vec<u8>,
     transmit: VecDeque<Bytes>,
     events: VecDeque<ControlEvent>,
-    calls: BTreeMap<u16, Call>,
+    calls: CallTable,
     timers: [Option<Instant>; TIMERS],
     echo_outstanding: Option<u32>,
     rng: SplitMix64,
@@ -361,10 +420,10 @@ impl ControlConnection {
             .wrapping_add((rng.next_u64() % u64::from(span)) as u16);
         ControlConnection {
             state: State::Idle,
-            rx: Vec::with_capacity(MAX_MESSAGE_LEN),
+            rx: Vec::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
-            calls: BTreeMap::new(),
+            calls: CallTable::default(),
             timers: [None; TIMERS],
             echo_outstanding: None,
             next_call_id: first,
@@ -435,12 +494,12 @@ impl ControlConnection {
 
     /// Bytes to write to TCP, one message at a time.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.transmit.pop_front()
+        crate::queue::pop_or_release(&mut self.transmit, self.state == State::Established)
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<ControlEvent> {
-        self.events.pop_front()
+        crate::queue::pop_or_release(&mut self.events, self.state == State::Established)
     }
 
     /// When [`ControlConnection::handle_timeout`] is due.
@@ -677,6 +736,23 @@ impl ControlConnection {
             return Err(ControlError::Closed);
         }
         while !bytes.is_empty() {
+            if self.rx.is_empty() {
+                // A whole message in `bytes` is parsed where it lies; only a
+                // message split across reads is copied into `rx`.
+                match frame_length(bytes) {
+                    Ok(Some(len)) if len <= bytes.len() => {
+                        let (message, rest) = bytes.split_at(len);
+                        bytes = rest;
+                        self.receive(now, message)?;
+                        if self.state == State::Closed {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(self.malformed(e)),
+                }
+            }
             // Take only what the current message needs: the buffer never
             // holds more than one message.
             let need = match frame_length(&self.rx) {
@@ -689,16 +765,10 @@ impl ControlConnection {
             bytes = rest;
             match frame_length(&self.rx) {
                 Ok(Some(len)) if len == self.rx.len() => {
-                    let parsed = ControlMessage::parse(&self.rx);
-                    self.rx.clear();
-                    match parsed {
-                        Ok(message) => {
-                            crate::trace::event!(debug, "rcvd {}", message);
-                            self.on_message(now, message);
-                            self.settle();
-                        }
-                        Err(e) => return Err(self.malformed(e)),
-                    }
+                    // The buffer is given back: split messages are rare and
+                    // an idle connection should not hold it.
+                    let message = core::mem::take(&mut self.rx);
+                    self.receive(now, &message)?;
                     if self.state == State::Closed {
                         return Ok(());
                     }
@@ -708,6 +778,19 @@ impl ControlConnection {
             }
         }
         Ok(())
+    }
+
+    /// One whole control message from the stream.
+    fn receive(&mut self, now: Instant, message: &[u8]) -> Result<(), ControlError> {
+        match ControlMessage::parse(message) {
+            Ok(message) => {
+                crate::trace::event!(debug, "rcvd {}", message);
+                self.on_message(now, message);
+                self.settle();
+                Ok(())
+            }
+            Err(e) => Err(self.malformed(e)),
+        }
     }
 }
 
@@ -1255,6 +1338,35 @@ impl ControlConnection {
 mod tests {
     use super::*;
 
+    #[test]
+    fn call_table_is_a_sorted_map_that_frees_when_empty() {
+        let call = |peer_call_id| Call {
+            peer_call_id,
+            state: CallState::Established,
+            since: Instant::ZERO,
+            peer_window: 0,
+        };
+        let mut t = CallTable::default();
+        for id in [9u16, 3, 7, 3] {
+            t.insert(id, call(id + 100));
+        }
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.keys().copied().collect::<Vec<_>>(), [3, 7, 9]);
+        assert_eq!(t.get(&7).map(|c| c.peer_call_id), Some(107));
+        assert!(t.get(&8).is_none() && !t.contains_key(&8));
+        t.get_mut(&9).unwrap().peer_window = 5;
+        assert_eq!(t.values().map(|c| c.peer_window).sum::<u16>(), 5);
+        assert_eq!(t.remove(&7).map(|c| c.peer_call_id), Some(107));
+        assert!(t.remove(&7).is_none());
+        assert_eq!(t.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [3, 9]);
+        t.remove(&3);
+        t.remove(&9);
+        assert_eq!(t.0.capacity(), 0);
+        // One call costs one slot.
+        t.insert(1, call(1));
+        assert_eq!(t.0.capacity(), 1);
+    }
+
     fn established(role: Role) -> ControlConnection {
         let mut c = ControlConnection::new(ControlConfig::new(role));
         c.state = State::Established;
@@ -1323,7 +1435,7 @@ mod tests {
                     chunk[..8].copy_from_slice(&[(len >> 8) as u8, len as u8, 0, 1, 0x1a, 0x2b, 0x3c, 0x4d]);
                 }
                 let _ = c.handle_stream(now, &chunk);
-                proptest::prop_assert!(c.rx.len() <= MAX_MESSAGE_LEN);
+                proptest::prop_assert!(c.rx.len() <= crate::wire::control::MAX_MESSAGE_LEN);
                 proptest::prop_assert!(c.transmit.len() <= c.config.max_queued);
                 now += Duration::from_secs(7);
                 c.handle_timeout(now);

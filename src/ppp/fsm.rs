@@ -530,12 +530,12 @@ impl<N: Negotiator> Fsm<N> {
 
     /// The next packet to send, oldest first.
     pub fn poll_transmit(&mut self) -> Option<Packet> {
-        self.transmit.pop_front()
+        crate::queue::pop_or_release(&mut self.transmit, self.state == State::Opened)
     }
 
     /// The next layer event, oldest first.
     pub fn poll_event(&mut self) -> Option<FsmEvent> {
-        self.events.pop_front()
+        crate::queue::pop_or_release(&mut self.events, self.state == State::Opened)
     }
 
     /// When to call [`Fsm::handle_timeout`], if a timer runs.
@@ -1042,6 +1042,9 @@ impl<N: Negotiator> Fsm<N> {
             // RFC 1661 §4.6: Max-Failure counts Naks within one negotiation.
             self.failure_count = 0;
             self.reject_count = 0;
+            // Only a negotiation compares Acks with our request or
+            // retransmits it; an opened link gives its buffer back.
+            self.request = Vec::new();
         }
     }
 
