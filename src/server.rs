@@ -786,13 +786,14 @@ impl Output<'_> {
                     }
                     match c.tunnel.as_mut() {
                         Some(t) => t.ppp.lower_layer_down(now),
-                        None if !c.down && c.cause.is_some() => {
-                            c.down = true;
-                            let reason = c.cause.take().expect("checked");
-                            self.events.push_back(ServerEvent::SessionDown {
-                                connection: id,
-                                reason,
-                            });
+                        None if !c.down => {
+                            if let Some(reason) = c.cause.take() {
+                                c.down = true;
+                                self.events.push_back(ServerEvent::SessionDown {
+                                    connection: id,
+                                    reason,
+                                });
+                            }
                         }
                         None => {}
                     }
