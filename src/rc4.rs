@@ -7,8 +7,9 @@
 //! - `S` is a `[u8; 256]` indexed by `u8`, so no index needs a bounds check.
 //! - RC4 is bound by the latency of its loads, not by arithmetic: step `n + 1`
 //!   needs `S[i + 1]`, which a plain loop loads only after the swap of step `n`
-//!   has been stored. The key schedule loads `S[i + 1]` *before* those stores
-//!   and patches the value when the swap wrote it (`j == i + 1`).
+//!   has been stored. Both loops below load `S[i + 1]`, `S[i + 2]`, ... a few
+//!   steps *before* the swaps that may overwrite them and fix the value up in
+//!   the rare case one did.
 //! - The keystream runs in 16-byte blocks aligned on `i`: a byte-wise
 //!   lead-in brings `i + 1` to a multiple of 16, and inside a block step `k`
 //!   swaps at `base + k` for one `base` (a multiple of 16, at most 240), so
@@ -21,9 +22,13 @@
 //!   one rarely taken branch to a cold fix-up keeps compares and moves off
 //!   the `j` chain. Each keystream byte is XORed straight into the data.
 //!   About 14.7 instructions per byte (callgrind; the one-ahead, 8-byte word
-//!   version before it took 19.4). Three or more loads ahead measured
-//!   slower: each adds a 1-in-256 mispredicted fix-up per byte.
-//! - The key schedule is unrolled for MPPE's 8- and 16-byte keys.
+//!   version before it took 19.4). Three loads ahead measured about 8 %
+//!   slower here (and adds another 1-in-256 fix-up, a mispredicted branch).
+//! - The key schedule is unrolled over MPPE's 8- and 16-byte keys the same
+//!   way (rounds of key length at constant offsets, `gap` check, cold
+//!   fix-up), with `S[i + 1]` to `S[i + 3]` loaded ahead: three ahead
+//!   measured fastest there. Other key lengths take a plain loop with
+//!   `S[i + 1]` loaded one step ahead.
 //!
 //! The output is byte-for-byte the RC4 keystream of the `rc4` crate and of
 //! RFC 6229.
@@ -121,19 +126,93 @@ impl Rc4 {
 
 /// The KSA, on `s` holding the identity permutation.
 ///
-/// MPPE's 8- and 16-byte keys get a loop unrolled over the key, which keeps
-/// the key bytes in registers.
+/// MPPE's 8- and 16-byte keys get [`ksa_fixed`]; other lengths a loop over
+/// the key with `S[i + 1]` loaded one step ahead.
 fn key_schedule(s: &mut [u8; 256], key: &[u8]) {
-    let mut ksa = Ksa { s, j: 0, x: 0 };
-    ksa.x = ksa.s[0];
     if let Ok(key) = <&[u8; 16]>::try_from(key) {
-        ksa.run_fixed(key);
+        ksa_fixed(s, key);
     } else if let Ok(key) = <&[u8; 8]>::try_from(key) {
-        ksa.run_fixed(key);
-    } else if key.is_empty() {
-        ksa.run_fixed(&[0]);
+        ksa_fixed(s, key);
     } else {
-        ksa.run(key);
+        let mut ksa = Ksa { s, j: 0, x: 0 };
+        ksa.x = ksa.s[0];
+        ksa.run(if key.is_empty() { &[0] } else { key });
+    }
+}
+
+/// The KSA for 16- and 8-byte keys: 256 / `N` rounds of `N` steps, unrolled
+/// over the key as [`Prga::blocks`] is over its block.
+///
+/// Step `t` of a round swaps at `base + t` (`base` a multiple of `N`), and
+/// `S[i + 1]`, `S[i + 2]` and `S[i + 3]` are loaded ahead of the swap's
+/// stores; `gap = j - (i + 1)` flags the swaps (3 in 256) that overwrite one
+/// of them, for a rare branch to [`patch3`]. Three ahead measured fastest
+/// here, where a step is a swap and nothing else.
+fn ksa_fixed<const N: usize>(s: &mut [u8; 256], key: &[u8; N]) {
+    const { assert!(N == 8 || N == 16) };
+    // `& mask` shows the compiler that `base + t` stays below 256.
+    let mask = 0x100 - N;
+    let mut j = 0u8;
+    // S[i], S[i + 1], S[i + 2] for the step about to run.
+    let (mut x1, mut x2, mut x3) = (s[0], s[1], s[2]);
+    // j - (i + 1) for the step about to run, once `j` is updated.
+    let mut gap = 0u8;
+    let mut base = 0;
+    for _ in 0..256 / N {
+        let next_base = (base + N) & mask;
+        macro_rules! step {
+            ($t:literal) => {{
+                let x = x1;
+                let d = x.wrapping_add(key[$t]);
+                j = j.wrapping_add(d);
+                gap = gap.wrapping_add(d).wrapping_sub(1);
+                let y = s[usize::from(j)];
+                let mut x4 = s[if $t + 3 < N {
+                    base + $t + 3
+                } else {
+                    next_base + ($t + 3 - N)
+                }];
+                s[base + $t] = y;
+                s[usize::from(j)] = x;
+                if gap < 3 {
+                    (x2, x3, x4) = patch3(gap, x, (x2, x3, x4));
+                }
+                x1 = x2;
+                x2 = x3;
+                x3 = x4;
+            }};
+        }
+        step!(0);
+        step!(1);
+        step!(2);
+        step!(3);
+        step!(4);
+        step!(5);
+        step!(6);
+        step!(7);
+        if N == 16 {
+            step!(8);
+            step!(9);
+            step!(10);
+            step!(11);
+            step!(12);
+            step!(13);
+            step!(14);
+            step!(15);
+        }
+        base = next_base;
+    }
+}
+
+/// The rare fix-up of [`ksa_fixed`]: the swap stored `x` at `i + 1 + gap`,
+/// which `ahead` (`S[i + 1]`, `S[i + 2]`, `S[i + 3]`) had loaded before it.
+#[cold]
+#[inline(never)]
+fn patch3(gap: u8, x: u8, ahead: (u8, u8, u8)) -> (u8, u8, u8) {
+    match gap {
+        0 => (x, ahead.1, ahead.2),
+        1 => (ahead.0, x, ahead.2),
+        _ => (ahead.0, ahead.1, x),
     }
 }
 
@@ -146,15 +225,6 @@ struct Ksa<'a> {
 }
 
 impl Ksa<'_> {
-    /// Keys whose length divides 256: whole key-length rounds.
-    fn run_fixed<const N: usize>(&mut self, key: &[u8; N]) {
-        for round in 0..256 / N {
-            for (t, &k) in key.iter().enumerate() {
-                self.step(round * N + t, k);
-            }
-        }
-    }
-
     /// Any non-empty key; bytes past the 256th are not used.
     fn run(&mut self, key: &[u8]) {
         let mut i = 0;
@@ -250,7 +320,7 @@ impl<'a> Prga<'a> {
                     // i + 1 (gap 0) or i + 2 (gap 1), 2 times in 256; a rare
                     // branch keeps the `j` chain free of compares.
                     if gap < 2 {
-                        (x2, x3) = patch(gap, x, (x2, x3));
+                        (x2, x3) = patch2(gap, x, (x2, x3));
                     }
                     x1 = x2;
                     x2 = x3;
@@ -286,7 +356,7 @@ impl<'a> Prga<'a> {
 /// and cold so that the common path is one predicted branch.
 #[cold]
 #[inline(never)]
-fn patch(gap: u8, x: u8, ahead: (u8, u8)) -> (u8, u8) {
+fn patch2(gap: u8, x: u8, ahead: (u8, u8)) -> (u8, u8) {
     if gap == 0 {
         (x, ahead.1)
     } else {
