@@ -14,7 +14,8 @@
 //!   lead-in brings `i + 1` to a multiple of 16, and inside a block step `k`
 //!   swaps at `base + k` for one `base` (a multiple of 16, at most 240), so
 //!   the offsets are constants in the addressing and `i` is neither
-//!   incremented nor zero-extended per byte.
+//!   incremented nor zero-extended per byte. The lead-in and the tail (under
+//!   16 bytes each) go byte by byte with `S[i + 1]` loaded one step ahead.
 //! - Inside a block `S[i + 1]` and `S[i + 2]` are loaded one and two steps
 //!   ahead, before the swap's stores. The swap can overwrite either
 //!   (`j == i + 1` or `i + 2`, 2 times in 256); a counter
@@ -274,11 +275,15 @@ impl<'a> Prga<'a> {
         let j = self.j.wrapping_add(x);
         let y = s[usize::from(j)];
         let next = i.wrapping_add(1);
-        let x_next = s[usize::from(next)];
+        let mut x_next = s[usize::from(next)];
         s[usize::from(i)] = y;
         s[usize::from(j)] = x;
-        // The swap just stored `x` into S[j]; if j == i + 1 the early load is stale.
-        self.x = if j == next { x } else { x_next };
+        // The swap just stored `x` into S[j]; if j == i + 1 the early load is
+        // stale. A rare branch, not a select: it keeps the compare off `j`.
+        if j == next {
+            x_next = patch1(x);
+        }
+        self.x = x_next;
         self.i = i;
         self.j = j;
         s[usize::from(x.wrapping_add(y))]
@@ -349,6 +354,14 @@ impl<'a> Prga<'a> {
         self.j = j;
         self.x = x1;
     }
+}
+
+/// The rare fix-up of [`Prga::next_byte`]: the swap stored `x` at `i + 1`.
+/// Out of line and opaque, so that the compiler keeps a branch.
+#[cold]
+#[inline(never)]
+fn patch1(x: u8) -> u8 {
+    core::hint::black_box(x)
 }
 
 /// The rare fix-up of [`Prga::blocks`]: the swap stored `x` at `i + 1 + gap`,
