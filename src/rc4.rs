@@ -128,7 +128,9 @@ impl Rc4 {
 /// The KSA, on `s` holding the identity permutation.
 ///
 /// MPPE's 8- and 16-byte keys get [`ksa_fixed`]; other lengths a loop over
-/// the key with `S[i + 1]` loaded one step ahead.
+/// the key with `S[i + 1]` loaded one step ahead. Not inlined: `Rc4::new`
+/// and `Rc4::rekey` share one copy of the unrolled code.
+#[inline(never)]
 fn key_schedule(s: &mut [u8; 256], key: &[u8]) {
     if let Ok(key) = <&[u8; 16]>::try_from(key) {
         ksa_fixed(s, key);
