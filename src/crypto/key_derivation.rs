@@ -156,18 +156,28 @@ pub fn initial_session_key(start_key: &SessionKey, length: KeyLength) -> Session
 /// CurrentKey)`, then `CurrentKey = RC4(InterimKey, InterimKey)`, reduced.
 pub fn rekey(start_key: &SessionKey, current_key: &SessionKey, length: KeyLength) -> SessionKey {
     let mut current = *current_key.as_bytes();
-    rekey_in_place(start_key.as_bytes(), &mut current, length);
+    let mut rc4 = Rc4::new(&[0]);
+    rekey_in_place(start_key.as_bytes(), &mut current, length, &mut rc4);
     let key = SessionKey::from_bytes(current);
     current.zeroize();
     key
 }
 
-pub(crate) fn rekey_in_place(start: &[u8; 16], current: &mut [u8; 16], length: KeyLength) {
+/// [`rekey`] on raw keys, running the interim RC4 step in `rc4`, whose
+/// state it overwrites: the data path passes the cipher it re-keys next,
+/// which saves a second 256-octet state and its zeroizing per rekey.
+pub(crate) fn rekey_in_place(
+    start: &[u8; 16],
+    current: &mut [u8; 16],
+    length: KeyLength,
+    rc4: &mut Rc4,
+) {
     let len = length.octets();
     let mut interim = [0u8; 16];
     new_key_from_sha(start, current, len, &mut interim);
     *current = interim;
-    Rc4::new(&interim[..len]).apply_keystream(&mut current[..len]);
+    rc4.rekey(&interim[..len]);
+    rc4.apply_keystream(&mut current[..len]);
     reduce_session_key(current, length);
     interim.zeroize();
 }

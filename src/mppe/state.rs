@@ -38,7 +38,8 @@ impl KeyState {
 
     /// RFC 3078 §7.3: derive the next session key and re-key RC4 with it.
     pub(crate) fn rekey(&mut self) {
-        rekey_in_place(&self.start, &mut self.current, self.length);
+        // The interim step runs in `self.rc4`, which is re-keyed just after.
+        rekey_in_place(&self.start, &mut self.current, self.length, &mut self.rc4);
         self.reset_rc4();
     }
 
