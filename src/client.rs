@@ -401,7 +401,13 @@ impl Client {
                     ..
                 } => {}
                 ControlEvent::CallDown { .. } => {
-                    self.down(ClientDownReason::CallDown);
+                    // A server that ends PPP first (LCP Terminate-Request),
+                    // then the call, ended the session with the former.
+                    let reason = match self.tunnel.as_ref().and_then(|t| t.ppp.terminating()) {
+                        Some(r) => ClientDownReason::Ppp(r),
+                        None => ClientDownReason::CallDown,
+                    };
+                    self.down(reason);
                     if let Some(t) = self.tunnel.as_mut() {
                         t.ppp.lower_layer_down(now);
                     }
@@ -409,7 +415,11 @@ impl Client {
                     self.control.close(now, StopControlConnectionReason::NONE);
                 }
                 ControlEvent::Closed { reason } => {
-                    self.down(ClientDownReason::Control(reason));
+                    let reason = match self.tunnel.as_ref().and_then(|t| t.ppp.terminating()) {
+                        Some(r) => ClientDownReason::Ppp(r),
+                        None => ClientDownReason::Control(reason),
+                    };
+                    self.down(reason);
                     if let Some(t) = self.tunnel.as_mut() {
                         t.ppp.lower_layer_down(now);
                     }

@@ -736,10 +736,12 @@
 //! [`Client::stats`] ([`GreStats`](crate::gre::GreStats),
 //! [`PppStats`](crate::ppp::session::PppStats)) tell the rest.
 //!
-//! Both report the cause: when the control connection closes under a
+//! Both report the first cause: when the control connection closes under a
 //! running session they say `Control(`[`CloseReason`](crate::control::CloseReason)`)`,
 //! when the peer clears the call `CallDown`, not the PPP consequence
-//! ([`DownReason::LowerLayerDown`]).
+//! ([`DownReason::LowerLayerDown`]); a peer that ends PPP first (LCP
+//! Terminate-Request) and then the call is reported as
+//! `Ppp(`[`DownReason::PeerTerminated`]`)`.
 //!
 //! | symptom | what the crate reports | what to check |
 //! | --- | --- | --- |

@@ -782,8 +782,12 @@ impl Output<'_> {
                         ControlEvent::Closed { reason } => Some(SessionDownReason::Control(reason)),
                         _ => None,
                     };
+                    // A session whose PPP was already ending (the client's
+                    // LCP Terminate-Request, then its Call-Clear-Request)
+                    // ended for the PPP reason.
+                    let ppp = c.tunnel.as_ref().and_then(|t| t.ppp.terminating());
                     if c.cause.is_none() {
-                        c.cause = cause;
+                        c.cause = ppp.map(SessionDownReason::Ppp).or(cause);
                     }
                     match c.tunnel.as_mut() {
                         Some(t) => t.ppp.lower_layer_down(now),

@@ -248,6 +248,12 @@ fn the_whole_flow_in_order() {
         Some(ClientDownReason::Ppp(DownReason::LocalClose))
     );
     sim.drive_until(Duration::from_secs(5), |_| false);
+    // The server names the client's LCP Terminate-Request, not the
+    // Call-Clear-Request that followed it.
+    assert_eq!(
+        server_down(&sim),
+        vec![SessionDownReason::Ppp(DownReason::PeerTerminated)]
+    );
     // Keepalives happened while idle; teardown is LCP, then the call, then the connection.
     assert!(
         sim.trace.iter().any(|t| t == "> ECHORQ" || t == "< ECHORQ"),
@@ -648,6 +654,29 @@ fn server_down(sim: &Sim) -> Vec<SessionDownReason> {
             _ => None,
         })
         .collect()
+}
+
+/// A server that closes a session (LCP Terminate-Request, then the call
+/// and the connection) is reported by the client as the PPP termination,
+/// not as the call or connection that went away after it.
+#[test]
+fn the_client_reports_a_server_side_close_as_peer_terminated() {
+    let (server, clients) = configs(AuthMethod::MsChapV2, "128", 1, 59);
+    let mut sim = Sim::new(server, clients, LinkConfig::default(), 59);
+    assert!(sim.drive_until(Duration::from_secs(30), Sim::all_up));
+    let now = sim.now;
+    sim.server.close(now, sim.conns[0]);
+    sim.flush();
+    assert!(sim.drive_until(Duration::from_secs(30), |s| client_down(s, 0).is_some()));
+    assert_eq!(
+        client_down(&sim, 0),
+        Some(ClientDownReason::Ppp(DownReason::PeerTerminated))
+    );
+    sim.drive_until(Duration::from_secs(5), |_| false);
+    assert_eq!(
+        server_down(&sim),
+        vec![SessionDownReason::Ppp(DownReason::LocalClose)]
+    );
 }
 
 /// A client that clears its call (Call-Clear-Request) under a running

@@ -1023,6 +1023,12 @@ impl<N: Negotiator> Fsm<N> {
         }
     }
 
+    /// Whether the peer's Terminate-Request is taking the layer down (it
+    /// was acknowledged and the layer waits out one Restart period).
+    pub(crate) fn terminated_by_peer(&self) -> bool {
+        self.peer_terminated && matches!(self.state, State::Stopping | State::Closing)
+    }
+
     /// Why TO- ended Closing/Stopping: our Terminate-Requests went
     /// unanswered, or (after zrc) the peer's own termination completed.
     fn terminate_timeout_reason(&self) -> FinishReason {

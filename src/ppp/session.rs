@@ -504,6 +504,21 @@ impl PppSession {
         set_ipcp_assignment(self.ipcp.negotiator_mut(), assignment);
     }
 
+    /// Why the link is going down, while it is: a local close, the peer's
+    /// LCP Terminate-Request, or a failure whose Terminate-Request is
+    /// under way. `None` while the link runs, and once
+    /// [`PppEvent::Down`] has been reported.
+    pub fn terminating(&self) -> Option<DownReason> {
+        if self.down {
+            return None;
+        }
+        self.pending_down.clone().or_else(|| {
+            self.lcp
+                .terminated_by_peer()
+                .then_some(DownReason::PeerTerminated)
+        })
+    }
+
     /// Control frames waiting for [`PppSession::poll_transmit`] (at most
     /// `max_queued_frames`); for bound checks in tests and fuzzers.
     #[doc(hidden)]
