@@ -10,12 +10,24 @@ use alloc::collections::VecDeque;
 /// Pops the oldest item; when there is none left and the owner is
 /// `settled` (past its handshake, where the queue is refilled at once),
 /// frees the buffer.
+///
+/// Inlined: the owners poll their empty queues on every data packet, where
+/// this must cost no more than the emptiness check.
+#[inline(always)]
 pub(crate) fn pop_or_release<T>(queue: &mut VecDeque<T>, settled: bool) -> Option<T> {
-    let item = queue.pop_front();
-    if item.is_none() && settled && queue.capacity() != 0 {
-        *queue = VecDeque::new();
+    if queue.is_empty() {
+        if settled && queue.capacity() != 0 {
+            release(queue);
+        }
+        return None;
     }
-    item
+    queue.pop_front()
+}
+
+#[cold]
+#[inline(never)]
+fn release<T>(queue: &mut VecDeque<T>) {
+    *queue = VecDeque::new();
 }
 
 #[cfg(test)]
