@@ -360,6 +360,13 @@ impl Client {
         }
     }
 
+    /// Down for `reason`, unless PPP was already ending (a server that
+    /// sends LCP Terminate-Request, then clears the call): that came first.
+    fn down_first_cause(&mut self, reason: ClientDownReason) {
+        let ppp = self.tunnel.as_ref().and_then(|t| t.ppp.terminating());
+        self.down(ppp.map_or(reason, ClientDownReason::Ppp));
+    }
+
     fn pump(&mut self, now: Instant) {
         while let Some(event) = self.control.poll_event() {
             match event {
@@ -401,13 +408,7 @@ impl Client {
                     ..
                 } => {}
                 ControlEvent::CallDown { .. } => {
-                    // A server that ends PPP first (LCP Terminate-Request),
-                    // then the call, ended the session with the former.
-                    let reason = match self.tunnel.as_ref().and_then(|t| t.ppp.terminating()) {
-                        Some(r) => ClientDownReason::Ppp(r),
-                        None => ClientDownReason::CallDown,
-                    };
-                    self.down(reason);
+                    self.down_first_cause(ClientDownReason::CallDown);
                     if let Some(t) = self.tunnel.as_mut() {
                         t.ppp.lower_layer_down(now);
                     }
@@ -415,11 +416,7 @@ impl Client {
                     self.control.close(now, StopControlConnectionReason::NONE);
                 }
                 ControlEvent::Closed { reason } => {
-                    let reason = match self.tunnel.as_ref().and_then(|t| t.ppp.terminating()) {
-                        Some(r) => ClientDownReason::Ppp(r),
-                        None => ClientDownReason::Control(reason),
-                    };
-                    self.down(reason);
+                    self.down_first_cause(ClientDownReason::Control(reason));
                     if let Some(t) = self.tunnel.as_mut() {
                         t.ppp.lower_layer_down(now);
                     }
