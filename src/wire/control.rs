@@ -965,8 +965,9 @@ impl fmt::Display for StartControlConnectionRequest {
 /// sccrp.emit(&mut buf);
 /// assert_eq!(buf.len(), sccrp.buffer_len());
 /// let parsed = StartControlConnectionReply::parse(&buf)?;
-/// assert_eq!(parsed.result_code, StartControlConnectionResult::SUCCESSFUL);
-/// assert_eq!((parsed.maximum_channels, parsed.host_name.as_bytes()), (16, &b"pac"[..]));
+/// assert_eq!(parsed, sccrp);
+/// assert_eq!(parsed.result_code.name(), Some("Successful"));
+/// assert_eq!(parsed.host_name.as_bytes(), b"pac");
 /// # Ok::<(), pptp_proto::wire::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
