@@ -9,6 +9,35 @@
 //!
 //! Reserved fields and string padding are kept as received, so re-emitting a
 //! parsed message gives back the same bytes.
+//!
+//! # Example
+//!
+//! Reading messages off a TCP byte stream, where they may arrive back to back
+//! or split anywhere:
+//!
+//! ```
+//! use pptp_proto::wire::control::{frame_length, ControlMessage, EchoRequest};
+//!
+//! let mut stream = Vec::new();
+//! EchoRequest { identifier: 1, ..Default::default() }.emit(&mut stream);
+//! EchoRequest { identifier: 2, ..Default::default() }.emit(&mut stream);
+//! stream.truncate(stream.len() - 3); // the second one is not all here yet
+//!
+//! let mut ids = Vec::new();
+//! while let Some(len) = frame_length(&stream)? {
+//!     if stream.len() < len {
+//!         break; // wait for more bytes
+//!     }
+//!     match ControlMessage::parse(&stream[..len])? {
+//!         ControlMessage::EchoRequest(m) => ids.push(m.identifier),
+//!         other => panic!("unexpected {other}"),
+//!     }
+//!     stream.drain(..len);
+//! }
+//! assert_eq!(ids, [1]);
+//! assert_eq!(stream.len(), 13); // the partial second message stays buffered
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -41,6 +70,20 @@ pub const MAX_MESSAGE_LEN: usize = 220;
 
 super::code_point! {
     /// The Control Message Type of the header (RFC 2637 §2).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::{EchoReply, MessageType};
+    ///
+    /// let t = MessageType::ECHO_REPLY;
+    /// assert_eq!((t.0, t.name()), (6, Some("ECHORP")));
+    /// assert_eq!(t.length(), Some(EchoReply::LENGTH)); // 20 bytes
+    ///
+    /// let unknown = MessageType(16);
+    /// assert_eq!((unknown.name(), unknown.length()), (None, None));
+    /// assert_eq!(format!("{t} {unknown} {unknown:?}"), "ECHORP 0x10 MessageType(0x10)");
+    /// ```
     pub struct MessageType(u16) {
         /// Start-Control-Connection-Request (§2.1).
         START_CONTROL_CONNECTION_REQUEST = 1 => "SCCRQ",
@@ -77,6 +120,18 @@ super::code_point! {
 
 super::code_point! {
     /// The Error Code shared by the replies (RFC 2637 §2.2, "General Error Codes").
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::GeneralError;
+    ///
+    /// assert_eq!(GeneralError::from(5), GeneralError::BAD_CALL_ID);
+    /// assert_eq!(GeneralError::BAD_CALL_ID.name(), Some("Bad-Call-ID"));
+    /// // Values RFC 2637 does not define are kept, and shown in hex.
+    /// assert_eq!(GeneralError(9).name(), None);
+    /// assert_eq!(GeneralError(9).to_string(), "0x9");
+    /// ```
     pub struct GeneralError(u8) {
         /// No general error.
         NONE = 0 => "None",
@@ -97,6 +152,18 @@ super::code_point! {
 
 super::code_point! {
     /// Result Code of a Start-Control-Connection-Reply (RFC 2637 §2.2).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::{StartControlConnectionReply, StartControlConnectionResult};
+    ///
+    /// let result = StartControlConnectionResult::BAD_PROTOCOL_VERSION;
+    /// assert_eq!((u8::from(result), result.name()), (5, Some("Bad-Protocol-Version")));
+    /// // 0 is not a Result Code, so a reply built with `Default` must set one.
+    /// let reply = StartControlConnectionReply::default();
+    /// assert_eq!(reply.result_code.name(), None);
+    /// ```
     pub struct StartControlConnectionResult(u8) {
         /// Successful channel establishment.
         SUCCESSFUL = 1 => "Successful",
@@ -113,6 +180,17 @@ super::code_point! {
 
 super::code_point! {
     /// Reason of a Stop-Control-Connection-Request (RFC 2637 §2.3).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::StopControlConnectionReason;
+    ///
+    /// let reason = StopControlConnectionReason::from(3);
+    /// assert_eq!(reason, StopControlConnectionReason::STOP_LOCAL_SHUTDOWN);
+    /// assert_eq!(reason.name(), Some("Stop-Local-Shutdown"));
+    /// assert_eq!(StopControlConnectionReason::NONE.0, 1); // "None" is a value, not 0
+    /// ```
     pub struct StopControlConnectionReason(u8) {
         /// General request to clear the control connection.
         NONE = 1 => "None",
@@ -125,6 +203,16 @@ super::code_point! {
 
 super::code_point! {
     /// Result Code of a Stop-Control-Connection-Reply (RFC 2637 §2.4).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::StopControlConnectionResult;
+    ///
+    /// assert_eq!(StopControlConnectionResult::OK.name(), Some("OK"));
+    /// assert_eq!(format!("{:?}", StopControlConnectionResult(2)), "General-Error");
+    /// assert_eq!(format!("{:?}", StopControlConnectionResult(7)), "StopControlConnectionResult(0x7)");
+    /// ```
     pub struct StopControlConnectionResult(u8) {
         /// Control connection closed.
         OK = 1 => "OK",
@@ -135,6 +223,16 @@ super::code_point! {
 
 super::code_point! {
     /// Result Code of an Echo-Reply (RFC 2637 §2.6).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::EchoResult;
+    ///
+    /// assert_eq!(EchoResult::from(1), EchoResult::OK);
+    /// assert_eq!(EchoResult::GENERAL_ERROR.name(), Some("General-Error"));
+    /// assert_eq!(EchoResult(3).name(), None);
+    /// ```
     pub struct EchoResult(u8) {
         /// The Echo-Reply is valid.
         OK = 1 => "OK",
@@ -145,6 +243,17 @@ super::code_point! {
 
 super::code_point! {
     /// Result Code of an Outgoing-Call-Reply (RFC 2637 §2.8).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::OutgoingCallResult;
+    ///
+    /// let result = OutgoingCallResult::from(6);
+    /// assert_eq!(result, OutgoingCallResult::TIME_OUT);
+    /// assert_eq!(result.name(), Some("Time-out"));
+    /// assert_ne!(result, OutgoingCallResult::CONNECTED);
+    /// ```
     pub struct OutgoingCallResult(u8) {
         /// Call established with no errors.
         CONNECTED = 1 => "Connected",
@@ -165,6 +274,16 @@ super::code_point! {
 
 super::code_point! {
     /// Result Code of an Incoming-Call-Reply (RFC 2637 §2.10).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::IncomingCallResult;
+    ///
+    /// assert_eq!(IncomingCallResult::CONNECT.0, 1);
+    /// assert_eq!(IncomingCallResult::DO_NOT_ACCEPT.name(), Some("Do-Not-Accept"));
+    /// assert_eq!(IncomingCallResult(0).to_string(), "0x0");
+    /// ```
     pub struct IncomingCallResult(u8) {
         /// The PAC should answer the incoming call.
         CONNECT = 1 => "Connect",
@@ -177,6 +296,17 @@ super::code_point! {
 
 super::code_point! {
     /// Result Code of a Call-Disconnect-Notify (RFC 2637 §2.13).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::CallDisconnectResult;
+    ///
+    /// // The PAC's answer to a Call-Clear-Request:
+    /// let result = CallDisconnectResult::REQUEST;
+    /// assert_eq!((u8::from(result), result.name()), (4, Some("Request")));
+    /// assert_eq!(CallDisconnectResult::from(1).to_string(), "Lost-Carrier");
+    /// ```
     pub struct CallDisconnectResult(u8) {
         /// Call disconnected due to loss of carrier.
         LOST_CARRIER = 1 => "Lost-Carrier",
@@ -192,6 +322,23 @@ super::code_point! {
 bitflags::bitflags! {
     /// Framing Capabilities (SCCRQ/SCCRP, RFC 2637 §2.1) and Framing Type
     /// (OCRQ/ICCN, §2.7/§2.11: 1 asynchronous, 2 synchronous, 3 either).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::FramingCapabilities;
+    ///
+    /// let either = FramingCapabilities::EITHER;
+    /// assert_eq!(either.bits(), 3);
+    /// assert!(either.contains(FramingCapabilities::SYNCHRONOUS));
+    /// assert_eq!(either.to_string(), "AS");
+    /// assert_ne!(FramingCapabilities::all(), either); // all() sets unknown bits too
+    ///
+    /// // Unknown bits from the wire are kept and shown in hex.
+    /// let odd = FramingCapabilities::from_bits_retain(0x11);
+    /// assert_eq!(odd.to_string(), "A+0x10");
+    /// assert_eq!(FramingCapabilities::empty().to_string(), "none");
+    /// ```
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
     pub struct FramingCapabilities: u32 {
         /// Asynchronous framing.
@@ -206,6 +353,19 @@ bitflags::bitflags! {
 bitflags::bitflags! {
     /// Bearer Capabilities (SCCRQ/SCCRP, RFC 2637 §2.1) and Bearer Type
     /// (OCRQ/ICRQ, §2.7/§2.9: 1 analog, 2 digital, 3 either).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::control::BearerCapabilities;
+    ///
+    /// let bearer = BearerCapabilities::from_bits_retain(2);
+    /// assert_eq!(bearer, BearerCapabilities::DIGITAL);
+    /// assert!(!bearer.contains(BearerCapabilities::ANALOG));
+    /// assert_eq!(bearer.to_string(), "D");
+    /// assert_eq!(BearerCapabilities::EITHER.to_string(), "AD");
+    /// assert_eq!(BearerCapabilities::from_bits_retain(4).to_string(), "0x4");
+    /// ```
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
     pub struct BearerCapabilities: u32 {
         /// Analog access.
@@ -274,17 +434,39 @@ impl fmt::Display for BearerCapabilities {
 /// The raw `N` bytes are kept as received, padding included, so a parsed
 /// message re-emits byte for byte. The text is the bytes up to the first NUL
 /// (or all `N` when there is none); it need not be UTF-8.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::FixedStr;
+///
+/// let gw: FixedStr<8> = "gw".into(); // same as FixedStr::from_str("gw")
+/// assert_eq!(gw.raw(), b"gw\0\0\0\0\0\0");
+/// assert_eq!(gw.as_bytes(), b"gw");
+/// assert!(!gw.is_empty() && FixedStr::<8>::default().is_empty());
+///
+/// // Too long: cut to N bytes, never inside a character.
+/// assert_eq!(FixedStr::<8>::from_str("vpn.example").as_bytes(), b"vpn.exam");
+/// assert_eq!(FixedStr::<2>::from_str("héllo").as_bytes(), b"h");
+///
+/// // Bytes from the wire stay as received, padding and bad UTF-8 included.
+/// let field = FixedStr::from_raw(*b"ca\xc3\0junk");
+/// assert_eq!(field.as_bytes(), b"ca\xc3");
+/// assert_eq!(field.to_string_lossy(), "ca\u{FFFD}");
+/// assert_eq!(&field.raw()[4..], b"junk");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FixedStr<const N: usize>(pub [u8; N]);
 
 impl<const N: usize> FixedStr<N> {
-    /// Wraps raw field bytes as received.
+    /// Wraps raw field bytes as received; see the [example](Self#example).
     pub const fn from_raw(raw: [u8; N]) -> Self {
         Self(raw)
     }
 
     /// Builds a field from text: cut to at most `N` bytes (on a character
     /// boundary) and padded with NULs. A NUL inside `s` ends the text there.
+    /// The [example](Self#example) shows the cut.
     #[allow(clippy::should_implement_trait)] // infallible, unlike `FromStr`
     pub fn from_str(s: &str) -> Self {
         let mut end = s.len().min(N);
@@ -298,23 +480,26 @@ impl<const N: usize> FixedStr<N> {
         Self(raw)
     }
 
-    /// The raw field bytes, padding included.
+    /// The raw field bytes, padding included; see the [example](Self#example).
     pub const fn raw(&self) -> &[u8; N] {
         &self.0
     }
 
     /// The text bytes: up to the first NUL, or all `N` bytes if there is none.
+    /// See the [example](Self#example).
     pub fn as_bytes(&self) -> &[u8] {
         let end = self.0.iter().position(|&b| b == 0).unwrap_or(N);
         self.0.get(..end).unwrap_or(&self.0)
     }
 
-    /// True when the text is empty (the field starts with a NUL).
+    /// True when the text is empty (the field starts with a NUL); see the
+    /// [example](Self#example).
     pub fn is_empty(&self) -> bool {
         self.as_bytes().is_empty()
     }
 
-    /// The text as UTF-8, with invalid sequences replaced by U+FFFD.
+    /// The text as UTF-8, with invalid sequences replaced by U+FFFD; see the
+    /// [example](Self#example).
     pub fn to_string_lossy(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(self.as_bytes())
     }
@@ -445,6 +630,23 @@ fn emit_header<B: BufMut>(buf: &mut B, message_type: MessageType, length: u16, r
 /// size, and returns `Ok(Some(length))`. The message is complete once
 /// `buf.len() >= length`. An error means the byte stream has lost its
 /// framing and cannot be resynchronised, so the connection should be closed.
+///
+/// The [module example](self#example) uses it in a read loop.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::{frame_length, CallClearRequest};
+/// use pptp_proto::wire::Error;
+///
+/// let mut bytes = Vec::new();
+/// CallClearRequest { call_id: 7, ..Default::default() }.emit(&mut bytes);
+/// assert_eq!(frame_length(&bytes[..11]), Ok(None)); // header incomplete
+/// assert_eq!(frame_length(&bytes[..12]), Ok(Some(16))); // body still missing
+///
+/// bytes[4] ^= 0xff; // corrupt the Magic Cookie
+/// assert_eq!(frame_length(&bytes), Err(Error::BadMagicCookie(0xE52B_3C4D)));
+/// ```
 pub fn frame_length(buf: &[u8]) -> Result<Option<usize>, Error> {
     if buf.len() < HEADER_LEN {
         return Ok(None);
@@ -457,6 +659,30 @@ pub fn frame_length(buf: &[u8]) -> Result<Option<usize>, Error> {
 macro_rules! control_messages {
     ($( $(#[$doc:meta])* $name:ident => $code:ident, $len:literal; )*) => {
         /// Any PPTP control message (RFC 2637 §2).
+        ///
+        /// Each variant wraps the struct of the same name; `From` converts
+        /// each struct into this enum.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use pptp_proto::wire::control::{ControlMessage, MessageType, SetLinkInfo};
+        /// use pptp_proto::wire::Error;
+        ///
+        /// let sli = SetLinkInfo { peer_call_id: 5, receive_accm: 0xffff_ffff, ..Default::default() };
+        /// let msg = ControlMessage::from(sli);
+        /// assert_eq!(msg.message_type(), MessageType::SET_LINK_INFO);
+        ///
+        /// let mut buf = Vec::new();
+        /// msg.emit(&mut buf);
+        /// assert_eq!(buf.len(), msg.buffer_len());
+        /// assert_eq!(ControlMessage::parse(&buf)?, msg);
+        /// assert_eq!(msg.to_string(), "[PPTP SLI peer_call=5 send_accm=0x00000000 recv_accm=0xffffffff]");
+        ///
+        /// buf[9] = 16; // a Control Message Type RFC 2637 does not define
+        /// assert_eq!(ControlMessage::parse(&buf), Err(Error::UnknownMessageType(16)));
+        /// # Ok::<(), Error>(())
+        /// ```
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum ControlMessage {
             $( $(#[$doc])* $name($name), )*
@@ -465,6 +691,9 @@ macro_rules! control_messages {
         impl ControlMessage {
             /// Parses the message at the start of `buf`. Bytes after its Length
             /// are not looked at (see [`frame_length`] for stream splitting).
+            ///
+            /// The [example](Self#example) round-trips one and shows the error
+            /// for an unknown type.
             pub fn parse(buf: &[u8]) -> Result<Self, Error> {
                 let header = Header::parse(buf)?;
                 match header.message_type {
@@ -476,20 +705,22 @@ macro_rules! control_messages {
             /// Writes the message, header included.
             ///
             /// Panics like [`BufMut`] does if `buf` cannot take [`Self::buffer_len`] bytes.
+            /// The [example](Self#example) emits one into a `Vec<u8>`.
             pub fn emit<B: BufMut>(&self, buf: &mut B) {
                 match self {
                     $( Self::$name(m) => m.emit(buf), )*
                 }
             }
 
-            /// The number of bytes [`Self::emit`] writes (the RFC size of the type).
+            /// The number of bytes [`Self::emit`] writes (the RFC size of the type);
+            /// see the [example](Self#example).
             pub const fn buffer_len(&self) -> usize {
                 match self {
                     $( Self::$name(_) => $name::LENGTH, )*
                 }
             }
 
-            /// The Control Message Type.
+            /// The Control Message Type; see the [example](Self#example).
             pub const fn message_type(&self) -> MessageType {
                 match self {
                     $( Self::$name(_) => MessageType::$code, )*
@@ -507,7 +738,7 @@ macro_rules! control_messages {
 
         impl MessageType {
             /// The RFC 2637 size of this message type, header included;
-            /// `None` for an unknown type.
+            /// `None` for an unknown type. See the [example](Self#example).
             pub const fn length(self) -> Option<usize> {
                 match self {
                     $( MessageType::$code => Some($len), )*
@@ -534,6 +765,8 @@ macro_rules! control_messages {
 
                 /// Parses this message type from the start of `buf`; another
                 /// valid type is an [`Error::BadField`].
+                ///
+                #[doc = concat!("[`", stringify!($name), "`'s example](Self#example) parses one.")]
                 pub fn parse(buf: &[u8]) -> Result<Self, Error> {
                     let header = Header::parse(buf)?;
                     if header.message_type != Self::MESSAGE_TYPE {
@@ -562,12 +795,14 @@ macro_rules! control_messages {
                 /// Writes the message, header included.
                 ///
                 /// Panics like [`BufMut`] does if `buf` cannot take [`Self::LENGTH`] bytes.
+                #[doc = concat!("[`", stringify!($name), "`'s example](Self#example) emits one.")]
                 pub fn emit<B: BufMut>(&self, buf: &mut B) {
                     emit_header(buf, Self::MESSAGE_TYPE, $len, self.reserved0);
                     self.emit_body(buf);
                 }
 
-                /// The number of bytes [`Self::emit`] writes.
+                /// The number of bytes [`Self::emit`] writes, [`Self::LENGTH`];
+                #[doc = concat!("see [`", stringify!($name), "`'s example](Self#example).")]
                 pub const fn buffer_len(&self) -> usize {
                     Self::LENGTH
                 }
@@ -617,6 +852,30 @@ control_messages! {
 
 /// Start-Control-Connection-Request (RFC 2637 §2.1), sent by whichever side
 /// opens the control connection.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::*;
+///
+/// let sccrq = StartControlConnectionRequest {
+///     protocol_version: PROTOCOL_VERSION,
+///     framing_capabilities: FramingCapabilities::ASYNCHRONOUS,
+///     bearer_capabilities: BearerCapabilities::EITHER,
+///     host_name: "pns.example".into(),
+///     vendor_string: "pptp-proto".into(),
+///     ..Default::default()
+/// };
+/// let mut buf = Vec::new();
+/// sccrq.emit(&mut buf);
+/// assert_eq!(buf.len(), sccrq.buffer_len()); // 156 bytes
+/// assert_eq!(StartControlConnectionRequest::parse(&buf)?, sccrq);
+/// assert_eq!(
+///     sccrq.to_string(),
+///     r#"[PPTP SCCRQ ver=1.0 framing=A bearer=AD max_channels=0 firm=0 host="pns.example" vendor="pptp-proto"]"#
+/// );
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct StartControlConnectionRequest {
     /// Header Reserved0 (must be 0; kept as received).
@@ -688,6 +947,29 @@ impl fmt::Display for StartControlConnectionRequest {
 }
 
 /// Start-Control-Connection-Reply (RFC 2637 §2.2).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::*;
+///
+/// let sccrp = StartControlConnectionReply {
+///     protocol_version: PROTOCOL_VERSION,
+///     result_code: StartControlConnectionResult::SUCCESSFUL,
+///     framing_capabilities: FramingCapabilities::EITHER,
+///     maximum_channels: 16,
+///     host_name: "pac".into(),
+///     ..Default::default()
+/// };
+/// let mut buf = Vec::new();
+/// sccrp.emit(&mut buf);
+/// assert_eq!(buf.len(), sccrp.buffer_len());
+/// let parsed = StartControlConnectionReply::parse(&buf)?;
+/// assert_eq!(parsed, sccrp);
+/// assert_eq!(parsed.result_code.name(), Some("Successful"));
+/// assert_eq!(parsed.host_name.as_bytes(), b"pac");
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct StartControlConnectionReply {
     /// Header Reserved0 (must be 0; kept as received).
@@ -766,6 +1048,24 @@ impl fmt::Display for StartControlConnectionReply {
 }
 
 /// Stop-Control-Connection-Request (RFC 2637 §2.3).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::{StopControlConnectionReason, StopControlConnectionRequest};
+///
+/// let bytes = [
+///     0x00, 0x10, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d, 0x00, 0x03, 0x00, 0x00, // header
+///     0x03, 0x00, 0x00, 0x00, // Reason 3, Reserved1, Reserved2
+/// ];
+/// let m = StopControlConnectionRequest::parse(&bytes)?;
+/// assert_eq!(m.reason, StopControlConnectionReason::STOP_LOCAL_SHUTDOWN);
+/// assert_eq!(m.buffer_len(), bytes.len());
+/// let mut out = Vec::new();
+/// m.emit(&mut out);
+/// assert_eq!(out, bytes);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct StopControlConnectionRequest {
     /// Header Reserved0 (must be 0; kept as received).
@@ -804,6 +1104,25 @@ impl fmt::Display for StopControlConnectionRequest {
 }
 
 /// Stop-Control-Connection-Reply (RFC 2637 §2.4).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::{GeneralError, StopControlConnectionReply, StopControlConnectionResult};
+///
+/// let bytes = [
+///     0x00, 0x10, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d, 0x00, 0x04, 0x00, 0x00, // header
+///     0x02, 0x06, 0x00, 0x00, // Result Code 2, Error Code 6, Reserved1
+/// ];
+/// let m = StopControlConnectionReply::parse(&bytes)?;
+/// assert_eq!(m.result_code, StopControlConnectionResult::GENERAL_ERROR);
+/// assert_eq!(m.error_code, GeneralError::PAC_ERROR);
+/// assert_eq!(m.to_string(), "[PPTP StopCCRP result=General-Error error=PAC-Error]");
+/// let mut out = Vec::with_capacity(m.buffer_len());
+/// m.emit(&mut out);
+/// assert_eq!(out, bytes);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct StopControlConnectionReply {
     /// Header Reserved0 (must be 0; kept as received).
@@ -846,6 +1165,28 @@ impl fmt::Display for StopControlConnectionReply {
 }
 
 /// Echo-Request (RFC 2637 §2.5): the control connection keepalive.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::{EchoReply, EchoRequest};
+/// use pptp_proto::wire::Error;
+///
+/// let bytes = [
+///     0x00, 0x10, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d, 0x00, 0x05, 0x00, 0x00, // header
+///     0x00, 0x00, 0x00, 0x2a, // Identifier
+/// ];
+/// let m = EchoRequest::parse(&bytes)?;
+/// assert_eq!((m.identifier, m.buffer_len()), (42, 16));
+/// let mut out = Vec::new();
+/// m.emit(&mut out);
+/// assert_eq!(out, bytes);
+///
+/// // Each message type's parse accepts only its own type.
+/// let err = EchoReply::parse(&bytes).unwrap_err();
+/// assert!(matches!(err, Error::BadField { field: "control message type", value: 5, .. }));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct EchoRequest {
     /// Header Reserved0 (must be 0; kept as received).
@@ -878,6 +1219,21 @@ impl fmt::Display for EchoRequest {
 }
 
 /// Echo-Reply (RFC 2637 §2.6).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::{EchoReply, EchoRequest, EchoResult};
+///
+/// let request = EchoRequest { identifier: 42, ..Default::default() };
+/// let reply = EchoReply { identifier: request.identifier, result_code: EchoResult::OK, ..Default::default() };
+/// let mut buf = Vec::new();
+/// reply.emit(&mut buf);
+/// assert_eq!(reply.buffer_len(), 20);
+/// assert_eq!(buf[12..], [0, 0, 0, 42, 1, 0, 0, 0]); // Identifier, Result, Error, Reserved1
+/// assert_eq!(EchoReply::parse(&buf)?, reply);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct EchoReply {
     /// Header Reserved0 (must be 0; kept as received).
@@ -924,6 +1280,30 @@ impl fmt::Display for EchoReply {
 }
 
 /// Outgoing-Call-Request (RFC 2637 §2.7), sent by the PNS to open a call.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::*;
+///
+/// let ocrq = OutgoingCallRequest {
+///     call_id: 1,
+///     call_serial_number: 1,
+///     minimum_bps: 300,
+///     maximum_bps: 100_000_000,
+///     bearer_type: BearerType::EITHER,
+///     framing_type: FramingType::EITHER,
+///     packet_recv_window_size: 64,
+///     ..Default::default()
+/// };
+/// let mut buf = Vec::new();
+/// ocrq.emit(&mut buf);
+/// assert_eq!(buf.len(), ocrq.buffer_len()); // 168 bytes
+/// let parsed = OutgoingCallRequest::parse(&buf)?;
+/// assert_eq!(parsed, ocrq);
+/// assert!(parsed.phone_number.is_empty());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct OutgoingCallRequest {
     /// Header Reserved0 (must be 0; kept as received).
@@ -1016,6 +1396,30 @@ impl fmt::Display for OutgoingCallRequest {
 
 /// Outgoing-Call-Reply (RFC 2637 §2.8), the PAC's answer to an
 /// Outgoing-Call-Request.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::{GeneralError, OutgoingCallReply, OutgoingCallResult};
+///
+/// let bytes = [
+///     0x00, 0x20, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d, 0x00, 0x08, 0x00, 0x00, // header
+///     0x10, 0x93, 0x10, 0x92, // Call ID, Peer's Call ID
+///     0x04, 0x04, 0x00, 0x2a, // Result Code, Error Code, Cause Code
+///     0x00, 0x00, 0x13, 0x88, // Connect Speed
+///     0x00, 0x20, 0x00, 0x03, // Packet Recv. Window Size, Packet Processing Delay
+///     0x00, 0x00, 0x00, 0x2a, // Physical Channel ID
+/// ];
+/// let m = OutgoingCallReply::parse(&bytes)?;
+/// assert_eq!((m.call_id, m.peer_call_id), (0x1093, 0x1092));
+/// assert_eq!((m.result_code, m.error_code), (OutgoingCallResult::BUSY, GeneralError::NO_RESOURCE));
+/// assert_eq!((m.connect_speed, m.packet_recv_window_size), (5000, 32));
+/// let mut out = Vec::new();
+/// m.emit(&mut out);
+/// assert_eq!((out.len(), m.buffer_len()), (bytes.len(), bytes.len()));
+/// assert_eq!(out, bytes);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct OutgoingCallReply {
     /// Header Reserved0 (must be 0; kept as received).
@@ -1093,6 +1497,29 @@ impl fmt::Display for OutgoingCallReply {
 }
 
 /// Incoming-Call-Request (RFC 2637 §2.9), sent by the PAC for an inbound call.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::{BearerType, IncomingCallRequest};
+///
+/// let icrq = IncomingCallRequest {
+///     call_id: 7,
+///     call_bearer_type: BearerType::DIGITAL,
+///     dialed_number_length: 4,
+///     dialed_number: "5551".into(),
+///     dialing_number_length: 3,
+///     dialing_number: "911".into(),
+///     ..Default::default()
+/// };
+/// let mut buf = Vec::new();
+/// icrq.emit(&mut buf);
+/// assert_eq!(buf.len(), icrq.buffer_len()); // 220 bytes, the largest message
+/// let parsed = IncomingCallRequest::parse(&buf)?;
+/// assert_eq!(parsed, icrq);
+/// assert_eq!(parsed.dialing_number.to_string(), "911");
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct IncomingCallRequest {
     /// Header Reserved0 (must be 0; kept as received).
@@ -1171,6 +1598,32 @@ impl fmt::Display for IncomingCallRequest {
 
 /// Incoming-Call-Reply (RFC 2637 §2.10), the PNS's answer to an
 /// Incoming-Call-Request.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::{IncomingCallReply, IncomingCallResult};
+/// use pptp_proto::wire::Error;
+///
+/// let mut bytes = [
+///     0x00, 0x94, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d, 0x00, 0x0a, 0x00, 0x00, // header
+///     0x10, 0x93, 0x10, 0x92, // Call ID, Peer's Call ID
+///     0x01, 0x00, 0x00, 0x10, // Result Code, Error Code, Packet Recv. Window Size
+///     0x00, 0x2a, 0x00, 0x00, // Packet Transmit Delay, Reserved1
+/// ];
+/// // Length says 148 (0x94), but an Incoming-Call-Reply is always 24 bytes.
+/// let err = IncomingCallReply::parse(&bytes).unwrap_err();
+/// assert_eq!(err, Error::BadLength { what: "ICRP", length: 148, expected: "24" });
+///
+/// bytes[1] = 24;
+/// let m = IncomingCallReply::parse(&bytes)?;
+/// assert_eq!((m.call_id, m.peer_call_id, m.result_code), (0x1093, 0x1092, IncomingCallResult::CONNECT));
+/// assert_eq!((m.packet_recv_window_size, m.packet_transmit_delay), (16, 42));
+/// let mut out = Vec::new();
+/// m.emit(&mut out);
+/// assert_eq!((out.len(), out), (m.buffer_len(), bytes.to_vec()));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct IncomingCallReply {
     /// Header Reserved0 (must be 0; kept as received).
@@ -1236,6 +1689,27 @@ impl fmt::Display for IncomingCallReply {
 
 /// Incoming-Call-Connected (RFC 2637 §2.11), the PAC's third message of an
 /// inbound call setup.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::{FramingType, IncomingCallConnected};
+///
+/// let bytes = [
+///     0x00, 0x1c, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d, 0x00, 0x0b, 0x00, 0x00, // header
+///     0x10, 0x92, 0x00, 0x00, // Peer's Call ID, Reserved1
+///     0x02, 0xd4, 0x68, 0x3b, // Connect Speed
+///     0x00, 0x10, 0x00, 0x07, // Packet Recv. Window Size, Packet Transmit Delay
+///     0x00, 0x00, 0x00, 0x03, // Framing Type
+/// ];
+/// let m = IncomingCallConnected::parse(&bytes)?;
+/// assert_eq!((m.peer_call_id, m.connect_speed), (0x1092, 47_474_747));
+/// assert_eq!(m.framing_type, FramingType::EITHER);
+/// let mut out = Vec::new();
+/// m.emit(&mut out);
+/// assert_eq!((m.buffer_len(), out), (28, bytes.to_vec()));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct IncomingCallConnected {
     /// Header Reserved0 (must be 0; kept as received).
@@ -1295,6 +1769,27 @@ impl fmt::Display for IncomingCallConnected {
 }
 
 /// Call-Clear-Request (RFC 2637 §2.12), sent by the PNS to end a call.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::CallClearRequest;
+/// use pptp_proto::wire::Error;
+///
+/// let bytes = [
+///     0x00, 0x10, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d, 0x00, 0x0c, 0x00, 0x00, // header
+///     0x10, 0x92, 0x00, 0x00, // Call ID, Reserved1
+/// ];
+/// let m = CallClearRequest::parse(&bytes)?;
+/// assert_eq!(m, CallClearRequest { call_id: 0x1092, ..Default::default() });
+/// let mut out = Vec::new();
+/// m.emit(&mut out);
+/// assert_eq!((m.buffer_len(), out), (16, bytes.to_vec()));
+///
+/// let err = CallClearRequest::parse(&bytes[..15]).unwrap_err();
+/// assert_eq!(err, Error::Truncated { what: "CCRQ", needed: 16, available: 15 });
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct CallClearRequest {
     /// Header Reserved0 (must be 0; kept as received).
@@ -1329,6 +1824,26 @@ impl fmt::Display for CallClearRequest {
 }
 
 /// Call-Disconnect-Notify (RFC 2637 §2.13), sent by the PAC when a call ends.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::{CallDisconnectNotify, CallDisconnectResult};
+///
+/// let cdn = CallDisconnectNotify {
+///     call_id: 7,
+///     result_code: CallDisconnectResult::REQUEST,
+///     call_statistics: "rx 1234 tx 5678".into(),
+///     ..Default::default()
+/// };
+/// let mut buf = Vec::new();
+/// cdn.emit(&mut buf);
+/// assert_eq!(buf.len(), cdn.buffer_len()); // 148 bytes
+/// let parsed = CallDisconnectNotify::parse(&buf)?;
+/// assert_eq!(parsed, cdn);
+/// assert_eq!(parsed.call_statistics.to_string_lossy(), "rx 1234 tx 5678");
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct CallDisconnectNotify {
     /// Header Reserved0 (must be 0; kept as received).
@@ -1384,6 +1899,24 @@ impl fmt::Display for CallDisconnectNotify {
 }
 
 /// WAN-Error-Notify (RFC 2637 §2.14): the PAC's cumulative error counters.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::WanErrorNotify;
+///
+/// let wen = WanErrorNotify { peer_call_id: 7, crc_errors: 3, timeout_errors: 1, ..Default::default() };
+/// let mut buf = Vec::new();
+/// wen.emit(&mut buf);
+/// assert_eq!(buf.len(), wen.buffer_len()); // 40 bytes
+/// assert_eq!(buf[16..20], [0, 0, 0, 3]); // CRC Errors
+/// assert_eq!(WanErrorNotify::parse(&buf)?, wen);
+/// assert_eq!(
+///     wen.to_string(),
+///     "[PPTP WEN peer_call=7 crc=3 framing=0 hw_overruns=0 buf_overruns=0 timeout=1 alignment=0]"
+/// );
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct WanErrorNotify {
     /// Header Reserved0 (must be 0; kept as received).
@@ -1456,6 +1989,21 @@ impl fmt::Display for WanErrorNotify {
 
 /// Set-Link-Info (RFC 2637 §2.15): the PNS tells the PAC the negotiated
 /// PPP ACCMs.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::control::SetLinkInfo;
+///
+/// // After LCP, the PNS tells the PAC that no characters need escaping.
+/// let sli = SetLinkInfo { peer_call_id: 7, send_accm: 0, receive_accm: 0, ..Default::default() };
+/// let mut buf = Vec::new();
+/// sli.emit(&mut buf);
+/// assert_eq!(buf.len(), sli.buffer_len()); // 24 bytes
+/// assert_eq!(buf[12..16], [0, 7, 0, 0]); // Peer's Call ID, Reserved1
+/// assert_eq!(SetLinkInfo::parse(&buf)?, sli);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct SetLinkInfo {
     /// Header Reserved0 (must be 0; kept as received).
