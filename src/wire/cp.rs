@@ -13,6 +13,31 @@
 //! The LCP-only codes have small views of their data: [`ProtocolReject`],
 //! [`Echo`] (Echo-Request/Reply, Discard-Request), [`CodeReject`],
 //! [`Identification`], [`TimeRemaining`] and [`Terminate`].
+//!
+//! # Example
+//!
+//! A peer's LCP Configure-Request, answered with a Configure-Reject of the
+//! one option this crate keeps raw (type 23, Link-Discriminator):
+//!
+//! ```
+//! use pptp_proto::wire::cp::{Code, ConfigOption, CpPacket, LcpConfigOption};
+//! use pptp_proto::wire::ppp::Protocol;
+//!
+//! let bytes = [1, 7, 0, 22, 1, 4, 0x05, 0x78, 5, 6, 0x5f, 0x3c, 0x2a, 0x19, 7, 2, 8, 2, 23, 4, 0, 1];
+//! let request = CpPacket::parse(&bytes)?;
+//! assert_eq!(
+//!     request.display(Protocol::LCP).to_string(),
+//!     "[LCP ConfReq id=0x7 <mru 1400> <magic 0x5f3c2a19> <pcomp> <accomp> <opt 17 04 00 01>]"
+//! );
+//! let options: Vec<LcpConfigOption> = request.typed_options()?;
+//! assert_eq!(options[0], LcpConfigOption::Mru(1400));
+//!
+//! let rejected: Vec<_> = options.into_iter().filter(|o| !o.is_recognised()).collect();
+//! let mut reply = Vec::new();
+//! CpPacket::emit_with_options(Code::CONFIGURE_REJECT, request.identifier, &rejected, &mut reply);
+//! assert_eq!(reply, [4, 7, 0, 8, 23, 4, 0, 1]);
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -37,6 +62,19 @@ const WHAT: &str = "CP packet";
 
 crate::wire::code_point! {
     /// The Code field of a control-protocol packet (RFC 1661 §5, RFC 1962 §5).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::Code;
+    ///
+    /// assert_eq!(Code::CONFIGURE_NAK, Code(3));
+    /// assert_eq!(Code::CONFIGURE_NAK.name(), Some("ConfNak"));
+    /// assert_eq!(Code(0x42).name(), None);
+    /// assert_eq!(Code::ECHO_REQUEST.to_string(), "EchoReq");
+    /// assert!(Code::CONFIGURE_REJECT.has_options());
+    /// assert!(!Code::TERMINATE_REQUEST.has_options());
+    /// ```
     pub struct Code(u8) {
         /// Configure-Request (RFC 1661 §5.1).
         CONFIGURE_REQUEST = 1 => "ConfReq",
@@ -73,7 +111,8 @@ crate::wire::code_point! {
 
 impl Code {
     /// Whether the data of this code is a Configuration Option list
-    /// (Configure-Request, -Ack, -Nak, -Reject).
+    /// (Configure-Request, -Ack, -Nak, -Reject); see the
+    /// [example](Self#example).
     pub fn has_options(self) -> bool {
         matches!(self.0, 1..=4)
     }
@@ -119,6 +158,24 @@ fn option_len(head: usize, tail: usize) -> usize {
 
 /// A control-protocol packet (RFC 1661 §5): the information field of a PPP
 /// frame whose protocol is LCP, IPCP, IPv6CP or CCP.
+///
+/// The [module example](crate::wire::cp#example) answers a Configure-Request.
+///
+/// # Example
+///
+/// An LCP Echo-Request built, written and parsed back:
+///
+/// ```
+/// use pptp_proto::wire::cp::{Code, CpPacket};
+///
+/// let echo = CpPacket::new(Code::ECHO_REQUEST, 0x2a, &[0, 0, 0x10, 0x92, b'h', b'i']);
+/// let mut bytes = Vec::new();
+/// echo.emit(&mut bytes);
+/// assert_eq!(bytes, [9, 0x2a, 0, 10, 0, 0, 0x10, 0x92, b'h', b'i']);
+/// assert_eq!(echo.buffer_len(), bytes.len());
+/// assert_eq!(CpPacket::parse(&bytes)?, echo);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CpPacket<'a> {
     /// The Code field.
@@ -130,7 +187,7 @@ pub struct CpPacket<'a> {
 }
 
 impl<'a> CpPacket<'a> {
-    /// A packet from its parts.
+    /// A packet from its parts; see the [example](Self#example).
     pub fn new(code: Code, identifier: u8, data: &'a [u8]) -> Self {
         CpPacket {
             code,
@@ -141,6 +198,20 @@ impl<'a> CpPacket<'a> {
 
     /// Parses the PPP information field. Length must be at least 4 and fit
     /// the input; bytes after Length are padding and ignored (RFC 1661 §5).
+    ///
+    /// ```
+    /// use pptp_proto::wire::{cp::{Code, CpPacket}, Error};
+    ///
+    /// // A Terminate-Ack (Length 4) followed by two octets of padding.
+    /// let ack = CpPacket::parse(&[6, 7, 0, 4, 0, 0])?;
+    /// assert_eq!((ack.code, ack.identifier, ack.data), (Code::TERMINATE_ACK, 7, &[][..]));
+    ///
+    /// // Length past the input, or shorter than the header itself.
+    /// assert!(matches!(CpPacket::parse(&[6, 7, 0, 9, 0]), Err(Error::BadLength { length: 9, .. })));
+    /// assert!(matches!(CpPacket::parse(&[6, 7, 0, 3]), Err(Error::BadLength { length: 3, .. })));
+    /// assert!(matches!(CpPacket::parse(&[6, 7, 0]), Err(Error::Truncated { needed: 4, .. })));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         need(WHAT, input, HEADER_LEN)?;
         let ([code, identifier, hi, lo], _) = split::<4>(input).ok_or(Error::Truncated {
@@ -163,23 +234,66 @@ impl<'a> CpPacket<'a> {
 
     /// Writes the packet. Data beyond [`MAX_DATA_LEN`] is cut so that
     /// Length stays truthful.
+    ///
+    /// The [type's example](Self#example) writes an Echo-Request; here the
+    /// data is too long for the 16-bit Length:
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{Code, CpPacket, MAX_DATA_LEN};
+    ///
+    /// let reason = vec![b'x'; 70_000];
+    /// let term = CpPacket::new(Code::TERMINATE_REQUEST, 1, &reason);
+    /// let mut bytes = Vec::new();
+    /// term.emit(&mut bytes);
+    /// assert_eq!(bytes.len(), 4 + MAX_DATA_LEN);
+    /// assert_eq!(bytes[2..4], [0xff, 0xff]);
+    /// assert_eq!(term.buffer_len(), bytes.len());
+    /// ```
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         let data = clamp(self.data, MAX_DATA_LEN);
         emit_header(buf, self.code, self.identifier, data.len());
         buf.put_slice(data);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         HEADER_LEN + self.data.len().min(MAX_DATA_LEN)
     }
 
     /// The option TLVs of the data (meaningful for the Configure codes).
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{CpPacket, RawOption};
+    ///
+    /// // IPCP Configure-Request: IP-Address 0.0.0.0, Primary DNS 0.0.0.0.
+    /// let request = CpPacket::parse(&[1, 1, 0, 16, 3, 6, 0, 0, 0, 0, 0x81, 6, 0, 0, 0, 0])?;
+    /// let options: Vec<RawOption> = request.options().collect::<Result<_, _>>()?;
+    /// assert_eq!(options, [RawOption::new(3, &[0; 4]), RawOption::new(0x81, &[0; 4])]);
+    /// # Ok::<(), pptp_proto::wire::Error>(())
+    /// ```
     pub fn options(&self) -> Options<'a> {
         Options::new("CP option", self.data)
     }
 
     /// The data as a list of typed options of one protocol.
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use pptp_proto::wire::{cp::{CpPacket, IpcpConfigOption}, Error};
+    ///
+    /// let request = CpPacket::parse(&[1, 1, 0, 16, 3, 6, 0, 0, 0, 0, 0x81, 6, 0, 0, 0, 0])?;
+    /// let options: Vec<IpcpConfigOption> = request.typed_options()?;
+    /// assert_eq!(options[0], IpcpConfigOption::IpAddress(Ipv4Addr::UNSPECIFIED));
+    /// assert_eq!(options[1], IpcpConfigOption::PrimaryDns(Ipv4Addr::UNSPECIFIED));
+    ///
+    /// // The second option's Length (7) runs past the data.
+    /// let bad = CpPacket::parse(&[1, 1, 0, 16, 3, 6, 0, 0, 0, 0, 0x81, 7, 0, 0, 0, 0])?;
+    /// assert!(matches!(
+    ///     bad.typed_options::<IpcpConfigOption>(),
+    ///     Err(Error::BadOptionLength { offset: 6, length: 7, .. })
+    /// ));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn typed_options<O: ConfigOption<'a>>(&self) -> Result<Vec<O>, Error> {
         parse_options(self.data)
     }
@@ -187,6 +301,23 @@ impl<'a> CpPacket<'a> {
     /// Writes a Configure packet (or any packet whose data is an option
     /// list) with exactly `options`, in their order: the Configure-Nak and
     /// Configure-Reject of RFC 1661 §5.3/§5.4 echo the offending options.
+    ///
+    /// A server's IPCP Configure-Nak telling the client its address and DNS
+    /// server (the [module example](crate::wire::cp#example) builds a
+    /// Configure-Reject):
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use pptp_proto::wire::cp::{Code, CpPacket, IpcpConfigOption};
+    ///
+    /// let nak = [
+    ///     IpcpConfigOption::IpAddress(Ipv4Addr::new(10, 0, 0, 2)),
+    ///     IpcpConfigOption::PrimaryDns(Ipv4Addr::new(8, 8, 8, 8)),
+    /// ];
+    /// let mut bytes = Vec::new();
+    /// CpPacket::emit_with_options(Code::CONFIGURE_NAK, 1, &nak, &mut bytes);
+    /// assert_eq!(bytes, [3, 1, 0, 16, 3, 6, 10, 0, 0, 2, 0x81, 6, 8, 8, 8, 8]);
+    /// ```
     pub fn emit_with_options<'o, O: ConfigOption<'o>, B: BufMut>(
         code: Code,
         identifier: u8,
@@ -199,7 +330,18 @@ impl<'a> CpPacket<'a> {
 
     /// A `Display` in pppd's debug-log style, which needs the protocol:
     /// `[LCP ConfReq id=0x1 <mru 1400> <magic 0x5f3c2a19>]`.
+    ///
+    /// ```
+    /// use pptp_proto::wire::{cp::{Code, CpPacket}, ppp::Protocol};
+    ///
+    /// let request = CpPacket::new(Code::CONFIGURE_REQUEST, 1, &[18, 6, 0x01, 0, 0, 0x40]);
+    /// assert_eq!(
+    ///     request.display(Protocol::CCP).to_string(),
+    ///     "[CCP ConfReq id=0x1 <mppe +H -M +S -L -D -C>]"
+    /// );
+    /// ```
     pub fn display(&self, protocol: Protocol) -> CpDisplay<'a> {
+
         CpDisplay {
             packet: *self,
             protocol,
@@ -218,6 +360,24 @@ fn emit_header<B: BufMut>(buf: &mut B, code: Code, identifier: u8, data_len: usi
 // Raw options.
 
 /// One Configuration Option TLV, uninterpreted (RFC 1661 §6).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{cp::RawOption, Error};
+///
+/// // LCP Callback (13) with Operation 6 (CBCP), then the next option.
+/// let callback = RawOption::parse(&[13, 3, 6, 7, 2])?;
+/// assert_eq!(callback, RawOption::new(13, &[6]));
+/// let mut bytes = Vec::new();
+/// callback.emit(&mut bytes);
+/// assert_eq!(bytes, [13, 3, 6]);
+/// assert_eq!(callback.buffer_len(), 3);
+///
+/// // Length counts Type and Length, so it is at least 2.
+/// assert!(matches!(RawOption::parse(&[13, 1, 6]), Err(Error::BadOptionLength { length: 1, .. })));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RawOption<'a> {
     /// The Type octet.
@@ -227,30 +387,51 @@ pub struct RawOption<'a> {
 }
 
 impl<'a> RawOption<'a> {
-    /// An option from its parts.
+    /// An option from its parts; see the [example](Self#example).
     pub fn new(kind: u8, data: &'a [u8]) -> Self {
         RawOption { kind, data }
     }
 
     /// Parses the option at the start of `input`; bytes after its Length
-    /// belong to the next option (walk a list with [`Options`]).
+    /// belong to the next option (walk a list with [`Options`]). The
+    /// [type's example](Self#example) parses one.
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         read_option("CP option", input, 0)
     }
 
     /// Writes the option. Data beyond [`MAX_OPTION_DATA_LEN`] is cut so
     /// that Length stays truthful.
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{RawOption, MAX_OPTION_DATA_LEN};
+    ///
+    /// let long = [0xaa; 300];
+    /// let option = RawOption::new(0, &long);
+    /// let mut bytes = Vec::new();
+    /// option.emit(&mut bytes);
+    /// assert_eq!(bytes.len(), 2 + MAX_OPTION_DATA_LEN);
+    /// assert_eq!(bytes[1], 255);
+    /// assert_eq!(option.buffer_len(), bytes.len());
+    /// ```
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         put_option(buf, self.kind, &[], self.data);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         option_len(0, self.data.len())
     }
 }
 
 /// Writes one raw option TLV: Type `kind`, Length, `data`.
+///
+/// ```
+/// use pptp_proto::wire::cp::emit_option;
+///
+/// let mut bytes = Vec::new();
+/// emit_option(1, &1400u16.to_be_bytes(), &mut bytes); // LCP MRU 1400
+/// assert_eq!(bytes, [1, 4, 0x05, 0x78]);
+/// ```
 pub fn emit_option<B: BufMut>(kind: u8, data: &[u8], buf: &mut B) {
     RawOption::new(kind, data).emit(buf);
 }
@@ -281,6 +462,22 @@ fn read_option<'a>(
 
 /// An iterator over the option TLVs of a Configure packet's data. After the
 /// first error it yields nothing more.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{cp::{Options, RawOption}, Error};
+///
+/// // MRU 1500, then an option whose Length (1) is below the minimum of 2.
+/// let data = [1, 4, 0x05, 0xdc, 7, 1, 8, 2];
+/// let mut options = Options::new("LCP option", &data);
+/// assert_eq!(options.next(), Some(Ok(RawOption::new(1, &[0x05, 0xdc]))));
+/// assert_eq!(options.rest(), [7, 1, 8, 2]);
+/// let error = Error::BadOptionLength { what: "LCP option", offset: 4, length: 1 };
+/// assert_eq!(options.next(), Some(Err(error)));
+/// assert_eq!(options.next(), None);
+/// assert_eq!(options.rest(), [7, 1, 8, 2]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Options<'a> {
     what: &'static str,
@@ -291,6 +488,7 @@ pub struct Options<'a> {
 
 impl<'a> Options<'a> {
     /// Walks `data`; `what` names the protocol in errors (`"LCP option"`).
+    /// See the [example](Self#example).
     pub fn new(what: &'static str, data: &'a [u8]) -> Self {
         Options {
             what,
@@ -301,6 +499,7 @@ impl<'a> Options<'a> {
     }
 
     /// The bytes not yet yielded (after an error: from the bad option on).
+    /// See the [example](Self#example).
     pub fn rest(&self) -> &'a [u8] {
         self.data.get(self.offset..).unwrap_or(&[])
     }
@@ -331,29 +530,58 @@ impl core::iter::FusedIterator for Options<'_> {}
 /// A Configuration Option of one control protocol, typed where the protocol
 /// is understood and raw where it is not, so that every option parsed can be
 /// emitted back byte-for-byte (a Configure-Reject echoes it unchanged).
+///
+/// # Example
+///
+/// One function that builds Configure-Reject data for any of the protocols:
+///
+/// ```
+/// use pptp_proto::wire::cp::{CcpConfigOption, ConfigOption, LcpConfigOption, RawOption};
+///
+/// /// Echoes `raw` into `reject` if protocol `O` does not understand it.
+/// fn reject_unknown<'a, O: ConfigOption<'a>>(raw: RawOption<'a>, reject: &mut Vec<u8>) -> u8 {
+///     let option = O::from_raw(raw);
+///     if !option.is_recognised() {
+///         reject.reserve(option.buffer_len());
+///         option.emit(reject);
+///     }
+///     option.kind()
+/// }
+///
+/// let mut reject = Vec::new();
+/// // CCP keeps Deflate (26, window 15) raw, so it is rejected...
+/// let deflate = RawOption::new(26, &[0x78, 0]);
+/// assert_eq!(reject_unknown::<CcpConfigOption>(deflate, &mut reject), 26);
+/// // ...while LCP understands an MRU of 1400.
+/// let mru = RawOption::new(1, &[0x05, 0x78]);
+/// assert_eq!(reject_unknown::<LcpConfigOption>(mru, &mut reject), 1);
+/// assert_eq!(reject, [26, 4, 0x78, 0]);
+/// ```
 pub trait ConfigOption<'a>: Sized + Copy + fmt::Debug + fmt::Display {
     /// Names the protocol's options in errors (`"LCP option"`).
     const WHAT: &'static str;
 
     /// Interprets a raw option; never fails (unknown or badly sized options
-    /// stay raw).
+    /// stay raw). See the [trait example](ConfigOption#example).
     fn from_raw(raw: RawOption<'a>) -> Self;
 
-    /// The Type octet.
+    /// The Type octet; see the [trait example](ConfigOption#example).
     fn kind(&self) -> u8;
 
     /// `false` for an option kept raw because its type is unknown or its
-    /// length is wrong for its type: the usual answer is Configure-Reject.
+    /// length is wrong for its type: the usual answer is Configure-Reject
+    /// (the [trait example](ConfigOption#example) builds one).
     ///
     /// The raw variants are meant to come from [`from_raw`](Self::from_raw);
     /// a hand-built raw variant holding a well-formed known option emits the
     /// same bytes but parses back typed.
     fn is_recognised(&self) -> bool;
 
-    /// Writes the option TLV.
+    /// Writes the option TLV; see the [trait example](ConfigOption#example).
     fn emit<B: BufMut>(&self, buf: &mut B);
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the
+    /// [trait example](ConfigOption#example).
     fn buffer_len(&self) -> usize;
 }
 
@@ -382,20 +610,41 @@ impl<'a> ConfigOption<'a> for RawOption<'a> {
 }
 
 /// Parses a Configure packet's data into typed options, in order.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::cp::{emit_options, options_len, parse_options, LcpConfigOption};
+///
+/// // pppd's LCP options: MRU 1400, ACCM 0, Magic-Number, PFC, ACFC.
+/// let data = [1, 4, 0x05, 0x78, 2, 6, 0, 0, 0, 0, 5, 6, 0x5f, 0x3c, 0x2a, 0x19, 7, 2, 8, 2];
+/// let options: Vec<LcpConfigOption> = parse_options(&data)?;
+/// assert_eq!(options.len(), 5);
+/// assert_eq!(options[2], LcpConfigOption::MagicNumber(0x5f3c_2a19));
+///
+/// let mut bytes = Vec::new();
+/// emit_options(&options, &mut bytes);
+/// assert_eq!(bytes, data);
+/// assert_eq!(options_len(&options), data.len());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 pub fn parse_options<'a, O: ConfigOption<'a>>(data: &'a [u8]) -> Result<Vec<O>, Error> {
     Options::new(O::WHAT, data)
         .map(|option| option.map(O::from_raw))
         .collect()
 }
 
-/// Writes options back to back, in order.
+/// Writes options back to back, in order;
+/// [`parse_options`' example](parse_options#example) round-trips a list.
 pub fn emit_options<'a, O: ConfigOption<'a>, B: BufMut>(options: &[O], buf: &mut B) {
     for option in options {
         option.emit(buf);
     }
 }
 
-/// The bytes [`emit_options`] writes.
+/// The bytes [`emit_options`] writes; see
+/// [`parse_options`' example](parse_options#example).
+
 pub fn options_len<'a, O: ConfigOption<'a>>(options: &[O]) -> usize {
     options.iter().map(ConfigOption::buffer_len).sum()
 }
