@@ -341,7 +341,6 @@ impl<'a> CpPacket<'a> {
     /// );
     /// ```
     pub fn display(&self, protocol: Protocol) -> CpDisplay<'a> {
-
         CpDisplay {
             packet: *self,
             protocol,
@@ -644,7 +643,6 @@ pub fn emit_options<'a, O: ConfigOption<'a>, B: BufMut>(options: &[O], buf: &mut
 
 /// The bytes [`emit_options`] writes; see
 /// [`parse_options`' example](parse_options#example).
-
 pub fn options_len<'a, O: ConfigOption<'a>>(options: &[O]) -> usize {
     options.iter().map(ConfigOption::buffer_len).sum()
 }
@@ -696,6 +694,18 @@ fn protocol_and_data(data: &[u8]) -> Option<(Protocol, &[u8])> {
 
 crate::wire::code_point! {
     /// An LCP Configuration Option type (RFC 1661 §6, RFC 1570, RFC 1990).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{LcpConfigOption, LcpOption};
+    ///
+    /// assert_eq!(LcpOption::MAGIC_NUMBER, LcpOption(5));
+    /// assert_eq!(LcpOption::MAGIC_NUMBER.name(), Some("magic"));
+    /// assert_eq!(LcpConfigOption::Pfc.option(), LcpOption::PFC);
+    /// assert_eq!(LcpOption(23).name(), None);
+    /// assert_eq!(LcpOption(23).to_string(), "0x17");
+    /// ```
     pub struct LcpOption(u8) {
         /// Vendor-Specific (RFC 2153).
         VENDOR_SPECIFIC = 0 => "vendor",
@@ -733,6 +743,21 @@ crate::wire::code_point! {
 crate::wire::code_point! {
     /// The Algorithm octet of a CHAP Authentication-Protocol option
     /// (RFC 1994 §3, RFC 2433, RFC 2759).
+    ///
+    /// # Example
+    ///
+    /// A server asking for MS-CHAPv2 (CHAP, c223, with algorithm 0x81):
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{AuthProtocol, ChapAlgorithm, LcpConfigOption};
+    ///
+    /// let auth = LcpConfigOption::parse(&[3, 5, 0xc2, 0x23, 0x81])?;
+    /// let algorithm = ChapAlgorithm::MS_CHAP_V2;
+    /// assert_eq!(auth, LcpConfigOption::AuthProtocol(AuthProtocol::Chap { algorithm }));
+    /// assert_eq!(algorithm.name(), Some("MS-v2"));
+    /// assert_eq!(auth.to_string(), "<auth chap MS-v2>");
+    /// # Ok::<(), pptp_proto::wire::Error>(())
+    /// ```
     pub struct ChapAlgorithm(u8) {
         /// CHAP with MD5 (RFC 1994).
         MD5 = 5 => "MD5",
@@ -744,6 +769,23 @@ crate::wire::code_point! {
 }
 
 /// The value of an LCP Authentication-Protocol option (RFC 1661 §6.2).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{cp::{AuthProtocol, ChapAlgorithm, LcpConfigOption}, ppp::Protocol};
+///
+/// let chap = AuthProtocol::Chap { algorithm: ChapAlgorithm::MD5 };
+/// assert_eq!(chap.protocol(), Protocol::CHAP);
+/// assert_eq!(chap.to_string(), "chap MD5");
+///
+/// let pap = LcpConfigOption::parse(&[3, 4, 0xc0, 0x23])?;
+/// assert_eq!(pap, LcpConfigOption::AuthProtocol(AuthProtocol::Pap));
+/// // PAP carries no data: with some it is malformed, not `Other`.
+/// let bad = LcpConfigOption::parse(&[3, 5, 0xc0, 0x23, 0])?;
+/// assert!(matches!(bad, LcpConfigOption::Malformed(_)));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuthProtocol<'a> {
     /// PAP (RFC 1334), protocol c023 with no data.
@@ -766,7 +808,7 @@ pub enum AuthProtocol<'a> {
 }
 
 impl<'a> AuthProtocol<'a> {
-    /// The protocol number on the wire.
+    /// The protocol number on the wire; see the [example](Self#example).
     pub fn protocol(&self) -> Protocol {
         match self {
             AuthProtocol::Pap => Protocol::PAP,
@@ -820,6 +862,26 @@ impl fmt::Display for AuthProtocol<'_> {
 }
 
 /// An LCP Configuration Option (RFC 1661 §6, RFC 1570, RFC 1990).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::cp::{LcpConfigOption, LcpOption, RawOption};
+///
+/// let mru = LcpConfigOption::parse(&[1, 4, 0x05, 0x78])?;
+/// assert_eq!(mru, LcpConfigOption::Mru(1400));
+/// assert_eq!(mru.option(), LcpOption::MRU);
+/// assert_eq!(mru.to_string(), "<mru 1400>");
+/// let mut bytes = Vec::new();
+/// mru.emit(&mut bytes);
+/// assert_eq!(bytes, [1, 4, 0x05, 0x78]);
+/// assert_eq!(mru.buffer_len(), 4);
+///
+/// // A 2-octet Magic-Number is malformed: kept raw, to be rejected.
+/// let raw = RawOption::new(5, &[0x12, 0x34]);
+/// assert_eq!(LcpConfigOption::from_raw(raw), LcpConfigOption::Malformed(raw));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LcpConfigOption<'a> {
     /// Maximum-Receive-Unit.
@@ -866,12 +928,14 @@ pub enum LcpConfigOption<'a> {
 }
 
 impl<'a> LcpConfigOption<'a> {
-    /// Parses the option at the start of `input`.
+    /// Parses the option at the start of `input`; see the
+    /// [example](Self#example).
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         read_option(Self::WHAT, input, 0).map(Self::from_raw)
     }
 
-    /// Interprets a raw option; unknown or badly sized ones stay raw.
+    /// Interprets a raw option; unknown or badly sized ones stay raw (the
+    /// [example](Self#example) shows one).
     pub fn from_raw(raw: RawOption<'a>) -> Self {
         let d = raw.data;
         let typed = match LcpOption(raw.kind) {
@@ -896,7 +960,7 @@ impl<'a> LcpConfigOption<'a> {
         typed.unwrap_or(Self::Malformed(raw))
     }
 
-    /// The option type.
+    /// The option type; see the [example](Self#example).
     pub fn option(&self) -> LcpOption {
         LcpOption(match self {
             Self::Mru(_) => 1,
@@ -944,13 +1008,13 @@ impl<'a> LcpConfigOption<'a> {
         }
     }
 
-    /// Writes the option TLV.
+    /// Writes the option TLV; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         let (head, n, tail) = self.parts();
         put_option(buf, self.option().0, head.get(..n).unwrap_or(&[]), tail);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         let (_, n, tail) = self.parts();
         option_len(n, tail.len())
@@ -1012,6 +1076,25 @@ impl fmt::Display for LcpConfigOption<'_> {
 // LCP-only packet data.
 
 /// The data of an LCP Protocol-Reject (RFC 1661 §5.7).
+///
+/// # Example
+///
+/// A peer without MPPE rejects our CCP (80fd) Configure-Request:
+///
+/// ```
+/// use pptp_proto::wire::{cp::ProtocolReject, ppp::Protocol, Error};
+///
+/// let data = [0x80, 0xfd, 1, 1, 0, 10, 18, 6, 0x01, 0, 0, 0x40];
+/// let reject = ProtocolReject::parse(&data)?;
+/// assert_eq!(reject.protocol, Protocol::CCP);
+/// assert_eq!(reject.information, &data[2..]);
+/// let mut bytes = Vec::new();
+/// reject.emit(&mut bytes);
+/// assert_eq!(bytes, data);
+/// assert_eq!(reject.buffer_len(), data.len());
+/// assert!(matches!(ProtocolReject::parse(&[0x80]), Err(Error::Truncated { needed: 2, .. })));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ProtocolReject<'a> {
     /// The protocol of the rejected frame.
@@ -1022,6 +1105,7 @@ pub struct ProtocolReject<'a> {
 
 impl<'a> ProtocolReject<'a> {
     /// Parses the data of a Protocol-Reject.
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         need("LCP Protocol-Reject", data, 2)?;
         let (protocol, information) = protocol_and_data(data).ok_or(Error::Truncated {
@@ -1035,13 +1119,13 @@ impl<'a> ProtocolReject<'a> {
         })
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_u16(self.protocol.0);
         buf.put_slice(self.information);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         2 + self.information.len()
     }
@@ -1049,6 +1133,27 @@ impl<'a> ProtocolReject<'a> {
 
 /// The data of an LCP Echo-Request, Echo-Reply (RFC 1661 §5.8) or
 /// Discard-Request (§5.9): Magic-Number and Data.
+///
+/// # Example
+///
+/// An Echo-Request answered with an Echo-Reply carrying our own magic
+/// number:
+///
+/// ```
+/// use pptp_proto::wire::{cp::{Code, CpPacket, Echo}, Error};
+///
+/// let request = CpPacket::parse(&[9, 3, 0, 8, 0x5f, 0x3c, 0x2a, 0x19])?;
+/// assert_eq!(Echo::parse(request.data)?, Echo { magic_number: 0x5f3c_2a19, data: &[] });
+///
+/// let echo = Echo { magic_number: 0x0bad_cafe, data: &[] };
+/// let mut data = Vec::new();
+/// echo.emit(&mut data);
+/// assert_eq!(echo.buffer_len(), 4);
+/// let reply = CpPacket::new(Code::ECHO_REPLY, request.identifier, &data);
+/// assert_eq!(reply.data, [0x0b, 0xad, 0xca, 0xfe]);
+/// assert!(matches!(Echo::parse(&[0, 0, 1]), Err(Error::Truncated { needed: 4, .. })));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Echo<'a> {
     /// The sender's Magic-Number, or zero if none was negotiated.
@@ -1059,18 +1164,19 @@ pub struct Echo<'a> {
 
 impl<'a> Echo<'a> {
     /// Parses the data of an Echo-Request, Echo-Reply or Discard-Request.
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         let (magic_number, data) = magic_and_rest("LCP Echo", data)?;
         Ok(Echo { magic_number, data })
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_u32(self.magic_number);
         buf.put_slice(self.data);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         4 + self.data.len()
     }
@@ -1087,6 +1193,25 @@ fn magic_and_rest<'a>(what: &'static str, data: &'a [u8]) -> Result<(u32, &'a [u
 }
 
 /// The data of a Code-Reject (RFC 1661 §5.6): the rejected packet.
+///
+/// # Example
+///
+/// A Code-Reject of a packet with the unknown Code 0x2a:
+///
+/// ```
+/// use pptp_proto::wire::cp::{Code, CodeReject, CpPacket};
+///
+/// let packet = CpPacket::parse(&[7, 1, 0, 10, 0x2a, 7, 0, 6, 0xab, 0xcd])?;
+/// let reject = CodeReject::parse(packet.data)?;
+/// assert_eq!(reject.rejected_code(), Some(Code(0x2a)));
+/// assert_eq!(CpPacket::parse(reject.rejected_packet)?.identifier, 7);
+/// let mut bytes = Vec::new();
+/// reject.emit(&mut bytes);
+/// assert_eq!(bytes, packet.data);
+/// assert_eq!(reject.buffer_len(), 6);
+/// assert_eq!(CodeReject::parse(&[])?.rejected_code(), None);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CodeReject<'a> {
     /// The rejected packet, header included (maybe truncated to the MRU).
@@ -1095,29 +1220,50 @@ pub struct CodeReject<'a> {
 
 impl<'a> CodeReject<'a> {
     /// Parses the data of a Code-Reject (any bytes will do).
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         Ok(CodeReject {
             rejected_packet: data,
         })
     }
 
-    /// The Code of the rejected packet, if it was not truncated away.
+    /// The Code of the rejected packet, if it was not truncated away; see
+    /// the [example](Self#example).
     pub fn rejected_code(&self) -> Option<Code> {
         self.rejected_packet.first().copied().map(Code)
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_slice(self.rejected_packet);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         self.rejected_packet.len()
     }
 }
 
 /// The data of an LCP Identification (RFC 1570 §2.1).
+///
+/// # Example
+///
+/// The Identification a Windows client sends:
+///
+/// ```
+/// use pptp_proto::wire::cp::Identification;
+///
+/// let data = b"\x5f\x3c\x2a\x19MSRASV5.20";
+/// let ident = Identification::parse(data)?;
+/// assert_eq!(ident.magic_number, 0x5f3c_2a19);
+/// assert_eq!(ident.message, b"MSRASV5.20");
+/// let mut bytes = Vec::new();
+/// ident.emit(&mut bytes);
+/// assert_eq!(bytes, data);
+/// assert_eq!(ident.buffer_len(), 14);
+/// assert!(Identification::parse(&data[..3]).is_err());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Identification<'a> {
     /// The sender's Magic-Number.
@@ -1128,6 +1274,7 @@ pub struct Identification<'a> {
 
 impl<'a> Identification<'a> {
     /// Parses the data of an Identification.
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         let (magic_number, message) = magic_and_rest("LCP Identification", data)?;
         Ok(Identification {
@@ -1136,19 +1283,35 @@ impl<'a> Identification<'a> {
         })
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_u32(self.magic_number);
         buf.put_slice(self.message);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         4 + self.message.len()
     }
 }
 
 /// The data of an LCP Time-Remaining (RFC 1570 §2.2).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{cp::TimeRemaining, Error};
+///
+/// let data = b"\0\0\0\x01\0\0\x0e\x10bye";
+/// let left = TimeRemaining::parse(data)?;
+/// assert_eq!((left.magic_number, left.seconds, left.message), (1, 3600, &b"bye"[..]));
+/// let mut bytes = Vec::new();
+/// left.emit(&mut bytes);
+/// assert_eq!(bytes, data);
+/// assert_eq!(left.buffer_len(), 11);
+/// assert!(matches!(TimeRemaining::parse(&data[..7]), Err(Error::Truncated { needed: 8, .. })));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TimeRemaining<'a> {
     /// The sender's Magic-Number.
@@ -1161,6 +1324,7 @@ pub struct TimeRemaining<'a> {
 
 impl<'a> TimeRemaining<'a> {
     /// Parses the data of a Time-Remaining.
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         const WHAT: &str = "LCP Time-Remaining";
         let (magic_number, rest) = magic_and_rest(WHAT, data)?;
@@ -1173,20 +1337,36 @@ impl<'a> TimeRemaining<'a> {
         })
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_u32(self.magic_number);
         buf.put_u32(self.seconds);
         buf.put_slice(self.message);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         8 + self.message.len()
     }
 }
 
 /// The data of a Terminate-Request or Terminate-Ack (RFC 1661 §5.5).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::cp::{Code, CpPacket, Terminate};
+///
+/// let request = CpPacket::parse(b"\x05\x02\x00\x10User request")?;
+/// assert_eq!(request.code, Code::TERMINATE_REQUEST);
+/// let term = Terminate::parse(request.data)?;
+/// assert_eq!(term.data, b"User request");
+/// let mut bytes = Vec::new();
+/// term.emit(&mut bytes);
+/// assert_eq!(bytes, request.data);
+/// assert_eq!(term.buffer_len(), 12);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Terminate<'a> {
     /// Uninterpreted data (pppd puts a human-readable reason here).
@@ -1195,16 +1375,17 @@ pub struct Terminate<'a> {
 
 impl<'a> Terminate<'a> {
     /// Parses the data of a Terminate packet (any bytes will do).
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         Ok(Terminate { data })
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_slice(self.data);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         self.data.len()
     }
@@ -1223,6 +1404,17 @@ const VAN_JACOBSON_OLD: Protocol = Protocol(0x0037);
 
 crate::wire::code_point! {
     /// An IPCP Configuration Option type (RFC 1332 §3, RFC 1877 §1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{IpcpConfigOption, IpcpOption};
+    ///
+    /// assert_eq!(IpcpOption::PRIMARY_DNS, IpcpOption(0x81));
+    /// assert_eq!(IpcpOption::PRIMARY_DNS.name(), Some("ms-dns1"));
+    /// let dns = IpcpConfigOption::PrimaryDns([8, 8, 8, 8].into());
+    /// assert_eq!(dns.option(), IpcpOption::PRIMARY_DNS);
+    /// ```
     pub struct IpcpOption(u8) {
         /// IP-Addresses, deprecated (RFC 1172 §5.1); kept raw.
         IP_ADDRESSES = 1 => "addrs",
@@ -1242,6 +1434,30 @@ crate::wire::code_point! {
 }
 
 /// An IPCP Configuration Option (RFC 1332 §3, RFC 1877).
+///
+/// # Example
+///
+/// A client asks for an address (0.0.0.0) and for VJ compression:
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use pptp_proto::wire::cp::{IpcpConfigOption, IpcpOption, RawOption, VAN_JACOBSON};
+///
+/// let addr = IpcpConfigOption::parse(&[3, 6, 0, 0, 0, 0])?;
+/// assert_eq!(addr.option(), IpcpOption::IP_ADDRESS);
+/// assert_eq!(addr.address(), Some(Ipv4Addr::UNSPECIFIED));
+///
+/// let vj = IpcpConfigOption::from_raw(RawOption::new(2, &[0x00, 0x2d, 0x0f, 0x01]));
+/// assert_eq!(vj, IpcpConfigOption::IpCompressionProtocol { protocol: VAN_JACOBSON, data: &[0x0f, 0x01] });
+/// assert_eq!(vj.address(), None);
+/// assert_eq!(vj.to_string(), "<compress VJ 0f 01>");
+/// assert_eq!(vj.buffer_len(), 6);
+///
+/// let mut bytes = Vec::new();
+/// IpcpConfigOption::IpAddress(Ipv4Addr::new(10, 0, 0, 2)).emit(&mut bytes);
+/// assert_eq!(bytes, [3, 6, 10, 0, 0, 2]);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IpcpConfigOption<'a> {
     /// IP-Compression-Protocol, for example [`VAN_JACOBSON`] with
@@ -1269,12 +1485,14 @@ pub enum IpcpConfigOption<'a> {
 }
 
 impl<'a> IpcpConfigOption<'a> {
-    /// Parses the option at the start of `input`.
+    /// Parses the option at the start of `input`; see the
+    /// [example](Self#example).
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         read_option(Self::WHAT, input, 0).map(Self::from_raw)
     }
 
-    /// Interprets a raw option; unknown or badly sized ones stay raw.
+    /// Interprets a raw option; unknown or badly sized ones stay raw (the
+    /// [example](Self#example) shows one).
     pub fn from_raw(raw: RawOption<'a>) -> Self {
         let addr = || exact::<4>(raw.data).map(Ipv4Addr::from);
         let typed = match IpcpOption(raw.kind) {
@@ -1290,7 +1508,7 @@ impl<'a> IpcpConfigOption<'a> {
         typed.unwrap_or(Self::Malformed(raw))
     }
 
-    /// The option type.
+    /// The option type; see the [example](Self#example).
     pub fn option(&self) -> IpcpOption {
         match self {
             Self::IpCompressionProtocol { .. } => IpcpOption::IP_COMPRESSION_PROTOCOL,
@@ -1303,7 +1521,8 @@ impl<'a> IpcpConfigOption<'a> {
         }
     }
 
-    /// The address of the address-valued options.
+    /// The address of the address-valued options; see the
+    /// [example](Self#example).
     pub fn address(&self) -> Option<Ipv4Addr> {
         match *self {
             Self::IpAddress(a)
@@ -1326,13 +1545,13 @@ impl<'a> IpcpConfigOption<'a> {
         }
     }
 
-    /// Writes the option TLV.
+    /// Writes the option TLV; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         let (head, n, tail) = self.parts();
         put_option(buf, self.option().0, head.get(..n).unwrap_or(&[]), tail);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         let (_, n, tail) = self.parts();
         option_len(n, tail.len())
@@ -1389,6 +1608,17 @@ impl fmt::Display for IpcpConfigOption<'_> {
 
 crate::wire::code_point! {
     /// An IPv6CP Configuration Option type (RFC 5072 §4).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{Ipv6cpConfigOption, Ipv6cpOption};
+    ///
+    /// assert_eq!(Ipv6cpOption::INTERFACE_IDENTIFIER, Ipv6cpOption(1));
+    /// assert_eq!(Ipv6cpOption::INTERFACE_IDENTIFIER.name(), Some("addr"));
+    /// let id = Ipv6cpConfigOption::InterfaceIdentifier([0, 0, 0, 0, 0, 0, 0, 1]);
+    /// assert_eq!(id.option(), Ipv6cpOption::INTERFACE_IDENTIFIER);
+    /// ```
     pub struct Ipv6cpOption(u8) {
         /// Interface-Identifier (RFC 5072 §4.1).
         INTERFACE_IDENTIFIER = 1 => "addr",
@@ -1398,6 +1628,27 @@ crate::wire::code_point! {
 }
 
 /// An IPv6CP Configuration Option (RFC 5072 §4).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::cp::{Ipv6cpConfigOption, Ipv6cpOption, RawOption};
+///
+/// let bytes = [1, 10, 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55];
+/// let id = Ipv6cpConfigOption::parse(&bytes)?;
+/// assert_eq!(id, Ipv6cpConfigOption::InterfaceIdentifier([0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55]));
+/// assert_eq!(id.option(), Ipv6cpOption::INTERFACE_IDENTIFIER);
+/// assert_eq!(id.to_string(), "<addr fe80::0211:22ff:fe33:4455>");
+/// let mut out = Vec::new();
+/// id.emit(&mut out);
+/// assert_eq!(out, bytes);
+/// assert_eq!(id.buffer_len(), 10);
+///
+/// // An identifier of 4 octets is malformed.
+/// let short = RawOption::new(1, &[1, 2, 3, 4]);
+/// assert_eq!(Ipv6cpConfigOption::from_raw(short), Ipv6cpConfigOption::Malformed(short));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ipv6cpConfigOption<'a> {
     /// Interface-Identifier: the low 64 bits of the link-local address.
@@ -1416,12 +1667,14 @@ pub enum Ipv6cpConfigOption<'a> {
 }
 
 impl<'a> Ipv6cpConfigOption<'a> {
-    /// Parses the option at the start of `input`.
+    /// Parses the option at the start of `input`; see the
+    /// [example](Self#example).
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         read_option(Self::WHAT, input, 0).map(Self::from_raw)
     }
 
-    /// Interprets a raw option; unknown or badly sized ones stay raw.
+    /// Interprets a raw option; unknown or badly sized ones stay raw (the
+    /// [example](Self#example) shows one).
     pub fn from_raw(raw: RawOption<'a>) -> Self {
         let typed = match Ipv6cpOption(raw.kind) {
             Ipv6cpOption::INTERFACE_IDENTIFIER => {
@@ -1434,7 +1687,7 @@ impl<'a> Ipv6cpConfigOption<'a> {
         typed.unwrap_or(Self::Malformed(raw))
     }
 
-    /// The option type.
+    /// The option type; see the [example](Self#example).
     pub fn option(&self) -> Ipv6cpOption {
         match self {
             Self::InterfaceIdentifier(_) => Ipv6cpOption::INTERFACE_IDENTIFIER,
@@ -1443,7 +1696,7 @@ impl<'a> Ipv6cpConfigOption<'a> {
         }
     }
 
-    /// Writes the option TLV.
+    /// Writes the option TLV; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         let kind = self.option().0;
         match self {
@@ -1455,7 +1708,7 @@ impl<'a> Ipv6cpConfigOption<'a> {
         }
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         match self {
             Self::InterfaceIdentifier(_) => option_len(8, 0),
@@ -1515,6 +1768,18 @@ impl fmt::Display for Ipv6cpConfigOption<'_> {
 crate::wire::code_point! {
     /// A CCP Configuration Option type (RFC 1962 §4, IANA "PPP CCP
     /// Configuration Option Types").
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{CcpConfigOption, CcpOption, RawOption};
+    ///
+    /// assert_eq!(CcpOption::MPPE, CcpOption(18));
+    /// assert_eq!(CcpOption::DEFLATE.name(), Some("deflate"));
+    /// let deflate = CcpConfigOption::from_raw(RawOption::new(26, &[0x78, 0]));
+    /// assert_eq!(deflate.option(), CcpOption::DEFLATE);
+    /// assert_eq!(deflate.to_string(), "<deflate 15>");
+    /// ```
     pub struct CcpOption(u8) {
         /// Organization-Unique-Identifier (RFC 1962 §4.1).
         OUI = 0 => "oui",
@@ -1547,6 +1812,28 @@ crate::wire::code_point! {
 
 /// A CCP Configuration Option (RFC 1962). Only MPPE/MPPC is interpreted;
 /// every other method is kept raw to be rejected.
+///
+/// # Example
+///
+/// pppd's request for stateless 128-bit MPPE:
+///
+/// ```
+/// use pptp_proto::wire::{cp::{CcpConfigOption, CcpOption, RawOption}, mppe::MppeBits};
+///
+/// let mppe = CcpConfigOption::parse(&[18, 6, 0x01, 0, 0, 0x40])?;
+/// assert_eq!(mppe, CcpConfigOption::Mppe(MppeBits::STATELESS | MppeBits::BITS_128));
+/// assert_eq!(mppe.option(), CcpOption::MPPE);
+/// assert_eq!(mppe.to_string(), "<mppe +H -M +S -L -D -C>");
+/// assert_eq!(mppe.buffer_len(), 6);
+/// let mut bytes = Vec::new();
+/// CcpConfigOption::Mppe(MppeBits::BITS_128).emit(&mut bytes);
+/// assert_eq!(bytes, [18, 6, 0, 0, 0, 0x40]);
+///
+/// // Five octets of bits are malformed.
+/// let raw = RawOption::new(18, &[0, 0, 0, 0x40, 0]);
+/// assert_eq!(CcpConfigOption::from_raw(raw), CcpConfigOption::Malformed(raw));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CcpConfigOption<'a> {
     /// MPPE/MPPC Supported Bits (RFC 3078 §2.1).
@@ -1558,12 +1845,14 @@ pub enum CcpConfigOption<'a> {
 }
 
 impl<'a> CcpConfigOption<'a> {
-    /// Parses the option at the start of `input`.
+    /// Parses the option at the start of `input`; see the
+    /// [example](Self#example).
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         read_option(Self::WHAT, input, 0).map(Self::from_raw)
     }
 
-    /// Interprets a raw option; unknown or badly sized ones stay raw.
+    /// Interprets a raw option; unknown or badly sized ones stay raw (the
+    /// [example](Self#example) shows one).
     pub fn from_raw(raw: RawOption<'a>) -> Self {
         match CcpOption(raw.kind) {
             CcpOption::MPPE => u32_exact(raw.data)
@@ -1573,7 +1862,7 @@ impl<'a> CcpConfigOption<'a> {
         }
     }
 
-    /// The option type.
+    /// The option type; see the [example](Self#example).
     pub fn option(&self) -> CcpOption {
         match self {
             Self::Mppe(_) => CcpOption::MPPE,
@@ -1581,7 +1870,7 @@ impl<'a> CcpConfigOption<'a> {
         }
     }
 
-    /// Writes the option TLV.
+    /// Writes the option TLV; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         match self {
             Self::Mppe(bits) => put_option(buf, 18, &bits.bits().to_be_bytes(), &[]),
@@ -1589,7 +1878,7 @@ impl<'a> CcpConfigOption<'a> {
         }
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         match self {
             Self::Mppe(_) => option_len(4, 0),
@@ -1714,6 +2003,19 @@ const MAX_HEX_DUMP: usize = 32;
 
 /// A [`CpPacket`] with its protocol, printed the way pppd's debug log does:
 /// `[IPCP ConfNak id=0x2 <addr 10.0.0.2> <ms-dns1 8.8.8.8>]`.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{cp::{Code, CpDisplay, CpPacket}, ppp::Protocol};
+///
+/// let echo = CpPacket::new(Code::ECHO_REQUEST, 0x2a, &[0, 0, 0x10, 0x92, b'h', b'i']);
+/// let shown: CpDisplay = echo.display(Protocol::LCP);
+/// assert_eq!(shown.to_string(), "[LCP EchoReq id=0x2a magic=0x1092 68 69]");
+///
+/// let term = CpPacket::new(Code::TERMINATE_REQUEST, 2, b"User request");
+/// assert_eq!(term.display(Protocol::IPCP).to_string(), "[IPCP TermReq id=0x2 \"User request\"]");
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct CpDisplay<'a> {
     packet: CpPacket<'a>,
