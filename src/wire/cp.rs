@@ -23,7 +23,10 @@
 //! use pptp_proto::wire::cp::{Code, ConfigOption, CpPacket, LcpConfigOption};
 //! use pptp_proto::wire::ppp::Protocol;
 //!
-//! let bytes = [1, 7, 0, 22, 1, 4, 0x05, 0x78, 5, 6, 0x5f, 0x3c, 0x2a, 0x19, 7, 2, 8, 2, 23, 4, 0, 1];
+//! let bytes = [
+//!     1, 7, 0, 22, // Configure-Request, Identifier 7, Length 22
+//!     1, 4, 0x05, 0x78, 5, 6, 0x5f, 0x3c, 0x2a, 0x19, 7, 2, 8, 2, 23, 4, 0, 1,
+//! ];
 //! let request = CpPacket::parse(&bytes)?;
 //! assert_eq!(
 //!     request.display(Protocol::LCP).to_string(),
@@ -207,8 +210,10 @@ impl<'a> CpPacket<'a> {
     /// assert_eq!((ack.code, ack.identifier, ack.data), (Code::TERMINATE_ACK, 7, &[][..]));
     ///
     /// // Length past the input, or shorter than the header itself.
-    /// assert!(matches!(CpPacket::parse(&[6, 7, 0, 9, 0]), Err(Error::BadLength { length: 9, .. })));
-    /// assert!(matches!(CpPacket::parse(&[6, 7, 0, 3]), Err(Error::BadLength { length: 3, .. })));
+    /// let long = CpPacket::parse(&[6, 7, 0, 9, 0]);
+    /// assert!(matches!(long, Err(Error::BadLength { length: 9, .. })));
+    /// let short = CpPacket::parse(&[6, 7, 0, 3]);
+    /// assert!(matches!(short, Err(Error::BadLength { length: 3, .. })));
     /// assert!(matches!(CpPacket::parse(&[6, 7, 0]), Err(Error::Truncated { needed: 4, .. })));
     /// # Ok::<(), Error>(())
     /// ```
@@ -1448,7 +1453,11 @@ crate::wire::code_point! {
 /// assert_eq!(addr.address(), Some(Ipv4Addr::UNSPECIFIED));
 ///
 /// let vj = IpcpConfigOption::from_raw(RawOption::new(2, &[0x00, 0x2d, 0x0f, 0x01]));
-/// assert_eq!(vj, IpcpConfigOption::IpCompressionProtocol { protocol: VAN_JACOBSON, data: &[0x0f, 0x01] });
+/// let expected = IpcpConfigOption::IpCompressionProtocol {
+///     protocol: VAN_JACOBSON,
+///     data: &[0x0f, 0x01], // Max-Slot-Id 15, Comp-Slot-Id 1
+/// };
+/// assert_eq!(vj, expected);
 /// assert_eq!(vj.address(), None);
 /// assert_eq!(vj.to_string(), "<compress VJ 0f 01>");
 /// assert_eq!(vj.buffer_len(), 6);
@@ -1636,7 +1645,7 @@ crate::wire::code_point! {
 ///
 /// let bytes = [1, 10, 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55];
 /// let id = Ipv6cpConfigOption::parse(&bytes)?;
-/// assert_eq!(id, Ipv6cpConfigOption::InterfaceIdentifier([0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55]));
+/// assert_eq!(id, Ipv6cpConfigOption::InterfaceIdentifier(bytes[2..].try_into().unwrap()));
 /// assert_eq!(id.option(), Ipv6cpOption::INTERFACE_IDENTIFIER);
 /// assert_eq!(id.to_string(), "<addr fe80::0211:22ff:fe33:4455>");
 /// let mut out = Vec::new();
