@@ -13,6 +13,34 @@
 //! The LCP-only codes have small views of their data: [`ProtocolReject`],
 //! [`Echo`] (Echo-Request/Reply, Discard-Request), [`CodeReject`],
 //! [`Identification`], [`TimeRemaining`] and [`Terminate`].
+//!
+//! # Example
+//!
+//! A peer's LCP Configure-Request, answered with a Configure-Reject of the
+//! one option this crate keeps raw (type 23, Link-Discriminator):
+//!
+//! ```
+//! use pptp_proto::wire::cp::{Code, ConfigOption, CpPacket, LcpConfigOption};
+//! use pptp_proto::wire::ppp::Protocol;
+//!
+//! let bytes = [
+//!     1, 7, 0, 22, // Configure-Request, Identifier 7, Length 22
+//!     1, 4, 0x05, 0x78, 5, 6, 0x5f, 0x3c, 0x2a, 0x19, 7, 2, 8, 2, 23, 4, 0, 1,
+//! ];
+//! let request = CpPacket::parse(&bytes)?;
+//! assert_eq!(
+//!     request.display(Protocol::LCP).to_string(),
+//!     "[LCP ConfReq id=0x7 <mru 1400> <magic 0x5f3c2a19> <pcomp> <accomp> <opt 17 04 00 01>]"
+//! );
+//! let options: Vec<LcpConfigOption> = request.typed_options()?;
+//! assert_eq!(options[0], LcpConfigOption::Mru(1400));
+//!
+//! let rejected: Vec<_> = options.into_iter().filter(|o| !o.is_recognised()).collect();
+//! let mut reply = Vec::new();
+//! CpPacket::emit_with_options(Code::CONFIGURE_REJECT, request.identifier, &rejected, &mut reply);
+//! assert_eq!(reply, [4, 7, 0, 8, 23, 4, 0, 1]);
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -37,6 +65,19 @@ const WHAT: &str = "CP packet";
 
 crate::wire::code_point! {
     /// The Code field of a control-protocol packet (RFC 1661 §5, RFC 1962 §5).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::Code;
+    ///
+    /// assert_eq!(Code::CONFIGURE_NAK, Code(3));
+    /// assert_eq!(Code::CONFIGURE_NAK.name(), Some("ConfNak"));
+    /// assert_eq!(Code(0x42).name(), None);
+    /// assert_eq!(Code::ECHO_REQUEST.to_string(), "EchoReq");
+    /// assert!(Code::CONFIGURE_REJECT.has_options());
+    /// assert!(!Code::TERMINATE_REQUEST.has_options());
+    /// ```
     pub struct Code(u8) {
         /// Configure-Request (RFC 1661 §5.1).
         CONFIGURE_REQUEST = 1 => "ConfReq",
@@ -73,7 +114,8 @@ crate::wire::code_point! {
 
 impl Code {
     /// Whether the data of this code is a Configuration Option list
-    /// (Configure-Request, -Ack, -Nak, -Reject).
+    /// (Configure-Request, -Ack, -Nak, -Reject); see the
+    /// [example](Self#example).
     pub fn has_options(self) -> bool {
         matches!(self.0, 1..=4)
     }
@@ -119,6 +161,24 @@ fn option_len(head: usize, tail: usize) -> usize {
 
 /// A control-protocol packet (RFC 1661 §5): the information field of a PPP
 /// frame whose protocol is LCP, IPCP, IPv6CP or CCP.
+///
+/// The [module example](crate::wire::cp#example) answers a Configure-Request.
+///
+/// # Example
+///
+/// An LCP Echo-Request built, written and parsed back:
+///
+/// ```
+/// use pptp_proto::wire::cp::{Code, CpPacket};
+///
+/// let echo = CpPacket::new(Code::ECHO_REQUEST, 0x2a, &[0, 0, 0x10, 0x92, b'h', b'i']);
+/// let mut bytes = Vec::new();
+/// echo.emit(&mut bytes);
+/// assert_eq!(bytes, [9, 0x2a, 0, 10, 0, 0, 0x10, 0x92, b'h', b'i']);
+/// assert_eq!(echo.buffer_len(), bytes.len());
+/// assert_eq!(CpPacket::parse(&bytes)?, echo);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CpPacket<'a> {
     /// The Code field.
@@ -130,7 +190,7 @@ pub struct CpPacket<'a> {
 }
 
 impl<'a> CpPacket<'a> {
-    /// A packet from its parts.
+    /// A packet from its parts; see the [example](Self#example).
     pub fn new(code: Code, identifier: u8, data: &'a [u8]) -> Self {
         CpPacket {
             code,
@@ -141,6 +201,22 @@ impl<'a> CpPacket<'a> {
 
     /// Parses the PPP information field. Length must be at least 4 and fit
     /// the input; bytes after Length are padding and ignored (RFC 1661 §5).
+    ///
+    /// ```
+    /// use pptp_proto::wire::{cp::{Code, CpPacket}, Error};
+    ///
+    /// // A Terminate-Ack (Length 4) followed by two octets of padding.
+    /// let ack = CpPacket::parse(&[6, 7, 0, 4, 0, 0])?;
+    /// assert_eq!((ack.code, ack.identifier, ack.data), (Code::TERMINATE_ACK, 7, &[][..]));
+    ///
+    /// // Length past the input, or shorter than the header itself.
+    /// let long = CpPacket::parse(&[6, 7, 0, 9, 0]);
+    /// assert!(matches!(long, Err(Error::BadLength { length: 9, .. })));
+    /// let short = CpPacket::parse(&[6, 7, 0, 3]);
+    /// assert!(matches!(short, Err(Error::BadLength { length: 3, .. })));
+    /// assert!(matches!(CpPacket::parse(&[6, 7, 0]), Err(Error::Truncated { needed: 4, .. })));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         need(WHAT, input, HEADER_LEN)?;
         let ([code, identifier, hi, lo], _) = split::<4>(input).ok_or(Error::Truncated {
@@ -163,23 +239,66 @@ impl<'a> CpPacket<'a> {
 
     /// Writes the packet. Data beyond [`MAX_DATA_LEN`] is cut so that
     /// Length stays truthful.
+    ///
+    /// The [type's example](Self#example) writes an Echo-Request; here the
+    /// data is too long for the 16-bit Length:
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{Code, CpPacket, MAX_DATA_LEN};
+    ///
+    /// let reason = vec![b'x'; 70_000];
+    /// let term = CpPacket::new(Code::TERMINATE_REQUEST, 1, &reason);
+    /// let mut bytes = Vec::new();
+    /// term.emit(&mut bytes);
+    /// assert_eq!(bytes.len(), 4 + MAX_DATA_LEN);
+    /// assert_eq!(bytes[2..4], [0xff, 0xff]);
+    /// assert_eq!(term.buffer_len(), bytes.len());
+    /// ```
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         let data = clamp(self.data, MAX_DATA_LEN);
         emit_header(buf, self.code, self.identifier, data.len());
         buf.put_slice(data);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         HEADER_LEN + self.data.len().min(MAX_DATA_LEN)
     }
 
     /// The option TLVs of the data (meaningful for the Configure codes).
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{CpPacket, RawOption};
+    ///
+    /// // IPCP Configure-Request: IP-Address 0.0.0.0, Primary DNS 0.0.0.0.
+    /// let request = CpPacket::parse(&[1, 1, 0, 16, 3, 6, 0, 0, 0, 0, 0x81, 6, 0, 0, 0, 0])?;
+    /// let options: Vec<RawOption> = request.options().collect::<Result<_, _>>()?;
+    /// assert_eq!(options, [RawOption::new(3, &[0; 4]), RawOption::new(0x81, &[0; 4])]);
+    /// # Ok::<(), pptp_proto::wire::Error>(())
+    /// ```
     pub fn options(&self) -> Options<'a> {
         Options::new("CP option", self.data)
     }
 
     /// The data as a list of typed options of one protocol.
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use pptp_proto::wire::{cp::{CpPacket, IpcpConfigOption}, Error};
+    ///
+    /// let request = CpPacket::parse(&[1, 1, 0, 16, 3, 6, 0, 0, 0, 0, 0x81, 6, 0, 0, 0, 0])?;
+    /// let options: Vec<IpcpConfigOption> = request.typed_options()?;
+    /// assert_eq!(options[0], IpcpConfigOption::IpAddress(Ipv4Addr::UNSPECIFIED));
+    /// assert_eq!(options[1], IpcpConfigOption::PrimaryDns(Ipv4Addr::UNSPECIFIED));
+    ///
+    /// // The second option's Length (7) runs past the data.
+    /// let bad = CpPacket::parse(&[1, 1, 0, 16, 3, 6, 0, 0, 0, 0, 0x81, 7, 0, 0, 0, 0])?;
+    /// assert!(matches!(
+    ///     bad.typed_options::<IpcpConfigOption>(),
+    ///     Err(Error::BadOptionLength { offset: 6, length: 7, .. })
+    /// ));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn typed_options<O: ConfigOption<'a>>(&self) -> Result<Vec<O>, Error> {
         parse_options(self.data)
     }
@@ -187,6 +306,23 @@ impl<'a> CpPacket<'a> {
     /// Writes a Configure packet (or any packet whose data is an option
     /// list) with exactly `options`, in their order: the Configure-Nak and
     /// Configure-Reject of RFC 1661 §5.3/§5.4 echo the offending options.
+    ///
+    /// A server's IPCP Configure-Nak telling the client its address and DNS
+    /// server (the [module example](crate::wire::cp#example) builds a
+    /// Configure-Reject):
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use pptp_proto::wire::cp::{Code, CpPacket, IpcpConfigOption};
+    ///
+    /// let nak = [
+    ///     IpcpConfigOption::IpAddress(Ipv4Addr::new(10, 0, 0, 2)),
+    ///     IpcpConfigOption::PrimaryDns(Ipv4Addr::new(8, 8, 8, 8)),
+    /// ];
+    /// let mut bytes = Vec::new();
+    /// CpPacket::emit_with_options(Code::CONFIGURE_NAK, 1, &nak, &mut bytes);
+    /// assert_eq!(bytes, [3, 1, 0, 16, 3, 6, 10, 0, 0, 2, 0x81, 6, 8, 8, 8, 8]);
+    /// ```
     pub fn emit_with_options<'o, O: ConfigOption<'o>, B: BufMut>(
         code: Code,
         identifier: u8,
@@ -199,6 +335,16 @@ impl<'a> CpPacket<'a> {
 
     /// A `Display` in pppd's debug-log style, which needs the protocol:
     /// `[LCP ConfReq id=0x1 <mru 1400> <magic 0x5f3c2a19>]`.
+    ///
+    /// ```
+    /// use pptp_proto::wire::{cp::{Code, CpPacket}, ppp::Protocol};
+    ///
+    /// let request = CpPacket::new(Code::CONFIGURE_REQUEST, 1, &[18, 6, 0x01, 0, 0, 0x40]);
+    /// assert_eq!(
+    ///     request.display(Protocol::CCP).to_string(),
+    ///     "[CCP ConfReq id=0x1 <mppe +H -M +S -L -D -C>]"
+    /// );
+    /// ```
     pub fn display(&self, protocol: Protocol) -> CpDisplay<'a> {
         CpDisplay {
             packet: *self,
@@ -218,6 +364,24 @@ fn emit_header<B: BufMut>(buf: &mut B, code: Code, identifier: u8, data_len: usi
 // Raw options.
 
 /// One Configuration Option TLV, uninterpreted (RFC 1661 §6).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{cp::RawOption, Error};
+///
+/// // LCP Callback (13) with Operation 6 (CBCP), then the next option.
+/// let callback = RawOption::parse(&[13, 3, 6, 7, 2])?;
+/// assert_eq!(callback, RawOption::new(13, &[6]));
+/// let mut bytes = Vec::new();
+/// callback.emit(&mut bytes);
+/// assert_eq!(bytes, [13, 3, 6]);
+/// assert_eq!(callback.buffer_len(), 3);
+///
+/// // Length counts Type and Length, so it is at least 2.
+/// assert!(matches!(RawOption::parse(&[13, 1, 6]), Err(Error::BadOptionLength { length: 1, .. })));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RawOption<'a> {
     /// The Type octet.
@@ -227,30 +391,51 @@ pub struct RawOption<'a> {
 }
 
 impl<'a> RawOption<'a> {
-    /// An option from its parts.
+    /// An option from its parts; see the [example](Self#example).
     pub fn new(kind: u8, data: &'a [u8]) -> Self {
         RawOption { kind, data }
     }
 
     /// Parses the option at the start of `input`; bytes after its Length
-    /// belong to the next option (walk a list with [`Options`]).
+    /// belong to the next option (walk a list with [`Options`]). The
+    /// [type's example](Self#example) parses one.
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         read_option("CP option", input, 0)
     }
 
     /// Writes the option. Data beyond [`MAX_OPTION_DATA_LEN`] is cut so
     /// that Length stays truthful.
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{RawOption, MAX_OPTION_DATA_LEN};
+    ///
+    /// let long = [0xaa; 300];
+    /// let option = RawOption::new(0, &long);
+    /// let mut bytes = Vec::new();
+    /// option.emit(&mut bytes);
+    /// assert_eq!(bytes.len(), 2 + MAX_OPTION_DATA_LEN);
+    /// assert_eq!(bytes[1], 255);
+    /// assert_eq!(option.buffer_len(), bytes.len());
+    /// ```
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         put_option(buf, self.kind, &[], self.data);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         option_len(0, self.data.len())
     }
 }
 
 /// Writes one raw option TLV: Type `kind`, Length, `data`.
+///
+/// ```
+/// use pptp_proto::wire::cp::emit_option;
+///
+/// let mut bytes = Vec::new();
+/// emit_option(1, &1400u16.to_be_bytes(), &mut bytes); // LCP MRU 1400
+/// assert_eq!(bytes, [1, 4, 0x05, 0x78]);
+/// ```
 pub fn emit_option<B: BufMut>(kind: u8, data: &[u8], buf: &mut B) {
     RawOption::new(kind, data).emit(buf);
 }
@@ -281,6 +466,22 @@ fn read_option<'a>(
 
 /// An iterator over the option TLVs of a Configure packet's data. After the
 /// first error it yields nothing more.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{cp::{Options, RawOption}, Error};
+///
+/// // MRU 1500, then an option whose Length (1) is below the minimum of 2.
+/// let data = [1, 4, 0x05, 0xdc, 7, 1, 8, 2];
+/// let mut options = Options::new("LCP option", &data);
+/// assert_eq!(options.next(), Some(Ok(RawOption::new(1, &[0x05, 0xdc]))));
+/// assert_eq!(options.rest(), [7, 1, 8, 2]);
+/// let error = Error::BadOptionLength { what: "LCP option", offset: 4, length: 1 };
+/// assert_eq!(options.next(), Some(Err(error)));
+/// assert_eq!(options.next(), None);
+/// assert_eq!(options.rest(), [7, 1, 8, 2]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Options<'a> {
     what: &'static str,
@@ -291,6 +492,7 @@ pub struct Options<'a> {
 
 impl<'a> Options<'a> {
     /// Walks `data`; `what` names the protocol in errors (`"LCP option"`).
+    /// See the [example](Self#example).
     pub fn new(what: &'static str, data: &'a [u8]) -> Self {
         Options {
             what,
@@ -301,6 +503,7 @@ impl<'a> Options<'a> {
     }
 
     /// The bytes not yet yielded (after an error: from the bad option on).
+    /// See the [example](Self#example).
     pub fn rest(&self) -> &'a [u8] {
         self.data.get(self.offset..).unwrap_or(&[])
     }
@@ -331,29 +534,58 @@ impl core::iter::FusedIterator for Options<'_> {}
 /// A Configuration Option of one control protocol, typed where the protocol
 /// is understood and raw where it is not, so that every option parsed can be
 /// emitted back byte-for-byte (a Configure-Reject echoes it unchanged).
+///
+/// # Example
+///
+/// One function that builds Configure-Reject data for any of the protocols:
+///
+/// ```
+/// use pptp_proto::wire::cp::{CcpConfigOption, ConfigOption, LcpConfigOption, RawOption};
+///
+/// /// Echoes `raw` into `reject` if protocol `O` does not understand it.
+/// fn reject_unknown<'a, O: ConfigOption<'a>>(raw: RawOption<'a>, reject: &mut Vec<u8>) -> u8 {
+///     let option = O::from_raw(raw);
+///     if !option.is_recognised() {
+///         reject.reserve(option.buffer_len());
+///         option.emit(reject);
+///     }
+///     option.kind()
+/// }
+///
+/// let mut reject = Vec::new();
+/// // CCP keeps Deflate (26, window 15) raw, so it is rejected...
+/// let deflate = RawOption::new(26, &[0x78, 0]);
+/// assert_eq!(reject_unknown::<CcpConfigOption>(deflate, &mut reject), 26);
+/// // ...while LCP understands an MRU of 1400.
+/// let mru = RawOption::new(1, &[0x05, 0x78]);
+/// assert_eq!(reject_unknown::<LcpConfigOption>(mru, &mut reject), 1);
+/// assert_eq!(reject, [26, 4, 0x78, 0]);
+/// ```
 pub trait ConfigOption<'a>: Sized + Copy + fmt::Debug + fmt::Display {
     /// Names the protocol's options in errors (`"LCP option"`).
     const WHAT: &'static str;
 
     /// Interprets a raw option; never fails (unknown or badly sized options
-    /// stay raw).
+    /// stay raw). See the [trait example](ConfigOption#example).
     fn from_raw(raw: RawOption<'a>) -> Self;
 
-    /// The Type octet.
+    /// The Type octet; see the [trait example](ConfigOption#example).
     fn kind(&self) -> u8;
 
     /// `false` for an option kept raw because its type is unknown or its
-    /// length is wrong for its type: the usual answer is Configure-Reject.
+    /// length is wrong for its type: the usual answer is Configure-Reject
+    /// (the [trait example](ConfigOption#example) builds one).
     ///
     /// The raw variants are meant to come from [`from_raw`](Self::from_raw);
     /// a hand-built raw variant holding a well-formed known option emits the
     /// same bytes but parses back typed.
     fn is_recognised(&self) -> bool;
 
-    /// Writes the option TLV.
+    /// Writes the option TLV; see the [trait example](ConfigOption#example).
     fn emit<B: BufMut>(&self, buf: &mut B);
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the
+    /// [trait example](ConfigOption#example).
     fn buffer_len(&self) -> usize;
 }
 
@@ -382,20 +614,40 @@ impl<'a> ConfigOption<'a> for RawOption<'a> {
 }
 
 /// Parses a Configure packet's data into typed options, in order.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::cp::{emit_options, options_len, parse_options, LcpConfigOption};
+///
+/// // pppd's LCP options: MRU 1400, ACCM 0, Magic-Number, PFC, ACFC.
+/// let data = [1, 4, 0x05, 0x78, 2, 6, 0, 0, 0, 0, 5, 6, 0x5f, 0x3c, 0x2a, 0x19, 7, 2, 8, 2];
+/// let options: Vec<LcpConfigOption> = parse_options(&data)?;
+/// assert_eq!(options.len(), 5);
+/// assert_eq!(options[2], LcpConfigOption::MagicNumber(0x5f3c_2a19));
+///
+/// let mut bytes = Vec::new();
+/// emit_options(&options, &mut bytes);
+/// assert_eq!(bytes, data);
+/// assert_eq!(options_len(&options), data.len());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 pub fn parse_options<'a, O: ConfigOption<'a>>(data: &'a [u8]) -> Result<Vec<O>, Error> {
     Options::new(O::WHAT, data)
         .map(|option| option.map(O::from_raw))
         .collect()
 }
 
-/// Writes options back to back, in order.
+/// Writes options back to back, in order;
+/// [`parse_options`' example](parse_options#example) round-trips a list.
 pub fn emit_options<'a, O: ConfigOption<'a>, B: BufMut>(options: &[O], buf: &mut B) {
     for option in options {
         option.emit(buf);
     }
 }
 
-/// The bytes [`emit_options`] writes.
+/// The bytes [`emit_options`] writes; see
+/// [`parse_options`' example](parse_options#example).
 pub fn options_len<'a, O: ConfigOption<'a>>(options: &[O]) -> usize {
     options.iter().map(ConfigOption::buffer_len).sum()
 }
@@ -447,6 +699,18 @@ fn protocol_and_data(data: &[u8]) -> Option<(Protocol, &[u8])> {
 
 crate::wire::code_point! {
     /// An LCP Configuration Option type (RFC 1661 §6, RFC 1570, RFC 1990).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{LcpConfigOption, LcpOption};
+    ///
+    /// assert_eq!(LcpOption::MAGIC_NUMBER, LcpOption(5));
+    /// assert_eq!(LcpOption::MAGIC_NUMBER.name(), Some("magic"));
+    /// assert_eq!(LcpConfigOption::Pfc.option(), LcpOption::PFC);
+    /// assert_eq!(LcpOption(23).name(), None);
+    /// assert_eq!(LcpOption(23).to_string(), "0x17");
+    /// ```
     pub struct LcpOption(u8) {
         /// Vendor-Specific (RFC 2153).
         VENDOR_SPECIFIC = 0 => "vendor",
@@ -484,6 +748,21 @@ crate::wire::code_point! {
 crate::wire::code_point! {
     /// The Algorithm octet of a CHAP Authentication-Protocol option
     /// (RFC 1994 §3, RFC 2433, RFC 2759).
+    ///
+    /// # Example
+    ///
+    /// A server asking for MS-CHAPv2 (CHAP, c223, with algorithm 0x81):
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{AuthProtocol, ChapAlgorithm, LcpConfigOption};
+    ///
+    /// let auth = LcpConfigOption::parse(&[3, 5, 0xc2, 0x23, 0x81])?;
+    /// let algorithm = ChapAlgorithm::MS_CHAP_V2;
+    /// assert_eq!(auth, LcpConfigOption::AuthProtocol(AuthProtocol::Chap { algorithm }));
+    /// assert_eq!(algorithm.name(), Some("MS-v2"));
+    /// assert_eq!(auth.to_string(), "<auth chap MS-v2>");
+    /// # Ok::<(), pptp_proto::wire::Error>(())
+    /// ```
     pub struct ChapAlgorithm(u8) {
         /// CHAP with MD5 (RFC 1994).
         MD5 = 5 => "MD5",
@@ -495,6 +774,23 @@ crate::wire::code_point! {
 }
 
 /// The value of an LCP Authentication-Protocol option (RFC 1661 §6.2).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{cp::{AuthProtocol, ChapAlgorithm, LcpConfigOption}, ppp::Protocol};
+///
+/// let chap = AuthProtocol::Chap { algorithm: ChapAlgorithm::MD5 };
+/// assert_eq!(chap.protocol(), Protocol::CHAP);
+/// assert_eq!(chap.to_string(), "chap MD5");
+///
+/// let pap = LcpConfigOption::parse(&[3, 4, 0xc0, 0x23])?;
+/// assert_eq!(pap, LcpConfigOption::AuthProtocol(AuthProtocol::Pap));
+/// // PAP carries no data: with some it is malformed, not `Other`.
+/// let bad = LcpConfigOption::parse(&[3, 5, 0xc0, 0x23, 0])?;
+/// assert!(matches!(bad, LcpConfigOption::Malformed(_)));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuthProtocol<'a> {
     /// PAP (RFC 1334), protocol c023 with no data.
@@ -517,7 +813,7 @@ pub enum AuthProtocol<'a> {
 }
 
 impl<'a> AuthProtocol<'a> {
-    /// The protocol number on the wire.
+    /// The protocol number on the wire; see the [example](Self#example).
     pub fn protocol(&self) -> Protocol {
         match self {
             AuthProtocol::Pap => Protocol::PAP,
@@ -571,6 +867,26 @@ impl fmt::Display for AuthProtocol<'_> {
 }
 
 /// An LCP Configuration Option (RFC 1661 §6, RFC 1570, RFC 1990).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::cp::{LcpConfigOption, LcpOption, RawOption};
+///
+/// let mru = LcpConfigOption::parse(&[1, 4, 0x05, 0x78])?;
+/// assert_eq!(mru, LcpConfigOption::Mru(1400));
+/// assert_eq!(mru.option(), LcpOption::MRU);
+/// assert_eq!(mru.to_string(), "<mru 1400>");
+/// let mut bytes = Vec::new();
+/// mru.emit(&mut bytes);
+/// assert_eq!(bytes, [1, 4, 0x05, 0x78]);
+/// assert_eq!(mru.buffer_len(), 4);
+///
+/// // A 2-octet Magic-Number is malformed: kept raw, to be rejected.
+/// let raw = RawOption::new(5, &[0x12, 0x34]);
+/// assert_eq!(LcpConfigOption::from_raw(raw), LcpConfigOption::Malformed(raw));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LcpConfigOption<'a> {
     /// Maximum-Receive-Unit.
@@ -617,12 +933,14 @@ pub enum LcpConfigOption<'a> {
 }
 
 impl<'a> LcpConfigOption<'a> {
-    /// Parses the option at the start of `input`.
+    /// Parses the option at the start of `input`; see the
+    /// [example](Self#example).
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         read_option(Self::WHAT, input, 0).map(Self::from_raw)
     }
 
-    /// Interprets a raw option; unknown or badly sized ones stay raw.
+    /// Interprets a raw option; unknown or badly sized ones stay raw (the
+    /// [example](Self#example) shows one).
     pub fn from_raw(raw: RawOption<'a>) -> Self {
         let d = raw.data;
         let typed = match LcpOption(raw.kind) {
@@ -647,7 +965,7 @@ impl<'a> LcpConfigOption<'a> {
         typed.unwrap_or(Self::Malformed(raw))
     }
 
-    /// The option type.
+    /// The option type; see the [example](Self#example).
     pub fn option(&self) -> LcpOption {
         LcpOption(match self {
             Self::Mru(_) => 1,
@@ -695,13 +1013,13 @@ impl<'a> LcpConfigOption<'a> {
         }
     }
 
-    /// Writes the option TLV.
+    /// Writes the option TLV; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         let (head, n, tail) = self.parts();
         put_option(buf, self.option().0, head.get(..n).unwrap_or(&[]), tail);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         let (_, n, tail) = self.parts();
         option_len(n, tail.len())
@@ -763,6 +1081,25 @@ impl fmt::Display for LcpConfigOption<'_> {
 // LCP-only packet data.
 
 /// The data of an LCP Protocol-Reject (RFC 1661 §5.7).
+///
+/// # Example
+///
+/// A peer without MPPE rejects our CCP (80fd) Configure-Request:
+///
+/// ```
+/// use pptp_proto::wire::{cp::ProtocolReject, ppp::Protocol, Error};
+///
+/// let data = [0x80, 0xfd, 1, 1, 0, 10, 18, 6, 0x01, 0, 0, 0x40];
+/// let reject = ProtocolReject::parse(&data)?;
+/// assert_eq!(reject.protocol, Protocol::CCP);
+/// assert_eq!(reject.information, &data[2..]);
+/// let mut bytes = Vec::new();
+/// reject.emit(&mut bytes);
+/// assert_eq!(bytes, data);
+/// assert_eq!(reject.buffer_len(), data.len());
+/// assert!(matches!(ProtocolReject::parse(&[0x80]), Err(Error::Truncated { needed: 2, .. })));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ProtocolReject<'a> {
     /// The protocol of the rejected frame.
@@ -773,6 +1110,7 @@ pub struct ProtocolReject<'a> {
 
 impl<'a> ProtocolReject<'a> {
     /// Parses the data of a Protocol-Reject.
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         need("LCP Protocol-Reject", data, 2)?;
         let (protocol, information) = protocol_and_data(data).ok_or(Error::Truncated {
@@ -786,13 +1124,13 @@ impl<'a> ProtocolReject<'a> {
         })
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_u16(self.protocol.0);
         buf.put_slice(self.information);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         2 + self.information.len()
     }
@@ -800,6 +1138,27 @@ impl<'a> ProtocolReject<'a> {
 
 /// The data of an LCP Echo-Request, Echo-Reply (RFC 1661 §5.8) or
 /// Discard-Request (§5.9): Magic-Number and Data.
+///
+/// # Example
+///
+/// An Echo-Request answered with an Echo-Reply carrying our own magic
+/// number:
+///
+/// ```
+/// use pptp_proto::wire::{cp::{Code, CpPacket, Echo}, Error};
+///
+/// let request = CpPacket::parse(&[9, 3, 0, 8, 0x5f, 0x3c, 0x2a, 0x19])?;
+/// assert_eq!(Echo::parse(request.data)?, Echo { magic_number: 0x5f3c_2a19, data: &[] });
+///
+/// let echo = Echo { magic_number: 0x0bad_cafe, data: &[] };
+/// let mut data = Vec::new();
+/// echo.emit(&mut data);
+/// assert_eq!(echo.buffer_len(), 4);
+/// let reply = CpPacket::new(Code::ECHO_REPLY, request.identifier, &data);
+/// assert_eq!(reply.data, [0x0b, 0xad, 0xca, 0xfe]);
+/// assert!(matches!(Echo::parse(&[0, 0, 1]), Err(Error::Truncated { needed: 4, .. })));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Echo<'a> {
     /// The sender's Magic-Number, or zero if none was negotiated.
@@ -810,18 +1169,19 @@ pub struct Echo<'a> {
 
 impl<'a> Echo<'a> {
     /// Parses the data of an Echo-Request, Echo-Reply or Discard-Request.
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         let (magic_number, data) = magic_and_rest("LCP Echo", data)?;
         Ok(Echo { magic_number, data })
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_u32(self.magic_number);
         buf.put_slice(self.data);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         4 + self.data.len()
     }
@@ -838,6 +1198,25 @@ fn magic_and_rest<'a>(what: &'static str, data: &'a [u8]) -> Result<(u32, &'a [u
 }
 
 /// The data of a Code-Reject (RFC 1661 §5.6): the rejected packet.
+///
+/// # Example
+///
+/// A Code-Reject of a packet with the unknown Code 0x2a:
+///
+/// ```
+/// use pptp_proto::wire::cp::{Code, CodeReject, CpPacket};
+///
+/// let packet = CpPacket::parse(&[7, 1, 0, 10, 0x2a, 7, 0, 6, 0xab, 0xcd])?;
+/// let reject = CodeReject::parse(packet.data)?;
+/// assert_eq!(reject.rejected_code(), Some(Code(0x2a)));
+/// assert_eq!(CpPacket::parse(reject.rejected_packet)?.identifier, 7);
+/// let mut bytes = Vec::new();
+/// reject.emit(&mut bytes);
+/// assert_eq!(bytes, packet.data);
+/// assert_eq!(reject.buffer_len(), 6);
+/// assert_eq!(CodeReject::parse(&[])?.rejected_code(), None);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CodeReject<'a> {
     /// The rejected packet, header included (maybe truncated to the MRU).
@@ -846,29 +1225,50 @@ pub struct CodeReject<'a> {
 
 impl<'a> CodeReject<'a> {
     /// Parses the data of a Code-Reject (any bytes will do).
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         Ok(CodeReject {
             rejected_packet: data,
         })
     }
 
-    /// The Code of the rejected packet, if it was not truncated away.
+    /// The Code of the rejected packet, if it was not truncated away; see
+    /// the [example](Self#example).
     pub fn rejected_code(&self) -> Option<Code> {
         self.rejected_packet.first().copied().map(Code)
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_slice(self.rejected_packet);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         self.rejected_packet.len()
     }
 }
 
 /// The data of an LCP Identification (RFC 1570 §2.1).
+///
+/// # Example
+///
+/// The Identification a Windows client sends:
+///
+/// ```
+/// use pptp_proto::wire::cp::Identification;
+///
+/// let data = b"\x5f\x3c\x2a\x19MSRASV5.20";
+/// let ident = Identification::parse(data)?;
+/// assert_eq!(ident.magic_number, 0x5f3c_2a19);
+/// assert_eq!(ident.message, b"MSRASV5.20");
+/// let mut bytes = Vec::new();
+/// ident.emit(&mut bytes);
+/// assert_eq!(bytes, data);
+/// assert_eq!(ident.buffer_len(), 14);
+/// assert!(Identification::parse(&data[..3]).is_err());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Identification<'a> {
     /// The sender's Magic-Number.
@@ -879,6 +1279,7 @@ pub struct Identification<'a> {
 
 impl<'a> Identification<'a> {
     /// Parses the data of an Identification.
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         let (magic_number, message) = magic_and_rest("LCP Identification", data)?;
         Ok(Identification {
@@ -887,19 +1288,35 @@ impl<'a> Identification<'a> {
         })
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_u32(self.magic_number);
         buf.put_slice(self.message);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         4 + self.message.len()
     }
 }
 
 /// The data of an LCP Time-Remaining (RFC 1570 §2.2).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{cp::TimeRemaining, Error};
+///
+/// let data = b"\0\0\0\x01\0\0\x0e\x10bye";
+/// let left = TimeRemaining::parse(data)?;
+/// assert_eq!((left.magic_number, left.seconds, left.message), (1, 3600, &b"bye"[..]));
+/// let mut bytes = Vec::new();
+/// left.emit(&mut bytes);
+/// assert_eq!(bytes, data);
+/// assert_eq!(left.buffer_len(), 11);
+/// assert!(matches!(TimeRemaining::parse(&data[..7]), Err(Error::Truncated { needed: 8, .. })));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TimeRemaining<'a> {
     /// The sender's Magic-Number.
@@ -912,6 +1329,7 @@ pub struct TimeRemaining<'a> {
 
 impl<'a> TimeRemaining<'a> {
     /// Parses the data of a Time-Remaining.
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         const WHAT: &str = "LCP Time-Remaining";
         let (magic_number, rest) = magic_and_rest(WHAT, data)?;
@@ -924,20 +1342,36 @@ impl<'a> TimeRemaining<'a> {
         })
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_u32(self.magic_number);
         buf.put_u32(self.seconds);
         buf.put_slice(self.message);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         8 + self.message.len()
     }
 }
 
 /// The data of a Terminate-Request or Terminate-Ack (RFC 1661 §5.5).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::cp::{Code, CpPacket, Terminate};
+///
+/// let request = CpPacket::parse(b"\x05\x02\x00\x10User request")?;
+/// assert_eq!(request.code, Code::TERMINATE_REQUEST);
+/// let term = Terminate::parse(request.data)?;
+/// assert_eq!(term.data, b"User request");
+/// let mut bytes = Vec::new();
+/// term.emit(&mut bytes);
+/// assert_eq!(bytes, request.data);
+/// assert_eq!(term.buffer_len(), 12);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Terminate<'a> {
     /// Uninterpreted data (pppd puts a human-readable reason here).
@@ -946,16 +1380,17 @@ pub struct Terminate<'a> {
 
 impl<'a> Terminate<'a> {
     /// Parses the data of a Terminate packet (any bytes will do).
+    /// See the [example](Self#example).
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         Ok(Terminate { data })
     }
 
-    /// Writes the data.
+    /// Writes the data; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_slice(self.data);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         self.data.len()
     }
@@ -974,6 +1409,17 @@ const VAN_JACOBSON_OLD: Protocol = Protocol(0x0037);
 
 crate::wire::code_point! {
     /// An IPCP Configuration Option type (RFC 1332 §3, RFC 1877 §1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{IpcpConfigOption, IpcpOption};
+    ///
+    /// assert_eq!(IpcpOption::PRIMARY_DNS, IpcpOption(0x81));
+    /// assert_eq!(IpcpOption::PRIMARY_DNS.name(), Some("ms-dns1"));
+    /// let dns = IpcpConfigOption::PrimaryDns([8, 8, 8, 8].into());
+    /// assert_eq!(dns.option(), IpcpOption::PRIMARY_DNS);
+    /// ```
     pub struct IpcpOption(u8) {
         /// IP-Addresses, deprecated (RFC 1172 §5.1); kept raw.
         IP_ADDRESSES = 1 => "addrs",
@@ -993,6 +1439,34 @@ crate::wire::code_point! {
 }
 
 /// An IPCP Configuration Option (RFC 1332 §3, RFC 1877).
+///
+/// # Example
+///
+/// A client asks for an address (0.0.0.0) and for VJ compression:
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use pptp_proto::wire::cp::{IpcpConfigOption, IpcpOption, RawOption, VAN_JACOBSON};
+///
+/// let addr = IpcpConfigOption::parse(&[3, 6, 0, 0, 0, 0])?;
+/// assert_eq!(addr.option(), IpcpOption::IP_ADDRESS);
+/// assert_eq!(addr.address(), Some(Ipv4Addr::UNSPECIFIED));
+///
+/// let vj = IpcpConfigOption::from_raw(RawOption::new(2, &[0x00, 0x2d, 0x0f, 0x01]));
+/// let expected = IpcpConfigOption::IpCompressionProtocol {
+///     protocol: VAN_JACOBSON,
+///     data: &[0x0f, 0x01], // Max-Slot-Id 15, Comp-Slot-Id 1
+/// };
+/// assert_eq!(vj, expected);
+/// assert_eq!(vj.address(), None);
+/// assert_eq!(vj.to_string(), "<compress VJ 0f 01>");
+/// assert_eq!(vj.buffer_len(), 6);
+///
+/// let mut bytes = Vec::new();
+/// IpcpConfigOption::IpAddress(Ipv4Addr::new(10, 0, 0, 2)).emit(&mut bytes);
+/// assert_eq!(bytes, [3, 6, 10, 0, 0, 2]);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IpcpConfigOption<'a> {
     /// IP-Compression-Protocol, for example [`VAN_JACOBSON`] with
@@ -1020,12 +1494,14 @@ pub enum IpcpConfigOption<'a> {
 }
 
 impl<'a> IpcpConfigOption<'a> {
-    /// Parses the option at the start of `input`.
+    /// Parses the option at the start of `input`; see the
+    /// [example](Self#example).
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         read_option(Self::WHAT, input, 0).map(Self::from_raw)
     }
 
-    /// Interprets a raw option; unknown or badly sized ones stay raw.
+    /// Interprets a raw option; unknown or badly sized ones stay raw (the
+    /// [example](Self#example) shows one).
     pub fn from_raw(raw: RawOption<'a>) -> Self {
         let addr = || exact::<4>(raw.data).map(Ipv4Addr::from);
         let typed = match IpcpOption(raw.kind) {
@@ -1041,7 +1517,7 @@ impl<'a> IpcpConfigOption<'a> {
         typed.unwrap_or(Self::Malformed(raw))
     }
 
-    /// The option type.
+    /// The option type; see the [example](Self#example).
     pub fn option(&self) -> IpcpOption {
         match self {
             Self::IpCompressionProtocol { .. } => IpcpOption::IP_COMPRESSION_PROTOCOL,
@@ -1054,7 +1530,8 @@ impl<'a> IpcpConfigOption<'a> {
         }
     }
 
-    /// The address of the address-valued options.
+    /// The address of the address-valued options; see the
+    /// [example](Self#example).
     pub fn address(&self) -> Option<Ipv4Addr> {
         match *self {
             Self::IpAddress(a)
@@ -1077,13 +1554,13 @@ impl<'a> IpcpConfigOption<'a> {
         }
     }
 
-    /// Writes the option TLV.
+    /// Writes the option TLV; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         let (head, n, tail) = self.parts();
         put_option(buf, self.option().0, head.get(..n).unwrap_or(&[]), tail);
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         let (_, n, tail) = self.parts();
         option_len(n, tail.len())
@@ -1140,6 +1617,17 @@ impl fmt::Display for IpcpConfigOption<'_> {
 
 crate::wire::code_point! {
     /// An IPv6CP Configuration Option type (RFC 5072 §4).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{Ipv6cpConfigOption, Ipv6cpOption};
+    ///
+    /// assert_eq!(Ipv6cpOption::INTERFACE_IDENTIFIER, Ipv6cpOption(1));
+    /// assert_eq!(Ipv6cpOption::INTERFACE_IDENTIFIER.name(), Some("addr"));
+    /// let id = Ipv6cpConfigOption::InterfaceIdentifier([0, 0, 0, 0, 0, 0, 0, 1]);
+    /// assert_eq!(id.option(), Ipv6cpOption::INTERFACE_IDENTIFIER);
+    /// ```
     pub struct Ipv6cpOption(u8) {
         /// Interface-Identifier (RFC 5072 §4.1).
         INTERFACE_IDENTIFIER = 1 => "addr",
@@ -1149,6 +1637,27 @@ crate::wire::code_point! {
 }
 
 /// An IPv6CP Configuration Option (RFC 5072 §4).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::cp::{Ipv6cpConfigOption, Ipv6cpOption, RawOption};
+///
+/// let bytes = [1, 10, 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55];
+/// let id = Ipv6cpConfigOption::parse(&bytes)?;
+/// assert_eq!(id, Ipv6cpConfigOption::InterfaceIdentifier(bytes[2..].try_into().unwrap()));
+/// assert_eq!(id.option(), Ipv6cpOption::INTERFACE_IDENTIFIER);
+/// assert_eq!(id.to_string(), "<addr fe80::0211:22ff:fe33:4455>");
+/// let mut out = Vec::new();
+/// id.emit(&mut out);
+/// assert_eq!(out, bytes);
+/// assert_eq!(id.buffer_len(), 10);
+///
+/// // An identifier of 4 octets is malformed.
+/// let short = RawOption::new(1, &[1, 2, 3, 4]);
+/// assert_eq!(Ipv6cpConfigOption::from_raw(short), Ipv6cpConfigOption::Malformed(short));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ipv6cpConfigOption<'a> {
     /// Interface-Identifier: the low 64 bits of the link-local address.
@@ -1167,12 +1676,14 @@ pub enum Ipv6cpConfigOption<'a> {
 }
 
 impl<'a> Ipv6cpConfigOption<'a> {
-    /// Parses the option at the start of `input`.
+    /// Parses the option at the start of `input`; see the
+    /// [example](Self#example).
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         read_option(Self::WHAT, input, 0).map(Self::from_raw)
     }
 
-    /// Interprets a raw option; unknown or badly sized ones stay raw.
+    /// Interprets a raw option; unknown or badly sized ones stay raw (the
+    /// [example](Self#example) shows one).
     pub fn from_raw(raw: RawOption<'a>) -> Self {
         let typed = match Ipv6cpOption(raw.kind) {
             Ipv6cpOption::INTERFACE_IDENTIFIER => {
@@ -1185,7 +1696,7 @@ impl<'a> Ipv6cpConfigOption<'a> {
         typed.unwrap_or(Self::Malformed(raw))
     }
 
-    /// The option type.
+    /// The option type; see the [example](Self#example).
     pub fn option(&self) -> Ipv6cpOption {
         match self {
             Self::InterfaceIdentifier(_) => Ipv6cpOption::INTERFACE_IDENTIFIER,
@@ -1194,7 +1705,7 @@ impl<'a> Ipv6cpConfigOption<'a> {
         }
     }
 
-    /// Writes the option TLV.
+    /// Writes the option TLV; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         let kind = self.option().0;
         match self {
@@ -1206,7 +1717,7 @@ impl<'a> Ipv6cpConfigOption<'a> {
         }
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         match self {
             Self::InterfaceIdentifier(_) => option_len(8, 0),
@@ -1266,6 +1777,18 @@ impl fmt::Display for Ipv6cpConfigOption<'_> {
 crate::wire::code_point! {
     /// A CCP Configuration Option type (RFC 1962 §4, IANA "PPP CCP
     /// Configuration Option Types").
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::cp::{CcpConfigOption, CcpOption, RawOption};
+    ///
+    /// assert_eq!(CcpOption::MPPE, CcpOption(18));
+    /// assert_eq!(CcpOption::DEFLATE.name(), Some("deflate"));
+    /// let deflate = CcpConfigOption::from_raw(RawOption::new(26, &[0x78, 0]));
+    /// assert_eq!(deflate.option(), CcpOption::DEFLATE);
+    /// assert_eq!(deflate.to_string(), "<deflate 15>");
+    /// ```
     pub struct CcpOption(u8) {
         /// Organization-Unique-Identifier (RFC 1962 §4.1).
         OUI = 0 => "oui",
@@ -1298,6 +1821,28 @@ crate::wire::code_point! {
 
 /// A CCP Configuration Option (RFC 1962). Only MPPE/MPPC is interpreted;
 /// every other method is kept raw to be rejected.
+///
+/// # Example
+///
+/// pppd's request for stateless 128-bit MPPE:
+///
+/// ```
+/// use pptp_proto::wire::{cp::{CcpConfigOption, CcpOption, RawOption}, mppe::MppeBits};
+///
+/// let mppe = CcpConfigOption::parse(&[18, 6, 0x01, 0, 0, 0x40])?;
+/// assert_eq!(mppe, CcpConfigOption::Mppe(MppeBits::STATELESS | MppeBits::BITS_128));
+/// assert_eq!(mppe.option(), CcpOption::MPPE);
+/// assert_eq!(mppe.to_string(), "<mppe +H -M +S -L -D -C>");
+/// assert_eq!(mppe.buffer_len(), 6);
+/// let mut bytes = Vec::new();
+/// CcpConfigOption::Mppe(MppeBits::BITS_128).emit(&mut bytes);
+/// assert_eq!(bytes, [18, 6, 0, 0, 0, 0x40]);
+///
+/// // Five octets of bits are malformed.
+/// let raw = RawOption::new(18, &[0, 0, 0, 0x40, 0]);
+/// assert_eq!(CcpConfigOption::from_raw(raw), CcpConfigOption::Malformed(raw));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CcpConfigOption<'a> {
     /// MPPE/MPPC Supported Bits (RFC 3078 §2.1).
@@ -1309,12 +1854,14 @@ pub enum CcpConfigOption<'a> {
 }
 
 impl<'a> CcpConfigOption<'a> {
-    /// Parses the option at the start of `input`.
+    /// Parses the option at the start of `input`; see the
+    /// [example](Self#example).
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         read_option(Self::WHAT, input, 0).map(Self::from_raw)
     }
 
-    /// Interprets a raw option; unknown or badly sized ones stay raw.
+    /// Interprets a raw option; unknown or badly sized ones stay raw (the
+    /// [example](Self#example) shows one).
     pub fn from_raw(raw: RawOption<'a>) -> Self {
         match CcpOption(raw.kind) {
             CcpOption::MPPE => u32_exact(raw.data)
@@ -1324,7 +1871,7 @@ impl<'a> CcpConfigOption<'a> {
         }
     }
 
-    /// The option type.
+    /// The option type; see the [example](Self#example).
     pub fn option(&self) -> CcpOption {
         match self {
             Self::Mppe(_) => CcpOption::MPPE,
@@ -1332,7 +1879,7 @@ impl<'a> CcpConfigOption<'a> {
         }
     }
 
-    /// Writes the option TLV.
+    /// Writes the option TLV; see the [example](Self#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         match self {
             Self::Mppe(bits) => put_option(buf, 18, &bits.bits().to_be_bytes(), &[]),
@@ -1340,7 +1887,7 @@ impl<'a> CcpConfigOption<'a> {
         }
     }
 
-    /// The bytes [`emit`](Self::emit) writes.
+    /// The bytes [`emit`](Self::emit) writes; see the [example](Self#example).
     pub fn buffer_len(&self) -> usize {
         match self {
             Self::Mppe(_) => option_len(4, 0),
@@ -1465,6 +2012,19 @@ const MAX_HEX_DUMP: usize = 32;
 
 /// A [`CpPacket`] with its protocol, printed the way pppd's debug log does:
 /// `[IPCP ConfNak id=0x2 <addr 10.0.0.2> <ms-dns1 8.8.8.8>]`.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{cp::{Code, CpDisplay, CpPacket}, ppp::Protocol};
+///
+/// let echo = CpPacket::new(Code::ECHO_REQUEST, 0x2a, &[0, 0, 0x10, 0x92, b'h', b'i']);
+/// let shown: CpDisplay = echo.display(Protocol::LCP);
+/// assert_eq!(shown.to_string(), "[LCP EchoReq id=0x2a magic=0x1092 68 69]");
+///
+/// let term = CpPacket::new(Code::TERMINATE_REQUEST, 2, b"User request");
+/// assert_eq!(term.display(Protocol::IPCP).to_string(), "[IPCP TermReq id=0x2 \"User request\"]");
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct CpDisplay<'a> {
     packet: CpPacket<'a>,
