@@ -280,7 +280,25 @@ impl<'a> PapPacket<'a> {
     }
 
     /// Writes the packet; [`PapPacket`'s example](PapPacket#example)
-    /// round-trips one.
+    /// round-trips one. A Peer-ID, Password or Message longer than 255 bytes
+    /// is cut to 255, the most its length octet can say:
+    ///
+    /// ```
+    /// use pptp_proto::wire::auth::PapPacket;
+    ///
+    /// let long = [b'x'; 300];
+    /// let packet =
+    ///     PapPacket::AuthenticateRequest { identifier: 1, peer_id: &long, password: b"pw" };
+    /// let mut out = Vec::new();
+    /// packet.emit(&mut out);
+    /// assert_eq!(out.len(), 4 + 1 + 255 + 1 + 2);
+    /// assert_eq!(out.len(), packet.buffer_len());
+    /// let PapPacket::AuthenticateRequest { peer_id, .. } = PapPacket::parse(&out)? else {
+    ///     panic!("not a request")
+    /// };
+    /// assert_eq!(peer_id, &long[..255]);
+    /// # Ok::<(), pptp_proto::wire::Error>(())
+    /// ```
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         put_header(buf, self.code(), self.identifier(), self.data_len());
         match *self {
