@@ -5,6 +5,24 @@
 //!
 //! Each packet is parsed from the PPP information field: Code, Identifier,
 //! Length, data. Bytes past Length are link padding and ignored.
+//!
+//! # Example
+//!
+//! An MS-CHAP server refuses a password: the CHAP Failure packet carries an
+//! MS-CHAP failure message.
+//!
+//! ```
+//! use pptp_proto::wire::auth::{ChapPacket, MsChapError, MsChapFailure};
+//!
+//! let bytes = b"\x04\x01\x00\x0dE=691 R=0";
+//! let packet = ChapPacket::parse(bytes)?;
+//! assert_eq!(packet.to_string(), r#"[CHAP Failure id=0x1 "E=691 R=0"]"#);
+//! let ChapPacket::Failure { message, .. } = packet else { panic!("not a Failure") };
+//! let failure = MsChapFailure::parse(message)?;
+//! assert_eq!(failure.error, MsChapError::AUTHENTICATION_FAILURE);
+//! assert_eq!(failure.retry, Some(false));
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
 
 use core::fmt;
 
@@ -122,6 +140,35 @@ impl fmt::Display for Quoted<'_> {
 const PAP: &str = "PAP";
 
 /// A PAP packet (RFC 1334 §2.2).
+///
+/// # Example
+///
+/// An Authenticate-Request from a capture (peer-id and password `ixia`):
+///
+/// ```
+/// use pptp_proto::wire::{auth::PapPacket, Error};
+///
+/// let bytes = [1, 1, 0, 14, 4, b'i', b'x', b'i', b'a', 4, b'i', b'x', b'i', b'a'];
+/// let packet = PapPacket::parse(&bytes)?;
+/// assert_eq!(
+///     packet,
+///     PapPacket::AuthenticateRequest { identifier: 1, peer_id: b"ixia", password: b"ixia" }
+/// );
+/// assert_eq!(packet.identifier(), 1);
+/// assert_eq!(packet.to_string(), r#"[PAP AuthReq id=0x1 user="ixia" password=<hidden>]"#);
+///
+/// let mut out = Vec::new();
+/// packet.emit(&mut out);
+/// assert_eq!(out, bytes);
+/// assert_eq!(packet.buffer_len(), bytes.len());
+///
+/// // Code 4 is not a PAP code.
+/// assert!(matches!(
+///     PapPacket::parse(&[4, 1, 0, 4]),
+///     Err(Error::BadField { field: "code", value: 4, .. })
+/// ));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PapPacket<'a> {
     /// Code 1: the peer's name and password. Each is at most 255 bytes;
@@ -158,7 +205,21 @@ impl<'a> PapPacket<'a> {
     /// Code of Authenticate-Nak.
     pub const AUTHENTICATE_NAK: u8 = 3;
 
-    /// Parses a PAP packet from a PPP information field.
+    /// Parses a PAP packet from a PPP information field; see
+    /// [`PapPacket`'s example](PapPacket#example).
+    ///
+    /// An Ack or Nak without even the Msg-Length octet is accepted, as pppd
+    /// does, with `message: None`:
+    ///
+    /// ```
+    /// use pptp_proto::wire::auth::PapPacket;
+    ///
+    /// assert_eq!(
+    ///     PapPacket::parse(&[2, 7, 0, 4])?,
+    ///     PapPacket::AuthenticateAck { identifier: 7, message: None }
+    /// );
+    /// # Ok::<(), pptp_proto::wire::Error>(())
+    /// ```
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         let (code, identifier, data) = split_packet(PAP, input)?;
         match code {
@@ -189,7 +250,7 @@ impl<'a> PapPacket<'a> {
         }
     }
 
-    /// The packet's Identifier.
+    /// The packet's Identifier; see [`PapPacket`'s example](PapPacket#example).
     pub fn identifier(&self) -> u8 {
         match *self {
             PapPacket::AuthenticateRequest { identifier, .. }
@@ -218,7 +279,26 @@ impl<'a> PapPacket<'a> {
         }
     }
 
-    /// Writes the packet.
+    /// Writes the packet; [`PapPacket`'s example](PapPacket#example)
+    /// round-trips one. A Peer-ID, Password or Message longer than 255 bytes
+    /// is cut to 255, the most its length octet can say:
+    ///
+    /// ```
+    /// use pptp_proto::wire::auth::PapPacket;
+    ///
+    /// let long = [b'x'; 300];
+    /// let packet =
+    ///     PapPacket::AuthenticateRequest { identifier: 1, peer_id: &long, password: b"pw" };
+    /// let mut out = Vec::new();
+    /// packet.emit(&mut out);
+    /// assert_eq!(out.len(), 4 + 1 + 255 + 1 + 2);
+    /// assert_eq!(out.len(), packet.buffer_len());
+    /// let PapPacket::AuthenticateRequest { peer_id, .. } = PapPacket::parse(&out)? else {
+    ///     panic!("not a request")
+    /// };
+    /// assert_eq!(peer_id, &long[..255]);
+    /// # Ok::<(), pptp_proto::wire::Error>(())
+    /// ```
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         put_header(buf, self.code(), self.identifier(), self.data_len());
         match *self {
@@ -237,7 +317,8 @@ impl<'a> PapPacket<'a> {
         }
     }
 
-    /// How many bytes [`PapPacket::emit`] writes.
+    /// How many bytes [`PapPacket::emit`] writes (see
+    /// [`PapPacket`'s example](PapPacket#example)).
     pub fn buffer_len(&self) -> usize {
         HEADER_LEN + self.data_len()
     }
@@ -281,6 +362,30 @@ impl fmt::Display for PapPacket<'_> {
 const CHAP: &str = "CHAP";
 
 /// A CHAP packet (RFC 1994 §4), including MS-CHAPv2 Change-Password (RFC 2759 §7).
+///
+/// # Example
+///
+/// The authenticator's Challenge, and a Response to it:
+///
+/// ```
+/// use pptp_proto::wire::auth::ChapPacket;
+///
+/// let bytes = b"\x01\x2f\x00\x12\x07BBBBBBBserver";
+/// let challenge = ChapPacket::parse(bytes)?;
+/// assert_eq!(challenge.identifier(), 0x2f);
+/// assert_eq!(
+///     challenge.to_string(),
+///     r#"[CHAP Challenge id=0x2f <42424242424242>, name = "server"]"#
+/// );
+///
+/// let response = ChapPacket::Response { identifier: 0x2f, value: &[0; 16], name: b"client" };
+/// let mut out = Vec::new();
+/// response.emit(&mut out);
+/// assert_eq!(out[..5], [0x02, 0x2f, 0x00, 0x1b, 16]); // Code, Identifier, Length 27, Value-Size
+/// assert_eq!(response.buffer_len(), 27);
+/// assert_eq!(ChapPacket::parse(&out)?, response);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChapPacket<'a> {
     /// Code 1: the authenticator's challenge. `value` is at most 255 bytes.
@@ -331,7 +436,8 @@ impl<'a> ChapPacket<'a> {
     /// Code of MS-CHAPv2 Change-Password (RFC 2759 §7).
     pub const CHANGE_PASSWORD: u8 = 7;
 
-    /// Parses a CHAP packet from a PPP information field.
+    /// Parses a CHAP packet from a PPP information field; see
+    /// [`ChapPacket`'s example](ChapPacket#example).
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         let (code, identifier, data) = split_packet(CHAP, input)?;
         match code {
@@ -372,7 +478,7 @@ impl<'a> ChapPacket<'a> {
         }
     }
 
-    /// The packet's Identifier.
+    /// The packet's Identifier; see [`ChapPacket`'s example](ChapPacket#example).
     pub fn identifier(&self) -> u8 {
         match *self {
             ChapPacket::Challenge { identifier, .. }
@@ -404,7 +510,8 @@ impl<'a> ChapPacket<'a> {
         }
     }
 
-    /// Writes the packet.
+    /// Writes the packet; [`ChapPacket`'s example](ChapPacket#example)
+    /// round-trips one.
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         put_header(buf, self.code(), self.identifier(), self.data_len());
         match *self {
@@ -420,7 +527,8 @@ impl<'a> ChapPacket<'a> {
         }
     }
 
-    /// How many bytes [`ChapPacket::emit`] writes.
+    /// How many bytes [`ChapPacket::emit`] writes (see
+    /// [`ChapPacket`'s example](ChapPacket#example)).
     pub fn buffer_len(&self) -> usize {
         HEADER_LEN + self.data_len()
     }
@@ -463,6 +571,33 @@ fn chap_message(f: &mut fmt::Formatter<'_>, name: &str, id: u8, message: &[u8]) 
 }
 
 /// The MS-CHAPv2 Change-Password packet body (RFC 2759 §7), Length 586.
+///
+/// It travels as [`ChapPacket::ChangePassword`].
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::auth::{ChapPacket, MsChapV2ChangePassword};
+///
+/// let encrypted_password = [0x55; 516];
+/// let packet = ChapPacket::ChangePassword(MsChapV2ChangePassword {
+///     identifier: 3,
+///     encrypted_password: &encrypted_password,
+///     encrypted_hash: [0x11; 16],
+///     peer_challenge: [0x22; 16],
+///     reserved: [0; 8],
+///     nt_response: [0x33; 24],
+///     flags: 0,
+/// });
+/// let mut out = Vec::new();
+/// packet.emit(&mut out);
+/// assert_eq!(out.len(), 4 + MsChapV2ChangePassword::DATA_LEN);
+/// assert_eq!(out[..4], [7, 3, 0x02, 0x4a]); // Code 7, Identifier 3, Length 586
+/// assert_eq!(ChapPacket::parse(&out)?, packet);
+/// // Any other Length is refused.
+/// assert!(ChapPacket::parse(&[7, 3, 0, 4]).is_err());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MsChapV2ChangePassword<'a> {
     /// Identifier.
@@ -538,6 +673,24 @@ fn response_value<'a>(what: &'static str, value: &'a [u8]) -> Result<Reader<'a>,
 }
 
 /// The 49-byte MS-CHAPv1 Response value (RFC 2433 §5).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{auth::MsChapV1Response, Error};
+///
+/// let response = MsChapV1Response { lm_response: [0; 24], nt_response: [0xab; 24], use_nt: 1 };
+/// let mut value = Vec::new();
+/// response.emit(&mut value);
+/// assert_eq!(value.len(), response.buffer_len());
+/// assert_eq!(value.len(), MsChapV1Response::LEN);
+/// assert_eq!(MsChapV1Response::parse(&value)?, response);
+/// assert!(matches!(
+///     MsChapV1Response::parse(&value[..48]),
+///     Err(Error::BadLength { length: 48, .. })
+/// ));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MsChapV1Response {
     /// LAN Manager challenge response (zero when not used).
@@ -552,7 +705,8 @@ impl MsChapV1Response {
     /// Length of the value.
     pub const LEN: usize = RESPONSE_LEN;
 
-    /// Parses a CHAP Response value.
+    /// Parses a CHAP Response value; anything but 49 bytes is
+    /// [`Error::BadLength`] (see [`MsChapV1Response`'s example](MsChapV1Response#example)).
     pub fn parse(value: &[u8]) -> Result<Self, Error> {
         let mut reader = response_value("MS-CHAPv1 response", value)?;
         Ok(MsChapV1Response {
@@ -562,20 +716,48 @@ impl MsChapV1Response {
         })
     }
 
-    /// Writes the value.
+    /// Writes the value; see [`MsChapV1Response`'s example](MsChapV1Response#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_slice(&self.lm_response);
         buf.put_slice(&self.nt_response);
         buf.put_u8(self.use_nt);
     }
 
-    /// How many bytes [`MsChapV1Response::emit`] writes (49).
+    /// How many bytes [`MsChapV1Response::emit`] writes (49; see
+    /// [`MsChapV1Response`'s example](MsChapV1Response#example)).
     pub fn buffer_len(&self) -> usize {
         Self::LEN
     }
 }
 
 /// The 49-byte MS-CHAPv2 Response value (RFC 2759 §4).
+///
+/// # Example
+///
+/// The value inside a CHAP Response, written by the peer and read back by
+/// the authenticator:
+///
+/// ```
+/// use pptp_proto::wire::auth::{ChapPacket, MsChapV2Response};
+///
+/// let response = MsChapV2Response {
+///     peer_challenge: [0x78; 16],
+///     reserved: [0; 8],
+///     nt_response: [0x8c; 24],
+///     flags: 0,
+/// };
+/// let mut value = Vec::with_capacity(response.buffer_len());
+/// response.emit(&mut value);
+/// let mut bytes = Vec::new();
+/// ChapPacket::Response { identifier: 1, value: &value, name: b"vpnuser" }.emit(&mut bytes);
+///
+/// let ChapPacket::Response { value, name, .. } = ChapPacket::parse(&bytes)? else {
+///     panic!("not a Response")
+/// };
+/// assert_eq!(name, b"vpnuser");
+/// assert_eq!(MsChapV2Response::parse(value)?, response);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MsChapV2Response {
     /// The peer's challenge.
@@ -592,7 +774,8 @@ impl MsChapV2Response {
     /// Length of the value.
     pub const LEN: usize = RESPONSE_LEN;
 
-    /// Parses a CHAP Response value.
+    /// Parses a CHAP Response value; anything but 49 bytes is
+    /// [`Error::BadLength`] (see [`MsChapV2Response`'s example](MsChapV2Response#example)).
     pub fn parse(value: &[u8]) -> Result<Self, Error> {
         let mut reader = response_value("MS-CHAPv2 response", value)?;
         Ok(MsChapV2Response {
@@ -603,7 +786,7 @@ impl MsChapV2Response {
         })
     }
 
-    /// Writes the value.
+    /// Writes the value; see [`MsChapV2Response`'s example](MsChapV2Response#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_slice(&self.peer_challenge);
         buf.put_slice(&self.reserved);
@@ -611,7 +794,8 @@ impl MsChapV2Response {
         buf.put_u8(self.flags);
     }
 
-    /// How many bytes [`MsChapV2Response::emit`] writes (49).
+    /// How many bytes [`MsChapV2Response::emit`] writes (49; see
+    /// [`MsChapV2Response`'s example](MsChapV2Response#example)).
     pub fn buffer_len(&self) -> usize {
         Self::LEN
     }
@@ -671,6 +855,26 @@ const SUCCESS: &str = "MS-CHAPv2 success";
 ///
 /// Parsing accepts either hex case and a missing ` M=` part (pppd does);
 /// `emit` writes upper-case hex, as the RFC requires.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::auth::MsChapV2Success;
+///
+/// let text = b"S=54644f81e5f18c0ee9e26776495d6bc7addfb767 M=Access granted";
+/// let success = MsChapV2Success::parse(text)?;
+/// assert_eq!(success.authenticator_response[..3], [0x54, 0x64, 0x4f]);
+/// assert_eq!(success.message, Some(&b"Access granted"[..]));
+///
+/// let mut out = Vec::new();
+/// success.emit(&mut out);
+/// assert_eq!(out, b"S=54644F81E5F18C0EE9E26776495D6BC7ADDFB767 M=Access granted");
+/// assert_eq!(success.buffer_len(), out.len());
+///
+/// // Without the " M=" part:
+/// assert_eq!(MsChapV2Success::parse(&text[..42])?.message, None);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MsChapV2Success<'a> {
     /// The 20-byte AuthenticatorResponse.
@@ -680,7 +884,8 @@ pub struct MsChapV2Success<'a> {
 }
 
 impl<'a> MsChapV2Success<'a> {
-    /// Parses the message of a CHAP Success packet.
+    /// Parses the message of a CHAP Success packet; see
+    /// [`MsChapV2Success`'s example](MsChapV2Success#example).
     pub fn parse(text: &'a [u8]) -> Result<Self, Error> {
         let rest = text.strip_prefix(b"S=").ok_or(Error::Malformed {
             what: SUCCESS,
@@ -705,7 +910,8 @@ impl<'a> MsChapV2Success<'a> {
         })
     }
 
-    /// Writes the message.
+    /// Writes the message, in upper-case hex; see
+    /// [`MsChapV2Success`'s example](MsChapV2Success#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_slice(b"S=");
         put_upper_hex(buf, &self.authenticator_response);
@@ -715,7 +921,8 @@ impl<'a> MsChapV2Success<'a> {
         }
     }
 
-    /// How many bytes [`MsChapV2Success::emit`] writes.
+    /// How many bytes [`MsChapV2Success::emit`] writes (see
+    /// [`MsChapV2Success`'s example](MsChapV2Success#example)).
     pub fn buffer_len(&self) -> usize {
         42 + self.message.map_or(0, |m| 3 + m.len())
     }
@@ -733,6 +940,16 @@ impl fmt::Display for MsChapV2Success<'_> {
 
 super::code_point! {
     /// An MS-CHAP failure error code (RFC 2759 §6, RFC 2433 §6).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::auth::MsChapError;
+    ///
+    /// assert_eq!(MsChapError(691), MsChapError::AUTHENTICATION_FAILURE);
+    /// assert_eq!(MsChapError::PASSWORD_EXPIRED.name(), Some("ERROR_PASSWD_EXPIRED"));
+    /// assert_eq!(MsChapError(1).name(), None);
+    /// ```
     pub struct MsChapError(u32) {
         /// Logon outside the allowed hours.
         RESTRICTED_LOGON_HOURS = 646 => "ERROR_RESTRICTED_LOGON_HOURS",
@@ -749,7 +966,8 @@ super::code_point! {
     }
 }
 
-/// The new challenge in an MS-CHAP failure message's `C=` field.
+/// The new challenge in an MS-CHAP failure message's `C=` field;
+/// [`MsChapFailure`'s example](MsChapFailure#example) reads one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailureChallenge {
     /// 16 hex digits: an MS-CHAPv1 challenge (RFC 2433 §6).
@@ -759,7 +977,8 @@ pub enum FailureChallenge {
 }
 
 impl FailureChallenge {
-    /// The challenge bytes.
+    /// The challenge bytes: 8 or 16 of them. See
+    /// [`MsChapFailure`'s example](MsChapFailure#example).
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             FailureChallenge::V1(c) => c,
@@ -776,6 +995,27 @@ const FAILURE: &str = "MS-CHAP failure";
 /// `E=` comes first; `R=`, `C=`, `V=` and `M=` are each optional but keep that
 /// order. `emit` writes the canonical form: decimal numbers without leading
 /// zeros, upper-case hex, single spaces.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::auth::{FailureChallenge, MsChapError, MsChapFailure};
+///
+/// let text = b"E=691 R=1 C=0123456789abcdef0123456789abcdef V=3 M=Try again";
+/// let failure = MsChapFailure::parse(text)?;
+/// assert_eq!(failure.error, MsChapError::AUTHENTICATION_FAILURE);
+/// assert_eq!(failure.retry, Some(true));
+/// let challenge = failure.challenge.unwrap();
+/// assert!(matches!(challenge, FailureChallenge::V2(_)));
+/// assert_eq!(challenge.as_bytes()[..2], [0x01, 0x23]);
+/// assert_eq!((failure.version, failure.message), (Some(3), Some(&b"Try again"[..])));
+///
+/// let mut out = Vec::new();
+/// failure.emit(&mut out);
+/// assert_eq!(out, b"E=691 R=1 C=0123456789ABCDEF0123456789ABCDEF V=3 M=Try again");
+/// assert_eq!(failure.buffer_len(), out.len());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MsChapFailure<'a> {
     /// The error code.
@@ -800,7 +1040,18 @@ enum FailureField {
 }
 
 impl<'a> MsChapFailure<'a> {
-    /// Parses the message of a CHAP Failure packet.
+    /// Parses the message of a CHAP Failure packet; see
+    /// [`MsChapFailure`'s example](MsChapFailure#example). Fields out of
+    /// order are refused:
+    ///
+    /// ```
+    /// use pptp_proto::wire::{auth::MsChapFailure, Error};
+    ///
+    /// assert!(matches!(
+    ///     MsChapFailure::parse(b"E=691 V=3 R=1"),
+    ///     Err(Error::Malformed { reason: "fields out of order", .. })
+    /// ));
+    /// ```
     pub fn parse(text: &'a [u8]) -> Result<Self, Error> {
         let rest = text.strip_prefix(b"E=").ok_or(malformed("no E="))?;
         let (digits, mut rest) = split_token(rest);
@@ -855,7 +1106,8 @@ impl<'a> MsChapFailure<'a> {
         Ok(())
     }
 
-    /// Writes the message in canonical form.
+    /// Writes the message in canonical form; see
+    /// [`MsChapFailure`'s example](MsChapFailure#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_slice(b"E=");
         put_decimal(buf, self.error.0);
@@ -876,7 +1128,8 @@ impl<'a> MsChapFailure<'a> {
         }
     }
 
-    /// How many bytes [`MsChapFailure::emit`] writes.
+    /// How many bytes [`MsChapFailure::emit`] writes (see
+    /// [`MsChapFailure`'s example](MsChapFailure#example)).
     pub fn buffer_len(&self) -> usize {
         2 + decimal_len(self.error.0)
             + self.retry.map_or(0, |_| 4)

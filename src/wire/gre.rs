@@ -7,6 +7,32 @@
 //! Sequence Number (present when S)
 //! Acknowledgment Number (present when A)
 //! ```
+//!
+//! # Example
+//!
+//! A PPTP data packet as it comes off a raw IP socket: [`strip_ipv4`] steps
+//! over the IPv4 header, [`GrePacket::parse`] reads the GRE header and slices
+//! out the PPP frame (here an LCP Echo-Request).
+//!
+//! ```
+//! use pptp_proto::wire::gre::{strip_ipv4, GrePacket};
+//!
+//! let datagram = [
+//!     0x45, 0x00, 0x00, 0x36, 0x00, 0x01, 0x00, 0x00, 0x40, 0x2f, 0xf9, 0x44, // IPv4, protocol 47
+//!     0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0x02,
+//!     0x30, 0x81, 0x88, 0x0b, 0x00, 0x12, 0x00, 0x00, // GRE: S, A, Key, version 1
+//!     0x00, 0x00, 0x00, 0x2f, 0x00, 0x00, 0x00, 0x2a, // seq 47, ack 42
+//!     0xff, 0x03, 0xc0, 0x21, 0x09, 0x2a, 0x00, 0x0e, 0x00, 0x00, 0x10, 0x92, // PPP
+//!     b'a', b'b', b'c', b'd', b'e', b'f',
+//! ];
+//! let packet = GrePacket::parse(strip_ipv4(&datagram)?)?;
+//! assert_eq!(packet.header.call_id, 0);
+//! assert_eq!(packet.header.sequence, Some(47));
+//! assert_eq!(packet.header.acknowledgment, Some(42));
+//! assert_eq!(packet.payload, &datagram[36..]);
+//! assert_eq!(packet.to_string(), "[GRE call=0 seq=47 ack=42 len=18]");
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
 
 use core::fmt;
 
@@ -33,6 +59,27 @@ const OTHER_FLAGS: u16 = !(FLAG_C | FLAG_R | FLAG_K | FLAG_S | FLAG_A | VERSION_
 const BASE_LEN: usize = 8;
 
 /// An enhanced GRE header (RFC 2637 §4.1).
+///
+/// # Example
+///
+/// An ack-only header from a capture: flags `20 81` (K, A, version 1), no
+/// payload, Call ID 6, acknowledging sequence number 26.
+///
+/// ```
+/// use pptp_proto::wire::gre::GreHeader;
+///
+/// let bytes = [0x20, 0x81, 0x88, 0x0b, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x1a];
+/// let (header, len) = GreHeader::parse(&bytes)?;
+/// assert_eq!(len, 12);
+/// assert_eq!(header, GreHeader::new(6, 0, None, Some(26)));
+/// assert_eq!(header.flags(), 0x2081);
+///
+/// let mut out = Vec::new();
+/// header.emit(&mut out);
+/// assert_eq!(out, bytes);
+/// assert_eq!(header.buffer_len(), out.len());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GreHeader {
     /// The receiver's Call ID (low half of the Key).
@@ -48,7 +95,8 @@ pub struct GreHeader {
 }
 
 impl GreHeader {
-    /// A header with no other flag bits set.
+    /// A header with no other flag bits set; [`GreHeader`'s example](GreHeader#example)
+    /// builds one.
     pub const fn new(
         call_id: u16,
         payload_length: u16,
@@ -65,6 +113,21 @@ impl GreHeader {
     }
 
     /// Parses a header and returns it with its length in bytes.
+    ///
+    /// Headers PPTP forbids (C or R bit set, K bit clear, a version other
+    /// than 1, a protocol other than PPP) are [`Error::BadField`]; see also
+    /// [`GreHeader`'s example](GreHeader#example).
+    ///
+    /// ```
+    /// use pptp_proto::wire::{gre::GreHeader, Error};
+    ///
+    /// // Version 0: plain GRE (RFC 2784), not PPTP's enhanced GRE.
+    /// let bytes = [0x20, 0x00, 0x88, 0x0b, 0x00, 0x00, 0x00, 0x06];
+    /// assert!(matches!(
+    ///     GreHeader::parse(&bytes),
+    ///     Err(Error::BadField { field: "version", value: 0, .. })
+    /// ));
+    /// ```
     pub fn parse(input: &[u8]) -> Result<(GreHeader, usize), Error> {
         need(WHAT, input, BASE_LEN)?;
         let flags = be16(input, 0);
@@ -86,7 +149,8 @@ impl GreHeader {
         Ok((header, at))
     }
 
-    /// The 16-bit flags-and-version word this header emits.
+    /// The 16-bit flags-and-version word this header emits; shown in
+    /// [`GreHeader`'s example](GreHeader#example).
     pub fn flags(&self) -> u16 {
         let mut flags = (self.other_flags & OTHER_FLAGS) | FLAG_K | 1;
         if self.sequence.is_some() {
@@ -98,7 +162,8 @@ impl GreHeader {
         flags
     }
 
-    /// Writes the header.
+    /// Writes the header; [`GreHeader`'s example](GreHeader#example)
+    /// round-trips one.
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_u16(self.flags());
         buf.put_u16(GRE_PROTOCOL_PPP);
@@ -112,7 +177,8 @@ impl GreHeader {
         }
     }
 
-    /// How many bytes [`GreHeader::emit`] writes: 8, 12 or 16.
+    /// How many bytes [`GreHeader::emit`] writes: 8, 12 or 16 (see
+    /// [`GreHeader`'s example](GreHeader#example)).
     pub fn buffer_len(&self) -> usize {
         BASE_LEN
             + 4 * usize::from(self.sequence.is_some())
@@ -134,6 +200,28 @@ impl fmt::Display for GreHeader {
 }
 
 /// An enhanced GRE packet: header and the PPP frame it carries.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::gre::GrePacket;
+///
+/// let frame = [0xff, 0x03, 0x80, 0xfd, 0x06, 0x04, 0x00, 0x04]; // CCP Reset-Ack
+/// let packet = GrePacket::new(6, Some(34), Some(17), &frame).unwrap();
+/// assert_eq!(packet.header.payload_length, 8);
+///
+/// let mut out = Vec::new();
+/// packet.emit(&mut out);
+/// assert_eq!(out.len(), packet.buffer_len());
+/// assert_eq!(out.len(), 16 + 8);
+/// assert_eq!(GrePacket::parse(&out)?, packet);
+///
+/// // Link padding after the payload is ignored; a cut payload is an error.
+/// out.extend_from_slice(&[0; 6]);
+/// assert_eq!(GrePacket::parse(&out)?, packet);
+/// assert!(GrePacket::parse(&out[..20]).is_err());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GrePacket<'a> {
     /// The header; its `payload_length` equals `payload.len()`.
@@ -144,6 +232,7 @@ pub struct GrePacket<'a> {
 
 impl<'a> GrePacket<'a> {
     /// Builds a packet around `payload`; `None` when it exceeds 65535 bytes.
+    /// [`GrePacket`'s example](GrePacket#example) builds one.
     pub fn new(
         call_id: u16,
         sequence: Option<u32>,
@@ -158,6 +247,8 @@ impl<'a> GrePacket<'a> {
     }
 
     /// Parses a packet; bytes past the payload (link padding) are ignored.
+    /// See [`GrePacket`'s example](GrePacket#example) and the
+    /// [module example](self#example).
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         let (header, len) = GreHeader::parse(input)?;
         let rest = input.get(len..).unwrap_or_default();
@@ -167,13 +258,15 @@ impl<'a> GrePacket<'a> {
         Ok(GrePacket { header, payload })
     }
 
-    /// Writes header and payload.
+    /// Writes header and payload; [`GrePacket`'s example](GrePacket#example)
+    /// round-trips a packet.
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         self.header.emit(buf);
         buf.put_slice(self.payload);
     }
 
-    /// How many bytes [`GrePacket::emit`] writes.
+    /// How many bytes [`GrePacket::emit`] writes (see
+    /// [`GrePacket`'s example](GrePacket#example)).
     pub fn buffer_len(&self) -> usize {
         self.header.buffer_len() + self.payload.len()
     }
@@ -188,6 +281,33 @@ impl fmt::Display for GrePacket<'_> {
 /// Returns the GRE packet inside an IPv4 datagram (RFC 791), checking the
 /// version, header length, protocol 47 and total length. Fragments are
 /// rejected: the embedder reassembles before handing datagrams over.
+///
+/// The [module example](self#example) reads a whole datagram; this one shows
+/// what is refused.
+///
+/// ```
+/// use pptp_proto::wire::{gre::strip_ipv4, Error};
+///
+/// // A 20-byte IPv4 header (protocol 47) and 4 bytes of payload.
+/// let mut datagram = [
+///     0x45, 0x00, 0x00, 0x18, 0x00, 0x01, 0x00, 0x00, 0x40, 0x2f, 0x00, 0x00,
+///     10, 0, 0, 1, 10, 0, 0, 2, 0xde, 0xad, 0xbe, 0xef,
+/// ];
+/// assert_eq!(strip_ipv4(&datagram)?, [0xde, 0xad, 0xbe, 0xef]);
+///
+/// datagram[6] = 0x20; // More Fragments
+/// assert!(matches!(
+///     strip_ipv4(&datagram),
+///     Err(Error::Malformed { reason: "fragment", .. })
+/// ));
+/// datagram[6] = 0;
+/// datagram[9] = 17; // UDP
+/// assert!(matches!(
+///     strip_ipv4(&datagram),
+///     Err(Error::BadField { field: "protocol", value: 17, .. })
+/// ));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 pub fn strip_ipv4(datagram: &[u8]) -> Result<&[u8], Error> {
     const IP: &str = "IPv4";
     need(IP, datagram, 20)?;

@@ -11,6 +11,51 @@
 //!
 //! `Display` prints packets the way pppd's debug log does, for example
 //! `[LCP ConfReq id=0x1 <mru 1400> <magic 0x5f3c2a19> <pcomp> <accomp>]`.
+//!
+//! # Example
+//!
+//! A GRE packet from the peer, decoded layer by layer down to a log line,
+//! and written back byte for byte:
+//!
+//! ```
+//! use pptp_proto::wire::{gre::GrePacket, packet::PppPacket, ppp::PppFrame};
+//!
+//! let bytes = [
+//!     0x30, 0x81, 0x88, 0x0b, 0x00, 0x12, 0x00, 0x00, // GRE, 18 bytes of PPP for call 0
+//!     0x00, 0x00, 0x00, 0x2f, 0x00, 0x00, 0x00, 0x2a, // seq 47, ack 42
+//!     0xff, 0x03, 0xc0, 0x21, // PPP: LCP
+//!     0x09, 0x2a, 0x00, 0x0e, 0x00, 0x00, 0x10, 0x92, b'a', b'b', b'c', b'd', b'e', b'f',
+//! ];
+//! let gre = GrePacket::parse(&bytes)?;
+//! let frame = PppFrame::parse(gre.payload)?;
+//! let packet = PppPacket::parse(&frame)?;
+//! assert_eq!(
+//!     packet.to_string(),
+//!     "[LCP EchoReq id=0x2a magic=0x1092 61 62 63 64 65 66]"
+//! );
+//!
+//! let mut out = Vec::with_capacity(gre.buffer_len());
+//! gre.emit(&mut out);
+//! assert_eq!(out, bytes);
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
+//!
+//! # Code points
+//!
+//! Type and code fields (PPP protocols, message types, option types, error
+//! codes) are open newtypes: the known values are associated constants, and
+//! any other value is kept as is, so it can be rejected or echoed byte for
+//! byte. `name()` gives the short name of a known value.
+//!
+//! ```
+//! use pptp_proto::wire::{auth::MsChapError, ppp::Protocol};
+//!
+//! assert_eq!(Protocol::CHAP.name(), Some("CHAP"));
+//! assert_eq!(Protocol(0x8281).name(), None);
+//! assert_eq!(MsChapError::from(691), MsChapError::AUTHENTICATION_FAILURE);
+//! assert_eq!(u32::from(MsChapError::PASSWORD_EXPIRED), 648);
+//! assert_eq!(format!("{:?}", MsChapError(709)), "ERROR_CHANGING_PASSWORD");
+//! ```
 
 use core::fmt;
 
@@ -30,7 +75,8 @@ macro_rules! code_point {
         impl $name {
             $( $(#[$cmeta])* pub const $cname: $name = $name($val); )*
 
-            /// The short name of a known value, `None` for an unknown one.
+            /// The short name of a known value, `None` for an unknown one
+            /// (see the [example](crate::wire#code-points)).
             pub const fn name(self) -> Option<&'static str> {
                 match self.0 {
                     $( $val => Some($text), )*
@@ -78,6 +124,16 @@ pub mod ppp;
 
 /// A malformed packet. Every variant says which packet kind (`what`) and,
 /// where it helps, the offset or the numbers that did not fit.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{gre::GreHeader, Error};
+///
+/// let err = GreHeader::parse(&[0x30, 0x81, 0x88]).unwrap_err();
+/// assert_eq!(err, Error::Truncated { what: "GRE", needed: 8, available: 3 });
+/// assert_eq!(err.to_string(), "GRE: truncated: need 8 bytes, have 3");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -1,5 +1,24 @@
 //! MPPE/MPPC: the CCP option 18 bits (RFC 3078 §2.1, RFC 2118 §2) and the
 //! header of every compressed/encrypted packet (RFC 3078 §3).
+//!
+//! # Example
+//!
+//! The information field of a PPP frame with protocol 0x00FD starts with the
+//! header; the receiver checks its coherency count against the one it expects.
+//!
+//! ```
+//! use pptp_proto::wire::mppe::{CoherencyCount, MppeFlags, MppeHeader};
+//!
+//! let information = [0x90, 0x00, 0x0e, 0x55];
+//! let (header, encrypted) = MppeHeader::parse(&information)?;
+//! assert_eq!(header.flags, MppeFlags::FLUSHED | MppeFlags::ENCRYPTED);
+//! assert_eq!(encrypted, [0x0e, 0x55]);
+//!
+//! // The previous packet carried count 0xfff: this one follows it.
+//! let expected = CoherencyCount::new(0xfff).next();
+//! assert_eq!(expected.distance_to(header.coherency_count), 0);
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
 
 use core::fmt;
 
@@ -11,6 +30,22 @@ bitflags::bitflags! {
     /// The 32-bit "Supported Bits" of CCP option 18 (MPPE/MPPC).
     ///
     /// Note the RFC's letters: `S` is 128-bit and `M` is 56-bit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::mppe::{mppe_bits_display, MppeBits};
+    ///
+    /// // What a Windows server asks for: stateless 128-bit MPPE.
+    /// let bits = MppeBits::from_bits_retain(0x0100_0040);
+    /// assert_eq!(bits, MppeBits::STATELESS | MppeBits::BITS_128);
+    /// assert_eq!(mppe_bits_display(bits).to_string(), "<mppe +H -M +S -L -D -C>");
+    ///
+    /// // Unknown bits are kept, so a Configure-Nak can echo them.
+    /// let odd = MppeBits::from_bits_retain(0x0000_0241);
+    /// assert_eq!(odd.difference(MppeBits::KNOWN).bits(), 0x200);
+    /// assert_eq!(mppe_bits_display(odd).to_string(), "<mppe -H -M +S -L -D +C +U>");
+    /// ```
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     pub struct MppeBits: u32 {
         /// `C`: MPPC compression (RFC 2118).
@@ -32,6 +67,8 @@ bitflags::bitflags! {
 
 /// Writes CCP option 18 bits the way pppd logs them: `<mppe +H -M +S -L -D -C>`,
 /// with ` +U` before the `>` when unknown bits are set.
+///
+/// [`MppeBits`'s example](MppeBits#example) prints both forms.
 pub fn mppe_bits_display(bits: MppeBits) -> impl fmt::Display {
     MppeBitsDisplay(bits)
 }
@@ -72,6 +109,8 @@ impl MppeBits {
 
 bitflags::bitflags! {
     /// The four flag bits at the top of the MPPE/MPPC header (RFC 3078 §3, RFC 2118 §3).
+    ///
+    /// [`MppeHeader`'s example](MppeHeader#example) reads and writes them.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     pub struct MppeFlags: u16 {
         /// `A`: the history was reset before this packet (PACKET_FLUSHED).
@@ -86,6 +125,20 @@ bitflags::bitflags! {
 }
 
 /// The 12-bit coherency count of the MPPE/MPPC header (RFC 3078 §3).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::mppe::CoherencyCount;
+///
+/// let last = CoherencyCount::new(0x1fff); // only the low 12 bits count
+/// assert_eq!(last.get(), 0xfff);
+/// let next = last.next(); // wraps modulo 4096
+/// assert_eq!(next.get(), 0);
+/// assert_eq!(last.distance_to(next), 1);
+/// assert_eq!(next.distance_to(last), 4095);
+/// assert_eq!(CoherencyCount::new(0x2a).to_string(), "0x2a");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CoherencyCount(u16);
 
@@ -93,23 +146,28 @@ impl CoherencyCount {
     /// The number of distinct counts (the count wraps modulo 4096).
     pub const MODULUS: u16 = 0x1000;
 
-    /// A count from the low 12 bits of `value`.
+    /// A count from the low 12 bits of `value`; see
+    /// [`CoherencyCount`'s example](CoherencyCount#example).
     pub const fn new(value: u16) -> Self {
         CoherencyCount(value & (Self::MODULUS - 1))
     }
 
-    /// The count's value, 0..=4095.
+    /// The count's value, 0..=4095; see
+    /// [`CoherencyCount`'s example](CoherencyCount#example).
     pub const fn get(self) -> u16 {
         self.0
     }
 
-    /// The count of the following packet.
+    /// The count of the following packet; 4095 is followed by 0 (see
+    /// [`CoherencyCount`'s example](CoherencyCount#example)).
     #[must_use]
     pub const fn next(self) -> Self {
         Self::new(self.0.wrapping_add(1))
     }
 
-    /// How many steps forward, modulo 4096, lead from `self` to `other`.
+    /// How many steps forward, modulo 4096, lead from `self` to `other`:
+    /// 0 for the same count, 4095 for the one just before (see
+    /// [`CoherencyCount`'s example](CoherencyCount#example)).
     pub const fn distance_to(self, other: CoherencyCount) -> u16 {
         other.0.wrapping_sub(self.0) & (Self::MODULUS - 1)
     }
@@ -123,6 +181,27 @@ impl fmt::Display for CoherencyCount {
 
 /// The two-byte header in front of every MPPE/MPPC packet, after PPP
 /// protocol 0x00FD (RFC 3078 §3, RFC 2118 §3).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::wire::{mppe::{CoherencyCount, MppeFlags, MppeHeader}, Error};
+///
+/// let header = MppeHeader {
+///     flags: MppeFlags::ENCRYPTED,
+///     coherency_count: CoherencyCount::new(5),
+/// };
+/// let mut out = Vec::new();
+/// header.emit(&mut out);
+/// assert_eq!(out, [0x10, 0x05]);
+/// assert_eq!(header.buffer_len(), MppeHeader::LEN);
+/// assert_eq!(header.to_string(), "[MPPE encrypted ccount=0x5]");
+///
+/// out.extend_from_slice(b"ciphertext");
+/// assert_eq!(MppeHeader::parse(&out)?, (header, &b"ciphertext"[..]));
+/// assert!(matches!(MppeHeader::parse(&[0x10]), Err(Error::Truncated { needed: 2, .. })));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MppeHeader {
     /// The A/B/C/D bits.
@@ -135,7 +214,8 @@ impl MppeHeader {
     /// The header's length in bytes.
     pub const LEN: usize = 2;
 
-    /// Parses the header and returns it with the (encrypted or compressed) rest.
+    /// Parses the header and returns it with the (encrypted or compressed) rest;
+    /// see [`MppeHeader`'s example](MppeHeader#example).
     pub fn parse(input: &[u8]) -> Result<(MppeHeader, &[u8]), Error> {
         match input {
             [high, low, rest @ ..] => {
@@ -154,12 +234,13 @@ impl MppeHeader {
         }
     }
 
-    /// Writes the header.
+    /// Writes the header; see [`MppeHeader`'s example](MppeHeader#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         buf.put_u16(self.flags.bits() | self.coherency_count.get());
     }
 
-    /// How many bytes [`MppeHeader::emit`] writes (always 2).
+    /// How many bytes [`MppeHeader::emit`] writes (always 2; see
+    /// [`MppeHeader`'s example](MppeHeader#example)).
     pub fn buffer_len(&self) -> usize {
         Self::LEN
     }

@@ -3,6 +3,22 @@
 //!
 //! This is what a log line or a capture decoder wants: `PppPacket::parse`
 //! followed by `Display`, which prints the packet as pppd's debug log does.
+//!
+//! # Example
+//!
+//! ```
+//! use pptp_proto::wire::{packet::PppPacket, ppp::PppFrame};
+//!
+//! for (bytes, log) in [
+//!     (&[0xfd, 0x90, 0x00, 0x0e, 0x55][..], "[MPPE flushed encrypted ccount=0x0] (2 bytes)"),
+//!     (&[0x21, 0x45, 0x00][..], "[IP data len=2]"),
+//!     (&[0xc0, 0x29, 0x01, 0x07][..], "[proto=CBCP len=2 0107]"),
+//! ] {
+//!     let frame = PppFrame::parse(bytes)?;
+//!     assert_eq!(PppPacket::parse(&frame)?.to_string(), log);
+//! }
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
 
 use core::fmt;
 
@@ -15,6 +31,27 @@ use super::ppp::{PppFrame, Protocol};
 use super::{Error, Hex};
 
 /// A decoded PPP packet.
+///
+/// # Example
+///
+/// A PAP Authenticate-Ack, sent without Address/Control:
+///
+/// ```
+/// use pptp_proto::wire::{auth::PapPacket, packet::PppPacket, ppp::{PppFrame, Protocol}};
+///
+/// let frame = PppFrame::parse(&[0xc0, 0x23, 0x02, 0x2a, 0x00, 0x05, 0x00])?;
+/// let packet = PppPacket::parse(&frame)?;
+/// let ack = PapPacket::AuthenticateAck { identifier: 0x2a, message: Some(&b""[..]) };
+/// assert_eq!(packet, PppPacket::Pap(ack));
+/// assert_eq!(packet.protocol(), Protocol::PAP);
+/// assert_eq!(packet.to_string(), "[PAP AuthAck id=0x2a]");
+///
+/// let mut out = Vec::new();
+/// packet.emit(&mut out);
+/// assert_eq!(out, frame.information);
+/// assert_eq!(packet.buffer_len(), 5);
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PppPacket<'a> {
@@ -36,6 +73,11 @@ pub enum PppPacket<'a> {
 
 impl<'a> PppPacket<'a> {
     /// Decodes the information field of `frame` according to its protocol.
+    ///
+    /// A protocol this crate does not decode is kept raw as
+    /// [`PppPacket::Other`]; a malformed packet of a known protocol is an
+    /// [`Error`]. See [`PppPacket`'s example](PppPacket#example) and the
+    /// [module example](self#example).
     pub fn parse(frame: &PppFrame<'a>) -> Result<Self, Error> {
         let info = frame.information;
         Ok(match frame.protocol {
@@ -54,7 +96,8 @@ impl<'a> PppPacket<'a> {
         })
     }
 
-    /// The PPP protocol this packet travels under.
+    /// The PPP protocol this packet travels under; see
+    /// [`PppPacket`'s example](PppPacket#example).
     pub fn protocol(&self) -> Protocol {
         match self {
             PppPacket::Control(p, _) | PppPacket::Other(p, _) => *p,
@@ -66,7 +109,8 @@ impl<'a> PppPacket<'a> {
         }
     }
 
-    /// Writes the information field (what [`PppFrame::information`] holds).
+    /// Writes the information field (what [`PppFrame::information`] holds);
+    /// see [`PppPacket`'s example](PppPacket#example).
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         match self {
             PppPacket::Control(_, p) => p.emit(buf),
@@ -80,7 +124,8 @@ impl<'a> PppPacket<'a> {
         }
     }
 
-    /// How many bytes [`PppPacket::emit`] writes.
+    /// How many bytes [`PppPacket::emit`] writes (see
+    /// [`PppPacket`'s example](PppPacket#example)).
     pub fn buffer_len(&self) -> usize {
         match self {
             PppPacket::Control(_, p) => p.buffer_len(),

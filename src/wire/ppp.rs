@@ -4,6 +4,21 @@
 //! optional Address/Control pair `ff 03` (absent once ACFC is negotiated),
 //! the Protocol field (one byte once PFC is negotiated and the value allows
 //! it), and the information field.
+//!
+//! # Example
+//!
+//! The same IPv4 packet before and after ACFC and PFC are negotiated:
+//!
+//! ```
+//! use pptp_proto::wire::ppp::{PppFrame, Protocol};
+//!
+//! let full = PppFrame::parse(&[0xff, 0x03, 0x00, 0x21, 0x45])?;
+//! let short = PppFrame::parse(&[0x21, 0x45])?;
+//! assert_eq!((full.protocol, full.information), (Protocol::IPV4, &[0x45][..]));
+//! assert_eq!((short.protocol, short.information), (Protocol::IPV4, &[0x45][..]));
+//! assert!(!short.address_control && short.protocol_compressed);
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
 
 use core::fmt;
 
@@ -15,6 +30,21 @@ const WHAT: &str = "PPP";
 
 code_point! {
     /// A PPP Protocol field value (RFC 1661 §2, IANA "PPP DLL Protocol Numbers").
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::wire::ppp::Protocol;
+    ///
+    /// assert_eq!(Protocol::from(0xc021), Protocol::LCP);
+    /// assert_eq!(Protocol::LCP.name(), Some("LCP"));
+    /// assert!(!Protocol::LCP.is_compressible());
+    /// assert!(Protocol::IPV4.is_compressible());
+    ///
+    /// let unknown = Protocol(0x4021);
+    /// assert_eq!(unknown.name(), None);
+    /// assert_eq!(format!("{unknown} {unknown:?}"), "0x4021 Protocol(0x4021)");
+    /// ```
     pub struct Protocol(u16) {
         /// Internet Protocol version 4.
         IPV4 = 0x0021 => "IP",
@@ -62,6 +92,25 @@ code_point! {
 }
 
 /// A PPP frame without HDLC framing, as carried in GRE (RFC 1661 §2).
+///
+/// # Example
+///
+/// A CCP Reset-Ack from a capture:
+///
+/// ```
+/// use pptp_proto::wire::ppp::{PppFrame, Protocol};
+///
+/// let bytes = [0xff, 0x03, 0x80, 0xfd, 0x06, 0x04, 0x00, 0x04];
+/// let frame = PppFrame::parse(&bytes)?;
+/// assert_eq!(frame, PppFrame::new(Protocol::CCP, &[0x06, 0x04, 0x00, 0x04]));
+/// assert_eq!(frame.to_string(), "[PPP CCP len=4]");
+///
+/// let mut out = Vec::new();
+/// frame.emit(&mut out);
+/// assert_eq!(out, bytes);
+/// assert_eq!(frame.buffer_len(), bytes.len());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PppFrame<'a> {
     /// Whether the frame starts with the Address/Control pair `ff 03`.
@@ -78,6 +127,9 @@ pub struct PppFrame<'a> {
 impl Protocol {
     /// Whether the value can travel as a one-byte Protocol field (RFC 1661 §6.5):
     /// below 0x100 and odd; `0xff` cannot, as it would read as the Address field.
+    ///
+    /// See [`Protocol`'s example](Protocol#example); [`PppFrame::emit`] writes
+    /// a compressible protocol in one byte when asked to.
     pub const fn is_compressible(self) -> bool {
         self.0 < 0xff && self.0 & 1 == 1
     }
@@ -85,7 +137,8 @@ impl Protocol {
 
 impl<'a> PppFrame<'a> {
     /// A frame with Address/Control and a two-byte Protocol field, the form
-    /// every peer accepts (LCP always travels this way).
+    /// every peer accepts (LCP always travels this way). See
+    /// [`PppFrame`'s example](PppFrame#example).
     pub const fn new(protocol: Protocol, information: &'a [u8]) -> Self {
         PppFrame {
             address_control: true,
@@ -97,6 +150,19 @@ impl<'a> PppFrame<'a> {
 
     /// Parses a frame with or without `ff 03` and with a one- or two-byte
     /// Protocol field.
+    ///
+    /// See [`PppFrame`'s example](PppFrame#example) and the
+    /// [module example](self#example). A Protocol value must be odd (RFC 1661 §2):
+    ///
+    /// ```
+    /// use pptp_proto::wire::{ppp::PppFrame, Error};
+    ///
+    /// assert!(matches!(
+    ///     PppFrame::parse(&[0xff, 0x03, 0xc0, 0x22]),
+    ///     Err(Error::BadField { field: "protocol", value: 0xc022, .. })
+    /// ));
+    /// assert!(matches!(PppFrame::parse(&[0xff, 0x03]), Err(Error::Truncated { .. })));
+    /// ```
     pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
         let (address_control, rest) = match input {
             [0xff, 0x03, rest @ ..] => (true, rest),
@@ -115,7 +181,25 @@ impl<'a> PppFrame<'a> {
         self.protocol_compressed && self.protocol.is_compressible()
     }
 
-    /// Writes the frame.
+    /// Writes the frame. `protocol_compressed` is honoured only for a
+    /// [compressible](Protocol::is_compressible) protocol; [`PppFrame`'s
+    /// example](PppFrame#example) round-trips a frame.
+    ///
+    /// ```
+    /// use pptp_proto::wire::ppp::{PppFrame, Protocol};
+    ///
+    /// let mut frame = PppFrame::new(Protocol::COMPRESSED, &[0x90, 0x00]);
+    /// frame.address_control = false;
+    /// frame.protocol_compressed = true;
+    /// let mut out = Vec::new();
+    /// frame.emit(&mut out);
+    /// assert_eq!(out, [0xfd, 0x90, 0x00]);
+    ///
+    /// frame.protocol = Protocol::LCP; // 0xc021 needs two bytes
+    /// out.clear();
+    /// frame.emit(&mut out);
+    /// assert_eq!(out, [0xc0, 0x21, 0x90, 0x00]);
+    /// ```
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         if self.address_control {
             buf.put_slice(&[0xff, 0x03]);
@@ -128,7 +212,8 @@ impl<'a> PppFrame<'a> {
         buf.put_slice(self.information);
     }
 
-    /// How many bytes [`PppFrame::emit`] writes.
+    /// How many bytes [`PppFrame::emit`] writes (see
+    /// [`PppFrame`'s example](PppFrame#example)).
     pub fn buffer_len(&self) -> usize {
         2 * usize::from(self.address_control)
             + if self.writes_compressed() { 1 } else { 2 }
