@@ -30,6 +30,33 @@
 //!   for the FLUSHED packet itself. (Linux also refuses a 0xFF packet
 //!   without FLUSHED; this receiver rekeys for it anyway, as FreeBSD
 //!   `ng_mppc` senders leave the bit clear there.)
+//!
+//! # Example
+//!
+//! From the MS-CHAPv2 NT-Response to a packet each way, with the start
+//! keys of [`mppe_keys_mschapv2`](crate::crypto::mppe_keys_mschapv2):
+//!
+//! ```
+//! use pptp_proto::crypto::{mppe_keys_mschapv2, NtHash, Role};
+//! use pptp_proto::mppe::{Decrypted, KeyLength, Mppe, MppeOptions};
+//!
+//! let (nt_hash, nt_response) = (NtHash::from_bytes([0x44; 16]), [0x82; 24]); // from authentication
+//! let options = MppeOptions::new(KeyLength::Bits128, true); // as CCP negotiated
+//! let mut client = Mppe::new(options, &mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Client));
+//! let mut server = Mppe::new(options, &mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Server));
+//!
+//! let mut buf = *b"..\x00\x21ping"; // room for the MPPE header, then protocol and data
+//! let n = client.encrypt(&mut buf, 6)?;
+//! assert_ne!(&buf[2..], b"\x00\x21ping");
+//! let Decrypted::Plaintext { payload, .. } = server.decrypt(&mut buf[..n])? else { unreachable!() };
+//! assert_eq!(payload, b"\x00\x21ping");
+//!
+//! let mut buf = *b"..\x00\x21pong";
+//! let n = server.encrypt(&mut buf, 6)?;
+//! let Decrypted::Plaintext { payload, .. } = client.decrypt(&mut buf[..n])? else { unreachable!() };
+//! assert_eq!(payload, b"\x00\x21pong");
+//! # Ok::<(), pptp_proto::mppe::MppeError>(())
+//! ```
 
 mod state;
 
