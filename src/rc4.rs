@@ -57,12 +57,25 @@ const fn identity() -> [u8; 256] {
 /// and decrypts. The state is key material: `Debug` prints `Rc4 { .. }` and
 /// the state is zeroized on drop.
 ///
+/// # Example
+///
 /// ```
 /// use pptp_proto::rc4::Rc4;
 ///
 /// let mut data = *b"Plaintext";
 /// Rc4::new(b"Key").apply_keystream(&mut data);
 /// assert_eq!(data, [0xBB, 0xF3, 0x16, 0xE8, 0xD9, 0x40, 0xAF, 0x0A, 0xD3]);
+///
+/// // The 128-bit MPPE session key of RFC 3079 §3.5.3 over its test message,
+/// // in two pieces: the keystream runs on between calls.
+/// let key = hex::decode("405CB2247A7956E6E211007AE27B22D4").unwrap();
+/// let mut rc4 = Rc4::new(b"old key");
+/// rc4.rekey(&key); // now as `Rc4::new(&key)`
+/// let mut message = *b"test message";
+/// let (head, tail) = message.split_at_mut(5);
+/// rc4.apply_keystream(head);
+/// rc4.apply_keystream(tail);
+/// assert_eq!(hex::encode_upper(message), "81848317DF68846272FB5ABE");
 /// ```
 #[derive(Clone)]
 pub struct Rc4 {
@@ -78,6 +91,7 @@ impl Rc4 {
     /// take part, as in the RC4 definition. An empty key does not panic: it
     /// is treated as the one-byte key `[0x00]` (missing key bytes count as
     /// zero), which no real protocol uses; callers must not pass one.
+    /// See the [example](Self#example).
     #[must_use]
     pub fn new(key: &[u8]) -> Rc4 {
         let mut rc4 = Rc4 {
@@ -93,6 +107,7 @@ impl Rc4 {
     ///
     /// Afterwards `self` is in the same state as `Rc4::new(key)`; the old
     /// permutation is overwritten. Keys are handled as in [`Rc4::new`].
+    /// See the [example](Self#example).
     pub fn rekey(&mut self, key: &[u8]) {
         self.s = IDENTITY;
         self.i = 0;
@@ -103,7 +118,8 @@ impl Rc4 {
     /// XORs the next `data.len()` keystream bytes into `data`.
     ///
     /// The cipher is stateful: calling this on consecutive pieces of a buffer
-    /// gives the same result as one call on the whole buffer.
+    /// gives the same result as one call on the whole buffer, as the
+    /// [example](Self#example) shows.
     pub fn apply_keystream(&mut self, data: &mut [u8]) {
         let mut prga = Prga::start(&mut self.s, self.i, self.j);
         // Byte by byte until `i + 1` is a multiple of 16, so that every

@@ -59,6 +59,24 @@ pub use secret::{
 };
 
 /// Errors from the crypto helpers.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::crypto::mschapv2::{decrypt_pw_block_with_password_hash, PW_BLOCK_LEN};
+/// use pptp_proto::crypto::{Error, NtHash, Password};
+///
+/// let long = "x".repeat(300);
+/// assert_eq!(Password::new(&long).unwrap_err(), Error::PasswordTooLong { units: 300 });
+///
+/// // A password block that decrypts to a length field of 0xFFFFFFFF.
+/// let hash = NtHash::from_bytes([0; 16]);
+/// let mut block = [0u8; PW_BLOCK_LEN];
+/// pptp_proto::rc4::Rc4::new(hash.as_bytes()).apply_keystream(&mut block);
+/// for b in &mut block[512..] { *b = !*b; }
+/// let err = decrypt_pw_block_with_password_hash(&block, &hash).unwrap_err();
+/// assert_eq!(err, Error::BadPasswordBlock);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

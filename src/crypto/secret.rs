@@ -19,12 +19,13 @@ macro_rules! secret_bytes {
             /// Length in octets.
             pub const LEN: usize = $len;
 
-            /// Wraps raw secret bytes.
+            /// Wraps raw secret bytes. See the [example](Self#example).
             pub const fn from_bytes(bytes: [u8; $len]) -> Self {
                 Self(bytes)
             }
 
             /// The secret bytes. Handle with care: copies are not zeroized.
+            /// See the [example](Self#example).
             pub fn as_bytes(&self) -> &[u8; $len] {
                 &self.0
             }
@@ -48,28 +49,108 @@ macro_rules! secret_bytes {
 
 secret_bytes! {
     /// `NtPasswordHash`: MD4 of the UTF-16LE password (RFC 2759 §8.3).
+    ///
+    /// # Example
+    ///
+    /// The hash of RFC 2759 §9.2, made by
+    /// [`nt_password_hash`](crate::crypto::nt_password_hash) or wrapped
+    /// from stored bytes:
+    ///
+    /// ```
+    /// use pptp_proto::crypto::{nt_password_hash, NtHash, Password};
+    ///
+    /// let hash = nt_password_hash(&Password::new("clientPass")?);
+    /// let stored: [u8; 16] = hex::decode("44EBBA8D5312B8D611474411F56989AE").unwrap().try_into().unwrap();
+    /// assert_eq!(hash.as_bytes(), &stored);
+    /// assert_eq!(NtHash::from_bytes(stored), hash);
+    /// assert_eq!(format!("{hash:?}"), "NtHash(<redacted>)");
+    /// # Ok::<(), pptp_proto::crypto::Error>(())
+    /// ```
     NtHash, 16
 }
 
 secret_bytes! {
     /// `LmPasswordHash`: the LAN Manager hash (RFC 2433 §A.2). Legacy; only
     /// MS-CHAPv1 and the RFC 3079 §2.1 40/56-bit keys use it.
+    ///
+    /// # Example
+    ///
+    /// The LM hash of "clientPass" from RFC 3079 §2.5, made by
+    /// [`lm_password_hash`](crate::crypto::lm_password_hash):
+    ///
+    /// ```
+    /// use pptp_proto::crypto::{lm_password_hash, LmHash, Password};
+    ///
+    /// let hash = lm_password_hash(&Password::new("clientPass")?).unwrap();
+    /// let expected: [u8; 16] = hex::decode("76a152936096d7830e2390227404afd2").unwrap().try_into().unwrap();
+    /// assert_eq!(hash.as_bytes(), &expected);
+    /// assert_eq!(LmHash::from_bytes(expected), hash);
+    /// # Ok::<(), pptp_proto::crypto::Error>(())
+    /// ```
     LmHash, 16
 }
 
 secret_bytes! {
     /// `PasswordHashHash`: MD4 of the [`NtHash`] (RFC 2759 §8.4).
+    ///
+    /// # Example
+    ///
+    /// The value of RFC 2759 §9.2, made by
+    /// [`hash_nt_password_hash`](crate::crypto::hash_nt_password_hash):
+    ///
+    /// ```
+    /// use pptp_proto::crypto::{hash_nt_password_hash, nt_password_hash, NtHashHash, Password};
+    ///
+    /// let hash_hash = hash_nt_password_hash(&nt_password_hash(&Password::new("clientPass")?));
+    /// let expected: [u8; 16] = hex::decode("41C00C584BD2D91C4017A2A12FA59F3F").unwrap().try_into().unwrap();
+    /// assert_eq!(hash_hash.as_bytes(), &expected);
+    /// assert_eq!(NtHashHash::from_bytes(expected), hash_hash);
+    /// # Ok::<(), pptp_proto::crypto::Error>(())
+    /// ```
     NtHashHash, 16
 }
 
 secret_bytes! {
     /// The MS-CHAPv2 MPPE `MasterKey` (RFC 3079 §3.4).
+    ///
+    /// # Example
+    ///
+    /// The master key of RFC 3079 §3.5, made by
+    /// [`get_master_key`](crate::crypto::key_derivation::get_master_key):
+    ///
+    /// ```
+    /// use pptp_proto::crypto::key_derivation::get_master_key;
+    /// use pptp_proto::crypto::{hash_nt_password_hash, nt_password_hash, MasterKey, Password};
+    ///
+    /// let hash_hash = hash_nt_password_hash(&nt_password_hash(&Password::new("clientPass")?));
+    /// let nt_response: [u8; 24] =
+    ///     hex::decode("82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF").unwrap().try_into().unwrap();
+    /// let master = get_master_key(&hash_hash, &nt_response);
+    /// let expected: [u8; 16] = hex::decode("FDECE3717A8C838CB388E527AE3CDD31").unwrap().try_into().unwrap();
+    /// assert_eq!(master.as_bytes(), &expected);
+    /// assert_eq!(MasterKey::from_bytes(expected), master);
+    /// # Ok::<(), pptp_proto::crypto::Error>(())
+    /// ```
     MasterKey, 16
 }
 
 secret_bytes! {
     /// An MPPE start or session key (RFC 3079). 40- and 56-bit keys use the
     /// first 8 octets; the rest is then unused.
+    ///
+    /// # Example
+    ///
+    /// The 128-bit start and initial session keys of RFC 3079 §3.5.3:
+    ///
+    /// ```
+    /// use pptp_proto::crypto::key_derivation::initial_session_key;
+    /// use pptp_proto::crypto::{KeyLength, SessionKey};
+    ///
+    /// let start: [u8; 16] = hex::decode("8B7CDC149B993A1BA118CB153F56DCCB").unwrap().try_into().unwrap();
+    /// let start = SessionKey::from_bytes(start);
+    /// let session = initial_session_key(&start, KeyLength::Bits128);
+    /// assert_eq!(session.as_bytes()[..], hex::decode("405CB2247A7956E6E211007AE27B22D4").unwrap());
+    /// ```
     SessionKey, 16
 }
 
@@ -80,6 +161,20 @@ secret_bytes! {
 /// `send` protects what this end sends, `recv` what it receives; the peer's
 /// `send` is this end's `recv`. RADIUS MS-MPPE-Send-Key/Recv-Key carry the
 /// same values (RFC 2548 §2.4.2).
+///
+/// # Example
+///
+/// Made by [`mppe_keys_mschapv2`](crate::crypto::mppe_keys_mschapv2) and
+/// the other derivations, or built from keys a RADIUS server sent:
+///
+/// ```
+/// use pptp_proto::crypto::MppeKeys;
+///
+/// let server = MppeKeys { send: [0x11; 16], recv: [0x22; 16] };
+/// let client = MppeKeys { send: server.recv, recv: server.send };
+/// assert_ne!(client, server);
+/// assert_eq!(format!("{client:?}"), "MppeKeys { send: <redacted>, recv: <redacted> }");
+/// ```
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct MppeKeys {
     /// Start key for the packets this end sends.
@@ -111,6 +206,23 @@ const MAX_PASSWORD_UTF8: usize = 3 * MAX_PASSWORD_UNITS;
 /// A user's password, kept as UTF-8 in a fixed buffer (no allocation).
 ///
 /// MS-CHAP hashes its UTF-16LE form; PAP and CHAP-MD5 use the UTF-8 octets.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::crypto::{Error, Password};
+///
+/// let password = Password::new("Pässwort")?;
+/// assert_eq!(password.as_str(), "Pässwort");
+/// assert_eq!(password.as_bytes().len(), 9); // UTF-8: 'ä' takes two octets
+/// assert_eq!(password.utf16_len(), 8);
+/// assert_eq!(password.utf16().nth(1), Some(0x00E4));
+/// assert_eq!(format!("{password:?}"), "Password(<redacted>)");
+///
+/// let too_long = "x".repeat(257);
+/// assert_eq!(Password::new(&too_long).unwrap_err(), Error::PasswordTooLong { units: 257 });
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Password {
     utf8: [u8; MAX_PASSWORD_UTF8],
@@ -119,7 +231,8 @@ pub struct Password {
 
 impl Password {
     /// Wraps a password; fails if it has more than
-    /// [`MAX_PASSWORD_UNITS`] UTF-16 code units.
+    /// [`MAX_PASSWORD_UNITS`] UTF-16 code units. See the
+    /// [example](Self#example).
     pub fn new(password: &str) -> Result<Self, Error> {
         let units = password.encode_utf16().count();
         if units > MAX_PASSWORD_UNITS {
@@ -138,22 +251,24 @@ impl Password {
         })
     }
 
-    /// The password as text.
+    /// The password as text. See the [example](Self#example).
     pub fn as_str(&self) -> &str {
         core::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
-    /// The password's UTF-8 octets (the PAP / CHAP-MD5 secret).
+    /// The password's UTF-8 octets (the PAP / CHAP-MD5 secret). See the
+    /// [example](Self#example).
     pub fn as_bytes(&self) -> &[u8] {
         self.utf8.get(..self.len).unwrap_or_default()
     }
 
-    /// The password's UTF-16 code units, in order.
+    /// The password's UTF-16 code units, in order. See the
+    /// [example](Self#example).
     pub fn utf16(&self) -> impl Iterator<Item = u16> + '_ {
         self.as_str().encode_utf16()
     }
 
-    /// The number of UTF-16 code units.
+    /// The number of UTF-16 code units. See the [example](Self#example).
     pub fn utf16_len(&self) -> usize {
         self.utf16().count()
     }

@@ -36,6 +36,34 @@ struct Tables {
 /// Reset-Request, call [`reset`](Self::reset): the next packet carries
 /// [`MppcFlags::FLUSHED`]. The compressor allocates only in its constructor.
 ///
+/// # Example
+///
+/// ```
+/// use pptp_proto::mppc::{MppcCompressor, MppcDecompressor, MppcFlags};
+///
+/// let mut tx = MppcCompressor::with_chain_depth(64); // searches harder than new()'s 16
+/// let mut rx = MppcDecompressor::new();
+/// let packet = b"\x00\x21for whom the bell tolls, the bell tolls for thee";
+/// let mut wire = [0u8; 64];
+/// let sent = tx.compress(packet, &mut wire)?;
+/// assert_eq!(sent.flags, MppcFlags::AT_FRONT | MppcFlags::COMPRESSED); // first packet
+/// assert!(sent.len < packet.len());
+/// assert_eq!(rx.decompress(sent.flags, &wire[..sent.len])?, packet);
+///
+/// // In place in the frame buffer; the history now holds the first packet.
+/// let mut frame = *packet;
+/// let sent = tx.compress_in_place(&mut frame);
+/// assert_eq!(sent.flags, MppcFlags::COMPRESSED);
+/// assert!(sent.len < 10);
+/// assert_eq!(rx.decompress(sent.flags, &frame[..sent.len])?, packet);
+///
+/// tx.reset(); // the peer sent a CCP Reset-Request
+/// let sent = tx.compress(packet, &mut wire)?;
+/// assert!(sent.flags.contains(MppcFlags::FLUSHED));
+/// assert_eq!(MppcCompressor::new().compress(packet, &mut wire)?.len, sent.len);
+/// # Ok::<(), pptp_proto::mppc::MppcError>(())
+/// ```
+///
 /// [`MppcDecompressor`]: super::MppcDecompressor
 pub struct MppcCompressor {
     tables: Box<Tables>,
@@ -66,13 +94,14 @@ impl core::fmt::Debug for MppcCompressor {
 
 impl MppcCompressor {
     /// A compressor with an empty history, following at most 16 hash-chain
-    /// links per position.
+    /// links per position. See the [example](Self#example).
     pub fn new() -> Self {
         Self::with_chain_depth(DEFAULT_CHAIN_DEPTH)
     }
 
     /// A compressor that follows at most `depth` (at least 1) hash-chain links
-    /// per position: more finds longer matches, at more work per byte.
+    /// per position: more finds longer matches, at more work per byte. See
+    /// the [example](Self#example).
     pub fn with_chain_depth(depth: u16) -> Self {
         MppcCompressor {
             tables: Box::new(Tables {
@@ -89,6 +118,7 @@ impl MppcCompressor {
 
     /// Forgets the history, as a CCP Reset-Request asks (RFC 1962 §2.2); the
     /// next packet carries [`MppcFlags::FLUSHED`] so the peer forgets it too.
+    /// See the [example](Self#example).
     pub fn reset(&mut self) {
         self.tables.history.fill(0);
         self.restart_at_front();
@@ -106,6 +136,8 @@ impl MppcCompressor {
     ///
     /// [`MppcError::BufferTooSmall`] if `out` is shorter than `input`; the
     /// compressor is then untouched.
+    ///
+    /// See the [example](Self#example).
     pub fn compress(&mut self, input: &[u8], out: &mut [u8]) -> Result<MppcOutput, MppcError> {
         let Some(out) = out.get_mut(..input.len()) else {
             return Err(MppcError::BufferTooSmall {
@@ -119,7 +151,8 @@ impl MppcCompressor {
     /// Compresses the packet in `buf` in place: the result is in
     /// `buf[..len]` for the returned `len`, never more than `buf.len()`.
     /// Otherwise as [`compress`](Self::compress); the PPP data path uses this
-    /// to compress inside the caller's frame buffer without a copy.
+    /// to compress inside the caller's frame buffer without a copy. See the
+    /// [example](Self#example).
     pub fn compress_in_place(&mut self, buf: &mut [u8]) -> MppcOutput {
         let mut flags = MppcFlags::empty();
         if core::mem::take(&mut self.flush_pending) {

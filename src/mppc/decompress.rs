@@ -17,6 +17,8 @@ use super::{MppcError, MppcFlags, HISTORY_SIZE};
 /// [`MppcError::NeedsReset`] until one flagged [`MppcFlags::FLUSHED`] arrives.
 /// The decompressor allocates only in its constructor.
 ///
+/// # Example
+///
 /// ```
 /// use pptp_proto::mppc::{MppcCompressor, MppcDecompressor, MppcError, MppcFlags};
 ///
@@ -30,6 +32,13 @@ use super::{MppcError, MppcFlags, HISTORY_SIZE};
 /// let sent = tx.compress(b"hello hello hello", &mut wire)?;
 /// assert!(sent.flags.contains(MppcFlags::FLUSHED));
 /// assert_eq!(rx.decompress(sent.flags, &wire[..sent.len])?, b"hello hello hello");
+/// assert_eq!(rx.last_output(), b"hello hello hello"); // still there after the borrow
+///
+/// // A lost packet (the MPPE coherency count jumped): wait for FLUSHED.
+/// rx.require_flush();
+/// let sent = tx.compress(b"hello again", &mut wire)?;
+/// assert_eq!(rx.decompress(sent.flags, &wire[..sent.len]), Err(MppcError::NeedsReset));
+/// assert!(rx.last_output().is_empty());
 /// # Ok::<(), MppcError>(())
 /// ```
 ///
@@ -68,13 +77,27 @@ enum Code {
 
 impl MppcDecompressor {
     /// A decompressor with an empty history that accepts packets of up to
-    /// 8192 bytes.
+    /// 8192 bytes. See the [example](Self#example).
     pub fn new() -> Self {
         Self::with_max_output(HISTORY_SIZE)
     }
 
     /// A decompressor that refuses packets decompressing to more than `max`
     /// bytes (at most 8192, the history size), e.g. the negotiated MRU.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::mppc::{MppcCompressor, MppcDecompressor, MppcError};
+    ///
+    /// let mut rx = MppcDecompressor::with_max_output(1500);
+    /// let mut wire = [0u8; 2000];
+    /// let sent = MppcCompressor::new().compress(&[0u8; 2000], &mut wire)?;
+    /// assert!(sent.len < 300); // 2000 zeros compress well...
+    /// let err = rx.decompress(sent.flags, &wire[..sent.len]).unwrap_err();
+    /// assert_eq!(err, MppcError::OutputTooLong { max: 1500 }); // ...but exceed the MRU
+    /// # Ok::<(), MppcError>(())
+    /// ```
     pub fn with_max_output(max: usize) -> Self {
         MppcDecompressor {
             history: Box::new([0; HISTORY_SIZE]),
@@ -87,13 +110,14 @@ impl MppcDecompressor {
 
     /// True after an error or [`require_flush`](Self::require_flush) until a
     /// FLUSHED packet arrives: the PPP layer should send a CCP Reset-Request
-    /// (RFC 1962 §2.2).
+    /// (RFC 1962 §2.2). See the [example](Self#example).
     pub fn needs_reset(&self) -> bool {
         self.needs_reset
     }
 
     /// Refuses every packet until a FLUSHED one, e.g. when the coherency
-    /// count shows a lost packet (RFC 3078 §3).
+    /// count shows a lost packet (RFC 3078 §3). See the
+    /// [example](Self#example).
     pub fn require_flush(&mut self) {
         self.needs_reset = true;
     }
@@ -112,6 +136,21 @@ impl MppcDecompressor {
     /// [`MppcError::OutputTooLong`], [`MppcError::NoRoomForUncompressed`]), after
     /// which [`needs_reset`](Self::needs_reset) is true, or
     /// [`MppcError::NeedsReset`] while waiting for a FLUSHED packet.
+    ///
+    /// # Example
+    ///
+    /// A packet compressed by another implementation (FreeRDP's RDP 4.0 test
+    /// vector, the same bit stream as MPPC with an 8 KB history):
+    ///
+    /// ```
+    /// use pptp_proto::mppc::{MppcDecompressor, MppcFlags};
+    ///
+    /// let packet = hex::decode("666f722e77686f6d2e7468652e62656c6c2e746f6c6c732cf4372e66fa1f199484").unwrap();
+    /// let mut rx = MppcDecompressor::new();
+    /// let text = rx.decompress(MppcFlags::AT_FRONT | MppcFlags::COMPRESSED, &packet)?;
+    /// assert_eq!(text, b"for.whom.the.bell.tolls,.the.bell.tolls.for.thee!");
+    /// # Ok::<(), pptp_proto::mppc::MppcError>(())
+    /// ```
     pub fn decompress<'a>(
         &'a mut self,
         flags: MppcFlags,
@@ -149,7 +188,8 @@ impl MppcDecompressor {
 
     /// The bytes the last successful [`decompress`](Self::decompress)
     /// returned (empty after an error), valid until the next call: lets a
-    /// caller read them after the borrow of `decompress` ended.
+    /// caller read them after the borrow of `decompress` ended. See the
+    /// [example](Self#example).
     pub fn last_output(&self) -> &[u8] {
         self.history
             .get(self.last.0..self.last.1)

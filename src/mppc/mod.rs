@@ -36,6 +36,18 @@ bitflags::bitflags! {
     /// The MPPC bits A, B and C, as they sit in the high byte of the
     /// MPPE/MPPC header (RFC 2118 §3.1, RFC 3078 §3). The MPPE layer adds
     /// bit D (encrypted) and the 12-bit coherency count.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::mppc::MppcFlags;
+    ///
+    /// // Header 0xB00A: A (flushed), C (compressed), D (encrypted), count 10.
+    /// let flags = MppcFlags::from_header(0xB00A);
+    /// assert_eq!(flags, MppcFlags::FLUSHED | MppcFlags::COMPRESSED);
+    /// assert_eq!(flags.to_header(), 0xA000);
+    /// assert_eq!(MppcFlags::AT_FRONT.to_header() | 0x1000 | 10, 0x500A);
+    /// ```
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
     pub struct MppcFlags: u8 {
         /// Bit A: the sender reset its history; the receiver resets too.
@@ -61,6 +73,25 @@ impl MppcFlags {
 }
 
 /// What [`MppcCompressor::compress`] wrote.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::mppc::{MppcCompressor, MppcFlags, MppcOutput};
+///
+/// let mut compressor = MppcCompressor::new();
+/// let mut out = [0u8; 64];
+/// let sent: MppcOutput = compressor.compress(b"\x00\x21abcabcabcabcabcabc", &mut out)?;
+/// assert_eq!(sent.flags, MppcFlags::AT_FRONT | MppcFlags::COMPRESSED);
+/// assert!(sent.len < 20);
+///
+/// // Bytes that would grow go out as they are, and both histories restart.
+/// let noise = [0xF1, 0x83, 0xD7, 0x9A, 0xE5, 0xB2];
+/// let sent = compressor.compress(&noise, &mut out)?;
+/// assert_eq!(sent, MppcOutput { len: 6, flags: MppcFlags::FLUSHED });
+/// assert_eq!(out[..6], noise);
+/// # Ok::<(), pptp_proto::mppc::MppcError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub struct MppcOutput {
@@ -72,6 +103,26 @@ pub struct MppcOutput {
 
 /// An MPPC failure: a malformed compressed packet, a decompressor waiting for
 /// a reset, or a too-small output buffer.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::mppc::{MppcCompressor, MppcDecompressor, MppcError, MppcFlags};
+///
+/// let compressed = MppcFlags::AT_FRONT | MppcFlags::COMPRESSED;
+/// let mut rx = MppcDecompressor::with_max_output(16);
+/// let long = hex::decode("666f722e77686f6d2e7468652e62656c6c2e746f6c6c732cf4372e66fa1f199484").unwrap(); // 47 bytes
+/// assert_eq!(rx.decompress(compressed, &long), Err(MppcError::OutputTooLong { max: 16 }));
+/// assert_eq!(rx.decompress(compressed, b"ok"), Err(MppcError::NeedsReset));
+///
+/// let mut rx = MppcDecompressor::new();
+/// // `1111` starts a copy whose 6-bit offset is cut off.
+/// assert_eq!(rx.decompress(compressed, &[0xF0]), Err(MppcError::Truncated { bits: 8 }));
+///
+/// let mut out = [0u8; 2];
+/// let err = MppcCompressor::new().compress(b"abc", &mut out).unwrap_err();
+/// assert_eq!(err, MppcError::BufferTooSmall { required: 3 });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MppcError {

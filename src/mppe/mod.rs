@@ -30,6 +30,33 @@
 //!   for the FLUSHED packet itself. (Linux also refuses a 0xFF packet
 //!   without FLUSHED; this receiver rekeys for it anyway, as FreeBSD
 //!   `ng_mppc` senders leave the bit clear there.)
+//!
+//! # Example
+//!
+//! From the MS-CHAPv2 NT-Response to a packet each way, with the start
+//! keys of [`mppe_keys_mschapv2`](crate::crypto::mppe_keys_mschapv2):
+//!
+//! ```
+//! use pptp_proto::crypto::{mppe_keys_mschapv2, NtHash, Role};
+//! use pptp_proto::mppe::{Decrypted, KeyLength, Mppe, MppeOptions};
+//!
+//! let (nt_hash, nt_response) = (NtHash::from_bytes([0x44; 16]), [0x82; 24]); // from authentication
+//! let options = MppeOptions::new(KeyLength::Bits128, true); // as CCP negotiated
+//! let mut client = Mppe::new(options, &mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Client));
+//! let mut server = Mppe::new(options, &mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Server));
+//!
+//! let mut buf = *b"..\x00\x21ping"; // room for the MPPE header, then protocol and data
+//! let n = client.encrypt(&mut buf, 6)?;
+//! assert_ne!(&buf[2..], b"\x00\x21ping");
+//! let Decrypted::Plaintext { payload, .. } = server.decrypt(&mut buf[..n])? else { unreachable!() };
+//! assert_eq!(payload, b"\x00\x21ping");
+//!
+//! let mut buf = *b"..\x00\x21pong";
+//! let n = server.encrypt(&mut buf, 6)?;
+//! let Decrypted::Plaintext { payload, .. } = client.decrypt(&mut buf[..n])? else { unreachable!() };
+//! assert_eq!(payload, b"\x00\x21pong");
+//! # Ok::<(), pptp_proto::mppe::MppeError>(())
+//! ```
 
 mod state;
 
@@ -60,6 +87,26 @@ pub const MAX_CATCH_UP: u16 = 4095;
 const RESET_REPEAT: u16 = 32;
 
 /// The negotiated MPPE options (CCP option 18, RFC 3078 §2).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::mppe::{KeyLength, MppeOptions};
+/// use pptp_proto::wire::mppe::MppeBits;
+///
+/// // The option both ends acked: 0x01000040, stateless 128-bit.
+/// let options = MppeOptions::from_bits(MppeBits::from_bits_retain(0x0100_0040)).unwrap();
+/// assert_eq!(options, MppeOptions::new(KeyLength::Bits128, true));
+/// assert_eq!(options.max_catch_up, 4095);
+/// assert_eq!(MppeOptions::from_bits(MppeBits::MPPC), None); // no key length
+///
+/// // Stateful, as a Linux peer expects, and a tighter stateless bound.
+/// let linux = MppeOptions::new(KeyLength::Bits128, false).with_reset_rekeys(true);
+/// assert!(linux.reset_rekeys && !linux.stateless);
+/// let bounded = options.with_max_catch_up(2048);
+/// assert_eq!(bounded.max_catch_up, 2048);
+/// assert_eq!(options.with_max_catch_up(0).max_catch_up, 1); // clamped to 1..=4095
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MppeOptions {
@@ -81,7 +128,8 @@ pub struct MppeOptions {
 }
 
 impl MppeOptions {
-    /// Options with the default catch-up bound ([`MAX_CATCH_UP`]).
+    /// Options with the default catch-up bound ([`MAX_CATCH_UP`]). See the
+    /// [example](Self#example).
     pub const fn new(key_length: KeyLength, stateless: bool) -> Self {
         Self {
             key_length,
@@ -92,14 +140,14 @@ impl MppeOptions {
     }
 
     /// The same options with Linux's stateful reset behaviour (see
-    /// [`MppeOptions::reset_rekeys`]).
+    /// [`MppeOptions::reset_rekeys`]). See the [example](Self#example).
     pub const fn with_reset_rekeys(mut self, rekeys: bool) -> Self {
         self.reset_rekeys = rekeys;
         self
     }
 
     /// The same options with another stateless catch-up bound, clamped to
-    /// 1..=4095.
+    /// 1..=4095. See the [example](Self#example).
     pub const fn with_max_catch_up(mut self, max: u16) -> Self {
         self.max_catch_up = if max == 0 {
             1
@@ -112,7 +160,8 @@ impl MppeOptions {
     }
 
     /// The options of a negotiated CCP option 18: the strongest key length
-    /// offered and the `H` bit. `None` if no key length bit is set.
+    /// offered and the `H` bit. `None` if no key length bit is set. See the
+    /// [example](Self#example).
     pub fn from_bits(bits: MppeBits) -> Option<Self> {
         let key_length = if bits.contains(MppeBits::BITS_128) {
             KeyLength::Bits128
@@ -129,6 +178,28 @@ impl MppeOptions {
 
 /// Why a packet could not be encrypted or decrypted. The cipher state is
 /// unchanged in every case.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::crypto::MppeKeys;
+/// use pptp_proto::mppe::{KeyLength, Mppe, MppeError, MppeOptions};
+///
+/// let options = MppeOptions::new(KeyLength::Bits128, true).with_max_catch_up(16);
+/// let mut mppe = Mppe::new(options, &MppeKeys { send: [1; 16], recv: [2; 16] });
+/// let mut buf = [0u8; 4];
+/// assert_eq!(mppe.encrypt(&mut buf, 0), Err(MppeError::TooShort { len: 0 }));
+/// assert_eq!(mppe.encrypt(&mut buf, 3), Err(MppeError::BufferTooSmall { required: 5 }));
+/// assert_eq!(mppe.decrypt(&mut [0x90, 0x00]), Err(MppeError::TooShort { len: 2 }));
+/// // Header bits A (0x80) FLUSHED, D (0x10) encrypted, then the 12-bit count.
+/// assert_eq!(mppe.decrypt(&mut [0x80, 0x00, 0x21]), Err(MppeError::NotEncrypted));
+/// assert_eq!(mppe.decrypt(&mut [0x10, 0x00, 0x21]), Err(MppeError::FlushedBitMissing { count: 0 }));
+/// assert_eq!(
+///     mppe.decrypt(&mut [0x90, 0x20, 0x21]), // count 32, 33 ahead of 4095
+///     Err(MppeError::CountOutOfRange { count: 32, distance: 33, max: 16 })
+/// );
+/// assert_eq!(mppe.receive_coherency_count(), 4095); // unchanged
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MppeError {
@@ -169,7 +240,8 @@ pub enum MppeError {
     },
 }
 
-/// The outcome of [`Mppe::decrypt`].
+/// The outcome of [`Mppe::decrypt`]. The [`Mppe`] examples show each
+/// variant ([stateless](Mppe#example), [stateful](Mppe#stateful-mode)).
 #[derive(Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Decrypted<'a> {
@@ -223,6 +295,8 @@ struct Receiver {
 /// Reset-Request arrives; send a CCP Reset-Request whenever `decrypt` says
 /// [`Decrypted::SendResetRequest`]. Errors leave the state unchanged.
 ///
+/// # Example
+///
 /// ```
 /// use pptp_proto::crypto::MppeKeys;
 /// use pptp_proto::mppe::{Decrypted, KeyLength, Mppe, MppeOptions};
@@ -241,6 +315,42 @@ struct Receiver {
 /// }
 /// # Ok::<(), pptp_proto::mppe::MppeError>(())
 /// ```
+///
+/// # Stateful mode
+///
+/// A lost packet makes the receiver discard until the sender, asked by a
+/// CCP Reset-Request, sends a FLUSHED packet:
+///
+/// ```
+/// use pptp_proto::crypto::MppeKeys;
+/// use pptp_proto::mppe::{Decrypted, KeyLength, Mppe, MppeOptions};
+///
+/// let options = MppeOptions::new(KeyLength::Bits128, false);
+/// let mut tx = Mppe::new(options, &MppeKeys { send: [1; 16], recv: [2; 16] });
+/// let mut rx = Mppe::new(options, &MppeKeys { send: [2; 16], recv: [1; 16] });
+/// assert_eq!(tx.options(), options);
+/// let mut buf = [0u8; 8];
+/// tx.encrypt(&mut buf, 6)?; // count 0: lost on the way
+/// buf[2..].copy_from_slice(b"\x00\x21data");
+/// let n = tx.encrypt(&mut buf, 6)?; // count 1
+/// assert_eq!(tx.send_coherency_count(), 1);
+/// assert_eq!(rx.decrypt(&mut buf[..n])?, Decrypted::SendResetRequest);
+/// assert!(rx.is_discarding());
+///
+/// // The CCP Reset-Request reaches the sender.
+/// assert!(!tx.next_packet_flushes());
+/// tx.reset_requested();
+/// assert!(tx.next_packet_flushes());
+/// buf[2..].copy_from_slice(b"\x00\x21data");
+/// let n = tx.encrypt(&mut buf, 6)?; // count 2, FLUSHED
+/// match rx.decrypt(&mut buf[..n])? {
+///     Decrypted::Plaintext { payload, flushed, .. } => assert!(flushed && payload == b"\x00\x21data"),
+///     other => panic!("{other:?}"),
+/// }
+/// assert_eq!(rx.receive_coherency_count(), 2);
+/// assert!(!rx.is_discarding());
+/// # Ok::<(), pptp_proto::mppe::MppeError>(())
+/// ```
 #[derive(Debug)]
 pub struct Mppe {
     options: MppeOptions,
@@ -250,7 +360,8 @@ pub struct Mppe {
 
 impl Mppe {
     /// Starts both directions from the start keys of this end (`keys.send`
-    /// for what it sends, `keys.recv` for what it receives).
+    /// for what it sends, `keys.recv` for what it receives). See the
+    /// [example](Self#example).
     pub fn new(options: MppeOptions, keys: &MppeKeys) -> Self {
         Self {
             options,
@@ -268,30 +379,34 @@ impl Mppe {
         }
     }
 
-    /// The options this state was built with.
+    /// The options this state was built with. See the
+    /// [stateful example](Self#stateful-mode).
     pub fn options(&self) -> MppeOptions {
         self.options
     }
 
-    /// Coherency count of the last packet sent (4095 before the first).
+    /// Coherency count of the last packet sent (4095 before the first). See
+    /// the [stateful example](Self#stateful-mode).
     pub fn send_coherency_count(&self) -> u16 {
         self.send.count
     }
 
     /// Coherency count of the last packet received (4095 before the first).
+    /// See the [stateful example](Self#stateful-mode).
     pub fn receive_coherency_count(&self) -> u16 {
         self.recv.count
     }
 
     /// Stateful mode: whether a loss was seen and packets are discarded
-    /// until one with FLUSHED arrives.
+    /// until one with FLUSHED arrives. See the
+    /// [stateful example](Self#stateful-mode).
     pub fn is_discarding(&self) -> bool {
         self.recv.discarding
     }
 
     /// A CCP Reset-Request arrived (RFC 3078 §8.2): the next packet sent is
     /// rekeyed and carries FLUSHED. Repeated calls before that packet count
-    /// once.
+    /// once. See the [stateful example](Self#stateful-mode).
     pub fn reset_requested(&mut self) {
         self.send.reset_pending = true;
     }
@@ -299,6 +414,31 @@ impl Mppe {
     /// Encrypts `buf[2..2 + len]` (PPP protocol field + information) in
     /// place and writes the MPPE header into `buf[0..2]`. Returns the
     /// packet length, `2 + len`.
+    ///
+    /// # Example
+    ///
+    /// The first packet of a real client (the pptpcrack capture's frame
+    /// 315): header `90 00` (FLUSHED, encrypted, count 0), then the
+    /// ciphertext.
+    ///
+    /// ```
+    /// use pptp_proto::crypto::MppeKeys;
+    /// use pptp_proto::mppe::{KeyLength, Mppe, MppeOptions};
+    /// # fn bytes<const N: usize>(h: &str) -> [u8; N] { hex::decode(h).unwrap().try_into().unwrap() }
+    /// // The start keys of a real stateless 128-bit session (pptpcrack test capture).
+    /// let client_send = bytes("5feb418becd3d469e35a579c206297d0");
+    /// let server_send = bytes("b34084a4b243be1aa89b97ccaf0782e3");
+    ///
+    /// let options = MppeOptions::new(KeyLength::Bits128, true);
+    /// let mut client = Mppe::new(options, &MppeKeys { send: client_send, recv: server_send });
+    /// let plaintext = hex::decode("00214600002800000000010258a2c0a82b6fe0000016940400002200f9010000000104000000e00000fc").unwrap();
+    /// let mut buf = [0u8; 64];
+    /// buf[2..2 + plaintext.len()].copy_from_slice(&plaintext);
+    /// let n = client.encrypt(&mut buf, plaintext.len())?;
+    /// assert_eq!(&buf[..2], &[0x90, 0x00]);
+    /// assert_eq!(hex::encode(&buf[2..n]), "0e55bc7331b4cb89d6f49a82be2c59345b08192f4a7447d9c2d1a27088607ca1618f7a5fd741127f787c");
+    /// # Ok::<(), pptp_proto::mppe::MppeError>(())
+    /// ```
     pub fn encrypt(&mut self, buf: &mut [u8], len: usize) -> Result<usize, MppeError> {
         self.encrypt_with(buf, len, MppcFlags::empty())
     }
@@ -307,6 +447,8 @@ impl Mppe {
     /// FLUSHED (stateless mode, a 0xFF count, or after a Reset-Request).
     /// With MPPC the bit also resets the peer's history (RFC 3078 §3: one
     /// header for both), so reset the compressor before compressing it.
+    /// See the [stateful example](Self#stateful-mode) and
+    /// [`encrypt_with`](Self::encrypt_with).
     pub fn next_packet_flushes(&self) -> bool {
         let count = (self.send.count + 1) & COUNT_MASK;
         self.options.stateless || count & 0xFF == 0xFF || self.send.reset_pending
@@ -316,6 +458,33 @@ impl Mppe {
     /// bits the compressor returned, sent in the same header. A FLUSHED
     /// from MPPC (a packet sent uncompressed) restarts RC4 as a
     /// Reset-Request does, since the receiver treats the bit alike.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pptp_proto::crypto::MppeKeys;
+    /// use pptp_proto::mppc::{MppcCompressor, MppcDecompressor, MppcFlags};
+    /// use pptp_proto::mppe::{Decrypted, KeyLength, Mppe, MppeOptions};
+    ///
+    /// let options = MppeOptions::new(KeyLength::Bits128, false);
+    /// let mut tx = Mppe::new(options, &MppeKeys { send: [1; 16], recv: [2; 16] });
+    /// let mut rx = Mppe::new(options, &MppeKeys { send: [2; 16], recv: [1; 16] });
+    /// let (mut compressor, mut decompressor) = (MppcCompressor::new(), MppcDecompressor::new());
+    ///
+    /// let packet = b"\x00\x21hello hello hello hello";
+    /// let mut buf = [0u8; 64];
+    /// if tx.next_packet_flushes() {
+    ///     compressor.reset();
+    /// }
+    /// let out = compressor.compress(packet, &mut buf[2..])?;
+    /// let n = tx.encrypt_with(&mut buf, out.len, out.flags)?;
+    ///
+    /// let flags = MppcFlags::from_header(u16::from_be_bytes([buf[0], buf[1]]));
+    /// assert_eq!(flags, out.flags);
+    /// let Decrypted::Plaintext { payload, .. } = rx.decrypt(&mut buf[..n])? else { unreachable!() };
+    /// assert_eq!(decompressor.decompress(flags, payload)?, packet);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn encrypt_with(
         &mut self,
         buf: &mut [u8],
@@ -358,6 +527,33 @@ impl Mppe {
 
     /// Decrypts one MPPE packet (the information field of a protocol
     /// `0x00FD` frame: header, then ciphertext) in place.
+    ///
+    /// # Example
+    ///
+    /// The server decrypts the first packet of a real client (the
+    /// pptpcrack capture's frame 315, count 0): an IPv4 packet.
+    ///
+    /// ```
+    /// use pptp_proto::crypto::MppeKeys;
+    /// use pptp_proto::mppe::{Decrypted, KeyLength, Mppe, MppeOptions};
+    /// # fn bytes<const N: usize>(h: &str) -> [u8; N] { hex::decode(h).unwrap().try_into().unwrap() }
+    /// // The start keys of a real stateless 128-bit session (pptpcrack test capture).
+    /// let client_send = bytes("5feb418becd3d469e35a579c206297d0");
+    /// let server_send = bytes("b34084a4b243be1aa89b97ccaf0782e3");
+    ///
+    /// let options = MppeOptions::new(KeyLength::Bits128, true);
+    /// let mut server = Mppe::new(options, &MppeKeys { send: server_send, recv: client_send });
+    /// let mut packet = hex::decode("90000e55bc7331b4cb89d6f49a82be2c59345b08192f4a7447d9c2d1a27088607ca1618f7a5fd741127f787c").unwrap();
+    /// match server.decrypt(&mut packet)? {
+    ///     Decrypted::Plaintext { payload, flushed, compressed, .. } => {
+    ///         assert!(flushed && !compressed);
+    ///         assert_eq!(hex::encode(&payload[..]), "00214600002800000000010258a2c0a82b6fe0000016940400002200f9010000000104000000e00000fc");
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// assert_eq!(server.receive_coherency_count(), 0);
+    /// # Ok::<(), pptp_proto::mppe::MppeError>(())
+    /// ```
     pub fn decrypt<'a>(&mut self, packet: &'a mut [u8]) -> Result<Decrypted<'a>, MppeError> {
         let len = packet.len();
         let header = match MppeHeader::parse(packet) {
