@@ -357,9 +357,9 @@ pub enum Extended {
 /// assert_eq!((verdict, nak), (Verdict::Nak, vec![1, 4, 0x02, 0x40]));
 /// // The peer Naks our MRU down to 1200, then rejects it altogether.
 /// assert!(lcp.on_nak(&[1, 4, 0x04, 0xb0]));
-/// # let mut again = Vec::new();
-/// # lcp.build_request(&mut again);
-/// # assert_eq!(again[..4], [1, 4, 0x04, 0xb0]);
+/// request.clear();
+/// lcp.build_request(&mut request);
+/// assert_eq!(request[..4], [1, 4, 0x04, 0xb0]);
 /// assert!(lcp.on_reject(&[1, 4, 0x04, 0xb0]));
 /// request.clear();
 /// lcp.build_request(&mut request);
