@@ -17,6 +17,26 @@
 //! willing to receive, so MPPC compresses what we send when the peer's
 //! request carried `C` and decompresses what we receive when ours did
 //! ([`Ccp::mppc_directions`]).
+//!
+//! # Example
+//!
+//! The default policy (MPPE required, 128-bit only, stateless preferred)
+//! narrows a pptp-linux offer of H+S+L to H+S:
+//!
+//! ```
+//! use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
+//! use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+//!
+//! let mut ccp = Ccp::new(CcpConfig::default());
+//! let (mut nak, mut reject) = (Vec::new(), Vec::new());
+//! let offer = [18, 6, 0x01, 0x00, 0x00, 0x60]; // option 18: H, S and L
+//! assert_eq!(ccp.check_request(&offer, false, &mut nak, &mut reject)?, Verdict::Nak);
+//! assert_eq!(nak, [18, 6, 0x01, 0x00, 0x00, 0x40]); // H and S
+//! // The peer takes the Nak: acknowledged.
+//! let mut second_nak = Vec::new();
+//! assert_eq!(ccp.check_request(&nak, false, &mut second_nak, &mut reject)?, Verdict::Ack);
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
 
 use alloc::vec::Vec;
 
@@ -26,6 +46,29 @@ use crate::wire::mppe::MppeBits;
 use crate::wire::Error;
 
 /// Whether MPPE must, may or must not be used.
+///
+/// # Example
+///
+/// How each requirement answers a peer that offers MPPC compression
+/// alone, without encryption:
+///
+/// ```
+/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, MppeRequirement};
+/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+///
+/// let judge = |mppe| {
+///     let mut ccp = Ccp::new(CcpConfig { mppe, ..CcpConfig::default() });
+///     let (mut nak, mut reject) = (Vec::new(), Vec::new());
+///     let offer = [18, 6, 0, 0, 0, 0x01]; // C only
+///     let verdict = ccp.check_request(&offer, false, &mut nak, &mut reject).unwrap();
+///     (verdict, nak)
+/// };
+/// // Asked to encrypt with 128-bit keys instead.
+/// let nak = vec![18, 6, 0, 0, 0, 0x40];
+/// assert_eq!(judge(MppeRequirement::Required), (Verdict::Nak, nak));
+/// assert_eq!(judge(MppeRequirement::Optional).0, Verdict::Reject);
+/// assert_eq!(judge(MppeRequirement::Refused).0, Verdict::Reject);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MppeRequirement {
     /// No IP packet goes either way unencrypted: if CCP does not agree on
@@ -38,6 +81,24 @@ pub enum MppeRequirement {
 }
 
 /// Stateless mode policy (the H bit).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, StatelessPolicy};
+/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+///
+/// let judge = |stateless, offer: &[u8]| {
+///     let mut ccp = Ccp::new(CcpConfig { stateless, ..CcpConfig::default() });
+///     let (mut nak, mut reject) = (Vec::new(), Vec::new());
+///     ccp.check_request(offer, false, &mut nak, &mut reject).unwrap()
+/// };
+/// let stateful = [18, 6, 0x00, 0, 0, 0x40]; // S
+/// let stateless = [18, 6, 0x01, 0, 0, 0x40]; // H and S
+/// assert_eq!(judge(StatelessPolicy::Preferred, &stateful), Verdict::Ack);
+/// assert_eq!(judge(StatelessPolicy::Required, &stateful), Verdict::Nak);
+/// assert_eq!(judge(StatelessPolicy::Refused, &stateless), Verdict::Nak);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatelessPolicy {
     /// Stateless only (rekey every packet; robust to loss).
@@ -49,6 +110,25 @@ pub enum StatelessPolicy {
 }
 
 /// CCP policy.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, MppeRequirement, StatelessPolicy};
+/// use pptp_proto::ppp::fsm::Negotiator;
+/// use pptp_proto::wire::mppe::MppeBits;
+///
+/// let config = CcpConfig::default();
+/// assert_eq!(config.mppe, MppeRequirement::Required);
+/// assert_eq!(config.strengths, MppeBits::BITS_128);
+/// assert_eq!(config.stateless, StatelessPolicy::Preferred);
+/// assert!(!config.mppc && !config.reset_rekeys);
+/// // Compression without encryption: CCP offers the C bit alone.
+/// let compress_only = CcpConfig { mppe: MppeRequirement::Refused, mppc: true, ..config };
+/// let mut request = Vec::new();
+/// Ccp::new(compress_only).build_request(&mut request);
+/// assert_eq!(request, [18, 6, 0, 0, 0, 0x01]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CcpConfig {
     /// Whether MPPE is required (default), optional or refused.
@@ -88,6 +168,45 @@ const STRENGTHS: MppeBits = MppeBits::BITS_40
     .union(MppeBits::BITS_128);
 
 /// The CCP [`Negotiator`].
+///
+/// # Example
+///
+/// We offer MPPC with MPPE; the peer wants MPPE alone for what it receives:
+///
+/// ```
+/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
+/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::wire::mppe::MppeBits;
+///
+/// let mut ccp = Ccp::new(CcpConfig { mppc: true, ..CcpConfig::default() });
+/// assert!(ccp.config().mppc);
+/// let mut request = Vec::new();
+/// ccp.build_request(&mut request);
+/// assert_eq!(request, [18, 6, 0x01, 0, 0, 0x41]); // H, S and C
+/// assert!(ccp.on_ack(&request));
+/// let peer = [18, 6, 0x01, 0, 0, 0x40]; // H and S
+/// let verdict = ccp.check_request(&peer, false, &mut Vec::new(), &mut Vec::new())?;
+/// assert_eq!(verdict, Verdict::Ack);
+/// let ours = MppeBits::STATELESS | MppeBits::BITS_128 | MppeBits::MPPC;
+/// assert_eq!(ccp.agreed(), Some(ours));
+/// // MPPC on what we send: no; on what we receive: yes.
+/// assert_eq!(ccp.mppc_directions(), (false, true));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
+///
+/// # Reset-Request
+///
+/// ```
+/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
+/// use pptp_proto::ppp::fsm::{Extended, Negotiator, State};
+///
+/// let mut ccp = Ccp::new(CcpConfig::default());
+/// // The peer lost a packet of a stateful MPPE stream (code 14).
+/// let answer = ccp.handle_extended(State::Opened, 14, 9, &[]);
+/// assert!(matches!(answer, Extended::Reply(ack) if (ack.code, ack.identifier) == (15, 9)));
+/// assert!(ccp.take_reset_request()); // flush the MPPE sender
+/// assert!(!ccp.take_reset_request());
+/// ```
 #[derive(Debug, Clone)]
 pub struct Ccp {
     config: CcpConfig,
@@ -102,6 +221,8 @@ pub struct Ccp {
 
 impl Ccp {
     /// A CCP policy.
+    ///
+    /// See the [example](Self#example).
     pub fn new(config: CcpConfig) -> Self {
         let mut ccp = Ccp {
             config,
@@ -115,12 +236,16 @@ impl Ccp {
     }
 
     /// The policy.
+    ///
+    /// See the [example](Self#example).
     pub fn config(&self) -> &CcpConfig {
         &self.config
     }
 
     /// The MPPE bits both directions agreed on, once CCP is open: `None` if
     /// either side went without option 18.
+    ///
+    /// See the [example](Self#example).
     pub fn agreed(&self) -> Option<MppeBits> {
         match (self.agreed, self.peer_agreed) {
             // The send direction follows what the peer acknowledged.
@@ -132,6 +257,8 @@ impl Ccp {
     /// Whether MPPC runs on what we send and on what we receive, once CCP
     /// is open: the peer's acknowledged request carried `C` (it decompresses
     /// what we send), and ours did (RFC 1962 §2).
+    ///
+    /// See the [example](Self#example).
     pub fn mppc_directions(&self) -> (bool, bool) {
         let has_c = |b: Option<MppeBits>| b.is_some_and(|b| b.contains(MppeBits::MPPC));
         match (self.agreed, self.peer_agreed) {
@@ -142,6 +269,18 @@ impl Ccp {
 
     /// Stops offering and accepting MPPE (no keys: authentication was not
     /// MS-CHAP) while MPPC may still be negotiated. Takes effect at once.
+    ///
+    /// ```
+    /// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, MppeRequirement};
+    /// use pptp_proto::ppp::fsm::Negotiator;
+    ///
+    /// let mut ccp = Ccp::new(CcpConfig { mppc: true, ..CcpConfig::default() });
+    /// ccp.refuse_mppe(); // PAP authenticated the link: no MPPE keys
+    /// assert_eq!(ccp.config().mppe, MppeRequirement::Refused);
+    /// let mut request = Vec::new();
+    /// ccp.build_request(&mut request);
+    /// assert_eq!(request, [18, 6, 0, 0, 0, 0x01]); // C alone
+    /// ```
     pub fn refuse_mppe(&mut self) {
         self.config.mppe = MppeRequirement::Refused;
         self.reset();
@@ -153,7 +292,7 @@ impl Ccp {
     }
 
     /// Takes the fact that the peer sent a Reset-Request (RFC 1962 §2.2):
-    /// the MPPE sender must flush.
+    /// the MPPE sender must flush. See the [example](Self#reset-request).
     pub fn take_reset_request(&mut self) -> bool {
         core::mem::take(&mut self.reset_requested)
     }

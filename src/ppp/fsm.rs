@@ -75,6 +75,22 @@ pub const HEADER_LEN: usize = 4;
 const MAX_QUEUED_EVENTS: usize = 16;
 
 /// The ten states of RFC 1661 §4.2.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
+/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
+/// use pptp_proto::time::Instant;
+///
+/// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
+/// assert_eq!(ncp.state(), State::Initial);
+/// ncp.open(Instant::ZERO);
+/// ncp.up(Instant::ZERO);
+/// // Our Configure-Request is out: state 6 of the table.
+/// assert_eq!(ncp.state(), State::RequestSent);
+/// assert_eq!(ncp.state().number(), 6);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
     /// Lower layer down, no Open (state 0).
@@ -100,7 +116,7 @@ pub enum State {
 }
 
 impl State {
-    /// The state's number in RFC 1661 §4.1.
+    /// The state's number in RFC 1661 §4.1 (see the [example](State#example)).
     pub const fn number(self) -> u8 {
         match self {
             State::Initial => 0,
@@ -138,6 +154,31 @@ impl State {
 }
 
 /// The counters and timer of RFC 1661 §4.6, and the queue bound.
+///
+/// # Example
+///
+/// A faster Restart timer and fewer retries than RFC 1661's defaults:
+///
+/// ```
+/// use core::time::Duration;
+/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
+/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
+/// use pptp_proto::time::Instant;
+///
+/// assert_eq!(FsmConfig::default().restart_timer, Duration::from_secs(3));
+/// assert_eq!(FsmConfig::default().max_configure, 10);
+/// let config = FsmConfig {
+///     restart_timer: Duration::from_secs(1),
+///     max_configure: 2,
+///     ..FsmConfig::default()
+/// };
+/// let mut ncp = Fsm::new(Ipv6cp::new(1), config);
+/// ncp.open(Instant::ZERO);
+/// ncp.up(Instant::ZERO);
+/// ncp.handle_timeout(Instant::from_secs(1)); // the second Configure-Request
+/// ncp.handle_timeout(Instant::from_secs(2)); // no answer: give up
+/// assert_eq!(ncp.state(), State::Stopped);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FsmConfig {
     /// Restart timer period (RFC 1661 §4.6, default 3 s).
@@ -174,6 +215,19 @@ impl Default for FsmConfig {
 
 /// A control-protocol packet to send: Code, Identifier and data; Length is
 /// implied.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::ppp::fsm::Packet;
+///
+/// // An LCP Echo-Request carrying magic number 0x01020304.
+/// let echo = Packet { code: 9, identifier: 7, data: vec![1, 2, 3, 4] };
+/// let mut wire = Vec::new();
+/// echo.emit(&mut wire);
+/// assert_eq!(wire, [9, 7, 0, 8, 1, 2, 3, 4]);
+/// assert_eq!(echo.buffer_len(), wire.len());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {
     /// The Code field.
@@ -185,12 +239,13 @@ pub struct Packet {
 }
 
 impl Packet {
-    /// Octets [`Packet::emit`] writes.
+    /// Octets [`Packet::emit`] writes (see the [example](Packet#example)).
     pub fn buffer_len(&self) -> usize {
         HEADER_LEN.saturating_add(self.data.len())
     }
 
-    /// Writes Code, Identifier, Length and data.
+    /// Writes Code, Identifier, Length and data (see the
+    /// [example](Packet#example)).
     ///
     /// Data beyond what a 16-bit Length can describe is not written.
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
@@ -204,6 +259,21 @@ impl Packet {
 }
 
 /// What [`Negotiator::check_request`] decided about a Configure-Request.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::ppp::fsm::Verdict;
+///
+/// // Option 1 (MRU) would be Nak'ed, option 13 (Callback) rejected:
+/// // only the Configure-Reject goes out, and the Nak list is dropped.
+/// let mut nak = vec![1, 4, 0x02, 0x40];
+/// assert_eq!(Verdict::of(&mut nak, &[13, 3, 6]), Verdict::Reject);
+/// assert!(nak.is_empty());
+/// let mut nak = vec![1, 4, 0x02, 0x40];
+/// assert_eq!(Verdict::of(&mut nak, &[]), Verdict::Nak);
+/// assert_eq!(Verdict::of(&mut Vec::new(), &[]), Verdict::Ack);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// Every option is acceptable: the FSM sends a Configure-Ack echoing them.
@@ -217,7 +287,8 @@ pub enum Verdict {
 impl Verdict {
     /// The verdict a judged option list earns: Reject when anything is to be
     /// rejected (the Nak list is then dropped: rejects go first, RFC 1661
-    /// §5.4), else Nak when anything is to be Nak'ed, else Ack.
+    /// §5.4), else Nak when anything is to be Nak'ed, else Ack. See the
+    /// [example](Verdict#example).
     pub fn of(nak: &mut Vec<u8>, reject: &[u8]) -> Verdict {
         if !reject.is_empty() {
             nak.clear();
@@ -231,6 +302,24 @@ impl Verdict {
 }
 
 /// What [`Negotiator::handle_extended`] did with a code beyond Code-Reject.
+///
+/// # Example
+///
+/// LCP answers an Echo-Request in the Opened state, and does not know code 0x20:
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Extended, Negotiator, State};
+/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
+///
+/// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
+/// let Extended::Reply(reply) = lcp.handle_extended(State::Opened, 9, 5, &[0, 0, 0, 0])
+/// else {
+///     panic!("no Echo-Reply");
+/// };
+/// assert_eq!((reply.code, reply.identifier), (10, 5));
+/// assert_eq!(reply.data, lcp.magic().to_be_bytes());
+/// assert_eq!(lcp.handle_extended(State::Opened, 0x20, 6, &[]), Extended::Unknown);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Extended {
     /// The protocol does not know the code: the FSM sends a Code-Reject (RUC).
@@ -246,17 +335,57 @@ pub enum Extended {
 ///
 /// Option lists are passed as raw bytes (a sequence of Type, Length, Data);
 /// the negotiator parses them and must not panic on any input.
+///
+/// # Example
+///
+/// The calls [`Fsm`] makes, made by hand on the LCP policy of a peer (the
+/// [`Fsm`] example implements a negotiator):
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
+///
+/// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
+/// assert_eq!(lcp.name(), "LCP");
+/// lcp.reset();
+/// let mut request = Vec::new();
+/// lcp.build_request(&mut request);
+/// assert_eq!(request[..4], [1, 4, 0x05, 0x78]); // MRU 1400
+/// // The peer asks for an MRU of 100: Nak'ed up to the 576 we accept.
+/// let (mut nak, mut reject) = (Vec::new(), Vec::new());
+/// let verdict = lcp.check_request(&[1, 4, 0, 100], false, &mut nak, &mut reject)?;
+/// assert_eq!((verdict, nak), (Verdict::Nak, vec![1, 4, 0x02, 0x40]));
+/// // The peer Naks our MRU down to 1200, then rejects it altogether.
+/// assert!(lcp.on_nak(&[1, 4, 0x04, 0xb0]));
+/// request.clear();
+/// lcp.build_request(&mut request);
+/// assert_eq!(request[..4], [1, 4, 0x04, 0xb0]);
+/// assert!(lcp.on_reject(&[1, 4, 0x04, 0xb0]));
+/// request.clear();
+/// lcp.build_request(&mut request);
+/// assert_eq!(request[0], 5); // Magic-Number comes first now
+/// assert!(lcp.on_ack(&request));
+/// // Protocol-Reject (code 8) is vital to LCP; Echo-Request (9) is not.
+/// assert!(lcp.code_is_required(8) && !lcp.code_is_required(9));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 pub trait Negotiator {
     /// The protocol's name for logs ("LCP", "IPCP", …).
+    ///
+    /// See the [trait example](Negotiator#example).
     fn name(&self) -> &'static str {
         "CP"
     }
 
     /// Starts a fresh negotiation of our options (pppd's `resetci`): called
     /// before the first Configure-Request after leaving negotiation.
+    ///
+    /// See the [trait example](Negotiator#example).
     fn reset(&mut self) {}
 
     /// Appends our Configure-Request options to `out`.
+    ///
+    /// See the [trait example](Negotiator#example).
     fn build_request(&mut self, out: &mut Vec<u8>);
 
     /// Judges the peer's Configure-Request `options`.
@@ -267,6 +396,8 @@ pub trait Negotiator {
     /// When `reject_instead_of_nak` is set, Max-Failure was reached: options
     /// that would be Nak'd must be rejected. A malformed option list is an
     /// error: the FSM drops the packet.
+    ///
+    /// See the [trait example](Negotiator#example).
     fn check_request(
         &mut self,
         options: &[u8],
@@ -277,18 +408,26 @@ pub trait Negotiator {
 
     /// The peer acknowledged our request `options` (already checked to be
     /// exactly what we sent). Returns whether to accept it.
+    ///
+    /// See the [trait example](Negotiator#example).
     fn on_ack(&mut self, options: &[u8]) -> bool;
 
     /// The peer Nak'd some of our options; adjust the next request. Returns
     /// whether the packet was acceptable (false: ignored).
+    ///
+    /// See the [trait example](Negotiator#example).
     fn on_nak(&mut self, options: &[u8]) -> bool;
 
     /// The peer rejected some of our options; stop asking for them. Returns
     /// whether the packet was acceptable (false: ignored).
+    ///
+    /// See the [trait example](Negotiator#example).
     fn on_reject(&mut self, options: &[u8]) -> bool;
 
     /// Whether the peer rejecting `code` (beyond 1..=7, which always are)
     /// makes this protocol unusable: RXJ- rather than RXJ+ (RFC 1661 §5.6).
+    ///
+    /// See the [trait example](Negotiator#example).
     fn code_is_required(&self, code: u8) -> bool {
         let _ = code;
         false
@@ -297,7 +436,8 @@ pub trait Negotiator {
     /// Handles a packet whose code is beyond Code-Reject (8 and up).
     ///
     /// This is the RXR event of RFC 1661 §4.1: a [`Extended::Reply`] is sent
-    /// only in the Opened state (ser) and dropped in any other.
+    /// only in the Opened state (ser) and dropped in any other. See the
+    /// [`Extended` example](Extended#example).
     fn handle_extended(&mut self, state: State, code: u8, identifier: u8, data: &[u8]) -> Extended {
         let _ = (state, code, identifier, data);
         Extended::Unknown
@@ -305,6 +445,26 @@ pub trait Negotiator {
 }
 
 /// Why the layer finished (This-Layer-Finished, RFC 1661 §4.4).
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent};
+/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
+/// use pptp_proto::time::Instant;
+///
+/// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
+/// ncp.up(Instant::ZERO);
+/// ncp.open(Instant::ZERO);
+/// // The peer never answers: ten Configure-Requests, then the layer finishes.
+/// while let Some(deadline) = ncp.poll_timeout() {
+///     ncp.handle_timeout(deadline);
+/// }
+/// assert_eq!(
+///     ncp.poll_event(),
+///     Some(FsmEvent::Finished { reason: FinishReason::MaxConfigureExceeded })
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FinishReason {
@@ -331,6 +491,31 @@ pub enum FinishReason {
 }
 
 /// The layer hooks of RFC 1661 §4.4, reported to the owner.
+///
+/// # Example
+///
+/// An IPv6CP layer opening and closing again:
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent};
+/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
+/// use pptp_proto::time::Instant;
+///
+/// let now = Instant::ZERO;
+/// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
+/// ncp.open(now);
+/// ncp.up(now);
+/// let ours = ncp.poll_transmit().unwrap();
+/// ncp.handle(now, 2, ours.identifier, &ours.data); // Configure-Ack
+/// ncp.handle(now, 1, 1, &[1, 10, 1, 2, 3, 4, 5, 6, 7, 8]); // the peer's request
+/// assert_eq!(ncp.poll_event(), Some(FsmEvent::Started));
+/// assert_eq!(ncp.poll_event(), Some(FsmEvent::Up));
+/// ncp.close(now);
+/// ncp.handle(now, 6, 0, &[]); // Terminate-Ack
+/// assert_eq!(ncp.poll_event(), Some(FsmEvent::Down));
+/// let finished = FsmEvent::Finished { reason: FinishReason::TerminateAcked };
+/// assert_eq!(ncp.poll_event(), Some(finished));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FsmEvent {
@@ -348,6 +533,24 @@ pub enum FsmEvent {
 }
 
 /// Counters of what the automaton dropped or ignored.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmStats, State};
+/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
+/// use pptp_proto::time::Instant;
+///
+/// let now = Instant::ZERO;
+/// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
+/// ncp.open(now);
+/// ncp.up(now); // Configure-Request with Identifier 1
+/// ncp.handle_packet(now, &[2, 1, 0, 9]); // Length runs past the octets present
+/// ncp.handle_packet(now, &[2, 99, 0, 4]); // an Ack of a request never sent
+/// let expected = FsmStats { malformed: 1, stale: 1, ..FsmStats::default() };
+/// assert_eq!(*ncp.stats(), expected);
+/// assert_eq!(ncp.state(), State::RequestSent);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FsmStats {
     /// Packets dropped as malformed (bad header, bad option list).
@@ -407,6 +610,8 @@ enum Restart {
 /// after each call drain [`Fsm::poll_transmit`] and [`Fsm::poll_event`], then
 /// re-read [`Fsm::poll_timeout`]. Time is always passed in.
 ///
+/// # Example
+///
 /// ```
 /// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, Negotiator, State, Verdict};
 /// use pptp_proto::time::Instant;
@@ -444,6 +649,64 @@ enum Restart {
 /// assert_eq!(lcp.poll_event(), Some(FsmEvent::Started));
 /// assert_eq!(lcp.poll_event(), Some(FsmEvent::Up));
 /// ```
+///
+/// # Timers and closing
+///
+/// An unanswered Configure-Request goes out again when the Restart timer
+/// fires; Close sends a Terminate-Request, and the peer's Terminate-Ack
+/// finishes the layer:
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
+/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
+/// use pptp_proto::time::Instant;
+///
+/// let mut ncp = Fsm::new(Ipv6cp::new(7), FsmConfig::default());
+/// ncp.up(Instant::ZERO);
+/// ncp.open(Instant::ZERO);
+/// let first = ncp.poll_transmit().unwrap();
+/// let deadline = ncp.poll_timeout().unwrap();
+/// ncp.handle_timeout(deadline); // TO+: the same request, same Identifier
+/// assert_eq!(ncp.poll_transmit(), Some(first));
+/// ncp.close(deadline);
+/// assert_eq!(ncp.poll_transmit().unwrap().code, 5); // Terminate-Request
+/// ncp.handle(deadline, 6, 0, &[]); // Terminate-Ack, already split
+/// assert_eq!(ncp.state(), State::Closed);
+/// ncp.down(deadline);
+/// assert_eq!(ncp.state(), State::Initial);
+/// ```
+///
+/// # Packets beside the automaton
+///
+/// The owner sends LCP's Echo-Requests itself, reads the Protocol-Rejects
+/// LCP collected, and tells the rejected protocol's automaton:
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
+/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
+/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
+/// use pptp_proto::time::Instant;
+/// use pptp_proto::wire::ppp::Protocol;
+///
+/// let now = Instant::ZERO;
+/// let mut lcp = Fsm::new(Lcp::new(LcpConfig::default(), false, 1), FsmConfig::default());
+/// lcp.up(now);
+/// let id = lcp.new_identifier();
+/// let echo = lcp.negotiator().echo_request(id);
+/// assert!(lcp.send_extended(echo));
+/// assert_eq!(lcp.poll_transmit().unwrap().code, 9);
+/// // The peer Protocol-Rejects IPv6CP (0x8057).
+/// lcp.handle_packet(now, &[8, 3, 0, 6, 0x80, 0x57]);
+/// assert_eq!(lcp.negotiator_mut().take_protocol_reject(), Some(Protocol::IPV6CP));
+/// let mut ipv6cp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
+/// ipv6cp.up(now);
+/// ipv6cp.open(now);
+/// ipv6cp.protocol_rejected(now);
+/// assert_eq!(ipv6cp.state(), State::Stopped);
+/// // Once LCP learned the peer's MRU, it bounds the Code-Rejects we send.
+/// lcp.set_peer_mru(1400);
+/// assert_eq!(lcp.config().peer_mru, 1400);
+/// ```
 #[derive(Debug)]
 pub struct Fsm<N: Negotiator> {
     negotiator: N,
@@ -473,7 +736,7 @@ pub struct Fsm<N: Negotiator> {
 }
 
 impl<N: Negotiator> Fsm<N> {
-    /// A machine in the Initial state.
+    /// A machine in the Initial state (see the [example](Self#example)).
     pub fn new(negotiator: N, config: FsmConfig) -> Self {
         Fsm {
             negotiator,
@@ -498,53 +761,59 @@ impl<N: Negotiator> Fsm<N> {
         }
     }
 
-    /// The current state.
+    /// The current state (see the [example](Self#timers-and-closing)).
     pub fn state(&self) -> State {
         self.state
     }
 
-    /// The configuration.
+    /// The configuration (see the [example](Self#packets-beside-the-automaton)).
     pub fn config(&self) -> &FsmConfig {
         &self.config
     }
 
-    /// Sets the peer's MRU once LCP learned it (bounds Code-Rejects).
+    /// Sets the peer's MRU once LCP learned it (bounds Code-Rejects). See
+    /// the [example](Self#packets-beside-the-automaton).
     pub fn set_peer_mru(&mut self, mru: u16) {
         self.config.peer_mru = mru;
     }
 
-    /// The option policy.
+    /// The option policy (see the [example](Self#packets-beside-the-automaton)).
     pub fn negotiator(&self) -> &N {
         &self.negotiator
     }
 
-    /// The option policy, mutable (for example to change wanted options).
+    /// The option policy, mutable (for example to change wanted options, or
+    /// to take what it collected: see the
+    /// [example](Self#packets-beside-the-automaton)).
     pub fn negotiator_mut(&mut self) -> &mut N {
         &mut self.negotiator
     }
 
-    /// Counters of dropped and ignored input.
+    /// Counters of dropped and ignored input (see the
+    /// [`FsmStats` example](FsmStats#example)).
     pub fn stats(&self) -> &FsmStats {
         &self.stats
     }
 
-    /// The next packet to send, oldest first.
+    /// The next packet to send, oldest first (see the [example](Self#example)).
     pub fn poll_transmit(&mut self) -> Option<Packet> {
         crate::queue::pop_or_release(&mut self.transmit, self.state == State::Opened)
     }
 
-    /// The next layer event, oldest first.
+    /// The next layer event, oldest first (see the [example](Self#example)).
     pub fn poll_event(&mut self) -> Option<FsmEvent> {
         crate::queue::pop_or_release(&mut self.events, self.state == State::Opened)
     }
 
-    /// When to call [`Fsm::handle_timeout`], if a timer runs.
+    /// When to call [`Fsm::handle_timeout`], if a timer runs (see the
+    /// [example](Self#timers-and-closing)).
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.deadline
     }
 
     /// The Restart timer fired: TO+ while the Restart counter is above zero,
-    /// else TO-. Early or repeated calls do nothing.
+    /// else TO-. Early or repeated calls do nothing. See the
+    /// [example](Self#timers-and-closing).
     pub fn handle_timeout(&mut self, now: Instant) {
         match self.deadline {
             Some(deadline) if now >= deadline => {}
@@ -559,41 +828,47 @@ impl<N: Negotiator> Fsm<N> {
         self.dispatch(now, event, Received::default());
     }
 
-    /// The lower layer is up (Up event).
+    /// The lower layer is up (Up event). See the [example](Self#example).
     pub fn up(&mut self, now: Instant) {
         self.seen_requests = [0; 4];
         self.last_acked = None;
         self.dispatch(now, Event::Up, Received::default());
     }
 
-    /// The lower layer is down (Down event).
+    /// The lower layer is down (Down event). See the
+    /// [example](Self#timers-and-closing).
     pub fn down(&mut self, now: Instant) {
         self.dispatch(now, Event::Down, Received::default());
     }
 
-    /// The administrator wants the layer open (Open event).
+    /// The administrator wants the layer open (Open event). See the
+    /// [example](Self#example).
     pub fn open(&mut self, now: Instant) {
         self.dispatch(now, Event::Open, Received::default());
     }
 
-    /// The administrator wants the layer closed (Close event).
+    /// The administrator wants the layer closed (Close event). See the
+    /// [example](Self#timers-and-closing).
     pub fn close(&mut self, now: Instant) {
         self.dispatch(now, Event::Close, Received::default());
     }
 
     /// LCP received a Protocol-Reject for this protocol (RXJ-, RFC 1661 §5.7).
+    /// See the [example](Self#packets-beside-the-automaton).
     pub fn protocol_rejected(&mut self, now: Instant) {
         self.reject_reason = FinishReason::ProtocolRejected;
         self.dispatch(now, Event::CatastrophicReject, Received::default());
     }
 
     /// Queues a packet of an extended code (for example an LCP
-    /// Echo-Request); returns false if the transmit queue was full.
+    /// Echo-Request); returns false if the transmit queue was full. See the
+    /// [example](Self#packets-beside-the-automaton).
     pub fn send_extended(&mut self, packet: Packet) -> bool {
         self.push(packet)
     }
 
-    /// A fresh Identifier for a packet the owner originates.
+    /// A fresh Identifier for a packet the owner originates (see the
+    /// [example](Self#packets-beside-the-automaton)).
     pub fn new_identifier(&mut self) -> u8 {
         let id = self.next_identifier;
         self.next_identifier = id.wrapping_add(1);
@@ -601,7 +876,8 @@ impl<N: Negotiator> Fsm<N> {
     }
 
     /// Handles a packet as it arrived: Code, Identifier, Length, data and
-    /// perhaps padding. A malformed header drops the packet (counted).
+    /// perhaps padding. A malformed header drops the packet (counted). See
+    /// the [example](Self#example).
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
         match split_packet(packet) {
             Some((code, identifier, data)) => self.handle(now, code, identifier, data),
@@ -609,7 +885,8 @@ impl<N: Negotiator> Fsm<N> {
         }
     }
 
-    /// Handles a packet already split into Code, Identifier and data.
+    /// Handles a packet already split into Code, Identifier and data (see
+    /// the [example](Self#timers-and-closing)).
     pub fn handle(&mut self, now: Instant, code: u8, identifier: u8, data: &[u8]) {
         if matches!(self.state, State::Initial | State::Starting) {
             // RFC 1661 §4.1: no packet can arrive while the lower layer is down.

@@ -4,6 +4,45 @@
 //! servers; the authenticator (server) answers with Configure-Naks carrying
 //! the addresses the embedder assigned, and the peer asks again. VJ header
 //! compression is refused both ways.
+//!
+//! # Example
+//!
+//! A client asking for an address and two DNS servers from a server that
+//! has one DNS server to hand out:
+//!
+//! ```
+//! use core::net::Ipv4Addr;
+//! use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+//! use pptp_proto::ppp::ipcp::{IpAssignment, Ipcp, IpcpConfig};
+//!
+//! let mut client = Ipcp::new(IpcpConfig::default(), false);
+//! let mut server = Ipcp::new(IpcpConfig::default(), true);
+//! server.set_assignment(IpAssignment {
+//!     local: Some(Ipv4Addr::new(10, 0, 0, 1)),
+//!     peer: Some(Ipv4Addr::new(10, 0, 0, 2)),
+//!     dns: [Some(Ipv4Addr::new(10, 0, 0, 53)), None],
+//!     nbns: [None; 2],
+//! });
+//! // The client's request goes to the server, the answer back to the client.
+//! let mut round = || {
+//!     let mut request = Vec::new();
+//!     client.build_request(&mut request);
+//!     let (mut nak, mut reject) = (Vec::new(), Vec::new());
+//!     let verdict = server.check_request(&request, false, &mut nak, &mut reject).unwrap();
+//!     match verdict {
+//!         Verdict::Ack => assert!(client.on_ack(&request)),
+//!         Verdict::Nak => assert!(client.on_nak(&nak)),
+//!         Verdict::Reject => assert!(client.on_reject(&reject)),
+//!     }
+//!     verdict
+//! };
+//! assert_eq!(round(), Verdict::Reject); // no secondary DNS server
+//! assert_eq!(round(), Verdict::Nak); // the address and DNS server to use
+//! assert_eq!(round(), Verdict::Ack);
+//! assert_eq!(client.local(), Ipv4Addr::new(10, 0, 0, 2));
+//! assert_eq!(client.dns(), [Some(Ipv4Addr::new(10, 0, 0, 53)), None]);
+//! assert_eq!(server.peer(), Ipv4Addr::new(10, 0, 0, 2));
+//! ```
 
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
@@ -13,6 +52,26 @@ use crate::wire::cp::{parse_options, ConfigOption, IpcpConfigOption};
 use crate::wire::Error;
 
 /// IPCP policy.
+///
+/// # Example
+///
+/// ```
+/// use core::net::Ipv4Addr;
+/// use pptp_proto::ppp::fsm::Negotiator;
+/// use pptp_proto::ppp::ipcp::{Ipcp, IpcpConfig};
+///
+/// let config = IpcpConfig::default();
+/// assert_eq!((config.local, config.request_dns, config.request_nbns), (None, true, false));
+/// // A client with a fixed address that wants no name servers.
+/// let fixed = IpcpConfig {
+///     local: Some(Ipv4Addr::new(192, 168, 1, 7)),
+///     request_dns: false,
+///     ..config
+/// };
+/// let mut request = Vec::new();
+/// Ipcp::new(fixed, false).build_request(&mut request);
+/// assert_eq!(request, [3, 6, 192, 168, 1, 7]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpcpConfig {
     /// Peer: the address to ask for (default `None`: 0.0.0.0, "assign me one").
@@ -35,6 +94,8 @@ impl Default for IpcpConfig {
 
 /// What the authenticator assigns: its own address, the peer's, and the
 /// name servers it hands out.
+///
+/// See the [module example](crate::ppp::ipcp#example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct IpAssignment {
     /// The authenticator's own tunnel address.
@@ -50,6 +111,34 @@ pub struct IpAssignment {
 const UNSPECIFIED: Ipv4Addr = Ipv4Addr::UNSPECIFIED;
 
 /// The IPCP [`Negotiator`].
+///
+/// # Example
+///
+/// The server's side (the [module example](crate::ppp::ipcp#example) shows
+/// both):
+///
+/// ```
+/// use core::net::Ipv4Addr;
+/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::ipcp::{IpAssignment, Ipcp, IpcpConfig};
+///
+/// let mut server = Ipcp::new(IpcpConfig::default(), true);
+/// server.set_assignment(IpAssignment {
+///     local: Some(Ipv4Addr::new(10, 0, 0, 1)),
+///     peer: Some(Ipv4Addr::new(10, 0, 0, 2)),
+///     nbns: [Some(Ipv4Addr::new(10, 0, 0, 9)), None],
+///     ..IpAssignment::default()
+/// });
+/// assert_eq!(server.local(), Ipv4Addr::new(10, 0, 0, 1));
+/// assert_eq!(server.dns(), [None, None]); // handed out: none
+/// assert_eq!(server.nbns(), [Some(Ipv4Addr::new(10, 0, 0, 9)), None]);
+/// // The client asks for the address it was given: acknowledged.
+/// let (mut nak, mut reject) = (Vec::new(), Vec::new());
+/// let verdict = server.check_request(&[3, 6, 10, 0, 0, 2], false, &mut nak, &mut reject)?;
+/// assert_eq!(verdict, Verdict::Ack);
+/// assert_eq!(server.peer(), Ipv4Addr::new(10, 0, 0, 2));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Ipcp {
     config: IpcpConfig,
@@ -65,6 +154,8 @@ pub struct Ipcp {
 
 impl Ipcp {
     /// An IPCP policy for the given role.
+    ///
+    /// See the [example](Self#example).
     pub fn new(config: IpcpConfig, authenticator: bool) -> Self {
         let mut ipcp = Ipcp {
             config,
@@ -80,6 +171,8 @@ impl Ipcp {
     }
 
     /// Authenticator: the addresses to assign (call before IPCP runs).
+    ///
+    /// See the [example](Self#example).
     pub fn set_assignment(&mut self, assignment: IpAssignment) {
         self.assignment = assignment;
         if self.authenticator {
@@ -88,16 +181,22 @@ impl Ipcp {
     }
 
     /// Our address.
+    ///
+    /// See the [example](Self#example).
     pub fn local(&self) -> Ipv4Addr {
         self.local.unwrap_or(UNSPECIFIED)
     }
 
     /// The peer's address.
+    ///
+    /// See the [example](Self#example).
     pub fn peer(&self) -> Ipv4Addr {
         self.peer.unwrap_or(UNSPECIFIED)
     }
 
     /// DNS servers assigned to us (peer) or handed out (authenticator).
+    ///
+    /// See the [example](Self#example).
     pub fn dns(&self) -> [Option<Ipv4Addr>; 2] {
         if self.authenticator {
             self.assignment.dns
@@ -107,6 +206,8 @@ impl Ipcp {
     }
 
     /// NBNS servers, as [`Ipcp::dns`].
+    ///
+    /// See the [example](Self#example).
     pub fn nbns(&self) -> [Option<Ipv4Addr>; 2] {
         if self.authenticator {
             self.assignment.nbns

@@ -4,6 +4,27 @@
 //! identifier that is zero or equal to ours is Configure-Nak'ed with a fresh
 //! suggestion (§4.1); a Nak of ours is taken unless it collides with the
 //! peer's. IPv6 header compression is rejected.
+//!
+//! # Example
+//!
+//! ```
+//! use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+//! use pptp_proto::ppp::ipv6cp::Ipv6cp;
+//!
+//! let mut v6 = Ipv6cp::new(7);
+//! // The peer proposes the identifier zero: Nak'ed with a suggestion.
+//! let (mut nak, mut reject) = (Vec::new(), Vec::new());
+//! let zero = [1, 10, 0, 0, 0, 0, 0, 0, 0, 0];
+//! assert_eq!(v6.check_request(&zero, false, &mut nak, &mut reject)?, Verdict::Nak);
+//! assert_eq!(nak[..2], [1, 10]);
+//! assert_ne!(nak[2..], [0; 8]);
+//! // The peer asks again with the suggestion: acknowledged.
+//! let mut second_nak = Vec::new();
+//! let verdict = v6.check_request(&nak, false, &mut second_nak, &mut reject)?;
+//! assert_eq!(verdict, Verdict::Ack);
+//! assert_eq!(v6.peer()[..], nak[2..]);
+//! # Ok::<(), pptp_proto::wire::Error>(())
+//! ```
 
 use alloc::vec::Vec;
 
@@ -13,6 +34,23 @@ use crate::wire::cp::{parse_options, Ipv6cpConfigOption};
 use crate::wire::Error;
 
 /// The IPv6CP [`Negotiator`].
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
+///
+/// let (mut ours, mut theirs) = (Ipv6cp::new(1), Ipv6cp::new(2));
+/// assert_ne!(ours.local(), [0; 8]);
+/// assert_eq!(ours.peer(), [0; 8]); // not known yet
+/// let mut request = Vec::new();
+/// theirs.build_request(&mut request);
+/// let verdict = ours.check_request(&request, false, &mut Vec::new(), &mut Vec::new())?;
+/// assert_eq!(verdict, Verdict::Ack);
+/// assert_eq!(ours.peer(), theirs.local());
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Ipv6cp {
     rng: SplitMix64,
@@ -22,6 +60,8 @@ pub struct Ipv6cp {
 
 impl Ipv6cp {
     /// An IPv6CP policy; `seed` feeds the interface identifiers.
+    ///
+    /// See the [example](Self#example).
     pub fn new(seed: u64) -> Self {
         let mut v6 = Ipv6cp {
             rng: SplitMix64::new(seed),
@@ -43,11 +83,16 @@ impl Ipv6cp {
     }
 
     /// Our interface identifier.
+    ///
+    /// See the [example](Self#example).
     pub fn local(&self) -> [u8; 8] {
         self.local
     }
 
-    /// The peer's interface identifier.
+    /// The peer's interface identifier (zero until a request of the peer
+    /// was acknowledged).
+    ///
+    /// See the [example](Self#example).
     pub fn peer(&self) -> [u8; 8] {
         self.peer
     }

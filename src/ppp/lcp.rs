@@ -4,6 +4,31 @@
 //! ACCM, Auth-Protocol, Magic-Number (with loopback detection), PFC and
 //! ACFC are understood; everything else (Windows sends Callback 13 and
 //! Multilink 17–19) is Configure-Rejected.
+//!
+//! # Example
+//!
+//! The server judging a Windows client's Configure-Requests: Callback is
+//! rejected, then an MRU below [`LcpConfig::min_mru`] is Nak'ed, then the
+//! request is acknowledged.
+//!
+//! ```
+//! use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+//! use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
+//!
+//! let mut lcp = Lcp::new(LcpConfig::default(), true, 42);
+//! let mut judge = |request: &[u8]| {
+//!     let (mut nak, mut reject) = (Vec::new(), Vec::new());
+//!     let verdict = lcp.check_request(request, false, &mut nak, &mut reject).unwrap();
+//!     (verdict, nak, reject)
+//! };
+//! // MRU 296 and Callback (13, operation 6).
+//! let (verdict, _, reject) = judge(&[1, 4, 0x01, 0x28, 13, 3, 6]);
+//! assert_eq!((verdict, reject), (Verdict::Reject, vec![13, 3, 6]));
+//! let (verdict, nak, _) = judge(&[1, 4, 0x01, 0x28]);
+//! assert_eq!((verdict, nak), (Verdict::Nak, vec![1, 4, 0x02, 0x40])); // 576
+//! assert_eq!(judge(&[1, 4, 0x02, 0x40]).0, Verdict::Ack);
+//! assert_eq!(lcp.peer_mru(), 576);
+//! ```
 
 use alloc::vec::Vec;
 use core::time::Duration;
@@ -16,6 +41,28 @@ use crate::wire::ppp::Protocol;
 use crate::wire::Error;
 
 /// An authentication method LCP can agree on.
+///
+/// # Example
+///
+/// A client that accepts MS-CHAPv1 (preferred) or MS-CHAPv2 Naks the
+/// server's CHAP-MD5 with the method it prefers, and acknowledges MS-CHAPv2:
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::lcp::{AuthMethod, Lcp, LcpConfig};
+///
+/// let auth = vec![AuthMethod::MsChapV1, AuthMethod::MsChapV2];
+/// let mut lcp = Lcp::new(LcpConfig { auth, ..LcpConfig::default() }, false, 1);
+/// let (mut nak, mut reject) = (Vec::new(), Vec::new());
+/// // Auth-Protocol CHAP (0xc223) with algorithm 5 (MD5).
+/// let verdict = lcp.check_request(&[3, 5, 0xc2, 0x23, 5], false, &mut nak, &mut reject)?;
+/// assert_eq!((verdict, nak), (Verdict::Nak, vec![3, 5, 0xc2, 0x23, 0x80]));
+/// let mut nak = Vec::new();
+/// let verdict = lcp.check_request(&[3, 5, 0xc2, 0x23, 0x81], false, &mut nak, &mut reject)?;
+/// assert_eq!(verdict, Verdict::Ack);
+/// assert_eq!(lcp.auth_method(), Some(AuthMethod::MsChapV2));
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthMethod {
     /// PAP (RFC 1334): cleartext password.
@@ -59,6 +106,22 @@ impl AuthMethod {
 }
 
 /// LCP policy.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::ppp::fsm::Negotiator;
+/// use pptp_proto::ppp::lcp::{AuthMethod, Lcp, LcpConfig};
+///
+/// let config = LcpConfig::default();
+/// assert_eq!((config.mru, config.min_mru), (1400, 576));
+/// assert_eq!(config.auth, [AuthMethod::MsChapV2]);
+/// // 1500 is PPP's default MRU: it is not asked for.
+/// let mut lcp = Lcp::new(LcpConfig { mru: 1500, ..config }, false, 1);
+/// let mut request = Vec::new();
+/// lcp.build_request(&mut request);
+/// assert!(request.starts_with(&[5, 6])); // Magic-Number first, no MRU
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LcpConfig {
     /// The MRU we ask for (default 1400, what Windows and pptpd use over
@@ -93,6 +156,52 @@ impl Default for LcpConfig {
 const MAX_LOOPBACKS: u32 = 10;
 
 /// The LCP [`Negotiator`].
+///
+/// # Example
+///
+/// A client acknowledging the server's Configure-Request, then reading
+/// what the link uses:
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::lcp::{AuthMethod, Lcp, LcpConfig};
+///
+/// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
+/// let request = [
+///     1, 4, 0x05, 0x78, // MRU 1400
+///     3, 5, 0xc2, 0x23, 0x81, // MS-CHAPv2
+///     5, 6, 0x12, 0x34, 0x56, 0x78, // Magic-Number
+///     7, 2, 8, 2, // PFC, ACFC
+/// ];
+/// let (mut nak, mut reject) = (Vec::new(), Vec::new());
+/// let verdict = lcp.check_request(&request, false, &mut nak, &mut reject)?;
+/// assert_eq!(verdict, Verdict::Ack);
+/// assert_eq!(lcp.peer_mru(), 1400);
+/// assert!(lcp.send_pfc() && lcp.send_acfc());
+/// assert_eq!(lcp.auth_method(), Some(AuthMethod::MsChapV2));
+/// assert_ne!(lcp.magic(), 0); // ours, drawn from the seed
+/// # Ok::<(), pptp_proto::wire::Error>(())
+/// ```
+///
+/// # Echo and Protocol-Reject
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Negotiator, State};
+/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
+/// use pptp_proto::wire::ppp::Protocol;
+///
+/// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
+/// let request = lcp.echo_request(3);
+/// assert_eq!((request.code, request.data), (9, lcp.magic().to_be_bytes().to_vec()));
+/// // The peer's Echo-Reply carries its own magic number.
+/// lcp.handle_extended(State::Opened, 10, 3, &[0xa1, 0xb2, 0xc3, 0xd4]);
+/// assert!(lcp.take_echo_reply());
+/// assert!(!lcp.take_echo_reply());
+/// // The peer Protocol-Rejects CCP.
+/// lcp.handle_extended(State::Opened, 8, 4, &[0x80, 0xfd]);
+/// assert_eq!(lcp.take_protocol_reject(), Some(Protocol::CCP));
+/// assert_eq!(lcp.take_protocol_reject(), None);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Lcp {
     config: LcpConfig,
@@ -122,6 +231,8 @@ pub struct Lcp {
 impl Lcp {
     /// An LCP policy; `authenticator` selects the role; `magic_seed` feeds
     /// the magic numbers (the crate draws no randomness of its own).
+    ///
+    /// See the [example](Self#example).
     pub fn new(config: LcpConfig, authenticator: bool, magic_seed: u64) -> Self {
         let mut lcp = Lcp {
             authenticator,
@@ -157,27 +268,37 @@ impl Lcp {
     }
 
     /// The MRU the peer can receive: the most we may send.
+    ///
+    /// See the [example](Self#example).
     pub fn peer_mru(&self) -> u16 {
         self.peer_mru
     }
 
     /// Our magic number (0 if not negotiated).
+    ///
+    /// See the [example](Self#example).
     pub fn magic(&self) -> u32 {
         self.request_magic.unwrap_or(0)
     }
 
     /// Whether we may send frames with a one-octet Protocol field.
+    ///
+    /// See the [example](Self#example).
     pub fn send_pfc(&self) -> bool {
         self.peer_pfc
     }
 
     /// Whether we may leave out Address and Control.
+    ///
+    /// See the [example](Self#example).
     pub fn send_acfc(&self) -> bool {
         self.peer_acfc
     }
 
     /// The authentication the link runs: as authenticator, what the peer
     /// acknowledged in our request; as peer, what we acknowledged in its.
+    ///
+    /// See the [example](Self#example).
     pub fn auth_method(&self) -> Option<AuthMethod> {
         if self.authenticator {
             self.agreed_auth
@@ -187,11 +308,33 @@ impl Lcp {
     }
 
     /// Whether the link looks looped back (our magic number came back).
+    ///
+    /// One echo of our magic number can be a coincidence; ten mean a loop
+    /// (as in pppd):
+    ///
+    /// ```
+    /// use pptp_proto::ppp::fsm::Negotiator;
+    /// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
+    ///
+    /// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
+    /// let mut ours = Vec::new();
+    /// lcp.build_request(&mut ours);
+    /// for _ in 0..10 {
+    ///     assert!(!lcp.looped_back());
+    ///     // Our own request comes back as the peer's.
+    ///     let (mut nak, mut reject) = (Vec::new(), Vec::new());
+    ///     lcp.check_request(&ours, false, &mut nak, &mut reject)?;
+    /// }
+    /// assert!(lcp.looped_back());
+    /// # Ok::<(), pptp_proto::wire::Error>(())
+    /// ```
     pub fn looped_back(&self) -> bool {
         self.loopbacks >= MAX_LOOPBACKS
     }
 
     /// Takes the next protocol the peer Protocol-Rejected.
+    ///
+    /// See the [example](Self#echo-and-protocol-reject).
     pub fn take_protocol_reject(&mut self) -> Option<Protocol> {
         if self.rejected_protocols.is_empty() {
             None
@@ -201,11 +344,15 @@ impl Lcp {
     }
 
     /// Takes the fact that an Echo-Reply arrived.
+    ///
+    /// See the [example](Self#echo-and-protocol-reject).
     pub fn take_echo_reply(&mut self) -> bool {
         core::mem::take(&mut self.echo_reply)
     }
 
     /// An Echo-Request with our magic number (RFC 1661 §5.8).
+    ///
+    /// See the [example](Self#echo-and-protocol-reject).
     pub fn echo_request(&self, identifier: u8) -> Packet {
         Packet {
             code: ECHO_REQUEST,
@@ -428,6 +575,8 @@ impl Lcp {
 /// The LCP echo keepalive: an Echo-Request every `interval`, the link
 /// declared dead after `max_failures` unanswered in a row (pppd's
 /// lcp-echo-interval / lcp-echo-failure; off by default, like pppd).
+///
+/// See the [`LcpEcho` example](LcpEcho#example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EchoConfig {
     /// Time between Echo-Requests; `None` turns the keepalive off.
@@ -448,6 +597,32 @@ impl Default for EchoConfig {
 }
 
 /// The echo keepalive's state; the session drives it.
+///
+/// # Example
+///
+/// ```
+/// use core::time::Duration;
+/// use pptp_proto::ppp::lcp::{EchoConfig, LcpEcho};
+/// use pptp_proto::time::Instant;
+///
+/// let config = EchoConfig { interval: Some(Duration::from_secs(10)), ..EchoConfig::default() };
+/// let mut echo = LcpEcho::new(config);
+/// assert_eq!(echo.poll_timeout(), None); // stopped until LCP opens
+/// echo.start(Instant::ZERO);
+/// let due = echo.poll_timeout().unwrap();
+/// assert_eq!(due, Instant::from_secs(10));
+/// assert!(echo.handle_timeout(due)); // send an Echo-Request now
+/// let rtt = echo.on_reply(due + Duration::from_millis(40));
+/// assert_eq!(rtt, Some(Duration::from_millis(40)));
+/// // Three unanswered requests: the fourth timeout declares the link dead.
+/// for _ in 0..3 {
+///     assert!(echo.handle_timeout(echo.poll_timeout().unwrap()));
+/// }
+/// assert!(!echo.handle_timeout(echo.poll_timeout().unwrap()));
+/// assert!(echo.failed());
+/// echo.stop(); // LCP left Opened
+/// assert_eq!(echo.poll_timeout(), None);
+/// ```
 #[derive(Debug, Clone)]
 pub struct LcpEcho {
     config: EchoConfig,
@@ -460,6 +635,8 @@ pub struct LcpEcho {
 
 impl LcpEcho {
     /// A keepalive with the given configuration, stopped.
+    ///
+    /// See the [example](Self#example).
     pub fn new(config: EchoConfig) -> Self {
         LcpEcho {
             config,
@@ -471,12 +648,16 @@ impl LcpEcho {
     }
 
     /// LCP opened: start sending.
+    ///
+    /// See the [example](Self#example).
     pub fn start(&mut self, now: Instant) {
         self.outstanding = 0;
         self.next = self.config.interval.map(|i| now + i);
     }
 
     /// LCP left Opened.
+    ///
+    /// See the [example](Self#example).
     pub fn stop(&mut self) {
         self.next = None;
     }
@@ -484,6 +665,8 @@ impl LcpEcho {
     /// An Echo-Reply arrived at `now`; returns the round-trip time since
     /// the latest Echo-Request (replies do not say which request they
     /// answer: an approximation, exact while one request is outstanding).
+    ///
+    /// See the [example](Self#example).
     pub fn on_reply(&mut self, now: Instant) -> Option<Duration> {
         let rtt = self
             .sent_at
@@ -494,16 +677,22 @@ impl LcpEcho {
     }
 
     /// Whether too many Echo-Requests went unanswered.
+    ///
+    /// See the [example](Self#example).
     pub fn failed(&self) -> bool {
         self.failed
     }
 
     /// When [`LcpEcho::handle_timeout`] is due.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next
     }
 
     /// Returns `true` when an Echo-Request is to be sent now.
+    ///
+    /// See the [example](Self#example).
     pub fn handle_timeout(&mut self, now: Instant) -> bool {
         let (Some(due), Some(interval)) = (self.next, self.config.interval) else {
             return false;
