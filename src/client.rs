@@ -93,7 +93,8 @@ impl ClientConfig {
 
     /// Sets the seed every random choice derives from.
     ///
-    /// Seed it from the OS: the CHAP peer challenge and the LCP magic number\nderive from it. See the [`Client` example](Client#example).
+    /// Seed it from the OS in real use: Call IDs, LCP magic numbers and
+    /// the MS-CHAP peer challenge derive from it. See the [`Client` example](Client#example).
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.control.seed = seed;
         self.ppp.seed = seed.rotate_left(17) ^ 0x6b43_a9b5;
@@ -103,7 +104,8 @@ impl ClientConfig {
 
 /// Why the client went down.
 ///
-/// The last event, [`ClientEvent::Down`], carries it: see the\n[`Client` example](Client#example).
+/// The last event, [`ClientEvent::Down`], carries it: see the
+/// [`Client` example](Client#example).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientDownReason {
@@ -117,7 +119,8 @@ pub enum ClientDownReason {
 
 /// What the client reports.
 ///
-/// From [`Client::poll_event`]; the [`Client` example](Client#example)\nshows the sequence up to [`ClientEvent::Up`] and down again.
+/// From [`Client::poll_event`]; the [`Client` example](Client#example)
+/// shows the sequence up to [`ClientEvent::Up`] and down again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientEvent {

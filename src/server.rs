@@ -101,7 +101,8 @@ pub struct AddressPool {
 
 /// Everything a server is configured with.
 ///
-/// See the [`Server` example](Server#example); the [`Server::assign_address`]\nexample disables the pool.
+/// See the [`Server` example](Server#example); the [`Server::assign_address`]
+/// example disables the pool.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// The control connection template (role PAC).
@@ -216,7 +217,8 @@ pub enum ServerEvent {
 /// under a running session the reason is `Control(StreamClosed)`, not the
 /// PPP consequence `Ppp(LowerLayerDown)`.
 ///
-/// See the [`Server` example](Server#example) and\n[`Server::provide_verdict`].
+/// See the [`Server` example](Server#example) and
+/// [`Server::provide_verdict`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionDownReason {
@@ -456,7 +458,8 @@ impl Server {
 
     /// Detaches the tap, giving it back.
     ///
-    /// It works as [`Client::take_tap`](crate::client::Client::take_tap)\ndoes (see its example).
+    /// It works as [`Client::take_tap`](crate::client::Client::take_tap)
+    /// does (see its example).
     pub fn take_tap(&mut self) -> Option<alloc::boxed::Box<dyn Tap>> {
         self.tap.take()
     }
