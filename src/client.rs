@@ -94,7 +94,8 @@ impl ClientConfig {
     /// Sets the seed every random choice derives from.
     ///
     /// Seed it from the OS in real use: Call IDs, LCP magic numbers and
-    /// the MS-CHAP peer challenge derive from it. See the [`Client` example](Client#example).
+    /// the MS-CHAP peer challenge derive from it. See the
+    /// [`Client` example](Client#example).
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.control.seed = seed;
         self.ppp.seed = seed.rotate_left(17) ^ 0x6b43_a9b5;
@@ -182,7 +183,7 @@ pub type ClientStats = crate::tunnel::SessionStats;
 /// use pptp_proto::crypto::Password;
 /// use pptp_proto::ppp::auth::Credentials;
 /// use pptp_proto::ppp::session::DownReason;
-/// use pptp_proto::server::{AddressPool, Server, ConnectionId, ServerConfig, ServerEvent};
+/// use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
 /// use pptp_proto::time::Instant;
 ///
 /// let pool = AddressPool {
@@ -193,7 +194,7 @@ pub type ClientStats = crate::tunnel::SessionStats;
 /// let mut server = Server::new(ServerConfig::new("vpn", pool).with_seed(1));
 /// let config = ClientConfig::new("alice", Password::new("secret").unwrap())
 ///     .with_seed(2) // from the OS in real use
-///     .with_mppc(false); // the default: MPPE only
+///     .with_mppc(false); // MPPE without MPPC compression, the default
 /// let mut client = Client::new(config);
 ///
 /// let mut now = Instant::ZERO;
@@ -259,9 +260,10 @@ pub type ClientStats = crate::tunnel::SessionStats;
 ///     now += Duration::from_millis(10);
 ///     run(&mut client, &mut server, now, &mut events);
 /// }
-/// client.handle_stream_closed(now); // the server closed TCP
 /// let down = ClientEvent::Down { reason: ClientDownReason::Ppp(DownReason::LocalClose) };
 /// assert_eq!(events.last(), Some(&down));
+/// client.handle_stream_closed(now); // the server closed TCP
+/// assert_eq!(client.poll_event(), None); // Down was the last event
 /// assert_eq!(client.poll_timeout(), None);
 /// ```
 #[derive(Debug)]
@@ -323,7 +325,7 @@ impl Client {
     /// use pptp_proto::tap::{Direction, Tap};
     /// use pptp_proto::time::Instant;
     ///
-    /// /// Counts the control messages sent, into a counter the test keeps.
+    /// /// Counts the control messages sent, into a counter we keep.
     /// struct Sent(Arc<AtomicUsize>);
     /// impl Tap for Sent {
     ///     fn stream(&mut self, _: Instant, _: u64, dir: Direction, _: &[u8]) {
@@ -337,9 +339,11 @@ impl Client {
     /// let mut client = Client::new(ClientConfig::new("alice", Password::new("secret").unwrap()));
     /// client.set_tap(Sent(sent.clone()));
     /// client.start(Instant::ZERO);
+    /// client.poll_stream_transmit().unwrap(); // the SCCRQ, seen
     /// assert!(client.take_tap().is_some());
-    /// assert!(client.poll_stream_transmit().is_some()); // the SCCRQ, unseen
-    /// assert_eq!(sent.load(Ordering::Relaxed), 0);
+    /// client.close(Instant::ZERO);
+    /// client.poll_stream_transmit().unwrap(); // the StopCCRQ, unseen
+    /// assert_eq!(sent.load(Ordering::Relaxed), 1);
     /// assert!(client.take_tap().is_none());
     /// ```
     pub fn take_tap(&mut self) -> Option<Box<dyn Tap>> {
