@@ -399,7 +399,9 @@ struct Connection {
 ///     run(&mut server, &mut client, now, &mut events);
 /// }
 /// let reason = SessionDownReason::Ppp(DownReason::LocalClose);
+/// assert_eq!(reason.to_string(), "PPP: LocalClose"); // for the log
 /// assert_eq!(events.last(), Some(&ServerEvent::SessionDown { connection: conn, reason }));
+/// assert!(!client.is_up());
 /// server.handle_stream_closed(now, conn); // we closed its TCP connection
 /// assert_eq!(server.connection_count(), 0);
 /// assert_eq!(server.stats(conn), None);
