@@ -203,7 +203,8 @@ impl<W: Write> PcapWriter<W> {
         self.error.as_ref()
     }
 
-    /// Flushes and returns the capture's writer (and the inner one).
+    /// Returns the capture's writer (and the inner one) as they are: a
+    /// buffered writer still needs its `flush`.
     ///
     /// See the [example](Self#example).
     pub fn into_writers(self) -> (W, Option<W>) {
