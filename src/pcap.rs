@@ -92,7 +92,8 @@ struct Tcp {
 /// let mut pcap = PcapWriter::client(Vec::new())?.with_inner(Vec::new())?;
 /// let now = Instant::from_millis(5);
 /// pcap.stream(now, 0, Direction::Sent, &sccrq);
-/// pcap.inner(now, 0, Direction::Sent, &[0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1]);
+/// let ip = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
+/// pcap.inner(now, 0, Direction::Sent, &ip);
 /// pcap.closed(now, 0);
 /// assert!(pcap.error().is_none());
 /// let (capture, inner) = pcap.into_writers();
@@ -156,8 +157,9 @@ impl<W: Write> PcapWriter<W> {
     /// #     out
     /// # }
     /// let mut pcap = PcapWriter::server(Vec::new())?;
-    /// // 16 octets received from connection 3's TCP.
-    /// pcap.stream(Instant::ZERO, 3, Direction::Received, &[0, 16, 0, 1, 0x1a, 0x2b, 0x3c, 0x4d, 0, 5, 0, 0, 0, 0, 0, 0]);
+    /// // A control message received on connection 3 (an Echo-Request).
+    /// let echo = [0, 16, 0, 1, 0x1a, 0x2b, 0x3c, 0x4d, 0, 5, 0, 0, 0, 0, 0, 7];
+    /// pcap.stream(Instant::ZERO, 3, Direction::Received, &echo);
     /// let (capture, _) = pcap.into_writers();
     /// let segment = records(&capture)[3]; // after the three-way handshake
     /// assert_eq!(segment[26..34], [198, 18, 0, 5, 192, 0, 2, 1]); // IPv4 source, destination

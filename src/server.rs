@@ -261,7 +261,8 @@ impl core::fmt::Display for SessionDownReason {
 /// assert_eq!(unknown, Err(ServerError::UnknownConnection));
 /// // GRE for a Call ID no session here owns (the connection's call is not up yet).
 /// let mut buf = [0u8; 32];
-/// let n = GreChannel::new(GreConfig::new(0, 7)).encapsulate(now, &[0xff, 0x03], &mut buf).unwrap();
+/// let mut other = GreChannel::new(GreConfig::new(0, 7));
+/// let n = other.encapsulate(now, &[0xff, 0x03, 0x00, 0x21], &mut buf).unwrap();
 /// let err = server.handle_datagram(now, &mut buf[..n]).unwrap_err();
 /// assert_eq!(err, ServerError::UnknownCall(7));
 /// ```
@@ -785,7 +786,8 @@ impl Server {
     ///     }
     /// }
     /// let up = core::iter::from_fn(|| client.poll_event()).last();
-    /// let Some(pptp_proto::client::ClientEvent::Up { local, peer, dns, .. }) = up else { panic!() };
+    /// use pptp_proto::client::ClientEvent;
+    /// let Some(ClientEvent::Up { local, peer, dns, .. }) = up else { panic!() };
     /// assert_eq!((local, peer), ([192, 168, 7, 20].into(), [192, 168, 7, 1].into()));
     /// assert_eq!(dns[0], Some([192, 168, 7, 1].into()));
     /// ```

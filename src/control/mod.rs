@@ -831,7 +831,9 @@ impl ControlConnection {
     /// let errors = WanErrorNotify { crc_errors: 3, ..Default::default() };
     /// pac.wan_error_notify(pac_call, errors).unwrap();
     /// shuttle(now, &mut pns, &mut pac);
-    /// let [ControlEvent::WanError { call_id: c, errors }] = events(&mut pns)[..] else { panic!() };
+    /// let [ControlEvent::WanError { call_id: c, errors }] = events(&mut pns)[..] else {
+    ///     panic!()
+    /// };
     /// assert_eq!((c, errors.crc_errors), (call_id, 3));
     /// ```
     pub fn wan_error_notify(

@@ -240,7 +240,11 @@ const MAX_HEADER_LEN: usize = 16;
 /// use pptp_proto::time::Instant;
 ///
 /// // PPP frames: address, control, protocol IPv4, a payload byte.
-/// let frames: [&[u8]; 3] = [&[0xff, 0x03, 0x00, 0x21, 1], &[0xff, 0x03, 0x00, 0x21, 2], &[0xff, 0x03, 0x00, 0x21, 3]];
+/// let frames: [&[u8]; 3] = [
+///     &[0xff, 0x03, 0x00, 0x21, 1],
+///     &[0xff, 0x03, 0x00, 0x21, 2],
+///     &[0xff, 0x03, 0x00, 0x21, 3],
+/// ];
 /// let mut a = GreChannel::new(GreConfig::new(10, 20)); // our Call ID 10, the peer's 20
 /// let mut b = GreChannel::new(GreConfig::new(20, 10));
 /// assert_eq!(a.config().peer_call_id, 20);
