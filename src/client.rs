@@ -57,6 +57,8 @@ use crate::wire::mppe::MppeBits;
 const MAX_QUEUED_EVENTS: usize = 256;
 
 /// Everything a client is configured with.
+///
+/// See the [`Client` example](Client#example).
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// The control connection (role PNS).
@@ -70,6 +72,8 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// Defaults: MS-CHAPv2, MPPE-128 required, PPTP echo every 60 s.
+    ///
+    /// See the [`Client` example](Client#example).
     pub fn new(username: &str, password: Password) -> Self {
         ClientConfig {
             control: ControlConfig::new(Role::Pns),
@@ -80,12 +84,18 @@ impl ClientConfig {
 
     /// Offers and accepts MPPC compression (RFC 2118) alongside the MPPE
     /// policy: sets [`CcpConfig::mppc`](crate::ppp::ccp::CcpConfig::mppc).
+    ///
+    /// See the [`Client` example](Client#example).
     pub fn with_mppc(mut self, mppc: bool) -> Self {
         self.ppp.ccp.mppc = mppc;
         self
     }
 
     /// Sets the seed every random choice derives from.
+    ///
+    /// Seed it from the OS in real use: Call IDs, LCP magic numbers and
+    /// the MS-CHAP peer challenge derive from it. See the
+    /// [`Client` example](Client#example).
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.control.seed = seed;
         self.ppp.seed = seed.rotate_left(17) ^ 0x6b43_a9b5;
@@ -94,6 +104,9 @@ impl ClientConfig {
 }
 
 /// Why the client went down.
+///
+/// The last event, [`ClientEvent::Down`], carries it: see the
+/// [`Client` example](Client#example).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientDownReason {
@@ -106,6 +119,9 @@ pub enum ClientDownReason {
 }
 
 /// What the client reports.
+///
+/// From [`Client::poll_event`]; the [`Client` example](Client#example)
+/// shows the sequence up to [`ClientEvent::Up`] and down again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientEvent {
@@ -152,7 +168,104 @@ pub enum ClientEvent {
 /// Counters of the client: [`SessionStats`](crate::tunnel::SessionStats).
 pub type ClientStats = crate::tunnel::SessionStats;
 
-/// A PPTP client. See the [module documentation](self).
+/// A PPTP client. See the [module documentation](self) for the driving
+/// contract.
+///
+/// # Example
+///
+/// A client against a [`Server`](crate::server::Server) in memory: the
+/// event loop of both, with time passing, until the tunnel is up; an IP
+/// packet through it; then the teardown.
+///
+/// ```
+/// use core::time::Duration;
+/// use pptp_proto::client::{Client, ClientConfig, ClientDownReason, ClientEvent};
+/// use pptp_proto::crypto::Password;
+/// use pptp_proto::ppp::auth::Credentials;
+/// use pptp_proto::ppp::session::DownReason;
+/// use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
+/// use pptp_proto::time::Instant;
+///
+/// let pool = AddressPool {
+///     local: [10, 0, 0, 1].into(),
+///     range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()),
+///     dns: [Some([10, 0, 0, 53].into()), None],
+/// };
+/// let mut server = Server::new(ServerConfig::new("vpn", pool).with_seed(1));
+/// let config = ClientConfig::new("alice", Password::new("secret").unwrap())
+///     .with_seed(2) // from the OS in real use
+///     .with_mppc(false); // MPPE without MPPC compression, the default
+/// let mut client = Client::new(config);
+///
+/// let mut now = Instant::ZERO;
+/// let conn = server.accept(now).unwrap(); // the server accepted our TCP connection
+/// assert_eq!(conn, ConnectionId(0));
+/// client.start(now); // and our connect completed
+/// let mut events = Vec::new();
+/// // One turn of both event loops; in memory, nothing is lost.
+/// fn run(client: &mut Client, server: &mut Server, now: Instant, events: &mut Vec<ClientEvent>) {
+///     let conn = ConnectionId(0);
+///     let mut gre = Vec::new(); // reused for every outgoing GRE packet
+///     if client.poll_timeout().is_some_and(|t| t <= now) {
+///         client.handle_timeout(now);
+///     }
+///     while let Some(bytes) = client.poll_stream_transmit() {
+///         server.handle_stream(now, conn, &bytes).unwrap();
+///     }
+///     while client.poll_datagram_transmit_into(&mut gre) {
+///         let _ = server.handle_datagram(now, &mut gre);
+///     }
+///     while let Some((_, bytes)) = server.poll_stream_transmit() {
+///         client.handle_stream(now, &bytes);
+///     }
+///     while let Some((_, mut datagram)) = server.poll_datagram_transmit() {
+///         let _ = client.handle_datagram(now, &mut datagram);
+///     }
+///     while let Some(event) = server.poll_event() {
+///         if let ServerEvent::AuthRequest { connection, .. } = event {
+///             let secret = Credentials::Password(Password::new("secret").unwrap());
+///             server.provide_credentials(now, connection, secret);
+///         }
+///     }
+///     if server.poll_timeout().is_some_and(|t| t <= now) {
+///         server.handle_timeout(now);
+///     }
+///     while let Some(event) = client.poll_event() {
+///         events.push(event);
+///     }
+/// }
+/// while !client.is_up() {
+///     now += Duration::from_millis(10);
+///     run(&mut client, &mut server, now, &mut events);
+/// }
+/// assert!(matches!(&events[0], ClientEvent::Connected { vendor, .. } if vendor == "pptp-proto"));
+/// assert!(matches!(events[1], ClientEvent::CallUp { .. }));
+/// assert!(events.contains(&ClientEvent::Authenticated));
+/// let Some(ClientEvent::Up { local, peer, dns, mppe, .. }) = events.last() else { panic!() };
+/// assert_eq!((*local, *peer), ([10, 0, 0, 2].into(), [10, 0, 0, 1].into()));
+/// assert_eq!(dns[0], Some([10, 0, 0, 53].into()));
+/// assert!(mppe.is_some()); // MPPE-128, the default policy
+///
+/// // An IP packet, encrypted into a GRE packet for the server.
+/// let ip = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
+/// let mut out = [0u8; 1600];
+/// let range = client.send_ip(now, &ip, &mut out).unwrap();
+/// let (from, received) = server.handle_datagram(now, &mut out[range]).unwrap();
+/// assert_eq!((from, received), (conn, Some(&ip[..])));
+/// assert_eq!(client.stats().ppp.ip_sent, 1);
+///
+/// // Teardown: LCP Terminate, Call-Clear, Stop-Control-Connection.
+/// client.close(now);
+/// for _ in 0..10 {
+///     now += Duration::from_millis(10);
+///     run(&mut client, &mut server, now, &mut events);
+/// }
+/// let down = ClientEvent::Down { reason: ClientDownReason::Ppp(DownReason::LocalClose) };
+/// assert_eq!(events.last(), Some(&down));
+/// client.handle_stream_closed(now); // the server closed TCP
+/// assert_eq!(client.poll_event(), None); // Down was the last event
+/// assert_eq!(client.poll_timeout(), None);
+/// ```
 #[derive(Debug)]
 pub struct Client {
     control: ControlConnection,
@@ -172,6 +285,8 @@ pub struct Client {
 
 impl Client {
     /// A client; call [`Client::start`] once TCP is connected.
+    ///
+    /// See the [example](Self#example).
     pub fn new(config: ClientConfig) -> Self {
         let mut control = config.control;
         control.role = Role::Pns;
@@ -201,11 +316,43 @@ impl Client {
     }
 
     /// Detaches the tap, giving it back (as `Box<dyn Tap>`).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use pptp_proto::client::{Client, ClientConfig};
+    /// use pptp_proto::crypto::Password;
+    /// use pptp_proto::tap::{Direction, Tap};
+    /// use pptp_proto::time::Instant;
+    ///
+    /// /// Counts the control messages sent, into a counter we keep.
+    /// struct Sent(Arc<AtomicUsize>);
+    /// impl Tap for Sent {
+    ///     fn stream(&mut self, _: Instant, _: u64, dir: Direction, _: &[u8]) {
+    ///         if dir == Direction::Sent {
+    ///             self.0.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let sent = Arc::new(AtomicUsize::new(0));
+    /// let mut client = Client::new(ClientConfig::new("alice", Password::new("secret").unwrap()));
+    /// client.set_tap(Sent(sent.clone()));
+    /// client.start(Instant::ZERO);
+    /// client.poll_stream_transmit().unwrap(); // the SCCRQ, seen
+    /// assert!(client.take_tap().is_some());
+    /// client.close(Instant::ZERO);
+    /// client.poll_stream_transmit().unwrap(); // the StopCCRQ, unseen
+    /// assert_eq!(sent.load(Ordering::Relaxed), 1);
+    /// assert!(client.take_tap().is_none());
+    /// ```
     pub fn take_tap(&mut self) -> Option<Box<dyn Tap>> {
         self.tap.take()
     }
 
     /// TCP is connected: send Start-Control-Connection-Request.
+    ///
+    /// See the [example](Self#example).
     pub fn start(&mut self, now: Instant) {
         crate::trace::enter!(self.span);
         self.now = now;
@@ -214,6 +361,8 @@ impl Client {
     }
 
     /// Bytes read from TCP.
+    ///
+    /// See the [example](Self#example).
     pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) {
         crate::trace::enter!(self.span);
         self.now = now;
@@ -223,6 +372,8 @@ impl Client {
     }
 
     /// TCP closed.
+    ///
+    /// See the [example](Self#example).
     pub fn handle_stream_closed(&mut self, now: Instant) {
         crate::trace::enter!(self.span);
         self.now = now;
@@ -233,6 +384,8 @@ impl Client {
 
     /// A GRE packet from the server, without its IPv4 header. Returns the IP
     /// packet it carried, decrypted in place inside `datagram`.
+    ///
+    /// See the [example](Self#example).
     pub fn handle_datagram<'a>(
         &mut self,
         now: Instant,
@@ -253,6 +406,8 @@ impl Client {
 
     /// Encrypts and encapsulates `ip` into `out`; returns the range of `out`
     /// holding the GRE packet to send. Allocates nothing.
+    ///
+    /// See the [example](Self#example).
     pub fn send_ip(
         &mut self,
         now: Instant,
@@ -269,6 +424,8 @@ impl Client {
     }
 
     /// Tears the tunnel down: LCP Terminate, Call-Clear, Stop-Control-Connection.
+    ///
+    /// See the [example](Self#example).
     pub fn close(&mut self, now: Instant) {
         crate::trace::enter!(self.span);
         self.now = now;
@@ -281,6 +438,8 @@ impl Client {
     }
 
     /// Runs the timers that are due; an early or repeated call is a no-op.
+    ///
+    /// See the [example](Self#example).
     pub fn handle_timeout(&mut self, now: Instant) {
         crate::trace::enter!(self.span);
         self.now = now;
@@ -293,6 +452,8 @@ impl Client {
     }
 
     /// When [`Client::handle_timeout`] is due: the soonest inner timer.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.down {
             return None;
@@ -302,6 +463,8 @@ impl Client {
     }
 
     /// The next bytes to write to TCP.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_stream_transmit(&mut self) -> Option<Bytes> {
         let bytes = self.control.poll_transmit()?;
         self.tap.stream(self.now, 0, Direction::Sent, &bytes);
@@ -312,6 +475,8 @@ impl Client {
     ///
     /// Ack-only packets are allocated here; the data path's embedder uses
     /// [`Client::poll_datagram_transmit_into`], which never allocates for them.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_datagram_transmit(&mut self) -> Option<Vec<u8>> {
         let d = self
             .tunnel
@@ -325,6 +490,8 @@ impl Client {
     /// Like [`Client::poll_datagram_transmit`], but copies the packet into
     /// `out` (cleared first, its capacity reused); returns whether there
     /// was one. Allocates nothing once `out` holds the largest packet.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_datagram_transmit_into(&mut self, out: &mut Vec<u8>) -> bool {
         match self.tunnel.as_mut().and_then(|t| t.poll_datagram()) {
             Some(d) => {
@@ -337,16 +504,22 @@ impl Client {
     }
 
     /// The next event.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.events.pop_front()
     }
 
     /// Whether the tunnel carries IP.
+    ///
+    /// See the [example](Self#example).
     pub fn is_up(&self) -> bool {
         self.tunnel.as_ref().is_some_and(|t| t.ppp.is_network_up())
     }
 
     /// The counters.
+    ///
+    /// See the [example](Self#example).
     pub fn stats(&self) -> ClientStats {
         self.tunnel
             .as_ref()

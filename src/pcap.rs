@@ -60,6 +60,54 @@ struct Tcp {
 /// Writes what a [`Client`](crate::client::Client) or
 /// [`Server`](crate::server::Server) sends and receives as a pcap. See the
 /// [module documentation](self).
+///
+/// # Example
+///
+/// Attached with `set_tap`, it records a whole session (see the
+/// [module documentation](self)). Driven directly as a [`Tap`], it turns
+/// bytes of your own into a capture, and gives the writers back:
+///
+/// ```
+/// use pptp_proto::client::{Client, ClientConfig};
+/// use pptp_proto::crypto::Password;
+/// use pptp_proto::pcap::PcapWriter;
+/// use pptp_proto::tap::{Direction, Tap};
+/// use pptp_proto::time::Instant;
+///
+/// # /// The records of a (big-endian) pcap file.
+/// # fn records(cap: &[u8]) -> Vec<&[u8]> {
+/// #     let (mut out, mut at) = (Vec::new(), 24);
+/// #     while at < cap.len() {
+/// #         let len = u32::from_be_bytes(cap[at + 8..at + 12].try_into().unwrap()) as usize;
+/// #         out.push(&cap[at + 16..at + 16 + len]);
+/// #         at += 16 + len;
+/// #     }
+/// #     out
+/// # }
+/// // A real Start-Control-Connection-Request, 156 octets.
+/// let mut client = Client::new(ClientConfig::new("alice", Password::new("secret").unwrap()));
+/// client.start(Instant::ZERO);
+/// let sccrq = client.poll_stream_transmit().unwrap();
+///
+/// let mut pcap = PcapWriter::client(Vec::new())?.with_inner(Vec::new())?;
+/// let now = Instant::from_millis(5);
+/// pcap.stream(now, 0, Direction::Sent, &sccrq);
+/// let ip = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
+/// pcap.inner(now, 0, Direction::Sent, &ip);
+/// pcap.closed(now, 0);
+/// assert!(pcap.error().is_none());
+/// let (capture, inner) = pcap.into_writers();
+///
+/// // Link types: Ethernet (1) for the session, raw IPv4 (228) inside.
+/// let inner = inner.unwrap();
+/// assert_eq!(capture[20..24], 1u32.to_be_bytes());
+/// assert_eq!(inner[20..24], 228u32.to_be_bytes());
+/// // SYN, SYN-ACK, ACK; the SCCRQ in one segment; FIN-ACK, FIN-ACK, ACK.
+/// let lengths: Vec<usize> = records(&capture).iter().map(|r| r.len()).collect();
+/// assert_eq!(lengths, [54, 54, 54, 54 + 156, 54, 54, 54]);
+/// assert_eq!(records(&inner).len(), 1);
+/// # Ok::<(), pcap_file::PcapError>(())
+/// ```
 pub struct PcapWriter<W: Write> {
     side: Side,
     out: Writer<W>,
@@ -82,11 +130,42 @@ impl<W: Write> core::fmt::Debug for PcapWriter<W> {
 
 impl<W: Write> PcapWriter<W> {
     /// A tap for a [`Client`](crate::client::Client): `Sent` is client → server.
+    ///
+    /// See the [example](Self#example).
     pub fn client(out: W) -> Result<Self, pcap_file::PcapError> {
         Self::new(Side::Client, out)
     }
 
     /// A tap for a [`Server`](crate::server::Server): `Sent` is server → client.
+    ///
+    /// Each connection is its own client: [`ConnectionId`](crate::server::ConnectionId)
+    /// `n` is `198.18.0.0 + n + 2`, port `40000 + n`.
+    ///
+    /// ```
+    /// use pptp_proto::pcap::PcapWriter;
+    /// use pptp_proto::tap::{Direction, Tap};
+    /// use pptp_proto::time::Instant;
+    ///
+    /// # /// The records of a (big-endian) pcap file.
+    /// # fn records(cap: &[u8]) -> Vec<&[u8]> {
+    /// #     let (mut out, mut at) = (Vec::new(), 24);
+    /// #     while at < cap.len() {
+    /// #         let len = u32::from_be_bytes(cap[at + 8..at + 12].try_into().unwrap()) as usize;
+    /// #         out.push(&cap[at + 16..at + 16 + len]);
+    /// #         at += 16 + len;
+    /// #     }
+    /// #     out
+    /// # }
+    /// let mut pcap = PcapWriter::server(Vec::new())?;
+    /// // A control message received on connection 3 (an Echo-Request).
+    /// let echo = [0, 16, 0, 1, 0x1a, 0x2b, 0x3c, 0x4d, 0, 5, 0, 0, 0, 0, 0, 7];
+    /// pcap.stream(Instant::ZERO, 3, Direction::Received, &echo);
+    /// let (capture, _) = pcap.into_writers();
+    /// let segment = records(&capture)[3]; // after the three-way handshake
+    /// assert_eq!(segment[26..34], [198, 18, 0, 5, 192, 0, 2, 1]); // IPv4 source, destination
+    /// assert_eq!(segment[34..38], [0x9c, 0x43, 0x06, 0xbb]); // TCP ports 40003 → 1723
+    /// # Ok::<(), pcap_file::PcapError>(())
+    /// ```
     pub fn server(out: W) -> Result<Self, pcap_file::PcapError> {
         Self::new(Side::Server, out)
     }
@@ -108,6 +187,8 @@ impl<W: Write> PcapWriter<W> {
 
     /// Also writes the tunnel's inner IP packets, in clear, to `out`
     /// (link type raw IPv4).
+    ///
+    /// See the [example](Self#example).
     pub fn with_inner(mut self, out: W) -> Result<Self, pcap_file::PcapError> {
         let header = PcapHeader {
             datalink: DataLink::IPV4,
@@ -118,11 +199,16 @@ impl<W: Write> PcapWriter<W> {
     }
 
     /// The first write error, if any (recording stops at it).
+    ///
+    /// See the [example](Self#example).
     pub fn error(&self) -> Option<&pcap_file::PcapError> {
         self.error.as_ref()
     }
 
-    /// Flushes and returns the capture's writer (and the inner one).
+    /// Returns the capture's writer (and the inner one) as they are: a
+    /// buffered writer still needs its `flush`.
+    ///
+    /// See the [example](Self#example).
     pub fn into_writers(self) -> (W, Option<W>) {
         (self.out.into_writer(), self.inner.map(Writer::into_writer))
     }

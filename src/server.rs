@@ -81,10 +81,14 @@ const MAX_QUEUED_IP_EVENTS: usize = 4096;
 const MAX_QUEUED_DATAGRAMS: usize = 65_536;
 
 /// The embedder's handle for one TCP connection.
+///
+/// From [`Server::accept`]; see the [`Server` example](Server#example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnectionId(pub u64);
 
 /// A simple address pool: our tunnel address and a range for clients.
+///
+/// See the [`Server` example](Server#example).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressPool {
     /// The server's own tunnel address.
@@ -96,6 +100,9 @@ pub struct AddressPool {
 }
 
 /// Everything a server is configured with.
+///
+/// See the [`Server` example](Server#example); the [`Server::assign_address`]
+/// example disables the pool.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// The control connection template (role PAC).
@@ -120,6 +127,8 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Defaults: authenticator `name`, MS-CHAPv2, MPPE-128 required,
     /// addresses from `pool`.
+    ///
+    /// See the [`Server` example](Server#example).
     pub fn new(name: &str, pool: AddressPool) -> Self {
         ServerConfig {
             control: ControlConfig::new(Role::Pac),
@@ -135,6 +144,8 @@ impl ServerConfig {
     /// Sets the seed every random choice derives from (control-connection
     /// values, LCP magic numbers, CHAP challenges): seed it from the OS,
     /// or challenges repeat after every restart.
+    ///
+    /// See the [`Server` example](Server#example).
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.control.seed = seed;
         self.ppp.seed = seed.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
@@ -143,6 +154,8 @@ impl ServerConfig {
 }
 
 /// What the server reports.
+///
+/// From [`Server::poll_event`]; see the [`Server` example](Server#example).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ServerEvent {
@@ -203,6 +216,9 @@ pub enum ServerEvent {
 /// The first cause is reported: when the client's TCP connection closes
 /// under a running session the reason is `Control(StreamClosed)`, not the
 /// PPP consequence `Ppp(LowerLayerDown)`.
+///
+/// See the [`Server` example](Server#example) and
+/// [`Server::provide_verdict`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionDownReason {
@@ -228,6 +244,28 @@ impl core::fmt::Display for SessionDownReason {
 }
 
 /// Errors of the server's commands.
+///
+/// ```
+/// use pptp_proto::gre::{GreChannel, GreConfig};
+/// use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerError};
+/// use pptp_proto::time::Instant;
+///
+/// # let pool = AddressPool { local: [10, 0, 0, 1].into(), range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()), dns: [None, None] };
+/// let mut config = ServerConfig::new("vpn", pool);
+/// config.max_connections = 1;
+/// let mut server = Server::new(config);
+/// let now = Instant::ZERO;
+/// server.accept(now).unwrap();
+/// assert_eq!(server.accept(now), Err(ServerError::Full));
+/// let unknown = server.handle_stream(now, ConnectionId(9), &[0; 16]);
+/// assert_eq!(unknown, Err(ServerError::UnknownConnection));
+/// // GRE for a Call ID no session here owns (the connection's call is not up yet).
+/// let mut buf = [0u8; 32];
+/// let mut other = GreChannel::new(GreConfig::new(0, 7));
+/// let n = other.encapsulate(now, &[0xff, 0x03, 0x00, 0x21], &mut buf).unwrap();
+/// let err = server.handle_datagram(now, &mut buf[..n]).unwrap_err();
+/// assert_eq!(err, ServerError::UnknownCall(7));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
@@ -264,7 +302,111 @@ struct Connection {
     span: tracing::Span,
 }
 
-/// A PPTP server. See the [module documentation](self).
+/// A PPTP server. See the [module documentation](self) for the driving
+/// contract.
+///
+/// # Example
+///
+/// A [`Client`](crate::client::Client) connects, in memory, with time
+/// passing: the server's event loop answers its authentication until the
+/// session is up, carries an IP packet each way, then closes the session.
+///
+/// ```
+/// use core::time::Duration;
+/// use pptp_proto::client::{Client, ClientConfig};
+/// use pptp_proto::crypto::Password;
+/// use pptp_proto::ppp::auth::Credentials;
+/// use pptp_proto::ppp::session::DownReason;
+/// use pptp_proto::server::{
+///     AddressPool, ConnectionId, Server, ServerConfig, ServerEvent, SessionDownReason,
+/// };
+/// use pptp_proto::time::Instant;
+///
+/// let pool = AddressPool {
+///     local: [10, 0, 0, 1].into(),
+///     range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()),
+///     dns: [None, None],
+/// };
+/// let mut server = Server::new(ServerConfig::new("vpn", pool).with_seed(1));
+/// let mut client = Client::new(ClientConfig::new("alice", Password::new("secret").unwrap()));
+///
+/// let mut now = Instant::ZERO;
+/// let conn = server.accept(now).unwrap(); // a TCP connection came in
+/// client.start(now);
+/// assert_eq!(server.connection_count(), 1);
+/// let mut events = Vec::new();
+/// // One turn of the server's event loop (and of the client's).
+/// fn run(server: &mut Server, client: &mut Client, now: Instant, events: &mut Vec<ServerEvent>) {
+///     let mut gre = Vec::new(); // reused for every outgoing GRE packet
+///     if server.poll_timeout().is_some_and(|t| t <= now) {
+///         server.handle_timeout(now);
+///     }
+///     while let Some((to, bytes)) = server.poll_stream_transmit() {
+///         assert_eq!(to, ConnectionId(0)); // write to its TCP connection
+///         client.handle_stream(now, &bytes);
+///     }
+///     while let Some(to) = server.poll_datagram_transmit_into(&mut gre) {
+///         assert_eq!(to, ConnectionId(0)); // send to its peer address
+///         let _ = client.handle_datagram(now, &mut gre);
+///     }
+///     while let Some(event) = server.poll_event() {
+///         if let ServerEvent::AuthRequest { connection, username, .. } = &event {
+///             assert_eq!(username, "alice"); // look the user up
+///             let secret = Credentials::Password(Password::new("secret").unwrap());
+///             server.provide_credentials(now, *connection, secret);
+///         }
+///         events.push(event);
+///     }
+///     // The client's side.
+///     client.handle_timeout(now);
+///     while let Some(bytes) = client.poll_stream_transmit() {
+///         server.handle_stream(now, ConnectionId(0), &bytes).unwrap();
+///     }
+///     while let Some(mut datagram) = client.poll_datagram_transmit() {
+///         let _ = server.handle_datagram(now, &mut datagram);
+///     }
+/// }
+/// while !client.is_up() {
+///     now += Duration::from_millis(10);
+///     run(&mut server, &mut client, now, &mut events);
+/// }
+/// let up = ServerEvent::SessionUp {
+///     connection: conn,
+///     username: "alice".into(),
+///     address: [10, 0, 0, 2].into(),
+/// };
+/// assert!(events.contains(&up));
+///
+/// // An IP packet from the client: its GRE Key is the server's Call ID.
+/// let ip = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
+/// let mut out = [0u8; 1600];
+/// let range = client.send_ip(now, &ip, &mut out).unwrap();
+/// let call_id = u16::from_be_bytes([out[range.start + 6], out[range.start + 7]]);
+/// assert!(server.owns_call_id(call_id));
+/// assert_eq!(server.connection_of_call(call_id), Some(conn));
+/// let (from, received) = server.handle_datagram(now, &mut out[range]).unwrap();
+/// assert_eq!((from, received), (conn, Some(&ip[..])));
+/// // And one back.
+/// let reply = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+/// let range = server.send_ip(now, conn, &reply, &mut out).unwrap();
+/// assert_eq!(client.handle_datagram(now, &mut out[range]).unwrap(), Some(&reply[..]));
+/// let stats = server.stats(conn).unwrap();
+/// assert_eq!((stats.ppp.ip_received, stats.ppp.ip_sent), (1, 1));
+///
+/// // Closing: LCP Terminate, then the call and the control connection.
+/// server.close(now, conn);
+/// for _ in 0..10 {
+///     now += Duration::from_millis(10);
+///     run(&mut server, &mut client, now, &mut events);
+/// }
+/// let reason = SessionDownReason::Ppp(DownReason::LocalClose);
+/// assert_eq!(reason.to_string(), "PPP: LocalClose"); // for the log
+/// assert_eq!(events.last(), Some(&ServerEvent::SessionDown { connection: conn, reason }));
+/// assert!(!client.is_up());
+/// server.handle_stream_closed(now, conn); // we closed its TCP connection
+/// assert_eq!(server.connection_count(), 0);
+/// assert_eq!(server.stats(conn), None);
+/// ```
 #[derive(Debug)]
 pub struct Server {
     config: ServerConfig,
@@ -288,6 +430,8 @@ pub struct Server {
 
 impl Server {
     /// A server.
+    ///
+    /// See the [example](Self#example).
     pub fn new(mut config: ServerConfig) -> Self {
         let next_call = config.call_ids.0;
         // The window GRE paces its acks by is the one the OCRP announces.
@@ -316,11 +460,16 @@ impl Server {
     }
 
     /// Detaches the tap, giving it back.
+    ///
+    /// It works as [`Client::take_tap`](crate::client::Client::take_tap)
+    /// does (see its example).
     pub fn take_tap(&mut self) -> Option<alloc::boxed::Box<dyn Tap>> {
         self.tap.take()
     }
 
     /// Whether GRE for `call_id` belongs to this server (for sharding).
+    ///
+    /// See the [example](Self#example).
     pub fn owns_call_id(&self, call_id: u16) -> bool {
         (self.config.call_ids.0..=self.config.call_ids.1).contains(&call_id)
     }
@@ -328,12 +477,16 @@ impl Server {
     /// The connection whose call uses `call_id` (the Call ID in GRE packets
     /// the client sends): lets the embedder check a datagram's source
     /// address before handing it to [`Server::handle_datagram`].
+    ///
+    /// See the [example](Self#example).
     pub fn connection_of_call(&self, call_id: u16) -> Option<ConnectionId> {
         self.by_call.get(&call_id).copied()
     }
 
     /// A connection's counters (`None` for an unknown connection; zero
     /// before its call is up).
+    ///
+    /// See the [example](Self#example).
     pub fn stats(&self, connection: ConnectionId) -> Option<crate::tunnel::SessionStats> {
         let c = self.connections.get(&connection)?;
         Some(
@@ -344,11 +497,15 @@ impl Server {
     }
 
     /// Connections open now.
+    ///
+    /// See the [example](Self#example).
     pub fn connection_count(&self) -> usize {
         self.connections.len()
     }
 
     /// A new TCP connection was accepted.
+    ///
+    /// See the [example](Self#example).
     pub fn accept(&mut self, now: Instant) -> Result<ConnectionId, ServerError> {
         if self.connections.len() >= self.config.max_connections {
             return Err(ServerError::Full);
@@ -406,6 +563,8 @@ impl Server {
     }
 
     /// Bytes read from a connection's TCP.
+    ///
+    /// See the [example](Self#example).
     pub fn handle_stream(
         &mut self,
         now: Instant,
@@ -426,6 +585,8 @@ impl Server {
     }
 
     /// A connection's TCP closed.
+    ///
+    /// See the [example](Self#example).
     pub fn handle_stream_closed(&mut self, now: Instant, connection: ConnectionId) {
         self.now = now;
         if let Some(c) = self.connections.get_mut(&connection) {
@@ -439,6 +600,8 @@ impl Server {
     /// A GRE packet (without IPv4 header) from any client. Returns the
     /// connection it belongs to and the IP packet it carried, decrypted in
     /// place.
+    ///
+    /// See the [example](Self#example).
     pub fn handle_datagram<'a>(
         &mut self,
         now: Instant,
@@ -470,6 +633,8 @@ impl Server {
 
     /// Encrypts and encapsulates `ip` for a connection's client into `out`;
     /// returns the range of `out` to send. Allocates nothing.
+    ///
+    /// See the [example](Self#example).
     pub fn send_ip(
         &mut self,
         now: Instant,
@@ -491,6 +656,8 @@ impl Server {
     }
 
     /// The secret for a connection's pending [`ServerEvent::AuthRequest`].
+    ///
+    /// See the [example](Self#example).
     pub fn provide_credentials(
         &mut self,
         now: Instant,
@@ -508,6 +675,52 @@ impl Server {
     }
 
     /// An external verifier's verdict for a pending [`ServerEvent::AuthRequest`].
+    ///
+    /// A RADIUS server, say, checks the response and answers; here it
+    /// refuses alice, and her session goes down:
+    ///
+    /// ```
+    /// # use pptp_proto::client::{Client, ClientConfig};
+    /// # use pptp_proto::crypto::Password;
+    /// # use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
+    /// # use pptp_proto::time::Instant;
+    /// # /// One turn of both event loops; returns the server's events.
+    /// # fn run(server: &mut Server, client: &mut Client, now: Instant) -> Vec<ServerEvent> {
+    /// #     server.handle_timeout(now);
+    /// #     client.handle_timeout(now);
+    /// #     while let Some((_, b)) = server.poll_stream_transmit() { client.handle_stream(now, &b); }
+    /// #     while let Some((_, mut d)) = server.poll_datagram_transmit() { let _ = client.handle_datagram(now, &mut d); }
+    /// #     while let Some(b) = client.poll_stream_transmit() { server.handle_stream(now, ConnectionId(0), &b).unwrap(); }
+    /// #     while let Some(mut d) = client.poll_datagram_transmit() { let _ = server.handle_datagram(now, &mut d); }
+    /// #     core::iter::from_fn(|| server.poll_event()).collect()
+    /// # }
+    /// use core::time::Duration;
+    /// use pptp_proto::ppp::auth::{AuthFailure, Verdict};
+    /// use pptp_proto::ppp::session::DownReason;
+    /// use pptp_proto::server::SessionDownReason;
+    ///
+    /// # let pool = AddressPool { local: [10, 0, 0, 1].into(), range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()), dns: [None, None] };
+    /// let mut server = Server::new(ServerConfig::new("vpn", pool));
+    /// let mut client = Client::new(ClientConfig::new("alice", Password::new("guess").unwrap()));
+    /// let mut now = Instant::ZERO;
+    /// let conn = server.accept(now).unwrap();
+    /// client.start(now);
+    /// let reason = 'session: loop {
+    ///     now += Duration::from_millis(10);
+    ///     for event in run(&mut server, &mut client, now) {
+    ///         match event {
+    ///             ServerEvent::AuthRequest { connection, .. } => {
+    ///                 server.provide_verdict(now, connection, Verdict::Reject);
+    ///             }
+    ///             ServerEvent::SessionDown { reason, .. } => break 'session reason,
+    ///             _ => {}
+    ///         }
+    ///     }
+    /// };
+    /// assert!(matches!(reason, SessionDownReason::Ppp(DownReason::AuthFailed(_))));
+    /// assert!(!client.is_up());
+    /// # let _ = conn;
+    /// ```
     pub fn provide_verdict(&mut self, now: Instant, connection: ConnectionId, verdict: Verdict) {
         if let Some(t) = self
             .connections
@@ -520,6 +733,64 @@ impl Server {
     }
 
     /// Addresses for a connection (after [`ServerEvent::AddressRequest`]).
+    ///
+    /// With [`ServerConfig::pool`] set to `None` the embedder assigns the
+    /// addresses, from its own pool or a RADIUS reply:
+    ///
+    /// ```
+    /// # use pptp_proto::client::{Client, ClientConfig};
+    /// # use pptp_proto::crypto::Password;
+    /// # use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
+    /// # use pptp_proto::time::Instant;
+    /// # /// One turn of both event loops; returns the server's events.
+    /// # fn run(server: &mut Server, client: &mut Client, now: Instant) -> Vec<ServerEvent> {
+    /// #     server.handle_timeout(now);
+    /// #     client.handle_timeout(now);
+    /// #     while let Some((_, b)) = server.poll_stream_transmit() { client.handle_stream(now, &b); }
+    /// #     while let Some((_, mut d)) = server.poll_datagram_transmit() { let _ = client.handle_datagram(now, &mut d); }
+    /// #     while let Some(b) = client.poll_stream_transmit() { server.handle_stream(now, ConnectionId(0), &b).unwrap(); }
+    /// #     while let Some(mut d) = client.poll_datagram_transmit() { let _ = server.handle_datagram(now, &mut d); }
+    /// #     core::iter::from_fn(|| server.poll_event()).collect()
+    /// # }
+    /// use core::time::Duration;
+    /// use pptp_proto::ppp::auth::Credentials;
+    /// use pptp_proto::ppp::ipcp::IpAssignment;
+    ///
+    /// # let pool = AddressPool { local: [10, 0, 0, 1].into(), range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()), dns: [None, None] };
+    /// let mut config = ServerConfig::new("vpn", pool);
+    /// config.pool = None;
+    /// let mut server = Server::new(config);
+    /// let mut client = Client::new(ClientConfig::new("alice", Password::new("secret").unwrap()));
+    /// let mut now = Instant::ZERO;
+    /// server.accept(now).unwrap();
+    /// client.start(now);
+    /// while !client.is_up() {
+    ///     now += Duration::from_millis(10);
+    ///     for event in run(&mut server, &mut client, now) {
+    ///         match event {
+    ///             ServerEvent::AuthRequest { connection, .. } => {
+    ///                 let secret = Credentials::Password(Password::new("secret").unwrap());
+    ///                 server.provide_credentials(now, connection, secret);
+    ///             }
+    ///             ServerEvent::AddressRequest { connection } => {
+    ///                 let assignment = IpAssignment {
+    ///                     local: Some([192, 168, 7, 1].into()),
+    ///                     peer: Some([192, 168, 7, 20].into()),
+    ///                     dns: [Some([192, 168, 7, 1].into()), None],
+    ///                     nbns: [None, None],
+    ///                 };
+    ///                 server.assign_address(connection, assignment);
+    ///             }
+    ///             _ => {}
+    ///         }
+    ///     }
+    /// }
+    /// let up = core::iter::from_fn(|| client.poll_event()).last();
+    /// use pptp_proto::client::ClientEvent;
+    /// let Some(ClientEvent::Up { local, peer, dns, .. }) = up else { panic!() };
+    /// assert_eq!((local, peer), ([192, 168, 7, 20].into(), [192, 168, 7, 1].into()));
+    /// assert_eq!(dns[0], Some([192, 168, 7, 1].into()));
+    /// ```
     pub fn assign_address(&mut self, connection: ConnectionId, assignment: IpAssignment) {
         if let Some(c) = self.connections.get_mut(&connection) {
             c.address = assignment.peer;
@@ -530,6 +801,8 @@ impl Server {
     }
 
     /// Closes a session (LCP Terminate, then the call and the connection).
+    ///
+    /// See the [example](Self#example).
     pub fn close(&mut self, now: Instant, connection: ConnectionId) {
         if let Some(c) = self.connections.get_mut(&connection) {
             match c.tunnel.as_mut() {
@@ -544,11 +817,15 @@ impl Server {
 
     /// When [`Server::handle_timeout`] is due (possibly early: a deadline
     /// that moved later is found out when its old entry fires).
+    ///
+    /// See the [example](Self#example).
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.peek().map(|Reverse((t, _))| *t)
     }
 
     /// Runs the due timers, touching only the connections they belong to.
+    ///
+    /// See the [example](Self#example).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
         while let Some(&Reverse((t, id))) = self.timers.peek() {
@@ -580,6 +857,8 @@ impl Server {
     }
 
     /// The next bytes for a connection's TCP.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_stream_transmit(&mut self) -> Option<(ConnectionId, Bytes)> {
         let (c, bytes) = self.streams.pop_front()?;
         self.tap.stream(self.now, c.0, Direction::Sent, &bytes);
@@ -590,6 +869,8 @@ impl Server {
     ///
     /// Ack-only packets are allocated here; the data path's embedder uses
     /// [`Server::poll_datagram_transmit_into`], which never allocates for them.
+    ///
+    /// The [`Client` example](crate::client::Client#example) drains it.
     pub fn poll_datagram_transmit(&mut self) -> Option<(ConnectionId, Vec<u8>)> {
         let (c, d) = self.datagrams.pop_front()?;
         let d = d.into_vec();
@@ -600,6 +881,8 @@ impl Server {
     /// Like [`Server::poll_datagram_transmit`], but copies the packet into
     /// `out` (cleared first, its capacity reused) and returns its
     /// connection. Allocates nothing once `out` holds the largest packet.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_datagram_transmit_into(&mut self, out: &mut Vec<u8>) -> Option<ConnectionId> {
         let (c, d) = self.datagrams.pop_front()?;
         d.copy_into(out);
@@ -608,6 +891,8 @@ impl Server {
     }
 
     /// The next event.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         self.events.pop_front()
     }

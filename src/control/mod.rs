@@ -69,6 +69,8 @@ use crate::wire::control::{
 };
 
 /// Which end of the control connection this is.
+///
+/// See the [`ControlConnection` example](ControlConnection#example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     /// PPTP Network Server: the client; places outgoing calls.
@@ -79,6 +81,8 @@ pub enum Role {
 
 /// Configuration of a control connection. Times and bounds have the
 /// defaults of [`ControlConfig::new`].
+///
+/// See the [`ControlConnection` example](ControlConnection#example).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlConfig {
     /// PNS or PAC.
@@ -121,6 +125,8 @@ pub struct ControlConfig {
 
 impl ControlConfig {
     /// The defaults for `role`.
+    ///
+    /// See the [`ControlConnection` example](ControlConnection#example).
     pub fn new(role: Role) -> Self {
         ControlConfig {
             role,
@@ -144,6 +150,9 @@ impl ControlConfig {
 }
 
 /// Why a call went down.
+///
+/// See the [`ControlConnection` example](ControlConnection#example) and
+/// [`ControlConnection::handle_stream_closed`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CallDownReason {
@@ -164,6 +173,9 @@ pub enum CallDownReason {
 }
 
 /// Why the control connection closed.
+///
+/// See the [`ControlConnection` example](ControlConnection#example) and
+/// [`ControlConnection::handle_timeout`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CloseReason {
@@ -188,6 +200,9 @@ pub enum CloseReason {
 }
 
 /// What the control connection reports.
+///
+/// From [`ControlConnection::poll_event`]; see the
+/// [`ControlConnection` example](ControlConnection#example).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ControlEvent {
@@ -246,6 +261,10 @@ pub enum ControlEvent {
 }
 
 /// Errors returned by commands and input.
+///
+/// The [module example](self) gets [`ControlError::NotConnected`], the
+/// [`offer_incoming_call`](ControlConnection::offer_incoming_call) example
+/// [`ControlError::WrongRole`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ControlError {
@@ -270,6 +289,9 @@ pub enum ControlError {
 }
 
 /// The connection's counters.
+///
+/// See the [`ControlConnection` example](ControlConnection#example) and
+/// [`ControlConnection::handle_timeout`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ControlStats {
     /// Messages sent.
@@ -389,7 +411,95 @@ enum Timer {
 
 const TIMERS: usize = 3;
 
-/// One PPTP control connection. See the [module documentation](self).
+/// One PPTP control connection. See the [module documentation](self) for
+/// the driving contract.
+///
+/// # Example
+///
+/// A PNS and a PAC joined in memory: the handshake, a call up, Set-Link-Info,
+/// then the call cleared and the connection stopped.
+///
+/// ```
+/// use pptp_proto::control::{
+///     CallDownReason, CloseReason, ControlConfig, ControlConnection, ControlEvent, ControlStats,
+///     Role,
+/// };
+/// use pptp_proto::time::Instant;
+/// use pptp_proto::wire::control::{CallDisconnectResult, StopControlConnectionReason};
+///
+/// /// Moves every queued message across, both ways, until both sides are quiet.
+/// fn shuttle(now: Instant, a: &mut ControlConnection, b: &mut ControlConnection) {
+///     loop {
+///         let mut moved = false;
+///         while let Some(bytes) = a.poll_transmit() {
+///             b.handle_stream(now, &bytes).unwrap();
+///             moved = true;
+///         }
+///         while let Some(bytes) = b.poll_transmit() {
+///             a.handle_stream(now, &bytes).unwrap();
+///             moved = true;
+///         }
+///         if !moved {
+///             break;
+///         }
+///     }
+/// }
+/// fn events(c: &mut ControlConnection) -> Vec<ControlEvent> {
+///     core::iter::from_fn(|| c.poll_event()).collect()
+/// }
+///
+/// let now = Instant::ZERO;
+/// let mut config = ControlConfig::new(Role::Pac);
+/// config.host_name = "vpn.example".into();
+/// let mut pac = ControlConnection::new(config);
+/// let mut pns = ControlConnection::new(ControlConfig::new(Role::Pns));
+/// assert_eq!(pns.role(), Role::Pns);
+/// pac.start(now); // waits for the Start-Control-Connection-Request
+/// pns.start(now); // sends it
+/// shuttle(now, &mut pns, &mut pac);
+/// assert!(pns.is_established() && pac.is_established());
+/// let [ControlEvent::Connected { hostname, .. }] = &events(&mut pns)[..] else { panic!() };
+/// assert_eq!(hostname, "vpn.example");
+/// assert!(matches!(events(&mut pac)[..], [ControlEvent::Connected { .. }]));
+///
+/// // The PNS places a call; both sides learn the other's Call ID.
+/// let call_id = pns.open_call(now).unwrap();
+/// shuttle(now, &mut pns, &mut pac);
+/// let [ControlEvent::CallUp { peer_call_id, peer_window, .. }] = events(&mut pns)[..] else {
+///     panic!()
+/// };
+/// let [ControlEvent::CallUp { call_id: pac_call, .. }] = events(&mut pac)[..] else { panic!() };
+/// assert_eq!(peer_call_id, pac_call);
+/// assert_eq!(pns.call_info(call_id), Some((pac_call, peer_window)));
+/// assert_eq!(pns.call_count(), 1);
+///
+/// // PPP negotiated its ACCMs: the PNS reports them.
+/// pns.set_link_info(call_id, u32::MAX, 0).unwrap();
+/// shuttle(now, &mut pns, &mut pac);
+/// let sli = ControlEvent::SetLinkInfo { call_id: pac_call, send_accm: u32::MAX, receive_accm: 0 };
+/// assert_eq!(events(&mut pac), [sli]);
+///
+/// // Call-Clear-Request, answered by Call-Disconnect-Notify.
+/// pns.clear_call(now, call_id).unwrap();
+/// shuttle(now, &mut pns, &mut pac);
+/// let reason = CallDownReason::PeerDisconnected(CallDisconnectResult::REQUEST);
+/// assert_eq!(events(&mut pns), [ControlEvent::CallDown { call_id, reason }]);
+/// let reason = CallDownReason::PeerCleared;
+/// assert_eq!(events(&mut pac), [ControlEvent::CallDown { call_id: pac_call, reason }]);
+/// assert_eq!(pns.call_count(), 0);
+///
+/// // Stop-Control-Connection-Request and its reply.
+/// pns.close(now, StopControlConnectionReason::NONE);
+/// shuttle(now, &mut pns, &mut pac);
+/// assert_eq!(events(&mut pns), [ControlEvent::Closed { reason: CloseReason::LocalStop }]);
+/// let reason = CloseReason::PeerStop(StopControlConnectionReason::NONE);
+/// assert_eq!(events(&mut pac), [ControlEvent::Closed { reason }]);
+/// assert!(pns.is_closed() && pac.is_closed());
+/// assert_eq!(pns.poll_timeout(), None);
+/// // Sent: SCCRQ, OCRQ, SLI, CCRQ, StopCCRQ. Received: the replies.
+/// let ControlStats { sent, received, ignored, .. } = *pns.stats();
+/// assert_eq!((sent, received, ignored), (5, 4, 0));
+/// ```
 #[derive(Debug)]
 pub struct ControlConnection {
     config: ControlConfig,
@@ -411,6 +521,8 @@ pub struct ControlConnection {
 
 impl ControlConnection {
     /// A connection in the given role; call [`ControlConnection::start`].
+    ///
+    /// See the [example](Self#example).
     pub fn new(config: ControlConfig) -> Self {
         let mut rng = SplitMix64::new(config.seed ^ 0x5054_5450_2d70_726f);
         let span = u32::from(config.call_ids.1.saturating_sub(config.call_ids.0)) + 1;
@@ -436,26 +548,36 @@ impl ControlConnection {
     }
 
     /// The role.
+    ///
+    /// See the [example](Self#example).
     pub fn role(&self) -> Role {
         self.config.role
     }
 
     /// Whether the handshake completed and the connection is not closing.
+    ///
+    /// See the [example](Self#example).
     pub fn is_established(&self) -> bool {
         self.state == State::Established
     }
 
     /// Whether the connection is closed.
+    ///
+    /// See the [example](Self#example).
     pub fn is_closed(&self) -> bool {
         self.state == State::Closed
     }
 
     /// The counters.
+    ///
+    /// See the [example](Self#example).
     pub fn stats(&self) -> &ControlStats {
         &self.stats
     }
 
     /// Calls currently known (in any state).
+    ///
+    /// See the [example](Self#example).
     pub fn call_count(&self) -> usize {
         self.calls.len()
     }
@@ -476,6 +598,8 @@ impl ControlConnection {
 
     /// The TCP connection is up: a PNS sends its Start-Control-Connection-
     /// Request; a PAC waits for the peer's.
+    ///
+    /// See the [example](Self#example).
     pub fn start(&mut self, now: Instant) {
         if self.state != State::Idle {
             return;
@@ -493,16 +617,22 @@ impl ControlConnection {
     }
 
     /// Bytes to write to TCP, one message at a time.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         crate::queue::pop_or_release(&mut self.transmit, self.state == State::Established)
     }
 
     /// The next event.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_event(&mut self) -> Option<ControlEvent> {
         crate::queue::pop_or_release(&mut self.events, self.state == State::Established)
     }
 
     /// When [`ControlConnection::handle_timeout`] is due.
+    ///
+    /// See the [`handle_timeout` example](Self::handle_timeout).
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.state == State::Closed {
             return None;
@@ -512,6 +642,8 @@ impl ControlConnection {
 
     /// Places an outgoing call (PNS): sends Outgoing-Call-Request and returns
     /// our Call ID; [`ControlEvent::CallUp`] follows the peer's reply.
+    ///
+    /// See the [example](Self#example).
     pub fn open_call(&mut self, now: Instant) -> Result<u16, ControlError> {
         self.check_established()?;
         if self.config.role != Role::Pns {
@@ -546,6 +678,37 @@ impl ControlConnection {
 
     /// Offers an incoming call (PAC): sends Incoming-Call-Request and returns
     /// our Call ID; [`ControlEvent::CallUp`] follows once it is connected.
+    ///
+    /// ```
+    /// # use pptp_proto::control::{ControlConfig, ControlConnection, ControlEvent, Role};
+    /// # use pptp_proto::time::Instant;
+    /// # fn shuttle(now: Instant, a: &mut ControlConnection, b: &mut ControlConnection) {
+    /// #     loop {
+    /// #         let mut moved = false;
+    /// #         while let Some(m) = a.poll_transmit() { b.handle_stream(now, &m).unwrap(); moved = true; }
+    /// #         while let Some(m) = b.poll_transmit() { a.handle_stream(now, &m).unwrap(); moved = true; }
+    /// #         if !moved { break; }
+    /// #     }
+    /// # }
+    /// # fn events(c: &mut ControlConnection) -> Vec<ControlEvent> { core::iter::from_fn(|| c.poll_event()).collect() }
+    /// # let now = Instant::ZERO;
+    /// # let mut pns = ControlConnection::new(ControlConfig::new(Role::Pns));
+    /// # let mut pac = ControlConnection::new(ControlConfig::new(Role::Pac));
+    /// # pns.start(now);
+    /// # pac.start(now);
+    /// # shuttle(now, &mut pns, &mut pac);
+    /// # let _ = (events(&mut pns), events(&mut pac));
+    /// use pptp_proto::control::ControlError;
+    ///
+    /// // (`pns` and `pac` are connected, as in the type's example.)
+    /// assert_eq!(pns.offer_incoming_call(now), Err(ControlError::WrongRole));
+    /// let call_id = pac.offer_incoming_call(now).unwrap();
+    /// shuttle(now, &mut pns, &mut pac); // Incoming-Call-Request, -Reply, -Connected
+    /// let [ControlEvent::CallUp { peer_call_id, .. }] = events(&mut pns)[..] else { panic!() };
+    /// let [ControlEvent::CallUp { call_id: up, .. }] = events(&mut pac)[..] else { panic!() };
+    /// assert_eq!(up, call_id);
+    /// assert_eq!(peer_call_id, call_id);
+    /// ```
     pub fn offer_incoming_call(&mut self, now: Instant) -> Result<u16, ControlError> {
         self.check_established()?;
         if self.config.role != Role::Pac {
@@ -576,6 +739,8 @@ impl ControlConnection {
 
     /// Clears a call: a PNS sends Call-Clear-Request (and waits for the
     /// PAC's Call-Disconnect-Notify); a PAC sends Call-Disconnect-Notify.
+    ///
+    /// See the [example](Self#example).
     pub fn clear_call(&mut self, now: Instant, call_id: u16) -> Result<(), ControlError> {
         if self.state == State::Closed {
             return Err(ControlError::Closed);
@@ -611,6 +776,8 @@ impl ControlConnection {
     }
 
     /// Sends Set-Link-Info for a call (the ACCMs PPP negotiated).
+    ///
+    /// See the [example](Self#example).
     pub fn set_link_info(
         &mut self,
         call_id: u16,
@@ -634,6 +801,41 @@ impl ControlConnection {
     }
 
     /// Sends WAN-Error-Notify for a call (PAC): the error counters of its line.
+    ///
+    /// ```
+    /// # use pptp_proto::control::{ControlConfig, ControlConnection, ControlEvent, Role};
+    /// # use pptp_proto::time::Instant;
+    /// # fn shuttle(now: Instant, a: &mut ControlConnection, b: &mut ControlConnection) {
+    /// #     loop {
+    /// #         let mut moved = false;
+    /// #         while let Some(m) = a.poll_transmit() { b.handle_stream(now, &m).unwrap(); moved = true; }
+    /// #         while let Some(m) = b.poll_transmit() { a.handle_stream(now, &m).unwrap(); moved = true; }
+    /// #         if !moved { break; }
+    /// #     }
+    /// # }
+    /// # fn events(c: &mut ControlConnection) -> Vec<ControlEvent> { core::iter::from_fn(|| c.poll_event()).collect() }
+    /// # let now = Instant::ZERO;
+    /// # let mut pns = ControlConnection::new(ControlConfig::new(Role::Pns));
+    /// # let mut pac = ControlConnection::new(ControlConfig::new(Role::Pac));
+    /// # pns.start(now);
+    /// # pac.start(now);
+    /// # shuttle(now, &mut pns, &mut pac);
+    /// # let _ = (events(&mut pns), events(&mut pac));
+    /// # let call_id = pns.open_call(now).unwrap();
+    /// # shuttle(now, &mut pns, &mut pac);
+    /// # let _ = events(&mut pns);
+    /// # let [ControlEvent::CallUp { call_id: pac_call, .. }] = events(&mut pac)[..] else { panic!() };
+    /// use pptp_proto::wire::control::WanErrorNotify;
+    ///
+    /// // (`pns` placed a call, `pac_call` is its Call ID at the PAC.)
+    /// let errors = WanErrorNotify { crc_errors: 3, ..Default::default() };
+    /// pac.wan_error_notify(pac_call, errors).unwrap();
+    /// shuttle(now, &mut pns, &mut pac);
+    /// let [ControlEvent::WanError { call_id: c, errors }] = events(&mut pns)[..] else {
+    ///     panic!()
+    /// };
+    /// assert_eq!((c, errors.crc_errors), (call_id, 3));
+    /// ```
     pub fn wan_error_notify(
         &mut self,
         call_id: u16,
@@ -658,6 +860,8 @@ impl ControlConnection {
 
     /// Stops the connection: Stop-Control-Connection-Request, then
     /// [`ControlEvent::Closed`] on the reply or its timeout.
+    ///
+    /// See the [example](Self#example).
     pub fn close(&mut self, now: Instant, reason: StopControlConnectionReason) {
         match self.state {
             State::Closed | State::Stopping => {}
@@ -680,6 +884,44 @@ impl ControlConnection {
     /// The TCP connection closed: every call goes down, then the connection.
     /// (pptpd closes TCP on Call-Clear-Request without a
     /// Call-Disconnect-Notify; this is the clean teardown for that.)
+    ///
+    /// ```
+    /// # use pptp_proto::control::{ControlConfig, ControlConnection, ControlEvent, Role};
+    /// # use pptp_proto::time::Instant;
+    /// # fn shuttle(now: Instant, a: &mut ControlConnection, b: &mut ControlConnection) {
+    /// #     loop {
+    /// #         let mut moved = false;
+    /// #         while let Some(m) = a.poll_transmit() { b.handle_stream(now, &m).unwrap(); moved = true; }
+    /// #         while let Some(m) = b.poll_transmit() { a.handle_stream(now, &m).unwrap(); moved = true; }
+    /// #         if !moved { break; }
+    /// #     }
+    /// # }
+    /// # fn events(c: &mut ControlConnection) -> Vec<ControlEvent> { core::iter::from_fn(|| c.poll_event()).collect() }
+    /// # let now = Instant::ZERO;
+    /// # let mut pns = ControlConnection::new(ControlConfig::new(Role::Pns));
+    /// # let mut pac = ControlConnection::new(ControlConfig::new(Role::Pac));
+    /// # pns.start(now);
+    /// # pac.start(now);
+    /// # shuttle(now, &mut pns, &mut pac);
+    /// # let _ = (events(&mut pns), events(&mut pac));
+    /// # let call_id = pns.open_call(now).unwrap();
+    /// # shuttle(now, &mut pns, &mut pac);
+    /// # let _ = events(&mut pns);
+    /// # let [ControlEvent::CallUp { call_id: pac_call, .. }] = events(&mut pac)[..] else { panic!() };
+    /// use pptp_proto::control::{CallDownReason, CloseReason};
+    ///
+    /// // (`pns` placed a call with Call ID `call_id`.)
+    /// pns.handle_stream_closed(now);
+    /// assert_eq!(
+    ///     events(&mut pns),
+    ///     [
+    ///         ControlEvent::CallDown { call_id, reason: CallDownReason::ConnectionClosed },
+    ///         ControlEvent::Closed { reason: CloseReason::StreamClosed },
+    ///     ]
+    /// );
+    /// assert!(pns.is_closed());
+    /// # let _ = pac_call;
+    /// ```
     pub fn handle_stream_closed(&mut self, now: Instant) {
         let _ = now;
         if self.state != State::Closed {
@@ -693,6 +935,46 @@ impl ControlConnection {
     }
 
     /// Runs the timers that are due; an early or repeated call is a no-op.
+    ///
+    /// The keepalive: after `echo_interval` (60 s) without a message the
+    /// connection sends Echo-Request, and closes when no reply comes within
+    /// `echo_timeout` (60 s).
+    ///
+    /// ```
+    /// # use pptp_proto::control::{ControlConfig, ControlConnection, ControlEvent, Role};
+    /// # use pptp_proto::time::Instant;
+    /// # fn shuttle(now: Instant, a: &mut ControlConnection, b: &mut ControlConnection) {
+    /// #     loop {
+    /// #         let mut moved = false;
+    /// #         while let Some(m) = a.poll_transmit() { b.handle_stream(now, &m).unwrap(); moved = true; }
+    /// #         while let Some(m) = b.poll_transmit() { a.handle_stream(now, &m).unwrap(); moved = true; }
+    /// #         if !moved { break; }
+    /// #     }
+    /// # }
+    /// # fn events(c: &mut ControlConnection) -> Vec<ControlEvent> { core::iter::from_fn(|| c.poll_event()).collect() }
+    /// # let now = Instant::ZERO;
+    /// # let mut pns = ControlConnection::new(ControlConfig::new(Role::Pns));
+    /// # let mut pac = ControlConnection::new(ControlConfig::new(Role::Pac));
+    /// # pns.start(now);
+    /// # pac.start(now);
+    /// # shuttle(now, &mut pns, &mut pac);
+    /// # let _ = (events(&mut pns), events(&mut pac));
+    /// use core::time::Duration;
+    /// use pptp_proto::control::CloseReason;
+    ///
+    /// // (`pns` connected to `pac` at `now`; then the PAC goes silent.)
+    /// let echo_at = pns.poll_timeout().unwrap();
+    /// assert_eq!(echo_at, now + Duration::from_secs(60));
+    /// pns.handle_timeout(now + Duration::from_secs(30)); // early: nothing happens
+    /// assert!(pns.poll_transmit().is_none());
+    /// pns.handle_timeout(echo_at);
+    /// assert!(pns.poll_transmit().is_some()); // the Echo-Request
+    /// assert_eq!(pns.stats().echo_requests_sent, 1);
+    /// let give_up = pns.poll_timeout().unwrap();
+    /// assert_eq!(give_up, echo_at + Duration::from_secs(60));
+    /// pns.handle_timeout(give_up);
+    /// assert_eq!(events(&mut pns), [ControlEvent::Closed { reason: CloseReason::EchoTimeout }]);
+    /// ```
     pub fn handle_timeout(&mut self, now: Instant) {
         self.run_timers(now);
         self.settle();
@@ -731,6 +1013,8 @@ impl ControlConnection {
     }
 
     /// Takes bytes read from TCP, split or coalesced in any way.
+    ///
+    /// See the [example](Self#example).
     pub fn handle_stream(&mut self, now: Instant, mut bytes: &[u8]) -> Result<(), ControlError> {
         if self.state == State::Closed {
             return Err(ControlError::Closed);
@@ -1327,6 +1611,8 @@ impl ControlConnection {
 /// The peer's receive window for a call, as learned from its reply or request.
 impl ControlConnection {
     /// The peer's Call ID and Packet Receive Window Size for one of our calls.
+    ///
+    /// See the [example](Self#example).
     pub fn call_info(&self, call_id: u16) -> Option<(u16, u16)> {
         self.calls
             .get(&call_id)

@@ -54,6 +54,8 @@ use crate::wire::gre::{GreHeader, GrePacket};
 use crate::wire::ppp::{PppFrame, Protocol};
 
 /// Configuration of one call's GRE channel.
+///
+/// See the [`GreChannel` example](GreChannel#example).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GreConfig {
     /// Our Call ID: the peer puts it in the Key of every packet it sends us.
@@ -91,6 +93,8 @@ pub struct GreConfig {
 
 impl GreConfig {
     /// Defaults for the channel between `call_id` (ours) and `peer_call_id`.
+    ///
+    /// See the [`GreChannel` example](GreChannel#example).
     pub fn new(call_id: u16, peer_call_id: u16) -> Self {
         GreConfig {
             call_id,
@@ -110,6 +114,9 @@ impl GreConfig {
 }
 
 /// Why a packet could not be sent or was not accepted. State is unchanged.
+///
+/// See the [`GreChannel` example](GreChannel#example) and
+/// [`GreChannel::set_peer_window`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GreError {
@@ -142,6 +149,8 @@ pub enum GreError {
 }
 
 /// What a received packet gave.
+///
+/// See the [`GreChannel` example](GreChannel#example).
 #[derive(Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Received<'a> {
@@ -156,6 +165,8 @@ pub enum Received<'a> {
 }
 
 /// Why a received packet was dropped.
+///
+/// See the [`GreChannel` example](GreChannel#example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DropReason {
@@ -170,6 +181,8 @@ pub enum DropReason {
 }
 
 /// The channel's counters.
+///
+/// See the [`GreChannel` example](GreChannel#example).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GreStats {
     /// Data packets sent.
@@ -213,7 +226,63 @@ const TIMERS: usize = 3;
 /// Octets of a header with sequence and acknowledgment numbers.
 const MAX_HEADER_LEN: usize = 16;
 
-/// The GRE channel of one call. See the [module documentation](self).
+/// The GRE channel of one call. See the [module documentation](self) for
+/// the driving contract.
+///
+/// # Example
+///
+/// Two ends of a call: three frames one way, the network swapping two of
+/// them and duplicating one, and an answer that acknowledges them all.
+///
+/// ```
+/// use core::time::Duration;
+/// use pptp_proto::gre::{DropReason, GreChannel, GreConfig, GreError, GreStats, Received};
+/// use pptp_proto::time::Instant;
+///
+/// // PPP frames: address, control, protocol IPv4, a payload byte.
+/// let frames: [&[u8]; 3] = [
+///     &[0xff, 0x03, 0x00, 0x21, 1],
+///     &[0xff, 0x03, 0x00, 0x21, 2],
+///     &[0xff, 0x03, 0x00, 0x21, 3],
+/// ];
+/// let mut a = GreChannel::new(GreConfig::new(10, 20)); // our Call ID 10, the peer's 20
+/// let mut b = GreChannel::new(GreConfig::new(20, 10));
+/// assert_eq!(a.config().peer_call_id, 20);
+///
+/// let now = Instant::ZERO;
+/// let mut packets = Vec::new();
+/// for frame in frames {
+///     let mut buf = [0u8; 64];
+///     let n = a.encapsulate(now, frame, &mut buf)?;
+///     packets.push(buf[..n].to_vec());
+/// }
+/// assert_eq!(a.in_flight(), 3);
+///
+/// // The network swaps the last two and repeats one.
+/// assert_eq!(b.decapsulate(now, &packets[0])?, Received::Frame(frames[0]));
+/// assert_eq!(b.decapsulate(now, &packets[2])?, Received::Buffered);
+/// assert_eq!(b.decapsulate(now, &packets[1])?, Received::Frame(frames[1]));
+/// assert_eq!(b.poll_frame().as_deref(), Some(frames[2])); // released in order
+/// assert_eq!(b.decapsulate(now, &packets[1])?, Received::Dropped(DropReason::Duplicate));
+/// let GreStats { received, reordered, duplicate, .. } = *b.stats();
+/// assert_eq!((received, reordered, duplicate), (3, 1, 1));
+///
+/// // 20 ms later b's own data packet acknowledges all three.
+/// let later = now + Duration::from_millis(20);
+/// let mut buf = [0u8; 64];
+/// let n = b.encapsulate(later, frames[0], &mut buf)?;
+/// assert_eq!(a.decapsulate(later, &buf[..n])?, Received::Frame(frames[0]));
+/// assert_eq!(a.in_flight(), 0);
+/// let GreStats { sent, acked, .. } = *a.stats();
+/// assert_eq!((sent, acked), (3, 3));
+/// // A 20 ms round trip: the ack timeout falls from 1 s to its 100 ms minimum.
+/// assert_eq!(a.ack_timeout(), Duration::from_millis(100));
+///
+/// // A packet for another call is refused.
+/// let err = a.decapsulate(later, &packets[0]).unwrap_err();
+/// assert_eq!(err, GreError::WrongCallId { got: 20, ours: 10 });
+/// # Ok::<(), GreError>(())
+/// ```
 #[derive(Debug)]
 pub struct GreChannel {
     config: GreConfig,
@@ -278,6 +347,8 @@ fn distance(from: u32, to: u32) -> i32 {
 
 impl GreChannel {
     /// A channel with the given configuration.
+    ///
+    /// See the [example](Self#example).
     pub fn new(config: GreConfig) -> Self {
         let rtt = RttEstimator {
             srtt: None,
@@ -303,41 +374,93 @@ impl GreChannel {
     }
 
     /// The configuration.
+    ///
+    /// See the [example](Self#example).
     pub fn config(&self) -> &GreConfig {
         &self.config
     }
 
     /// The counters.
+    ///
+    /// See the [example](Self#example).
     pub fn stats(&self) -> &GreStats {
         &self.stats
     }
 
     /// Updates the peer's receive window (learned from OCRQ/OCRP).
+    ///
+    /// The window bounds the packets in flight; a full window refuses to
+    /// send, it does not queue:
+    ///
+    /// ```
+    /// use pptp_proto::gre::{GreChannel, GreConfig, GreError};
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let mut a = GreChannel::new(GreConfig::new(1, 2));
+    /// a.set_peer_window(1);
+    /// let frame = [0xff, 0x03, 0x00, 0x21, 0x45];
+    /// let mut buf = [0u8; 32];
+    /// assert!(a.window_open());
+    /// a.encapsulate(Instant::ZERO, &frame, &mut buf)?;
+    /// assert!(!a.window_open());
+    /// assert_eq!(a.encapsulate(Instant::ZERO, &frame, &mut buf), Err(GreError::WindowFull));
+    /// assert_eq!(a.stats().window_full, 1);
+    /// # Ok::<(), GreError>(())
+    /// ```
     pub fn set_peer_window(&mut self, window: u16) {
         self.config.peer_window = window;
     }
 
     /// Packets sent and not yet acknowledged.
+    ///
+    /// See the [example](Self#example).
     pub fn in_flight(&self) -> usize {
         self.unacked.len()
     }
 
     /// The current adaptive acknowledgment timeout.
+    ///
+    /// GRE does not retransmit: when the oldest packet goes unacknowledged
+    /// this long, the channel counts it, frees the window and doubles the
+    /// timeout (up to `max_ack_timeout`).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use pptp_proto::gre::{GreChannel, GreConfig, GreError};
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let mut a = GreChannel::new(GreConfig::new(1, 2));
+    /// assert_eq!(a.ack_timeout(), Duration::from_secs(1)); // before any round trip
+    /// let mut buf = [0u8; 32];
+    /// a.encapsulate(Instant::ZERO, &[0xff, 0x03, 0x00, 0x21, 0x45], &mut buf)?;
+    /// assert_eq!(a.poll_timeout(), Some(Instant::from_secs(1)));
+    /// a.handle_timeout(Instant::from_secs(1)); // no acknowledgment came
+    /// assert_eq!(a.stats().ack_timeouts, 1);
+    /// assert_eq!(a.in_flight(), 0);
+    /// assert_eq!(a.ack_timeout(), Duration::from_secs(2));
+    /// # Ok::<(), GreError>(())
+    /// ```
     pub fn ack_timeout(&self) -> Duration {
         self.rtt.timeout
     }
 
     /// When [`GreChannel::handle_timeout`] is due.
+    ///
+    /// See the [`handle_timeout` example](Self::handle_timeout).
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.iter().flatten().min().copied()
     }
 
     /// Octets a packet needs in front of its PPP frame, at most.
+    ///
+    /// See the [`encapsulate_in_place` example](Self::encapsulate_in_place).
     pub const fn header_room() -> usize {
         MAX_HEADER_LEN
     }
 
     /// Whether the peer's window has room for another data packet.
+    ///
+    /// See the [`set_peer_window` example](Self::set_peer_window).
     pub fn window_open(&self) -> bool {
         // A window of 0 would stall the call; treat it as 1.
         self.unacked.len() < usize::from(self.config.peer_window.max(1))
@@ -378,6 +501,8 @@ impl GreChannel {
     }
 
     /// Writes a GRE packet carrying `frame` into `out`; returns its length.
+    ///
+    /// See the [example](Self#example).
     pub fn encapsulate(
         &mut self,
         now: Instant,
@@ -405,6 +530,23 @@ impl GreChannel {
     /// Writes the GRE header just before the frame at
     /// `buf[offset..offset + len]` (which needs [`GreChannel::header_room`]
     /// octets of headroom) and returns the packet's range in `buf`.
+    ///
+    /// ```
+    /// use pptp_proto::gre::{GreChannel, GreConfig, GreError, Received};
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let mut a = GreChannel::new(GreConfig::new(1, 2));
+    /// let frame = [0xff, 0x03, 0x00, 0x21, 0x45];
+    /// // The frame is built after room for the header, which goes in front.
+    /// let room = GreChannel::header_room();
+    /// let mut buf = vec![0u8; room + frame.len()];
+    /// buf[room..].copy_from_slice(&frame);
+    /// let packet = a.encapsulate_in_place(Instant::ZERO, &mut buf, room, frame.len())?;
+    ///
+    /// let mut b = GreChannel::new(GreConfig::new(2, 1));
+    /// assert_eq!(b.decapsulate(Instant::ZERO, &buf[packet])?, Received::Frame(&frame));
+    /// # Ok::<(), GreError>(())
+    /// ```
     pub fn encapsulate_in_place(
         &mut self,
         now: Instant,
@@ -435,6 +577,8 @@ impl GreChannel {
     /// Writes an ack-only packet if an acknowledgment is owed and its delay
     /// ran out (see [`GreChannel::handle_timeout`]) or half our receive
     /// window is unacknowledged; returns its length.
+    ///
+    /// See the [`handle_timeout` example](Self::handle_timeout).
     pub fn poll_transmit_ack(&mut self, out: &mut [u8]) -> Option<usize> {
         if !self.ack_due {
             return None;
@@ -452,6 +596,8 @@ impl GreChannel {
     }
 
     /// Takes a GRE packet (without its IP header).
+    ///
+    /// See the [example](Self#example).
     pub fn decapsulate<'a>(
         &mut self,
         now: Instant,
@@ -624,6 +770,8 @@ impl GreChannel {
     }
 
     /// The next frame released from the reorder buffer, in order.
+    ///
+    /// See the [example](Self#example).
     pub fn poll_frame(&mut self) -> Option<Vec<u8>> {
         self.ready.pop_front()
     }
@@ -643,6 +791,38 @@ impl GreChannel {
     }
 
     /// Runs the timers that are due; an early or repeated call is a no-op.
+    ///
+    /// A gap that stays open for `reorder_timeout` (100 ms) is skipped and
+    /// counted as lost; an acknowledgment with no data to ride on goes out
+    /// alone after `ack_delay` (100 ms):
+    ///
+    /// ```
+    /// use pptp_proto::gre::{GreChannel, GreConfig, GreError, Received};
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let mut a = GreChannel::new(GreConfig::new(1, 2));
+    /// let mut b = GreChannel::new(GreConfig::new(2, 1));
+    /// let now = Instant::ZERO;
+    /// let mut packets = Vec::new();
+    /// for n in 1..=3u8 {
+    ///     let mut buf = [0u8; 32];
+    ///     let len = a.encapsulate(now, &[0xff, 0x03, 0x00, 0x21, n], &mut buf)?;
+    ///     packets.push(buf[..len].to_vec());
+    /// }
+    /// // The second packet is lost.
+    /// assert!(matches!(b.decapsulate(now, &packets[0])?, Received::Frame(_)));
+    /// assert_eq!(b.decapsulate(now, &packets[2])?, Received::Buffered);
+    ///
+    /// let due = b.poll_timeout().unwrap();
+    /// b.handle_timeout(due);
+    /// assert_eq!(b.poll_frame(), Some(vec![0xff, 0x03, 0x00, 0x21, 3]));
+    /// assert_eq!(b.stats().lost, 1);
+    /// let mut ack = [0u8; 16];
+    /// let len = b.poll_transmit_ack(&mut ack).unwrap();
+    /// assert_eq!(a.decapsulate(due, &ack[..len])?, Received::AckOnly);
+    /// assert_eq!(a.in_flight(), 0);
+    /// # Ok::<(), GreError>(())
+    /// ```
     pub fn handle_timeout(&mut self, now: Instant) {
         // Skipping one gap may expose another that waited as long.
         while self.timers[Timer::Reorder as usize].is_some_and(|t| t <= now) {
