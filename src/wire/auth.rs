@@ -60,6 +60,15 @@ fn put_header<B: BufMut>(buf: &mut B, code: u8, identifier: u8, data_len: usize)
     buf.put_u16(u16::try_from(HEADER_LEN + data_len).unwrap_or(u16::MAX));
 }
 
+/// The most data a packet's 16-bit Length can cover.
+const MAX_DATA_LEN: usize = u16::MAX as usize - HEADER_LEN;
+
+/// The part of a trailing field (a CHAP Name or Message, which run to the
+/// end of the packet) that fits after `used` bytes of data.
+fn tail(field: &[u8], used: usize) -> &[u8] {
+    field.get(..MAX_DATA_LEN - used).unwrap_or(field)
+}
+
 /// The first 255 bytes of a field with a one-byte length prefix.
 fn short(field: &[u8]) -> &[u8] {
     field.get(..255).unwrap_or(field)
@@ -502,26 +511,30 @@ impl<'a> ChapPacket<'a> {
     fn data_len(&self) -> usize {
         match *self {
             ChapPacket::Challenge { value, name, .. }
-            | ChapPacket::Response { value, name, .. } => 1 + short(value).len() + name.len(),
+            | ChapPacket::Response { value, name, .. } => {
+                let used = 1 + short(value).len();
+                used + tail(name, used).len()
+            }
             ChapPacket::Success { message, .. } | ChapPacket::Failure { message, .. } => {
-                message.len()
+                tail(message, 0).len()
             }
             ChapPacket::ChangePassword(_) => MsChapV2ChangePassword::DATA_LEN,
         }
     }
 
     /// Writes the packet; [`ChapPacket`'s example](ChapPacket#example)
-    /// round-trips one.
+    /// round-trips one. A Name or Message that would take the packet past
+    /// the 65 535 octets its Length can say is cut there.
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         put_header(buf, self.code(), self.identifier(), self.data_len());
         match *self {
             ChapPacket::Challenge { value, name, .. }
             | ChapPacket::Response { value, name, .. } => {
                 put_short(buf, value);
-                buf.put_slice(name);
+                buf.put_slice(tail(name, 1 + short(value).len()));
             }
             ChapPacket::Success { message, .. } | ChapPacket::Failure { message, .. } => {
-                buf.put_slice(message);
+                buf.put_slice(tail(message, 0));
             }
             ChapPacket::ChangePassword(ref change) => change.emit_data(buf),
         }
@@ -1235,6 +1248,28 @@ mod tests {
         let mut out = Vec::new();
         f(&mut out);
         out
+    }
+
+    #[test]
+    fn chap_names_and_messages_are_cut_to_what_length_can_say() {
+        let long = vec![b'n'; 70_000];
+        let response = ChapPacket::Response {
+            identifier: 1,
+            value: &[7; 49],
+            name: &long,
+        };
+        let failure = ChapPacket::Failure {
+            identifier: 2,
+            message: &long,
+        };
+        for packet in [response, failure] {
+            let bytes = emitted(|b| packet.emit(b));
+            assert_eq!(bytes.len(), usize::from(u16::MAX));
+            assert_eq!(packet.buffer_len(), bytes.len());
+            let back = ChapPacket::parse(&bytes).unwrap();
+            assert_eq!(back.buffer_len(), bytes.len());
+            assert_eq!(back.identifier(), packet.identifier());
+        }
     }
 
     fn pap_roundtrip(bytes: &[u8]) -> PapPacket<'_> {

@@ -306,6 +306,8 @@ impl<'a> CpPacket<'a> {
     /// Writes a Configure packet (or any packet whose data is an option
     /// list) with exactly `options`, in their order: the Configure-Nak and
     /// Configure-Reject of RFC 1661 §5.3/§5.4 echo the offending options.
+    /// Options that would take the data past [`MAX_DATA_LEN`] are left out,
+    /// whole, so the Length field always matches the bytes written.
     ///
     /// A server's IPCP Configure-Nak telling the client its address and DNS
     /// server (the [module example](crate::wire::cp#example) builds a
@@ -329,8 +331,17 @@ impl<'a> CpPacket<'a> {
         options: &[O],
         buf: &mut B,
     ) {
-        emit_header(buf, code, identifier, options_len(options));
-        emit_options(options, buf);
+        let mut fit = 0;
+        let mut len = 0;
+        for option in options {
+            if len + option.buffer_len() > MAX_DATA_LEN {
+                break;
+            }
+            len += option.buffer_len();
+            fit += 1;
+        }
+        emit_header(buf, code, identifier, len);
+        emit_options(&options[..fit], buf);
     }
 
     /// A `Display` in pppd's debug-log style, which needs the protocol:
@@ -2157,6 +2168,19 @@ mod tests {
         let frame = hex::decode(hex_frame).unwrap();
         assert_eq!(frame[..2], protocol.to_be_bytes());
         frame[2..].to_vec()
+    }
+
+    #[test]
+    fn emit_with_options_leaves_out_what_does_not_fit() {
+        let data = [0u8; 253];
+        let options = vec![RawOption::new(0x42, &data); 300]; // 76 500 octets
+        let mut bytes = Vec::new();
+        CpPacket::emit_with_options(Code::CONFIGURE_REJECT, 1, &options, &mut bytes);
+        let fit = MAX_DATA_LEN / 255;
+        assert_eq!(bytes.len(), HEADER_LEN + fit * 255);
+        let p = CpPacket::parse(&bytes).unwrap();
+        assert_eq!(p.options().count(), fit);
+        assert!(p.options().all(|o| o == Ok(RawOption::new(0x42, &data))));
     }
 
     fn emitted(p: &CpPacket<'_>) -> Vec<u8> {
