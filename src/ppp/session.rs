@@ -297,6 +297,89 @@ pub enum AuthConfig {
 }
 
 /// One PPP session. See the [module documentation](self) for the driving contract.
+///
+/// # Example
+///
+/// A client and a server session joined in memory: MS-CHAPv2, MPPE-128, an
+/// address assigned by IPCP, then one IP packet and a close.
+///
+/// ```
+/// use pptp_proto::crypto::Password;
+/// use pptp_proto::ppp::auth::Credentials;
+/// use pptp_proto::ppp::ipcp::IpAssignment;
+/// use pptp_proto::ppp::session::*;
+/// use pptp_proto::time::Instant;
+/// # use std::net::Ipv4Addr;
+/// # // Moves every control frame to the other side until none is left.
+/// # fn shuttle(a: &mut PppSession, b: &mut PppSession, now: Instant) -> Result<(), PppError> {
+/// #     loop {
+/// #         let mut moved = false;
+/// #         while let Some(frame) = a.poll_transmit() { b.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+/// #         while let Some(frame) = b.poll_transmit() { a.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+/// #         if !moved { return Ok(()); }
+/// #     }
+/// # }
+/// let password = Password::new("secret")?;
+/// // Each end needs its own seed: equal LCP magic numbers mean a looped link.
+/// let client_config = SessionConfig { seed: 1, ..SessionConfig::peer("alice", password.clone()) };
+/// let server_config = SessionConfig { seed: 2, ..SessionConfig::authenticator("vpn") };
+/// let mut client = PppSession::new(client_config);
+/// let mut server = PppSession::new(server_config);
+/// assert_eq!((client.role(), server.role()), (Role::Peer, Role::Authenticator));
+/// server.set_ip_assignment(IpAssignment {
+///     local: Some([10, 0, 0, 1].into()),
+///     peer: Some([10, 0, 0, 2].into()),
+///     ..Default::default()
+/// });
+/// let now = Instant::ZERO;
+/// client.open(now);
+/// server.open(now);
+/// let mut address = None;
+/// # let mut rounds = 0;
+/// while !(client.is_network_up() && server.is_network_up()) {
+/// #   rounds += 1;
+/// #   assert!(rounds < 20, "not up: {:?} {:?}", client.phase(), server.phase());
+///     shuttle(&mut client, &mut server, now)?; // poll_transmit → handle_frame
+///     while let Some(event) = server.poll_event() {
+///         if let PppEvent::AuthRequest { username, .. } = event {
+///             assert_eq!(username, "alice"); // look the user up
+///             server.provide_credentials(now, Credentials::Password(password.clone()));
+///         }
+///     }
+///     while let Some(event) = client.poll_event() {
+///         if let PppEvent::NetworkUp { local, .. } = event {
+///             address = Some(local);
+///         }
+///     }
+/// }
+/// assert_eq!(address, Some(Ipv4Addr::new(10, 0, 0, 2)));
+/// assert_eq!(client.phase(), Phase::Network);
+/// assert!(client.is_encrypted() && client.is_compressed() == (false, false));
+/// assert_eq!(client.mtu(), 1396);
+///
+/// // An IP packet: the whole PPP frame is written into `out`, encrypted.
+/// let ip = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
+/// let mut out = vec![0; client.frame_overhead() + ip.len()];
+/// let n = client.send_ip(now, &ip, &mut out)?;
+/// assert_eq!(server.handle_frame(now, &mut out[..n])?, Received::Ipv4(&ip));
+/// assert_eq!(server.decompressed(), None); // only after Received::Decompressed
+/// let stats: &PppStats = client.stats();
+/// assert_eq!((stats.ip_sent, stats.bytes_sent), (1, 20));
+///
+/// // Close: LCP Terminate-Request, answered by the server.
+/// client.close(now);
+/// shuttle(&mut client, &mut server, now)?;
+/// assert_eq!(server.terminating(), Some(DownReason::PeerTerminated));
+/// let last = std::iter::from_fn(|| client.poll_event()).last();
+/// assert_eq!(last, Some(PppEvent::Down { reason: DownReason::LocalClose }));
+/// // The server waits out its Restart timer before it reports Down.
+/// let due = server.poll_timeout().unwrap();
+/// server.handle_timeout(due);
+/// let last = std::iter::from_fn(|| server.poll_event()).last();
+/// assert_eq!(last, Some(PppEvent::Down { reason: DownReason::PeerTerminated }));
+/// assert_eq!(server.phase(), Phase::Dead);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct PppSession {
     role: Role,
