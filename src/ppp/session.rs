@@ -362,10 +362,9 @@ pub struct PppStats {
 /// assert_eq!(client.role, Role::Peer);
 /// client.seed = 0x5eed; // from the system's random source
 /// client.ccp.mppe = MppeRequirement::Optional; // accept plaintext if the server has no MPPE
-/// if let AuthConfig::Peer(PeerConfig { new_password, .. }) = &mut client.auth {
-///     // MS-CHAPv2: change to this password if the server says it expired.
-///     *new_password = Some(Password::new("n3w-secret")?);
-/// }
+/// let AuthConfig::Peer(PeerConfig { new_password, .. }) = &mut client.auth else { unreachable!() };
+/// // MS-CHAPv2: change to this password if the server says it expired.
+/// *new_password = Some(Password::new("n3w-secret")?);
 ///
 /// let server = SessionConfig::authenticator("vpn");
 /// assert_eq!(server.role, Role::Authenticator);
@@ -472,7 +471,7 @@ pub enum AuthConfig {
 /// assert_eq!(address, Some(Ipv4Addr::new(10, 0, 0, 2)));
 /// assert_eq!(client.phase(), Phase::Network);
 /// assert!(client.is_encrypted() && client.is_compressed() == (false, false));
-/// assert_eq!(client.mtu(), 1396);
+/// assert_eq!(client.mtu(), 1396); // the server's MRU (1400) less MPPE's 4 octets
 ///
 /// // An IP packet: the whole PPP frame is written into `out`, encrypted.
 /// let ip = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
