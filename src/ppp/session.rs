@@ -639,8 +639,8 @@ impl PppSession {
         self.link.as_ref().is_some_and(CompressedLink::is_encrypted)
     }
 
-    /// Whether MPPC compresses what we send and what we receive.
-    /// See the [example](Self#example).
+    /// Whether MPPC compresses what we send and what we receive. See the
+    /// [example](Self#example), and [`decompressed`'s](Self::decompressed) for MPPC.
     pub fn is_compressed(&self) -> (bool, bool) {
         self.link
             .as_ref()
@@ -650,7 +650,51 @@ impl PppSession {
     /// The IP packet of the last frame [`handle_frame`](Self::handle_frame)
     /// answered with [`Received::Decompressed`]; `None` after any other
     /// frame. Allocates nothing: the bytes are in the MPPC history.
-    /// See the [example](Self#example).
+    ///
+    /// ```
+    /// use pptp_proto::crypto::Password;
+    /// use pptp_proto::ppp::auth::Credentials;
+    /// use pptp_proto::ppp::ipcp::IpAssignment;
+    /// use pptp_proto::ppp::session::*;
+    /// use pptp_proto::time::Instant;
+    /// # fn shuttle(a: &mut PppSession, b: &mut PppSession, now: Instant) -> Result<(), PppError> {
+    /// #     loop {
+    /// #         let mut moved = false;
+    /// #         while let Some(frame) = a.poll_transmit() { b.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+    /// #         while let Some(frame) = b.poll_transmit() { a.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+    /// #         if !moved { return Ok(()); }
+    /// #     }
+    /// # }
+    /// let now = Instant::ZERO;
+    /// let mut client = SessionConfig { seed: 1, ..SessionConfig::peer("alice", Password::new("secret")?) };
+    /// let mut server = SessionConfig { seed: 2, ..SessionConfig::authenticator("vpn") };
+    /// client.ccp.mppc = true; // MPPC compression alongside MPPE
+    /// server.ccp.mppc = true;
+    /// let (mut client, mut server) = (PppSession::new(client), PppSession::new(server));
+    /// # server.set_ip_assignment(IpAssignment { peer: Some([10, 0, 0, 2].into()), ..Default::default() });
+    /// # client.open(now);
+    /// # server.open(now);
+    /// # for _ in 0..5 {
+    /// #     shuttle(&mut client, &mut server, now)?;
+    /// #     while let Some(e) = server.poll_event() {
+    /// #         if let PppEvent::AuthRequest { .. } = e {
+    /// #             server.provide_credentials(now, Credentials::Password(Password::new("secret")?));
+    /// #         }
+    /// #     }
+    /// # }
+    /// // … brought up as in the type's example …
+    /// assert!(client.is_network_up() && client.is_compressed() == (true, true));
+    /// // A packet that compresses well: its frame is shorter than the packet.
+    /// let mut ip = vec![0u8; 1000];
+    /// ip[..4].copy_from_slice(&[0x45, 0, 0x03, 0xe8]);
+    /// let mut out = vec![0; client.frame_overhead() + ip.len()];
+    /// let n = client.send_ip(now, &ip, &mut out)?;
+    /// assert!(n < 100);
+    /// // The expanded packet does not fit in the frame: the session lends it.
+    /// assert_eq!(server.handle_frame(now, &mut out[..n])?, Received::Decompressed);
+    /// assert_eq!(server.decompressed(), Some(Received::Ipv4(&ip)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn decompressed(&self) -> Option<Received<'_>> {
         let (protocol, start) = self.expanded?;
         let ip = self.link.as_ref()?.expanded().get(start..)?;
