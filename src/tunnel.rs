@@ -1,6 +1,30 @@
 //! One PPTP call's data side: its [`GreChannel`] and [`PppSession`] wired
 //! together. Shared by the [`Client`](crate::client::Client) and
 //! [`Server`](crate::server::Server) facades.
+//!
+//! # Example
+//!
+//! Before its call is up, a client has no tunnel: IP is refused with
+//! [`TunnelError::NoCall`] and every counter of its [`SessionStats`] is zero.
+//!
+//! ```
+//! use pptp_proto::client::{Client, ClientConfig};
+//! use pptp_proto::crypto::Password;
+//! use pptp_proto::time::Instant;
+//! use pptp_proto::tunnel::{SessionStats, TunnelError, SEND_OVERHEAD};
+//!
+//! let mut client = Client::new(ClientConfig::new("alice", Password::new("secret")?));
+//! client.start(Instant::ZERO);
+//! let ip = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
+//! let mut out = [0u8; 20 + SEND_OVERHEAD];
+//! let refused = client.send_ip(Instant::ZERO, &ip, &mut out);
+//! assert_eq!(refused, Err(TunnelError::NoCall));
+//! assert_eq!(refused.unwrap_err().to_string(), "no call is up");
+//! let stats: SessionStats = client.stats();
+//! assert_eq!(stats, SessionStats::default());
+//! assert_eq!((stats.gre.sent, stats.ppp.ip_sent), (0, 0));
+//! # Ok::<(), pptp_proto::crypto::Error>(())
+//! ```
 
 use alloc::collections::VecDeque;
 use alloc::vec;
@@ -11,7 +35,8 @@ use crate::gre::{GreChannel, GreConfig, GreError, Received as GreReceived};
 use crate::ppp::session::{PppError, PppEvent, PppSession, Received, SessionConfig};
 use crate::time::Instant;
 
-/// Why a datagram or an IP packet was not handled.
+/// Why a datagram or an IP packet was not handled. See the
+/// [module example](crate::tunnel#example).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TunnelError {
@@ -29,6 +54,7 @@ pub enum TunnelError {
 /// Counters of one session, at any moment: GRE (packets each way, lost,
 /// reordered, duplicate, window and ack events) and PPP (IP packets and
 /// bytes each way, drops, MPPE/MPPC resynchronisations, echo round trip).
+/// See the [module example](crate::tunnel#example).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionStats {
     /// The GRE channel's counters (zero before the call).

@@ -7,6 +7,60 @@
 //! here in constant time) or [`Authenticator::provide_verdict`] (an external
 //! verifier's answer, RADIUS style). A [`Peer`] answers challenges and, for
 //! MS-CHAPv2, checks the authenticator's `S=` response and fails closed.
+//!
+//! A [`PppSession`](crate::ppp::session::PppSession) runs these machines
+//! itself; they are public for embedders that run PPP authentication
+//! elsewhere. Both roles are driven through [`AuthMachine`].
+//!
+//! # Example
+//!
+//! An MS-CHAPv2 exchange in memory; both ends derive matching MPPE keys.
+//!
+//! ```
+//! use pptp_proto::crypto::Password;
+//! use pptp_proto::ppp::auth::*;
+//! use pptp_proto::ppp::lcp::AuthMethod;
+//! use pptp_proto::time::Instant;
+//!
+//! let (method, timers, now) = (AuthMethod::MsChapV2, AuthTimers::default(), Instant::ZERO);
+//! // The challenges are random octets from the embedder.
+//! let peer = Peer::new(method, "alice", Password::new("secret")?, [7; 16], timers);
+//! let authenticator = Authenticator::new(method, "vpn", [9; 16], 1, timers);
+//! let mut client = AuthMachine::Peer(Box::new(peer));
+//! let mut server = AuthMachine::Authenticator(Box::new(authenticator));
+//! client.start(now); // waits for the Challenge
+//! server.start(now); // sends it
+//! let (mut client_keys, mut server_keys) = (None, None);
+//! # let mut rounds = 0;
+//! while client_keys.is_none() || server_keys.is_none() {
+//! #   rounds += 1;
+//! #   assert!(rounds < 10);
+//!     while let Some((protocol, packet)) = server.poll_transmit() {
+//!         client.handle_packet(now, protocol, &packet);
+//!     }
+//!     while let Some((protocol, packet)) = client.poll_transmit() {
+//!         server.handle_packet(now, protocol, &packet);
+//!     }
+//!     while let Some(event) = server.poll_event() {
+//!         match event {
+//!             AuthEvent::Request { username, .. } => {
+//!                 assert_eq!(username, "alice"); // look the user up
+//!                 let secret = Credentials::Password(Password::new("secret")?);
+//!                 server.provide_credentials(now, secret);
+//!             }
+//!             AuthEvent::Success { mppe_keys, .. } => server_keys = mppe_keys,
+//!             other => panic!("{other:?}"),
+//!         }
+//!     }
+//!     if let Some(AuthEvent::Success { peer_name, mppe_keys, .. }) = client.poll_event() {
+//!         assert_eq!(peer_name, "vpn");
+//!         client_keys = mppe_keys;
+//!     }
+//! }
+//! // What one end sends with, the other receives with.
+//! assert_eq!(client_keys.unwrap().send, server_keys.unwrap().recv);
+//! # Ok::<(), pptp_proto::crypto::Error>(())
+//! ```
 
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -28,7 +82,8 @@ use crate::wire::auth::{
 };
 use crate::wire::ppp::Protocol;
 
-/// Why authentication failed.
+/// Why authentication failed. See the
+/// [`Authenticator` example](Authenticator#example).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AuthFailure {
@@ -56,6 +111,7 @@ pub enum AuthFailure {
 }
 
 /// What the embedder answers to [`AuthEvent::Request`].
+/// See the [module example](crate::ppp::auth#example).
 #[derive(Debug, Clone)]
 // A transient answer moved once; boxing would only burden the embedder.
 #[allow(clippy::large_enum_variant)]
@@ -72,6 +128,7 @@ pub enum Credentials {
 }
 
 /// An external verifier's answer (for example RADIUS with MS-CHAP attributes).
+/// See the example of [`Authenticator::provide_verdict`].
 #[derive(Debug, Clone)]
 pub enum Verdict {
     /// Accepted; MS-CHAP verifiers also return the MPPE keys and, for
@@ -86,7 +143,7 @@ pub enum Verdict {
     Reject,
 }
 
-/// What an authentication machine reports.
+/// What an authentication machine reports. See the [module example](crate::ppp::auth#example).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 // Transient values, moved once into the session's own events.
@@ -125,6 +182,29 @@ pub enum AuthEvent {
 }
 
 /// Timers and retries (RFC 1994 §4.1; pppd: 3 s, 10 times).
+///
+/// # Example
+///
+/// An authenticator whose Challenge is never answered sends it
+/// `max_transmissions` times, then fails.
+///
+/// ```
+/// use pptp_proto::ppp::auth::*;
+/// use pptp_proto::ppp::lcp::AuthMethod;
+/// use pptp_proto::time::{Duration, Instant};
+///
+/// let timers = AuthTimers { restart: Duration::from_secs(1), max_transmissions: 2 };
+/// let authenticator = Authenticator::new(AuthMethod::ChapMd5, "vpn", [9; 16], 1, timers);
+/// let mut server = AuthMachine::Authenticator(Box::new(authenticator));
+/// server.start(Instant::ZERO);
+/// let challenge = server.poll_transmit().unwrap();
+/// assert_eq!(server.poll_timeout(), Some(Instant::from_secs(1)));
+/// server.handle_timeout(Instant::from_secs(1));
+/// assert_eq!(server.poll_transmit(), Some(challenge)); // the same Challenge again
+/// server.handle_timeout(Instant::from_secs(2));
+/// assert!(matches!(server.poll_event(), Some(AuthEvent::Failure { reason: AuthFailure::Timeout })));
+/// assert_eq!(server.poll_timeout(), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthTimers {
     /// Retransmission interval (default 3 s).
@@ -253,7 +333,7 @@ fn failure_reason(message: &[u8]) -> AuthFailure {
     }
 }
 
-/// The peer (client) side.
+/// The peer (client) side. See the [module example](crate::ppp::auth#example).
 #[derive(Debug)]
 pub struct Peer {
     method: AuthMethod,
@@ -275,7 +355,7 @@ pub struct Peer {
 impl Peer {
     /// A peer that authenticates as `username` with `password`.
     /// `peer_challenge` is 16 random octets for MS-CHAPv2 (the crate draws
-    /// no randomness of its own).
+    /// no randomness of its own). See the [module example](crate::ppp::auth#example).
     pub fn new(
         method: AuthMethod,
         username: &str,
@@ -300,13 +380,52 @@ impl Peer {
 
     /// Changes the password to `new_password` if the authenticator reports
     /// it expired (MS-CHAPv2 `E=648`).
+    ///
+    /// ```
+    /// use pptp_proto::crypto::Password;
+    /// use pptp_proto::ppp::auth::*;
+    /// use pptp_proto::ppp::lcp::AuthMethod;
+    /// use pptp_proto::time::Instant;
+    /// # // Moves every packet to the other side until none is left.
+    /// # fn exchange(a: &mut AuthMachine, b: &mut AuthMachine) {
+    /// #     loop {
+    /// #         let mut moved = false;
+    /// #         while let Some((p, d)) = a.poll_transmit() { b.handle_packet(Instant::ZERO, p, &d); moved = true; }
+    /// #         while let Some((p, d)) = b.poll_transmit() { a.handle_packet(Instant::ZERO, p, &d); moved = true; }
+    /// #         if !moved { return; }
+    /// #     }
+    /// # }
+    /// let (method, timers, now) = (AuthMethod::MsChapV2, AuthTimers::default(), Instant::ZERO);
+    /// let peer = Peer::new(method, "alice", Password::new("old")?, [7; 16], timers)
+    ///     .with_new_password(Password::new("new")?);
+    /// let mut client = AuthMachine::Peer(Box::new(peer));
+    /// let authenticator = Authenticator::new(method, "vpn", [9; 16], 1, timers);
+    /// let mut server = AuthMachine::Authenticator(Box::new(authenticator));
+    /// client.start(now);
+    /// server.start(now);
+    /// exchange(&mut client, &mut server); // Challenge, Response
+    /// assert!(matches!(server.poll_event(), Some(AuthEvent::Request { .. })));
+    /// // The right password, but expired: the server answers E=648.
+    /// server.provide_credentials(now, Credentials::Expired(Password::new("old")?));
+    /// exchange(&mut client, &mut server); // Failure, Change-Password, Success
+    /// match server.poll_event() {
+    ///     Some(AuthEvent::PasswordChanged { username, new_password }) => {
+    ///         assert_eq!((username.as_str(), new_password.as_str()), ("alice", "new"));
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// assert!(matches!(server.poll_event(), Some(AuthEvent::Success { .. })));
+    /// assert!(matches!(client.poll_event(), Some(AuthEvent::Success { .. })));
+    /// # Ok::<(), pptp_proto::crypto::Error>(())
+    /// ```
     pub fn with_new_password(mut self, new_password: Password) -> Self {
         self.new_password = Some(new_password);
         self
     }
 
     /// Starts: PAP sends its Authenticate-Request; CHAP waits for the
-    /// Challenge (at most restart × max transmissions).
+    /// Challenge (at most restart × max transmissions). Called by
+    /// [`AuthMachine::start`]; see the [module example](crate::ppp::auth#example).
     pub fn start(&mut self, now: Instant) {
         if self.method == AuthMethod::Pap {
             let request = PapPacket::AuthenticateRequest {
@@ -322,7 +441,9 @@ impl Peer {
         }
     }
 
-    /// Takes a received PAP or CHAP packet (the information field).
+    /// Takes a received PAP or CHAP packet (the information field). Called
+    /// by [`AuthMachine::handle_packet`]; see the
+    /// [module example](crate::ppp::auth#example).
     pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
         if self.io.done {
             // RFC 1994 §4.1: a repeated Challenge after Success gets the same Response.
@@ -502,6 +623,39 @@ impl Peer {
 type Expired = (Password, String, [u8; 16], u8);
 
 /// The authenticator (server) side.
+///
+/// # Example
+///
+/// PAP with the wrong password: both ends fail with
+/// [`AuthFailure::BadPassword`].
+///
+/// ```
+/// use pptp_proto::crypto::Password;
+/// use pptp_proto::ppp::auth::*;
+/// use pptp_proto::ppp::lcp::AuthMethod;
+/// use pptp_proto::time::Instant;
+/// use pptp_proto::wire::ppp::Protocol;
+///
+/// let (method, timers, now) = (AuthMethod::Pap, AuthTimers::default(), Instant::ZERO);
+/// let authenticator = Authenticator::new(method, "vpn", [0; 16], 1, timers);
+/// let mut server = AuthMachine::Authenticator(Box::new(authenticator));
+/// let peer = Peer::new(method, "alice", Password::new("guess")?, [0; 16], timers);
+/// let mut client = AuthMachine::Peer(Box::new(peer));
+/// server.start(now); // PAP: waits for the peer
+/// client.start(now); // sends Authenticate-Request
+/// let (protocol, request) = client.poll_transmit().unwrap();
+/// assert_eq!(protocol, Protocol::PAP);
+/// server.handle_packet(now, protocol, &request);
+/// let Some(AuthEvent::Request { username, .. }) = server.poll_event() else { panic!() };
+/// assert_eq!(username, "alice");
+/// server.provide_credentials(now, Credentials::Password(Password::new("secret")?));
+/// let bad = |event| matches!(event, Some(AuthEvent::Failure { reason: AuthFailure::BadPassword }));
+/// assert!(bad(server.poll_event()));
+/// let (protocol, nak) = server.poll_transmit().unwrap();
+/// client.handle_packet(now, protocol, &nak);
+/// assert!(bad(client.poll_event()));
+/// # Ok::<(), pptp_proto::crypto::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Authenticator {
     method: AuthMethod,
@@ -536,6 +690,7 @@ impl Drop for PendingResponse {
 impl Authenticator {
     /// An authenticator named `name` (sent in CHAP Challenges).
     /// `challenge` is 16 random octets (MS-CHAPv1 uses the first 8).
+    /// See the [example](Self#example).
     pub fn new(
         method: AuthMethod,
         name: &str,
@@ -563,7 +718,8 @@ impl Authenticator {
     }
 
     /// Starts: CHAP sends the Challenge (retransmitted every 3 s); PAP
-    /// waits for the peer's Authenticate-Request.
+    /// waits for the peer's Authenticate-Request. Called by
+    /// [`AuthMachine::start`]; see the [example](Self#example).
     pub fn start(&mut self, now: Instant) {
         if self.method == AuthMethod::Pap {
             let wait = self.io.timers.restart * self.io.timers.max_transmissions;
@@ -579,7 +735,8 @@ impl Authenticator {
         self.io.send_reliably(now, Protocol::CHAP, bytes);
     }
 
-    /// Takes a received PAP or CHAP packet (the information field).
+    /// Takes a received PAP or CHAP packet (the information field). Called
+    /// by [`AuthMachine::handle_packet`]; see the [example](Self#example).
     pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
         let _ = now;
         let response = match (protocol, self.method) {
@@ -633,6 +790,8 @@ impl Authenticator {
     }
 
     /// The secret for the pending request; checks the peer's response.
+    /// Called by [`AuthMachine::provide_credentials`]; see the
+    /// [example](Self#example).
     pub fn provide_credentials(&mut self, now: Instant, credentials: Credentials) {
         let _ = now;
         let Some(pending) = self.pending.take() else {
@@ -787,6 +946,37 @@ impl Authenticator {
     }
 
     /// The verdict of an external verifier for the pending request.
+    /// Called by [`AuthMachine::provide_verdict`].
+    ///
+    /// MS-CHAP verifiers return the MPPE keys and, for MS-CHAPv2, the `S=`
+    /// response: without it the peer fails with
+    /// [`AuthFailure::AuthenticatorMismatch`].
+    ///
+    /// ```
+    /// use pptp_proto::crypto::Password;
+    /// use pptp_proto::ppp::auth::*;
+    /// use pptp_proto::ppp::lcp::AuthMethod;
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let (method, timers, now) = (AuthMethod::Pap, AuthTimers::default(), Instant::ZERO);
+    /// let authenticator = Authenticator::new(method, "vpn", [0; 16], 1, timers);
+    /// let mut server = AuthMachine::Authenticator(Box::new(authenticator));
+    /// let peer = Peer::new(method, "alice", Password::new("secret")?, [0; 16], timers);
+    /// let mut client = AuthMachine::Peer(Box::new(peer));
+    /// server.start(now);
+    /// client.start(now);
+    /// let (protocol, request) = client.poll_transmit().unwrap();
+    /// server.handle_packet(now, protocol, &request);
+    /// assert!(matches!(server.poll_event(), Some(AuthEvent::Request { .. })));
+    /// // The verifier (a RADIUS server, say) accepts; PAP has no keys.
+    /// let verdict = Verdict::Accept { mppe_keys: None, authenticator_response: None };
+    /// server.provide_verdict(now, verdict);
+    /// assert!(matches!(server.poll_event(), Some(AuthEvent::Success { .. })));
+    /// let (protocol, ack) = server.poll_transmit().unwrap();
+    /// client.handle_packet(now, protocol, &ack);
+    /// assert!(matches!(client.poll_event(), Some(AuthEvent::Success { .. })));
+    /// # Ok::<(), pptp_proto::crypto::Error>(())
+    /// ```
     pub fn provide_verdict(&mut self, now: Instant, verdict: Verdict) {
         let _ = now;
         let Some(pending) = self.pending.take() else {
@@ -872,7 +1062,7 @@ impl Authenticator {
     }
 }
 
-/// Either role, as the session holds it.
+/// Either role, as the session holds it. See the [module example](crate::ppp::auth#example).
 #[derive(Debug)]
 pub enum AuthMachine {
     /// Peer (client) side.
@@ -896,7 +1086,7 @@ impl AuthMachine {
         }
     }
 
-    /// Starts the exchange.
+    /// Starts the exchange. See the [module example](crate::ppp::auth#example).
     pub fn start(&mut self, now: Instant) {
         match self {
             AuthMachine::Peer(p) => p.start(now),
@@ -904,7 +1094,7 @@ impl AuthMachine {
         }
     }
 
-    /// Takes a received PAP or CHAP packet.
+    /// Takes a received PAP or CHAP packet. See the [module example](crate::ppp::auth#example).
     pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
         match self {
             AuthMachine::Peer(p) => p.handle_packet(now, protocol, data),
@@ -912,7 +1102,8 @@ impl AuthMachine {
         }
     }
 
-    /// Authenticator: see [`Authenticator::provide_credentials`].
+    /// Authenticator: see [`Authenticator::provide_credentials`] and the
+    /// [module example](crate::ppp::auth#example).
     pub fn provide_credentials(&mut self, now: Instant, credentials: Credentials) {
         if let AuthMachine::Authenticator(a) = self {
             a.provide_credentials(now, credentials);
@@ -927,21 +1118,24 @@ impl AuthMachine {
     }
 
     /// Runs the retransmission timer; an early or repeated call is a no-op.
+    /// See the [`AuthTimers` example](AuthTimers#example).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.io_mut().handle_timeout(now);
     }
 
-    /// When [`AuthMachine::handle_timeout`] is due.
+    /// When [`AuthMachine::handle_timeout`] is due. See the
+    /// [`AuthTimers` example](AuthTimers#example).
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.io().deadline
     }
 
     /// The next packet to send: its protocol and information field.
+    /// See the [module example](crate::ppp::auth#example).
     pub fn poll_transmit(&mut self) -> Option<(Protocol, Vec<u8>)> {
         self.io_mut().transmit.pop_front()
     }
 
-    /// The next event.
+    /// The next event. See the [module example](crate::ppp::auth#example).
     pub fn poll_event(&mut self) -> Option<AuthEvent> {
         self.io_mut().events.pop_front()
     }

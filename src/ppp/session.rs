@@ -26,6 +26,30 @@
 //!   and may set the peer's addresses with [`PppSession::set_ip_assignment`]
 //!   before IPCP runs.
 //! - [`PppSession::close`] ends the link with LCP Terminate-Request.
+//!
+//! The [`PppSession` example](PppSession#example) brings a client and a
+//! server up against each other.
+//!
+//! # Example
+//!
+//! The first step: opening a session queues an LCP Configure-Request and
+//! arms its Restart timer.
+//!
+//! ```
+//! use pptp_proto::crypto::Password;
+//! use pptp_proto::ppp::session::{Phase, PppSession, SessionConfig};
+//! use pptp_proto::time::{Duration, Instant};
+//! use pptp_proto::wire::ppp::{PppFrame, Protocol};
+//!
+//! let mut client = PppSession::new(SessionConfig::peer("alice", Password::new("secret")?));
+//! assert_eq!(client.phase(), Phase::Dead);
+//! client.open(Instant::ZERO);
+//! assert_eq!(client.phase(), Phase::Establish);
+//! let frame = client.poll_transmit().unwrap(); // to send in GRE
+//! assert_eq!(PppFrame::parse(&frame)?.protocol, Protocol::LCP);
+//! assert_eq!(client.poll_timeout(), Some(Instant::ZERO + Duration::from_secs(3)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -50,7 +74,8 @@ use crate::time::Instant;
 use crate::wire::mppe::MppeBits;
 use crate::wire::ppp::{PppFrame, Protocol};
 
-/// Which side of the authentication this session is.
+/// Which side of the authentication this session is. See the
+/// [`PppSession` example](PppSession#example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     /// The server (PPTP PAC): demands authentication, assigns addresses.
@@ -59,7 +84,8 @@ pub enum Role {
     Peer,
 }
 
-/// The phases of a PPP link (RFC 1661 §3.2).
+/// The phases of a PPP link (RFC 1661 §3.2). See the
+/// [`PppSession` example](PppSession#example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// No link.
@@ -75,6 +101,44 @@ pub enum Phase {
 }
 
 /// Why a session went down.
+///
+/// # Example
+///
+/// A client with the wrong password: the server's check fails, both ends
+/// report [`PppEvent::AuthFailed`] and the link goes down.
+///
+/// ```
+/// use pptp_proto::crypto::Password;
+/// use pptp_proto::ppp::auth::{AuthFailure, Credentials};
+/// use pptp_proto::ppp::session::*;
+/// use pptp_proto::time::Instant;
+/// # // Moves every control frame to the other side until none is left.
+/// # fn shuttle(a: &mut PppSession, b: &mut PppSession, now: Instant) -> Result<(), PppError> {
+/// #     loop {
+/// #         let mut moved = false;
+/// #         while let Some(frame) = a.poll_transmit() { b.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+/// #         while let Some(frame) = b.poll_transmit() { a.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+/// #         if !moved { return Ok(()); }
+/// #     }
+/// # }
+/// let config = SessionConfig::peer("alice", Password::new("guess")?);
+/// let mut client = PppSession::new(SessionConfig { seed: 1, ..config });
+/// let mut server = PppSession::new(SessionConfig { seed: 2, ..SessionConfig::authenticator("vpn") });
+/// let now = Instant::ZERO;
+/// client.open(now);
+/// server.open(now);
+/// shuttle(&mut client, &mut server, now)?; // LCP, then the MS-CHAPv2 Response
+/// let mut server_events = std::iter::from_fn(|| server.poll_event());
+/// assert!(server_events.any(|e| matches!(e, PppEvent::AuthRequest { .. })));
+/// server.provide_credentials(now, Credentials::Password(Password::new("secret")?));
+/// shuttle(&mut client, &mut server, now)?;
+///
+/// let events: Vec<PppEvent> = std::iter::from_fn(|| client.poll_event()).collect();
+/// assert!(events.contains(&PppEvent::AuthFailed { reason: AuthFailure::BadPassword }));
+/// let down = DownReason::AuthFailed(AuthFailure::BadPassword);
+/// assert_eq!(events.last(), Some(&PppEvent::Down { reason: down }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DownReason {
@@ -102,7 +166,8 @@ pub enum DownReason {
     LowerLayerDown,
 }
 
-/// What the session tells its owner.
+/// What the session tells its owner. See the
+/// [`PppSession` example](PppSession#example).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PppEvent {
@@ -169,6 +234,30 @@ pub enum PppEvent {
 }
 
 /// Errors of the data path. The session's state is unchanged by each.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::crypto::Password;
+/// use pptp_proto::ppp::session::{PppError, PppSession, SessionConfig};
+/// use pptp_proto::time::Instant;
+///
+/// let mut session = PppSession::new(SessionConfig::peer("alice", Password::new("secret")?));
+/// session.open(Instant::ZERO);
+/// let ip = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
+/// let mut out = [0; 64];
+/// // IPCP and MPPE are not up yet.
+/// assert_eq!(session.send_ip(Instant::ZERO, &ip, &mut out), Err(PppError::NotReady));
+/// // Three octets cannot hold Address, Control and Protocol.
+/// let mut short = [0xff, 0x03, 0xc0];
+/// let result = session.handle_frame(Instant::ZERO, &mut short);
+/// assert!(matches!(result, Err(PppError::Malformed(_))));
+/// // Plaintext IP is refused while MPPE is required (the default).
+/// let mut plain = [0x00, 0x21, 0x45];
+/// let result = session.handle_frame(Instant::ZERO, &mut plain);
+/// assert_eq!(result, Err(PppError::PlaintextRefused));
+/// # Ok::<(), pptp_proto::crypto::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PppError {
@@ -206,7 +295,8 @@ pub enum PppError {
     Down,
 }
 
-/// What a received frame carried.
+/// What a received frame carried. See the
+/// [`PppSession` example](PppSession#example).
 #[derive(Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Received<'a> {
@@ -223,7 +313,8 @@ pub enum Received<'a> {
     Decompressed,
 }
 
-/// Counters of one session.
+/// Counters of one session. See the
+/// [`PppSession` example](PppSession#example).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PppStats {
     /// IP packets sent.
@@ -256,6 +347,30 @@ pub struct PppStats {
 }
 
 /// Everything a session is configured with.
+///
+/// # Example
+///
+/// [`SessionConfig::peer`] and [`SessionConfig::authenticator`] fill in the
+/// defaults; every field may then be changed.
+///
+/// ```
+/// use pptp_proto::crypto::Password;
+/// use pptp_proto::ppp::ccp::MppeRequirement;
+/// use pptp_proto::ppp::session::{AuthConfig, AuthenticatorConfig, PeerConfig, Role, SessionConfig};
+///
+/// let mut client = SessionConfig::peer("CORP\\alice", Password::new("secret")?);
+/// assert_eq!(client.role, Role::Peer);
+/// client.seed = 0x5eed; // from the system's random source
+/// client.ccp.mppe = MppeRequirement::Optional; // accept plaintext if the server has no MPPE
+/// let AuthConfig::Peer(PeerConfig { new_password, .. }) = &mut client.auth else { unreachable!() };
+/// // MS-CHAPv2: change to this password if the server says it expired.
+/// *new_password = Some(Password::new("n3w-secret")?);
+///
+/// let server = SessionConfig::authenticator("vpn");
+/// assert_eq!(server.role, Role::Authenticator);
+/// assert!(matches!(&server.auth, AuthConfig::Authenticator(AuthenticatorConfig { name, .. }) if name == "vpn"));
+/// # Ok::<(), pptp_proto::crypto::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
     /// Authenticator (server) or peer (client).
@@ -285,7 +400,8 @@ pub struct SessionConfig {
     pub mppe_max_catch_up: u16,
 }
 
-/// The authentication half of [`SessionConfig`].
+/// The authentication half of [`SessionConfig`]. See the
+/// [`SessionConfig` example](SessionConfig#example).
 #[derive(Debug, Clone)]
 // Configuration, built once per session.
 #[allow(clippy::large_enum_variant)]
@@ -297,6 +413,89 @@ pub enum AuthConfig {
 }
 
 /// One PPP session. See the [module documentation](self) for the driving contract.
+///
+/// # Example
+///
+/// A client and a server session joined in memory: MS-CHAPv2, MPPE-128, an
+/// address assigned by IPCP, then one IP packet and a close.
+///
+/// ```
+/// use pptp_proto::crypto::Password;
+/// use pptp_proto::ppp::auth::Credentials;
+/// use pptp_proto::ppp::ipcp::IpAssignment;
+/// use pptp_proto::ppp::session::*;
+/// use pptp_proto::time::Instant;
+/// # use std::net::Ipv4Addr;
+/// # // Moves every control frame to the other side until none is left.
+/// # fn shuttle(a: &mut PppSession, b: &mut PppSession, now: Instant) -> Result<(), PppError> {
+/// #     loop {
+/// #         let mut moved = false;
+/// #         while let Some(frame) = a.poll_transmit() { b.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+/// #         while let Some(frame) = b.poll_transmit() { a.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+/// #         if !moved { return Ok(()); }
+/// #     }
+/// # }
+/// let password = Password::new("secret")?;
+/// // Each end needs its own seed: equal LCP magic numbers mean a looped link.
+/// let client_config = SessionConfig { seed: 1, ..SessionConfig::peer("alice", password.clone()) };
+/// let server_config = SessionConfig { seed: 2, ..SessionConfig::authenticator("vpn") };
+/// let mut client = PppSession::new(client_config);
+/// let mut server = PppSession::new(server_config);
+/// assert_eq!((client.role(), server.role()), (Role::Peer, Role::Authenticator));
+/// server.set_ip_assignment(IpAssignment {
+///     local: Some([10, 0, 0, 1].into()),
+///     peer: Some([10, 0, 0, 2].into()),
+///     ..Default::default()
+/// });
+/// let now = Instant::ZERO;
+/// client.open(now);
+/// server.open(now);
+/// let mut address = None;
+/// # let mut rounds = 0;
+/// while !(client.is_network_up() && server.is_network_up()) {
+/// #   rounds += 1;
+/// #   assert!(rounds < 20, "not up: {:?} {:?}", client.phase(), server.phase());
+///     shuttle(&mut client, &mut server, now)?; // poll_transmit → handle_frame
+///     while let Some(event) = server.poll_event() {
+///         if let PppEvent::AuthRequest { username, .. } = event {
+///             assert_eq!(username, "alice"); // look the user up
+///             server.provide_credentials(now, Credentials::Password(password.clone()));
+///         }
+///     }
+///     while let Some(event) = client.poll_event() {
+///         if let PppEvent::NetworkUp { local, .. } = event {
+///             address = Some(local);
+///         }
+///     }
+/// }
+/// assert_eq!(address, Some(Ipv4Addr::new(10, 0, 0, 2)));
+/// assert_eq!(client.phase(), Phase::Network);
+/// assert!(client.is_encrypted() && client.is_compressed() == (false, false));
+/// assert_eq!(client.mtu(), 1396); // the server's MRU (1400) less MPPE's 4 octets
+///
+/// // An IP packet: the whole PPP frame is written into `out`, encrypted.
+/// let ip = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
+/// let mut out = vec![0; client.frame_overhead() + ip.len()];
+/// let n = client.send_ip(now, &ip, &mut out)?;
+/// assert_eq!(server.handle_frame(now, &mut out[..n])?, Received::Ipv4(&ip));
+/// assert_eq!(server.decompressed(), None); // only after Received::Decompressed
+/// let stats: &PppStats = client.stats();
+/// assert_eq!((stats.ip_sent, stats.bytes_sent), (1, 20));
+///
+/// // Close: LCP Terminate-Request, answered by the server.
+/// client.close(now);
+/// shuttle(&mut client, &mut server, now)?;
+/// assert_eq!(server.terminating(), Some(DownReason::PeerTerminated));
+/// let last = std::iter::from_fn(|| client.poll_event()).last();
+/// assert_eq!(last, Some(PppEvent::Down { reason: DownReason::LocalClose }));
+/// // The server waits out its Restart timer before it reports Down.
+/// let due = server.poll_timeout().unwrap();
+/// server.handle_timeout(due);
+/// let last = std::iter::from_fn(|| server.poll_event()).last();
+/// assert_eq!(last, Some(PppEvent::Down { reason: DownReason::PeerTerminated }));
+/// assert_eq!(server.phase(), Phase::Dead);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct PppSession {
     role: Role,
@@ -357,6 +556,7 @@ const ADDRESS_CONTROL: [u8; 2] = [0xff, 0x03];
 
 impl PppSession {
     /// A session in the Dead phase; call [`PppSession::open`] to start LCP.
+    /// See the [example](Self#example).
     pub fn new(config: SessionConfig) -> Self {
         let mut rng = SplitMix64::new(config.seed);
         let ccp_mode = mppe_mode(&config.ccp);
@@ -403,37 +603,44 @@ impl PppSession {
     }
 
     /// The role this session plays.
+    /// See the [example](Self#example).
     pub fn role(&self) -> Role {
         self.role
     }
 
     /// The current phase.
+    /// See the [example](Self#example).
     pub fn phase(&self) -> Phase {
         self.phase
     }
 
     /// The counters.
+    /// See the [example](Self#example).
     pub fn stats(&self) -> &PppStats {
         &self.stats
     }
 
     /// The largest IP packet [`PppSession::send_ip`] accepts: the peer's MRU,
     /// less 4 octets under MPPE (RFC 3078 §3).
+    /// See the [example](Self#example).
     pub fn mtu(&self) -> usize {
         self.mtu
     }
 
     /// Whether IP packets may be sent and received now.
+    /// See the [example](Self#example).
     pub fn is_network_up(&self) -> bool {
         self.network_up_reported && !self.down
     }
 
     /// Whether MPPE is on for the data path.
+    /// See the [example](Self#example).
     pub fn is_encrypted(&self) -> bool {
         self.link.as_ref().is_some_and(CompressedLink::is_encrypted)
     }
 
-    /// Whether MPPC compresses what we send and what we receive.
+    /// Whether MPPC compresses what we send and what we receive. See the
+    /// [example](Self#example), and [`decompressed`'s](Self::decompressed) for MPPC.
     pub fn is_compressed(&self) -> (bool, bool) {
         self.link
             .as_ref()
@@ -443,6 +650,51 @@ impl PppSession {
     /// The IP packet of the last frame [`handle_frame`](Self::handle_frame)
     /// answered with [`Received::Decompressed`]; `None` after any other
     /// frame. Allocates nothing: the bytes are in the MPPC history.
+    ///
+    /// ```
+    /// use pptp_proto::crypto::Password;
+    /// use pptp_proto::ppp::auth::Credentials;
+    /// use pptp_proto::ppp::ipcp::IpAssignment;
+    /// use pptp_proto::ppp::session::*;
+    /// use pptp_proto::time::Instant;
+    /// # fn shuttle(a: &mut PppSession, b: &mut PppSession, now: Instant) -> Result<(), PppError> {
+    /// #     loop {
+    /// #         let mut moved = false;
+    /// #         while let Some(frame) = a.poll_transmit() { b.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+    /// #         while let Some(frame) = b.poll_transmit() { a.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+    /// #         if !moved { return Ok(()); }
+    /// #     }
+    /// # }
+    /// let now = Instant::ZERO;
+    /// let mut client = SessionConfig { seed: 1, ..SessionConfig::peer("alice", Password::new("secret")?) };
+    /// let mut server = SessionConfig { seed: 2, ..SessionConfig::authenticator("vpn") };
+    /// client.ccp.mppc = true; // MPPC compression alongside MPPE
+    /// server.ccp.mppc = true;
+    /// let (mut client, mut server) = (PppSession::new(client), PppSession::new(server));
+    /// # server.set_ip_assignment(IpAssignment { peer: Some([10, 0, 0, 2].into()), ..Default::default() });
+    /// # client.open(now);
+    /// # server.open(now);
+    /// # for _ in 0..5 {
+    /// #     shuttle(&mut client, &mut server, now)?;
+    /// #     while let Some(e) = server.poll_event() {
+    /// #         if let PppEvent::AuthRequest { .. } = e {
+    /// #             server.provide_credentials(now, Credentials::Password(Password::new("secret")?));
+    /// #         }
+    /// #     }
+    /// # }
+    /// // … brought up as in the type's example …
+    /// assert!(client.is_network_up() && client.is_compressed() == (true, true));
+    /// // A packet that compresses well: its frame is shorter than the packet.
+    /// let mut ip = vec![0u8; 1000];
+    /// ip[..4].copy_from_slice(&[0x45, 0, 0x03, 0xe8]);
+    /// let mut out = vec![0; client.frame_overhead() + ip.len()];
+    /// let n = client.send_ip(now, &ip, &mut out)?;
+    /// assert!(n < 100);
+    /// // The expanded packet does not fit in the frame: the session lends it.
+    /// assert_eq!(server.handle_frame(now, &mut out[..n])?, Received::Decompressed);
+    /// assert_eq!(server.decompressed(), Some(Received::Ipv4(&ip)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn decompressed(&self) -> Option<Received<'_>> {
         let (protocol, start) = self.expanded?;
         let ip = self.link.as_ref()?.expanded().get(start..)?;
@@ -454,6 +706,7 @@ impl PppSession {
     }
 
     /// The lower layer (the PPTP call's GRE channel) is up: start LCP.
+    /// See the [example](Self#example).
     pub fn open(&mut self, now: Instant) {
         if self.down || self.phase != Phase::Dead {
             return;
@@ -465,12 +718,29 @@ impl PppSession {
     }
 
     /// Ends the link: LCP Terminate-Request, then `Down { LocalClose }`.
+    /// See the [example](Self#example).
     pub fn close(&mut self, now: Instant) {
         self.fail(now, DownReason::LocalClose);
     }
 
     /// The lower layer went away (call cleared, TCP closed): the session is
     /// down at once, without a Terminate exchange.
+    ///
+    /// ```
+    /// use pptp_proto::crypto::Password;
+    /// use pptp_proto::ppp::session::*;
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let mut session = PppSession::new(SessionConfig::peer("alice", Password::new("secret")?));
+    /// session.open(Instant::ZERO);
+    /// session.lower_layer_down(Instant::ZERO);
+    /// assert_eq!(session.phase(), Phase::Dead);
+    /// let last = std::iter::from_fn(|| session.poll_event()).last();
+    /// assert_eq!(last, Some(PppEvent::Down { reason: DownReason::LowerLayerDown }));
+    /// assert_eq!(session.poll_timeout(), None); // every timer stopped
+    /// assert_eq!(session.handle_frame(Instant::ZERO, &mut [0xff]), Err(PppError::Down));
+    /// # Ok::<(), pptp_proto::crypto::Error>(())
+    /// ```
     pub fn lower_layer_down(&mut self, now: Instant) {
         if self.down {
             return;
@@ -482,6 +752,8 @@ impl PppSession {
     }
 
     /// Authenticator: the secret for the pending [`PppEvent::AuthRequest`].
+    /// See the [example](Self#example); a wrong password is in
+    /// [`DownReason`'s](DownReason#example).
     pub fn provide_credentials(&mut self, now: Instant, credentials: Credentials) {
         if let Some(auth) = self.auth.as_mut() {
             auth.provide_credentials(now, credentials);
@@ -491,6 +763,40 @@ impl PppSession {
 
     /// Authenticator: the verdict of an external verifier (RADIUS style) for
     /// the pending [`PppEvent::AuthRequest`].
+    ///
+    /// ```
+    /// use pptp_proto::crypto::Password;
+    /// use pptp_proto::ppp::auth::{AuthFailure, Verdict};
+    /// use pptp_proto::ppp::session::*;
+    /// use pptp_proto::time::Instant;
+    /// # // Moves every control frame to the other side until none is left.
+    /// # fn shuttle(a: &mut PppSession, b: &mut PppSession, now: Instant) -> Result<(), PppError> {
+    /// #     loop {
+    /// #         let mut moved = false;
+    /// #         while let Some(frame) = a.poll_transmit() { b.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+    /// #         while let Some(frame) = b.poll_transmit() { a.handle_frame(now, &mut frame.to_vec())?; moved = true; }
+    /// #         if !moved { return Ok(()); }
+    /// #     }
+    /// # }
+    /// let config = SessionConfig::peer("alice", Password::new("secret")?);
+    /// let mut client = PppSession::new(SessionConfig { seed: 1, ..config });
+    /// let mut server = PppSession::new(SessionConfig { seed: 2, ..SessionConfig::authenticator("vpn") });
+    /// let now = Instant::ZERO;
+    /// client.open(now);
+    /// server.open(now);
+    /// shuttle(&mut client, &mut server, now)?;
+    /// let mut server_events = std::iter::from_fn(|| server.poll_event());
+    /// assert!(server_events.any(|e| matches!(e, PppEvent::AuthRequest { .. })));
+    /// // The verifier (a RADIUS server, say) says no.
+    /// server.provide_verdict(now, Verdict::Reject);
+    /// let failed = PppEvent::AuthFailed { reason: AuthFailure::Rejected };
+    /// assert!(std::iter::from_fn(|| server.poll_event()).any(|e| e == failed));
+    /// shuttle(&mut client, &mut server, now)?;
+    /// // The client only learns MS-CHAP's E=691.
+    /// let failed = PppEvent::AuthFailed { reason: AuthFailure::BadPassword };
+    /// assert!(std::iter::from_fn(|| client.poll_event()).any(|e| e == failed));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn provide_verdict(&mut self, now: Instant, verdict: Verdict) {
         if let Some(auth) = self.auth.as_mut() {
             auth.provide_verdict(now, verdict);
@@ -500,6 +806,7 @@ impl PppSession {
 
     /// Authenticator: the addresses IPCP assigns to the peer (by
     /// Configure-Nak when it asks for 0.0.0.0) and our own.
+    /// See the [example](Self#example).
     pub fn set_ip_assignment(&mut self, assignment: IpAssignment) {
         set_ipcp_assignment(self.ipcp.negotiator_mut(), assignment);
     }
@@ -508,6 +815,7 @@ impl PppSession {
     /// LCP Terminate-Request, or a failure whose Terminate-Request is
     /// under way. `None` while the link runs, and once
     /// [`PppEvent::Down`] has been reported.
+    /// See the [example](Self#example).
     pub fn terminating(&self) -> Option<DownReason> {
         if self.down {
             return None;
@@ -527,16 +835,19 @@ impl PppSession {
     }
 
     /// The next control frame to send in GRE.
+    /// See the [example](Self#example).
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         crate::queue::pop_or_release(&mut self.transmit, self.network_up_reported)
     }
 
     /// The next event.
+    /// See the [example](Self#example).
     pub fn poll_event(&mut self) -> Option<PppEvent> {
         crate::queue::pop_or_release(&mut self.events, self.network_up_reported)
     }
 
     /// When [`PppSession::handle_timeout`] is due.
+    /// See the [example](Self#example).
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.down {
             return None;
@@ -553,6 +864,7 @@ impl PppSession {
     }
 
     /// Runs the timers that are due; an early or repeated call is a no-op.
+    /// See the [example](Self#example).
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.down {
             return;
@@ -585,6 +897,7 @@ impl PppSession {
 impl PppSession {
     /// Handles one PPP frame received from GRE. IP packets are decrypted in
     /// place and returned as a sub-slice of `frame`.
+    /// See the [example](Self#example).
     pub fn handle_frame<'a>(
         &mut self,
         now: Instant,
@@ -771,6 +1084,7 @@ impl PppSession {
     }
 
     /// Octets `send_ip` writes in front of an IP packet of the current link.
+    /// See the [example](Self#example).
     pub fn frame_overhead(&self) -> usize {
         let address = if self.send_acfc { 0 } else { 2 };
         let protocol = if self.send_pfc { 1 } else { 2 };
@@ -786,6 +1100,7 @@ impl PppSession {
     /// hold [`frame_overhead`](Self::frame_overhead) + `ip.len()` octets even
     /// when compression makes the frame shorter. Allocates nothing; on error
     /// the session is unchanged.
+    /// See the [example](Self#example).
     pub fn send_ip(&mut self, now: Instant, ip: &[u8], out: &mut [u8]) -> Result<usize, PppError> {
         let _ = now;
         if self.down {
@@ -1340,7 +1655,8 @@ impl PppSession {
     }
 }
 
-/// The peer's (client's) authentication settings.
+/// The peer's (client's) authentication settings. See the
+/// [`SessionConfig` example](SessionConfig#example).
 #[derive(Debug, Clone)]
 pub struct PeerConfig {
     /// The user name (`DOMAIN\user` is sent as given; MS-CHAP hashes the
@@ -1355,7 +1671,8 @@ pub struct PeerConfig {
     pub timers: AuthTimers,
 }
 
-/// The authenticator's (server's) authentication settings.
+/// The authenticator's (server's) authentication settings. See the
+/// [`SessionConfig` example](SessionConfig#example).
 #[derive(Debug, Clone)]
 pub struct AuthenticatorConfig {
     /// Our name in CHAP Challenges.
@@ -1367,6 +1684,7 @@ pub struct AuthenticatorConfig {
 impl SessionConfig {
     /// A peer (client) authenticating as `username`, with the defaults:
     /// MS-CHAPv2, MPPE-128 required, DNS requested, echo keepalive off.
+    /// See the [example](SessionConfig#example).
     pub fn peer(username: &str, password: Password) -> Self {
         Self::with_auth(
             Role::Peer,
@@ -1380,6 +1698,7 @@ impl SessionConfig {
     }
 
     /// An authenticator (server) named `name`, with the same defaults.
+    /// See the [example](SessionConfig#example).
     pub fn authenticator(name: &str) -> Self {
         Self::with_auth(
             Role::Authenticator,
