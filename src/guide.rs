@@ -78,9 +78,12 @@
 //! Magic numbers, CHAP and MS-CHAP challenges, the client's Call ID, call
 //! serial numbers and echo identifiers come from a seed in the
 //! configuration (a server hands out Call IDs in order from
-//! [`ServerConfig::call_ids`]). The default
-//! seed is 0, the same in every process. **Seed from the operating system**
-//! (`getrandom`, `/dev/urandom`) before building the facade:
+//! [`ServerConfig::call_ids`]). Each value is drawn from SHA-1 in counter
+//! mode under a key hashed from the seed, so what goes out on the wire (a
+//! challenge, a magic number) does not reveal the seed or predict the next
+//! session's values. The default seed is 0, the same in every process.
+//! **Seed from the operating system** (`getrandom`, `/dev/urandom`) before
+//! building the facade:
 //!
 //! - client: [`ClientConfig::with_seed`] sets both
 //!   [`ControlConfig::seed`](crate::control::ControlConfig::seed) and

@@ -1,30 +1,111 @@
-//! The crate's only "randomness": a SplitMix64 generator seeded from the
-//! embedder's configuration (magic numbers, challenges, Call IDs, echo
+//! The crate's only "randomness": a generator seeded from the embedder's
+//! configuration (magic numbers, challenges, Call IDs, serial numbers, echo
 //! identifiers). The crate draws no entropy of its own; the seed is the
 //! embedder's to choose well.
+//!
+//! Each output block is SHA-1 over a key and a counter, and the key is SHA-1
+//! over a label and the seed. What a generator puts on the wire (a CHAP
+//! challenge, a magic number) therefore reveals neither its seed nor the
+//! output of any other generator: a plain PRNG such as SplitMix64, whose
+//! state can be read back from one output, let anyone who connected once
+//! compute the seed and with it the challenges of every later session.
+//! A 64-bit seed still bounds the work of a brute-force search, so it must
+//! come from the operating system.
 
-/// SplitMix64 (Steele, Lea, Flood 2014): small, fast, and good enough to
-/// avoid collisions; security comes from the embedder's seed.
-#[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(u64);
+use sha1::{Digest, Sha1};
 
-impl SplitMix64 {
+/// A counter-mode generator over SHA-1 (as NIST SP 800-90A's Hash_DRBG,
+/// without reseeding): 20 bytes per hash. The key is wiped when dropped.
+#[derive(Clone, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub(crate) struct Rng {
+    key: [u8; 16],
+    counter: u64,
+}
+
+impl core::fmt::Debug for Rng {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Rng(..)")
+    }
+}
+
+impl Rng {
+    /// A generator for `seed`.
     pub(crate) fn new(seed: u64) -> Self {
-        SplitMix64(seed)
+        Rng::from_material(&seed.to_le_bytes())
+    }
+
+    /// A generator keyed by any secret material.
+    pub(crate) fn from_material(material: &[u8]) -> Self {
+        let digest = Sha1::new()
+            .chain_update(b"pptp-proto rng\0")
+            .chain_update(material)
+            .finalize();
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        Rng { key, counter: 0 }
+    }
+
+    fn block(&mut self) -> [u8; 20] {
+        let digest = Sha1::new()
+            .chain_update(self.key)
+            .chain_update(self.counter.to_le_bytes())
+            .finalize();
+        self.counter = self.counter.wrapping_add(1);
+        digest.into()
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        let block = self.block();
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&block[..8]);
+        u64::from_le_bytes(word)
     }
 
     pub(crate) fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        for chunk in buf.chunks_mut(20) {
+            let block = self.block();
+            chunk.copy_from_slice(&block[..chunk.len()]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_give_distinct_reproducible_streams() {
+        let mut a = Rng::new(1);
+        let mut b = Rng::new(1);
+        let mut c = Rng::new(2);
+        let (x, y, z) = (a.next_u64(), b.next_u64(), c.next_u64());
+        assert_eq!(x, y);
+        assert_ne!(x, z);
+        assert_ne!(a.next_u64(), x);
+    }
+
+    #[test]
+    fn fill_uses_whole_blocks_and_covers_every_byte() {
+        let mut a = Rng::new(7);
+        let mut long = [0u8; 45];
+        a.fill(&mut long);
+        let mut b = Rng::new(7);
+        let mut blocks = [0u8; 60];
+        b.fill(&mut blocks);
+        assert_eq!(long[..40], blocks[..40]);
+        assert_eq!(long[40..], blocks[40..45]);
+        assert!(long[40..].iter().any(|&x| x != 0));
+    }
+
+    #[test]
+    fn the_key_is_a_hash_of_the_seed_not_the_seed() {
+        // Known answer: SHA-1("pptp-proto rng\0" || 0u64 LE), first 16 bytes,
+        // then SHA-1(key || 0u64 LE): computed independently with Python's
+        // hashlib.
+        let mut r = Rng::new(0);
+        assert_eq!(
+            r.next_u64().to_le_bytes(),
+            [100, 126, 248, 88, 5, 241, 29, 201]
+        );
     }
 }

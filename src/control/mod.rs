@@ -56,7 +56,7 @@ use core::time::Duration;
 
 use bytes::Bytes;
 
-use crate::rand::SplitMix64;
+use crate::rand::Rng;
 use crate::time::Instant;
 use crate::wire::control::{
     frame_length, BearerCapabilities, CallClearRequest, CallDisconnectNotify, CallDisconnectResult,
@@ -510,7 +510,7 @@ pub struct ControlConnection {
     calls: CallTable,
     timers: [Option<Instant>; TIMERS],
     echo_outstanding: Option<u32>,
-    rng: SplitMix64,
+    rng: Rng,
     next_call_id: u16,
     serial: u16,
     stats: ControlStats,
@@ -524,7 +524,7 @@ impl ControlConnection {
     ///
     /// See the [example](Self#example).
     pub fn new(config: ControlConfig) -> Self {
-        let mut rng = SplitMix64::new(config.seed ^ 0x5054_5450_2d70_726f);
+        let mut rng = Rng::new(config.seed ^ 0x5054_5450_2d70_726f);
         let span = u32::from(config.call_ids.1.saturating_sub(config.call_ids.0)) + 1;
         let first = config
             .call_ids

@@ -74,7 +74,7 @@ use crate::crypto::mschap::{
     generate_authenticator_response, generate_nt_response, nt_password_hash, AuthenticatorResponse,
 };
 use crate::crypto::{chap_md5, mschapv1, mschapv2, MppeKeys, NtHash, Password};
-use crate::rand::SplitMix64;
+use crate::rand::Rng;
 use crate::time::Instant;
 use crate::wire::auth::{
     ChapPacket, FailureChallenge, MsChapError, MsChapFailure, MsChapV1Response,
@@ -553,10 +553,16 @@ impl Peer {
         {
             return false;
         }
-        // Fresh peer challenge and padding, derived from the injected one.
-        let mut rng = SplitMix64::new(u64::from_le_bytes(
-            self.peer_challenge[..8].try_into().unwrap_or_default(),
-        ));
+        // Fresh peer challenge and padding. The injected peer challenge went
+        // out in clear in our Response, so the generator is also keyed by the
+        // old password's hash: only who can already decrypt the block (it is
+        // encrypted with that hash) can predict its padding.
+        let old_hash = nt_password_hash(&self.password);
+        let mut material = [0u8; 32];
+        material[..16].copy_from_slice(old_hash.as_bytes());
+        material[16..].copy_from_slice(&self.peer_challenge);
+        let mut rng = Rng::from_material(&material);
+        zeroize::Zeroize::zeroize(&mut material);
         let mut peer_challenge = [0u8; 16];
         rng.fill(&mut peer_challenge);
         let mut fill = [0u8; 512];

@@ -29,7 +29,7 @@
 use alloc::vec::Vec;
 
 use super::fsm::{Negotiator, Verdict};
-use crate::rand::SplitMix64;
+use crate::rand::Rng;
 use crate::wire::cp::{parse_options, Ipv6cpConfigOption};
 use crate::wire::Error;
 
@@ -53,7 +53,7 @@ use crate::wire::Error;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Ipv6cp {
-    rng: SplitMix64,
+    rng: Rng,
     local: [u8; 8],
     peer: [u8; 8],
 }
@@ -64,7 +64,7 @@ impl Ipv6cp {
     /// See the [example](Self#example).
     pub fn new(seed: u64) -> Self {
         let mut v6 = Ipv6cp {
-            rng: SplitMix64::new(seed),
+            rng: Rng::new(seed),
             local: [0; 8],
             peer: [0; 8],
         };

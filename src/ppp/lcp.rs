@@ -34,7 +34,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use super::fsm::{Extended, Negotiator, Packet, State, Verdict};
-use crate::rand::SplitMix64;
+use crate::rand::Rng;
 use crate::time::Instant;
 use crate::wire::cp::{parse_options, AuthProtocol, ChapAlgorithm, ConfigOption, LcpConfigOption};
 use crate::wire::ppp::Protocol;
@@ -221,7 +221,7 @@ pub struct Lcp {
     peer_auth: Option<AuthMethod>,
     /// What our acknowledged request carried.
     agreed_auth: Option<AuthMethod>,
-    magic_source: SplitMix64,
+    magic_source: Rng,
     loopbacks: u32,
     /// Protocols the peer rejected, for the session to stop their NCPs.
     rejected_protocols: Vec<Protocol>,
@@ -247,7 +247,7 @@ impl Lcp {
             peer_acfc: false,
             peer_auth: None,
             agreed_auth: None,
-            magic_source: SplitMix64::new(magic_seed),
+            magic_source: Rng::new(magic_seed),
             loopbacks: 0,
             rejected_protocols: Vec::new(),
             echo_reply: false,

@@ -69,7 +69,7 @@ use super::lcp::{AuthMethod, EchoConfig, Lcp, LcpConfig, LcpEcho};
 use crate::crypto::{MppeKeys, Password};
 use crate::mppc::MppcError;
 use crate::mppe::{Mppe, MppeError, MppeOptions};
-use crate::rand::SplitMix64;
+use crate::rand::Rng;
 use crate::time::Instant;
 use crate::wire::mppe::MppeBits;
 use crate::wire::ppp::{PppFrame, Protocol};
@@ -516,7 +516,7 @@ pub struct PppSession {
     /// starts in [`CompressedLink::expanded`].
     expanded: Option<(Protocol, usize)>,
     mppe_keys: Option<MppeKeys>,
-    rng: SplitMix64,
+    rng: Rng,
     /// The MTU for IP packets (peer's MRU, less MPPE's overhead under MPPE).
     mtu: usize,
     /// Frames may go out with PFC/ACFC (the peer asked to receive them so).
@@ -558,7 +558,7 @@ impl PppSession {
     /// A session in the Dead phase; call [`PppSession::open`] to start LCP.
     /// See the [example](Self#example).
     pub fn new(config: SessionConfig) -> Self {
-        let mut rng = SplitMix64::new(config.seed);
+        let mut rng = Rng::new(config.seed);
         let ccp_mode = mppe_mode(&config.ccp);
         let lcp = Fsm::new(new_lcp(&config, &mut rng), config.fsm.clone());
         let ipcp = Fsm::new(new_ipcp(&config), config.fsm.clone());
@@ -1736,7 +1736,7 @@ fn mppe_mode(config: &CcpConfig) -> MppeMode {
     }
 }
 
-fn new_lcp(config: &SessionConfig, rng: &mut SplitMix64) -> Lcp {
+fn new_lcp(config: &SessionConfig, rng: &mut Rng) -> Lcp {
     Lcp::new(
         config.lcp.clone(),
         config.role == Role::Authenticator,
@@ -1804,7 +1804,7 @@ enum AuthSettings {
 }
 
 impl AuthMachine {
-    fn new(config: &AuthSettings, method: AuthMethod, rng: &mut SplitMix64) -> Self {
+    fn new(config: &AuthSettings, method: AuthMethod, rng: &mut Rng) -> Self {
         let mut random = [0u8; 16];
         rng.fill(&mut random);
         match config {
