@@ -79,9 +79,9 @@
 //! serial numbers and echo identifiers come from a seed in the
 //! configuration (a server hands out Call IDs in order from
 //! [`ServerConfig::call_ids`]). Each value is drawn from SHA-1 in counter
-//! mode under a key hashed from the seed, so what goes out on the wire (a
-//! challenge, a magic number) does not reveal the seed or predict the next
-//! session's values. The default seed is 0, the same in every process.
+//! mode keyed by the seed, so what goes out on the wire (a challenge, a
+//! magic number) does not reveal the seed or predict the next session's
+//! values. The default seed is 0, the same in every process.
 //! **Seed from the operating system** (`getrandom`, `/dev/urandom`) before
 //! building the facade:
 //!
