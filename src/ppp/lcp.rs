@@ -647,11 +647,14 @@ impl LcpEcho {
         }
     }
 
-    /// LCP opened: start sending.
+    /// LCP opened: start sending, with no request outstanding and no
+    /// earlier failure.
     ///
     /// See the [example](Self#example).
     pub fn start(&mut self, now: Instant) {
         self.outstanding = 0;
+        self.failed = false;
+        self.sent_at = None;
         self.next = self.config.interval.map(|i| now + i);
     }
 
@@ -709,5 +712,31 @@ impl LcpEcho {
         self.next = Some(now + interval);
         self.sent_at = Some(now);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restarted_keepalive_forgets_the_earlier_failure() {
+        let config = EchoConfig {
+            interval: Some(Duration::from_secs(1)),
+            max_failures: 1,
+        };
+        let mut echo = LcpEcho::new(config);
+        echo.start(Instant::ZERO);
+        assert!(echo.handle_timeout(Instant::from_secs(1)));
+        assert!(!echo.handle_timeout(Instant::from_secs(2)));
+        assert!(echo.failed());
+        echo.start(Instant::from_secs(3)); // LCP opened again
+        assert!(!echo.failed());
+        assert!(echo.handle_timeout(Instant::from_secs(4)));
+        assert_eq!(
+            echo.on_reply(Instant::from_secs(4) + Duration::from_millis(5)),
+            Some(Duration::from_millis(5))
+        );
+        assert!(!echo.failed());
     }
 }
