@@ -242,17 +242,12 @@ fn the_whole_flow_in_order() {
     let before_close = sim.trace.len();
     sim.clients[0].close(sim.now);
     sim.flush();
-    assert!(sim.drive_until(Duration::from_secs(30), |s| client_down(s, 0).is_some()));
-    assert_eq!(
-        client_down(&sim, 0),
-        Some(ClientDownReason::Ppp(DownReason::LocalClose))
-    );
-    sim.drive_until(Duration::from_secs(5), |_| false);
     // The server names the client's LCP Terminate-Request, not the
     // Call-Clear-Request that followed it.
-    assert_eq!(
-        server_down(&sim),
-        vec![SessionDownReason::Ppp(DownReason::PeerTerminated)]
+    assert_down_reasons(
+        &mut sim,
+        ClientDownReason::Ppp(DownReason::LocalClose),
+        SessionDownReason::Ppp(DownReason::PeerTerminated),
     );
     // Keepalives happened while idle; teardown is LCP, then the call, then the connection.
     assert!(
@@ -656,6 +651,15 @@ fn server_down(sim: &Sim) -> Vec<SessionDownReason> {
         .collect()
 }
 
+/// Runs `sim` until client 0 is down, then 5 s more, and checks why each
+/// side says the session ended (the server: once, for the one session).
+fn assert_down_reasons(sim: &mut Sim, client: ClientDownReason, server: SessionDownReason) {
+    assert!(sim.drive_until(Duration::from_secs(30), |s| client_down(s, 0).is_some()));
+    assert_eq!(client_down(sim, 0), Some(client));
+    sim.drive_until(Duration::from_secs(5), |_| false);
+    assert_eq!(server_down(sim), vec![server]);
+}
+
 /// A server that closes a session (LCP Terminate-Request, then the call
 /// and the connection) is reported by the client as the PPP termination,
 /// not as the call or connection that went away after it.
@@ -667,15 +671,10 @@ fn the_client_reports_a_server_side_close_as_peer_terminated() {
     let now = sim.now;
     sim.server.close(now, sim.conns[0]);
     sim.flush();
-    assert!(sim.drive_until(Duration::from_secs(30), |s| client_down(s, 0).is_some()));
-    assert_eq!(
-        client_down(&sim, 0),
-        Some(ClientDownReason::Ppp(DownReason::PeerTerminated))
-    );
-    sim.drive_until(Duration::from_secs(5), |_| false);
-    assert_eq!(
-        server_down(&sim),
-        vec![SessionDownReason::Ppp(DownReason::LocalClose)]
+    assert_down_reasons(
+        &mut sim,
+        ClientDownReason::Ppp(DownReason::PeerTerminated),
+        SessionDownReason::Ppp(DownReason::LocalClose),
     );
 }
 

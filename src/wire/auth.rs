@@ -60,13 +60,11 @@ fn put_header<B: BufMut>(buf: &mut B, code: u8, identifier: u8, data_len: usize)
     buf.put_u16(u16::try_from(HEADER_LEN + data_len).unwrap_or(u16::MAX));
 }
 
-/// The most data a packet's 16-bit Length can cover.
-const MAX_DATA_LEN: usize = u16::MAX as usize - HEADER_LEN;
-
 /// The part of a trailing field (a CHAP Name or Message, which run to the
 /// end of the packet) that fits after `used` bytes of data.
 fn tail(field: &[u8], used: usize) -> &[u8] {
-    field.get(..MAX_DATA_LEN - used).unwrap_or(field)
+    // The same four-octet header as LCP's (RFC 1661 §5), so the same limit.
+    field.get(..super::cp::MAX_DATA_LEN - used).unwrap_or(field)
 }
 
 /// The first 255 bytes of a field with a one-byte length prefix.
