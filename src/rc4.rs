@@ -94,13 +94,19 @@ impl Rc4 {
     /// See the [example](Self#example).
     #[must_use]
     pub fn new(key: &[u8]) -> Rc4 {
-        let mut rc4 = Rc4 {
+        let mut rc4 = Rc4::unkeyed();
+        rc4.rekey(key);
+        rc4
+    }
+
+    /// A state to [`rekey`](Rc4::rekey) before use: the identity
+    /// permutation, without running a key schedule.
+    pub(crate) const fn unkeyed() -> Rc4 {
+        Rc4 {
             s: IDENTITY,
             i: 0,
             j: 0,
-        };
-        rc4.rekey(key);
-        rc4
+        }
     }
 
     /// Re-runs the key schedule with `key` in place, without allocating.

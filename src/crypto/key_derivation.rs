@@ -306,7 +306,8 @@ pub fn initial_session_key(start_key: &SessionKey, length: KeyLength) -> Session
 /// ```
 pub fn rekey(start_key: &SessionKey, current_key: &SessionKey, length: KeyLength) -> SessionKey {
     let mut current = *current_key.as_bytes();
-    let mut rc4 = Rc4::new(&[0]);
+    // `rekey_in_place` re-keys it before use.
+    let mut rc4 = Rc4::unkeyed();
     rekey_in_place(start_key.as_bytes(), &mut current, length, &mut rc4);
     let key = SessionKey::from_bytes(current);
     current.zeroize();
