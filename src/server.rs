@@ -1068,9 +1068,10 @@ impl Output<'_> {
                     };
                     // A session whose PPP was already ending (the client's
                     // LCP Terminate-Request, then its Call-Clear-Request)
-                    // ended for the PPP reason.
+                    // ended for the PPP reason. One already reported down
+                    // records no cause.
                     let ppp = c.tunnel.as_ref().and_then(|t| t.ppp.terminating());
-                    if c.cause.is_none() {
+                    if c.cause.is_none() && !c.down {
                         c.cause = ppp.map(SessionDownReason::Ppp).or(cause);
                     }
                     match c.tunnel.as_mut() {
