@@ -80,7 +80,7 @@ impl Path {
                     .expect("send");
                 let (_, ip) = p
                     .server
-                    .handle_datagram(now, &mut self.out[r])
+                    .handle_datagram(now, p.peer, &mut self.out[r])
                     .expect("receive");
                 black_box(ip);
                 while p
@@ -102,7 +102,7 @@ impl Path {
                     .expect("receive");
                 black_box(ip);
                 while p.client.poll_datagram_transmit_into(&mut self.ack) {
-                    let _ = p.server.handle_datagram(now, &mut self.ack);
+                    let _ = p.server.handle_datagram(now, p.peer, &mut self.ack);
                 }
             }
         }

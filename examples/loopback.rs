@@ -319,7 +319,9 @@ fn main() {
         o.loss * 100.0,
         o.seed
     );
-    let conn = server.accept(net.now).expect("accept");
+    let conn = server
+        .accept(net.now, [192, 0, 2, 1].into())
+        .expect("accept");
     client.start(net.now);
 
     let mut up_at = None;
@@ -464,7 +466,9 @@ fn main() {
                 }
                 (Dir::ToClient, Unit::Stream(b)) => client.handle_stream(net.now, &b),
                 (Dir::ToServer, Unit::Datagram(mut d)) => {
-                    if let Ok((c, Some(ip))) = server.handle_datagram(net.now, &mut d) {
+                    if let Ok((c, Some(ip))) =
+                        server.handle_datagram(net.now, [192, 0, 2, 1].into(), &mut d)
+                    {
                         let ip = ip.to_vec();
                         answer(&mut server, &mut net, c, &ip);
                     }

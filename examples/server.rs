@@ -34,7 +34,6 @@ use std::thread;
 use pptp_proto::crypto::Password;
 use pptp_proto::ppp::auth::Credentials;
 use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
-use pptp_proto::wire::gre::GreHeader;
 use support::{Args, Clock, GreSocket, Log};
 
 const USAGE: &str = "usage: server --listen ADDR[:PORT] --user U --password P --local A --pool B-C
@@ -372,7 +371,7 @@ fn main() {
                 if stopping.is_some() {
                     continue;
                 }
-                match s.server.accept(now()) {
+                match s.server.accept(now(), (*v4.ip()).into()) {
                     Ok(conn) => {
                         let _ = tcp.set_nodelay(true);
                         let _ = tcp.set_write_timeout(Some(std::time::Duration::from_secs(2)));
@@ -418,17 +417,9 @@ fn main() {
             Ok(Input::Gre(src, mut datagram)) => {
                 let prefix = format!("[{src}] ");
                 s.log.datagram(&prefix, false, &datagram);
-                // Only the client that placed a call may send on it.
-                let owner = GreHeader::parse(&datagram)
-                    .ok()
-                    .and_then(|(h, _)| s.server.connection_of_call(h.call_id))
-                    .and_then(|conn| s.conns.get(&conn));
-                if owner.is_some_and(|c| c.peer != src) {
-                    s.log
-                        .info(&prefix, "GRE for another client's call: dropped");
-                    continue;
-                }
-                match s.server.handle_datagram(now(), &mut datagram) {
+                // Only the client that placed a call may send on it: the
+                // server checks the source against the call's peer.
+                match s.server.handle_datagram(now(), src.into(), &mut datagram) {
                     Ok((conn, ip)) => {
                         if let Some(ip) = ip {
                             let ip = ip.to_vec();

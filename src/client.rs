@@ -198,7 +198,7 @@ pub type ClientStats = crate::tunnel::SessionStats;
 /// let mut client = Client::new(config);
 ///
 /// let mut now = Instant::ZERO;
-/// let conn = server.accept(now).unwrap(); // the server accepted our TCP connection
+/// let conn = server.accept(now, [192, 0, 2, 1].into()).unwrap(); // the server accepted our TCP connection
 /// assert_eq!(conn, ConnectionId(0));
 /// client.start(now); // and our connect completed
 /// let mut events = Vec::new();
@@ -213,7 +213,7 @@ pub type ClientStats = crate::tunnel::SessionStats;
 ///         server.handle_stream(now, conn, &bytes).unwrap();
 ///     }
 ///     while client.poll_datagram_transmit_into(&mut gre) {
-///         let _ = server.handle_datagram(now, &mut gre);
+///         let _ = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut gre);
 ///     }
 ///     while let Some((_, bytes)) = server.poll_stream_transmit() {
 ///         client.handle_stream(now, &bytes);
@@ -250,7 +250,7 @@ pub type ClientStats = crate::tunnel::SessionStats;
 /// let ip = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1];
 /// let mut out = [0u8; 1600];
 /// let range = client.send_ip(now, &ip, &mut out).unwrap();
-/// let (from, received) = server.handle_datagram(now, &mut out[range]).unwrap();
+/// let (from, received) = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut out[range]).unwrap();
 /// assert_eq!((from, received), (conn, Some(&ip[..])));
 /// assert_eq!(client.stats().ppp.ip_sent, 1);
 ///

@@ -168,7 +168,7 @@
 //! #     fn connect() -> Self {
 //! #         let pool = AddressPool { local: [10, 0, 0, 1].into(), range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()), dns: [Some([10, 0, 0, 1].into()), None] };
 //! #         let mut server = Server::new(ServerConfig::new("vpn", pool));
-//! #         let conn = server.accept(Instant::ZERO).unwrap();
+//! #         let conn = server.accept(Instant::ZERO, [192, 0, 2, 1].into()).unwrap();
 //! #         Network { server, conn, inbox: VecDeque::new(), echoed: false, interrupted: false }
 //! #     }
 //! #     fn write_tcp(&mut self, now: Instant, bytes: &[u8]) {
@@ -176,7 +176,7 @@
 //! #     }
 //! #     fn send_gre(&mut self, now: Instant, gre: &[u8]) {
 //! #         let mut d = gre.to_vec();
-//! #         if let Ok((conn, Some(ip))) = self.server.handle_datagram(now, &mut d) {
+//! #         if let Ok((conn, Some(ip))) = self.server.handle_datagram(now, [192, 0, 2, 1].into(), &mut d) {
 //! #             let ip = ip.to_vec();
 //! #             let mut out = vec![0u8; ip.len() + SEND_OVERHEAD];
 //! #             let r = self.server.send_ip(now, conn, &ip, &mut out).unwrap();
@@ -511,12 +511,12 @@
 //!     let (t, input) = net.wait(now, server.poll_timeout());
 //!     now = t;
 //!     match input {
-//!         Input::Accepted(addr) if !stopping => match server.accept(now) {
+//!         Input::Accepted(addr) if !stopping => match server.accept(now, addr.into()) {
 //!             Ok(conn) => {
 //!                 peers.insert(conn, Peer { addr, tunnel: None });
 //!                 net.connected(now, conn); // start reading its TCP
 //!             }
-//!             Err(_full) => {} // close the new TCP connection at once
+//!             Err(_full_or_refused) => {} // close the new TCP connection at once
 //!         },
 //!         Input::Accepted(_) => {}
 //!         Input::Tcp(conn, bytes) => {
@@ -531,15 +531,9 @@
 //!             let start = usize::from(datagram[0] & 0x0f) * 4;
 //!             let gre = start..start + gre.len();
 //!             let source = Ipv4Addr::new(datagram[12], datagram[13], datagram[14], datagram[15]);
-//!             // Only the client that placed a call may send on its Call ID.
-//!             let owner = GreHeader::parse(&datagram[gre.clone()])
-//!                 .ok()
-//!                 .and_then(|(header, _)| server.connection_of_call(header.call_id))
-//!                 .and_then(|conn| peers.get(&conn));
-//!             if owner.is_none_or(|peer| peer.addr != source) {
-//!                 continue;
-//!             }
-//!             match server.handle_datagram(now, &mut datagram[gre]) {
+//!             // Only the client that placed a call may send on its Call ID:
+//!             // the server checks the source against the connection's peer.
+//!             match server.handle_datagram(now, source.into(), &mut datagram[gre]) {
 //!                 Ok((conn, Some(ip))) => {
 //!                     // Route it, as for ServerEvent::IpPacket.
 //!                     let ip = ip.to_vec();

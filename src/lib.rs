@@ -65,6 +65,8 @@ mod trace;
 pub mod tunnel;
 pub mod wire;
 
+pub use rand::Seed;
+
 /// The README's embedding example, compiled and run as a doctest.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -1,7 +1,8 @@
 //! The crate's only "randomness": a generator seeded from the embedder's
 //! configuration (magic numbers, challenges, Call IDs, serial numbers, echo
 //! identifiers). The crate draws no entropy of its own; the seed is the
-//! embedder's to choose well.
+//! embedder's to choose well: a [`Seed`] of 32 bytes from the operating
+//! system's generator.
 //!
 //! Each output block is SHA-1 over a key (the seed and a label) and a
 //! counter. What a generator puts on the wire (a CHAP challenge, a magic
@@ -12,6 +13,70 @@
 //! work of a brute-force search, so it must come from the operating system.
 
 use sha1::{Digest, Sha1};
+
+/// 256 bits of the embedder's entropy, from which every random choice of a
+/// [`Server`](crate::server::Server) or [`Client`](crate::client::Client)
+/// is drawn (CHAP challenges, LCP magic numbers, Call IDs). Fill it from the
+/// operating system's generator (`getrandom`, `/dev/urandom`); wiped when
+/// dropped.
+///
+/// ```
+/// use pptp_proto::Seed;
+///
+/// let os_bytes = [7u8; 32]; // in real code: read from the OS generator
+/// let seed = Seed::from_bytes(os_bytes);
+/// assert_ne!(seed, Seed::from_u64(7));
+/// // A 64-bit seed is for tests and reproducible runs: an attacker who saw
+/// // one CHAP challenge can search 2^64 seeds, not 2^256.
+/// assert_eq!(Seed::from(7u64), Seed::from_u64(7));
+/// ```
+#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct Seed([u8; 32]);
+
+impl Seed {
+    /// A seed of 32 bytes of entropy. See the [example](Self).
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Seed(bytes)
+    }
+
+    /// A seed from 64 bits, for tests and reproducible runs (weak: see the
+    /// [example](Self)).
+    pub const fn from_u64(seed: u64) -> Self {
+        let b = seed.to_le_bytes();
+        let mut bytes = [0u8; 32];
+        let mut i = 0;
+        while i < 8 {
+            bytes[i] = b[i];
+            i += 1;
+        }
+        Seed(bytes)
+    }
+}
+
+impl Default for Seed {
+    /// All zeros: reproducible, and as weak as a seed can be.
+    fn default() -> Self {
+        Seed([0; 32])
+    }
+}
+
+impl From<u64> for Seed {
+    fn from(seed: u64) -> Self {
+        Seed::from_u64(seed)
+    }
+}
+
+impl From<[u8; 32]> for Seed {
+    fn from(bytes: [u8; 32]) -> Self {
+        Seed(bytes)
+    }
+}
+
+impl core::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Seed(..)")
+    }
+}
 
 /// A counter-mode generator over SHA-1 (in the manner of NIST SP 800-90A's
 /// Hash_DRBG, without reseeding): 20 bytes per hash. The key is wiped when
@@ -36,6 +101,11 @@ impl Rng {
         let mut key = *b"\0\0\0\0\0\0\0\0pptp-rng";
         key[..8].copy_from_slice(&seed.to_le_bytes());
         Rng { key, counter: 0 }
+    }
+
+    /// A generator keyed by a 256-bit seed (hashed into the key).
+    pub(crate) fn from_seed(seed: &Seed) -> Self {
+        Self::from_material(&seed.0)
     }
 
     /// A generator keyed by any secret material, hashed into the key.

@@ -44,9 +44,9 @@
 //! config.call_ids = (1, 32767);
 //! let mut server = Server::new(config);
 //! assert!(server.owns_call_id(5) && !server.owns_call_id(40_000));
-//! let conn = server.accept(Instant::ZERO).unwrap(); // a TCP connection came in
+//! let conn = server.accept(Instant::ZERO, [192, 0, 2, 1].into()).unwrap(); // a TCP connection came in
 //! // Then: server.handle_stream(now, conn, &bytes) for its reads,
-//! // server.handle_datagram(now, &mut gre) for GRE, drain the poll_* queues,
+//! // server.handle_datagram(now, [192, 0, 2, 1].into(), &mut gre) for GRE, drain the poll_* queues,
 //! // and call handle_timeout at poll_timeout (see the README's example).
 //! assert_eq!(server.connection_count(), 1);
 //! assert!(server.poll_timeout().is_some());
@@ -57,8 +57,9 @@ use alloc::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Reverse;
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
 use core::ops::Range;
+use core::time::Duration;
 
 use bytes::Bytes;
 
@@ -69,7 +70,8 @@ use crate::gre::GreConfig;
 use crate::ppp::auth::{Credentials, Verdict};
 use crate::ppp::ipcp::IpAssignment;
 use crate::ppp::lcp::AuthMethod;
-use crate::ppp::session::{DownReason, PppEvent, SessionConfig};
+use crate::ppp::session::{DownReason, Phase, PppEvent, SessionConfig};
+use crate::rand::{Rng, Seed};
 use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
 use crate::tunnel::{Datagram, Tunnel, TunnelError};
@@ -122,6 +124,35 @@ pub struct ServerConfig {
     /// it is closed (its TCP must be reset), since dropping part of a byte
     /// stream would corrupt it.
     pub max_queued_stream: usize,
+    /// Time from [`Server::accept`] to the session carrying IP (default
+    /// 60 s; `None`: no limit). Covers every slow phase: LCP, the
+    /// authentication exchange, IPCP and CCP. Ends the session with
+    /// [`SessionDownReason::Deadline`]`(`[`Deadline::Establish`]`)`.
+    pub establish_timeout: Option<Duration>,
+    /// Time from [`ServerEvent::AuthRequest`] to the embedder's answer
+    /// ([`Server::provide_credentials`] or [`Server::provide_verdict`]),
+    /// for a RADIUS back-end that never answers (default 30 s; `None`: no
+    /// limit). Ends the session with [`Deadline::Verdict`].
+    pub verdict_timeout: Option<Duration>,
+    /// pppd's `idle`: a session that carries no IP packet either way for
+    /// this long is closed with [`Deadline::Idle`] (default `None`).
+    pub idle_timeout: Option<Duration>,
+    /// Connections at once from one source address (accel-ppp's
+    /// `connlimit`; default 64, room for an office behind one NAT
+    /// address). [`Server::accept`] refuses more with
+    /// [`Refusal::SourceConnections`].
+    pub max_connections_per_source: usize,
+    /// Connections [`Server::accept`] takes from one source address per
+    /// second (default 16). More are refused with [`Refusal::SourceRate`].
+    pub max_accepts_per_source_per_second: u32,
+    /// Sessions up at once for one user name (pppd's and accel-ppp's
+    /// `single-session` is `Some(1)`; default `None`: no limit). A session
+    /// over the limit ends after authenticating, with
+    /// [`SessionDownReason::UserLimit`].
+    pub max_sessions_per_user: Option<usize>,
+    /// The server's entropy: every connection draws fresh randomness from a
+    /// generator keyed by it (see [`ServerConfig::with_seed_bytes`]).
+    pub seed: Seed,
 }
 
 impl ServerConfig {
@@ -138,6 +169,13 @@ impl ServerConfig {
             call_ids: (1, u16::MAX),
             max_connections: 10_000,
             max_queued_stream: 65_536,
+            establish_timeout: Some(Duration::from_secs(60)),
+            verdict_timeout: Some(Duration::from_secs(30)),
+            idle_timeout: None,
+            max_connections_per_source: 64,
+            max_accepts_per_source_per_second: 16,
+            max_sessions_per_user: None,
+            seed: Seed::default(),
         }
     }
 
@@ -146,11 +184,94 @@ impl ServerConfig {
     /// or challenges repeat after every restart.
     ///
     /// See the [`Server` example](Server#example).
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.control.seed = seed;
-        self.ppp.seed = seed.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
+    pub fn with_seed(self, seed: u64) -> Self {
+        self.with_seed_bytes(Seed::from_u64(seed))
+    }
+
+    /// Sets the server's entropy from 32 bytes of the operating system's
+    /// generator. Each connection draws its own values (Call ID, control
+    /// serials, CHAP challenges, LCP magic numbers) from a generator keyed
+    /// by it, so what one session shows on the wire tells nothing about
+    /// another's.
+    ///
+    /// ```
+    /// use pptp_proto::server::{AddressPool, ServerConfig};
+    /// use pptp_proto::Seed;
+    ///
+    /// # let pool = AddressPool { local: [10, 0, 0, 1].into(), range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()), dns: [None, None] };
+    /// let os_bytes = [0x5a; 32]; // in real code: from getrandom or /dev/urandom
+    /// let config = ServerConfig::new("vpn", pool).with_seed_bytes(os_bytes);
+    /// assert_eq!(config.seed, Seed::from_bytes(os_bytes));
+    /// ```
+    pub fn with_seed_bytes(mut self, seed: impl Into<Seed>) -> Self {
+        self.seed = seed.into();
         self
     }
+}
+
+/// A deadline of the server's that ended a session
+/// ([`SessionDownReason::Deadline`]).
+///
+/// See [`Server::handle_timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Deadline {
+    /// [`ServerConfig::establish_timeout`]: not carrying IP in time.
+    Establish,
+    /// [`ServerConfig::verdict_timeout`]: the embedder did not answer an
+    /// [`ServerEvent::AuthRequest`] in time.
+    Verdict,
+    /// [`ServerConfig::idle_timeout`]: no IP either way.
+    Idle,
+}
+
+/// Why [`Server::accept`] refused a connection ([`ServerError::Refused`]).
+///
+/// See [`Server::accept`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// [`ServerConfig::max_connections_per_source`] reached.
+    SourceConnections,
+    /// [`ServerConfig::max_accepts_per_source_per_second`] reached.
+    SourceRate,
+}
+
+/// Counters of what the server refused, dropped or timed out, for an
+/// operator's dashboard ([`Server::counters`]).
+///
+/// See [`Server::handle_timeout`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerCounters {
+    /// Connections refused: server full or out of Call IDs.
+    pub refused_full: u64,
+    /// Connections refused by [`ServerConfig::max_connections_per_source`].
+    pub refused_source_connections: u64,
+    /// Connections refused by
+    /// [`ServerConfig::max_accepts_per_source_per_second`].
+    pub refused_source_rate: u64,
+    /// Connections closed: no Start-Control-Connection-Request in time
+    /// ([`ControlConfig::start_timeout`]).
+    pub start_timeouts: u64,
+    /// Connections closed: a control message begun and not completed in
+    /// time ([`ControlConfig::message_timeout`]).
+    pub message_timeouts: u64,
+    /// Sessions ended by [`Deadline::Establish`].
+    pub establish_timeouts: u64,
+    /// Sessions ended by [`Deadline::Verdict`].
+    pub verdict_timeouts: u64,
+    /// Sessions ended by [`Deadline::Idle`].
+    pub idle_timeouts: u64,
+    /// Sessions ended because the pool had no free address.
+    pub pool_exhausted: u64,
+    /// Sessions ended by [`ServerConfig::max_sessions_per_user`].
+    pub user_limit: u64,
+    /// GRE packets whose Call ID is ours but whose source address is not
+    /// that session's peer (dropped).
+    pub wrong_source: u64,
+    /// GRE packets for no session of ours (dropped).
+    pub unknown_call: u64,
 }
 
 /// What the server reports.
@@ -231,14 +352,31 @@ pub enum SessionDownReason {
     /// The call ended on the control connection while the connection
     /// stayed up (the client's Call-Clear-Request).
     CallDown(CallDownReason),
+    /// One of the server's deadlines passed.
+    Deadline(Deadline),
+    /// The address pool had no free address for an authenticated session
+    /// (pptpd refuses the call likewise).
+    NoAddress,
+    /// The user already had [`ServerConfig::max_sessions_per_user`]
+    /// sessions up.
+    UserLimit,
 }
 
 impl core::fmt::Display for SessionDownReason {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             SessionDownReason::Ppp(r) => write!(f, "PPP: {r:?}"),
-            SessionDownReason::Control(r) => write!(f, "control connection: {r:?}"),
+            SessionDownReason::Control(r) => write!(f, "{r}"),
             SessionDownReason::CallDown(r) => write!(f, "call: {r:?}"),
+            SessionDownReason::Deadline(Deadline::Establish) => {
+                f.write_str("session not established in time")
+            }
+            SessionDownReason::Deadline(Deadline::Verdict) => {
+                f.write_str("no authentication verdict in time")
+            }
+            SessionDownReason::Deadline(Deadline::Idle) => f.write_str("idle timeout"),
+            SessionDownReason::NoAddress => f.write_str("no free address in the pool"),
+            SessionDownReason::UserLimit => f.write_str("user already has a session up"),
         }
     }
 }
@@ -255,15 +393,15 @@ impl core::fmt::Display for SessionDownReason {
 /// config.max_connections = 1;
 /// let mut server = Server::new(config);
 /// let now = Instant::ZERO;
-/// server.accept(now).unwrap();
-/// assert_eq!(server.accept(now), Err(ServerError::Full));
+/// server.accept(now, [192, 0, 2, 1].into()).unwrap();
+/// assert_eq!(server.accept(now, [192, 0, 2, 1].into()), Err(ServerError::Full));
 /// let unknown = server.handle_stream(now, ConnectionId(9), &[0; 16]);
 /// assert_eq!(unknown, Err(ServerError::UnknownConnection));
 /// // GRE for a Call ID no session here owns (the connection's call is not up yet).
 /// let mut buf = [0u8; 32];
 /// let mut other = GreChannel::new(GreConfig::new(0, 7));
 /// let n = other.encapsulate(now, &[0xff, 0x03, 0x00, 0x21], &mut buf).unwrap();
-/// let err = server.handle_datagram(now, &mut buf[..n]).unwrap_err();
+/// let err = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut buf[..n]).unwrap_err();
 /// assert_eq!(err, ServerError::UnknownCall(7));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -278,14 +416,58 @@ pub enum ServerError {
     /// The datagram's Call ID belongs to no session here.
     #[error("no session for call {0}")]
     UnknownCall(u16),
+    /// The datagram's Call ID is a session's, but it came from another
+    /// address than that session's peer: dropped (an injection attempt, or
+    /// a client whose address changed).
+    #[error("GRE for call {call_id} from a source that is not its peer")]
+    WrongSource {
+        /// The Call ID it named.
+        call_id: u16,
+    },
+    /// Admission control refused the connection.
+    #[error("connection refused: {0:?}")]
+    Refused(Refusal),
     /// The tunnel refused it.
     #[error(transparent)]
     Tunnel(#[from] TunnelError),
 }
 
+/// Admission-control state of one source address.
+#[derive(Debug)]
+struct Source {
+    /// Connections from it now.
+    connections: usize,
+    /// Start of the current one-second accept window.
+    window: Instant,
+    /// Accepts in that window.
+    accepts: u32,
+}
+
+impl Connection {
+    /// The first of the server's own deadlines that has passed.
+    fn expired(&self, now: Instant, idle: Option<Duration>) -> Option<Deadline> {
+        let passed = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        if passed(self.verdict_by) {
+            Some(Deadline::Verdict)
+        } else if passed(self.establish_by) {
+            Some(Deadline::Establish)
+        } else if passed(self.idle_deadline(idle)) {
+            Some(Deadline::Idle)
+        } else {
+            None
+        }
+    }
+
+    fn idle_deadline(&self, idle: Option<Duration>) -> Option<Instant> {
+        Some(self.active_at? + idle?)
+    }
+}
+
 #[derive(Debug)]
 struct Connection {
     control: ControlConnection,
+    /// The TCP peer's address: GRE for this call must come from it.
+    peer: IpAddr,
     call_id: u16,
     /// Boxed: a connection waiting for its call holds no tunnel.
     tunnel: Option<alloc::boxed::Box<Tunnel>>,
@@ -294,6 +476,21 @@ struct Connection {
     /// The earliest deadline with an entry in the server's timer heap.
     deadline: Option<Instant>,
     down: bool,
+    /// Whether the address was leased from the pool (and is given back).
+    leased: bool,
+    /// Whether this session counts toward its user's session limit.
+    counted_user: bool,
+    /// [`ServerConfig::establish_timeout`]'s deadline, until the session is up.
+    establish_by: Option<Instant>,
+    /// [`ServerConfig::verdict_timeout`]'s deadline, while a verdict is awaited.
+    verdict_by: Option<Instant>,
+    /// The last IP packet either way, for [`ServerConfig::idle_timeout`]
+    /// (set when the session comes up).
+    active_at: Option<Instant>,
+    /// A server-side reason to end the session, applied by `service`.
+    fail: Option<SessionDownReason>,
+    /// The session's PPP seed, drawn from the server's generator.
+    ppp_seed: u64,
     /// What ended the call or the control connection, kept until PPP
     /// reports the consequence.
     cause: Option<SessionDownReason>,
@@ -331,7 +528,7 @@ struct Connection {
 /// let mut client = Client::new(ClientConfig::new("alice", Password::new("secret").unwrap()));
 ///
 /// let mut now = Instant::ZERO;
-/// let conn = server.accept(now).unwrap(); // a TCP connection came in
+/// let conn = server.accept(now, [192, 0, 2, 1].into()).unwrap(); // a TCP connection came in
 /// client.start(now);
 /// assert_eq!(server.connection_count(), 1);
 /// let mut events = Vec::new();
@@ -363,7 +560,7 @@ struct Connection {
 ///         server.handle_stream(now, ConnectionId(0), &bytes).unwrap();
 ///     }
 ///     while let Some(mut datagram) = client.poll_datagram_transmit() {
-///         let _ = server.handle_datagram(now, &mut datagram);
+///         let _ = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut datagram);
 ///     }
 /// }
 /// while !client.is_up() {
@@ -384,7 +581,7 @@ struct Connection {
 /// let call_id = u16::from_be_bytes([out[range.start + 6], out[range.start + 7]]);
 /// assert!(server.owns_call_id(call_id));
 /// assert_eq!(server.connection_of_call(call_id), Some(conn));
-/// let (from, received) = server.handle_datagram(now, &mut out[range]).unwrap();
+/// let (from, received) = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut out[range]).unwrap();
 /// assert_eq!((from, received), (conn, Some(&ip[..])));
 /// // And one back.
 /// let reply = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
@@ -420,6 +617,13 @@ pub struct Server {
     next_connection: u64,
     next_call: u16,
     leased: BTreeSet<Ipv4Addr>,
+    /// Live connections and recent accepts per source address.
+    sources: BTreeMap<IpAddr, Source>,
+    /// Sessions up per user name.
+    users: BTreeMap<String, usize>,
+    counters: ServerCounters,
+    /// Keyed by [`ServerConfig::seed`]; every connection draws from it.
+    rng: Rng,
     streams: VecDeque<(ConnectionId, Bytes)>,
     datagrams: VecDeque<(ConnectionId, Datagram)>,
     events: VecDeque<ServerEvent>,
@@ -436,8 +640,13 @@ impl Server {
         let next_call = config.call_ids.0;
         // The window GRE paces its acks by is the one the OCRP announces.
         config.gre.receive_window = config.control.receive_window;
+        let rng = Rng::from_seed(&config.seed);
         Server {
             config,
+            sources: BTreeMap::new(),
+            users: BTreeMap::new(),
+            counters: ServerCounters::default(),
+            rng,
             connections: BTreeMap::new(),
             by_call: BTreeMap::new(),
             timers: BinaryHeap::new(),
@@ -506,11 +715,50 @@ impl Server {
     /// A new TCP connection was accepted.
     ///
     /// See the [example](Self#example).
-    pub fn accept(&mut self, now: Instant) -> Result<ConnectionId, ServerError> {
+    ///
+    /// `peer` is the TCP peer's address: the session's GRE must come from
+    /// it ([`Server::handle_datagram`]). Admission control refuses a
+    /// connection over [`ServerConfig::max_connections_per_source`] or
+    /// [`ServerConfig::max_accepts_per_source_per_second`]; the embedder
+    /// closes (or resets) that TCP connection at once.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use pptp_proto::server::{AddressPool, Refusal, Server, ServerConfig, ServerError};
+    /// use pptp_proto::time::Instant;
+    ///
+    /// # let pool = AddressPool { local: [10, 0, 0, 1].into(), range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()), dns: [None, None] };
+    /// let mut config = ServerConfig::new("vpn", pool);
+    /// config.max_connections_per_source = 2;
+    /// config.max_accepts_per_source_per_second = 3;
+    /// let mut server = Server::new(config);
+    /// let (scanner, other) = ([192, 0, 2, 7].into(), [192, 0, 2, 8].into());
+    /// let now = Instant::ZERO;
+    /// let a = server.accept(now, scanner).unwrap();
+    /// server.accept(now, scanner).unwrap();
+    /// let third = server.accept(now, scanner);
+    /// assert_eq!(third, Err(ServerError::Refused(Refusal::SourceConnections)));
+    /// server.handle_stream_closed(now, a); // one goes away
+    /// server.accept(now, scanner).unwrap(); // the third accept this second
+    /// # server.handle_stream_closed(now, pptp_proto::server::ConnectionId(2));
+    /// let fourth = server.accept(now, scanner);
+    /// assert_eq!(fourth, Err(ServerError::Refused(Refusal::SourceRate)));
+    /// server.accept(now, other).unwrap(); // other sources are not affected
+    /// assert_eq!(server.counters().refused_source_rate, 1);
+    /// ```
+    pub fn accept(&mut self, now: Instant, peer: IpAddr) -> Result<ConnectionId, ServerError> {
         if self.connections.len() >= self.config.max_connections {
+            self.counters.refused_full += 1;
             return Err(ServerError::Full);
         }
-        let call_id = self.allocate_call_id().ok_or(ServerError::Full)?;
+        self.admit(now, peer)?;
+        let Some(call_id) = self.allocate_call_id() else {
+            self.counters.refused_full += 1;
+            return Err(ServerError::Full);
+        };
+        if let Some(source) = self.sources.get_mut(&peer) {
+            source.connections += 1;
+        }
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
         let mut control = self.config.control.clone();
@@ -518,7 +766,7 @@ impl Server {
         // One call per connection, with a Call ID unique across the server.
         control.call_ids = (call_id, call_id);
         control.max_calls = 1;
-        control.seed ^= id.0;
+        control.seed = self.rng.next_u64();
         let mut control = ControlConnection::new(control);
         control.start(now);
         self.by_call.insert(call_id, id);
@@ -529,12 +777,20 @@ impl Server {
             id,
             alloc::boxed::Box::new(Connection {
                 control,
+                peer,
                 call_id,
                 tunnel: None,
                 username: String::new(),
                 address: None,
                 deadline: None,
                 down: false,
+                leased: false,
+                counted_user: false,
+                establish_by: self.config.establish_timeout.map(|t| now + t),
+                verdict_by: None,
+                active_at: None,
+                fail: None,
+                ppp_seed: self.rng.next_u64(),
                 cause: None,
                 #[cfg(feature = "tracing")]
                 span: tracing::info_span!(
@@ -549,9 +805,45 @@ impl Server {
         Ok(id)
     }
 
+    /// Admission control per source address: records the attempt, or
+    /// refuses it.
+    fn admit(&mut self, now: Instant, peer: IpAddr) -> Result<(), ServerError> {
+        const SECOND: Duration = Duration::from_secs(1);
+        // Sources with no connection are forgotten a second after their
+        // last accept, so the table stays near the live connections' size.
+        if self.sources.len() > 2 * self.connections.len() + 1024 {
+            self.sources
+                .retain(|_, s| s.connections > 0 || now - s.window < SECOND);
+        }
+        let source = self.sources.entry(peer).or_insert(Source {
+            connections: 0,
+            window: now,
+            accepts: 0,
+        });
+        if now - source.window >= SECOND {
+            source.window = now;
+            source.accepts = 0;
+        }
+        let refusal = if source.connections >= self.config.max_connections_per_source {
+            self.counters.refused_source_connections += 1;
+            Refusal::SourceConnections
+        } else if source.accepts >= self.config.max_accepts_per_source_per_second {
+            self.counters.refused_source_rate += 1;
+            Refusal::SourceRate
+        } else {
+            source.accepts += 1;
+            return Ok(());
+        };
+        crate::trace::event!(info, peer = ?peer, reason = ?refusal, "connection refused");
+        Err(ServerError::Refused(refusal))
+    }
+
+    /// A Call ID from a random start in the range (a guessable Call ID
+    /// is half of what an injected GRE packet needs).
     fn allocate_call_id(&mut self) -> Option<u16> {
         let (lo, hi) = self.config.call_ids;
         let span = u32::from(hi.saturating_sub(lo)) + 1;
+        self.next_call = lo.wrapping_add((self.rng.next_u64() % u64::from(span)) as u16);
         for _ in 0..span {
             let id = self.next_call;
             self.next_call = if id >= hi { lo } else { id + 1 };
@@ -597,34 +889,47 @@ impl Server {
         self.remove(connection);
     }
 
-    /// A GRE packet (without IPv4 header) from any client. Returns the
-    /// connection it belongs to and the IP packet it carried, decrypted in
-    /// place.
+    /// A GRE packet (without IPv4 header) from `source`, the address in
+    /// its IP header. Returns the connection it belongs to and the IP
+    /// packet it carried, decrypted in place. A packet whose Call ID is a
+    /// session's but whose source is not that session's peer is refused
+    /// ([`ServerError::WrongSource`]) and touches nothing.
     ///
     /// See the [example](Self#example).
     pub fn handle_datagram<'a>(
         &mut self,
         now: Instant,
+        source: IpAddr,
         datagram: &'a mut [u8],
     ) -> Result<(ConnectionId, Option<&'a [u8]>), ServerError> {
         let call_id = GreHeader::parse(datagram)
             .map_err(|e| ServerError::Tunnel(TunnelError::Gre(e.into())))?
             .0
             .call_id;
-        let id = *self
+        let found = self
             .by_call
             .get(&call_id)
-            .ok_or(ServerError::UnknownCall(call_id))?;
-        let c = self
-            .connections
-            .get_mut(&id)
-            .ok_or(ServerError::UnknownCall(call_id))?;
-        let tunnel = c.tunnel.as_mut().ok_or(ServerError::UnknownCall(call_id))?;
+            .and_then(|id| Some((*id, self.connections.get_mut(id)?)))
+            .filter(|(_, c)| c.tunnel.is_some());
+        let Some((id, c)) = found else {
+            self.counters.unknown_call += 1;
+            return Err(ServerError::UnknownCall(call_id));
+        };
+        if c.peer != source {
+            self.counters.wrong_source += 1;
+            return Err(ServerError::WrongSource { call_id });
+        }
+        let Some(tunnel) = c.tunnel.as_mut() else {
+            return Err(ServerError::UnknownCall(call_id));
+        };
         self.now = now;
         self.tap.datagram(now, id.0, Direction::Received, datagram);
         crate::trace::enter!(c.span);
         let ip = tunnel.handle_datagram(now, datagram);
         if let Ok(Some(ip)) = &ip {
+            if c.active_at.is_some() {
+                c.active_at = Some(now);
+            }
             self.tap.inner(now, id.0, Direction::Received, ip);
         }
         self.service(now, id);
@@ -648,6 +953,9 @@ impl Server {
             .ok_or(ServerError::UnknownConnection)?;
         let tunnel = c.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
         let range = tunnel.send_ip(now, ip, out)?;
+        if c.active_at.is_some() {
+            c.active_at = Some(now);
+        }
         self.now = now;
         self.tap.inner(now, connection.0, Direction::Sent, ip);
         self.tap
@@ -664,12 +972,11 @@ impl Server {
         connection: ConnectionId,
         credentials: Credentials,
     ) {
-        if let Some(t) = self
-            .connections
-            .get_mut(&connection)
-            .and_then(|c| c.tunnel.as_mut())
-        {
-            t.ppp.provide_credentials(now, credentials);
+        if let Some(c) = self.connections.get_mut(&connection) {
+            c.verdict_by = None;
+            if let Some(t) = c.tunnel.as_mut() {
+                t.ppp.provide_credentials(now, credentials);
+            }
         }
         self.service(now, connection);
     }
@@ -691,7 +998,7 @@ impl Server {
     /// #     while let Some((_, b)) = server.poll_stream_transmit() { client.handle_stream(now, &b); }
     /// #     while let Some((_, mut d)) = server.poll_datagram_transmit() { let _ = client.handle_datagram(now, &mut d); }
     /// #     while let Some(b) = client.poll_stream_transmit() { server.handle_stream(now, ConnectionId(0), &b).unwrap(); }
-    /// #     while let Some(mut d) = client.poll_datagram_transmit() { let _ = server.handle_datagram(now, &mut d); }
+    /// #     while let Some(mut d) = client.poll_datagram_transmit() { let _ = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut d); }
     /// #     core::iter::from_fn(|| server.poll_event()).collect()
     /// # }
     /// use core::time::Duration;
@@ -703,7 +1010,7 @@ impl Server {
     /// let mut server = Server::new(ServerConfig::new("vpn", pool));
     /// let mut client = Client::new(ClientConfig::new("alice", Password::new("guess").unwrap()));
     /// let mut now = Instant::ZERO;
-    /// let conn = server.accept(now).unwrap();
+    /// let conn = server.accept(now, [192, 0, 2, 1].into()).unwrap();
     /// client.start(now);
     /// let reason = 'session: loop {
     ///     now += Duration::from_millis(10);
@@ -722,12 +1029,11 @@ impl Server {
     /// # let _ = conn;
     /// ```
     pub fn provide_verdict(&mut self, now: Instant, connection: ConnectionId, verdict: Verdict) {
-        if let Some(t) = self
-            .connections
-            .get_mut(&connection)
-            .and_then(|c| c.tunnel.as_mut())
-        {
-            t.ppp.provide_verdict(now, verdict);
+        if let Some(c) = self.connections.get_mut(&connection) {
+            c.verdict_by = None;
+            if let Some(t) = c.tunnel.as_mut() {
+                t.ppp.provide_verdict(now, verdict);
+            }
         }
         self.service(now, connection);
     }
@@ -749,7 +1055,7 @@ impl Server {
     /// #     while let Some((_, b)) = server.poll_stream_transmit() { client.handle_stream(now, &b); }
     /// #     while let Some((_, mut d)) = server.poll_datagram_transmit() { let _ = client.handle_datagram(now, &mut d); }
     /// #     while let Some(b) = client.poll_stream_transmit() { server.handle_stream(now, ConnectionId(0), &b).unwrap(); }
-    /// #     while let Some(mut d) = client.poll_datagram_transmit() { let _ = server.handle_datagram(now, &mut d); }
+    /// #     while let Some(mut d) = client.poll_datagram_transmit() { let _ = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut d); }
     /// #     core::iter::from_fn(|| server.poll_event()).collect()
     /// # }
     /// use core::time::Duration;
@@ -762,7 +1068,7 @@ impl Server {
     /// let mut server = Server::new(config);
     /// let mut client = Client::new(ClientConfig::new("alice", Password::new("secret").unwrap()));
     /// let mut now = Instant::ZERO;
-    /// server.accept(now).unwrap();
+    /// server.accept(now, [192, 0, 2, 1].into()).unwrap();
     /// client.start(now);
     /// while !client.is_up() {
     ///     now += Duration::from_millis(10);
@@ -820,7 +1126,18 @@ impl Server {
     ///
     /// See the [example](Self#example).
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.connections.is_empty() {
+            return None;
+        }
         self.timers.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// What admission control refused, what was dropped and which
+    /// deadlines passed, since the server started.
+    ///
+    /// See [`Server::accept`].
+    pub fn counters(&self) -> &ServerCounters {
+        &self.counters
     }
 
     /// Runs the due timers, touching only the connections they belong to.
@@ -841,6 +1158,15 @@ impl Server {
                 continue;
             }
             c.deadline = None;
+            if let Some(deadline) = c.expired(now, self.config.idle_timeout) {
+                if !c.down {
+                    crate::trace::event!(info, conn = id.0, deadline = ?deadline, "deadline passed");
+                    c.fail = Some(SessionDownReason::Deadline(deadline));
+                }
+                c.establish_by = None;
+                c.verdict_by = None;
+                c.active_at = None;
+            }
             c.control.handle_timeout(now);
             if let Some(tunnel) = c.tunnel.as_mut() {
                 tunnel.handle_timeout(now);
@@ -899,11 +1225,15 @@ impl Server {
 
     fn remove(&mut self, id: ConnectionId) {
         // Its timer entries go stale and are skipped when they come up.
-        if let Some(c) = self.connections.remove(&id) {
+        if let Some(mut c) = self.connections.remove(&id) {
             self.by_call.remove(&c.call_id);
-            if let (Some(a), Some(_)) = (c.address, &self.config.pool) {
-                self.leased.remove(&a);
+            release(&mut c, &mut self.leased, &mut self.users);
+            if let Some(source) = self.sources.get_mut(&c.peer) {
+                source.connections = source.connections.saturating_sub(1);
             }
+        }
+        if self.connections.is_empty() {
+            self.timers.clear();
         }
     }
 
@@ -918,6 +1248,8 @@ impl Server {
             connections,
             timers,
             leased,
+            users,
+            counters,
             streams,
             datagrams,
             events,
@@ -932,14 +1264,29 @@ impl Server {
             datagrams,
             events,
             tap,
+            leased,
+            users,
+            counters,
         };
         let max_stream = config.max_queued_stream;
         let mut overflow = out.queue_stream(now, id, c, max_stream);
-        out.service_control(now, id, c, config, leased);
-        out.service_tunnel(now, id, c);
+        // Twice at most: a failure found while servicing (no address, a
+        // user over the limit) is applied and its consequences drained.
+        for _ in 0..2 {
+            out.apply_fail(now, id, c);
+            out.service_control(now, id, c, config);
+            out.service_tunnel(now, id, c, config);
+            if c.fail.is_none() {
+                break;
+            }
+        }
         overflow |= out.queue_stream(now, id, c, max_stream);
         let tunnel = c.tunnel.as_ref().and_then(|t| t.poll_timeout());
-        let deadline = Instant::soonest(c.control.poll_timeout(), tunnel);
+        let own = Instant::soonest(
+            Instant::soonest(c.establish_by, c.verdict_by),
+            c.idle_deadline(config.idle_timeout),
+        );
+        let deadline = Instant::soonest(Instant::soonest(c.control.poll_timeout(), tunnel), own);
         // A later or equal deadline keeps the entry it has; when that fires
         // early the connection's timers are a no-op and it re-registers.
         let earlier = deadline.filter(|d| c.deadline.is_none_or(|r| *d < r));
@@ -981,15 +1328,90 @@ fn lease(pool: Option<&AddressPool>, leased: &mut BTreeSet<Ipv4Addr>) -> Option<
         })
 }
 
-/// The server's output queues, borrowed apart from its connection map.
+/// Gives back what a session held: its pool address and its place in its
+/// user's session count. Idempotent.
+fn release(
+    c: &mut Connection,
+    leased: &mut BTreeSet<Ipv4Addr>,
+    users: &mut BTreeMap<String, usize>,
+) {
+    if c.leased {
+        c.leased = false;
+        if let Some(a) = c.address {
+            leased.remove(&a);
+        }
+    }
+    if c.counted_user {
+        c.counted_user = false;
+        if let Some(n) = users.get_mut(&c.username) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                users.remove(&c.username);
+            }
+        }
+    }
+}
+
+/// The server's output queues and shared tables, borrowed apart from its
+/// connection map.
 struct Output<'a> {
     streams: &'a mut VecDeque<(ConnectionId, Bytes)>,
     datagrams: &'a mut VecDeque<(ConnectionId, Datagram)>,
     events: &'a mut VecDeque<ServerEvent>,
     tap: &'a mut TapSlot,
+    leased: &'a mut BTreeSet<Ipv4Addr>,
+    users: &'a mut BTreeMap<String, usize>,
+    counters: &'a mut ServerCounters,
 }
 
 impl Output<'_> {
+    /// Reports a session down once, and gives back what it held.
+    fn report_down(&mut self, id: ConnectionId, c: &mut Connection, reason: SessionDownReason) {
+        if c.down {
+            return;
+        }
+        c.down = true;
+        c.establish_by = None;
+        c.verdict_by = None;
+        c.active_at = None;
+        release(c, self.leased, self.users);
+        crate::trace::event!(info, conn = id.0, reason = %reason, "session down");
+        self.events.push_back(ServerEvent::SessionDown {
+            connection: id,
+            reason,
+        });
+    }
+
+    /// Ends a session for a reason of the server's own: reported at once,
+    /// its resources given back; LCP Terminate-Request and
+    /// Stop-Control-Connection-Request go out.
+    fn apply_fail(&mut self, now: Instant, id: ConnectionId, c: &mut Connection) {
+        let Some(reason) = c.fail.take() else {
+            return;
+        };
+        if c.down {
+            return;
+        }
+        match reason {
+            SessionDownReason::Deadline(Deadline::Establish) => {
+                self.counters.establish_timeouts += 1
+            }
+            SessionDownReason::Deadline(Deadline::Verdict) => self.counters.verdict_timeouts += 1,
+            SessionDownReason::Deadline(Deadline::Idle) => self.counters.idle_timeouts += 1,
+            SessionDownReason::NoAddress => self.counters.pool_exhausted += 1,
+            SessionDownReason::UserLimit => self.counters.user_limit += 1,
+            _ => {}
+        }
+        self.report_down(id, c, reason);
+        if let Some(t) = c.tunnel.as_mut() {
+            t.ppp.close(now);
+        }
+        let call_id = c.call_id;
+        let _ = c.control.clear_call(now, call_id);
+        c.control
+            .close(now, crate::wire::control::StopControlConnectionReason::NONE);
+    }
+
     /// Moves a connection's control output to the stream queue; when the
     /// queue holds `max` messages the connection fails closed instead, since
     /// dropping part of a byte stream would corrupt it. Returns whether it
@@ -1019,7 +1441,6 @@ impl Output<'_> {
         id: ConnectionId,
         c: &mut Connection,
         config: &ServerConfig,
-        leased: &mut BTreeSet<Ipv4Addr>,
     ) {
         while let Some(event) = c.control.poll_event() {
             match event {
@@ -1032,23 +1453,10 @@ impl Output<'_> {
                     #[cfg(feature = "tracing")]
                     c.span.record("call", call_id);
                     let mut ppp = config.ppp.clone();
-                    ppp.seed ^= u64::from(call_id) << 32 | id.0;
+                    ppp.seed = c.ppp_seed;
                     let mut tunnel =
                         Tunnel::new(call_id, peer_call_id, peer_window, &config.gre, ppp);
-                    match (config.pool.clone(), lease(config.pool.as_ref(), leased)) {
-                        (Some(pool), Some(address)) => {
-                            c.address = Some(address);
-                            tunnel.ppp.set_ip_assignment(IpAssignment {
-                                local: Some(pool.local),
-                                peer: Some(address),
-                                dns: pool.dns,
-                                nbns: [None, None],
-                            });
-                        }
-                        _ => self
-                            .events
-                            .push_back(ServerEvent::AddressRequest { connection: id }),
-                    }
+                    // The address waits for authentication (see `assign`).
                     tunnel.open(now);
                     c.tunnel = Some(tunnel.into());
                 }
@@ -1073,19 +1481,23 @@ impl Output<'_> {
                     let ppp = c.tunnel.as_ref().and_then(|t| t.ppp.terminating());
                     if c.cause.is_none() && !c.down {
                         c.cause = ppp.map(SessionDownReason::Ppp).or(cause);
+                        match &c.cause {
+                            Some(SessionDownReason::Control(CloseReason::StartTimeout)) => {
+                                self.counters.start_timeouts += 1
+                            }
+                            Some(SessionDownReason::Control(CloseReason::MessageTimeout)) => {
+                                self.counters.message_timeouts += 1
+                            }
+                            _ => {}
+                        }
                     }
                     match c.tunnel.as_mut() {
                         Some(t) => t.ppp.lower_layer_down(now),
-                        None if !c.down => {
+                        None => {
                             if let Some(reason) = c.cause.take() {
-                                c.down = true;
-                                self.events.push_back(ServerEvent::SessionDown {
-                                    connection: id,
-                                    reason,
-                                });
+                                self.report_down(id, c, reason);
                             }
                         }
-                        None => {}
                     }
                 }
                 _ => {}
@@ -1093,11 +1505,20 @@ impl Output<'_> {
         }
     }
 
-    fn service_tunnel(&mut self, now: Instant, id: ConnectionId, c: &mut Connection) {
+    fn service_tunnel(
+        &mut self,
+        now: Instant,
+        id: ConnectionId,
+        c: &mut Connection,
+        config: &ServerConfig,
+    ) {
         let Some(tunnel) = c.tunnel.as_mut() else {
             return;
         };
         while let Some(packet) = tunnel.poll_released() {
+            if c.active_at.is_some() {
+                c.active_at = Some(now);
+            }
             // Reordered IP is dropped, not queued without bound, when the
             // embedder does not poll.
             if self.events.len() < MAX_QUEUED_IP_EVENTS {
@@ -1109,9 +1530,10 @@ impl Output<'_> {
             }
         }
         let mut down = None;
-        while let Some(event) = tunnel.poll_event() {
+        while let Some(event) = c.tunnel.as_mut().and_then(|t| t.poll_event()) {
             match event {
                 PppEvent::AuthRequest { username, method } => {
+                    c.verdict_by = config.verdict_timeout.map(|t| now + t);
                     c.username.clone_from(&username);
                     #[cfg(feature = "tracing")]
                     c.span.record("user", username.as_str());
@@ -1121,11 +1543,25 @@ impl Output<'_> {
                         method,
                     });
                 }
-                PppEvent::NetworkUp { peer, .. } => self.events.push_back(ServerEvent::SessionUp {
-                    connection: id,
-                    username: c.username.clone(),
-                    address: peer,
-                }),
+                // Authenticated (or no authentication configured): only now
+                // does the session get an address (RFC 1661 §3.5: NCPs
+                // start in the Network phase).
+                PppEvent::PhaseChanged(Phase::Network) if !c.down => {
+                    if let Some(reason) = self.admit_user(c, config) {
+                        c.fail = Some(reason);
+                    } else if let Some(reason) = self.assign(id, c, config) {
+                        c.fail = Some(reason);
+                    }
+                }
+                PppEvent::NetworkUp { peer, .. } if !c.down => {
+                    c.establish_by = None;
+                    c.active_at = Some(now);
+                    self.events.push_back(ServerEvent::SessionUp {
+                        connection: id,
+                        username: c.username.clone(),
+                        address: peer,
+                    })
+                }
                 PppEvent::PasswordChanged {
                     username,
                     new_password,
@@ -1138,6 +1574,9 @@ impl Output<'_> {
                 _ => {}
             }
         }
+        let Some(tunnel) = c.tunnel.as_mut() else {
+            return;
+        };
         tunnel.flush(now);
         while let Some(d) = tunnel.poll_datagram() {
             // Control-plane datagrams are retransmitted by their timers:
@@ -1151,14 +1590,58 @@ impl Output<'_> {
             let _ = c.control.clear_call(now, call_id);
             c.control
                 .close(now, crate::wire::control::StopControlConnectionReason::NONE);
-            if !c.down {
-                c.down = true;
-                let reason = c.cause.take().unwrap_or(SessionDownReason::Ppp(reason));
-                self.events.push_back(ServerEvent::SessionDown {
-                    connection: id,
-                    reason,
-                });
-            }
+            let reason = c.cause.take().unwrap_or(SessionDownReason::Ppp(reason));
+            self.report_down(id, c, reason);
         }
+    }
+
+    /// Counts an authenticated session toward its user's limit, or refuses it.
+    fn admit_user(
+        &mut self,
+        c: &mut Connection,
+        config: &ServerConfig,
+    ) -> Option<SessionDownReason> {
+        if c.counted_user || c.username.is_empty() {
+            return None;
+        }
+        let n = self.users.get(&c.username).copied().unwrap_or(0);
+        if config.max_sessions_per_user.is_some_and(|max| n >= max) {
+            return Some(SessionDownReason::UserLimit);
+        }
+        *self.users.entry(c.username.clone()).or_insert(0) += 1;
+        c.counted_user = true;
+        None
+    }
+
+    /// Gives an authenticated session its addresses: from the pool, or by
+    /// asking the embedder when there is none. An exhausted pool ends it.
+    fn assign(
+        &mut self,
+        id: ConnectionId,
+        c: &mut Connection,
+        config: &ServerConfig,
+    ) -> Option<SessionDownReason> {
+        if c.address.is_some() {
+            return None;
+        }
+        let Some(pool) = &config.pool else {
+            self.events
+                .push_back(ServerEvent::AddressRequest { connection: id });
+            return None;
+        };
+        let Some(address) = lease(Some(pool), self.leased) else {
+            return Some(SessionDownReason::NoAddress);
+        };
+        c.address = Some(address);
+        c.leased = true;
+        if let Some(t) = c.tunnel.as_mut() {
+            t.ppp.set_ip_assignment(IpAssignment {
+                local: Some(pool.local),
+                peer: Some(address),
+                dns: pool.dns,
+                nbns: [None, None],
+            });
+        }
+        None
     }
 }

@@ -49,7 +49,7 @@ pub enum Direction {
 /// #     while let Some((_, b)) = server.poll_stream_transmit() { client.handle_stream(now, &b); }
 /// #     while let Some((_, mut d)) = server.poll_datagram_transmit() { let _ = client.handle_datagram(now, &mut d); }
 /// #     while let Some(b) = client.poll_stream_transmit() { server.handle_stream(now, ConnectionId(0), &b).unwrap(); }
-/// #     while let Some(mut d) = client.poll_datagram_transmit() { let _ = server.handle_datagram(now, &mut d); }
+/// #     while let Some(mut d) = client.poll_datagram_transmit() { let _ = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut d); }
 /// #     while let Some(e) = server.poll_event() {
 /// #         if let ServerEvent::AuthRequest { connection, .. } = e {
 /// #             server.provide_credentials(now, connection, Credentials::Password(Password::new("secret").unwrap()));
@@ -96,7 +96,7 @@ pub enum Direction {
 /// client.set_tap(counter.clone());
 /// # let pool = AddressPool { local: [10, 0, 0, 1].into(), range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()), dns: [None, None] };
 /// # let mut server = Server::new(ServerConfig::new("vpn", pool));
-/// # server.accept(Instant::ZERO).unwrap();
+/// # server.accept(Instant::ZERO, [192, 0, 2, 1].into()).unwrap();
 /// client.start(Instant::ZERO);
 /// // ... the event loop runs until the tunnel is up (see `Client`) ...
 /// # let mut now = Instant::ZERO;

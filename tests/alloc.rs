@@ -57,7 +57,7 @@ fn run(pair: &mut Pair, packets: u32, ip: &[u8], out: &mut [u8], ack: &mut Vec<u
             let r = pair.client.send_ip(now, ip, out).expect("client send");
             let (_, got) = pair
                 .server
-                .handle_datagram(now, &mut out[r])
+                .handle_datagram(now, pair.peer, &mut out[r])
                 .expect("server receive");
             assert_eq!(got.map(<[u8]>::len), Some(ip.len()));
             t.to_server += 1;
@@ -90,7 +90,7 @@ fn drain(pair: &mut Pair, buf: &mut Vec<u8>) -> u32 {
     loop {
         let mut moved = false;
         while pair.client.poll_datagram_transmit_into(buf) {
-            let _ = pair.server.handle_datagram(pair.now, buf);
+            let _ = pair.server.handle_datagram(pair.now, pair.peer, buf);
             moved = true;
             n += 1;
         }

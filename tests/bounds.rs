@@ -276,12 +276,14 @@ fn server_connections_are_bounded_and_freed() {
     config.max_connections = 3;
     let mut s = Server::new(config);
     let now = Instant::ZERO;
-    let ids: Vec<_> = (0..3).map(|_| s.accept(now).unwrap()).collect();
-    assert_eq!(s.accept(now), Err(ServerError::Full));
+    let ids: Vec<_> = (0..3)
+        .map(|_| s.accept(now, [192, 0, 2, 1].into()).unwrap())
+        .collect();
+    assert_eq!(s.accept(now, [192, 0, 2, 1].into()), Err(ServerError::Full));
     s.handle_stream_closed(now, ids[1]);
     assert_eq!(s.connection_count(), 2);
-    assert!(s.accept(now).is_ok());
-    assert_eq!(s.accept(now), Err(ServerError::Full));
+    assert!(s.accept(now, [192, 0, 2, 1].into()).is_ok());
+    assert_eq!(s.accept(now, [192, 0, 2, 1].into()), Err(ServerError::Full));
 }
 
 #[test]
@@ -295,7 +297,9 @@ fn server_stream_queue_is_bounded_across_connections() {
     let mut pns = ControlConnection::new(ControlConfig::new(Role::Pns));
     pns.start(now);
     let sccrq = pns.poll_transmit().unwrap();
-    let conns: Vec<_> = (0..20).map(|_| s.accept(now).unwrap()).collect();
+    let conns: Vec<_> = (0..20u8)
+        .map(|i| s.accept(now, [192, 0, 2, i].into()).unwrap())
+        .collect();
     for &c in &conns {
         s.handle_stream(now, c, &sccrq).unwrap();
         assert!(s.queued().0 <= 10);

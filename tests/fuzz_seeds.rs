@@ -161,7 +161,7 @@ fn simulated_session(seeds: &mut Seeds) {
     let mut server = Server::new(config);
     let mut client = Client::new(ClientConfig::new("alice", Password::new("secret").unwrap()));
     let now = Instant::ZERO;
-    let conn = server.accept(now).unwrap();
+    let conn = server.accept(now, [192, 0, 2, 1].into()).unwrap();
     client.start(now);
     let mut script = vec![0];
     for _ in 0..100 {
@@ -176,7 +176,7 @@ fn simulated_session(seeds: &mut Seeds) {
         }
         while let Some(d) = client.poll_datagram_transmit() {
             long(4, &d, &mut script);
-            let _ = server.handle_datagram(now, &mut d.clone());
+            let _ = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut d.clone());
             moved = true;
         }
         while let Some((_, b)) = server.poll_stream_transmit() {

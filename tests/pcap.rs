@@ -57,7 +57,7 @@ fn ping(seq: u16, local: [u8; 4], peer: [u8; 4]) -> Vec<u8> {
 
 /// Hands a client datagram to the server; a ping in it is answered.
 fn answer(server: &mut Server, client: &mut Client, now: Instant, d: &mut [u8]) {
-    let Ok((conn, Some(ip))) = server.handle_datagram(now, d) else {
+    let Ok((conn, Some(ip))) = server.handle_datagram(now, [192, 0, 2, 1].into(), d) else {
         return;
     };
     let Ok(s) = SlicedPacket::from_ip(ip) else {
@@ -102,7 +102,7 @@ fn session() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     );
     server.set_tap(PcapWriter::server(scap.clone()).unwrap());
     let mut now = Instant::ZERO;
-    let conn = server.accept(now).unwrap();
+    let conn = server.accept(now, [192, 0, 2, 1].into()).unwrap();
     client.start(now);
     let mut buf = vec![0u8; 2048];
     let mut pings = 0u16;

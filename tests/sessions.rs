@@ -505,8 +505,11 @@ fn wrong_password_and_server_full() {
     let (mut server, _) = configs(AuthMethod::MsChapV2, "128", 0, 11);
     server.max_connections = 1;
     let mut s = pptp_proto::server::Server::new(server);
-    assert!(s.accept(Instant::ZERO).is_ok());
-    assert_eq!(s.accept(Instant::ZERO), Err(ServerError::Full));
+    assert!(s.accept(Instant::ZERO, [192, 0, 2, 1].into()).is_ok());
+    assert_eq!(
+        s.accept(Instant::ZERO, [192, 0, 2, 1].into()),
+        Err(ServerError::Full)
+    );
     println!("server full: the second connection is refused");
 }
 

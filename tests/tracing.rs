@@ -65,7 +65,7 @@ fn session_up_and_closed(mode: Mode) {
     let now = pair.now;
     let r = pair.client.send_ip(now, &ping, &mut buf).unwrap();
     let mut d = buf[r].to_vec();
-    let _ = pair.server.handle_datagram(now, &mut d);
+    let _ = pair.server.handle_datagram(now, pair.peer, &mut d);
     pair.client.close(now);
     for _ in 0..100 {
         let moved = pair.flush();

@@ -73,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
     while let Some(op) = s.byte() {
         match op % 8 {
             0 => {
-                if let Ok(c) = server.accept(now) {
+                if let Ok(c) = server.accept(now, [192, 0, 2, 1].into()) {
                     conns.push(c);
                 }
             }
@@ -92,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
                     .ok()
                     .and_then(|g| PppFrame::parse(g.payload).ok())
                     .map(|f| f.protocol);
-                if let Ok((_, Some(_))) = server.handle_datagram(now, &mut datagram) {
+                if let Ok((_, Some(_))) = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut datagram) {
                     assert_eq!(
                         protocol,
                         Some(Protocol::COMPRESSED),

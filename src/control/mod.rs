@@ -116,6 +116,17 @@ pub struct ControlConfig {
     /// Control messages waiting in `poll_transmit` before the connection is
     /// closed as stuck (default 64).
     pub max_queued: usize,
+    /// PAC: time from [`ControlConnection::start`] to a complete
+    /// Start-Control-Connection-Request before the connection is closed
+    /// with [`CloseReason::StartTimeout`] (default 5 s, as accel-ppp's
+    /// `timeout`; `None`: wait forever). A scanner that connects to port
+    /// 1723 and says nothing holds its socket no longer than this.
+    pub start_timeout: Option<Duration>,
+    /// Time from the first byte of a control message to its last before the
+    /// connection is closed with [`CloseReason::MessageTimeout`] (default
+    /// 10 s; `None`: wait forever). A peer that sends half a message and
+    /// goes quiet holds its buffer no longer than this.
+    pub message_timeout: Option<Duration>,
     /// Our address and the peer's, for the SCCRQ collision rule (§3.1.3:
     /// the higher address wins). Unknown addresses make the PAC win.
     pub addresses: Option<(Ipv4Addr, Ipv4Addr)>,
@@ -143,6 +154,8 @@ impl ControlConfig {
             echo_timeout: Duration::from_secs(60),
             reply_timeout: Duration::from_secs(60),
             max_queued: 64,
+            start_timeout: Some(Duration::from_secs(5)),
+            message_timeout: Some(Duration::from_secs(10)),
             addresses: None,
             seed: 0,
         }
@@ -193,10 +206,43 @@ pub enum CloseReason {
     EchoTimeout,
     /// No Start-Control-Connection-Reply within the reply timeout.
     HandshakeTimeout,
+    /// PAC: no Start-Control-Connection-Request within
+    /// [`ControlConfig::start_timeout`] of the TCP connection.
+    StartTimeout,
+    /// A control message begun but not completed within
+    /// [`ControlConfig::message_timeout`].
+    MessageTimeout,
     /// The peer sent bytes that are not PPTP.
     Malformed(crate::wire::Error),
     /// Too much output queued: the embedder is not draining `poll_transmit`.
     OutputFull,
+}
+
+impl core::fmt::Display for CloseReason {
+    /// Words for an operator's log.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CloseReason::LocalStop => f.write_str("control connection stopped by us"),
+            CloseReason::PeerStop(r) => {
+                write!(f, "peer stopped the control connection (reason {})", r.0)
+            }
+            CloseReason::Refused(r, e) => write!(
+                f,
+                "peer refused the control connection (result {}, error {})",
+                r.0, e.0
+            ),
+            CloseReason::BadVersion(v) => write!(f, "peer speaks PPTP version {v:#06x}"),
+            CloseReason::StreamClosed => f.write_str("TCP connection closed"),
+            CloseReason::EchoTimeout => f.write_str("no reply to PPTP Echo-Request"),
+            CloseReason::HandshakeTimeout => {
+                f.write_str("no Start-Control-Connection-Reply in time")
+            }
+            CloseReason::StartTimeout => f.write_str("no Start-Control-Connection-Request in time"),
+            CloseReason::MessageTimeout => f.write_str("control message not completed in time"),
+            CloseReason::Malformed(e) => write!(f, "malformed control message: {e}"),
+            CloseReason::OutputFull => f.write_str("control output not drained"),
+        }
+    }
 }
 
 /// What the control connection reports.
@@ -407,9 +453,13 @@ enum Timer {
     EchoReply = 1,
     /// A reply (SCCRP, StopCCRP, OCRP) is awaited.
     Reply = 2,
+    /// PAC: the peer's SCCRQ is awaited.
+    Start = 3,
+    /// Part of a message is buffered; the rest is awaited.
+    Message = 4,
 }
 
-const TIMERS: usize = 3;
+const TIMERS: usize = 5;
 
 /// One PPTP control connection. See the [module documentation](self) for
 /// the driving contract.
@@ -610,7 +660,10 @@ impl ControlConnection {
                 self.state = State::WaitReply;
                 self.timers[Timer::Reply as usize] = Some(now + self.config.reply_timeout);
             }
-            Role::Pac => self.state = State::WaitRequest,
+            Role::Pac => {
+                self.state = State::WaitRequest;
+                self.timers[Timer::Start as usize] = self.config.start_timeout.map(|t| now + t);
+            }
         }
         self.arm_echo(now);
         self.settle();
@@ -988,6 +1041,12 @@ impl ControlConnection {
             self.closed(CloseReason::EchoTimeout);
             return;
         }
+        if fired(&mut self.timers[Timer::Start as usize], now) && self.state == State::WaitRequest {
+            return self.closed(CloseReason::StartTimeout);
+        }
+        if fired(&mut self.timers[Timer::Message as usize], now) && !self.rx.is_empty() {
+            return self.closed(CloseReason::MessageTimeout);
+        }
         if fired(&mut self.timers[Timer::Reply as usize], now) {
             match self.state {
                 State::WaitReply => return self.closed(CloseReason::HandshakeTimeout),
@@ -1015,7 +1074,19 @@ impl ControlConnection {
     /// Takes bytes read from TCP, split or coalesced in any way.
     ///
     /// See the [example](Self#example).
-    pub fn handle_stream(&mut self, now: Instant, mut bytes: &[u8]) -> Result<(), ControlError> {
+    pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) -> Result<(), ControlError> {
+        let result = self.take_stream(now, bytes);
+        // The message deadline runs from the first byte of a split message.
+        let message = &mut self.timers[Timer::Message as usize];
+        *message = match (self.rx.is_empty(), *message) {
+            (true, _) => None,
+            (false, Some(t)) => Some(t),
+            (false, None) => self.config.message_timeout.map(|t| now + t),
+        };
+        result
+    }
+
+    fn take_stream(&mut self, now: Instant, mut bytes: &[u8]) -> Result<(), ControlError> {
         if self.state == State::Closed {
             return Err(ControlError::Closed);
         }
@@ -1415,6 +1486,7 @@ impl ControlConnection {
         bearer: BearerCapabilities,
     ) {
         self.state = State::Established;
+        self.timers[Timer::Start as usize] = None;
         self.arm_echo(now);
         self.events.push_back(ControlEvent::Connected {
             hostname,

@@ -116,7 +116,7 @@ impl Sim {
             stream_log: Default::default(),
         };
         for i in 0..n {
-            let conn = sim.server.accept(sim.now).expect("accept");
+            let conn = sim.server.accept(sim.now, client_addr(i)).expect("accept");
             sim.conns.push(conn);
             sim.clients[i].start(sim.now);
         }
@@ -298,13 +298,14 @@ impl Sim {
             (Dir::ToServer(i), Unit::Closed) => {
                 self.server.handle_stream_closed(now, self.conns[i])
             }
-            (Dir::ToServer(_), Unit::Datagram(mut d)) => {
+            (Dir::ToServer(i), Unit::Datagram(mut d)) => {
                 if let Some(hook) = self.hook.as_mut() {
                     if let Action::Drop = hook(dir, &mut d) {
                         return;
                     }
                 }
-                if let Ok((_, Some(ip))) = self.server.handle_datagram(now, &mut d) {
+                if let Ok((_, Some(ip))) = self.server.handle_datagram(now, client_addr(i), &mut d)
+                {
                     self.server_ip.push(ip.to_vec());
                 }
             }
@@ -437,4 +438,9 @@ impl Sim {
     pub fn inject_datagram(&mut self, dir: Dir, bytes: Vec<u8>) {
         self.send(dir, Unit::Datagram(bytes));
     }
+}
+
+/// Client `i`'s address: the source of its TCP connection and its GRE.
+pub fn client_addr(i: usize) -> core::net::IpAddr {
+    core::net::Ipv4Addr::from(0xc633_6400 + i as u32).into() // 198.51.100.0/24 and up
 }

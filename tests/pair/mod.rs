@@ -78,6 +78,8 @@ pub struct Pair {
     pub client: Client,
     pub server: Server,
     pub conn: ConnectionId,
+    /// The client's address, distinct per pair on one server.
+    pub peer: core::net::IpAddr,
     pub client_up: bool,
     pub server_up: bool,
     /// Scratch buffer for datagrams, reused.
@@ -88,7 +90,8 @@ impl Pair {
     /// Connects a new client to `server` and starts it.
     pub fn new(server: Server, client: ClientConfig, now: Instant) -> Pair {
         let mut server = server;
-        let conn = server.accept(now).expect("accept");
+        let peer = core::net::Ipv4Addr::from(0x0a00_0000 + server.connection_count() as u32).into();
+        let conn = server.accept(now, peer).expect("accept");
         let mut client = Client::new(client);
         client.start(now);
         Pair {
@@ -96,6 +99,7 @@ impl Pair {
             client,
             server,
             conn,
+            peer,
             client_up: false,
             server_up: false,
             scratch: Vec::with_capacity(2048),
@@ -128,7 +132,9 @@ impl Pair {
                 moved = true;
             }
             while self.client.poll_datagram_transmit_into(&mut self.scratch) {
-                let _ = self.server.handle_datagram(self.now, &mut self.scratch);
+                let _ = self
+                    .server
+                    .handle_datagram(self.now, self.peer, &mut self.scratch);
                 moved = true;
             }
             while self
