@@ -1186,7 +1186,11 @@ impl Server {
     ///
     /// See the [example](Self#example).
     pub fn poll_stream_transmit(&mut self) -> Option<(ConnectionId, Bytes)> {
-        let (c, bytes) = self.streams.pop_front()?;
+        let Some((c, bytes)) = self.streams.pop_front() else {
+            // A flood's backlog gives its memory back once drained.
+            shrink_drained(&mut self.streams);
+            return None;
+        };
         self.tap.stream(self.now, c.0, Direction::Sent, &bytes);
         Some((c, bytes))
     }
@@ -1220,7 +1224,11 @@ impl Server {
     ///
     /// See the [example](Self#example).
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if event.is_none() {
+            shrink_drained(&mut self.events);
+        }
+        event
     }
 
     fn remove(&mut self, id: ConnectionId) {
@@ -1298,6 +1306,13 @@ impl Server {
             // Report the closed control connection (CallDown, SessionDown).
             self.service(now, id);
         }
+    }
+}
+
+/// Gives back the memory of an empty queue that grew past a working size.
+fn shrink_drained<T>(queue: &mut VecDeque<T>) {
+    if queue.capacity() > 256 {
+        queue.shrink_to(64);
     }
 }
 
