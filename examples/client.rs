@@ -78,7 +78,7 @@ fn options() -> Options {
     let user = a.req("--user");
     let password = Password::new(&a.req("--password"))
         .unwrap_or_else(|_| a.fail("--password: at most 256 characters"));
-    let mut config = ClientConfig::new(&user, password).with_seed(support::os_seed());
+    let mut config = ClientConfig::new(&user, password).with_seed_bytes(support::os_seed());
     if let Some(m) = a.opt("--mppe") {
         support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
     }
@@ -163,7 +163,8 @@ fn main() {
     let mut client = Client::new(o.config);
     client.start(clock.now());
 
-    let ping_id = (support::os_seed() & 0xffff) as u16;
+    let [a, b, ..] = support::os_seed();
+    let ping_id = u16::from_le_bytes([a, b]);
     let mut local = Ipv4Addr::UNSPECIFIED;
     let mut was_up = false;
     let mut sent = 0u16;

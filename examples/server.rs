@@ -94,7 +94,7 @@ fn options() -> Options {
             dns: [dns, None],
         },
     );
-    config = config.with_seed(support::os_seed());
+    config = config.with_seed_bytes(support::os_seed());
     if let Some(m) = a.opt("--mppe") {
         support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
     }

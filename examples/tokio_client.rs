@@ -41,10 +41,7 @@ async fn main() {
     let user = a.req("--user");
     let password =
         Password::new(&a.req("--password")).unwrap_or_else(|_| a.fail("--password: too long"));
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64);
-    let mut config = ClientConfig::new(&user, password).with_seed(seed);
+    let mut config = ClientConfig::new(&user, password).with_seed_bytes(support::os_seed());
     if let Some(m) = a.opt("--mppe") {
         support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
     }

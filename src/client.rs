@@ -101,6 +101,26 @@ impl ClientConfig {
         self.ppp.seed = seed.rotate_left(17) ^ 0x6b43_a9b5;
         self
     }
+
+    /// Sets the client's randomness from 32 bytes of the operating system's
+    /// generator (the [`Seed`](crate::Seed) for real use; [`ClientConfig::with_seed`]
+    /// is for tests and reproducible runs).
+    ///
+    /// ```
+    /// use pptp_proto::client::ClientConfig;
+    /// use pptp_proto::crypto::Password;
+    ///
+    /// let os_bytes = [0x42; 32]; // in real code: from getrandom or /dev/urandom
+    /// let a = ClientConfig::new("alice", Password::new("secret").unwrap()).with_seed_bytes(os_bytes);
+    /// let b = ClientConfig::new("alice", Password::new("secret").unwrap()).with_seed(1);
+    /// assert_ne!(a.ppp.seed, b.ppp.seed);
+    /// ```
+    pub fn with_seed_bytes(mut self, seed: impl Into<crate::Seed>) -> Self {
+        let mut rng = crate::rand::Rng::from_seed(&seed.into());
+        self.control.seed = rng.next_u64();
+        self.ppp.seed = rng.next_u64();
+        self
+    }
 }
 
 /// Why the client went down.

@@ -56,7 +56,7 @@ pub mod mppe;
 pub mod pcap;
 pub mod ppp;
 mod queue;
-mod rand;
+pub(crate) mod rand;
 pub mod rc4;
 pub mod server;
 pub mod tap;

@@ -247,15 +247,16 @@ pub fn set_echo(ppp: &mut SessionConfig, seconds: u64) {
     ppp.echo.max_failures = 3;
 }
 
-/// The crate takes its randomness from the embedder: a seed from the OS.
-pub fn os_seed() -> u64 {
-    let mut b = [0u8; 8];
-    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)) {
-        Ok(()) => u64::from_le_bytes(b),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64),
+/// The crate takes its randomness from the embedder: 32 bytes from the
+/// OS generator. There is no fallback: a clock is not a secret, and CHAP
+/// challenges drawn from it could be predicted.
+pub fn os_seed() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    if let Err(e) = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)) {
+        eprintln!("cannot read /dev/urandom ({e}): refusing to run without a random seed");
+        std::process::exit(1);
     }
+    b
 }
 
 /// A thread reading `tcp` into the channel: each read as `data(bytes)`,

@@ -4,6 +4,11 @@
 //! within `max_connections`, output queues bounded, no event for a
 //! connection after its `SessionDown`, and after `handle_timeout(now)` no
 //! timer is due.
+//!
+//! The server picks its Call IDs at random; the corpus addresses GRE to the
+//! IDs it used to count up from 1. So a datagram's Call ID `n` (1–6) is
+//! mapped onto the Call ID the server gave the `n`-th connection, and
+//! coverage does not depend on the random choice.
 #![no_main]
 
 #[path = "../common/mod.rs"]
@@ -52,6 +57,22 @@ fn drain(server: &mut Server, now: Instant, down: &mut BTreeSet<ConnectionId>) {
     }
 }
 
+/// Rewrites the GRE Key's Call ID `n` to the one of the connection
+/// accepted `n`-th (counting round the 6 IDs, as the server once did).
+fn map_call_id(server: &Server, conns: &[ConnectionId], datagram: &mut [u8]) {
+    let Some(key) = datagram.get(6..8) else { return };
+    let n = usize::from(u16::from_be_bytes([key[0], key[1]]));
+    if !(1..=6).contains(&n) {
+        return;
+    }
+    let Some(&conn) = conns.iter().rev().find(|c| (c.0 as usize) % 6 == n - 1) else {
+        return;
+    };
+    if let Some(id) = (1..=6u16).find(|id| server.connection_of_call(*id) == Some(conn)) {
+        datagram[6..8].copy_from_slice(&id.to_be_bytes());
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut s = Script(data);
     let pool = AddressPool {
@@ -88,6 +109,7 @@ fuzz_target!(|data: &[u8]| {
             4 | 5 => {
                 let Some(raw) = s.long_chunk() else { break };
                 let mut datagram = raw.to_vec();
+                map_call_id(&server, &conns, &mut datagram);
                 let protocol = GrePacket::parse(raw)
                     .ok()
                     .and_then(|g| PppFrame::parse(g.payload).ok())
