@@ -75,23 +75,30 @@
 //!
 //! ## Randomness
 //!
-//! Magic numbers, CHAP and MS-CHAP challenges, the client's Call ID, call
-//! serial numbers and echo identifiers come from a seed in the
-//! configuration (a server hands out Call IDs in order from
-//! [`ServerConfig::call_ids`]). Each value is drawn from SHA-1 in counter
-//! mode keyed by the seed, so what goes out on the wire (a challenge, a
-//! magic number) does not reveal the seed or predict the next session's
-//! values. The default seed is 0, the same in every process.
-//! **Seed from the operating system** (`getrandom`, `/dev/urandom`) before
-//! building the facade:
+//! Magic numbers, CHAP and MS-CHAP challenges, Call IDs, call serial
+//! numbers and echo identifiers come from a [`Seed`](crate::Seed) in the
+//! configuration. Each value is drawn from SHA-1 in counter mode keyed by
+//! it, so what goes out on the wire (a challenge, a magic number) does not
+//! reveal the seed or predict another session's values. The default seed
+//! is all zeros, the same in every process.
+//! **Seed from the operating system** (`getrandom`, `/dev/urandom`: 32
+//! bytes) before building the facade, and refuse to start without it (the
+//! examples do; a clock is no secret):
 //!
-//! - client: [`ClientConfig::with_seed`] sets both
-//!   [`ControlConfig::seed`](crate::control::ControlConfig::seed) and
-//!   [`SessionConfig::seed`](crate::ppp::session::SessionConfig::seed);
-//! - server: [`ServerConfig::with_seed`] does the same (the server mixes the
-//!   connection number into the control seed, and the Call ID and connection
-//!   number into the PPP seed, for each session). A server with seed 0 sends
-//!   the same MS-CHAPv2 challenges after every restart.
+//! - client: [`ClientConfig::with_seed_bytes`](crate::client::ClientConfig::with_seed_bytes)
+//!   draws [`ControlConfig::seed`](crate::control::ControlConfig::seed) and
+//!   [`SessionConfig::seed`](crate::ppp::session::SessionConfig::seed) from it;
+//! - server: [`ServerConfig::with_seed_bytes`](crate::server::ServerConfig::with_seed_bytes)
+//!   keys one generator from which every connection draws its own control
+//!   and PPP seeds, and its Call ID, at random in
+//!   [`ServerConfig::call_ids`]. A server with the default seed sends the
+//!   same MS-CHAPv2 challenges after every restart.
+//!
+//! `with_seed(u64)` on both is for tests and reproducible runs: someone who
+//! saw one challenge can search 2^64 seeds. Each session's own PPP seed is
+//! 64 bits drawn from the 256-bit generator, so such a search, if it
+//! succeeded, would reveal that one session's later choices and nothing of
+//! the server's.
 //!
 //! ## Sizes
 //!
@@ -296,12 +303,13 @@
 //! | [`SessionDown`](crate::server::ServerEvent::SessionDown) `{ connection, reason }` | write out what `poll_stream_transmit` still holds for it, close its TCP, drop its route, then call [`Server::handle_stream_closed`] so the server frees the connection, its Call ID and its address. `reason` is a [`SessionDownReason`](crate::server::SessionDownReason): `Ppp(DownReason)`, `Control(CloseReason)` or `CallDown(CallDownReason)`, whichever happened first |
 //!
 //! A GRE packet names its call by the Call ID in its Key field, and anybody
-//! can forge one. Before [`Server::handle_datagram`], parse the header
-//! ([`GreHeader::parse`](crate::wire::gre::GreHeader::parse)), look the
-//! Call ID up with [`Server::connection_of_call`] and drop the packet unless
-//! its IPv4 source is the address that connection's TCP came from.
-//! `handle_datagram` returns the connection and, like the client's, an IP
-//! packet decrypted in place; its errors
+//! can forge one. Pass [`Server::handle_datagram`] the packet's IPv4 source
+//! address: the server refuses it
+//! ([`ServerError::WrongSource`](crate::server::ServerError::WrongSource),
+//! counted) unless it is the address the connection's TCP came from, given
+//! to [`Server::accept`]. Call IDs are drawn at random, so a Call ID is not
+//! guessable either. `handle_datagram` returns the connection and, like the
+//! client's, an IP packet decrypted in place; its errors
 //! ([`ServerError::UnknownCall`](crate::server::ServerError::UnknownCall),
 //! [`ServerError::Tunnel`](crate::server::ServerError::Tunnel)) drop one
 //! packet and change nothing.
@@ -309,7 +317,18 @@
 //! [`Server::accept`] fails with
 //! [`ServerError::Full`](crate::server::ServerError::Full) past
 //! [`ServerConfig::max_connections`] or when no Call ID in
-//! [`ServerConfig::call_ids`] is free: close that TCP connection at once.
+//! [`ServerConfig::call_ids`] is free, and with
+//! [`ServerError::Refused`](crate::server::ServerError::Refused) when
+//! admission control says no (see [Deadlines and limits](#deadlines-and-limits)):
+//! close that TCP connection at once.
+//!
+//! A session gets its address only once it has authenticated: from the
+//! pool, or through [`ServerEvent::AddressRequest`](crate::server::ServerEvent::AddressRequest)
+//! when there is no pool. Until then IPCP waits, so a client that never
+//! authenticates holds no address, and one never gets an address it was
+//! not assigned (the gateway's own, say). A pool with no free address ends
+//! the session with [`SessionDownReason::NoAddress`](crate::server::SessionDownReason::NoAddress).
+//! Every way down gives the address back.
 //!
 //! On Ctrl-C call [`Server::close`] for every connection, stop accepting,
 //! and keep the loop running until every `SessionDown` has come and its TCP
@@ -719,6 +738,29 @@
 //! | [`AuthenticatorConfig::name`](crate::ppp::session::AuthenticatorConfig::name) | the argument of `authenticator()` | our name in CHAP Challenges | RFC 1994 §4.1 |
 //! | [`AuthTimers::restart`](crate::ppp::auth::AuthTimers::restart) | 3 s | retransmission interval (Challenge, PAP Authenticate-Request) | RFC 1994 §4.1, RFC 1334 §2 |
 //! | [`AuthTimers::max_transmissions`](crate::ppp::auth::AuthTimers::max_transmissions) | 10 | transmissions before [`AuthFailure::Timeout`](crate::ppp::auth::AuthFailure::Timeout); a peer waits `restart × max_transmissions` (30 s) for a Challenge or an answer | RFC 1994 §4.1 |
+//!
+//! # Deadlines and limits
+//!
+//! Port 1723 on the Internet is scanned within minutes. Nothing a client
+//! does holds a resource past a deadline; each ends the connection with its
+//! own reason and counter ([`Server::counters`](crate::server::Server::counters)).
+//!
+//! | deadline or limit | default | ends with | counter |
+//! | --- | --- | --- | --- |
+//! | first control message after `accept` ([`ControlConfig::start_timeout`](crate::control::ControlConfig::start_timeout)) | 5 s (accel-ppp's `timeout`) | `Control(StartTimeout)` | `start_timeouts` |
+//! | a control message once begun ([`ControlConfig::message_timeout`](crate::control::ControlConfig::message_timeout)) | 10 s | `Control(MessageTimeout)` | `message_timeouts` |
+//! | accept to carrying IP ([`ServerConfig::establish_timeout`](crate::server::ServerConfig::establish_timeout)) | 60 s | `Deadline(Establish)` | `establish_timeouts` |
+//! | the embedder's verdict on an `AuthRequest` ([`ServerConfig::verdict_timeout`](crate::server::ServerConfig::verdict_timeout)) | 30 s | `Deadline(Verdict)` | `verdict_timeouts` |
+//! | no IP either way ([`ServerConfig::idle_timeout`](crate::server::ServerConfig::idle_timeout), pppd's `idle`) | off | `Deadline(Idle)` | `idle_timeouts` |
+//! | connections at once per source address ([`ServerConfig::max_connections_per_source`](crate::server::ServerConfig::max_connections_per_source)) | 64 | refused at `accept` | `refused_source_connections` |
+//! | accepts per source address per second ([`ServerConfig::max_accepts_per_source_per_second`](crate::server::ServerConfig::max_accepts_per_source_per_second)) | 16 | refused at `accept` | `refused_source_rate` |
+//! | sessions per user name ([`ServerConfig::max_sessions_per_user`](crate::server::ServerConfig::max_sessions_per_user), pppd's and accel-ppp's `single-session` is 1) | off | `UserLimit`, after authenticating | `user_limit` |
+//! | connections ([`ServerConfig::max_connections`]) | 10 000 | refused at `accept` | `refused_full` |
+//! | GRE from another address than the call's peer | — | the packet is dropped | `wrong_source` |
+//!
+//! A server with no connections has no timer
+//! ([`Server::poll_timeout`](crate::server::Server::poll_timeout) is `None`).
+//! `tests/hostile.rs` drives each of these as an attacker would.
 //!
 //! # Troubleshooting
 //!

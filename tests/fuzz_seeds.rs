@@ -175,7 +175,13 @@ fn simulated_session(seeds: &mut Seeds) {
             moved = true;
         }
         while let Some(d) = client.poll_datagram_transmit() {
-            long(4, &d, &mut script);
+            // The target maps Call ID 1 onto its first connection's
+            // (randomly chosen) one: record it as 1.
+            let mut canonical = d.clone();
+            if let Some(key) = canonical.get_mut(6..8) {
+                key.copy_from_slice(&1u16.to_be_bytes());
+            }
+            long(4, &canonical, &mut script);
             let _ = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut d.clone());
             moved = true;
         }
