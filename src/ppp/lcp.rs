@@ -532,8 +532,12 @@ impl Negotiator for Lcp {
                 Extended::Handled
             }
             ECHO_REQUEST if state == State::Opened => {
+                // RFC 1661 §5.8: the reply echoes the data, but no packet may
+                // exceed the peer's MRU (§6.1), whatever the request carried.
+                let room = usize::from(self.peer_mru).saturating_sub(super::fsm::HEADER_LEN);
                 let mut reply = self.magic().to_be_bytes().to_vec();
                 reply.extend_from_slice(data.get(4..).unwrap_or_default());
+                reply.truncate(room);
                 Extended::Reply(Packet {
                     code: ECHO_REPLY,
                     identifier,
@@ -717,7 +721,68 @@ impl LcpEcho {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fsm::{Fsm, FsmConfig, FsmEvent};
     use super::*;
+
+    /// The authenticator's request as pptpd sends it: MRU 1400, MS-CHAPv2, a magic number.
+    const SERVER_REQUEST: [u8; 15] = [
+        1, 4, 0x05, 0x78, 3, 5, 0xc2, 0x23, 0x81, 5, 6, 0x12, 0x34, 0x56, 0x78,
+    ];
+
+    fn opened_peer() -> Fsm<Lcp> {
+        let now = Instant::ZERO;
+        let mut lcp = Fsm::new(
+            Lcp::new(LcpConfig::default(), false, 1),
+            FsmConfig::default(),
+        );
+        lcp.open(now);
+        lcp.up(now);
+        let ours = lcp.poll_transmit().unwrap();
+        lcp.handle(now, 2, ours.identifier, &ours.data);
+        lcp.handle(now, 1, 1, &SERVER_REQUEST);
+        assert_eq!(lcp.state(), State::Opened);
+        while lcp.poll_transmit().is_some() {}
+        while lcp.poll_event().is_some() {}
+        lcp
+    }
+
+    #[test]
+    fn a_renegotiation_keeps_what_it_acknowledged() {
+        let mut lcp = opened_peer();
+        // The authenticator renegotiates (RFC 1661 §4.1 Opened + RCR).
+        lcp.handle(Instant::ZERO, 1, 2, &SERVER_REQUEST);
+        assert_eq!(lcp.poll_event(), Some(FsmEvent::Down));
+        let request = lcp.poll_transmit().unwrap();
+        let ack = lcp.poll_transmit().unwrap();
+        assert_eq!((request.code, ack.code, ack.identifier), (1, 2, 2));
+        lcp.handle(Instant::ZERO, 2, request.identifier, &request.data);
+        assert_eq!(lcp.state(), State::Opened);
+        // What the Ack agreed to is what the link uses: MS-CHAPv2 runs
+        // again and the MRU stays 1400.
+        assert_eq!(lcp.negotiator().auth_method(), Some(AuthMethod::MsChapV2));
+        assert_eq!(lcp.negotiator().peer_mru(), 1400);
+    }
+
+    #[test]
+    fn echo_replies_fit_the_peers_mru() {
+        let lcp = &mut opened_peer();
+        let data = [0xee; 2000];
+        let Extended::Reply(reply) =
+            lcp.negotiator_mut()
+                .handle_extended(State::Opened, 9, 7, &data)
+        else {
+            panic!("no Echo-Reply");
+        };
+        assert_eq!(reply.buffer_len(), 1400);
+        // A short request is echoed whole.
+        let Extended::Reply(reply) =
+            lcp.negotiator_mut()
+                .handle_extended(State::Opened, 9, 8, &data[..10])
+        else {
+            panic!("no Echo-Reply");
+        };
+        assert_eq!(reply.data.len(), 10);
+    }
 
     #[test]
     fn a_restarted_keepalive_forgets_the_earlier_failure() {
