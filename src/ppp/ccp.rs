@@ -217,6 +217,8 @@ pub struct Ccp {
     /// The bits of our request the peer acknowledged.
     agreed: Option<MppeBits>,
     reset_requested: bool,
+    /// MPPE is required and the peer left nothing to agree on.
+    failed: bool,
 }
 
 impl Ccp {
@@ -230,6 +232,7 @@ impl Ccp {
             peer_agreed: None,
             agreed: None,
             reset_requested: false,
+            failed: false,
         };
         ccp.reset();
         ccp
@@ -365,6 +368,52 @@ impl Ccp {
     }
 }
 
+impl Ccp {
+    /// Whether MPPE is required and the peer's Naks or Rejects left nothing
+    /// to ask for: the session ends the link (pppd: "MPPE required but peer
+    /// negotiation failed").
+    pub(crate) fn negotiation_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// MPPE ran on this link: from now on it is required, so a
+    /// renegotiation brings it back or ends the link (never plaintext).
+    pub(crate) fn require_mppe(&mut self) {
+        self.config.mppe = MppeRequirement::Required;
+    }
+
+    fn give_up(&mut self, why: &'static str) {
+        crate::trace::event!(warn, why, "MPPE required but peer negotiation failed");
+        let _ = why; // unused without the `tracing` feature
+        self.failed = true;
+    }
+
+    /// The peer Nak'ed option 18 with `bits`: take them if our policy
+    /// allows, narrow our offer to what it allows, or stop (RFC 3078 §2).
+    fn follow_nak(&mut self, bits: MppeBits) {
+        if self.acceptable(bits) {
+            self.request = Some(bits);
+            return;
+        }
+        let allowed = bits & self.config.strengths & STRENGTHS;
+        let next = if allowed.is_empty() && self.config.mppe == MppeRequirement::Required {
+            None
+        } else {
+            // `C` stays as the peer put it: it may Nak it off.
+            self.choose(bits | (self.config.strengths & STRENGTHS))
+        };
+        // The same request again would draw the same Nak, for ever.
+        match next {
+            Some(next) if Some(next) != self.request => self.request = Some(next),
+            _ if self.config.mppe == MppeRequirement::Required => {
+                self.give_up("the peer Naks option 18 toward a strength or mode we do not allow")
+            }
+            // Optional MPPE: carry on without option 18 (plaintext).
+            _ => self.request = None,
+        }
+    }
+}
+
 const RESET_REQUEST: u8 = 14;
 const RESET_ACK: u8 = 15;
 
@@ -437,17 +486,7 @@ impl Negotiator for Ccp {
         };
         for option in options {
             if let CcpConfigOption::Mppe(bits) = option {
-                // Take the peer's suggestion if it is within policy, else
-                // narrow our own offer to one strength and keep asking.
-                self.request = Some(if self.acceptable(bits) {
-                    bits
-                } else {
-                    // `C` stays as the peer put it: it may Nak it off.
-                    match self.choose(bits | (self.config.strengths & STRENGTHS)) {
-                        Some(b) => b,
-                        None => return true,
-                    }
-                });
+                self.follow_nak(bits);
             }
         }
         true
@@ -462,6 +501,11 @@ impl Negotiator for Ccp {
             .any(|o| matches!(o, CcpConfigOption::Mppe(_)))
         {
             self.request = None;
+            if self.config.mppe == MppeRequirement::Required {
+                // RFC 3078 §2: without option 18 there is no MPPE; asking
+                // again without it would only open CCP to go down (pppd).
+                self.give_up("the peer rejected option 18 (MPPE)");
+            }
         }
         true
     }
@@ -599,14 +643,41 @@ mod tests {
         let mut c = ccp(MppeRequirement::Optional, true);
         assert!(c.on_nak(&option(C)));
         assert_eq!(request(&mut c), Some(C));
-        // Not when it is required: we keep asking for a strength.
+        // Not when it is required: asking again would loop, so CCP gives up.
         let mut c = ccp(MppeRequirement::Required, true);
         assert!(c.on_nak(&option(C)));
-        assert_eq!(request(&mut c), Some(S | C));
+        assert!(c.negotiation_failed());
         // A peer that Naks C on when we do not want it is not followed.
         let mut c = ccp(MppeRequirement::Required, false);
         assert!(c.on_nak(&option(S | H | C)));
         assert_eq!(request(&mut c), Some(S | H));
+    }
+
+    #[test]
+    fn required_mppe_gives_up_on_a_reject_or_a_nak_outside_policy() {
+        // pppd `require-mppe-128` against a peer that Naks toward 40 bits.
+        let mut c = ccp(MppeRequirement::Required, false);
+        assert!(c.on_nak(&option(MppeBits::BITS_40 | H)));
+        assert!(c.negotiation_failed());
+        // A Reject of option 18.
+        let mut c = ccp(MppeRequirement::Required, false);
+        assert!(c.on_reject(&option(S | H)));
+        assert!(c.negotiation_failed());
+        // Stateless required, the peer Naks toward stateful: the same Nak forever.
+        let mut c = Ccp::new(CcpConfig {
+            stateless: StatelessPolicy::Required,
+            ..CcpConfig::default()
+        });
+        assert!(c.on_nak(&option(S)));
+        assert!(c.negotiation_failed());
+        // Optional MPPE: option 18 is dropped instead (plaintext), no failure.
+        let mut c = ccp(MppeRequirement::Optional, false);
+        assert!(c.on_nak(&option(MppeBits::BITS_40 | H)));
+        assert_eq!((request(&mut c), c.negotiation_failed()), (None, false));
+        // A Nak within policy is no failure.
+        let mut c = ccp(MppeRequirement::Required, false);
+        assert!(c.on_nak(&option(S)));
+        assert_eq!((request(&mut c), c.negotiation_failed()), (Some(S), false));
     }
 
     #[test]
