@@ -286,6 +286,15 @@ fn up_pair() -> Pair {
 
 #[test]
 fn lcp_renegotiation_authenticates_again() {
+    // The server renegotiates (it is handed the client's request again, as
+    // if the client had sent it: it answers with its own request, which
+    // the client meets in Opened), or the client does.
+    for dir in [Dir::ToServer, Dir::ToClient] {
+        lcp_renegotiation(dir);
+    }
+}
+
+fn lcp_renegotiation(dir: Dir) {
     let mut p = up_pair();
     let authenticated = |events: &[PppEvent]| {
         events
@@ -294,14 +303,21 @@ fn lcp_renegotiation_authenticates_again() {
             .count()
     };
     assert_eq!(authenticated(&p.client_events), 1);
-    // The server's LCP Configure-Request again, with a new Identifier: the
-    // authenticator renegotiates (RFC 1661 §4.1 Opened + RCR).
-    let request = p.first_sent(Dir::ToClient, Protocol::LCP, 1);
-    p.to_client.push_back(with_identifier(&request, 0x77));
+    // A Configure-Request in Opened, with a new Identifier (RFC 1661 §4.1
+    // Opened + RCR).
+    let request = with_identifier(&p.first_sent(dir, Protocol::LCP, 1), 0x77);
+    match dir {
+        Dir::ToServer => p.to_server.push_back(request),
+        Dir::ToClient => p.to_client.push_back(request),
+    }
     let renegotiated = p.run_until(Duration::from_secs(30), |p| {
         p.both_up() && Pair::up_count(&p.client_events) == 2
     });
-    assert!(renegotiated, "client events: {:?}", p.client_events);
+    assert!(
+        renegotiated,
+        "{dir:?}: client events: {:?}",
+        p.client_events
+    );
     // RFC 1661 §3.5: authentication runs again, and the link is as before.
     assert_eq!(authenticated(&p.client_events), 2);
     assert_eq!(authenticated(&p.server_events), 2);
