@@ -12,7 +12,10 @@ use pptp_proto::crypto::Password;
 use pptp_proto::ppp::auth::Credentials;
 use pptp_proto::ppp::ccp::MppeRequirement;
 use pptp_proto::ppp::ipcp::IpAssignment;
-use pptp_proto::ppp::session::{DownReason, PppEvent, PppSession, Received, SessionConfig};
+use pptp_proto::ppp::lcp::AuthMethod;
+use pptp_proto::ppp::session::{
+    AuthConfig, DownReason, Phase, PppEvent, PppSession, Received, SessionConfig,
+};
 use pptp_proto::time::{Duration, Instant};
 use pptp_proto::wire::ppp::{PppFrame, Protocol};
 
@@ -508,4 +511,125 @@ fn ipcp_waits_for_the_assignment() {
         assert_eq!(server_ipcp.first(), Some(&1), "{delay:?}: {server_ipcp:?}");
         p.exchange_ip();
     }
+}
+
+/// The method both ends settled on, once up.
+fn method_used(events: &[PppEvent]) -> Option<AuthMethod> {
+    events.iter().find_map(|e| match e {
+        PppEvent::Authenticated { method, .. } => Some(*method),
+        _ => None,
+    })
+}
+
+#[test]
+fn the_default_peer_takes_what_the_authenticator_asks_within_its_set() {
+    use AuthMethod::*;
+    // (server's list, MPPE, the method used; None: down for no method).
+    let cases: [(&[AuthMethod], MppeRequirement, Option<AuthMethod>); 6] = [
+        // pppd `require-mschap`: the default client Acks MS-CHAPv1.
+        (&[MsChapV1], MppeRequirement::Required, Some(MsChapV1)),
+        (&[MsChapV2], MppeRequirement::Required, Some(MsChapV2)),
+        // MPPE required: CHAP-MD5 gives no keys, the client Naks toward MS-CHAPv2.
+        (
+            &[ChapMd5, MsChapV2],
+            MppeRequirement::Required,
+            Some(MsChapV2),
+        ),
+        // MPPE optional: CHAP-MD5 is in the default set.
+        (&[ChapMd5], MppeRequirement::Optional, Some(ChapMd5)),
+        // PAP only when allowed by hand.
+        (&[Pap], MppeRequirement::Optional, None),
+        (&[Pap, MsChapV1], MppeRequirement::Optional, Some(MsChapV1)),
+    ];
+    for (offer, mppe, expected) in cases {
+        let (mut server, mut client) = configs();
+        server.lcp.auth = offer.to_vec();
+        server.ccp.mppe = mppe;
+        client.ccp.mppe = mppe;
+        let mut p = Pair::new(server, client);
+        p.open();
+        let up = p.run_until(Duration::from_secs(30), Pair::both_up);
+        let case = format!("{offer:?}/{mppe:?}");
+        match expected {
+            Some(method) => {
+                assert!(up, "{case}: {:?} / {:?}", p.server_events, p.client_events);
+                assert_eq!(method_used(&p.client_events), Some(method), "{case}");
+            }
+            None => {
+                assert!(!up, "{case}");
+                let reason = Pair::down_reason(&p.server_events);
+                assert_eq!(reason, Some(&DownReason::NoAuthMethod), "{case}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_peer_requiring_authentication_refuses_a_link_without() {
+    let (_, mut config) = configs();
+    config.ccp.mppe = MppeRequirement::Optional;
+    if let AuthConfig::Peer(peer) = &mut config.auth {
+        peer.require_auth = true;
+    }
+    let mut client = PppSession::new(config);
+    let now = Instant::ZERO;
+    client.open(now);
+    // The authenticator's LCP asks for nothing, and Acks our request.
+    let ours = client.poll_transmit().unwrap();
+    let (_, _, id) = kind(&ours);
+    let info = PppFrame::parse(&ours).unwrap().information.to_vec();
+    let _ = client.handle_frame(now, &mut control_frame(Protocol::LCP, 2, id, &info[4..]));
+    let theirs = [5, 6, 0x0b, 0xad, 0xf0, 0x0d];
+    let _ = client.handle_frame(now, &mut control_frame(Protocol::LCP, 1, 9, &theirs));
+    let events: Vec<PppEvent> = std::iter::from_fn(|| client.poll_event()).collect();
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, PppEvent::PhaseChanged(Phase::Network))));
+    // LCP Terminate-Request is out; unanswered, the link is down.
+    assert_eq!(client.terminating(), Some(DownReason::AuthNotRequested));
+    while let Some(t) = client.poll_timeout() {
+        client.handle_timeout(t);
+    }
+    let events: Vec<PppEvent> = std::iter::from_fn(|| client.poll_event()).collect();
+    let down = Pair::down_reason(&events);
+    assert_eq!(down, Some(&DownReason::AuthNotRequested), "{events:?}");
+}
+
+#[test]
+fn option_18_is_naked_against_pptpd_require_mppe_40() {
+    use pptp_proto::ppp::ccp::CcpConfig;
+    // Our default (require-mppe-128) against pptpd's require-mppe-40: the
+    // client Naks option 18 (RFC 3078 §2), and the link ends with a reason
+    // when the server's Nak leaves no choice.
+    let (mut server, client) = configs();
+    server.ccp = CcpConfig::require_mppe_40();
+    let mut p = Pair::new(server, client);
+    p.open();
+    p.run_until(Duration::from_secs(60), |p| {
+        Pair::down_reason(&p.client_events).is_some()
+    });
+    let client_rejects = p
+        .sent
+        .iter()
+        .filter(|(d, f)| *d == Dir::ToServer && kind(f).0 == Protocol::CCP && kind(f).1 == 4)
+        .count();
+    assert_eq!(client_rejects, 0, "option 18 was Configure-Rejected");
+    assert_eq!(
+        Pair::down_reason(&p.client_events),
+        Some(&DownReason::MppeNegotiationFailed)
+    );
+    assert!(p.no_plaintext());
+    // require-mppe (any strength) on the client: 40-bit MPPE comes up.
+    let (mut server, mut client) = configs();
+    server.ccp = CcpConfig::require_mppe_40();
+    client.ccp = CcpConfig::require_mppe();
+    let mut p = Pair::new(server, client);
+    p.open();
+    assert!(p.run_until(Duration::from_secs(30), Pair::both_up));
+    let bits = p.client_events.iter().find_map(|e| match e {
+        PppEvent::CompressionUp { mppe } => Some(*mppe),
+        _ => None,
+    });
+    assert!(bits.is_some_and(|b| b.contains(pptp_proto::wire::mppe::MppeBits::BITS_40)));
+    p.exchange_ip();
 }

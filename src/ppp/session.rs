@@ -169,6 +169,9 @@ pub enum DownReason {
     MppeNegotiationFailed,
     /// Peer: IPCP opened without giving us an address (we would be 0.0.0.0).
     NoLocalAddress,
+    /// Peer with [`PeerConfig::require_auth`]: the authenticator's LCP
+    /// asked for no authentication.
+    AuthNotRequested,
 }
 
 impl core::fmt::Display for DownReason {
@@ -198,6 +201,9 @@ impl core::fmt::Display for DownReason {
                 f.write_str("MPPE required but peer negotiation failed")
             }
             DownReason::NoLocalAddress => f.write_str("Could not determine local IP address"),
+            DownReason::AuthNotRequested => {
+                f.write_str("authentication required, but the authenticator asked for none")
+            }
         }
     }
 }
@@ -1482,6 +1488,10 @@ impl PppSession {
                 // LCP opened without an Auth-Protocol: the peer refused every method.
                 self.fail(now, DownReason::NoAuthMethod);
             }
+            (None, AuthSettings::Peer(peer)) if peer.require_auth => {
+                crate::trace::event!(info, "the authenticator asked for no authentication");
+                self.fail(now, DownReason::AuthNotRequested);
+            }
             (None, AuthSettings::Peer(_)) => self.start_network(now),
             (Some(method), config) => {
                 let auth = AuthMachine::new(config, method, &mut self.rng);
@@ -1752,6 +1762,11 @@ pub struct PeerConfig {
     pub new_password: Option<Password>,
     /// Retransmission timers.
     pub timers: AuthTimers,
+    /// Go down ([`DownReason::AuthNotRequested`]) when the authenticator's
+    /// LCP asks for no authentication at all (default off, as pppd's
+    /// client; with MPPE required such a link goes down anyway, for want
+    /// of MPPE keys).
+    pub require_auth: bool,
 }
 
 /// The authenticator's (server's) authentication settings. See the
@@ -1766,7 +1781,10 @@ pub struct AuthenticatorConfig {
 
 impl SessionConfig {
     /// A peer (client) authenticating as `username`, with the defaults:
-    /// MS-CHAPv2, MPPE-128 required, DNS requested, echo keepalive off.
+    /// MS-CHAPv2, MS-CHAPv1 or CHAP-MD5, whichever the authenticator asks
+    /// for (MS-CHAP only while MPPE is required, for its keys; never PAP
+    /// unless listed in `lcp.auth`), MPPE-128 required, DNS requested,
+    /// echo keepalive off.
     /// See the [example](SessionConfig#example).
     pub fn peer(username: &str, password: Password) -> Self {
         Self::with_auth(
@@ -1776,8 +1794,22 @@ impl SessionConfig {
                 password,
                 new_password: None,
                 timers: AuthTimers::default(),
+                require_auth: false,
             }),
         )
+        .with_peer_auth()
+    }
+
+    /// The peer's default acceptance set: every method that can meet the
+    /// default MPPE requirement; [`PppSession::new`] drops CHAP-MD5 from it
+    /// when MPPE is required (no MPPE keys), PAP only when listed by hand.
+    fn with_peer_auth(mut self) -> Self {
+        self.lcp.auth = alloc::vec![
+            AuthMethod::MsChapV2,
+            AuthMethod::MsChapV1,
+            AuthMethod::ChapMd5
+        ];
+        self
     }
 
     /// An authenticator (server) named `name`, with the same defaults.
@@ -1820,11 +1852,17 @@ fn mppe_mode(config: &CcpConfig) -> MppeMode {
 }
 
 fn new_lcp(config: &SessionConfig, rng: &mut Rng) -> Lcp {
-    Lcp::new(
-        config.lcp.clone(),
-        config.role == Role::Authenticator,
-        rng.next_u64(),
-    )
+    let mut lcp = config.lcp.clone();
+    if config.role == Role::Peer && config.ccp.mppe == MppeRequirement::Required {
+        // RFC 3079 §3: only MS-CHAP yields MPPE keys. Accepting another
+        // method would end in MppeRefused: Nak toward MS-CHAP instead,
+        // unless nothing else was allowed (then the link fails as asked).
+        let keyed = |m: &AuthMethod| matches!(m, AuthMethod::MsChapV1 | AuthMethod::MsChapV2);
+        if lcp.auth.iter().any(keyed) {
+            lcp.auth.retain(keyed);
+        }
+    }
+    Lcp::new(lcp, config.role == Role::Authenticator, rng.next_u64())
 }
 
 fn new_ipcp(config: &SessionConfig) -> Ipcp {
