@@ -4,7 +4,12 @@
 //! strengths (pptp-linux: H+S+L, `0x01000060`); the other side Naks down to
 //! exactly one strength and the stateless bit its policy wants, and the
 //! offerer takes the Nak if its policy allows (the Windows capture settles
-//! on H+S, `0x01000040`). Every other CCP option is Configure-Rejected.
+//! on H+S, `0x01000040`). While MPPE is allowed, option 18 is never
+//! Configure-Rejected: a request with nothing we accept is Nak'ed with what
+//! we would take (RFC 3078 §2), and when MPPE is required and the peer's
+//! Nak or Reject leaves no choice, the session ends
+//! (`DownReason::MppeNegotiationFailed`). Every other CCP option is
+//! Configure-Rejected.
 //!
 //! The `C` bit (MPPC) follows [`CcpConfig::mppc`]: offered and accepted when
 //! it is set, Nak'ed off when it is not. `C` may come alone (compression
@@ -66,7 +71,10 @@ use crate::wire::Error;
 /// // Asked to encrypt with 128-bit keys instead.
 /// let nak = vec![18, 6, 0, 0, 0, 0x40];
 /// assert_eq!(judge(MppeRequirement::Required), (Verdict::Nak, nak));
-/// assert_eq!(judge(MppeRequirement::Optional).0, Verdict::Reject);
+/// // Optional: option 18 is not rejected while MPPE is allowed (RFC 3078
+/// // §2); the Nak offers what we would take, stateless 128-bit.
+/// let nak = vec![18, 6, 0x01, 0, 0, 0x40];
+/// assert_eq!(judge(MppeRequirement::Optional), (Verdict::Nak, nak));
 /// assert_eq!(judge(MppeRequirement::Refused).0, Verdict::Reject);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,16 +105,22 @@ pub enum MppeRequirement {
 /// let stateless = [18, 6, 0x01, 0, 0, 0x40]; // H and S
 /// assert_eq!(judge(StatelessPolicy::Preferred, &stateful), Verdict::Ack);
 /// assert_eq!(judge(StatelessPolicy::Required, &stateful), Verdict::Nak);
-/// assert_eq!(judge(StatelessPolicy::Refused, &stateless), Verdict::Nak);
+/// // Stateful preferred (pppd `mppe-stateful`): a stateless peer is accepted.
+/// assert_eq!(judge(StatelessPolicy::Refused, &stateless), Verdict::Ack);
+/// assert_eq!(judge(StatelessPolicy::StatefulOnly, &stateless), Verdict::Nak);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatelessPolicy {
-    /// Stateless only (rekey every packet; robust to loss).
+    /// Stateless only (rekey every packet; robust to loss); pppd without
+    /// `mppe-stateful`.
     Required,
     /// Stateless preferred, stateful accepted (the default, like Windows).
     Preferred,
-    /// Stateful only.
+    /// Stateful preferred: we ask for it, and accept a peer that asks for
+    /// stateless (pppd `mppe-stateful`).
     Refused,
+    /// Stateful only: a peer's stateless request is Nak'ed.
+    StatefulOnly,
 }
 
 /// CCP policy.
@@ -129,6 +143,28 @@ pub enum StatelessPolicy {
 /// Ccp::new(compress_only).build_request(&mut request);
 /// assert_eq!(request, [18, 6, 0, 0, 0, 0x01]);
 /// ```
+///
+/// # pppd options
+///
+/// The constructors take pppd's option names; `mppe-stateful` is
+/// [`CcpConfig::stateful`]:
+///
+/// ```
+/// use pptp_proto::ppp::ccp::{CcpConfig, MppeRequirement, StatelessPolicy};
+/// use pptp_proto::wire::mppe::MppeBits;
+///
+/// let any = CcpConfig::require_mppe();
+/// assert_eq!(any.mppe, MppeRequirement::Required);
+/// assert_eq!(any.strengths, MppeBits::BITS_40 | MppeBits::BITS_56 | MppeBits::BITS_128);
+/// assert_eq!(CcpConfig::require_mppe_128().strengths, MppeBits::BITS_128);
+/// assert_eq!(CcpConfig::require_mppe_56().strengths, MppeBits::BITS_56);
+/// assert_eq!(CcpConfig::require_mppe_40().strengths, MppeBits::BITS_40);
+/// assert_eq!(CcpConfig::nomppe().mppe, MppeRequirement::Refused);
+/// // pppd `mppe-stateful`: stateful preferred, a stateless peer accepted.
+/// assert_eq!(any.stateful(false).stateless, StatelessPolicy::Refused);
+/// // Stateful required.
+/// assert_eq!(any.stateful(true).stateless, StatelessPolicy::StatefulOnly);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CcpConfig {
     /// Whether MPPE is required (default), optional or refused.
@@ -149,6 +185,58 @@ pub struct CcpConfig {
     /// Offer and accept MPPC compression (the `C` bit, RFC 2118), with or
     /// without MPPE. Default off: `C` is Nak'ed off.
     pub mppc: bool,
+}
+
+impl CcpConfig {
+    /// pppd `require-mppe`: MPPE required, any strength (see the
+    /// [example](CcpConfig#pppd-options)).
+    pub fn require_mppe() -> Self {
+        CcpConfig {
+            strengths: STRENGTHS,
+            ..CcpConfig::default()
+        }
+    }
+
+    /// pppd `require-mppe-128` (the default; see the [example](CcpConfig#pppd-options)).
+    pub fn require_mppe_128() -> Self {
+        CcpConfig::default()
+    }
+
+    /// MPPE required, 56-bit keys only (see the [example](CcpConfig#pppd-options)).
+    pub fn require_mppe_56() -> Self {
+        CcpConfig {
+            strengths: MppeBits::BITS_56,
+            ..CcpConfig::default()
+        }
+    }
+
+    /// pppd `require-mppe-40` (see the [example](CcpConfig#pppd-options)).
+    pub fn require_mppe_40() -> Self {
+        CcpConfig {
+            strengths: MppeBits::BITS_40,
+            ..CcpConfig::default()
+        }
+    }
+
+    /// pppd `nomppe`: CCP does not run (see the [example](CcpConfig#pppd-options)).
+    pub fn nomppe() -> Self {
+        CcpConfig {
+            mppe: MppeRequirement::Refused,
+            ..CcpConfig::default()
+        }
+    }
+
+    /// pppd `mppe-stateful`: ask for stateful mode and accept a peer that
+    /// asks for stateless; `required` Naks stateless too (see the
+    /// [example](CcpConfig#pppd-options)).
+    pub fn stateful(self, required: bool) -> Self {
+        let stateless = if required {
+            StatelessPolicy::StatefulOnly
+        } else {
+            StatelessPolicy::Refused
+        };
+        CcpConfig { stateless, ..self }
+    }
 }
 
 impl Default for CcpConfig {
@@ -217,6 +305,8 @@ pub struct Ccp {
     /// The bits of our request the peer acknowledged.
     agreed: Option<MppeBits>,
     reset_requested: bool,
+    /// MPPE is required and the peer left nothing to agree on.
+    failed: bool,
 }
 
 impl Ccp {
@@ -230,6 +320,7 @@ impl Ccp {
             peer_agreed: None,
             agreed: None,
             reset_requested: false,
+            failed: false,
         };
         ccp.reset();
         ccp
@@ -330,14 +421,38 @@ impl Ccp {
         }
         let stateless = match self.config.stateless {
             StatelessPolicy::Required => true,
-            StatelessPolicy::Preferred => bits.contains(MppeBits::STATELESS),
-            StatelessPolicy::Refused => false,
+            StatelessPolicy::Preferred | StatelessPolicy::Refused => {
+                bits.contains(MppeBits::STATELESS)
+            }
+            StatelessPolicy::StatefulOnly => false,
         };
         Some(if stateless {
             choice | MppeBits::STATELESS
         } else {
             choice
         })
+    }
+
+    /// RFC 3078 §2: while MPPE is allowed, option 18 is not rejected: a
+    /// request with nothing we accept is Nak'ed with what we would take
+    /// (our strongest strength, our H bit, `C` if we want MPPC).
+    fn counter_offer(&self) -> Option<MppeBits> {
+        if self.config.mppe == MppeRequirement::Refused {
+            return None;
+        }
+        let mut bits = [MppeBits::BITS_128, MppeBits::BITS_56, MppeBits::BITS_40]
+            .into_iter()
+            .find(|s| self.config.strengths.contains(*s))?;
+        if matches!(
+            self.config.stateless,
+            StatelessPolicy::Required | StatelessPolicy::Preferred
+        ) {
+            bits |= MppeBits::STATELESS;
+        }
+        if self.config.mppc {
+            bits |= MppeBits::MPPC;
+        }
+        Some(bits)
     }
 
     /// Whether `bits` is at most one strength we allow (exactly one when
@@ -358,10 +473,56 @@ impl Ccp {
         let extra = bits - STRENGTHS - MppeBits::STATELESS - MppeBits::MPPC;
         let h_ok = match self.config.stateless {
             StatelessPolicy::Required => bits.contains(MppeBits::STATELESS),
-            StatelessPolicy::Preferred => true,
-            StatelessPolicy::Refused => !bits.contains(MppeBits::STATELESS),
+            StatelessPolicy::Preferred | StatelessPolicy::Refused => true,
+            StatelessPolicy::StatefulOnly => !bits.contains(MppeBits::STATELESS),
         };
         strength_ok && c_ok && something && extra.is_empty() && h_ok
+    }
+}
+
+impl Ccp {
+    /// Whether MPPE is required and the peer's Naks or Rejects left nothing
+    /// to ask for: the session ends the link (pppd: "MPPE required but peer
+    /// negotiation failed").
+    pub(crate) fn negotiation_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// MPPE ran on this link: from now on it is required, so a
+    /// renegotiation brings it back or ends the link (never plaintext).
+    pub(crate) fn require_mppe(&mut self) {
+        self.config.mppe = MppeRequirement::Required;
+    }
+
+    fn give_up(&mut self, why: &'static str) {
+        crate::trace::event!(warn, why, "MPPE required but peer negotiation failed");
+        let _ = why; // unused without the `tracing` feature
+        self.failed = true;
+    }
+
+    /// The peer Nak'ed option 18 with `bits`: take them if our policy
+    /// allows, narrow our offer to what it allows, or stop (RFC 3078 §2).
+    fn follow_nak(&mut self, bits: MppeBits) {
+        if self.acceptable(bits) {
+            self.request = Some(bits);
+            return;
+        }
+        let allowed = bits & self.config.strengths & STRENGTHS;
+        let next = if allowed.is_empty() && self.config.mppe == MppeRequirement::Required {
+            None
+        } else {
+            // `C` stays as the peer put it: it may Nak it off.
+            self.choose(bits | (self.config.strengths & STRENGTHS))
+        };
+        // The same request again would draw the same Nak, for ever.
+        match next {
+            Some(next) if Some(next) != self.request => self.request = Some(next),
+            _ if self.config.mppe == MppeRequirement::Required => {
+                self.give_up("the peer Naks option 18 toward a strength or mode we do not allow")
+            }
+            // Optional MPPE: carry on without option 18 (plaintext).
+            _ => self.request = None,
+        }
     }
 }
 
@@ -379,7 +540,11 @@ impl Negotiator for Ccp {
             offer = self.config.strengths & STRENGTHS;
             // H (stateless) is an MPPE mode: MPPC alone is offered with its
             // history kept, the better ratio; a peer's H is still accepted.
-            if !offer.is_empty() && self.config.stateless != StatelessPolicy::Refused {
+            let stateful = matches!(
+                self.config.stateless,
+                StatelessPolicy::Refused | StatelessPolicy::StatefulOnly
+            );
+            if !offer.is_empty() && !stateful {
                 offer |= MppeBits::STATELESS;
             }
         }
@@ -408,13 +573,15 @@ impl Negotiator for Ccp {
         let mut agreed = None;
         for option in &options {
             match option {
-                CcpConfigOption::Mppe(bits) if self.wants_option() => match self.choose(*bits) {
-                    Some(choice) if choice == *bits => agreed = Some(choice),
-                    Some(choice) if !reject_instead_of_nak => {
-                        CcpConfigOption::Mppe(choice).emit(nak)
+                CcpConfigOption::Mppe(bits) if self.wants_option() => {
+                    match self.choose(*bits).or_else(|| self.counter_offer()) {
+                        Some(choice) if choice == *bits => agreed = Some(choice),
+                        Some(choice) if !reject_instead_of_nak => {
+                            CcpConfigOption::Mppe(choice).emit(nak)
+                        }
+                        _ => option.emit(reject),
                     }
-                    _ => option.emit(reject),
-                },
+                }
                 _ => option.emit(reject),
             }
         }
@@ -437,17 +604,7 @@ impl Negotiator for Ccp {
         };
         for option in options {
             if let CcpConfigOption::Mppe(bits) = option {
-                // Take the peer's suggestion if it is within policy, else
-                // narrow our own offer to one strength and keep asking.
-                self.request = Some(if self.acceptable(bits) {
-                    bits
-                } else {
-                    // `C` stays as the peer put it: it may Nak it off.
-                    match self.choose(bits | (self.config.strengths & STRENGTHS)) {
-                        Some(b) => b,
-                        None => return true,
-                    }
-                });
+                self.follow_nak(bits);
             }
         }
         true
@@ -462,6 +619,11 @@ impl Negotiator for Ccp {
             .any(|o| matches!(o, CcpConfigOption::Mppe(_)))
         {
             self.request = None;
+            if self.config.mppe == MppeRequirement::Required {
+                // RFC 3078 §2: without option 18 there is no MPPE; asking
+                // again without it would only open CCP to go down (pppd).
+                self.give_up("the peer rejected option 18 (MPPE)");
+            }
         }
         true
     }
@@ -556,9 +718,10 @@ mod tests {
         let mut c = ccp(MppeRequirement::Required, false);
         assert_eq!(judge(&mut c, S | H | C), (Verdict::Nak, Some(S | H)));
         assert_eq!(judge(&mut c, S | H), (Verdict::Ack, None));
-        // Optional MPPE, no MPPC: a C-only offer leaves nothing to agree on.
+        // Optional MPPE, no MPPC: a C-only offer is Nak'ed toward MPPE
+        // (RFC 3078 §2: option 18 is not rejected while MPPE is allowed).
         let mut c = ccp(MppeRequirement::Optional, false);
-        assert_eq!(judge(&mut c, C).0, Verdict::Reject);
+        assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S | H)));
     }
 
     #[test]
@@ -585,8 +748,62 @@ mod tests {
         assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S | C)));
         let mut c = ccp(MppeRequirement::Required, false);
         assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S)));
-        // A strength we do not allow is still rejected.
-        assert_eq!(judge(&mut c, MppeBits::BITS_40).0, Verdict::Reject);
+        // A strength we do not allow is Nak'ed to the one we do, not rejected.
+        assert_eq!(
+            judge(&mut c, MppeBits::BITS_40),
+            (Verdict::Nak, Some(S | H))
+        );
+    }
+
+    #[test]
+    fn option_18_is_naked_not_rejected_while_mppe_is_allowed() {
+        // pptpd `require-mppe-40` asks for L|H; our default allows 128 only.
+        let l = MppeBits::BITS_40;
+        for mppe in [MppeRequirement::Required, MppeRequirement::Optional] {
+            let mut c = ccp(mppe, false);
+            assert_eq!(
+                judge(&mut c, l | H),
+                (Verdict::Nak, Some(S | H)),
+                "{mppe:?}"
+            );
+        }
+        // MPPE refused: nothing to offer, so option 18 is rejected.
+        let mut c = ccp(MppeRequirement::Refused, false);
+        assert_eq!(judge(&mut c, l | H).0, Verdict::Reject);
+    }
+
+    #[test]
+    fn the_strength_follows_the_pppd_option() {
+        let l = MppeBits::BITS_40;
+        let m = MppeBits::BITS_56;
+        // require-mppe: any strength, the strongest offered wins.
+        let mut c = Ccp::new(CcpConfig::require_mppe());
+        assert_eq!(judge(&mut c, S | m | l | H), (Verdict::Nak, Some(S | H)));
+        assert_eq!(judge(&mut c, l | H), (Verdict::Ack, None));
+        assert_eq!(request(&mut c), Some(S | m | l | H));
+        // require-mppe-40 Acks 40 and Naks 128 down to 40.
+        let mut c = Ccp::new(CcpConfig::require_mppe_40());
+        assert_eq!(judge(&mut c, l | H), (Verdict::Ack, None));
+        assert_eq!(judge(&mut c, S | H), (Verdict::Nak, Some(l | H)));
+        // require-mppe-56.
+        let mut c = Ccp::new(CcpConfig::require_mppe_56());
+        assert_eq!(judge(&mut c, S | m | H), (Verdict::Nak, Some(m | H)));
+    }
+
+    #[test]
+    fn stateful_is_a_preference_unless_required() {
+        // mppe-stateful: we ask for stateful, a stateless peer is accepted.
+        let mut c = Ccp::new(CcpConfig::default().stateful(false));
+        assert_eq!(request(&mut c), Some(S));
+        assert_eq!(judge(&mut c, S | H), (Verdict::Ack, None));
+        assert!(c.on_nak(&option(S | H)));
+        assert_eq!(
+            (request(&mut c), c.negotiation_failed()),
+            (Some(S | H), false)
+        );
+        // Stateful required: a stateless request is Nak'ed to stateful.
+        let mut c = Ccp::new(CcpConfig::default().stateful(true));
+        assert_eq!(judge(&mut c, S | H), (Verdict::Nak, Some(S)));
     }
 
     #[test]
@@ -599,14 +816,41 @@ mod tests {
         let mut c = ccp(MppeRequirement::Optional, true);
         assert!(c.on_nak(&option(C)));
         assert_eq!(request(&mut c), Some(C));
-        // Not when it is required: we keep asking for a strength.
+        // Not when it is required: asking again would loop, so CCP gives up.
         let mut c = ccp(MppeRequirement::Required, true);
         assert!(c.on_nak(&option(C)));
-        assert_eq!(request(&mut c), Some(S | C));
+        assert!(c.negotiation_failed());
         // A peer that Naks C on when we do not want it is not followed.
         let mut c = ccp(MppeRequirement::Required, false);
         assert!(c.on_nak(&option(S | H | C)));
         assert_eq!(request(&mut c), Some(S | H));
+    }
+
+    #[test]
+    fn required_mppe_gives_up_on_a_reject_or_a_nak_outside_policy() {
+        // pppd `require-mppe-128` against a peer that Naks toward 40 bits.
+        let mut c = ccp(MppeRequirement::Required, false);
+        assert!(c.on_nak(&option(MppeBits::BITS_40 | H)));
+        assert!(c.negotiation_failed());
+        // A Reject of option 18.
+        let mut c = ccp(MppeRequirement::Required, false);
+        assert!(c.on_reject(&option(S | H)));
+        assert!(c.negotiation_failed());
+        // Stateless required, the peer Naks toward stateful: the same Nak forever.
+        let mut c = Ccp::new(CcpConfig {
+            stateless: StatelessPolicy::Required,
+            ..CcpConfig::default()
+        });
+        assert!(c.on_nak(&option(S)));
+        assert!(c.negotiation_failed());
+        // Optional MPPE: option 18 is dropped instead (plaintext), no failure.
+        let mut c = ccp(MppeRequirement::Optional, false);
+        assert!(c.on_nak(&option(MppeBits::BITS_40 | H)));
+        assert_eq!((request(&mut c), c.negotiation_failed()), (None, false));
+        // A Nak within policy is no failure.
+        let mut c = ccp(MppeRequirement::Required, false);
+        assert!(c.on_nak(&option(S)));
+        assert_eq!((request(&mut c), c.negotiation_failed()), (Some(S), false));
     }
 
     #[test]

@@ -730,6 +730,10 @@ pub struct Fsm<N: Negotiator> {
     last_acked: Option<(u8, Vec<u8>)>,
     reject_reason: FinishReason,
     peer_terminated: bool,
+    /// The negotiator was reset for a renegotiation the next scr starts.
+    negotiator_fresh: bool,
+    /// Configure-Naks and -Rejects of our requests in this negotiation.
+    refusals_received: u32,
     transmit: VecDeque<Packet>,
     events: VecDeque<FsmEvent>,
     stats: FsmStats,
@@ -755,6 +759,8 @@ impl<N: Negotiator> Fsm<N> {
             last_acked: None,
             reject_reason: FinishReason::ProtocolRejected,
             peer_terminated: false,
+            negotiator_fresh: false,
+            refusals_received: 0,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             stats: FsmStats::default(),
@@ -966,6 +972,14 @@ impl<N: Negotiator> Fsm<N> {
             self.close(now);
             return;
         }
+        let renegotiating = self.state == State::Opened;
+        if renegotiating {
+            // RFC 1661 §4.1 Opened + RCR: tld, then a fresh negotiation; the
+            // policy starts over before it judges (and records) the request,
+            // as pppd does, so what it acknowledges is what the link uses.
+            self.negotiator.reset();
+            self.negotiator_fresh = true;
+        }
         let reject_instead_of_nak = self.failure_count >= self.config.max_failure;
         let (mut nak, mut reject) = (Vec::new(), Vec::new());
         let verdict =
@@ -995,6 +1009,11 @@ impl<N: Negotiator> Fsm<N> {
             }
             Err(_) => {
                 self.stats.malformed = self.stats.malformed.saturating_add(1);
+                if renegotiating {
+                    // The policy already started over: the layer cannot stay
+                    // Opened on what it forgot, so renegotiate (tld, scr).
+                    self.dispatch(now, Event::ConfigureNak, received(identifier));
+                }
                 return;
             }
         };
@@ -1045,6 +1064,21 @@ impl<N: Negotiator> Fsm<N> {
     fn receive_configure_nak(&mut self, now: Instant, code: u8, identifier: u8, options: &[u8]) {
         if self.state.is_negotiating() || self.state == State::Opened {
             if !self.answers_our_request(identifier) {
+                return;
+            }
+            self.refusals_received = self.refusals_received.saturating_add(1);
+            if self.refusals_received > self.config.max_configure {
+                // Each Nak or Reject draws a new request at once (RCN: irc,
+                // scr), so a peer that never Acks loops without any timer:
+                // RFC 1661 sets no bound here, Max-Configure serves as one.
+                crate::trace::event!(
+                    warn,
+                    protocol = self.negotiator.name(),
+                    "the peer Naks or Rejects every request: closing"
+                );
+                self.answered = true;
+                self.close_reason = Some(FinishReason::NegotiationFailed);
+                self.close(now);
                 return;
             }
             let accepted = if code == CONFIGURE_NAK {
@@ -1325,6 +1359,7 @@ impl<N: Negotiator> Fsm<N> {
             // RFC 1661 §4.6: Max-Failure counts Naks within one negotiation.
             self.failure_count = 0;
             self.reject_count = 0;
+            self.refusals_received = 0;
             // Only a negotiation compares Acks with our request or
             // retransmits it; an opened link gives its buffer back.
             self.request = Vec::new();
@@ -1379,7 +1414,8 @@ impl<N: Negotiator> Fsm<N> {
     /// scr: Send-Configure-Request; `retransmit` after TO+ keeps the
     /// Identifier while the options are unchanged (RFC 1661 §5.1).
     fn scr(&mut self, now: Instant, retransmit: bool) {
-        if !self.state.is_negotiating() {
+        let fresh = core::mem::take(&mut self.negotiator_fresh);
+        if !self.state.is_negotiating() && !fresh {
             self.negotiator.reset();
         }
         let mut options = Vec::new();
@@ -2267,6 +2303,46 @@ mod tests {
         assert_eq!(f.negotiator().resets, before + 1);
         assert_eq!(f.state(), State::AckSent);
         assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+    }
+
+    #[test]
+    fn renegotiation_resets_before_judging() {
+        let mut f = opened();
+        let resets = f.negotiator().resets;
+        send!(f, time 0, (CONFIGURE_REQUEST, 0x51, [1, 4, 0x05, 0x78]));
+        // One reset, and before the request was judged: scr did not reset again.
+        assert_eq!(f.negotiator().resets, resets + 1);
+        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        recv!(f, (CONFIGURE_ACK, 0x51, [1, 4, 0x05, 0x78]));
+        // A malformed request in Opened still renegotiates: the policy started over.
+        send!(f, time 0, (CONFIGURE_ACK, 2, OUR_REQUEST));
+        assert_eq!(f.state(), State::Opened);
+        while f.poll_event().is_some() {}
+        f.handle_packet(ms(0), &[CONFIGURE_REQUEST, 0x52, 0, 6, 1, 9]);
+        assert_eq!(f.stats().malformed, 1);
+        assert_eq!(f.state(), State::RequestSent);
+        assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+        recv!(f, (CONFIGURE_REQUEST, 3, OUR_REQUEST));
+    }
+
+    #[test]
+    fn a_peer_refusing_every_request_ends_the_negotiation() {
+        let mut f = requesting();
+        let mut sent = 1;
+        for _ in 0..100 {
+            send!(f, time 0, (CONFIGURE_NAK, f.request_identifier, [1, 4, 0x03, 0xe8]));
+            match f.poll_transmit() {
+                Some(p) if p.code == CONFIGURE_REQUEST => sent += 1,
+                _ => break,
+            }
+        }
+        // Max-Configure refusals answered, then Terminate-Request, not a loop.
+        assert!(sent <= 12, "{sent} requests");
+        assert_eq!(f.state(), State::Closing);
+        send!(f, time 10, (TERMINATE_ACK, 0, []));
+        assert!(events(&mut f).contains(&FsmEvent::Finished {
+            reason: FinishReason::NegotiationFailed
+        }));
     }
 
     #[test]

@@ -150,6 +150,8 @@ pub struct Ipcp {
     nbns: [Option<Ipv4Addr>; 2],
     /// The peer's address from the request we acknowledged.
     peer: Option<Ipv4Addr>,
+    /// Authenticator: [`Ipcp::set_assignment`] was called.
+    assigned: bool,
 }
 
 impl Ipcp {
@@ -165,6 +167,7 @@ impl Ipcp {
             dns: [None; 2],
             nbns: [None; 2],
             peer: None,
+            assigned: false,
         };
         ipcp.reset();
         ipcp
@@ -175,9 +178,16 @@ impl Ipcp {
     /// See the [example](Self#example).
     pub fn set_assignment(&mut self, assignment: IpAssignment) {
         self.assignment = assignment;
+        self.assigned = true;
         if self.authenticator {
             self.local = assignment.local;
         }
+    }
+
+    /// Whether [`Ipcp::set_assignment`] was called (the authenticator's
+    /// session holds IPCP until it is).
+    pub(crate) fn has_assignment(&self) -> bool {
+        self.assigned
     }
 
     /// Our address.
@@ -373,8 +383,9 @@ impl Ipcp {
             Some(assigned) if assigned == asked => None,
             // The peer asks for 0.0.0.0 or an address it may not have.
             Some(assigned) => Some(Some(assigned)),
-            None if asked.is_unspecified() => Some(None),
-            None => None,
+            // Nothing assigned to this session: no address is the peer's to
+            // take (it could be ours, or another session's).
+            None => Some(None),
         }
     }
 
@@ -398,5 +409,39 @@ fn with_value(option: &IpcpConfigOption<'_>, v: Ipv4Addr) -> IpcpConfigOption<'s
         IpcpConfigOption::PrimaryNbns(_) => IpcpConfigOption::PrimaryNbns(v),
         IpcpConfigOption::SecondaryNbns(_) => IpcpConfigOption::SecondaryNbns(v),
         _ => IpcpConfigOption::IpAddress(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judge(ipcp: &mut Ipcp, request: &[u8]) -> (Verdict, Vec<u8>, Vec<u8>) {
+        let (mut nak, mut reject) = (Vec::new(), Vec::new());
+        let verdict = ipcp
+            .check_request(request, false, &mut nak, &mut reject)
+            .unwrap();
+        (verdict, nak, reject)
+    }
+
+    #[test]
+    fn nothing_assigned_acknowledges_no_address() {
+        let mut server = Ipcp::new(IpcpConfig::default(), true);
+        // The peer asks for what could be the gateway's own address.
+        let asked = [3, 6, 10, 0, 0, 1];
+        let (verdict, _, reject) = judge(&mut server, &asked);
+        assert_eq!((verdict, reject.as_slice()), (Verdict::Reject, &asked[..]));
+        assert!(!server.has_assignment());
+        // Assigned: another address is Nak'ed to the one assigned.
+        server.set_assignment(IpAssignment {
+            peer: Some(Ipv4Addr::new(10, 0, 0, 2)),
+            ..IpAssignment::default()
+        });
+        assert!(server.has_assignment());
+        let (verdict, nak, _) = judge(&mut server, &asked);
+        assert_eq!(
+            (verdict, nak),
+            (Verdict::Nak, alloc::vec![3, 6, 10, 0, 0, 2])
+        );
     }
 }

@@ -133,9 +133,15 @@ pub struct LcpConfig {
     pub pfc: bool,
     /// Ask for Address-and-Control-Field-Compression (default on).
     pub acfc: bool,
-    /// Authenticator: the methods we demand, most preferred first.
-    /// Peer: the methods we accept (Naks suggest the first).
-    /// Default: MS-CHAPv2 only, as pptpd and Windows RRAS require.
+    /// Authenticator: the methods we offer, most preferred first; a Nak
+    /// moves to the method the peer suggests if it is listed, else to the
+    /// next one, as does a Reject; none left ends the link.
+    /// Peer: the methods we accept, whichever the authenticator asks for
+    /// (Naks suggest the first). Default: MS-CHAPv2 only, as pptpd and
+    /// Windows RRAS require; `SessionConfig::peer` sets MS-CHAPv2,
+    /// MS-CHAPv1 and CHAP-MD5, and a peer session requiring MPPE drops
+    /// the methods without MPPE keys while an MS-CHAP one is listed. List
+    /// PAP only on purpose: the password crosses in clear.
     pub auth: Vec<AuthMethod>,
 }
 
@@ -213,6 +219,8 @@ pub struct Lcp {
     request_acfc: bool,
     /// Index into `config.auth` of the method we ask for (authenticator).
     request_auth: Option<usize>,
+    /// Indices into `config.auth` offered in this negotiation (bit per index).
+    tried_auth: u64,
     /// What the peer asked for in the request we last acknowledged.
     peer_mru: u16,
     peer_magic: Option<u32>,
@@ -241,6 +249,7 @@ impl Lcp {
             request_pfc: false,
             request_acfc: false,
             request_auth: None,
+            tried_auth: 0,
             peer_mru: 1500,
             peer_magic: None,
             peer_pfc: false,
@@ -386,6 +395,7 @@ impl Negotiator for Lcp {
         self.request_pfc = self.config.pfc;
         self.request_acfc = self.config.acfc;
         self.request_auth = (self.authenticator && !self.config.auth.is_empty()).then_some(0);
+        self.tried_auth = u64::from(self.request_auth.is_some());
         self.peer_mru = 1500;
         self.peer_pfc = false;
         self.peer_acfc = false;
@@ -507,8 +517,10 @@ impl Negotiator for Lcp {
                 LcpConfigOption::MagicNumber(_) => self.request_magic = None,
                 LcpConfigOption::Pfc => self.request_pfc = false,
                 LcpConfigOption::Acfc => self.request_acfc = false,
-                // The peer will not authenticate: nothing left to ask for.
-                LcpConfigOption::AuthProtocol(_) => self.request_auth = None,
+                // RFC 1661 §5.4: the peer will not do this method; offer the next.
+                LcpConfigOption::AuthProtocol(_) if self.authenticator => {
+                    self.follow_auth_nak(None)
+                }
                 _ => {}
             }
         }
@@ -532,8 +544,12 @@ impl Negotiator for Lcp {
                 Extended::Handled
             }
             ECHO_REQUEST if state == State::Opened => {
+                // RFC 1661 §5.8: the reply echoes the data, but no packet may
+                // exceed the peer's MRU (§6.1), whatever the request carried.
+                let room = usize::from(self.peer_mru).saturating_sub(super::fsm::HEADER_LEN);
                 let mut reply = self.magic().to_be_bytes().to_vec();
                 reply.extend_from_slice(data.get(4..).unwrap_or_default());
+                reply.truncate(room);
                 Extended::Reply(Packet {
                     code: ECHO_REPLY,
                     identifier,
@@ -558,17 +574,34 @@ impl Negotiator for Lcp {
 impl Lcp {
     /// The peer Nak'ed our Auth-Protocol with `suggested`: take it if we
     /// allow it, else move down our list (RFC 1661 §6.2).
+    ///
+    /// A method is offered once per negotiation, so a peer cannot lead us
+    /// round in circles; `None` (a Reject, or a suggestion we do not allow)
+    /// moves to the next method not yet offered.
     fn follow_auth_nak(&mut self, suggested: Option<AuthMethod>) {
-        if let Some(i) = suggested.and_then(|m| self.config.auth.iter().position(|a| *a == m)) {
-            self.request_auth = Some(i);
-            return;
+        let untried = |i: usize| i < 64 && self.tried_auth & (1u64 << i) == 0;
+        let wanted = suggested.and_then(|m| {
+            (0..self.config.auth.len()).find(|&i| self.config.auth.get(i) == Some(&m) && untried(i))
+        });
+        let next = wanted.or_else(|| {
+            let from = self.request_auth.map_or(0, |i| i.saturating_add(1));
+            let len = self.config.auth.len();
+            (from..len).chain(0..from.min(len)).find(|&i| untried(i))
+        });
+        let method = next.and_then(|i| self.config.auth.get(i).copied());
+        let _ = (suggested, method); // unused without the `tracing` feature
+        crate::trace::event!(
+            debug,
+            ?suggested,
+            offering = ?method,
+            "LCP: the peer refused our Auth-Protocol"
+        );
+        if let Some(i) = next {
+            self.tried_auth |= 1u64 << i;
         }
-        self.request_auth = match self.request_auth {
-            Some(i) if i + 1 < self.config.auth.len() => Some(i + 1),
-            // Nothing left: LCP opens without authentication and the
-            // session refuses the link (no acceptable method).
-            _ => None,
-        };
+        // Nothing left: LCP opens without authentication and the session
+        // refuses the link (DownReason::NoAuthMethod).
+        self.request_auth = next;
     }
 }
 
@@ -717,7 +750,150 @@ impl LcpEcho {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fsm::{Fsm, FsmConfig, FsmEvent};
     use super::*;
+
+    /// The authenticator's request as pptpd sends it: MRU 1400, MS-CHAPv2, a magic number.
+    const SERVER_REQUEST: [u8; 15] = [
+        1, 4, 0x05, 0x78, 3, 5, 0xc2, 0x23, 0x81, 5, 6, 0x12, 0x34, 0x56, 0x78,
+    ];
+
+    fn opened_peer() -> Fsm<Lcp> {
+        let now = Instant::ZERO;
+        let mut lcp = Fsm::new(
+            Lcp::new(LcpConfig::default(), false, 1),
+            FsmConfig::default(),
+        );
+        lcp.open(now);
+        lcp.up(now);
+        let ours = lcp.poll_transmit().unwrap();
+        lcp.handle(now, 2, ours.identifier, &ours.data);
+        lcp.handle(now, 1, 1, &SERVER_REQUEST);
+        assert_eq!(lcp.state(), State::Opened);
+        while lcp.poll_transmit().is_some() {}
+        while lcp.poll_event().is_some() {}
+        lcp
+    }
+
+    #[test]
+    fn a_renegotiation_keeps_what_it_acknowledged() {
+        let mut lcp = opened_peer();
+        // The authenticator renegotiates (RFC 1661 §4.1 Opened + RCR).
+        lcp.handle(Instant::ZERO, 1, 2, &SERVER_REQUEST);
+        assert_eq!(lcp.poll_event(), Some(FsmEvent::Down));
+        let request = lcp.poll_transmit().unwrap();
+        let ack = lcp.poll_transmit().unwrap();
+        assert_eq!((request.code, ack.code, ack.identifier), (1, 2, 2));
+        lcp.handle(Instant::ZERO, 2, request.identifier, &request.data);
+        assert_eq!(lcp.state(), State::Opened);
+        // What the Ack agreed to is what the link uses: MS-CHAPv2 runs
+        // again and the MRU stays 1400.
+        assert_eq!(lcp.negotiator().auth_method(), Some(AuthMethod::MsChapV2));
+        assert_eq!(lcp.negotiator().peer_mru(), 1400);
+    }
+
+    /// The Auth-Protocol of our next request, as the method.
+    fn offered(lcp: &mut Lcp) -> Option<AuthMethod> {
+        let mut out = Vec::new();
+        lcp.build_request(&mut out);
+        parse_options::<LcpConfigOption<'_>>(&out)
+            .unwrap()
+            .iter()
+            .find_map(|o| match o {
+                LcpConfigOption::AuthProtocol(p) => AuthMethod::from_option(p),
+                _ => None,
+            })
+    }
+
+    fn auth_option(method: AuthMethod) -> Vec<u8> {
+        let mut out = Vec::new();
+        push(&mut out, &method.option());
+        out
+    }
+
+    #[test]
+    fn the_authenticator_falls_back_in_order() {
+        use AuthMethod::*;
+        let auth = alloc::vec![MsChapV2, MsChapV1, ChapMd5];
+        let mut lcp = Lcp::new(
+            LcpConfig {
+                auth,
+                ..LcpConfig::default()
+            },
+            true,
+            1,
+        );
+        assert_eq!(offered(&mut lcp), Some(MsChapV2));
+        // A Nak suggesting a method in the list: that one.
+        assert!(lcp.on_nak(&auth_option(ChapMd5)));
+        assert_eq!(offered(&mut lcp), Some(ChapMd5));
+        // A Reject: the next method not yet offered.
+        assert!(lcp.on_reject(&auth_option(ChapMd5)));
+        assert_eq!(offered(&mut lcp), Some(MsChapV1));
+        // A Nak back to one already refused: not offered twice; none left.
+        assert!(lcp.on_nak(&auth_option(MsChapV2)));
+        assert_eq!(offered(&mut lcp), None);
+        // A suggestion outside the list moves to the next method.
+        let auth = alloc::vec![MsChapV2, MsChapV1];
+        let mut lcp = Lcp::new(
+            LcpConfig {
+                auth,
+                ..LcpConfig::default()
+            },
+            true,
+            1,
+        );
+        assert!(lcp.on_nak(&auth_option(Pap)));
+        assert_eq!(offered(&mut lcp), Some(MsChapV1));
+        // A new negotiation starts from the top.
+        lcp.reset();
+        assert_eq!(offered(&mut lcp), Some(MsChapV2));
+    }
+
+    #[test]
+    fn the_peer_accepts_its_set_and_naks_toward_its_favourite() {
+        use AuthMethod::*;
+        let auth = alloc::vec![MsChapV2, MsChapV1];
+        let mut lcp = Lcp::new(
+            LcpConfig {
+                auth,
+                ..LcpConfig::default()
+            },
+            false,
+            1,
+        );
+        let mut judge = |method: AuthMethod| {
+            let (mut nak, mut reject) = (Vec::new(), Vec::new());
+            let verdict = lcp
+                .check_request(&auth_option(method), false, &mut nak, &mut reject)
+                .unwrap();
+            (verdict, nak)
+        };
+        assert_eq!(judge(MsChapV1), (Verdict::Ack, Vec::new()));
+        assert_eq!(judge(ChapMd5), (Verdict::Nak, auth_option(MsChapV2)));
+        assert_eq!(judge(Pap), (Verdict::Nak, auth_option(MsChapV2)));
+    }
+
+    #[test]
+    fn echo_replies_fit_the_peers_mru() {
+        let lcp = &mut opened_peer();
+        let data = [0xee; 2000];
+        let Extended::Reply(reply) =
+            lcp.negotiator_mut()
+                .handle_extended(State::Opened, 9, 7, &data)
+        else {
+            panic!("no Echo-Reply");
+        };
+        assert_eq!(reply.buffer_len(), 1400);
+        // A short request is echoed whole.
+        let Extended::Reply(reply) =
+            lcp.negotiator_mut()
+                .handle_extended(State::Opened, 9, 8, &data[..10])
+        else {
+            panic!("no Echo-Reply");
+        };
+        assert_eq!(reply.data.len(), 10);
+    }
 
     #[test]
     fn a_restarted_keepalive_forgets_the_earlier_failure() {

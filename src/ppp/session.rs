@@ -164,6 +164,48 @@ pub enum DownReason {
     LoopedBack,
     /// The lower layer (the PPTP call) went away.
     LowerLayerDown,
+    /// MPPE is required and the peer's CCP Naks or Rejects left no strength
+    /// or mode we allow (RFC 3078 §2): ended at once instead of looping.
+    MppeNegotiationFailed,
+    /// Peer: IPCP opened without giving us an address (we would be 0.0.0.0).
+    NoLocalAddress,
+    /// Peer with [`PeerConfig::require_auth`]: the authenticator's LCP
+    /// asked for no authentication.
+    AuthNotRequested,
+}
+
+impl core::fmt::Display for DownReason {
+    /// In pppd's words where pppd has them.
+    ///
+    /// ```
+    /// use pptp_proto::ppp::session::DownReason;
+    ///
+    /// let reason = DownReason::MppeNegotiationFailed;
+    /// assert_eq!(reason.to_string(), "MPPE required but peer negotiation failed");
+    /// assert_eq!(DownReason::NoLocalAddress.to_string(), "Could not determine local IP address");
+    /// ```
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DownReason::LocalClose => f.write_str("Connection terminated by us"),
+            DownReason::PeerTerminated => f.write_str("LCP terminated by peer"),
+            DownReason::LcpTimeout => f.write_str("LCP: timeout sending Config-Requests"),
+            DownReason::LcpFailed => f.write_str("LCP negotiation failed"),
+            DownReason::NoAuthMethod => f.write_str("peer refused to authenticate"),
+            DownReason::AuthFailed(why) => write!(f, "authentication failed: {why:?}"),
+            DownReason::IpcpFailed => f.write_str("IPCP negotiation failed"),
+            DownReason::MppeRefused => f.write_str("MPPE required, but not negotiated"),
+            DownReason::EchoTimeout => f.write_str("No response to LCP echo-requests"),
+            DownReason::LoopedBack => f.write_str("Serial line is looped back"),
+            DownReason::LowerLayerDown => f.write_str("Modem hangup"),
+            DownReason::MppeNegotiationFailed => {
+                f.write_str("MPPE required but peer negotiation failed")
+            }
+            DownReason::NoLocalAddress => f.write_str("Could not determine local IP address"),
+            DownReason::AuthNotRequested => {
+                f.write_str("authentication required, but the authenticator asked for none")
+            }
+        }
+    }
 }
 
 /// What the session tells its owner. See the
@@ -526,6 +568,10 @@ pub struct PppSession {
     ccp_up: bool,
     /// IPCP/IPv6CP wait for CCP (see [`PppSession::start_network`]).
     ncps_deferred: bool,
+    /// Authenticator: IPCP waits for [`PppSession::set_ip_assignment`].
+    ipcp_held: bool,
+    /// The latest time any call brought (for calls that bring none).
+    now: Instant,
     network_up_reported: bool,
     down: bool,
     /// Why the link is being terminated, reported once LCP finishes.
@@ -591,6 +637,8 @@ impl PppSession {
             ipcp_up: false,
             ccp_up: false,
             ncps_deferred: false,
+            ipcp_held: false,
+            now: Instant::ZERO,
             network_up_reported: false,
             down: false,
             pending_down: None,
@@ -807,8 +855,21 @@ impl PppSession {
     /// Authenticator: the addresses IPCP assigns to the peer (by
     /// Configure-Nak when it asks for 0.0.0.0) and our own.
     /// See the [example](Self#example).
+    ///
+    /// Until it is called, an authenticator's IPCP does not run: it neither
+    /// sends nor answers, so no address is acknowledged that was not
+    /// assigned. Called once the network phase began (for example on
+    /// [`PppEvent::Authenticated`]), it starts IPCP at the time of the
+    /// session's latest call and queues frames: drain
+    /// [`poll_transmit`](Self::poll_transmit) afterwards.
     pub fn set_ip_assignment(&mut self, assignment: IpAssignment) {
         set_ipcp_assignment(self.ipcp.negotiator_mut(), assignment);
+        if self.ipcp_held && !self.down && self.phase == Phase::Network {
+            self.ipcp_held = false;
+            let now = self.now;
+            self.ipcp.up(now);
+            self.pump(now);
+        }
     }
 
     /// Why the link is going down, while it is: a local close, the peer's
@@ -944,6 +1005,7 @@ impl PppSession {
                 self.start_ncps(now);
                 return self.receive_control(now, protocol, info);
             }
+            Protocol::IPCP if network && self.ipcp_held => return self.drop_frame(),
             Protocol::IPCP if network => self.ipcp.handle_packet(now, info),
             Protocol::CCP if network && self.ccp_mode != MppeMode::Refused => {
                 self.ccp.handle_packet(now, info)
@@ -1252,6 +1314,7 @@ impl PppSession {
 
     /// Drains every sub-machine's output and events until nothing moves.
     fn pump(&mut self, now: Instant) {
+        self.now = self.now.max(now);
         // Each round either moves a packet or an event; the bound only
         // guards against a logic error looping forever.
         for _ in 0..256 {
@@ -1295,6 +1358,10 @@ impl PppSession {
         }
         while let Some(event) = self.ccp.poll_event() {
             self.on_ccp_event(now, event);
+            moved = true;
+        }
+        if self.ccp.negotiator().negotiation_failed() && self.pending_down.is_none() && !self.down {
+            self.fail(now, DownReason::MppeNegotiationFailed);
             moved = true;
         }
         if take_ccp_reset_request(self.ccp.negotiator_mut()) {
@@ -1356,8 +1423,13 @@ impl PppSession {
                     v6.down(now);
                 }
                 self.ipv6_up = false;
-                self.link = None;
+                if self.link.take().is_some_and(|l| l.is_encrypted()) {
+                    // Renegotiated from scratch, but once encrypted, never plaintext.
+                    self.ccp_mode = MppeMode::Required;
+                    self.ccp.negotiator_mut().require_mppe();
+                }
                 self.ipcp_up = false;
+                self.ipcp_held = false;
                 self.ccp_up = false;
                 self.network_up_reported = false;
                 if self.phase != Phase::Terminate {
@@ -1415,6 +1487,10 @@ impl PppSession {
             (None, AuthSettings::Authenticator(_)) => {
                 // LCP opened without an Auth-Protocol: the peer refused every method.
                 self.fail(now, DownReason::NoAuthMethod);
+            }
+            (None, AuthSettings::Peer(peer)) if peer.require_auth => {
+                crate::trace::event!(info, "the authenticator asked for no authentication");
+                self.fail(now, DownReason::AuthNotRequested);
             }
             (None, AuthSettings::Peer(_)) => self.start_network(now),
             (Some(method), config) => {
@@ -1541,7 +1617,14 @@ impl PppSession {
 
     fn start_ncps(&mut self, now: Instant) {
         self.ncps_deferred = false;
-        self.ipcp.up(now);
+        if self.role == Role::Authenticator && !self.ipcp.negotiator().has_assignment() {
+            // No address for this peer yet: IPCP waits for set_ip_assignment
+            // (the peer retransmits its Configure-Request meanwhile).
+            crate::trace::event!(debug, "IPCP held until the address assignment");
+            self.ipcp_held = true;
+        } else {
+            self.ipcp.up(now);
+        }
         if let Some(v6) = self.ipv6cp.as_mut() {
             v6.up(now);
         }
@@ -1552,9 +1635,13 @@ impl PppSession {
             FsmEvent::Up => {
                 // RFC 1332: a peer that would not take an address (it kept
                 // insisting on one it may not have) gets no link.
-                let (_, peer, _, _) = ipcp_addresses(self.ipcp.negotiator());
+                let (local, peer, _, _) = ipcp_addresses(self.ipcp.negotiator());
                 if self.role == Role::Authenticator && peer.is_unspecified() {
                     self.fail(now, DownReason::IpcpFailed);
+                } else if self.role == Role::Peer && local.is_unspecified() {
+                    // RFC 1332 §3.3: 0.0.0.0 asks for an address; acknowledged
+                    // as is, we have none (pppd: the same words, IPCP closed).
+                    self.fail(now, DownReason::NoLocalAddress);
                 } else {
                     self.ipcp_up = true;
                 }
@@ -1602,8 +1689,14 @@ impl PppSession {
             }
             FsmEvent::Down => {
                 self.ccp_up = false;
-                if self.link.take().is_some() {
+                if let Some(link) = self.link.take() {
                     self.mtu = self.mtu.saturating_add(crate::mppe::MTU_OVERHEAD);
+                    if link.is_encrypted() {
+                        // A renegotiation (RFC 1661 §4.1 Opened + RCR) must bring
+                        // MPPE back or end the link: never fall back to plaintext.
+                        self.ccp_mode = MppeMode::Required;
+                        self.ccp.negotiator_mut().require_mppe();
+                    }
                 }
                 if self.ccp_mode == MppeMode::Required {
                     self.network_up_reported = false;
@@ -1669,6 +1762,11 @@ pub struct PeerConfig {
     pub new_password: Option<Password>,
     /// Retransmission timers.
     pub timers: AuthTimers,
+    /// Go down ([`DownReason::AuthNotRequested`]) when the authenticator's
+    /// LCP asks for no authentication at all (default off, as pppd's
+    /// client; with MPPE required such a link goes down anyway, for want
+    /// of MPPE keys).
+    pub require_auth: bool,
 }
 
 /// The authenticator's (server's) authentication settings. See the
@@ -1683,7 +1781,10 @@ pub struct AuthenticatorConfig {
 
 impl SessionConfig {
     /// A peer (client) authenticating as `username`, with the defaults:
-    /// MS-CHAPv2, MPPE-128 required, DNS requested, echo keepalive off.
+    /// MS-CHAPv2, MS-CHAPv1 or CHAP-MD5, whichever the authenticator asks
+    /// for (MS-CHAP only while MPPE is required, for its keys; never PAP
+    /// unless listed in `lcp.auth`), MPPE-128 required, DNS requested,
+    /// echo keepalive off.
     /// See the [example](SessionConfig#example).
     pub fn peer(username: &str, password: Password) -> Self {
         Self::with_auth(
@@ -1693,8 +1794,22 @@ impl SessionConfig {
                 password,
                 new_password: None,
                 timers: AuthTimers::default(),
+                require_auth: false,
             }),
         )
+        .with_peer_auth()
+    }
+
+    /// The peer's default acceptance set: every method that can meet the
+    /// default MPPE requirement; [`PppSession::new`] drops CHAP-MD5 from it
+    /// when MPPE is required (no MPPE keys), PAP only when listed by hand.
+    fn with_peer_auth(mut self) -> Self {
+        self.lcp.auth = alloc::vec![
+            AuthMethod::MsChapV2,
+            AuthMethod::MsChapV1,
+            AuthMethod::ChapMd5
+        ];
+        self
     }
 
     /// An authenticator (server) named `name`, with the same defaults.
@@ -1737,11 +1852,17 @@ fn mppe_mode(config: &CcpConfig) -> MppeMode {
 }
 
 fn new_lcp(config: &SessionConfig, rng: &mut Rng) -> Lcp {
-    Lcp::new(
-        config.lcp.clone(),
-        config.role == Role::Authenticator,
-        rng.next_u64(),
-    )
+    let mut lcp = config.lcp.clone();
+    if config.role == Role::Peer && config.ccp.mppe == MppeRequirement::Required {
+        // RFC 3079 §3: only MS-CHAP yields MPPE keys. Accepting another
+        // method would end in MppeRefused: Nak toward MS-CHAP instead,
+        // unless nothing else was allowed (then the link fails as asked).
+        let keyed = |m: &AuthMethod| matches!(m, AuthMethod::MsChapV1 | AuthMethod::MsChapV2);
+        if lcp.auth.iter().any(keyed) {
+            lcp.auth.retain(keyed);
+        }
+    }
+    Lcp::new(lcp, config.role == Role::Authenticator, rng.next_u64())
 }
 
 fn new_ipcp(config: &SessionConfig) -> Ipcp {
