@@ -1085,7 +1085,7 @@ impl Server {
     ///                     dns: [Some([192, 168, 7, 1].into()), None],
     ///                     nbns: [None, None],
     ///                 };
-    ///                 server.assign_address(connection, assignment);
+    ///                 server.assign_address(now, connection, assignment);
     ///             }
     ///             _ => {}
     ///         }
@@ -1097,13 +1097,20 @@ impl Server {
     /// assert_eq!((local, peer), ([192, 168, 7, 20].into(), [192, 168, 7, 1].into()));
     /// assert_eq!(dns[0], Some([192, 168, 7, 1].into()));
     /// ```
-    pub fn assign_address(&mut self, connection: ConnectionId, assignment: IpAssignment) {
-        if let Some(c) = self.connections.get_mut(&connection) {
+    pub fn assign_address(
+        &mut self,
+        now: Instant,
+        connection: ConnectionId,
+        assignment: IpAssignment,
+    ) {
+        if let Some(c) = self.connections.get_mut(&connection).filter(|c| !c.down) {
             c.address = assignment.peer;
             if let Some(t) = c.tunnel.as_mut() {
                 t.ppp.set_ip_assignment(assignment);
             }
         }
+        // IPCP, held until now, starts.
+        self.service(now, connection);
     }
 
     /// Closes a session (LCP Terminate, then the call and the connection).

@@ -375,6 +375,8 @@ fn an_exhausted_pool_ends_the_session_and_a_freed_address_is_reused() {
 fn an_embedder_that_never_assigns_an_address_hits_the_establish_deadline() {
     let mut config = ServerConfig::new("vpn", pool(9));
     config.pool = None;
+    // Shorter than the client's own IPCP patience (10 × 3 s).
+    config.establish_timeout = Some(Duration::from_secs(20));
     let mut lab = Lab::new(config);
     let i = lab.connect("alice", addr(1), Answer::Password);
     lab.run(secs(120));
@@ -390,7 +392,7 @@ fn an_embedder_that_never_assigns_an_address_hits_the_establish_deadline() {
     assert!(auth.is_some() && asked > auth, "{:?}", lab.events);
     let (at, reason) = lab.down_reason(i).expect("down");
     assert_eq!(reason, SessionDownReason::Deadline(Deadline::Establish));
-    assert_eq!(at, secs(60));
+    assert_eq!(at, secs(20));
     assert!(
         lab.peers[i].local.is_none(),
         "the client came up without an address"
