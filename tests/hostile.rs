@@ -19,11 +19,13 @@ use pptp_proto::control::{CloseReason, ControlConfig, ControlConnection, Control
 use pptp_proto::crypto::Password;
 use pptp_proto::gre::{GreChannel, GreConfig};
 use pptp_proto::ppp::auth::Credentials;
+use pptp_proto::ppp::session::PppError;
 use pptp_proto::server::{
     AddressPool, ConnectionId, Deadline, Refusal, Server, ServerConfig, ServerError, ServerEvent,
     SessionDownReason,
 };
 use pptp_proto::time::{Duration, Instant};
+use pptp_proto::tunnel::TunnelError;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -64,6 +66,8 @@ struct Lab {
     peers: Vec<Peer>,
     /// Every server event, with the time it was seen.
     events: Vec<(Instant, ServerEvent)>,
+    /// Frames `inject` sent so far (their sequence numbers follow the client's).
+    injected: u32,
 }
 
 impl Lab {
@@ -73,6 +77,7 @@ impl Lab {
             now: Instant::ZERO,
             peers: Vec::new(),
             events: Vec::new(),
+            injected: 0,
         }
     }
 
@@ -582,4 +587,186 @@ fn an_outgoing_call_request_flood_closes_the_connection_and_holds_nothing() {
     assert_eq!(server.poll_timeout(), None);
     let held = live_bytes() - before;
     assert!(held < 64 * 1024, "{held} bytes held");
+}
+
+impl Lab {
+    /// Sends `frame` (a PPP frame) on client `i`'s call from its own
+    /// address, with a sequence number in the window: what an attacker on
+    /// the path, or a client's own malicious stack, can do.
+    fn inject(&mut self, i: usize, frame: &[u8]) -> Result<Option<Vec<u8>>, ServerError> {
+        let conn = self.peers[i].conn;
+        let call_id = (0..=u16::MAX)
+            .find(|id| self.server.connection_of_call(*id) == Some(conn))
+            .expect("a call");
+        // The client's next sequence number, then on past what we sent.
+        let seq = self.peers[i].client.stats().gre.sent as u32 + self.injected;
+        self.injected += 1;
+        let mut config = GreConfig::new(0, call_id);
+        config.initial_sequence = seq;
+        let mut gre = GreChannel::new(config);
+        let mut out = vec![0u8; frame.len() + 64];
+        let n = gre.encapsulate(self.now, frame, &mut out).unwrap();
+        let from = self.peers[i].addr;
+        self.server
+            .handle_datagram(self.now, from, &mut out[..n])
+            .map(|(_, ip)| ip.map(<[u8]>::to_vec))
+    }
+
+    fn ip_events(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|(_, e)| matches!(e, ServerEvent::IpPacket { .. }))
+            .count()
+    }
+}
+
+/// A plaintext IP packet in a PPP frame (protocol 0x0021).
+fn plain_ip_frame() -> Vec<u8> {
+    let mut f = vec![0xff, 0x03, 0x00, 0x21];
+    f.extend_from_slice(&[
+        0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,
+    ]);
+    f
+}
+
+fn lcp_frame(code: u8, identifier: u8, data: &[u8]) -> Vec<u8> {
+    let len = (4 + data.len()) as u16;
+    let mut f = vec![0xff, 0x03, 0xc0, 0x21, code, identifier];
+    f.extend_from_slice(&len.to_be_bytes());
+    f.extend_from_slice(data);
+    f
+}
+
+#[test]
+fn ip_before_authentication_is_never_delivered_and_earns_no_address() {
+    let mut lab = Lab::new(ServerConfig::new("vpn", pool(9)));
+    let i = lab.connect("mallory", addr(1), Answer::Never);
+    lab.run(secs(3));
+    for _ in 0..50 {
+        let got = lab.inject(i, &plain_ip_frame());
+        assert!(matches!(got, Ok(None) | Err(_)), "{got:?}");
+    }
+    lab.run(secs(10));
+    assert_eq!(lab.ip_events(), 0);
+    assert!(lab.session_up(i).is_none());
+    assert!(!lab
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, ServerEvent::AddressRequest { .. })));
+    let stats = lab.server.stats(lab.peers[i].conn).unwrap();
+    assert_eq!(stats.ppp.ip_received, 0);
+    assert!(stats.ppp.dropped >= 50, "{:?}", stats.ppp);
+}
+
+#[test]
+fn after_an_authentication_failure_nothing_is_delivered() {
+    let mut lab = Lab::new(ServerConfig::new("vpn", pool(9)));
+    let conn = lab.server.accept(lab.now, addr(1)).unwrap();
+    let call_id = (0..=u16::MAX)
+        .find(|id| lab.server.connection_of_call(*id) == Some(conn))
+        .unwrap();
+    let mut client =
+        Client::new(ClientConfig::new("alice", Password::new("wrong").unwrap()).with_seed(5));
+    client.start(lab.now);
+    lab.peers.push(Peer {
+        conn,
+        addr: addr(1),
+        client,
+        answer: Answer::Password,
+        up: false,
+        local: None,
+        closed: false,
+    });
+    lab.run(secs(10));
+    let (_, reason) = lab.down_reason(0).expect("down");
+    assert!(matches!(reason, SessionDownReason::Ppp(_)), "{reason:?}");
+    assert!(lab.session_up(0).is_none());
+    // The call is gone: IP sent on its Call ID finds nothing.
+    let mut gre = GreChannel::new(GreConfig::new(0, call_id));
+    let mut out = vec![0u8; 128];
+    let n = gre
+        .encapsulate(lab.now, &plain_ip_frame(), &mut out)
+        .unwrap();
+    let got = lab.server.handle_datagram(lab.now, addr(1), &mut out[..n]);
+    assert_eq!(got, Err(ServerError::UnknownCall(call_id)));
+    assert_eq!(lab.ip_events(), 0);
+}
+
+#[test]
+fn plaintext_ip_after_mppe_is_up_is_dropped_and_counted() {
+    let mut lab = Lab::new(ServerConfig::new("vpn", pool(9)));
+    let i = lab.connect("alice", addr(1), Answer::Password);
+    lab.run(secs(5));
+    assert!(lab.peers[i].up);
+    let conn = lab.peers[i].conn;
+    let dropped = lab.server.stats(conn).unwrap().ppp.dropped;
+    for _ in 0..20 {
+        let refused = Err(ServerError::Tunnel(TunnelError::Ppp(
+            PppError::PlaintextRefused,
+        )));
+        assert_eq!(lab.inject(i, &plain_ip_frame()), refused);
+    }
+    lab.run(secs(10));
+    assert_eq!(lab.ip_events(), 0);
+    let stats = lab.server.stats(conn).unwrap();
+    assert_eq!(stats.ppp.dropped, dropped + 20);
+    assert!(lab.peers[i].up, "plaintext took the session down");
+}
+
+#[test]
+fn lcp_storms_and_echo_floods_stay_bounded() {
+    let mut lab = Lab::new(ServerConfig::new("vpn", pool(9)));
+    let i = lab.connect("alice", addr(1), Answer::Password);
+    lab.run(secs(5));
+    assert!(lab.peers[i].up);
+    let before = live_bytes();
+    // 2 000 Echo-Requests with 1 400 octets of data, nobody draining.
+    let magic = [0, 0, 0, 0];
+    let mut data = magic.to_vec();
+    data.resize(1400, 0x55);
+    for k in 0..2_000u32 {
+        let _ = lab.inject(i, &lcp_frame(9, k as u8, &data));
+    }
+    let (streams, datagrams, events) = lab.server.queued();
+    assert!(datagrams <= 65_536 && streams <= 65_536 && events <= 4096 + 64);
+    let peak = live_bytes() - before;
+    // What is queued is bounded (per session and per server), not 2 000 replies.
+    assert!(peak < 8 << 20, "{peak} bytes after an echo flood");
+    while lab.server.poll_datagram_transmit().is_some() {}
+    // 500 Configure-Requests with changing Identifiers: renegotiation
+    // each time, answers bounded, and the session ends or recovers.
+    let mru = [1, 4, 0x05, 0x78];
+    for k in 0..500u32 {
+        let _ = lab.inject(i, &lcp_frame(1, k as u8, &mru));
+    }
+    let (_, datagrams, _) = lab.server.queued();
+    assert!(datagrams <= 65_536);
+    lab.run(secs(120));
+    let settled = lab.down_reason(i).is_some() || lab.peers[i].up;
+    assert!(settled, "neither down nor up after an LCP storm");
+    assert_eq!(lab.ip_events(), 0);
+}
+
+#[test]
+fn a_huge_user_name_is_bounded_by_the_frame() {
+    // A client whose name fills what a frame can carry: the server takes
+    // it (or refuses it) without holding more than the frame.
+    let mut lab = Lab::new(ServerConfig::new("vpn", pool(9)));
+    let name = "x".repeat(4000);
+    let before = live_bytes();
+    let i = lab.connect(&name, addr(1), Answer::Password);
+    lab.run(secs(60));
+    let held = live_bytes() - before;
+    assert!(held < 256 * 1024, "{held} bytes for one session");
+    let asked: Vec<_> = lab
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            ServerEvent::AuthRequest { username, .. } => Some(username.len()),
+            _ => None,
+        })
+        .collect();
+    // pppd's MAXNAMELEN: the embedder never sees it, and nothing comes up.
+    assert!(asked.is_empty(), "{asked:?}");
+    assert!(lab.session_up(i).is_none() && !lab.peers[i].up);
 }

@@ -82,6 +82,9 @@ use crate::wire::auth::{
 };
 use crate::wire::ppp::Protocol;
 
+/// The longest peer name an authenticator takes (pppd's `MAXNAMELEN` less
+/// its NUL).
+const MAX_PEER_NAME: usize = 255;
 /// Why authentication failed. See the
 /// [`Authenticator` example](Authenticator#example).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -743,6 +746,7 @@ impl Authenticator {
 
     /// Takes a received PAP or CHAP packet (the information field). Called
     /// by [`AuthMachine::handle_packet`]; see the [example](Self#example).
+    /// A peer name longer than 255 octets (pppd's `MAXNAMELEN`) is ignored.
     pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
         let _ = now;
         let response = match (protocol, self.method) {
@@ -773,6 +777,16 @@ impl Authenticator {
             },
             _ => return,
         };
+        if response.username.len() > MAX_PEER_NAME {
+            // pppd's MAXNAMELEN: no account has such a name, and the
+            // embedder is not handed kilobytes an attacker chose.
+            crate::trace::event!(
+                info,
+                len = response.username.len(),
+                "peer name too long: ignored"
+            );
+            return;
+        }
         if let Some(answer) = &self.answer {
             // A retransmitted Response: the peer lost our answer; repeat it.
             let protocol = if self.method == AuthMethod::Pap {

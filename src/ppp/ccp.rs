@@ -68,8 +68,8 @@ use crate::wire::Error;
 ///     let verdict = ccp.check_request(&offer, false, &mut nak, &mut reject).unwrap();
 ///     (verdict, nak)
 /// };
-/// // Asked to encrypt with 128-bit keys instead.
-/// let nak = vec![18, 6, 0, 0, 0, 0x40];
+/// // Asked to encrypt with 128-bit keys instead, stateless as our request.
+/// let nak = vec![18, 6, 0x01, 0, 0, 0x40];
 /// assert_eq!(judge(MppeRequirement::Required), (Verdict::Nak, nak));
 /// // Optional: option 18 is not rejected while MPPE is allowed (RFC 3078
 /// // §2); the Nak offers what we would take, stateless 128-bit.
@@ -103,21 +103,29 @@ pub enum MppeRequirement {
 /// };
 /// let stateful = [18, 6, 0x00, 0, 0, 0x40]; // S
 /// let stateless = [18, 6, 0x01, 0, 0, 0x40]; // H and S
-/// assert_eq!(judge(StatelessPolicy::Preferred, &stateful), Verdict::Ack);
+/// // Both directions run one mode (pppd and Linux need it): a request in
+/// // the other mode than ours is Nak'ed toward ours...
+/// assert_eq!(judge(StatelessPolicy::Preferred, &stateful), Verdict::Nak);
+/// assert_eq!(judge(StatelessPolicy::Preferred, &stateless), Verdict::Ack);
 /// assert_eq!(judge(StatelessPolicy::Required, &stateful), Verdict::Nak);
-/// // Stateful preferred (pppd `mppe-stateful`): a stateless peer is accepted.
-/// assert_eq!(judge(StatelessPolicy::Refused, &stateless), Verdict::Ack);
+/// // ...and stateful preferred (pppd `mppe-stateful`) asks for stateful.
+/// assert_eq!(judge(StatelessPolicy::Refused, &stateless), Verdict::Nak);
+/// assert_eq!(judge(StatelessPolicy::Refused, &stateful), Verdict::Ack);
 /// assert_eq!(judge(StatelessPolicy::StatefulOnly, &stateless), Verdict::Nak);
+/// // A peer that Naks our mode toward its own is followed, unless the
+/// // policy requires ours (`Required`, `StatefulOnly`); see
+/// // [`CcpConfig::stateful`].
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatelessPolicy {
     /// Stateless only (rekey every packet; robust to loss); pppd without
     /// `mppe-stateful`.
     Required,
-    /// Stateless preferred, stateful accepted (the default, like Windows).
+    /// Stateless preferred, stateful accepted when the peer Naks our
+    /// request toward it (the default, like Windows).
     Preferred,
-    /// Stateful preferred: we ask for it, and accept a peer that asks for
-    /// stateless (pppd `mppe-stateful`).
+    /// Stateful preferred: we ask for it, and take stateless when the peer
+    /// Naks our request toward it (pppd `mppe-stateful`).
     Refused,
     /// Stateful only: a peer's stateless request is Nak'ed.
     StatefulOnly,
@@ -421,9 +429,16 @@ impl Ccp {
         }
         let stateless = match self.config.stateless {
             StatelessPolicy::Required => true,
-            StatelessPolicy::Preferred | StatelessPolicy::Refused => {
-                bits.contains(MppeBits::STATELESS)
-            }
+            // Both directions in one mode: pppd and the Linux kernel run
+            // one MPPE mode for the link, so a peer asking for the other H
+            // than our request carries is Nak'ed toward ours; if it Naks
+            // ours instead, we follow (`follow_nak`) and then agree.
+            StatelessPolicy::Preferred | StatelessPolicy::Refused => match self.request {
+                Some(r) if !(r & STRENGTHS).is_empty() && !(choice & STRENGTHS).is_empty() => {
+                    r.contains(MppeBits::STATELESS)
+                }
+                _ => bits.contains(MppeBits::STATELESS),
+            },
             StatelessPolicy::StatefulOnly => false,
         };
         Some(if stateless {
@@ -733,7 +748,7 @@ mod tests {
         // Several strengths are narrowed to one, C kept.
         assert_eq!(
             judge(&mut c, S | MppeBits::BITS_40 | C),
-            (Verdict::Nak, Some(S | C))
+            (Verdict::Nak, Some(S | H | C))
         );
         let mut c = ccp(MppeRequirement::Refused, true);
         assert_eq!(judge(&mut c, C), (Verdict::Ack, None));
@@ -745,9 +760,9 @@ mod tests {
     #[test]
     fn required_mppe_answers_c_only_with_a_strength() {
         let mut c = ccp(MppeRequirement::Required, true);
-        assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S | C)));
+        assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S | H | C)));
         let mut c = ccp(MppeRequirement::Required, false);
-        assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S)));
+        assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S | H)));
         // A strength we do not allow is Nak'ed to the one we do, not rejected.
         assert_eq!(
             judge(&mut c, MppeBits::BITS_40),
@@ -795,12 +810,18 @@ mod tests {
         // mppe-stateful: we ask for stateful, a stateless peer is accepted.
         let mut c = Ccp::new(CcpConfig::default().stateful(false));
         assert_eq!(request(&mut c), Some(S));
-        assert_eq!(judge(&mut c, S | H), (Verdict::Ack, None));
+        // Against pptpd `mppe-stateful`, which asks +H and Acks -H: both
+        // directions end stateful (before, we Acked +H and the link ran
+        // one direction of each mode, which Linux cannot decrypt).
+        assert_eq!(judge(&mut c, S | H), (Verdict::Nak, Some(S)));
+        assert_eq!(judge(&mut c, S), (Verdict::Ack, None));
+        // A peer that Naks our stateful request toward stateless is followed.
         assert!(c.on_nak(&option(S | H)));
         assert_eq!(
             (request(&mut c), c.negotiation_failed()),
             (Some(S | H), false)
         );
+        assert_eq!(judge(&mut c, S | H), (Verdict::Ack, None));
         // Stateful required: a stateless request is Nak'ed to stateful.
         let mut c = Ccp::new(CcpConfig::default().stateful(true));
         assert_eq!(judge(&mut c, S | H), (Verdict::Nak, Some(S)));
