@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! sudo cargo run --release --example client -- --server 192.0.2.2 --user alice --password secret \
-//!     [--mppe require|optional|none] [--auth mschapv2|mschapv1|chap|pap] [--echo SECONDS] \
+//!     [--mppe require|require-128|require-56|require-40|optional|none] [--auth LIST|any] \
+//!     [--mru N] [--echo SECONDS] \
 //!     [--ping ADDR --count N] [--tun NAME] [--duration SECONDS] [--quiet]
 //!     [--stateful [--reset-rekeys]] [--lose N]
 //! ```
@@ -17,7 +18,14 @@
 //! Ctrl-C. `--duration` keeps the tunnel up that long (or until the server
 //! ends it). Ctrl-C tears the tunnel down cleanly (a second one exits).
 //!
-//! Test-tool knobs: `--stateful` insists on stateful MPPE, `--reset-rekeys`
+//! `--auth` lists the methods we accept when the server asks for one,
+//! favourite first (`mschapv2,mschapv1,chap,pap`; default: the MS-CHAPs and
+//! CHAP, only the MS-CHAPs when MPPE is required; PAP only when listed, its
+//! password crosses in clear); `any` is all four. `--mppe` has pppd's
+//! meanings (`require` = `require-mppe`, any strength).
+//!
+//! Test-tool knobs: `--stateful` prefers stateful MPPE (pppd's
+//! `mppe-stateful`), `--reset-rekeys`
 //! makes a CCP Reset derive a new key (what Linux `ppp_mppe` does; see
 //! `CcpConfig::reset_rekeys`), and `--lose N` encrypts the Nth ping (from 0)
 //! but does not send it, a simulated loss that makes the server resynchronise
@@ -39,14 +47,14 @@ use std::sync::Arc;
 use pptp_proto::client::{Client, ClientConfig, ClientEvent};
 use pptp_proto::crypto::Password;
 use pptp_proto::ppp::ccp::StatelessPolicy;
-use pptp_proto::ppp::lcp::AuthMethod;
 use pptp_proto::time::{Duration, Instant};
 use pptp_proto::wire::mppe::MppeBits;
 use support::{Args, Clock, GreSocket, Log};
 
 const USAGE: &str =
-    "usage: client --server ADDR --user U --password P [--mppe require|optional|none]
-       [--auth mschapv2|mschapv1|chap|pap] [--echo SECONDS] [--ping ADDR --count N]
+    "usage: client --server ADDR --user U --password P
+       [--mppe require|require-128|require-56|require-40|optional|none]
+       [--auth LIST|any] [--mru N] [--echo SECONDS] [--ping ADDR --count N]
        [--tun NAME] [--duration SECONDS] [--quiet] [--stateful [--reset-rekeys]] [--lose N]";
 
 /// What the reader threads and the Ctrl-C handler tell the main loop.
@@ -83,13 +91,14 @@ fn options() -> Options {
         support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
     }
     if let Some(m) = a.opt("--auth") {
-        config.ppp.lcp.auth = vec![match m.as_str() {
-            "mschapv2" => AuthMethod::MsChapV2,
-            "mschapv1" => AuthMethod::MsChapV1,
-            "chap" => AuthMethod::ChapMd5,
-            "pap" => AuthMethod::Pap,
-            _ => a.fail("--auth: mschapv2, mschapv1, chap or pap"),
-        }];
+        // The methods we accept when the server asks, favourite first.
+        config.ppp.lcp.auth = support::pppd::parse_auth(&m).unwrap_or_else(|e| a.fail(&e));
+    }
+    if let Some(mru) = a.opt("--mru") {
+        config.ppp.lcp.mru = mru.parse().unwrap_or_else(|_| a.fail("--mru: octets"));
+    }
+    if let Err(e) = support::pppd::check_keys(&config.ppp) {
+        a.fail(&e);
     }
     if let Some(s) = a.opt("--echo") {
         let s = s.parse().unwrap_or_else(|_| a.fail("--echo: seconds"));

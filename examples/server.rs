@@ -5,12 +5,25 @@
 //!
 //! ```text
 //! sudo cargo run --release --example server -- --listen 0.0.0.0 --user alice --password secret \
-//!     --local 198.51.100.1 --pool 198.51.100.2-198.51.100.9 [--dns 198.51.100.1] \
-//!     [--mppe require|optional|none] [--echo SECONDS] [--tun NAME] [--quiet]
+//!     --local 198.51.100.1 --pool 198.51.100.2-9 [--dns 198.51.100.1] \
+//!     [--secrets FILE] [--auth LIST|any] [--mppe MODE] [--stateful] [--mru N] \
+//!     [--echo SECONDS] [--tun NAME] [--quiet]
 //! ```
 //!
-//! It accepts any number of clients, authenticates them (MS-CHAPv2 by
-//! default) against the one account given, assigns addresses from the pool,
+//! `--secrets FILE` reads accounts in pppd's `chap-secrets` format (`client
+//! server secret [address]`, `*` wildcards, one line per user, any number of
+//! users; a per-user address is assigned), instead of or beside the one
+//! `--user`/`--password` account. `--pool` takes pptpd's `remoteip` syntax
+//! (`198.51.100.2-9`, `10.0.0.2-10.0.0.9,10.0.1.5`). `--auth` is the list of
+//! methods offered, in order (`mschapv2,mschapv1,chap,pap`; default
+//! `mschapv2`); `--mppe require|require-128|require-56|require-40|optional|none`
+//! has pppd's meanings (`require-mppe`, …, `nomppe`; default `require-128`);
+//! `--stateful` prefers stateful MPPE (pppd's `mppe-stateful`); `--mru N`
+//! is our LCP MRU.
+//!
+//! It accepts any number of clients, authenticates them against those
+//! accounts, assigns addresses after authentication (the account's own, or
+//! the lowest free one of the pool),
 //! answers ICMP echo requests to its own tunnel address itself, forwards
 //! packets between clients, and with `--tun NAME` forwards everything else to
 //! a TUN device (address `--local`, the pool's /24 routed through it). It
@@ -33,11 +46,19 @@ use std::thread;
 
 use pptp_proto::crypto::Password;
 use pptp_proto::ppp::auth::Credentials;
+use pptp_proto::ppp::ccp::StatelessPolicy;
+use pptp_proto::ppp::ipcp::IpAssignment;
 use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
+use support::pppd::{self, Pool, Secret};
 use support::{Args, Clock, GreSocket, Log};
 
-const USAGE: &str = "usage: server --listen ADDR[:PORT] --user U --password P --local A --pool B-C
-       [--dns D] [--mppe require|optional|none] [--echo SECONDS] [--tun NAME] [--quiet]";
+/// Our name in `chap-secrets`' server column.
+const NAME: &str = "pptp-proto";
+
+const USAGE: &str = "usage: server --listen ADDR[:PORT] (--user U --password P | --secrets FILE)
+       --local A --pool RANGES [--dns D] [--auth LIST|any]
+       [--mppe require|require-128|require-56|require-40|optional|none] [--stateful]
+       [--mru N] [--echo SECONDS] [--tun NAME] [--quiet]";
 
 enum Input {
     Accepted(TcpStream, SocketAddr),
@@ -50,8 +71,9 @@ enum Input {
 
 struct Options {
     listen: SocketAddr,
-    user: String,
-    password: String,
+    accounts: Vec<Secret>,
+    pool: Pool,
+    dns: Option<Ipv4Addr>,
     config: ServerConfig,
     local: Ipv4Addr,
     tun: Option<String>,
@@ -69,10 +91,27 @@ fn options() -> Options {
                 .map(|ip| SocketAddr::from((ip, 1723)))
         })
         .unwrap_or_else(|_| a.fail("--listen: ADDR or ADDR:PORT"));
-    let user = a.req("--user");
-    let password = a.req("--password");
-    if Password::new(&password).is_err() {
-        a.fail("--password: at most 256 characters");
+    let mut accounts = Vec::new();
+    if let Some(file) = a.opt("--secrets") {
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| a.fail(&format!("--secrets {file}: {e}")));
+        accounts = pppd::parse_secrets(&text)
+            .unwrap_or_else(|e| a.fail(&format!("--secrets {file}: {e}")));
+    }
+    if let Some(user) = a.opt("--user") {
+        let password = a.req("--password");
+        if Password::new(&password).is_err() {
+            a.fail("--password: at most 256 characters");
+        }
+        accounts.push(Secret {
+            client: user,
+            server: "*".into(),
+            secret: password,
+            addresses: Vec::new(),
+        });
+    }
+    if accounts.is_empty() {
+        a.fail("no account: give --user and --password, or --secrets FILE");
     }
     let ip = |a: &mut Args, s: &str, what: &str| -> Ipv4Addr {
         s.parse()
@@ -81,22 +120,33 @@ fn options() -> Options {
     let local = a.req("--local");
     let local = ip(&mut a, &local, "--local");
     let pool = a.req("--pool");
-    let (first, last) = pool
-        .split_once('-')
-        .unwrap_or_else(|| a.fail("--pool: FIRST-LAST"));
-    let range = (ip(&mut a, first, "--pool"), ip(&mut a, last, "--pool"));
+    let ranges = pppd::parse_ranges(&pool).unwrap_or_else(|e| a.fail(&format!("--pool {e}")));
     let dns = a.opt("--dns").map(|d| ip(&mut a, &d, "--dns"));
     let mut config = ServerConfig::new(
-        "pptp-proto",
+        NAME,
         AddressPool {
             local,
-            range,
+            range: ranges[0],
             dns: [dns, None],
         },
     );
+    // Addresses come from our own pool (several ranges, per-user addresses).
+    config.pool = None;
     config = config.with_seed_bytes(support::os_seed());
+    if let Some(list) = a.opt("--auth") {
+        config.ppp.lcp.auth = pppd::parse_auth(&list).unwrap_or_else(|e| a.fail(&e));
+    }
+    if a.flag("--stateful") {
+        config.ppp.ccp.stateless = StatelessPolicy::Refused;
+    }
+    if let Some(mru) = a.opt("--mru") {
+        config.ppp.lcp.mru = mru.parse().unwrap_or_else(|_| a.fail("--mru: octets"));
+    }
     if let Some(m) = a.opt("--mppe") {
         support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
+    }
+    if let Err(e) = pppd::check_keys(&config.ppp) {
+        a.fail(&e);
     }
     if let Some(s) = a.opt("--echo") {
         let s = s.parse().unwrap_or_else(|_| a.fail("--echo: seconds"));
@@ -107,8 +157,9 @@ fn options() -> Options {
     a.finish();
     Options {
         listen,
-        user,
-        password,
+        accounts,
+        pool: Pool::new(ranges),
+        dns,
         config,
         local,
         tun,
@@ -136,6 +187,10 @@ struct Conn {
     peer: Ipv4Addr,
     prefix: String,
     address: Option<Ipv4Addr>,
+    /// The name it authenticated as.
+    user: String,
+    /// The address leased from our pool.
+    leased: Option<Ipv4Addr>,
 }
 
 /// Everything the main loop owns.
@@ -149,8 +204,9 @@ struct State {
     routes: HashMap<Ipv4Addr, ConnectionId>,
     closing: HashSet<ConnectionId>,
     local: Ipv4Addr,
-    user: String,
-    password: String,
+    dns: Option<Ipv4Addr>,
+    accounts: Vec<Secret>,
+    pool: Pool,
     tun: Option<Arc<tun::Device>>,
     buf: Vec<u8>,
 }
@@ -193,6 +249,9 @@ impl State {
                 if let Some(a) = c.address {
                     self.routes.remove(&a);
                 }
+                if let Some(a) = c.leased {
+                    self.pool.release(a);
+                }
             }
             self.server.handle_stream_closed(self.clock.now(), conn);
             self.log.forget(conn.0);
@@ -214,20 +273,50 @@ impl State {
                 method,
             } => {
                 let prefix = self.prefix(connection);
-                let known = username == self.user;
+                let account = pppd::lookup(&self.accounts, &username, NAME);
                 self.log.info(
                     &prefix,
                     format_args!(
                         "{username:?} authenticates with {method:?}{}",
-                        if known { "" } else { ": no such user" }
+                        if account.is_some() { "" } else { ": no such user" }
                     ),
                 );
-                let credentials = match Password::new(&self.password) {
-                    Ok(p) if known => Credentials::Password(p),
+                let credentials = match account.map(|a| Password::new(&a.secret)) {
+                    Some(Ok(p)) => Credentials::Password(p),
                     _ => Credentials::Reject,
                 };
+                if let Some(c) = self.conns.get_mut(&connection) {
+                    c.user = username;
+                }
                 self.server
                     .provide_credentials(now, connection, credentials);
+            }
+            ServerEvent::AddressRequest { connection } => {
+                // Authenticated: the account's own address, or the pool's.
+                let prefix = self.prefix(connection);
+                let user = self.conns.get(&connection).map(|c| c.user.clone());
+                let wanted = user
+                    .and_then(|u| pppd::lookup(&self.accounts, &u, NAME).cloned())
+                    .and_then(|a| a.address());
+                match self.pool.lease(wanted) {
+                    Some(address) => {
+                        if let Some(c) = self.conns.get_mut(&connection) {
+                            c.leased = Some(address);
+                        }
+                        let assignment = IpAssignment {
+                            local: Some(self.local),
+                            peer: Some(address),
+                            dns: [self.dns, None],
+                            nbns: [None, None],
+                        };
+                        self.server.assign_address(now, connection, assignment);
+                    }
+                    None => {
+                        self.log
+                            .info(&prefix, "no free address (pool exhausted): closing");
+                        self.server.close(now, connection);
+                    }
+                }
             }
             ServerEvent::SessionUp {
                 connection,
@@ -255,13 +344,14 @@ impl State {
                 let prefix = self.prefix(connection);
                 self.log
                     .info(&prefix, format_args!("{username:?} changed the password"));
-                self.password = new_password.as_str().to_string();
+                for a in self.accounts.iter_mut().filter(|a| a.client == username) {
+                    a.secret = new_password.as_str().to_string();
+                }
             }
             ServerEvent::IpPacket { connection, packet } => self.route(connection, &packet),
             ServerEvent::SessionDown { connection, reason } => {
                 let prefix = self.prefix(connection);
-                self.log
-                    .info(&prefix, format_args!("session down: {reason:?}"));
+                self.log.info(&prefix, format_args!("session down: {reason}"));
                 self.closing.insert(connection);
             }
             _ => {}
@@ -336,8 +426,9 @@ fn main() {
         routes: HashMap::new(),
         closing: HashSet::new(),
         local: o.local,
-        user: o.user,
-        password: o.password,
+        dns: o.dns,
+        accounts: o.accounts,
+        pool: o.pool,
         tun,
         buf: vec![0u8; 65536],
     };
@@ -393,6 +484,8 @@ fn main() {
                                 peer: *v4.ip(),
                                 prefix,
                                 address: None,
+                                user: String::new(),
+                                leased: None,
                             },
                         );
                     }

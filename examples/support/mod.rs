@@ -6,6 +6,8 @@
 
 #![allow(dead_code)] // each example uses a different part
 
+pub mod pppd;
+
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -13,7 +15,6 @@ use std::ops::Range;
 use std::process::exit;
 
 use etherparse::{Icmpv4Type, NetSlice, PacketBuilder, SlicedPacket, TransportSlice};
-use pptp_proto::ppp::ccp::MppeRequirement;
 use pptp_proto::ppp::session::SessionConfig;
 use pptp_proto::time::{Duration, Instant};
 use pptp_proto::wire::control::{frame_length, ControlMessage};
@@ -229,14 +230,12 @@ pub fn ipv4_destination(packet: &[u8]) -> Option<Ipv4Addr> {
         .then(|| Ipv4Addr::new(packet[16], packet[17], packet[18], packet[19]))
 }
 
-/// Applies `--mppe require|optional|none` to a session's CCP policy.
+/// Applies `--mppe require|require-128|require-56|require-40|optional|none`
+/// (pppd's `require-mppe`, …, `nomppe`) to a session's CCP policy.
 pub fn set_mppe(ppp: &mut SessionConfig, mode: &str) -> Result<(), String> {
-    ppp.ccp.mppe = match mode {
-        "require" => MppeRequirement::Required,
-        "optional" => MppeRequirement::Optional,
-        "none" => MppeRequirement::Refused,
-        other => return Err(format!("--mppe {other}: want require, optional or none")),
-    };
+    let c = pppd::parse_mppe(mode)?;
+    ppp.ccp.mppe = c.mppe;
+    ppp.ccp.strengths = c.strengths;
     Ok(())
 }
 
