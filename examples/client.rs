@@ -51,8 +51,7 @@ use pptp_proto::time::{Duration, Instant};
 use pptp_proto::wire::mppe::MppeBits;
 use support::{Args, Clock, GreSocket, Log};
 
-const USAGE: &str =
-    "usage: client --server ADDR --user U --password P
+const USAGE: &str = "usage: client --server ADDR --user U --password P
        [--mppe require|require-128|require-56|require-40|optional|none]
        [--auth LIST|any] [--mru N] [--echo SECONDS] [--ping ADDR --count N]
        [--tun NAME] [--duration SECONDS] [--quiet] [--stateful [--reset-rekeys]] [--lose N]";

@@ -278,7 +278,11 @@ impl State {
                     &prefix,
                     format_args!(
                         "{username:?} authenticates with {method:?}{}",
-                        if account.is_some() { "" } else { ": no such user" }
+                        if account.is_some() {
+                            ""
+                        } else {
+                            ": no such user"
+                        }
                     ),
                 );
                 let credentials = match account.map(|a| Password::new(&a.secret)) {
@@ -351,7 +355,8 @@ impl State {
             ServerEvent::IpPacket { connection, packet } => self.route(connection, &packet),
             ServerEvent::SessionDown { connection, reason } => {
                 let prefix = self.prefix(connection);
-                self.log.info(&prefix, format_args!("session down: {reason}"));
+                self.log
+                    .info(&prefix, format_args!("session down: {reason}"));
                 self.closing.insert(connection);
             }
             _ => {}

@@ -34,6 +34,8 @@
 //! - [`control`]: the PPTP control connection, both roles, all 15 messages.
 //! - [`gre`]: the enhanced-GRE channel of one call (sequence, acks, window, reordering).
 //! - [`ppp`]: PPP: the RFC 1661 option-negotiation automaton.
+//! - [`mtu`]: full-size packets over a smaller tunnel: IPv4 fragments, ICMP
+//!   "fragmentation needed" and ICMPv6 "packet too big".
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -52,6 +54,7 @@ pub mod gre;
 pub mod guide;
 pub mod mppc;
 pub mod mppe;
+pub mod mtu;
 #[cfg(feature = "pcap")]
 pub mod pcap;
 pub mod ppp;

@@ -33,7 +33,10 @@ carol      *        c
     assert_eq!(s[1].client, "bob smith");
     assert_eq!(s[1].secret, "b#b");
     assert_eq!(s[1].address(), None);
-    assert_eq!(lookup(&s, "alice", "pptp-proto").unwrap().secret, "s3cret pass");
+    assert_eq!(
+        lookup(&s, "alice", "pptp-proto").unwrap().secret,
+        "s3cret pass"
+    );
     assert_eq!(lookup(&s, "bob smith", "pptp-proto").unwrap().secret, "b#b");
     assert_eq!(lookup(&s, "carol", "pptp-proto").unwrap().secret, "c");
     // Anyone else: the `* *` line (not `* other`, which names another server).
@@ -79,14 +82,26 @@ fn the_pool_leases_per_user_addresses_and_the_lowest_free_one() {
 fn auth_lists_and_mppe_modes_have_pppds_meanings() {
     use AuthMethod::*;
     assert_eq!(parse_auth("mschap,pap,mschap").unwrap(), [MsChapV1, Pap]);
-    assert_eq!(parse_auth("any").unwrap(), [MsChapV2, MsChapV1, ChapMd5, Pap]);
+    assert_eq!(
+        parse_auth("any").unwrap(),
+        [MsChapV2, MsChapV1, ChapMd5, Pap]
+    );
     assert!(parse_auth("eap").is_err());
     let all = MppeBits::BITS_128 | MppeBits::BITS_56 | MppeBits::BITS_40;
     let c = parse_mppe("require").unwrap();
     assert_eq!((c.mppe, c.strengths), (MppeRequirement::Required, all));
-    assert_eq!(parse_mppe("require-40").unwrap().strengths, MppeBits::BITS_40);
-    assert_eq!(parse_mppe("require-128").unwrap().strengths, MppeBits::BITS_128);
-    assert_eq!(parse_mppe("optional").unwrap().mppe, MppeRequirement::Optional);
+    assert_eq!(
+        parse_mppe("require-40").unwrap().strengths,
+        MppeBits::BITS_40
+    );
+    assert_eq!(
+        parse_mppe("require-128").unwrap().strengths,
+        MppeBits::BITS_128
+    );
+    assert_eq!(
+        parse_mppe("optional").unwrap().mppe,
+        MppeRequirement::Optional
+    );
     assert_eq!(parse_mppe("none").unwrap().mppe, MppeRequirement::Refused);
     assert!(parse_mppe("maybe").is_err());
 }

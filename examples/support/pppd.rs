@@ -75,7 +75,12 @@ pub fn parse_secrets(text: &str) -> Result<Vec<Secret>, String> {
         let w = words(line).map_err(|e| format!("line {}: {e}", n + 1))?;
         match w.len() {
             0 => continue,
-            1 | 2 => return Err(format!("line {}: want client server secret [addresses]", n + 1)),
+            1 | 2 => {
+                return Err(format!(
+                    "line {}: want client server secret [addresses]",
+                    n + 1
+                ))
+            }
             _ => {}
         }
         let mut w = w.into_iter();
@@ -226,8 +231,8 @@ pub fn parse_mppe(mode: &str) -> Result<CcpConfig, String> {
         "none" => CcpConfig::nomppe(),
         other => {
             return Err(format!(
-                "--mppe {other}: want require, require-128, require-56, require-40, optional or none"
-            ))
+            "--mppe {other}: want require, require-128, require-56, require-40, optional or none"
+        ))
         }
     })
 }
@@ -242,7 +247,10 @@ pub fn check_keys(ppp: &pptp_proto::ppp::session::SessionConfig) -> Result<(), S
         .iter()
         .any(|m| matches!(m, AuthMethod::MsChapV1 | AuthMethod::MsChapV2));
     if ppp.ccp.mppe == MppeRequirement::Required && !ms {
-        return Err("PAP and CHAP give no MPPE keys: add --mppe none (or optional), or allow mschapv2".into());
+        return Err(
+            "PAP and CHAP give no MPPE keys: add --mppe none (or optional), or allow mschapv2"
+                .into(),
+        );
     }
     Ok(())
 }
