@@ -184,6 +184,7 @@ fn main() {
     let mut down_reason = None;
     let mut tcp_closed = false;
     let mut buf = vec![0u8; 65536];
+    let mut tunnel_mtu = 1500;
 
     loop {
         // Everything the client wants written, then its events.
@@ -220,6 +221,7 @@ fn main() {
                 } => {
                     was_up = true;
                     local = l;
+                    tunnel_mtu = mtu;
                     let crypto = mppe.map_or("no MPPE".to_string(), describe_mppe);
                     println!("local  IP address {l}");
                     println!("remote IP address {peer}");
@@ -322,9 +324,12 @@ fn main() {
                 }
             }
             Ok(Input::Tun(p)) => {
-                if let Ok(r) = client.send_ip(clock.now(), &p, &mut buf) {
-                    let _ = gre.send_to(o.server, &buf[r]);
-                }
+                // Larger than the tunnel: fragments, or ICMP back to the host.
+                support::send_fitted(&p, tunnel_mtu, local, tun_dev.as_deref(), |ip| {
+                    if let Ok(r) = client.send_ip(clock.now(), ip, &mut buf) {
+                        let _ = gre.send_to(o.server, &buf[r]);
+                    }
+                });
             }
             Ok(Input::Interrupt) => {
                 interrupts += 1;

@@ -208,6 +208,7 @@ struct State {
     accounts: Vec<Secret>,
     pool: Pool,
     tun: Option<Arc<tun::Device>>,
+    tun_name: Option<String>,
     buf: Vec<u8>,
 }
 
@@ -339,6 +340,13 @@ impl State {
                     c.address = Some(address);
                 }
                 self.routes.insert(address, connection);
+                // The host's packets to this client fit its tunnel.
+                if let (Some(name), Some(mtu)) = (&self.tun_name, self.server.mtu(connection)) {
+                    let _ = std::process::Command::new("ip")
+                        .args(["route", "replace", &format!("{address}/32"), "dev", name])
+                        .args(["mtu", &mtu.to_string()])
+                        .status();
+                }
             }
             ServerEvent::PasswordChanged {
                 connection,
@@ -382,9 +390,14 @@ impl State {
         let Some(peer) = self.conns.get(&conn).map(|c| c.peer) else {
             return;
         };
-        if let Ok(range) = self.server.send_ip(now, conn, packet, &mut self.buf) {
-            let _ = self.gre.send_to(peer, &self.buf[range]);
-        }
+        let mtu = self.server.mtu(conn).unwrap_or(1500);
+        let (server, gre, buf) = (&mut self.server, &self.gre, &mut self.buf);
+        // Larger than the client's tunnel: fragments, or ICMP to the sender.
+        support::send_fitted(packet, mtu, self.local, self.tun.as_deref(), |ip| {
+            if let Ok(range) = server.send_ip(now, conn, ip, buf) {
+                let _ = gre.send_to(peer, &buf[range]);
+            }
+        });
     }
 }
 
@@ -435,6 +448,7 @@ fn main() {
         accounts: o.accounts,
         pool: o.pool,
         tun,
+        tun_name: o.tun.clone(),
         buf: vec![0u8; 65536],
     };
     s.log.info(

@@ -589,6 +589,8 @@ struct Connection {
 /// assert_eq!(client.handle_datagram(now, &mut out[range]).unwrap(), Some(&reply[..]));
 /// let stats = server.stats(conn).unwrap();
 /// assert_eq!((stats.ppp.ip_received, stats.ppp.ip_sent), (1, 1));
+/// // The largest packet send_ip takes (the client's MRU, less MPPE's 4).
+/// assert_eq!(server.mtu(conn), Some(1396));
 ///
 /// // Closing: LCP Terminate, then the call and the control connection.
 /// server.close(now, conn);
@@ -703,6 +705,17 @@ impl Server {
                 .as_ref()
                 .map_or_else(Default::default, |t| t.stats()),
         )
+    }
+
+    /// The session MTU of a connection's tunnel: the largest IP packet
+    /// [`Server::send_ip`] takes (the client's MRU less MPPE's 4 octets).
+    /// Set the route's MTU to it, and pass larger packets through
+    /// [`mtu::fit`](crate::mtu::fit). `None` before the call is up.
+    ///
+    /// See the [example](Self#example).
+    pub fn mtu(&self, connection: ConnectionId) -> Option<usize> {
+        let c = self.connections.get(&connection)?;
+        Some(c.tunnel.as_ref()?.ppp.mtu())
     }
 
     /// Connections open now.

@@ -393,3 +393,35 @@ impl Args {
         exit(2)
     }
 }
+
+/// Sends `packet` from the TUN device through a tunnel of `mtu`: as it is
+/// when it fits, as IPv4 fragments when DF is clear, or not at all, with
+/// the ICMP "fragmentation needed" / ICMPv6 "packet too big" error written
+/// back to the TUN device for the host's path MTU discovery. `send` is
+/// called with each packet to encapsulate.
+pub fn send_fitted(
+    packet: &[u8],
+    mtu: usize,
+    local: Ipv4Addr,
+    tun: Option<&tun::Device>,
+    mut send: impl FnMut(&[u8]),
+) {
+    use pptp_proto::mtu::{fit, Fit};
+    let mut reply = [0u8; 1280];
+    let v6 = std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+    match fit(packet, mtu, (local, v6), &mut reply) {
+        Ok(Fit::Fits) => send(packet),
+        Ok(Fit::Fragments(mut fragments)) => {
+            let mut out = vec![0u8; mtu];
+            while let Ok(Some(n)) = fragments.next_into(&mut out) {
+                send(&out[..n]);
+            }
+        }
+        Ok(Fit::Reply(n)) => {
+            if let Some(t) = tun {
+                let _ = t.send(&reply[..n]);
+            }
+        }
+        Ok(Fit::Drop) | Err(_) => {}
+    }
+}
