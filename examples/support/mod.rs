@@ -209,6 +209,18 @@ pub fn echo_reply(packet: &[u8], to: Ipv4Addr) -> Option<Vec<u8>> {
         PacketBuilder::ipv4(h.destination(), h.source(), 64).icmpv4_echo_reply(echo.id, echo.seq);
     let mut out = Vec::with_capacity(builder.size(icmp.payload().len()));
     builder.write(&mut out, icmp.payload()).ok()?;
+    // DF clear, as a host's own replies: one larger than the client's tunnel
+    // is fragmented on its way back, not refused.
+    out[6] &= !0x40;
+    out[10..12].fill(0);
+    let mut sum: u32 = out[..20]
+        .chunks_exact(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    out[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
     Some(out)
 }
 
