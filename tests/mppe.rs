@@ -204,11 +204,21 @@ fn stateful_losses_recover_through_reset_request() {
 
 #[test]
 fn stateful_recovers_even_when_flushed_packets_are_lost() {
-    // The default reset behaviour (RC4 restarts with the current key):
-    // any packet may be lost, FLUSHED answers included, and nothing ever
-    // decrypts to garbage.
-    for length in [KeyLength::Bits40, KeyLength::Bits128] {
-        let (mut client, mut server) = pair(length, false);
+    // Either reset behaviour (the default, a new key per Reset-Request; or
+    // RC4 restarted with the current key): any packet may be lost, FLUSHED
+    // answers included, and nothing ever decrypts to garbage (with a new
+    // key, the receiver catches up the answers it lost).
+    for (length, rekeys) in [
+        (KeyLength::Bits40, true),
+        (KeyLength::Bits128, true),
+        (KeyLength::Bits128, false),
+    ] {
+        let (client_keys, server_keys) = capture_keys();
+        let options = MppeOptions::new(length, false).with_reset_rekeys(rekeys);
+        let (mut client, mut server) = (
+            Mppe::new(options, &client_keys),
+            Mppe::new(options, &server_keys),
+        );
         let mut rng = Rng(0xF1_05ED ^ length.octets() as u64);
         let (mut decrypted, mut resets) = (0u32, 0u32);
         let mut reset_in: Option<u64> = None;
@@ -322,9 +332,13 @@ fn stateless_catch_up_of_4095_and_duplicates() {
         plaintext(server.decrypt(&mut first).expect("ok")),
         message(0)
     );
-    // A duplicate of the last packet decrypts again with the same key.
+    // A duplicate of the last packet is a replay: refused (before, it
+    // decrypted again with the same key, and was delivered twice).
     let mut dup = copy.clone();
-    assert_eq!(plaintext(server.decrypt(&mut dup).expect("ok")), message(0));
+    assert_eq!(
+        server.decrypt(&mut dup),
+        Err(MppeError::Replayed { count: 0 })
+    );
     for i in 1..4095 {
         seal(&mut client, &message(i));
     }
@@ -404,11 +418,21 @@ fn stateless_catch_up_bound() {
             max: 100
         })
     );
-    // The key state is untouched: packet 100 again still decrypts.
+    // The key state is untouched: packet 100 again is seen as the replay
+    // it is, and packet 101 still decrypts.
     let mut again = p100;
     assert_eq!(
-        plaintext(server.decrypt(&mut again).expect("ok")),
-        message(100)
+        server.decrypt(&mut again),
+        Err(MppeError::Replayed { count: 100 })
+    );
+    let mut client = Mppe::new(options, &capture_keys().0);
+    let mut p101 = Vec::new();
+    for i in 0..=101 {
+        p101 = seal(&mut client, &message(i));
+    }
+    assert_eq!(
+        plaintext(server.decrypt(&mut p101).expect("ok")),
+        message(101)
     );
 }
 
@@ -465,7 +489,10 @@ proptest! {
 
     #[test]
     fn round_trip_any_payload(msg in proptest::collection::vec(any::<u8>(), 8..300), stateless in any::<bool>()) {
-        let (mut client, mut server) = pair(KeyLength::Bits128, stateless);
+        // Arbitrary bytes are no PPP frame: the protocol check is off.
+        let (client_keys, server_keys) = capture_keys();
+        let options = MppeOptions::new(KeyLength::Bits128, stateless).with_verify_protocol(false);
+        let (mut client, mut server) = (Mppe::new(options, &client_keys), Mppe::new(options, &server_keys));
         let mut p = seal(&mut client, &msg);
         prop_assert_ne!(&p[2..], &msg[..]);
         prop_assert_eq!(plaintext(server.decrypt(&mut p).expect("ok")), msg);

@@ -360,11 +360,11 @@ fn forged_mppe(count: u16) -> Vec<u8> {
 #[test]
 fn a_forged_mppe_count_jump_does_not_break_decryption_for_good() {
     // MPPE has no integrity check: a spoofed GRE packet with a count far
-    // ahead moves a stateless receiver's key chain. With the old catch-up of
-    // 4095 counts, genuine packets then looked almost a whole cycle ahead
-    // and decrypted to garbage forever; with the default of 2048 (Linux's),
-    // a jump past it is refused, and after a smaller one the genuine
-    // packets it overtook are dropped as late until the sender passes it.
+    // ahead used to move a stateless receiver's key chain (a jump past the
+    // catch-up of 2048 was refused, a smaller one made every genuine packet
+    // it overtook "late"). The catch-up is now tentative: a packet that
+    // decrypts to no PPP protocol leaves the key chain where it was, so no
+    // genuine packet is lost.
     let mut buf = [0u8; 256];
     for jump in [3000u16, 1000] {
         let (server, client) = configs(AuthMethod::MsChapV2, true);
@@ -377,7 +377,7 @@ fn a_forged_mppe_count_jump_does_not_break_decryption_for_good() {
         assert!(p.server.handle_frame(p.now, &mut frame).is_ok());
         let mut forged = forged_mppe(count + jump);
         let accepted = p.server.handle_frame(p.now, &mut forged).is_ok();
-        assert_eq!(accepted, jump <= 2048, "jump {jump}");
+        assert!(!accepted, "jump {jump}: the forged packet was taken");
         let mut intact = 0;
         for i in 1..=1100u16 {
             let n = p.client.send_ip(p.now, &ipv4(i), &mut buf).unwrap();
@@ -388,13 +388,7 @@ fn a_forged_mppe_count_jump_does_not_break_decryption_for_good() {
                 intact += 1;
             }
         }
-        // Packets counted below the forged one are late; from its count on
-        // (a repeated count restarts RC4 with the same key) they decrypt.
-        let expected = if accepted {
-            1100 - jump as usize + 1
-        } else {
-            1100
-        };
+        let expected = 1100;
         assert_eq!(intact, expected, "jump {jump}");
         assert!(p.server.is_network_up());
     }

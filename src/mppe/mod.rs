@@ -79,6 +79,16 @@ pub const HEADER_LEN: usize = 2;
 /// protocol field `0x00FD` in front of it.
 pub const MTU_OVERHEAD: usize = 4;
 
+/// Stateless catch-up rekeys an [`Mppe`] receiver may spend at once (its
+/// budget starts full); every packet accepted refills
+/// [`CATCH_UP_REFILL`]. Forged far-ahead counts cost at most this, then
+/// `CATCH_UP_REFILL` per genuine packet; a genuine burst of losses is far
+/// below it.
+pub const CATCH_UP_BUDGET: u32 = 8192;
+
+/// Catch-up rekeys each accepted packet adds to the budget.
+pub const CATCH_UP_REFILL: u32 = 32;
+
 /// The largest stateless catch-up: the count space less one.
 pub const MAX_CATCH_UP: u16 = 4095;
 
@@ -100,9 +110,13 @@ const RESET_REPEAT: u16 = 32;
 /// assert_eq!(options.max_catch_up, 4095);
 /// assert_eq!(MppeOptions::from_bits(MppeBits::MPPC), None); // no key length
 ///
-/// // Stateful, as a Linux peer expects, and a tighter stateless bound.
-/// let linux = MppeOptions::new(KeyLength::Bits128, false).with_reset_rekeys(true);
-/// assert!(linux.reset_rekeys && !linux.stateless);
+/// // Stateful: a Reset-Request derives a new key (Linux; the default).
+/// let stateful = MppeOptions::new(KeyLength::Bits128, false);
+/// assert!(stateful.reset_rekeys && !stateful.stateless);
+/// let restart = stateful.with_reset_rekeys(false); // RC4 restarts (RFC 3078)
+/// assert!(!restart.reset_rekeys);
+/// // Raw payloads that are not PPP frames: no protocol check.
+/// assert!(!stateful.with_verify_protocol(false).verify_protocol);
 /// let bounded = options.with_max_catch_up(2048);
 /// assert_eq!(bounded.max_catch_up, 2048);
 /// assert_eq!(options.with_max_catch_up(0).max_catch_up, 1); // clamped to 1..=4095
@@ -119,12 +133,22 @@ pub struct MppeOptions {
     /// work one packet can cause and drops late packets (Linux uses 2048).
     pub max_catch_up: u16,
     /// Stateful mode: what a CCP Reset-Request does to the sender's next
-    /// (FLUSHED) packet. `false` (the default): RC4 restarts with the
-    /// current session key, as FreeBSD and the Windows-interop MPPC patch
-    /// do; a receiver that loses that packet still resynchronises at the
-    /// next FLUSHED one. `true`: a new session key is derived, as Linux
-    /// `ppp_mppe` does (needed to talk stateful MPPE with a Linux peer).
+    /// (FLUSHED) packet. `true` (the default): a new session key is
+    /// derived, as Linux `ppp_mppe` does. `false`: RC4 restarts with the
+    /// current session key (RFC 3078 §8.2's reading, FreeBSD's), which
+    /// reuses the keystream: anyone on the path can send a Reset-Request in
+    /// clear and get two packets under the same keystream. We never send
+    /// that way unless the peer does: a receiver that sees a FLUSHED packet
+    /// decrypt to an implausible protocol under its policy tries the other
+    /// and follows the peer from then on (both directions).
     pub reset_rekeys: bool,
+    /// Check that a decrypted packet starts with a PPP protocol (IPv4,
+    /// IPv6, IPX; any valid network-layer number for the next count)
+    /// before its key is kept (default `true`): a forged stateless count
+    /// then cannot move the receiver off the genuine sequence, and a
+    /// stateful receiver finds the key of a FLUSHED packet. Turn it off
+    /// only to carry payloads that are not PPP frames.
+    pub verify_protocol: bool,
 }
 
 impl MppeOptions {
@@ -135,7 +159,8 @@ impl MppeOptions {
             key_length,
             stateless,
             max_catch_up: MAX_CATCH_UP,
-            reset_rekeys: false,
+            reset_rekeys: true,
+            verify_protocol: true,
         }
     }
 
@@ -143,6 +168,13 @@ impl MppeOptions {
     /// [`MppeOptions::reset_rekeys`]). See the [example](Self#example).
     pub const fn with_reset_rekeys(mut self, rekeys: bool) -> Self {
         self.reset_rekeys = rekeys;
+        self
+    }
+
+    /// The same options with the protocol check on or off (see
+    /// [`MppeOptions::verify_protocol`]). See the [example](Self#example).
+    pub const fn with_verify_protocol(mut self, verify: bool) -> Self {
+        self.verify_protocol = verify;
         self
     }
 
@@ -225,6 +257,31 @@ pub enum MppeError {
         /// The packet's coherency count.
         count: u16,
     },
+    /// Stateless mode: the coherency count is the last one accepted: a
+    /// replay (a genuine sender never repeats a count), dropped.
+    #[error("MPPE coherency count {count} repeated: a replay")]
+    Replayed {
+        /// The packet's coherency count.
+        count: u16,
+    },
+    /// Stateless mode: catching up to this count would exceed the rekey
+    /// budget ([`CATCH_UP_BUDGET`]), which genuine packets refill; dropped.
+    /// Bounds the work forged far-ahead counts can cause.
+    #[error("MPPE coherency count {count} is {distance} ahead: over the rekey budget")]
+    RekeyBudget {
+        /// The packet's coherency count.
+        count: u16,
+        /// How many counts ahead it is.
+        distance: u16,
+    },
+    /// The packet decrypted to no protocol a PPP peer sends under MPPE: a
+    /// forgery (or corruption). The receive state is left as it was, so
+    /// genuine packets keep decrypting.
+    #[error("MPPE packet with coherency count {count} decrypted to garbage: dropped")]
+    Implausible {
+        /// The packet's coherency count.
+        count: u16,
+    },
     /// The packet is shorter than the MPPE header plus one octet, or the
     /// plaintext to encrypt is empty (it holds at least the protocol field).
     #[error("MPPE packet or plaintext of {len} octets is too short")]
@@ -285,6 +342,8 @@ struct Receiver {
     discarding: bool,
     /// Packets discarded since the loss, to repeat the Reset-Request.
     discarded: u16,
+    /// Stateless: catch-up rekeys left ([`CATCH_UP_BUDGET`]).
+    budget: u32,
 }
 
 /// MPPE state of one PPP link: a sending and a receiving direction.
@@ -375,6 +434,7 @@ impl Mppe {
                 count: COUNT_MASK,
                 discarding: false,
                 discarded: 0,
+                budget: CATCH_UP_BUDGET,
             },
         }
     }
@@ -563,16 +623,15 @@ impl Mppe {
         if !header.flags.contains(MppeFlags::ENCRYPTED) {
             return Err(MppeError::NotEncrypted);
         }
-        let ready = if self.options.stateless {
-            self.sync_stateless(header)?
-        } else {
-            self.sync_stateful(header)?
-        };
-        if let Some(outcome) = ready {
-            return Ok(outcome);
-        }
         let payload = packet.get_mut(HEADER_LEN..).unwrap_or_default();
-        self.recv.keys.apply(payload);
+        if self.options.stateless {
+            self.decrypt_stateless(header, payload)?;
+        } else {
+            if let Some(outcome) = self.sync_stateful(header, payload)? {
+                return Ok(outcome);
+            }
+            self.recv.keys.apply(payload);
+        }
         Ok(Decrypted::Plaintext {
             payload,
             flushed: header.flags.contains(MppeFlags::FLUSHED),
@@ -581,18 +640,24 @@ impl Mppe {
         })
     }
 
-    /// RFC 3078 §8.1: rekey once per count advanced; a repeated count
-    /// re-initializes RC4 with the same key.
-    fn sync_stateless(
+    /// RFC 3078 §8.1: rekey once per count advanced, tentatively: the new
+    /// key is kept only if the packet decrypts to a plausible protocol, so
+    /// a forged count cannot move the receiver off the genuine sequence. A
+    /// repeated count is a replay; the catch-up draws on a rekey budget.
+    fn decrypt_stateless(
         &mut self,
         header: MppeHeader,
-    ) -> Result<Option<Decrypted<'static>>, MppeError> {
+        payload: &mut [u8],
+    ) -> Result<(), MppeError> {
         let count = header.coherency_count.get();
         if !header.flags.contains(MppeFlags::FLUSHED) {
             return Err(MppeError::FlushedBitMissing { count });
         }
         let distance = count.wrapping_sub(self.recv.count) & COUNT_MASK;
         let max = self.options.max_catch_up;
+        if distance == 0 {
+            return Err(MppeError::Replayed { count });
+        }
         if distance > max {
             return Err(MppeError::CountOutOfRange {
                 count,
@@ -600,20 +665,33 @@ impl Mppe {
                 max,
             });
         }
-        if distance == 0 {
-            self.recv.keys.reset_rc4();
+        let extra = u32::from(distance - 1);
+        if extra > self.recv.budget {
+            return Err(MppeError::RekeyBudget { count, distance });
         }
+        self.recv.budget -= extra;
+        let before = self.recv.keys.session_key();
         for _ in 0..distance {
             self.recv.keys.rekey();
         }
+        self.recv.keys.apply(payload);
+        // Every stateless packet is FLUSHED: MPPC data starts from an empty
+        // history, so its first symbols are the protocol's literal octets
+        // (RFC 2118 §4.2.1: octets below 0x80 encode as themselves).
+        if self.options.verify_protocol && !plausible(payload, distance == 1) {
+            self.recv.keys.restore_session_key(before);
+            return Err(MppeError::Implausible { count });
+        }
         self.recv.count = count;
-        Ok(None)
+        self.recv.budget = (self.recv.budget + CATCH_UP_REFILL).min(CATCH_UP_BUDGET);
+        Ok(())
     }
 
     /// RFC 3078 §8.2 with Linux `ppp_mppe` semantics.
     fn sync_stateful(
         &mut self,
         header: MppeHeader,
+        payload: &[u8],
     ) -> Result<Option<Decrypted<'static>>, MppeError> {
         let count = header.coherency_count.get();
         let flushed = header.flags.contains(MppeFlags::FLUSHED);
@@ -643,12 +721,105 @@ impl Mppe {
         }
         // Every sender rekeys on 0xFF packets (Linux also flags them
         // FLUSHED, FreeBSD does not); other FLUSHED packets follow a reset.
-        if count & 0xFF == 0xFF || (flushed && self.options.reset_rekeys) {
+        // FLUSHED MPPC data starts with literals too (see decrypt_stateless).
+        if count & 0xFF == 0xFF && !(flushed && self.options.verify_protocol) {
             recv.keys.rekey();
+        } else if count & 0xFF == 0xFF {
+            // A flag packet that also answers a Reset-Request: one rekey
+            // for both, plus one per earlier answer that was lost.
+            let (keys, _) = resync_flush(&recv.keys, true, payload, true);
+            recv.keys = keys;
         } else if flushed {
-            recv.keys.reset_rc4();
+            let verify = self.options.verify_protocol;
+            let (keys, policy) =
+                resync_flush(&recv.keys, self.options.reset_rekeys, payload, verify);
+            recv.keys = keys;
+            self.options.reset_rekeys = policy;
         }
         Ok(None)
+    }
+}
+
+/// Flushed packets a lost Reset-Request answer can leave the receiver
+/// behind by, which a FLUSHED packet can still catch up.
+const MAX_FLUSH_REKEYS: usize = 8;
+
+/// The keys for a FLUSHED packet after a Reset-Request: our policy (a new
+/// key, or RC4 restarted), checked against the packet's protocol field when
+/// `verify`. A new key is tried up to [`MAX_FLUSH_REKEYS`] times (the
+/// sender rekeys once per Reset-Request, and FLUSHED answers get lost too),
+/// then the other policy, which is then followed (returned as the policy).
+fn resync_flush(keys: &KeyState, rekeys: bool, payload: &[u8], verify: bool) -> (KeyState, bool) {
+    let head = |k: &KeyState| {
+        let mut h = [0u8; 2];
+        let n = payload.len().min(2);
+        h[..n].copy_from_slice(&payload[..n]);
+        k.clone().apply(&mut h[..n]);
+        plausible(&h[..n], false)
+    };
+    let restarted = || {
+        let mut k = keys.clone();
+        k.reset_rc4();
+        k
+    };
+    let rekeyed = || {
+        let mut k = keys.clone();
+        (0..MAX_FLUSH_REKEYS).find_map(|_| {
+            k.rekey();
+            head(&k).then(|| k.clone())
+        })
+    };
+    if !verify {
+        let mut k = keys.clone();
+        flush(&mut k, rekeys);
+        return (k, rekeys);
+    }
+    let found = if rekeys {
+        rekeyed()
+            .map(|k| (k, true))
+            .or_else(|| Some(restarted()).filter(|k| head(k)).map(|k| (k, false)))
+    } else {
+        Some(restarted())
+            .filter(|k| head(k))
+            .map(|k| (k, false))
+            .or_else(|| rekeyed().map(|k| (k, true)))
+    };
+    found.unwrap_or_else(|| {
+        let mut k = keys.clone();
+        flush(&mut k, rekeys);
+        (k, rekeys)
+    })
+}
+
+/// A stateful flush: a new key (`rekeys`) or RC4 restarted with this one.
+fn flush(keys: &mut KeyState, rekeys: bool) {
+    if rekeys {
+        keys.rekey();
+    } else {
+        keys.reset_rc4();
+    }
+}
+
+/// Whether decrypted `data` starts with a PPP protocol a peer sends under
+/// MPPE: IPv4, IPv6 or IPX (full or PFC-compressed); with `any_valid`,
+/// any network-layer protocol number of the valid form (RFC 1661 §2: the
+/// low byte odd, the high byte even). Random bytes pass the strict test
+/// about once in 10 000.
+fn plausible(data: &[u8], any_valid: bool) -> bool {
+    const KNOWN: [u8; 3] = [0x21, 0x57, 0x2b];
+    match data {
+        [first, ..] if first & 1 == 1 => KNOWN.contains(first) || any_valid,
+        [0, second, ..] if KNOWN.contains(second) => true,
+        [high, low, ..] => any_valid && high & 1 == 0 && low & 1 == 1 && *high < 0x40,
+        _ => false,
+    }
+}
+
+impl Mppe {
+    /// Stateless: catch-up rekeys left in the budget ([`CATCH_UP_BUDGET`]).
+    /// See [`MppeError::RekeyBudget`].
+    pub fn catch_up_budget(&self) -> u32 {
+        self.recv.budget
     }
 }
 

@@ -10,6 +10,7 @@ use crate::crypto::KeyLength;
 use crate::rc4::Rc4;
 
 /// One direction's keys. Zeroized on drop (the RC4 state zeroizes itself).
+#[derive(Clone)]
 pub(crate) struct KeyState {
     start: [u8; 16],
     current: [u8; 16],
@@ -47,6 +48,17 @@ impl KeyState {
     pub(crate) fn reset_rc4(&mut self) {
         // In place: no allocation, and the old state is overwritten.
         self.rc4.rekey(&self.current[..self.length.octets()]);
+    }
+
+    /// The current session key, to undo a tentative catch-up.
+    pub(crate) fn session_key(&self) -> [u8; 16] {
+        self.current
+    }
+
+    /// Puts back a session key from [`KeyState::session_key`] (stateless:
+    /// RC4 is re-keyed from it before it is used again).
+    pub(crate) fn restore_session_key(&mut self, key: [u8; 16]) {
+        self.current = key;
     }
 
     /// Encrypts or decrypts in place with the running keystream.

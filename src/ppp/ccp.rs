@@ -144,7 +144,7 @@ pub enum StatelessPolicy {
 /// assert_eq!(config.mppe, MppeRequirement::Required);
 /// assert_eq!(config.strengths, MppeBits::BITS_128);
 /// assert_eq!(config.stateless, StatelessPolicy::Preferred);
-/// assert!(!config.mppc && !config.reset_rekeys);
+/// assert!(!config.mppc && config.reset_rekeys);
 /// // Compression without encryption: CCP offers the C bit alone.
 /// let compress_only = CcpConfig { mppe: MppeRequirement::Refused, mppc: true, ..config };
 /// let mut request = Vec::new();
@@ -253,7 +253,7 @@ impl Default for CcpConfig {
             mppe: MppeRequirement::Required,
             strengths: MppeBits::BITS_128,
             stateless: StatelessPolicy::Preferred,
-            reset_rekeys: false,
+            reset_rekeys: true,
             mppc: false,
         }
     }

@@ -76,16 +76,20 @@ pub(crate) struct CompressedLink {
 impl CompressedLink {
     /// A link with MPPE if `mppe`, compressing what it sends if
     /// `compress` and decompressing what it receives if `decompress`.
+    /// An MPPC packet expands to at most `max_output` octets (protocol field
+    /// and data: our MRU and 2), so an 18-octet frame cannot unfold into
+    /// 8 KiB.
     pub(crate) fn new(
         mppe: Option<Mppe>,
         compress: bool,
         decompress: bool,
         stateless: bool,
+        max_output: usize,
     ) -> Self {
         CompressedLink {
             mppe,
             compressor: compress.then(MppcCompressor::new),
-            decompressor: decompress.then(MppcDecompressor::new),
+            decompressor: decompress.then(|| MppcDecompressor::with_max_output(max_output)),
             stateless,
             send_count: COUNT_MASK,
             recv_count: COUNT_MASK,
@@ -284,8 +288,8 @@ mod tests {
             recv: [1; 16],
         };
         (
-            CompressedLink::new(mppe.map(|o| Mppe::new(o, &a)), true, true, stateless),
-            CompressedLink::new(mppe.map(|o| Mppe::new(o, &b)), true, true, stateless),
+            CompressedLink::new(mppe.map(|o| Mppe::new(o, &a)), true, true, stateless, 8192),
+            CompressedLink::new(mppe.map(|o| Mppe::new(o, &b)), true, true, stateless, 8192),
         )
     }
 
@@ -349,6 +353,50 @@ mod tests {
                 assert_eq!(flags.contains(MppeFlags::ENCRYPTED), mppe.is_some());
                 assert_eq!(receive(&mut rx, wire), Ok(packet(i)), "{mppe:?} {i}");
             }
+        }
+    }
+
+    #[test]
+    fn an_mppc_packet_expanding_past_the_mru_is_refused() {
+        // An MPPC bomb: a few octets of compressed zeros that unfold far past
+        // what the receiver accepts (its MRU and the protocol field).
+        for mppe in [Some(MppeOptions::new(KeyLength::Bits128, true)), None] {
+            let keys = |s, r| MppeKeys {
+                send: [s; 16],
+                recv: [r; 16],
+            };
+            let mut tx = CompressedLink::new(
+                mppe.map(|o| Mppe::new(o, &keys(1, 2))),
+                true,
+                false,
+                true,
+                8192,
+            );
+            let mut rx = CompressedLink::new(
+                mppe.map(|o| Mppe::new(o, &keys(2, 1))),
+                false,
+                true,
+                true,
+                1502,
+            );
+            let mut plain = vec![0u8; 8000];
+            plain[1] = 0x21;
+            let mut buf = vec![0u8; plain.len() + HEADER_LEN];
+            buf[HEADER_LEN..].copy_from_slice(&plain);
+            let n = tx.seal(&mut buf, plain.len()).unwrap();
+            assert!(n < 200, "{n}: the bomb should be small");
+            buf.truncate(n);
+            assert!(
+                receive(&mut rx, buf).is_err(),
+                "{mppe:?}: an 8 000-octet expansion was taken"
+            );
+            // A packet within the bound still goes through.
+            let ok = packet(1);
+            let mut buf = vec![0u8; ok.len() + HEADER_LEN];
+            buf[HEADER_LEN..].copy_from_slice(&ok);
+            let n = tx.seal(&mut buf, ok.len()).unwrap();
+            buf.truncate(n);
+            assert_eq!(receive(&mut rx, buf), Ok(ok), "{mppe:?}");
         }
     }
 

@@ -283,6 +283,11 @@ impl Lcp {
         self.peer_mru
     }
 
+    /// Our configured MRU (what we ask the peer to respect).
+    pub(crate) fn own_mru(&self) -> u16 {
+        self.config.mru
+    }
+
     /// Our magic number (0 if not negotiated).
     ///
     /// See the [example](Self#example).

@@ -1682,7 +1682,12 @@ impl PppSession {
                 }
                 let bits = bits.unwrap_or(MppeBits::empty());
                 let stateless = bits.contains(MppeBits::STATELESS);
-                self.link = Some(CompressedLink::new(mppe, compress, decompress, stateless));
+                // What we accept: our MRU (a peer may use 1 500 regardless,
+                // as Windows does) and the protocol field.
+                let max_output = usize::from(self.lcp.negotiator().own_mru()).max(1500) + 2;
+                self.link = Some(CompressedLink::new(
+                    mppe, compress, decompress, stateless, max_output,
+                ));
                 self.mtu = self.mtu.saturating_sub(crate::mppe::MTU_OVERHEAD);
                 self.events
                     .push_back(PppEvent::CompressionUp { mppe: bits });
