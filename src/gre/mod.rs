@@ -89,6 +89,14 @@ pub struct GreConfig {
     pub initial_sequence: u32,
     /// Largest PPP frame accepted into the reorder buffer (default 2048).
     pub max_frame: usize,
+    /// The farthest one packet's sequence number may move the receive
+    /// window ahead (default 1024). A packet farther ahead is dropped unless
+    /// [`GreConfig::jump_evidence`] consecutive such packets arrive with no
+    /// in-window packet between them, as after a long outage: one spoofed
+    /// packet can no longer push the window past the genuine sequence.
+    pub max_jump: u32,
+    /// Consecutive far-ahead packets that move the window (default 4).
+    pub jump_evidence: u32,
 }
 
 impl GreConfig {
@@ -109,6 +117,8 @@ impl GreConfig {
             max_ack_timeout: Duration::from_secs(10),
             initial_sequence: 0,
             max_frame: 2048,
+            max_jump: 1024,
+            jump_evidence: 4,
         }
     }
 }
@@ -178,6 +188,9 @@ pub enum DropReason {
     NoSequence,
     /// Larger than the reorder buffer takes.
     TooLarge,
+    /// Farther ahead than [`GreConfig::max_jump`], without the evidence of
+    /// consecutive packets that the peer's sequence moved on.
+    FarAhead,
 }
 
 /// The channel's counters.
@@ -189,6 +202,8 @@ pub struct GreStats {
     pub sent: u64,
     /// Data packets received and delivered.
     pub received: u64,
+    /// Acknowledgments of sequence numbers we never sent (ignored).
+    pub bad_acks: u64,
     /// Our packets the peer acknowledged.
     pub acked: u64,
     /// Sequence numbers never received (gaps skipped).
@@ -293,6 +308,9 @@ pub struct GreChannel {
     unacked: VecDeque<(u32, Instant)>,
     /// The next sequence number we expect; `None` until the first arrives.
     expected: Option<u32>,
+    /// Far-ahead packets seen in a row: the last one's sequence number and
+    /// how many ([`GreConfig::max_jump`]).
+    jump: Option<(u32, u32)>,
     /// An acknowledgment for `expected - 1` is owed to the peer.
     ack_owed: bool,
     /// The ack delay ran out: the owed acknowledgment goes out alone.
@@ -359,6 +377,7 @@ impl GreChannel {
         };
         GreChannel {
             next_send: config.initial_sequence,
+            jump: None,
             config,
             timers: [None; TIMERS],
             unacked: VecDeque::new(),
@@ -625,6 +644,11 @@ impl GreChannel {
     }
 
     fn on_ack(&mut self, now: Instant, ack: u32) {
+        // An ack for a packet we never sent is forged or corrupt: ignored.
+        if distance(ack, self.next_send) <= 0 {
+            self.stats.bad_acks += 1;
+            return;
+        }
         // Everything up to and including `ack` is acknowledged.
         while let Some(&(seq, sent)) = self.unacked.front() {
             if distance(seq, ack) < 0 {
@@ -665,6 +689,11 @@ impl GreChannel {
             self.stats.out_of_window += 1;
             return Received::Dropped(DropReason::Stale);
         }
+        if d.unsigned_abs() > self.config.max_jump {
+            return self.far_ahead(now, seq, d.unsigned_abs(), frame);
+        }
+        // In-window traffic: the genuine sequence is alive here.
+        self.jump = None;
         self.owe_ack(now);
         if d == 0 {
             if !self.reorder.is_empty() {
@@ -714,6 +743,28 @@ impl GreChannel {
             return Received::Frame(frame);
         }
         Received::Buffered
+    }
+
+    /// A packet beyond [`GreConfig::max_jump`]: dropped, unless it makes
+    /// [`GreConfig::jump_evidence`] consecutive ones with no in-window packet
+    /// between them; then the window moves to it (RFC 2637 §4.3 lets a
+    /// receiver drop what it cannot place).
+    fn far_ahead<'a>(&mut self, now: Instant, seq: u32, d: u32, frame: &'a [u8]) -> Received<'a> {
+        self.stats.out_of_window += 1;
+        let n = match self.jump {
+            Some((last, n)) if seq == last.wrapping_add(1) => n + 1,
+            _ => 1,
+        };
+        if n < self.config.jump_evidence.max(1) {
+            self.jump = Some((seq, n));
+            return Received::Dropped(DropReason::FarAhead);
+        }
+        crate::trace::event!(info, from = ?self.expected, to = seq, "GRE sequence jumped");
+        self.jump = None;
+        self.stats.lost += u64::from(d);
+        self.reorder.clear();
+        self.owe_ack(now);
+        self.deliver_in_order(seq, frame)
     }
 
     fn deliver_in_order<'a>(&mut self, seq: u32, frame: &'a [u8]) -> Received<'a> {
