@@ -22,7 +22,7 @@
 //! # Example
 //!
 //! ```
-//! use pptp_proto::mtu::{fit, Fit};
+//! use pptp_proto::mtu::{fit, Fit, Ipv4Fragments, MtuError};
 //!
 //! // A 1 500-octet IPv4 packet with DF clear, over a 1 396-octet tunnel.
 //! let mut packet = vec![0u8; 1500];
@@ -39,6 +39,7 @@
 //! };
 //! let mut out = [0u8; 1396];
 //! let mut sizes = Vec::new();
+//! let fragments: &mut Ipv4Fragments = &mut fragments;
 //! while let Some(n) = fragments.next_into(&mut out).unwrap() {
 //!     sizes.push(n); // send out[..n] with send_ip
 //! }
@@ -51,6 +52,8 @@
 //! assert_eq!(u16::from_be_bytes([reply[26], reply[27]]), 1396); // next-hop MTU
 //! assert_eq!(&reply[16..20], &[10, 0, 0, 2]); // back to the sender
 //! assert_eq!(n, 20 + 8 + 28);
+//! // Bytes that are no IP packet.
+//! assert_eq!(fit(&[0x45, 0], 1396, local, &mut reply).unwrap_err(), MtuError::Malformed);
 //! // A packet of the MTU fits as it is.
 //! packet[2..4].copy_from_slice(&1396u16.to_be_bytes());
 //! assert!(matches!(fit(&packet[..1396], 1396, local, &mut reply), Ok(Fit::Fits)));
@@ -59,6 +62,8 @@
 use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// What to do with a packet for a tunnel of a given MTU ([`fit`]).
+///
+/// See the [module example](self).
 #[derive(Debug)]
 pub enum Fit<'a> {
     /// It fits: send it as it is.

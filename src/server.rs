@@ -212,7 +212,12 @@ impl ServerConfig {
 /// A deadline of the server's that ended a session
 /// ([`SessionDownReason::Deadline`]).
 ///
-/// See [`Server::handle_timeout`].
+/// ```
+/// use pptp_proto::server::{Deadline, SessionDownReason};
+///
+/// let reason = SessionDownReason::Deadline(Deadline::Verdict);
+/// assert_eq!(reason.to_string(), "no authentication verdict in time");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Deadline {
@@ -240,7 +245,21 @@ pub enum Refusal {
 /// Counters of what the server refused, dropped or timed out, for an
 /// operator's dashboard ([`Server::counters`]).
 ///
-/// See [`Server::handle_timeout`].
+/// ```
+/// use pptp_proto::server::{AddressPool, Server, ServerConfig, ServerCounters};
+/// use pptp_proto::time::Instant;
+///
+/// # let pool = AddressPool { local: [10, 0, 0, 1].into(), range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()), dns: [None, None] };
+/// let mut server = Server::new(ServerConfig::new("vpn", pool));
+/// let c = server.accept(Instant::ZERO, [192, 0, 2, 7].into()).unwrap();
+/// // A scanner that never says a word: closed at the start timeout (5 s).
+/// server.handle_timeout(Instant::from_secs(5));
+/// while server.poll_event().is_some() {}
+/// server.handle_stream_closed(Instant::from_secs(5), c);
+/// let counters: &ServerCounters = server.counters();
+/// assert_eq!(counters.start_timeouts, 1);
+/// assert_eq!(server.poll_timeout(), None);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServerCounters {

@@ -818,6 +818,21 @@ fn plausible(data: &[u8], any_valid: bool) -> bool {
 impl Mppe {
     /// Stateless: catch-up rekeys left in the budget ([`CATCH_UP_BUDGET`]).
     /// See [`MppeError::RekeyBudget`].
+    ///
+    /// ```
+    /// use pptp_proto::crypto::MppeKeys;
+    /// use pptp_proto::mppe::{KeyLength, Mppe, MppeError, MppeOptions, CATCH_UP_BUDGET};
+    ///
+    /// let options = MppeOptions::new(KeyLength::Bits128, true);
+    /// let mut rx = Mppe::new(options, &MppeKeys { send: [1; 16], recv: [2; 16] });
+    /// assert_eq!(rx.catch_up_budget(), CATCH_UP_BUDGET);
+    /// // A forged packet 4 000 counts ahead: the rekeys are spent, the key
+    /// // chain is not moved (it decrypts to no PPP protocol).
+    /// let mut forged = [0x9f, 0xa0, 1, 2, 3, 4, 5, 6];
+    /// assert_eq!(rx.decrypt(&mut forged), Err(MppeError::Implausible { count: 4000 }));
+    /// assert_eq!(rx.catch_up_budget(), CATCH_UP_BUDGET - 4000);
+    /// assert_eq!(rx.receive_coherency_count(), 4095);
+    /// ```
     pub fn catch_up_budget(&self) -> u32 {
         self.recv.budget
     }
