@@ -7,7 +7,7 @@
 //!     [--mppe require|require-128|require-56|require-40|optional|none] [--auth LIST|any] \
 //!     [--mru N] [--echo SECONDS] \
 //!     [--ping ADDR --count N] [--tun NAME] [--duration SECONDS] [--quiet]
-//!     [--stateful [--reset-rekeys]] [--lose N]
+//!     [--stateful [--restart-rc4]] [--lose N]
 //! ```
 //!
 //! It prints the session the way pppd's debug log shows it. With `--ping`
@@ -25,9 +25,10 @@
 //! meanings (`require` = `require-mppe`, any strength).
 //!
 //! Test-tool knobs: `--stateful` prefers stateful MPPE (pppd's
-//! `mppe-stateful`), `--reset-rekeys`
-//! makes a CCP Reset derive a new key (what Linux `ppp_mppe` does; see
-//! `CcpConfig::reset_rekeys`), and `--lose N` encrypts the Nth ping (from 0)
+//! `mppe-stateful`), `--restart-rc4` makes a CCP Reset restart RC4 with
+//! the current key instead of deriving a new one (the default, as Linux
+//! `ppp_mppe`; see `CcpConfig::reset_rekeys`; `--reset-rekeys` is still
+//! accepted), and `--lose N` encrypts the Nth ping (from 0)
 //! but does not send it, a simulated loss that makes the server resynchronise
 //! stateful MPPE: it discards until our next FLUSHED packet, so the ping
 //! after the lost one may go unanswered too. Missing replies are listed.
@@ -54,7 +55,7 @@ use support::{Args, Clock, GreSocket, Log};
 const USAGE: &str = "usage: client --server ADDR --user U --password P
        [--mppe require|require-128|require-56|require-40|optional|none]
        [--auth LIST|any] [--mru N] [--echo SECONDS] [--ping ADDR --count N]
-       [--tun NAME] [--duration SECONDS] [--quiet] [--stateful [--reset-rekeys]] [--lose N]";
+       [--tun NAME] [--duration SECONDS] [--quiet] [--stateful [--restart-rc4]] [--lose N]";
 
 /// What the reader threads and the Ctrl-C handler tell the main loop.
 enum Input {
@@ -118,7 +119,10 @@ fn options() -> Options {
     if a.flag("--stateful") {
         config.ppp.ccp.stateless = StatelessPolicy::Refused;
     }
-    config.ppp.ccp.reset_rekeys = a.flag("--reset-rekeys");
+    // A Reset-Request derives a new key by default (Linux); --restart-rc4
+    // restarts RC4 instead (RFC 3078's reading), for tests against it.
+    let _ = a.flag("--reset-rekeys");
+    config.ppp.ccp.reset_rekeys = !a.flag("--restart-rc4");
     let lose = a.opt("--lose").map(|n| {
         n.parse()
             .unwrap_or_else(|_| a.fail("--lose: a ping number"))
