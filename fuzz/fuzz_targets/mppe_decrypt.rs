@@ -5,7 +5,9 @@
 //! genuine packet that decrypts gives back exactly what was sent, until a
 //! forged packet was accepted (MPPE has no integrity check: a forged count
 //! moves a stateless receiver's key chain too), or, with Linux's stateful
-//! reset rekeying, until a FLUSHED packet was lost or discarded.
+//! reset rekeying without the protocol check, until a FLUSHED packet was
+//! lost or discarded. With the check on (a mode bit), genuine packets are
+//! IPv4 frames and a forged packet is taken only if it decrypts to one.
 #![no_main]
 
 #[path = "../common/mod.rs"]
@@ -36,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
     let reset_rekeys = mode & 0x40 != 0;
     let options = MppeOptions::new(length, stateless)
         .with_reset_rekeys(reset_rekeys)
-        .with_max_catch_up(if mode & 0x20 != 0 { 2048 } else { 4095 });
+        .with_max_catch_up(if mode & 0x20 != 0 { 2048 } else { 4095 })
+        .with_verify_protocol(mode & 0x10 != 0);
+    // With the protocol check on, genuine packets are PPP frames (IPv4).
+    let verify = options.verify_protocol;
     let mut receiver = Mppe::new(
         options,
         &MppeKeys {
@@ -66,9 +71,14 @@ fuzz_target!(|data: &[u8]| {
             }
             1..=3 => {
                 let Some(plain) = s.chunk() else { break };
-                if plain.is_empty() {
+                if plain.len() < 2 {
                     continue;
                 }
+                let mut plain = plain.to_vec();
+                if verify {
+                    plain[..2].copy_from_slice(&[0x00, 0x21]);
+                }
+                let plain = &plain[..];
                 buf[2..2 + plain.len()].copy_from_slice(plain);
                 let n = sender
                     .encrypt(&mut buf, plain.len())
@@ -82,9 +92,12 @@ fuzz_target!(|data: &[u8]| {
                         }
                         Some(_) => {}
                         // Discarded (a gap not yet answered by a reset).
-                        None => flushed_lost |= !stateless && reset_rekeys && flushed,
+                        None => flushed_lost |= !stateless && reset_rekeys && flushed && !verify,
                     },
-                    2 => flushed_lost |= !stateless && reset_rekeys && packet[0] & 0x80 != 0,
+                    2 => {
+                        flushed_lost |=
+                            !stateless && reset_rekeys && packet[0] & 0x80 != 0 && !verify
+                    }
                     _ => {
                         let (Some(at), Some(x)) = (s.byte(), s.byte()) else {
                             break;
@@ -95,7 +108,9 @@ fuzz_target!(|data: &[u8]| {
                         match receive(&mut receiver, &mut packet) {
                             Some(_) => forged_accepted = true,
                             // Refused: as good as lost.
-                            None => flushed_lost |= !stateless && reset_rekeys && flushed,
+                            None => {
+                                flushed_lost |= !stateless && reset_rekeys && flushed && !verify
+                            }
                         }
                     }
                 }
