@@ -1574,8 +1574,8 @@ impl Output<'_> {
                 c.active_at = Some(now);
             }
             // Reordered IP is dropped, not queued without bound, when the
-            // embedder does not poll.
-            if self.events.len() < MAX_QUEUED_IP_EVENTS {
+            // embedder does not poll; none is delivered once down.
+            if self.events.len() < MAX_QUEUED_IP_EVENTS && !c.down {
                 self.tap.inner(now, id.0, Direction::Received, &packet);
                 self.events.push_back(ServerEvent::IpPacket {
                     connection: id,
@@ -1586,7 +1586,8 @@ impl Output<'_> {
         let mut down = None;
         while let Some(event) = c.tunnel.as_mut().and_then(|t| t.poll_event()) {
             match event {
-                PppEvent::AuthRequest { username, method } => {
+                // Nothing reaches the embedder for a session reported down.
+                PppEvent::AuthRequest { username, method } if !c.down => {
                     c.verdict_by = config.verdict_timeout.map(|t| now + t);
                     c.username.clone_from(&username);
                     #[cfg(feature = "tracing")]
@@ -1619,7 +1620,7 @@ impl Output<'_> {
                 PppEvent::PasswordChanged {
                     username,
                     new_password,
-                } => self.events.push_back(ServerEvent::PasswordChanged {
+                } if !c.down => self.events.push_back(ServerEvent::PasswordChanged {
                     connection: id,
                     username,
                     new_password,
