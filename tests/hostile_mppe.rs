@@ -9,7 +9,8 @@ use pptp_proto::mppe::{
     Decrypted, KeyLength, Mppe, MppeError, MppeOptions, CATCH_UP_BUDGET, CATCH_UP_REFILL,
 };
 
-fn pair(options: MppeOptions) -> (Mppe, Mppe) {
+/// The two ends' start keys: the sender's, then the receiver's.
+fn keys() -> (MppeKeys, MppeKeys) {
     let a = MppeKeys {
         send: [7; 16],
         recv: [9; 16],
@@ -18,6 +19,11 @@ fn pair(options: MppeOptions) -> (Mppe, Mppe) {
         send: [9; 16],
         recv: [7; 16],
     };
+    (a, b)
+}
+
+fn pair(options: MppeOptions) -> (Mppe, Mppe) {
+    let (a, b) = keys();
     (Mppe::new(options, &a), Mppe::new(options, &b))
 }
 
@@ -70,14 +76,7 @@ fn a_receiver_follows_a_sender_that_restarts_rc4() {
     // and follows, and sends that way too from then on.
     let restart = MppeOptions::new(KeyLength::Bits128, false).with_reset_rekeys(false);
     let ours = MppeOptions::new(KeyLength::Bits128, false);
-    let a = MppeKeys {
-        send: [7; 16],
-        recv: [9; 16],
-    };
-    let b = MppeKeys {
-        send: [9; 16],
-        recv: [7; 16],
-    };
+    let (a, b) = keys();
     let (mut peer, mut us) = (Mppe::new(restart, &a), Mppe::new(ours, &b));
     for i in 0..20 {
         if i % 5 == 4 {
