@@ -294,6 +294,8 @@ pub struct Client {
     tunnel: Option<Tunnel>,
     mppe: Option<MppeBits>,
     events: VecDeque<ClientEvent>,
+    /// `ClientEvent::Up` was reported.
+    up: bool,
     down: bool,
     tap: TapSlot,
     /// The latest time an input carried, for taps on `poll_*` output.
@@ -319,6 +321,7 @@ impl Client {
             ppp: config.ppp,
             tunnel: None,
             mppe: None,
+            up: false,
             events: VecDeque::new(),
             down: false,
             tap: TapSlot::default(),
@@ -646,15 +649,20 @@ impl Client {
                 }
                 PppEvent::Authenticated { .. } => self.events.push_back(ClientEvent::Authenticated),
                 PppEvent::CompressionUp { mppe } => self.mppe = Some(mppe),
+                // Once a session: a CCP renegotiation reports the network
+                // up again, the embedder hears of it once.
                 PppEvent::NetworkUp {
                     local, peer, dns, ..
-                } => self.events.push_back(ClientEvent::Up {
-                    local,
-                    peer,
-                    dns,
-                    mtu,
-                    mppe: self.mppe,
-                }),
+                } if !self.up => {
+                    self.up = true;
+                    self.events.push_back(ClientEvent::Up {
+                        local,
+                        peer,
+                        dns,
+                        mtu,
+                        mppe: self.mppe,
+                    })
+                }
                 PppEvent::Down { reason } => {
                     let _ = self.control.clear_call(now, call_id);
                     self.control.close(now, StopControlConnectionReason::NONE);

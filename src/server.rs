@@ -1610,12 +1610,17 @@ impl Output<'_> {
                 }
                 PppEvent::NetworkUp { peer, .. } if !c.down => {
                     c.establish_by = None;
+                    // Once a session: a CCP renegotiation reports the
+                    // network up again, the embedder hears of it once.
+                    let first = c.active_at.is_none();
                     c.active_at = Some(now);
-                    self.events.push_back(ServerEvent::SessionUp {
-                        connection: id,
-                        username: c.username.clone(),
-                        address: peer,
-                    })
+                    if first {
+                        self.events.push_back(ServerEvent::SessionUp {
+                            connection: id,
+                            username: c.username.clone(),
+                            address: peer,
+                        })
+                    }
                 }
                 PppEvent::PasswordChanged {
                     username,

@@ -1,6 +1,9 @@
 //! Hostile and broken peers (issue #16): renegotiation in Opened, CCP
 //! Nak/Reject loops, an IPCP that assigns nothing, an authenticator's IPCP
-//! waiting for its assignment. Two `PppSession`s on a lossless in-memory
+//! waiting for its assignment; accel-ppp's quirks (issue #17): NCP
+//! requests dropped before it starts them, IPCP held back with a
+//! Terminate-Ack until CCP is up, MPPE frames Protocol-Rejected with CCP
+//! Opened. Two `PppSession`s on a lossless in-memory
 //! link with a virtual clock; a hook may drop a frame in flight and answer
 //! its sender instead.
 //!
@@ -33,6 +36,8 @@ enum Hook {
     Deliver,
     /// Drop it and hand this frame to its sender instead.
     Answer(Vec<u8>),
+    /// Drop it.
+    Drop,
 }
 
 type HookFn = Box<dyn FnMut(Dir, &[u8]) -> Hook>;
@@ -146,6 +151,7 @@ impl Pair {
                         Dir::ToServer => self.to_client.push_back(answer),
                         Dir::ToClient => self.to_server.push_back(answer),
                     },
+                    Hook::Drop => {}
                 }
             }
         }
@@ -405,11 +411,16 @@ fn ccp_nak_or_reject_loop_ends_at_once() {
         p.run_until(Duration::from_secs(300), |p| {
             Pair::down_reason(&p.client_events).is_some()
         });
-        let requests = p
+        // Distinct requests: the early copy of the first one (sent when the
+        // server's first CCP request arrives) keeps its Identifier.
+        let mut ids: Vec<u8> = p
             .sent
             .iter()
             .filter(|(d, f)| *d == Dir::ToServer && kind(f).0 == Protocol::CCP && kind(f).1 == 1)
-            .count();
+            .map(|(_, f)| kind(f).2)
+            .collect();
+        ids.dedup();
+        let requests = ids.len();
         assert_eq!(
             Pair::down_reason(&p.client_events),
             Some(&DownReason::MppeNegotiationFailed),
@@ -632,4 +643,176 @@ fn option_18_is_naked_against_pptpd_require_mppe_40() {
     });
     assert!(bits.is_some_and(|b| b.contains(pptp_proto::wire::mppe::MppeBits::BITS_40)));
     p.exchange_ip();
+}
+
+/// A Protocol-Reject of `frame` (LCP code 8): the rejected protocol and
+/// the frame's information, as accel-ppp sends it.
+fn protocol_reject(frame: &[u8], identifier: u8) -> Vec<u8> {
+    let f = PppFrame::parse(frame).unwrap();
+    let mut data = f.protocol.0.to_be_bytes().to_vec();
+    data.extend_from_slice(&f.information[..f.information.len().min(32)]);
+    control_frame(Protocol::LCP, 8, identifier, &data)
+}
+
+/// accel-ppp discards CCP and IPCP packets that arrive before it starts
+/// those protocols. Our first request of each is lost; the peer's own first
+/// request makes us send it again at once, so the link is up long before
+/// the 3 s restart timer (it would take 3 s without the early resend).
+#[test]
+fn ncp_requests_dropped_before_the_peer_starts_cost_no_restart_timer() {
+    let (server, client) = configs();
+    let mut p = Pair::new(server, client);
+    let mut dropped = Vec::new();
+    p.hook = Box::new(move |dir, frame| {
+        let (protocol, code, _) = kind(frame);
+        let ncp = matches!(protocol, Protocol::CCP | Protocol::IPCP);
+        if dir == Dir::ToServer && ncp && code == 1 && !dropped.contains(&protocol) {
+            dropped.push(protocol);
+            return Hook::Drop;
+        }
+        Hook::Deliver
+    });
+    p.open();
+    assert!(p.run_until(Duration::from_secs(30), Pair::both_up));
+    assert!(p.now < Instant::from_millis(500), "up at {:?}", p.now);
+    assert!(p.client.is_encrypted());
+    p.exchange_ip();
+}
+
+/// accel-ppp answers IPCP Configure-Requests with a Terminate-Ack until its
+/// CCP is up. Our IPCP asks again as soon as our CCP opens instead of
+/// waiting for the restart timer. Here the first CCP request is dropped too,
+/// as in the run that took 3 s against the real accel-ppp.
+#[test]
+fn ipcp_held_back_with_terminate_ack_until_ccp_is_up() {
+    let (server, client) = configs();
+    let mut p = Pair::new(server, client);
+    let (mut acks, mut ccp_dropped, mut held) = ([false; 2], false, 0);
+    p.hook = Box::new(move |dir, frame| {
+        let (protocol, code, id) = kind(frame);
+        match (dir, protocol, code) {
+            (Dir::ToServer, Protocol::CCP, 1) if !ccp_dropped => {
+                ccp_dropped = true;
+                return Hook::Drop;
+            }
+            (_, Protocol::CCP, 2) => acks[dir as usize] = true,
+            (Dir::ToServer, Protocol::IPCP, 1) if acks != [true; 2] => {
+                held += 1;
+                assert!(held < 10, "held back for ever");
+                return Hook::Answer(control_frame(Protocol::IPCP, 6, id, &[]));
+            }
+            _ => {}
+        }
+        Hook::Deliver
+    });
+    p.open();
+    // accel-ppp sends its IPCP request before its CCP is up; ours waits
+    // for CCP. Play its request to the client as soon as it authenticated.
+    assert!(p.run_until(Duration::from_secs(5), |p| p.client.phase()
+        == Phase::Network));
+    assert!(!p.client.is_encrypted());
+    let address = [3, 6, 10, 0, 0, 1];
+    p.to_client
+        .push_back(control_frame(Protocol::IPCP, 1, 0x77, &address));
+    assert!(p.run_until(Duration::from_secs(30), Pair::both_up));
+    let held_back = p
+        .sent
+        .iter()
+        .any(|(d, f)| *d == Dir::ToServer && kind(f).0 == Protocol::IPCP && kind(f).1 == 1);
+    assert!(held_back);
+    assert!(p.now < Instant::from_millis(500), "up at {:?}", p.now);
+    p.exchange_ip();
+}
+
+/// Sends one IPv4 packet from the client through the hook; returns whether
+/// the server got it.
+fn client_ip_through_hook(p: &mut Pair) -> bool {
+    let ip = [
+        0x45, 0, 0, 20, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,
+    ];
+    let mut out = vec![0; 64];
+    let Ok(n) = p.client.send_ip(p.now, &ip, &mut out) else {
+        return false;
+    };
+    p.sent.push((Dir::ToServer, out[..n].to_vec()));
+    match (p.hook)(Dir::ToServer, &out[..n]) {
+        Hook::Deliver => p.server.handle_frame(p.now, &mut out[..n]) == Ok(Received::Ipv4(&ip)),
+        Hook::Answer(mut answer) => {
+            let _ = p.client.handle_frame(p.now, &mut answer);
+            false
+        }
+        Hook::Drop => false,
+    }
+}
+
+/// accel-ppp's decompressor race: CCP is Opened on both sides but the
+/// peer's kernel Protocol-Rejects every MPPE frame (0x00FD). The client
+/// renegotiates CCP, never sends in clear, and traffic flows afterwards.
+#[test]
+fn mppe_frames_rejected_with_ccp_opened_renegotiate_ccp() {
+    let mut p = up_pair();
+    let mut rejected = 0u8;
+    p.hook = Box::new(move |dir, frame| {
+        if dir == Dir::ToServer && kind(frame).0 == Protocol::COMPRESSED && rejected == 0 {
+            rejected += 1;
+            return Hook::Answer(protocol_reject(frame, 0x40 + rejected));
+        }
+        Hook::Deliver
+    });
+    // Distinct requests (an early resend keeps the Identifier).
+    let ccp_requests = |p: &Pair| {
+        let mut ids: Vec<u8> = p
+            .sent
+            .iter()
+            .filter(|(d, f)| *d == Dir::ToServer && kind(f).0 == Protocol::CCP && kind(f).1 == 1)
+            .map(|(_, f)| kind(f).2)
+            .collect();
+        ids.dedup();
+        ids.len()
+    };
+    let before = ccp_requests(&p);
+    assert!(
+        !client_ip_through_hook(&mut p),
+        "the first packet is rejected"
+    );
+    assert!(!p.client.is_encrypted(), "CCP renegotiates");
+    assert!(
+        p.client.send_ip(p.now, &[0x45; 20], &mut [0; 64]).is_err(),
+        "nothing in clear"
+    );
+    assert!(p.run_until(Duration::from_secs(5), |p| p.both_up()
+        && p.client.is_encrypted()));
+    assert_eq!(ccp_requests(&p), before + 1);
+    assert_eq!(p.client.stats().ccp_restarts, 1);
+    assert!(client_ip_through_hook(&mut p));
+    p.exchange_ip();
+    assert!(p.no_plaintext());
+    assert_eq!(Pair::down_reason(&p.client_events), None);
+}
+
+/// A peer that rejects MPPE frames whatever CCP agrees: after
+/// `MAX_CCP_RESTARTS` fresh negotiations the link ends with a reason.
+#[test]
+fn a_peer_rejecting_every_mppe_frame_ends_the_link() {
+    use pptp_proto::ppp::session::MAX_CCP_RESTARTS;
+    let mut p = up_pair();
+    p.hook = Box::new(|dir, frame| {
+        if dir == Dir::ToServer && kind(frame).0 == Protocol::COMPRESSED {
+            return Hook::Answer(protocol_reject(frame, 0x50));
+        }
+        Hook::Deliver
+    });
+    for _ in 0..=MAX_CCP_RESTARTS {
+        assert!(!client_ip_through_hook(&mut p));
+        p.run_until(Duration::from_secs(5), |p| {
+            p.client.is_encrypted() || Pair::down_reason(&p.client_events).is_some()
+        });
+    }
+    assert_eq!(
+        Pair::down_reason(&p.client_events),
+        Some(&DownReason::MppeFramesRejected)
+    );
+    assert_eq!(p.client.stats().ccp_restarts, u64::from(MAX_CCP_RESTARTS));
+    assert!(p.no_plaintext());
+    println!("{}", DownReason::MppeFramesRejected);
 }

@@ -448,8 +448,10 @@ fn lossy_duplicating_reordering_link_still_comes_up() {
         p.open();
         assert!(
             p.run_until(Duration::from_secs(60), Pair::both_up),
-            "seed {seed}: {:?}",
-            p.client_events
+            "seed {seed}: client {:?}\nserver {:?}\n{:?}",
+            p.client_events,
+            p.server_events,
+            p.trace
         );
         println!("seed {seed}: 20% loss/reorder, 10% dup: up at {:?}", p.now);
     }

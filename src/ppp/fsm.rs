@@ -197,6 +197,18 @@ pub struct FsmConfig {
     /// longer one is discarded and counted as malformed, so one packet
     /// cannot make us judge and echo hundreds of options.
     pub max_options: usize,
+    /// Send our Configure-Request again, at once, when the peer's first
+    /// Configure-Request of a negotiation arrives before any answer to ours
+    /// (default true). A peer that drops packets of a protocol it has not
+    /// started yet (accel-ppp discards CCP and IPCP packets that arrive
+    /// before it sends its own request) then answers the copy instead of
+    /// making us wait for the restart timer (3 s). The copy keeps the
+    /// Identifier, so a peer that did receive the first answers twice and
+    /// the second answer is discarded as stale (RFC 1661 §5.1); it does not
+    /// count against Max-Configure. `PppSession` uses it for IPCP, CCP and
+    /// IPv6CP and turns it off for LCP, which both ends start together
+    /// when the call comes up.
+    pub resend_on_first_request: bool,
 }
 
 impl Default for FsmConfig {
@@ -209,6 +221,7 @@ impl Default for FsmConfig {
             peer_mru: 1500,
             max_queued_packets: 8,
             max_options: 32,
+            resend_on_first_request: true,
         }
     }
 }
@@ -532,7 +545,9 @@ pub enum FsmEvent {
     },
 }
 
-/// Counters of what the automaton dropped or ignored.
+/// Counters of what the automaton dropped or ignored. They saturate; 32
+/// bits each, since every session carries four of these for its whole
+/// life (an idle tunnel's footprint, `tests/footprint.rs`).
 ///
 /// # Example
 ///
@@ -554,17 +569,21 @@ pub enum FsmEvent {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FsmStats {
     /// Packets dropped as malformed (bad header, bad option list).
-    pub malformed: u64,
+    pub malformed: u32,
     /// Configure replies with a stale Identifier or options not matching ours.
-    pub stale: u64,
+    pub stale: u32,
     /// Packets received in Initial or Starting, where none may arrive.
-    pub unexpected: u64,
+    pub unexpected: u32,
     /// Output packets dropped because the transmit queue was full.
-    pub transmit_dropped: u64,
+    pub transmit_dropped: u32,
     /// Events dropped because the event queue was full.
-    pub events_dropped: u64,
+    pub events_dropped: u32,
     /// Code-Rejects sent (RUC).
-    pub code_rejects_sent: u64,
+    pub code_rejects_sent: u32,
+    /// Configure-Requests sent again before the restart timer: on the
+    /// peer's first request ([`FsmConfig::resend_on_first_request`]) or by
+    /// [`Fsm::resend_request`].
+    pub early_resends: u32,
 }
 
 /// The sixteen events of RFC 1661 §4.3.
@@ -727,6 +746,8 @@ pub struct Fsm<N: Negotiator> {
     /// negotiation began, and the last one we acknowledged (see
     /// `duplicate_request`).
     seen_requests: [u64; 4],
+    /// The Identifier of the peer's latest Configure-Request.
+    latest_request: Option<u8>,
     last_acked: Option<(u8, Vec<u8>)>,
     reject_reason: FinishReason,
     peer_terminated: bool,
@@ -756,6 +777,7 @@ impl<N: Negotiator> Fsm<N> {
             request: Vec::new(),
             answered: true,
             seen_requests: [0; 4],
+            latest_request: None,
             last_acked: None,
             reject_reason: FinishReason::ProtocolRejected,
             peer_terminated: false,
@@ -837,6 +859,7 @@ impl<N: Negotiator> Fsm<N> {
     /// The lower layer is up (Up event). See the [example](Self#example).
     pub fn up(&mut self, now: Instant) {
         self.seen_requests = [0; 4];
+        self.latest_request = None;
         self.last_acked = None;
         self.dispatch(now, Event::Up, Received::default());
     }
@@ -857,6 +880,63 @@ impl<N: Negotiator> Fsm<N> {
     /// [example](Self#timers-and-closing).
     pub fn close(&mut self, now: Instant) {
         self.dispatch(now, Event::Close, Received::default());
+    }
+
+    /// Sends our outstanding Configure-Request again now, with its
+    /// Identifier, if it has had no answer yet (in Req-Sent or Ack-Sent);
+    /// returns whether it did. The restart timer and Max-Configure are left
+    /// as they are. For a peer that held back its answer until something
+    /// else happened: accel-ppp answers IPCP with a Terminate-Ack until its
+    /// CCP is up, so the session sends IPCP's request again when CCP opens.
+    ///
+    /// ```
+    /// use pptp_proto::ppp::fsm::{Fsm, FsmConfig};
+    /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
+    /// ncp.open(Instant::ZERO);
+    /// ncp.up(Instant::ZERO);
+    /// let first = ncp.poll_transmit().unwrap();
+    /// assert!(ncp.resend_request());
+    /// assert_eq!(ncp.poll_transmit(), Some(first)); // the same request, same Identifier
+    /// assert_eq!(ncp.stats().early_resends, 1);
+    /// ```
+    pub fn resend_request(&mut self) -> bool {
+        if !matches!(self.state, State::RequestSent | State::AckSent) || self.answered {
+            return false;
+        }
+        let packet = Packet {
+            code: CONFIGURE_REQUEST,
+            identifier: self.request_identifier,
+            data: self.request.clone(),
+        };
+        if !self.push(packet) {
+            return false;
+        }
+        self.stats.early_resends = self.stats.early_resends.saturating_add(1);
+        true
+    }
+
+    /// Starts a new negotiation of an Opened layer (This-Layer-Down, then a
+    /// fresh Configure-Request: RFC 1661 §4.1's Opened + Down, Up); does
+    /// nothing in any other state. The session uses it when the peer
+    /// Protocol-Rejects MPPE frames although CCP is Opened.
+    ///
+    /// ```
+    /// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
+    /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
+    /// ncp.renegotiate(Instant::ZERO);
+    /// assert_eq!(ncp.state(), State::Initial); // not Opened: nothing to do
+    /// ```
+    pub fn renegotiate(&mut self, now: Instant) {
+        if self.state == State::Opened {
+            self.dispatch(now, Event::Down, Received::default());
+            self.up(now);
+        }
     }
 
     /// LCP received a Protocol-Reject for this protocol (RXJ-, RFC 1661 §5.7).
@@ -917,9 +997,21 @@ impl<N: Negotiator> Fsm<N> {
     /// (a duplicating or reordering link), not the peer renegotiating: a
     /// renegotiating peer uses a new Identifier (RFC 1661 §5.1). The last
     /// one we acknowledged gets its Configure-Ack again; others are dropped.
+    /// While negotiating, a request older than the peer's latest is dropped.
     fn duplicate_request(&mut self, identifier: u8, options: &[u8]) -> bool {
         let (word, bit) = (usize::from(identifier / 64), 1u64 << (identifier % 64));
         if self.state != State::Opened {
+            let latest = self.latest_request.replace(identifier);
+            if self.seen_requests[word] & bit != 0 && latest.is_some_and(|l| l != identifier) {
+                // An older request of this negotiation, delayed or
+                // duplicated: the peer only ever resends its latest one
+                // (RFC 1661 §5.1). Answering it would take us back to
+                // Req-Sent after we acknowledged the newer one, while the
+                // peer, Opened, never asks again.
+                self.latest_request = latest;
+                self.stats.stale = self.stats.stale.saturating_add(1);
+                return true;
+            }
             self.seen_requests[word] |= bit;
             return false;
         }
@@ -927,6 +1019,7 @@ impl<N: Negotiator> Fsm<N> {
             // A new request: the peer renegotiates; start a new round.
             self.seen_requests = [0; 4];
             self.seen_requests[word] |= bit;
+            self.latest_request = Some(identifier);
             return false;
         }
         self.stats.stale = self.stats.stale.saturating_add(1);
@@ -944,19 +1037,31 @@ impl<N: Negotiator> Fsm<N> {
     }
 
     fn receive_configure_request(&mut self, now: Instant, identifier: u8, options: &[u8]) {
+        let first = self.seen_requests == [0; 4]
+            && self.state == State::RequestSent
+            && self.config.resend_on_first_request;
         if self.duplicate_request(identifier, options) {
             return;
         }
+        if self.receive_judged_request(now, identifier, options) && first {
+            // The peer has started this protocol now; what we sent before
+            // may have been dropped (see `FsmConfig::resend_on_first_request`).
+            self.resend_request();
+        }
+    }
+
+    /// Judges and answers a Configure-Request; false if it was discarded.
+    fn receive_judged_request(&mut self, now: Instant, identifier: u8, options: &[u8]) -> bool {
         if crate::wire::cp::Options::new("Configure-Request", options).count()
             > self.config.max_options
         {
             self.stats.malformed = self.stats.malformed.saturating_add(1);
-            return;
+            return false;
         }
         if matches!(self.state, State::Closed | State::Closing | State::Stopping) {
             // RFC 1661 §4.1: sta or nothing; the options are not judged.
             self.dispatch(now, Event::GoodConfigureRequest, received(identifier));
-            return;
+            return false;
         }
         let refused = self.failure_count.saturating_add(self.reject_count);
         if self.state.is_negotiating() && refused >= self.config.max_failure.saturating_mul(2) {
@@ -970,7 +1075,7 @@ impl<N: Negotiator> Fsm<N> {
             );
             self.close_reason = Some(FinishReason::NegotiationFailed);
             self.close(now);
-            return;
+            return false;
         }
         let renegotiating = self.state == State::Opened;
         if renegotiating {
@@ -1014,7 +1119,7 @@ impl<N: Negotiator> Fsm<N> {
                     // Opened on what it forgot, so renegotiate (tld, scr).
                     self.dispatch(now, Event::ConfigureNak, received(identifier));
                 }
-                return;
+                return false;
             }
         };
         let reply = Packet {
@@ -1030,6 +1135,7 @@ impl<N: Negotiator> Fsm<N> {
                 reply: Some(reply),
             },
         );
+        true
     }
 
     /// Whether a Configure-Ack/Nak/Reject answers our outstanding request.
@@ -1644,8 +1750,18 @@ mod tests {
         Instant::from_millis(millis)
     }
 
+    /// RFC 1661 to the letter: the transcript tests below expect exactly
+    /// its packets, without our early resend on the peer's first request
+    /// (which has tests of its own).
+    fn rfc_config() -> FsmConfig {
+        FsmConfig {
+            resend_on_first_request: false,
+            ..FsmConfig::default()
+        }
+    }
+
     fn fsm() -> TestFsm {
-        Fsm::new(TestNegotiator::default(), FsmConfig::default())
+        Fsm::new(TestNegotiator::default(), rfc_config())
     }
 
     /// Feeds a packet at a time: `send!(fsm, time 0, (code, id, [data]))`.
@@ -1799,7 +1915,7 @@ mod tests {
 
     #[test]
     fn walks_the_whole_rfc1661_state_transition_table() {
-        let config = FsmConfig::default();
+        let config = rfc_config();
         for (name, row) in TABLE {
             for (from, cell) in STATES.iter().zip(row) {
                 let (event, reply) = table_event(name);
@@ -1878,7 +1994,7 @@ mod tests {
                 want_five: true,
                 ..TestNegotiator::default()
             },
-            FsmConfig::default(),
+            rfc_config(),
         );
         for f in [&mut a, &mut b] {
             f.up(ms(0));
@@ -1951,7 +2067,7 @@ mod tests {
                 want_five: true,
                 ..TestNegotiator::default()
             },
-            FsmConfig::default(),
+            rfc_config(),
         );
         f.up(ms(0));
         f.open(ms(0));
@@ -2026,11 +2142,96 @@ mod tests {
         recv!(f, (TERMINATE_ACK, 1, []));
     }
 
+    /// accel-ppp drops our first request of a protocol it has not started:
+    /// its own first request makes us send ours again, at once, with the
+    /// same Identifier, and the peer's answer to either copy opens the layer.
+    #[test]
+    fn first_peer_request_resends_ours_once() {
+        let mut f = Fsm::new(TestNegotiator::default(), FsmConfig::default());
+        f.open(ms(0));
+        f.up(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        send!(f, time 5, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        recv!(f, nothing);
+        assert_eq!(f.stats().early_resends, 1);
+        // The peer's retransmission is not a first request: no third copy.
+        send!(f, time 6, (CONFIGURE_REQUEST, 8, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 8, [1, 4, 0x05, 0x78]));
+        recv!(f, nothing);
+        // A peer that got both copies answers both; the second is stale.
+        send!(f, time 7, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::Opened);
+        send!(f, time 7, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::Opened);
+        assert_eq!(f.stats().stale, 1);
+        // The early copy did not use up a restart.
+        assert_eq!(f.stats().early_resends, 1);
+    }
+
+    /// A link that delays or duplicates: the peer's older request arriving
+    /// after we acknowledged its newer one is stale. Answering it (a Nak)
+    /// would take us back to Req-Sent while the peer, Opened, never asks
+    /// again: the layer would never open.
+    #[test]
+    fn an_older_request_after_a_newer_one_is_stale() {
+        let mut f = requesting();
+        send!(f, time 1, (CONFIGURE_REQUEST, 4, [1, 4, 0x01, 0xf4]));
+        recv!(f, (CONFIGURE_NAK, 4, [1, 4, 0x03, 0xe8]));
+        send!(f, time 2, (CONFIGURE_REQUEST, 5, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 5, [1, 4, 0x05, 0x78]));
+        assert_eq!(f.state(), State::AckSent);
+        // Request 4 again, late: dropped, no Nak, still Ack-Sent.
+        send!(f, time 3, (CONFIGURE_REQUEST, 4, [1, 4, 0x01, 0xf4]));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::AckSent);
+        assert_eq!(f.stats().stale, 1);
+        // The latest one resent (our Ack was lost) is answered again.
+        send!(f, time 4, (CONFIGURE_REQUEST, 5, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 5, [1, 4, 0x05, 0x78]));
+        send!(f, time 5, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::Opened);
+    }
+
+    /// Once the peer has answered our request, its first request needs no copy.
+    #[test]
+    fn no_resend_once_answered() {
+        let mut f = Fsm::new(TestNegotiator::default(), FsmConfig::default());
+        f.open(ms(0));
+        f.up(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        send!(f, time 1, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::AckReceived);
+        send!(f, time 2, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::Opened);
+        assert!(!f.resend_request(), "nothing outstanding in Opened");
+        assert_eq!(f.stats().early_resends, 0);
+    }
+
+    /// `renegotiate` on an Opened layer: This-Layer-Down, a fresh request
+    /// with a new Identifier, and the layer opens again on the answers.
+    #[test]
+    fn renegotiate_an_opened_layer() {
+        let mut f = opened();
+        f.renegotiate(ms(10));
+        assert_eq!(events(&mut f), vec![FsmEvent::Down]);
+        assert_eq!(f.state(), State::RequestSent);
+        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        send!(f, time 11, (CONFIGURE_ACK, 2, OUR_REQUEST));
+        send!(f, time 11, (CONFIGURE_REQUEST, 10, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 10, [1, 4, 0x05, 0x78]));
+        assert_eq!(f.state(), State::Opened);
+        assert_eq!(events(&mut f), vec![FsmEvent::Up]);
+    }
+
     #[test]
     fn too_many_options_are_discarded() {
         let config = FsmConfig {
             max_options: 3,
-            ..FsmConfig::default()
+            ..rfc_config()
         };
         let mut f = Fsm::new(TestNegotiator::default(), config);
         f.open(ms(0));
@@ -2066,7 +2267,7 @@ mod tests {
         let config = FsmConfig {
             restart_timer: Duration::from_millis(500),
             max_configure: 2,
-            ..FsmConfig::default()
+            ..rfc_config()
         };
         let mut f = Fsm::new(TestNegotiator::default(), config);
         f.open(ms(0));
@@ -2368,6 +2569,8 @@ mod tests {
         Open,
         Close,
         ProtocolReject,
+        Renegotiate,
+        Resend,
         Drain,
     }
 
@@ -2382,6 +2585,8 @@ mod tests {
             1 => Just(Op::Open),
             1 => Just(Op::Close),
             1 => Just(Op::ProtocolReject),
+            1 => Just(Op::Renegotiate),
+            1 => Just(Op::Resend),
             1 => Just(Op::Drain),
         ]
     }
@@ -2390,7 +2595,8 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(512))]
         #[test]
         fn arbitrary_input_never_panics_and_stays_bounded(ops in proptest::collection::vec(op(), 0..80)) {
-            let mut f = fsm();
+            // The shipped configuration, early resends included.
+            let mut f = Fsm::new(TestNegotiator::default(), FsmConfig::default());
             let mut now = ms(0);
             for op in ops {
                 match op {
@@ -2405,6 +2611,10 @@ mod tests {
                     Op::Open => f.open(now),
                     Op::Close => f.close(now),
                     Op::ProtocolReject => f.protocol_rejected(now),
+                    Op::Renegotiate => f.renegotiate(now),
+                    Op::Resend => {
+                        f.resend_request();
+                    }
                     Op::Drain => while f.poll_transmit().is_some() {},
                 }
                 prop_assert!(f.transmit.len() <= f.config().max_queued_packets);

@@ -172,6 +172,9 @@ pub enum DownReason {
     /// Peer with [`PeerConfig::require_auth`]: the authenticator's LCP
     /// asked for no authentication.
     AuthNotRequested,
+    /// The peer kept Protocol-Rejecting MPPE frames although CCP was
+    /// Opened, through [`MAX_CCP_RESTARTS`] fresh CCP negotiations.
+    MppeFramesRejected,
 }
 
 impl core::fmt::Display for DownReason {
@@ -203,6 +206,9 @@ impl core::fmt::Display for DownReason {
             DownReason::NoLocalAddress => f.write_str("Could not determine local IP address"),
             DownReason::AuthNotRequested => {
                 f.write_str("authentication required, but the authenticator asked for none")
+            }
+            DownReason::MppeFramesRejected => {
+                f.write_str("MPPE frames Protocol-Rejected by peer although CCP is open")
             }
         }
     }
@@ -386,7 +392,16 @@ pub struct PppStats {
     pub echo_rtt: Option<core::time::Duration>,
     /// LCP Echo-Replies received.
     pub echo_replies: u64,
+    /// Fresh CCP negotiations because the peer Protocol-Rejected MPPE
+    /// frames with CCP Opened (see [`DownReason::MppeFramesRejected`]).
+    pub ccp_restarts: u64,
 }
+
+/// How many times a session renegotiates CCP because the peer
+/// Protocol-Rejects MPPE frames while CCP is Opened before it gives up
+/// with [`DownReason::MppeFramesRejected`]. One is what accel-ppp's race
+/// needs; three leaves room for a peer that loses the race again.
+pub const MAX_CCP_RESTARTS: u32 = 3;
 
 /// Everything a session is configured with.
 ///
@@ -568,6 +583,8 @@ pub struct PppSession {
     ccp_up: bool,
     /// IPCP/IPv6CP wait for CCP (see [`PppSession::start_network`]).
     ncps_deferred: bool,
+    /// CCP renegotiations after MPPE frames were Protocol-Rejected.
+    ccp_restarts: u32,
     /// Authenticator: IPCP waits for [`PppSession::set_ip_assignment`].
     ipcp_held: bool,
     /// The latest time any call brought (for calls that bring none).
@@ -606,7 +623,13 @@ impl PppSession {
     pub fn new(config: SessionConfig) -> Self {
         let mut rng = Rng::new(config.seed);
         let ccp_mode = mppe_mode(&config.ccp);
-        let lcp = Fsm::new(new_lcp(&config, &mut rng), config.fsm.clone());
+        // Both ends start LCP together when the call comes up, and no peer
+        // drops an early LCP request: the early resend is for the NCPs.
+        let lcp_fsm = FsmConfig {
+            resend_on_first_request: false,
+            ..config.fsm.clone()
+        };
+        let lcp = Fsm::new(new_lcp(&config, &mut rng), lcp_fsm);
         let ipcp = Fsm::new(new_ipcp(&config), config.fsm.clone());
         let ccp = Fsm::new(new_ccp(&config), config.fsm.clone());
         let ipv6cp = config
@@ -637,6 +660,7 @@ impl PppSession {
             ipcp_up: false,
             ccp_up: false,
             ncps_deferred: false,
+            ccp_restarts: 0,
             ipcp_held: false,
             now: Instant::ZERO,
             network_up_reported: false,
@@ -1458,6 +1482,7 @@ impl PppSession {
             match protocol {
                 Protocol::IPCP => self.ipcp.protocol_rejected(now),
                 Protocol::CCP => self.ccp.protocol_rejected(now),
+                Protocol::COMPRESSED => self.mppe_frames_rejected(now),
                 Protocol::IPV6CP => {
                     if let Some(v6) = self.ipv6cp.as_mut() {
                         v6.protocol_rejected(now);
@@ -1677,6 +1702,12 @@ impl PppSession {
                     return;
                 }
                 self.ccp_up = true;
+                // accel-ppp answers IPCP with a Terminate-Ack until its CCP
+                // is up: ask again now instead of after the restart timer.
+                self.ipcp.resend_request();
+                if let Some(v6) = self.ipv6cp.as_mut() {
+                    v6.resend_request();
+                }
                 if mppe.is_none() && !compress && !decompress {
                     return;
                 }
@@ -1720,6 +1751,36 @@ impl PppSession {
         if self.ncps_deferred && settled && !self.down && self.phase == Phase::Network {
             self.start_ncps(now);
         }
+    }
+
+    /// The peer Protocol-Rejected a compressed (MPPE/MPPC) frame. With CCP
+    /// Opened that means the peer's decompressor is not running although
+    /// it agreed to one: accel-ppp starts the kernel's MPPE decompressor
+    /// only if our CCP Configure-Ack arrives after it marked CCP open, and
+    /// a fast peer beats it. A fresh CCP negotiation starts it; nothing is
+    /// ever sent in clear meanwhile (MPPE stays required). Bounded by
+    /// [`MAX_CCP_RESTARTS`]; beyond that the link ends.
+    fn mppe_frames_rejected(&mut self, now: Instant) {
+        if self.ccp.state() != State::Opened || self.link.is_none() || self.down {
+            return;
+        }
+        if self.ccp_restarts >= MAX_CCP_RESTARTS {
+            crate::trace::event!(
+                warn,
+                restarts = self.ccp_restarts,
+                "the peer keeps Protocol-Rejecting MPPE frames with CCP Opened: closing"
+            );
+            self.fail(now, DownReason::MppeFramesRejected);
+            return;
+        }
+        self.ccp_restarts += 1;
+        crate::trace::event!(
+            warn,
+            restart = self.ccp_restarts,
+            "the peer Protocol-Rejected an MPPE frame with CCP Opened (its decompressor is off): renegotiating CCP"
+        );
+        self.stats.ccp_restarts = self.stats.ccp_restarts.saturating_add(1);
+        self.ccp.renegotiate(now);
     }
 
     fn check_network_up(&mut self) {
