@@ -724,6 +724,41 @@ fn ipcp_held_back_with_terminate_ack_until_ccp_is_up() {
     p.exchange_ip();
 }
 
+/// accel-ppp's kernel starts its MPPE decompressor when our CCP
+/// Configure-Ack goes by, but only after accel-ppp marked CCP open, just
+/// after sending its own request: an Ack sent the moment that request
+/// arrives can beat it. The client holds its Ack until the server has
+/// answered the client's own request, which the server does after that
+/// point; the server, whose peer may hold the same way, does not hold.
+#[test]
+fn the_client_acks_ccp_after_the_server_answered_its_request() {
+    let (server, client) = configs();
+    let mut p = Pair::new(server, client);
+    p.open();
+    assert!(p.run_until(Duration::from_secs(30), Pair::both_up));
+    let position = |dir: Dir, codes: &[u8]| {
+        p.sent
+            .iter()
+            .position(|(d, f)| {
+                *d == dir && kind(f).0 == Protocol::CCP && codes.contains(&kind(f).1)
+            })
+            .expect("sent")
+    };
+    let server_request = position(Dir::ToClient, &[1]);
+    let server_answer = position(Dir::ToClient, &[2, 3, 4]);
+    let client_ack = position(Dir::ToServer, &[2]);
+    assert!(
+        server_request < server_answer,
+        "the test needs the request first"
+    );
+    assert!(
+        client_ack > server_answer,
+        "the client's Ack went out before the server's answer"
+    );
+    assert!(p.now < Instant::from_millis(500), "up at {:?}", p.now);
+    p.exchange_ip();
+}
+
 /// Sends one IPv4 packet from the client through the hook; returns whether
 /// the server got it.
 fn client_ip_through_hook(p: &mut Pair) -> bool {

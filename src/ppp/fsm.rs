@@ -197,18 +197,31 @@ pub struct FsmConfig {
     /// longer one is discarded and counted as malformed, so one packet
     /// cannot make us judge and echo hundreds of options.
     pub max_options: usize,
-    /// Send our Configure-Request again, at once, when the peer's first
-    /// Configure-Request of a negotiation arrives before any answer to ours
-    /// (default true). A peer that drops packets of a protocol it has not
-    /// started yet (accel-ppp discards CCP and IPCP packets that arrive
-    /// before it sends its own request) then answers the copy instead of
-    /// making us wait for the restart timer (3 s). The copy keeps the
-    /// Identifier, so a peer that did receive the first answers twice and
-    /// the second answer is discarded as stale (RFC 1661 §5.1); it does not
-    /// count against Max-Configure. `PppSession` uses it for IPCP, CCP and
-    /// IPv6CP and turns it off for LCP, which both ends start together
-    /// when the call comes up.
-    pub resend_on_first_request: bool,
+    /// When the peer's first Configure-Request of a negotiation arrives
+    /// and ours has had no answer, send ours again after this long instead
+    /// of the full restart timer (default 100 ms; `None`: RFC 1661's timer
+    /// only). A peer that drops packets of a protocol it has not started
+    /// yet (accel-ppp discards CCP and IPCP packets that arrive before it
+    /// sends its own request) then answers the copy 100 ms later instead
+    /// of 3 s. A peer that did receive ours answers within the delay on
+    /// any LAN, so nothing is sent twice; on a slower path the copy keeps
+    /// the Identifier and the second answer is discarded as stale (RFC 1661
+    /// §5.1). The copy is a restart-timer retransmission (it counts toward
+    /// Max-Configure). `PppSession` uses it for IPCP, CCP and IPv6CP and
+    /// turns it off for LCP, which both ends start together when the call
+    /// comes up.
+    pub early_resend: Option<Duration>,
+    /// Hold our Configure-Ack of the peer's request until the peer has
+    /// answered one of ours in this negotiation (default false). The Linux
+    /// kernel starts its MPPE decompressor when it sees the Configure-Ack
+    /// go by, but only once its CCP is marked open; accel-ppp marks it just
+    /// after sending its own request, so an Ack that arrives within about a
+    /// millisecond leaves the decompressor off and every MPPE frame is then
+    /// Protocol-Rejected. Any answer to our request is sent after that
+    /// point. `PppSession` turns this on for CCP in the peer role. A peer
+    /// that holds its answers the same way is not deadlocked: its
+    /// retransmitted request gets our Ack at once.
+    pub hold_ack_until_answered: bool,
 }
 
 impl Default for FsmConfig {
@@ -221,7 +234,8 @@ impl Default for FsmConfig {
             peer_mru: 1500,
             max_queued_packets: 8,
             max_options: 32,
-            resend_on_first_request: true,
+            early_resend: Some(Duration::from_millis(100)),
+            hold_ack_until_answered: false,
         }
     }
 }
@@ -580,10 +594,9 @@ pub struct FsmStats {
     pub events_dropped: u32,
     /// Code-Rejects sent (RUC).
     pub code_rejects_sent: u32,
-    /// Configure-Requests sent again before the restart timer: on the
-    /// peer's first request ([`FsmConfig::resend_on_first_request`]) or by
-    /// [`Fsm::resend_request`].
-    pub early_resends: u32,
+    /// Restart timers cut short: on the peer's first request
+    /// ([`FsmConfig::early_resend`]) or by [`Fsm::hurry`].
+    pub hurried: u32,
 }
 
 /// The sixteen events of RFC 1661 §4.3.
@@ -748,6 +761,11 @@ pub struct Fsm<N: Negotiator> {
     seen_requests: [u64; 4],
     /// The Identifier of the peer's latest Configure-Request.
     latest_request: Option<u8>,
+    /// The peer answered one of our requests in this negotiation.
+    peer_answered: bool,
+    /// Our Configure-Ack of `last_acked` is held (see
+    /// `FsmConfig::hold_ack_until_answered`).
+    ack_held: bool,
     last_acked: Option<(u8, Vec<u8>)>,
     reject_reason: FinishReason,
     peer_terminated: bool,
@@ -778,6 +796,8 @@ impl<N: Negotiator> Fsm<N> {
             answered: true,
             seen_requests: [0; 4],
             latest_request: None,
+            peer_answered: false,
+            ack_held: false,
             last_acked: None,
             reject_reason: FinishReason::ProtocolRejected,
             peer_terminated: false,
@@ -860,6 +880,7 @@ impl<N: Negotiator> Fsm<N> {
     pub fn up(&mut self, now: Instant) {
         self.seen_requests = [0; 4];
         self.latest_request = None;
+        self.peer_answered = false;
         self.last_acked = None;
         self.dispatch(now, Event::Up, Received::default());
     }
@@ -882,39 +903,38 @@ impl<N: Negotiator> Fsm<N> {
         self.dispatch(now, Event::Close, Received::default());
     }
 
-    /// Sends our outstanding Configure-Request again now, with its
-    /// Identifier, if it has had no answer yet (in Req-Sent or Ack-Sent);
-    /// returns whether it did. The restart timer and Max-Configure are left
-    /// as they are. For a peer that held back its answer until something
-    /// else happened: accel-ppp answers IPCP with a Terminate-Ack until its
-    /// CCP is up, so the session sends IPCP's request again when CCP opens.
+    /// Cuts the restart timer short: if our Configure-Request has had no
+    /// answer yet (in Req-Sent or Ack-Sent), it is sent again (same
+    /// Identifier) `within` from `now` unless the timer fires sooner;
+    /// returns whether it did. For a peer that held back its answer until
+    /// something else happened: accel-ppp answers IPCP with a
+    /// Terminate-Ack until its CCP is up, so the session hurries IPCP when
+    /// CCP opens.
     ///
     /// ```
     /// use pptp_proto::ppp::fsm::{Fsm, FsmConfig};
     /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-    /// use pptp_proto::time::Instant;
+    /// use pptp_proto::time::{Duration, Instant};
     ///
     /// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
     /// ncp.open(Instant::ZERO);
     /// ncp.up(Instant::ZERO);
     /// let first = ncp.poll_transmit().unwrap();
-    /// assert!(ncp.resend_request());
+    /// assert!(ncp.hurry(Instant::ZERO, Duration::from_millis(100)));
+    /// assert_eq!(ncp.poll_timeout(), Some(Instant::from_millis(100)));
+    /// ncp.handle_timeout(Instant::from_millis(100));
     /// assert_eq!(ncp.poll_transmit(), Some(first)); // the same request, same Identifier
-    /// assert_eq!(ncp.stats().early_resends, 1);
+    /// assert_eq!(ncp.stats().hurried, 1);
     /// ```
-    pub fn resend_request(&mut self) -> bool {
+    pub fn hurry(&mut self, now: Instant, within: Duration) -> bool {
         if !matches!(self.state, State::RequestSent | State::AckSent) || self.answered {
             return false;
         }
-        let packet = Packet {
-            code: CONFIGURE_REQUEST,
-            identifier: self.request_identifier,
-            data: self.request.clone(),
-        };
-        if !self.push(packet) {
-            return false;
+        let soon = now + within;
+        if self.deadline.is_some_and(|d| d > soon) {
+            self.deadline = Some(soon);
         }
-        self.stats.early_resends = self.stats.early_resends.saturating_add(1);
+        self.stats.hurried = self.stats.hurried.saturating_add(1);
         true
     }
 
@@ -1039,14 +1059,16 @@ impl<N: Negotiator> Fsm<N> {
     fn receive_configure_request(&mut self, now: Instant, identifier: u8, options: &[u8]) {
         let first = self.seen_requests == [0; 4]
             && self.state == State::RequestSent
-            && self.config.resend_on_first_request;
+            && self.config.early_resend.is_some();
         if self.duplicate_request(identifier, options) {
             return;
         }
         if self.receive_judged_request(now, identifier, options) && first {
             // The peer has started this protocol now; what we sent before
-            // may have been dropped (see `FsmConfig::resend_on_first_request`).
-            self.resend_request();
+            // may have been dropped (see `FsmConfig::early_resend`).
+            if let Some(within) = self.config.early_resend {
+                self.hurry(now, within);
+            }
         }
     }
 
@@ -1084,6 +1106,7 @@ impl<N: Negotiator> Fsm<N> {
             // as pppd does, so what it acknowledges is what the link uses.
             self.negotiator.reset();
             self.negotiator_fresh = true;
+            self.peer_answered = false;
         }
         let reject_instead_of_nak = self.failure_count >= self.config.max_failure;
         let (mut nak, mut reject) = (Vec::new(), Vec::new());
@@ -1163,6 +1186,7 @@ impl<N: Negotiator> Fsm<N> {
                 return;
             }
             self.answered = true;
+            self.peer_answered_us();
         }
         self.dispatch(now, Event::ConfigureAck, received(identifier));
     }
@@ -1197,8 +1221,29 @@ impl<N: Negotiator> Fsm<N> {
                 return;
             }
             self.answered = true;
+            self.peer_answered_us();
         }
         self.dispatch(now, Event::ConfigureNak, received(identifier));
+    }
+
+    /// The peer answered our request: a held Configure-Ack goes out now,
+    /// ahead of whatever the answer makes us send.
+    fn peer_answered_us(&mut self) {
+        self.peer_answered = true;
+        self.release_held_ack();
+    }
+
+    fn release_held_ack(&mut self) {
+        if core::mem::take(&mut self.ack_held) {
+            if let Some((identifier, options)) = &self.last_acked {
+                let ack = Packet {
+                    code: CONFIGURE_ACK,
+                    identifier: *identifier,
+                    data: options.clone(),
+                };
+                self.push(ack);
+            }
+        }
     }
 
     fn receive_code_reject(&mut self, now: Instant, identifier: u8, data: &[u8]) {
@@ -1469,6 +1514,10 @@ impl<N: Negotiator> Fsm<N> {
             // Only a negotiation compares Acks with our request or
             // retransmits it; an opened link gives its buffer back.
             self.request = Vec::new();
+            if state == State::Opened {
+                self.release_held_ack();
+            }
+            self.ack_held = false;
         }
     }
 
@@ -1545,6 +1594,15 @@ impl<N: Negotiator> Fsm<N> {
     fn sca(&mut self, rx: Received) {
         self.failure_count = 0;
         self.reject_count = 0;
+        if self.config.hold_ack_until_answered && !self.peer_answered {
+            // Held once (`last_acked` has it); the peer's retransmission
+            // is acknowledged at once.
+            if !self.ack_held {
+                self.ack_held = true;
+                return;
+            }
+            self.ack_held = false;
+        }
         self.send_reply(rx);
     }
 
@@ -1755,7 +1813,7 @@ mod tests {
     /// (which has tests of its own).
     fn rfc_config() -> FsmConfig {
         FsmConfig {
-            resend_on_first_request: false,
+            early_resend: None,
             ..FsmConfig::default()
         }
     }
@@ -2143,31 +2201,45 @@ mod tests {
     }
 
     /// accel-ppp drops our first request of a protocol it has not started:
-    /// its own first request makes us send ours again, at once, with the
-    /// same Identifier, and the peer's answer to either copy opens the layer.
+    /// its own first request makes us send ours again 100 ms later (not
+    /// 3 s), with the same Identifier, and the answer opens the layer.
     #[test]
-    fn first_peer_request_resends_ours_once() {
+    fn first_peer_request_hurries_ours() {
         let mut f = Fsm::new(TestNegotiator::default(), FsmConfig::default());
         f.open(ms(0));
         f.up(ms(0));
         recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
         send!(f, time 5, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
         recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
         recv!(f, nothing);
-        assert_eq!(f.stats().early_resends, 1);
-        // The peer's retransmission is not a first request: no third copy.
+        assert_eq!(f.poll_timeout(), Some(ms(105)));
+        assert_eq!(f.stats().hurried, 1);
+        // The peer's retransmission is not a first request.
         send!(f, time 6, (CONFIGURE_REQUEST, 8, [1, 4, 0x05, 0x78]));
         recv!(f, (CONFIGURE_ACK, 8, [1, 4, 0x05, 0x78]));
+        assert_eq!(f.stats().hurried, 1);
+        f.handle_timeout(ms(105));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
         recv!(f, nothing);
-        // A peer that got both copies answers both; the second is stale.
-        send!(f, time 7, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        // Then the restart timer as usual.
+        assert_eq!(f.poll_timeout(), Some(ms(3105)));
+        send!(f, time 110, (CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::Opened);
-        send!(f, time 7, (CONFIGURE_ACK, 1, OUR_REQUEST));
+    }
+
+    /// A peer that answers within the delay gets our request once.
+    #[test]
+    fn a_prompt_answer_leaves_nothing_to_resend() {
+        let mut f = Fsm::new(TestNegotiator::default(), FsmConfig::default());
+        f.open(ms(0));
+        f.up(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        send!(f, time 5, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
+        send!(f, time 8, (CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::Opened);
-        assert_eq!(f.stats().stale, 1);
-        // The early copy did not use up a restart.
-        assert_eq!(f.stats().early_resends, 1);
+        f.handle_timeout(ms(200));
+        recv!(f, nothing);
     }
 
     /// A link that delays or duplicates: the peer's older request arriving
@@ -2194,6 +2266,41 @@ mod tests {
         assert_eq!(f.state(), State::Opened);
     }
 
+    /// `hold_ack_until_answered`: our Ack waits for the peer's answer to our
+    /// request and goes out ahead of what that answer makes us send; the
+    /// peer's retransmission is acknowledged at once.
+    #[test]
+    fn ack_held_until_the_peer_answers() {
+        let config = FsmConfig {
+            hold_ack_until_answered: true,
+            ..rfc_config()
+        };
+        let mut f = Fsm::new(TestNegotiator::default(), config.clone());
+        f.open(ms(0));
+        f.up(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        send!(f, time 1, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, nothing);
+        assert_eq!(f.state(), State::AckSent);
+        send!(f, time 2, (CONFIGURE_NAK, 1, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
+        send!(f, time 3, (CONFIGURE_ACK, 2, [1, 4, 0x05, 0x78]));
+        assert_eq!(f.state(), State::Opened);
+        // A peer that holds its answer too retransmits: Acked at once.
+        let mut f = Fsm::new(TestNegotiator::default(), config);
+        f.open(ms(0));
+        f.up(ms(0));
+        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        send!(f, time 1, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, nothing);
+        send!(f, time 3000, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
+        send!(f, time 3001, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        assert_eq!(f.state(), State::Opened);
+        recv!(f, nothing);
+    }
+
     /// Once the peer has answered our request, its first request needs no copy.
     #[test]
     fn no_resend_once_answered() {
@@ -2207,8 +2314,11 @@ mod tests {
         recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
         recv!(f, nothing);
         assert_eq!(f.state(), State::Opened);
-        assert!(!f.resend_request(), "nothing outstanding in Opened");
-        assert_eq!(f.stats().early_resends, 0);
+        assert!(
+            !f.hurry(ms(2), Duration::ZERO),
+            "nothing outstanding in Opened"
+        );
+        assert_eq!(f.stats().hurried, 0);
     }
 
     /// `renegotiate` on an Opened layer: This-Layer-Down, a fresh request
@@ -2613,7 +2723,7 @@ mod tests {
                     Op::ProtocolReject => f.protocol_rejected(now),
                     Op::Renegotiate => f.renegotiate(now),
                     Op::Resend => {
-                        f.resend_request();
+                        f.hurry(now, Duration::from_millis(100));
                     }
                     Op::Drain => while f.poll_transmit().is_some() {},
                 }

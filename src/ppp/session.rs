@@ -626,12 +626,19 @@ impl PppSession {
         // Both ends start LCP together when the call comes up, and no peer
         // drops an early LCP request: the early resend is for the NCPs.
         let lcp_fsm = FsmConfig {
-            resend_on_first_request: false,
+            early_resend: None,
             ..config.fsm.clone()
         };
         let lcp = Fsm::new(new_lcp(&config, &mut rng), lcp_fsm);
         let ipcp = Fsm::new(new_ipcp(&config), config.fsm.clone());
-        let ccp = Fsm::new(new_ccp(&config), config.fsm.clone());
+        // The peer role holds its CCP Configure-Ack until the authenticator
+        // answered our request: accel-ppp's kernel then starts its MPPE
+        // decompressor (see `FsmConfig::hold_ack_until_answered`).
+        let ccp_fsm = FsmConfig {
+            hold_ack_until_answered: matches!(config.auth, AuthConfig::Peer(_)),
+            ..config.fsm.clone()
+        };
+        let ccp = Fsm::new(new_ccp(&config), ccp_fsm);
         let ipv6cp = config
             .ipv6
             .then(|| Fsm::new(Ipv6cp::new(rng.next_u64()), config.fsm.clone()).into());
@@ -1703,10 +1710,12 @@ impl PppSession {
                 }
                 self.ccp_up = true;
                 // accel-ppp answers IPCP with a Terminate-Ack until its CCP
-                // is up: ask again now instead of after the restart timer.
-                self.ipcp.resend_request();
-                if let Some(v6) = self.ipv6cp.as_mut() {
-                    v6.resend_request();
+                // is up: ask again soon instead of after the restart timer.
+                if let Some(within) = self.ipcp.config().early_resend {
+                    self.ipcp.hurry(now, within);
+                    if let Some(v6) = self.ipv6cp.as_mut() {
+                        v6.hurry(now, within);
+                    }
                 }
                 if mppe.is_none() && !compress && !decompress {
                     return;
