@@ -5,7 +5,7 @@
 //! ```text
 //! sudo cargo run --release --example client -- --server 192.0.2.2 --user alice --password secret \
 //!     [--mppe require|require-128|require-56|require-40|optional|none] [--auth LIST|any] \
-//!     [--mru N] [--echo SECONDS] \
+//!     [--mru N] [--mtu N] [--echo SECONDS] \
 //!     [--ping ADDR --count N] [--tun NAME] [--duration SECONDS] [--quiet]
 //!     [--stateful [--restart-rc4]] [--lose N]
 //! ```
@@ -54,7 +54,7 @@ use support::{Args, Clock, GreSocket, Log};
 
 const USAGE: &str = "usage: client --server ADDR --user U --password P
        [--mppe require|require-128|require-56|require-40|optional|none]
-       [--auth LIST|any] [--mru N] [--echo SECONDS] [--ping ADDR --count N]
+       [--auth LIST|any] [--mru N] [--mtu N] [--echo SECONDS] [--ping ADDR --count N]
        [--tun NAME] [--duration SECONDS] [--quiet] [--stateful [--restart-rc4]] [--lose N]";
 
 /// What the reader threads and the Ctrl-C handler tell the main loop.
@@ -96,6 +96,9 @@ fn options() -> Options {
     }
     if let Some(mru) = a.opt("--mru") {
         config.ppp.lcp.mru = mru.parse().unwrap_or_else(|_| a.fail("--mru: octets"));
+    }
+    if let Some(mtu) = a.opt("--mtu") {
+        config.ppp.lcp.mtu = mtu.parse().unwrap_or_else(|_| a.fail("--mtu: octets"));
     }
     if let Err(e) = support::pppd::check_keys(&config.ppp) {
         a.fail(&e);

@@ -6,7 +6,7 @@
 //! ```text
 //! sudo cargo run --release --example server -- --listen 0.0.0.0 --user alice --password secret \
 //!     --local 198.51.100.1 --pool 198.51.100.2-9 [--dns 198.51.100.1] \
-//!     [--secrets FILE] [--auth LIST|any] [--mppe MODE] [--stateful] [--mru N] \
+//!     [--secrets FILE] [--auth LIST|any] [--mppe MODE] [--stateful] [--mru N] [--mtu N] \
 //!     [--echo SECONDS] [--tun NAME] [--quiet]
 //! ```
 //!
@@ -19,13 +19,13 @@
 //! `mschapv2`); `--mppe require|require-128|require-56|require-40|optional|none`
 //! has pppd's meanings (`require-mppe`, …, `nomppe`; default `require-128`);
 //! `--stateful` prefers stateful MPPE (pppd's `mppe-stateful`); `--mru N`
-//! is our LCP MRU.
+//! is our LCP MRU and `--mtu N` caps what we send (pppd's `mru`, `mtu`).
 //!
 //! It accepts any number of clients, authenticates them against those
 //! accounts, assigns addresses after authentication (the account's own, or
-//! the lowest free one of the pool),
-//! answers ICMP echo requests to its own tunnel address itself, forwards
-//! packets between clients, and with `--tun NAME` forwards everything else to
+//! the lowest free one of the pool), answers ICMP echo requests to its own
+//! tunnel address itself (fragmented ones too: it reassembles what is
+//! addressed to it, bounded), forwards packets between clients, and with `--tun NAME` forwards everything else to
 //! a TUN device (address `--local`, the pool's /24 routed through it). It
 //! logs each session pppd-style and keeps serving when a client misbehaves:
 //! malformed input, a wrong password or a vanished client ends only that
@@ -58,7 +58,7 @@ const NAME: &str = "pptp-proto";
 const USAGE: &str = "usage: server --listen ADDR[:PORT] (--user U --password P | --secrets FILE)
        --local A --pool RANGES [--dns D] [--auth LIST|any]
        [--mppe require|require-128|require-56|require-40|optional|none] [--stateful]
-       [--mru N] [--echo SECONDS] [--tun NAME] [--quiet]";
+       [--mru N] [--mtu N] [--echo SECONDS] [--tun NAME] [--quiet]";
 
 enum Input {
     Accepted(TcpStream, SocketAddr),
@@ -142,6 +142,9 @@ fn options() -> Options {
     if let Some(mru) = a.opt("--mru") {
         config.ppp.lcp.mru = mru.parse().unwrap_or_else(|_| a.fail("--mru: octets"));
     }
+    if let Some(mtu) = a.opt("--mtu") {
+        config.ppp.lcp.mtu = mtu.parse().unwrap_or_else(|_| a.fail("--mtu: octets"));
+    }
     if let Some(m) = a.opt("--mppe") {
         support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
     }
@@ -210,6 +213,8 @@ struct State {
     tun: Option<Arc<tun::Device>>,
     tun_name: Option<String>,
     buf: Vec<u8>,
+    /// Fragments addressed to our tunnel address, for the echo responder.
+    reassembly: support::reassembly::Reassembly,
 }
 
 impl State {
@@ -329,10 +334,11 @@ impl State {
                 address,
             } => {
                 let prefix = self.prefix(connection);
+                let mtu = self.server.mtu(connection).unwrap_or(0);
                 self.log.info(
                     &prefix,
                     format_args!(
-                        "session up: {username:?} is {address}, we are {}",
+                        "session up: {username:?} is {address}, we are {}, mtu {mtu}",
                         self.local
                     ),
                 );
@@ -374,7 +380,17 @@ impl State {
     /// An IP packet from a client: an echo request to us is answered, a
     /// packet for another client is forwarded, anything else goes to TUN.
     fn route(&mut self, from: ConnectionId, packet: &[u8]) {
-        if let Some(reply) = support::echo_reply(packet, self.local) {
+        if support::ipv4_destination(packet) == Some(self.local) && support::is_fragment(packet) {
+            // Ours, in pieces: whole again, it is answered or handed on.
+            let now = self.clock.now();
+            if let Some(whole) = self.reassembly.push(now, from.0, packet) {
+                if let Some(reply) = support::echo_reply(&whole, self.local) {
+                    self.send_ip(from, &reply);
+                } else if let Some(t) = &self.tun {
+                    let _ = t.send(&whole);
+                }
+            }
+        } else if let Some(reply) = support::echo_reply(packet, self.local) {
             self.send_ip(from, &reply);
         } else if let Some(to) = support::ipv4_destination(packet).and_then(|d| self.routes.get(&d))
         {
@@ -450,6 +466,7 @@ fn main() {
         tun,
         tun_name: o.tun.clone(),
         buf: vec![0u8; 65536],
+        reassembly: support::reassembly::Reassembly::default(),
     };
     s.log.info(
         "",

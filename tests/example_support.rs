@@ -1,9 +1,12 @@
 //! The examples' reading of pppd's and pptpd's configuration
 //! (`examples/support/pppd.rs`): `chap-secrets`, pptpd's `remoteip`, and the
-//! `--auth` / `--mppe` option names.
+//! `--auth` / `--mppe` option names; the server's bounded IPv4 reassembly
+//! (`examples/support/reassembly.rs`).
 
 #[path = "../examples/support/pppd.rs"]
 mod pppd;
+#[path = "../examples/support/reassembly.rs"]
+mod reassembly;
 
 use std::net::Ipv4Addr;
 
@@ -116,4 +119,95 @@ fn pap_or_chap_with_required_mppe_is_refused_up_front() {
     assert!(e.contains("--mppe none"), "{e}");
     ppp.ccp.mppe = MppeRequirement::Refused;
     assert!(pppd::check_keys(&ppp).is_ok());
+}
+
+/// A 2000-byte echo request, as `ping -s 1972` sends it.
+fn big_echo_request(id: u16) -> Vec<u8> {
+    let builder = etherparse::PacketBuilder::ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
+        .icmpv4_echo_request(id, 1);
+    let payload = vec![0xab; 1972];
+    let mut out = Vec::new();
+    builder.write(&mut out, &payload).unwrap();
+    out[4..6].copy_from_slice(&id.to_be_bytes()); // IPv4 Identification
+    out[6] &= !0x40; // DF clear: may be fragmented
+    out[10..12].fill(0);
+    let sum = etherparse::Ipv4HeaderSlice::from_slice(&out)
+        .unwrap()
+        .to_header()
+        .calc_header_checksum();
+    out[10..12].copy_from_slice(&sum.to_be_bytes());
+    out
+}
+
+/// The request cut into fragments for a 1400-byte tunnel by the crate.
+fn fragments(packet: &[u8]) -> Vec<Vec<u8>> {
+    use pptp_proto::mtu::{fit, Fit};
+    let mut reply = [0u8; 1280];
+    let addrs = (ip("10.0.0.1"), std::net::Ipv6Addr::LOCALHOST);
+    let Ok(Fit::Fragments(mut f)) = fit(packet, 1400, addrs, &mut reply) else {
+        panic!("must be fragmented");
+    };
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 1400];
+    while let Ok(Some(n)) = f.next_into(&mut buf) {
+        out.push(buf[..n].to_vec());
+    }
+    out
+}
+
+#[test]
+fn reassembly_puts_fragments_back_together_in_any_order() {
+    use pptp_proto::time::Instant;
+    use reassembly::Reassembly;
+    let whole = big_echo_request(7);
+    let parts = fragments(&whole);
+    assert_eq!(parts.len(), 2);
+    let mut r = Reassembly::default();
+    let now = Instant::from_secs(1);
+    // A whole packet passes as it is.
+    let small =
+        etherparse::PacketBuilder::ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64).icmpv4_echo_request(1, 1);
+    let mut p = Vec::new();
+    small.write(&mut p, &[1, 2, 3]).unwrap();
+    assert_eq!(r.push(now, 1, &p), Some(p.clone()));
+    // Last fragment first.
+    assert_eq!(r.push(now, 1, &parts[1]), None);
+    let back = r.push(now, 1, &parts[0]).expect("whole again");
+    assert_eq!(back.len(), whole.len());
+    assert_eq!(back[20..], whole[20..], "the payload");
+    assert_eq!(back[12..20], whole[12..20], "the addresses");
+    assert_eq!(back[6] & 0x3f, 0, "no fragment fields");
+    let sliced = etherparse::SlicedPacket::from_ip(&back).expect("a valid packet");
+    assert!(matches!(
+        sliced.transport,
+        Some(etherparse::TransportSlice::Icmpv4(_))
+    ));
+    // Another tunnel's fragment with the same Identification stays apart.
+    assert_eq!(r.push(now, 2, &parts[0]), None);
+    assert_eq!(r.push(now, 1, &parts[1]), None);
+}
+
+#[test]
+fn reassembly_is_bounded_in_count_and_time() {
+    use pptp_proto::time::{Duration, Instant};
+    use reassembly::Reassembly;
+    let mut r = Reassembly::default();
+    let now = Instant::from_secs(1);
+    // A first fragment that never completes...
+    let first = fragments(&big_echo_request(1));
+    assert_eq!(r.push(now, 1, &first[0]), None);
+    // ...is forgotten after the timeout: its second half alone completes nothing.
+    let later = now + Reassembly::TIMEOUT + Duration::from_secs(1);
+    assert_eq!(r.push(later, 1, &first[1]), None);
+    // A flood of unfinished packets: beyond MAX_PENDING all are dropped, so
+    // the first of the flood cannot complete any more.
+    let flood: Vec<Vec<Vec<u8>>> = (100..100 + Reassembly::MAX_PENDING as u16 + 1)
+        .map(|id| fragments(&big_echo_request(id)))
+        .collect();
+    for f in &flood {
+        assert_eq!(r.push(later, 1, &f[0]), None);
+    }
+    assert_eq!(r.push(later, 1, &flood[0][1]), None, "dropped by the bound");
+    let last = flood.last().unwrap();
+    assert!(r.push(later, 1, &last[1]).is_some(), "the newest survives");
 }

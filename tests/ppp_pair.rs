@@ -746,3 +746,30 @@ fn looped_back_link_goes_down_without_recursing() {
         .collect();
     assert!(reasons.contains(&DownReason::LoopedBack), "{reasons:?}");
 }
+
+/// pppd's `mtu`: the client sends no frame larger than its configured MTU
+/// even though the server's MRU allows more; the server's side is its own
+/// MRU's business. `mru` on the server lowers what the client may send.
+#[test]
+fn mtu_option_caps_what_we_send() {
+    let (mut server, mut client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 3);
+    server.lcp.mru = 1500;
+    client.lcp.mru = 1500;
+    client.lcp.mtu = 1300;
+    let mut p = Pair::new(server, client, 3, 0.0);
+    p.open();
+    assert!(p.run_until(Duration::from_secs(30), Pair::both_up));
+    // MPPE takes 4 octets of each (RFC 3078 §3).
+    assert_eq!(p.client.mtu(), 1296);
+    assert_eq!(p.server.mtu(), 1496);
+    let big = vec![0x45; 1297];
+    assert!(p.client.send_ip(p.now, &big, &mut [0; 2000]).is_err());
+    // The peer's smaller MRU wins over a larger `mtu`.
+    let (mut server, mut client) = configs(AuthMethod::MsChapV2, CcpConfig::default(), 4);
+    server.lcp.mru = 1200;
+    client.lcp.mtu = 1400;
+    let mut p = Pair::new(server, client, 4, 0.0);
+    p.open();
+    assert!(p.run_until(Duration::from_secs(30), Pair::both_up));
+    assert_eq!(p.client.mtu(), 1196);
+}

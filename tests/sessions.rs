@@ -206,7 +206,10 @@ fn the_whole_flow_in_order() {
         "< IPCP ConfAck",
     ];
     assert_in_order(&sim.trace, &expected);
-    assert_in_order(&sim.trace, &["< CHAP Success", "< IPCP ConfReq", "> IPCP ConfAck"]);
+    assert_in_order(
+        &sim.trace,
+        &["< CHAP Success", "< IPCP ConfReq", "> IPCP ConfAck"],
+    );
     let up = sim.client_events[0].iter().find_map(|e| match e {
         ClientEvent::Up {
             local,

@@ -7,6 +7,7 @@
 #![allow(dead_code)] // each example uses a different part
 
 pub mod pppd;
+pub mod reassembly;
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -234,6 +235,13 @@ pub fn echo_reply_seq(packet: &[u8], id: u16) -> Option<u16> {
         Icmpv4Type::EchoReply(echo) if echo.id == id => Some(echo.seq),
         _ => None,
     }
+}
+
+/// Whether an IPv4 packet is a fragment (More Fragments set or an offset).
+pub fn is_fragment(packet: &[u8]) -> bool {
+    packet.len() >= 20
+        && packet[0] >> 4 == 4
+        && u16::from_be_bytes([packet[6], packet[7]]) & 0x3fff != 0
 }
 
 /// The IPv4 destination of a packet.

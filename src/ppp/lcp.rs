@@ -129,6 +129,10 @@ pub struct LcpConfig {
     pub mru: u16,
     /// The smallest MRU we accept from the peer (default 576); lower is Nak'ed.
     pub min_mru: u16,
+    /// pppd's `mtu`: the largest frame we send, whatever larger MRU the
+    /// peer announces (default 1500); the session MTU is the smaller of
+    /// this and the peer's MRU. The peer's MRU below it still wins.
+    pub mtu: u16,
     /// Ask for Protocol-Field-Compression (default on).
     pub pfc: bool,
     /// Ask for Address-and-Control-Field-Compression (default on).
@@ -150,6 +154,7 @@ impl Default for LcpConfig {
         LcpConfig {
             mru: 1400,
             min_mru: 576,
+            mtu: 1500,
             pfc: true,
             acfc: true,
             auth: alloc::vec![AuthMethod::MsChapV2],
@@ -286,6 +291,11 @@ impl Lcp {
     /// Our configured MRU (what we ask the peer to respect).
     pub(crate) fn own_mru(&self) -> u16 {
         self.config.mru
+    }
+
+    /// The configured cap on what we send (pppd's `mtu`).
+    pub(crate) fn mtu_cap(&self) -> u16 {
+        self.config.mtu
     }
 
     /// Our magic number (0 if not negotiated).

@@ -1438,7 +1438,8 @@ impl PppSession {
                 let (pfc, acfc, peer_mru) = lcp_link_options(self.lcp.negotiator());
                 self.send_pfc = pfc;
                 self.send_acfc = acfc;
-                self.mtu = usize::from(peer_mru).min(DEFAULT_MTU);
+                let cap = self.lcp.negotiator().mtu_cap();
+                self.mtu = usize::from(peer_mru.min(cap)).min(DEFAULT_MTU);
                 self.ipcp.set_peer_mru(peer_mru);
                 self.ccp.set_peer_mru(peer_mru);
                 self.events.push_back(PppEvent::LinkUp);
