@@ -686,6 +686,8 @@
 //! | [`max_failure`](crate::ppp::fsm::FsmConfig::max_failure) | 5 | Max-Failure: Configure-Naks without an Ack before rejecting instead | RFC 1661 §4.6 |
 //! | [`peer_mru`](crate::ppp::fsm::FsmConfig::peer_mru) | 1500 | a Code-Reject is cut to fit it; the session updates it once LCP is up | RFC 1661 §5.6 |
 //! | [`max_queued_packets`](crate::ppp::fsm::FsmConfig::max_queued_packets) | 8 | packets queued by one automaton | — |
+//! | [`early_resend`](crate::ppp::fsm::FsmConfig::early_resend) | 100 ms | the peer's first Configure-Request of an NCP arrived and ours has had no answer: ours again this soon instead of after the Restart timer (accel-ppp drops NCP packets before it starts the protocol); off for LCP | RFC 1661 §4.6 (a Restart timer cut short) |
+//! | [`hold_ack_until_answered`](crate::ppp::fsm::FsmConfig::hold_ack_until_answered) | off (on for CCP in the peer role) | our Configure-Ack waits until the peer answered our request (accel-ppp's kernel starts its MPPE decompressor only if our Ack comes after it marked CCP open) | — |
 //!
 //! [`LcpConfig`](crate::ppp::lcp::LcpConfig):
 //!
@@ -693,6 +695,7 @@
 //! | --- | --- | --- | --- |
 //! | [`mru`](crate::ppp::lcp::LcpConfig::mru) | 1400 | the MRU we ask for (1500, the protocol default, is not requested at all) | §6.1 |
 //! | [`min_mru`](crate::ppp::lcp::LcpConfig::min_mru) | 576 | the smallest MRU we accept from the peer; lower is Nak'ed | §6.1 |
+//! | [`mtu`](crate::ppp::lcp::LcpConfig::mtu) | 1500 | pppd's `mtu`: the largest frame we send; the session MTU is the smaller of it and the peer's MRU | §6.1 |
 //! | [`pfc`](crate::ppp::lcp::LcpConfig::pfc) | `true` | ask for Protocol-Field-Compression | §6.5 |
 //! | [`acfc`](crate::ppp::lcp::LcpConfig::acfc) | `true` | ask for Address-and-Control-Field-Compression | §6.6 |
 //! | [`auth`](crate::ppp::lcp::LcpConfig::auth) | `[MsChapV2]` | authenticator: methods demanded, preferred first; peer: methods accepted ([`AuthMethod`](crate::ppp::lcp::AuthMethod): `Pap` RFC 1334, `ChapMd5` RFC 1994, `MsChapV1` RFC 2433, `MsChapV2` RFC 2759) | §6.2 |
@@ -808,6 +811,7 @@
 //! | the peer will not take an address | [`DownReason::IpcpFailed`] | the server's pool is exhausted or the client insists on a fixed address ([`IpcpConfig::local`](crate::ppp::ipcp::IpcpConfig::local)) the server will not give |
 //! | LCP never agrees | [`DownReason::LcpFailed`] | options the peer rejects that we require, or an MRU below [`LcpConfig::min_mru`](crate::ppp::lcp::LcpConfig::min_mru) |
 //! | the tunnel drops after minutes of silence | [`DownReason::EchoTimeout`] | the peer (or the path) died while our LCP echo ran (it notices after about `interval × (max_failures + 1)`); a NAT that forgets idle GRE mappings (enable the echo to keep it open) |
+//! | traffic stops at once although CCP is up; the peer logs `LCP ProtRej proto=0x00fd` | [`DownReason::MppeFramesRejected`] after [`MAX_CCP_RESTARTS`](crate::ppp::session::MAX_CCP_RESTARTS) renegotiations ([`PppStats::ccp_restarts`](crate::ppp::session::PppStats::ccp_restarts) counts them) | the peer's MPPE decompressor is not running although it agreed to MPPE: accel-ppp's race when our CCP Configure-Ack comes too fast (our peer role holds it, [`FsmConfig::hold_ack_until_answered`](crate::ppp::fsm::FsmConfig::hold_ack_until_answered)); accel-ppp refuses a CCP renegotiation once its session is active, so there it ends as `MppeRefused` |
 //! | the link goes down at once with our own magic number | [`DownReason::LoopedBack`] | GRE is reflected back to us (a misconfigured route or a test rig sending to itself) |
 //! | the other side hung up | [`DownReason::PeerTerminated`] | the peer's logs (idle timeout, administrator, `pppd` killed) |
 //! | small pings work, large transfers stall | nothing: large packets vanish | the MTU. The IP MTU is the peer's MRU (1500 unless it asks, pptpd does not) minus 4 octets under MPPE or MPPC (`Up { mtu }`, 1496 against pptpd); each packet then carries the GRE header (up to 16 octets), PPP (1 to 4 octets) and the outer IPv4 header (20). Full-size packets exceed a 1500-octet path and are fragmented; NATs and firewalls often drop GRE fragments, and [`strip_ipv4`](crate::wire::gre::strip_ipv4) refuses fragments that were not reassembled. Give the TUN device a smaller MTU (1400 is common) or clamp the TCP MSS; [`LcpConfig::mru`](crate::ppp::lcp::LcpConfig::mru) (1400) bounds what the peer sends us |
@@ -878,5 +882,6 @@
 //! [`DownReason::MppeRefused`]: crate::ppp::session::DownReason::MppeRefused
 //! [`DownReason::EchoTimeout`]: crate::ppp::session::DownReason::EchoTimeout
 //! [`DownReason::LoopedBack`]: crate::ppp::session::DownReason::LoopedBack
+//! [`DownReason::MppeFramesRejected`]: crate::ppp::session::DownReason::MppeFramesRejected
 //! [`DownReason::LowerLayerDown`]: crate::ppp::session::DownReason::LowerLayerDown
 //! [`DownReason::PeerTerminated`]: crate::ppp::session::DownReason::PeerTerminated
