@@ -41,14 +41,13 @@ use core::ops::Range;
 
 use bytes::Bytes;
 
-use crate::control::{
-    CallDownReason, CloseReason, ControlConfig, ControlConnection, ControlEvent, Role,
-};
+use crate::control::{ControlConfig, ControlConnection, ControlEvent, Role};
 use crate::crypto::Password;
 use crate::gre::GreConfig;
-use crate::ppp::session::{DownReason, PppEvent, SessionConfig};
+use crate::ppp::session::{PppEvent, SessionConfig};
 use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
+pub use crate::tunnel::SessionDownReason;
 use crate::tunnel::{Tunnel, TunnelError};
 use crate::wire::control::StopControlConnectionReason;
 use crate::wire::mppe::MppeBits;
@@ -123,21 +122,6 @@ impl ClientConfig {
     }
 }
 
-/// Why the client went down.
-///
-/// The last event, [`ClientEvent::Down`], carries it: see the
-/// [`Client` example](Client#example).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClientDownReason {
-    /// PPP ended (authentication failed, MPPE refused, LCP timeout, …).
-    Ppp(DownReason),
-    /// The control connection closed.
-    Control(CloseReason),
-    /// The server refused or cleared the call.
-    CallDown,
-}
-
 /// What the client reports.
 ///
 /// From [`Client::poll_event`]; the [`Client` example](Client#example)
@@ -181,7 +165,7 @@ pub enum ClientEvent {
     /// The tunnel is down; no more events follow.
     Down {
         /// Why.
-        reason: ClientDownReason,
+        reason: SessionDownReason,
     },
 }
 
@@ -199,7 +183,7 @@ pub type ClientStats = crate::tunnel::SessionStats;
 ///
 /// ```
 /// use core::time::Duration;
-/// use pptp_proto::client::{Client, ClientConfig, ClientDownReason, ClientEvent};
+/// use pptp_proto::client::{Client, ClientConfig, SessionDownReason, ClientEvent};
 /// use pptp_proto::crypto::Password;
 /// use pptp_proto::ppp::auth::Credentials;
 /// use pptp_proto::ppp::session::DownReason;
@@ -280,7 +264,7 @@ pub type ClientStats = crate::tunnel::SessionStats;
 ///     now += Duration::from_millis(10);
 ///     run(&mut client, &mut server, now, &mut events);
 /// }
-/// let down = ClientEvent::Down { reason: ClientDownReason::Ppp(DownReason::LocalClose) };
+/// let down = ClientEvent::Down { reason: SessionDownReason::Ppp(DownReason::LocalClose) };
 /// assert_eq!(events.last(), Some(&down));
 /// client.handle_stream_closed(now); // the server closed TCP
 /// assert_eq!(client.poll_event(), None); // Down was the last event
@@ -549,7 +533,7 @@ impl Client {
             .map_or_else(ClientStats::default, |t| t.stats())
     }
 
-    fn down(&mut self, reason: ClientDownReason) {
+    fn down(&mut self, reason: SessionDownReason) {
         if !self.down {
             self.down = true;
             self.events.push_back(ClientEvent::Down { reason });
@@ -558,9 +542,9 @@ impl Client {
 
     /// Down for `reason`, unless PPP was already ending (a server that
     /// sends LCP Terminate-Request, then clears the call): that came first.
-    fn down_first_cause(&mut self, reason: ClientDownReason) {
-        let ppp = self.tunnel.as_ref().and_then(|t| t.ppp.terminating());
-        self.down(ppp.map_or(reason, ClientDownReason::Ppp));
+    fn down_first_cause(&mut self, reason: SessionDownReason) {
+        let reason = SessionDownReason::first_cause(self.tunnel.as_ref(), reason);
+        self.down(reason);
     }
 
     fn pump(&mut self, now: Instant) {
@@ -597,26 +581,21 @@ impl Client {
                     self.pump_tunnel(now);
                 }
                 // The cause is reported, not the PPP consequence
-                // (`LowerLayerDown`) that follows from it.
-                // A closing connection reports Closed next, with its reason.
-                ControlEvent::CallDown {
-                    reason: CallDownReason::ConnectionClosed,
-                    ..
-                } => {}
-                ControlEvent::CallDown { .. } => {
-                    self.down_first_cause(ClientDownReason::CallDown);
+                // (`LowerLayerDown`) that follows from it. A call taken
+                // down by a closing connection has no cause of its own:
+                // Closed comes next, with its reason.
+                ControlEvent::CallDown { .. } | ControlEvent::Closed { .. } => {
+                    let Some(cause) = SessionDownReason::of_control(&event) else {
+                        continue;
+                    };
+                    self.down_first_cause(cause);
                     if let Some(t) = self.tunnel.as_mut() {
                         t.ppp.lower_layer_down(now);
                     }
                     self.pump_tunnel(now);
-                    self.control.close(now, StopControlConnectionReason::NONE);
-                }
-                ControlEvent::Closed { reason } => {
-                    self.down_first_cause(ClientDownReason::Control(reason));
-                    if let Some(t) = self.tunnel.as_mut() {
-                        t.ppp.lower_layer_down(now);
+                    if matches!(event, ControlEvent::CallDown { .. }) {
+                        self.control.close(now, StopControlConnectionReason::NONE);
                     }
-                    self.pump_tunnel(now);
                 }
                 _ => {}
             }
@@ -666,7 +645,7 @@ impl Client {
                 PppEvent::Down { reason } => {
                     let _ = self.control.clear_call(now, call_id);
                     self.control.close(now, StopControlConnectionReason::NONE);
-                    self.down(ClientDownReason::Ppp(reason));
+                    self.down(SessionDownReason::Ppp(reason));
                 }
                 _ => {}
             }

@@ -133,11 +133,11 @@
 //! LCP Terminate-Request, waits for the Terminate-Ack (at most
 //! `max_terminate` restart periods), clears the call, stops the control
 //! connection, and reports `Down` with
-//! [`ClientDownReason::Ppp`]`(`[`DownReason::LocalClose`]`)`. A second
+//! [`SessionDownReason::Ppp`]`(`[`DownReason::LocalClose`]`)`. A second
 //! Ctrl-C may exit at once.
 //!
 //! ```
-//! use pptp_proto::client::{Client, ClientConfig, ClientDownReason, ClientEvent};
+//! use pptp_proto::client::{Client, ClientConfig, SessionDownReason, ClientEvent};
 //! use pptp_proto::crypto::Password;
 //! use pptp_proto::ppp::session::DownReason;
 //! use pptp_proto::time::Instant;
@@ -282,7 +282,7 @@
 //!     }
 //! };
 //! assert_eq!(tun.len(), 1); // the echoed ping
-//! assert_eq!(reason, ClientDownReason::Ppp(DownReason::LocalClose));
+//! assert_eq!(reason, SessionDownReason::Ppp(DownReason::LocalClose));
 //! ```
 //!
 //! # A server event loop
@@ -770,14 +770,14 @@
 //!
 //! # Troubleshooting
 //!
-//! A client reports failures as [`ClientEvent::Down`] with a
-//! [`ClientDownReason`]: [`Ppp`](crate::client::ClientDownReason::Ppp)`(`[`DownReason`]`)`
-//! when PPP ended, [`Control`](crate::client::ClientDownReason::Control)`(`[`CloseReason`](crate::control::CloseReason)`)`
+//! Both sides report why a session ended with one type,
+//! [`SessionDownReason`]: a client in [`ClientEvent::Down`], a server in
+//! [`ServerEvent::SessionDown`]. [`Ppp`](crate::tunnel::SessionDownReason::Ppp)`(`[`DownReason`]`)`
+//! when PPP ended, [`Control`](crate::tunnel::SessionDownReason::Control)`(`[`CloseReason`](crate::control::CloseReason)`)`
 //! when the control connection closed first, and
-//! [`CallDown`](crate::client::ClientDownReason::CallDown) when the server refused or
-//! cleared the call. A server reports [`ServerEvent::SessionDown`] with a
-//! [`SessionDownReason`](crate::server::SessionDownReason) of the same three
-//! kinds. The counters in
+//! [`CallDown`](crate::tunnel::SessionDownReason::CallDown)`(`[`CallDownReason`](crate::control::CallDownReason)`)`
+//! when the call was refused or cleared; a server adds its deadlines, an
+//! exhausted pool and the per-user limit. The counters in
 //! [`Client::stats`] ([`GreStats`](crate::gre::GreStats),
 //! [`PppStats`](crate::ppp::session::PppStats)) tell the rest.
 //!
@@ -794,7 +794,7 @@
 //! | the TCP connect itself fails or hangs | nothing: the crate sees no connection | TCP port 1723 blocked, or no server listening |
 //! | no answer to SCCRQ within 60 s | `Control(`[`CloseReason::HandshakeTimeout`](crate::control::CloseReason::HandshakeTimeout)`)` | something listens on 1723 that is not a PPTP server |
 //! | the server refuses the control connection | `Control(`[`CloseReason::Refused`](crate::control::CloseReason::Refused)`(result, error))` or `Control(`[`CloseReason::BadVersion`](crate::control::CloseReason::BadVersion)`(v))` | the result code says why (RFC 2637 §2.2) |
-//! | the server refuses the call | [`ClientDownReason::CallDown`] (also when the server clears a running call) | the server's call limit (pptpd: one call per connection) and its logs |
+//! | the server refuses the call | [`SessionDownReason::CallDown`] (also when the server clears a running call) | the server's call limit (pptpd: one call per connection) and its logs |
 //! | the server stops the control connection | `Control(`[`CloseReason::PeerStop`](crate::control::CloseReason::PeerStop)`(reason))`, before or after the call is up | the server is shutting down or was reconfigured |
 //! | TCP closes under us | `Control(`[`CloseReason::StreamClosed`](crate::control::CloseReason::StreamClosed)`)` | the server or a middlebox reset the connection. pptpd closes TCP right after a Call-Clear-Request without sending Call-Disconnect-Notify: after our own close this is normal |
 //! | the peer's control messages stop | `Control(`[`CloseReason::EchoTimeout`](crate::control::CloseReason::EchoTimeout)`)`, after up to `echo_interval + echo_timeout` (2 min) | the server or the path died; a NAT dropped the TCP mapping. The LCP echo ([`EchoConfig`](crate::ppp::lcp::EchoConfig)) notices sooner and says [`DownReason::EchoTimeout`] |
@@ -843,9 +843,9 @@
 //! [`ClientEvent`]: crate::client::ClientEvent
 //! [`ClientEvent::Up`]: crate::client::ClientEvent::Up
 //! [`ClientEvent::Down`]: crate::client::ClientEvent::Down
-//! [`ClientDownReason`]: crate::client::ClientDownReason
-//! [`ClientDownReason::Ppp`]: crate::client::ClientDownReason::Ppp
-//! [`ClientDownReason::CallDown`]: crate::client::ClientDownReason::CallDown
+//! [`SessionDownReason`]: crate::tunnel::SessionDownReason
+//! [`SessionDownReason::Ppp`]: crate::tunnel::SessionDownReason::Ppp
+//! [`SessionDownReason::CallDown`]: crate::tunnel::SessionDownReason::CallDown
 //! [`Server`]: crate::server::Server
 //! [`Server::accept`]: crate::server::Server::accept
 //! [`Server::handle_stream`]: crate::server::Server::handle_stream

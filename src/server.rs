@@ -63,18 +63,17 @@ use core::time::Duration;
 
 use bytes::Bytes;
 
-use crate::control::{
-    CallDownReason, CloseReason, ControlConfig, ControlConnection, ControlEvent, Role,
-};
+use crate::control::{CloseReason, ControlConfig, ControlConnection, ControlEvent, Role};
 use crate::gre::GreConfig;
 use crate::ppp::auth::{Credentials, Verdict};
 use crate::ppp::ipcp::IpAssignment;
 use crate::ppp::lcp::AuthMethod;
-use crate::ppp::session::{DownReason, Phase, PppEvent, SessionConfig};
+use crate::ppp::session::{Phase, PppEvent, SessionConfig};
 use crate::rand::{Rng, Seed};
 use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
 use crate::tunnel::{Datagram, Tunnel, TunnelError};
+pub use crate::tunnel::{Deadline, SessionDownReason};
 use crate::wire::gre::GreHeader;
 
 /// Reordered IP packets kept for `poll_event` before more are dropped.
@@ -209,27 +208,6 @@ impl ServerConfig {
     }
 }
 
-/// A deadline of the server's that ended a session
-/// ([`SessionDownReason::Deadline`]).
-///
-/// ```
-/// use pptp_proto::server::{Deadline, SessionDownReason};
-///
-/// let reason = SessionDownReason::Deadline(Deadline::Verdict);
-/// assert_eq!(reason.to_string(), "no authentication verdict in time");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Deadline {
-    /// [`ServerConfig::establish_timeout`]: not carrying IP in time.
-    Establish,
-    /// [`ServerConfig::verdict_timeout`]: the embedder did not answer an
-    /// [`ServerEvent::AuthRequest`] in time.
-    Verdict,
-    /// [`ServerConfig::idle_timeout`]: no IP either way.
-    Idle,
-}
-
 /// Why [`Server::accept`] refused a connection ([`ServerError::Refused`]).
 ///
 /// See [`Server::accept`].
@@ -349,55 +327,6 @@ pub enum ServerEvent {
         /// Why: the first cause, not its consequences.
         reason: SessionDownReason,
     },
-}
-
-/// Why a session ended ([`ServerEvent::SessionDown`]).
-///
-/// The first cause is reported: when the client's TCP connection closes
-/// under a running session the reason is `Control(StreamClosed)`, not the
-/// PPP consequence `Ppp(LowerLayerDown)`.
-///
-/// See the [`Server` example](Server#example) and
-/// [`Server::provide_verdict`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SessionDownReason {
-    /// PPP ended (authentication failed, MPPE refused, LCP timeout, the
-    /// client's LCP Terminate-Request, …).
-    Ppp(DownReason),
-    /// The control connection closed (TCP closed, Stop-Control-Connection,
-    /// a malformed message, echo timeout, …).
-    Control(CloseReason),
-    /// The call ended on the control connection while the connection
-    /// stayed up (the client's Call-Clear-Request).
-    CallDown(CallDownReason),
-    /// One of the server's deadlines passed.
-    Deadline(Deadline),
-    /// The address pool had no free address for an authenticated session
-    /// (pptpd refuses the call likewise).
-    NoAddress,
-    /// The user already had [`ServerConfig::max_sessions_per_user`]
-    /// sessions up.
-    UserLimit,
-}
-
-impl core::fmt::Display for SessionDownReason {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            SessionDownReason::Ppp(r) => write!(f, "PPP: {r:?}"),
-            SessionDownReason::Control(r) => write!(f, "{r}"),
-            SessionDownReason::CallDown(r) => write!(f, "call: {r:?}"),
-            SessionDownReason::Deadline(Deadline::Establish) => {
-                f.write_str("session not established in time")
-            }
-            SessionDownReason::Deadline(Deadline::Verdict) => {
-                f.write_str("no authentication verdict in time")
-            }
-            SessionDownReason::Deadline(Deadline::Idle) => f.write_str("idle timeout"),
-            SessionDownReason::NoAddress => f.write_str("no free address in the pool"),
-            SessionDownReason::UserLimit => f.write_str("user already has a session up"),
-        }
-    }
 }
 
 /// Errors of the server's commands.
@@ -1515,26 +1444,17 @@ impl Output<'_> {
                     c.tunnel = Some(tunnel.into());
                 }
                 ControlEvent::CallDown { .. } | ControlEvent::Closed { .. } => {
-                    let cause = match event {
-                        // A closing connection takes its calls down first;
-                        // the close is the cause.
-                        ControlEvent::CallDown {
-                            reason: CallDownReason::ConnectionClosed,
-                            ..
-                        } => None,
-                        ControlEvent::CallDown { reason, .. } => {
-                            Some(SessionDownReason::CallDown(reason))
-                        }
-                        ControlEvent::Closed { reason } => Some(SessionDownReason::Control(reason)),
-                        _ => None,
-                    };
-                    // A session whose PPP was already ending (the client's
-                    // LCP Terminate-Request, then its Call-Clear-Request)
-                    // ended for the PPP reason. One already reported down
-                    // records no cause.
-                    let ppp = c.tunnel.as_ref().and_then(|t| t.ppp.terminating());
+                    // The first cause (`SessionDownReason::first_cause`);
+                    // one already reported down records none.
+                    let cause = SessionDownReason::of_control(&event);
+                    let tunnel = c.tunnel.as_deref();
                     if c.cause.is_none() && !c.down {
-                        c.cause = ppp.map(SessionDownReason::Ppp).or(cause);
+                        c.cause = match cause {
+                            Some(cause) => Some(SessionDownReason::first_cause(tunnel, cause)),
+                            None => tunnel
+                                .and_then(|t| t.ppp.terminating())
+                                .map(SessionDownReason::Ppp),
+                        };
                         match &c.cause {
                             Some(SessionDownReason::Control(CloseReason::StartTimeout)) => {
                                 self.counters.start_timeouts += 1

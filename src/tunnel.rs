@@ -31,8 +31,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use crate::control::{CallDownReason, CloseReason, ControlEvent};
 use crate::gre::{GreChannel, GreConfig, GreError, Received as GreReceived};
-use crate::ppp::session::{PppError, PppEvent, PppSession, Received, SessionConfig};
+use crate::ppp::session::{DownReason, PppError, PppEvent, PppSession, Received, SessionConfig};
 use crate::time::Instant;
 
 /// Why a datagram or an IP packet was not handled. See the
@@ -294,3 +295,109 @@ impl Tunnel {
 
 /// Octets a caller buffer for `send_ip` needs beyond the IP packet.
 pub const SEND_OVERHEAD: usize = GRE_ROOM + 8;
+
+/// A deadline of the server's that ended a session
+/// ([`SessionDownReason::Deadline`]).
+///
+/// ```
+/// use pptp_proto::server::{Deadline, SessionDownReason};
+///
+/// let reason = SessionDownReason::Deadline(Deadline::Verdict);
+/// assert_eq!(reason.to_string(), "no authentication verdict in time");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Deadline {
+    /// [`ServerConfig::establish_timeout`](crate::server::ServerConfig::establish_timeout):
+    /// not carrying IP in time.
+    Establish,
+    /// [`ServerConfig::verdict_timeout`](crate::server::ServerConfig::verdict_timeout):
+    /// the embedder did not answer an
+    /// [`ServerEvent::AuthRequest`](crate::server::ServerEvent::AuthRequest) in time.
+    Verdict,
+    /// [`ServerConfig::idle_timeout`](crate::server::ServerConfig::idle_timeout):
+    /// no IP either way.
+    Idle,
+}
+
+/// Why a session ended: [`ServerEvent::SessionDown`] on the server,
+/// [`ClientEvent::Down`] on the client (one type for both sides).
+///
+/// The first cause is reported: when the client's TCP connection closes
+/// under a running session the reason is `Control(StreamClosed)`, not the
+/// PPP consequence `Ppp(LowerLayerDown)`.
+///
+/// See the [`Server` example](crate::server::Server#example),
+/// [`Server::provide_verdict`](crate::server::Server::provide_verdict) and
+/// the [`Client` example](crate::client::Client#example).
+///
+/// [`ServerEvent::SessionDown`]: crate::server::ServerEvent::SessionDown
+/// [`ClientEvent::Down`]: crate::client::ClientEvent::Down
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionDownReason {
+    /// PPP ended (authentication failed, MPPE refused, LCP timeout, the
+    /// client's LCP Terminate-Request, …).
+    Ppp(DownReason),
+    /// The control connection closed (TCP closed, Stop-Control-Connection,
+    /// a malformed message, echo timeout, …).
+    Control(CloseReason),
+    /// The call ended on the control connection while the connection
+    /// stayed up (the client's Call-Clear-Request; on the client, the
+    /// server refused or cleared the call).
+    CallDown(CallDownReason),
+    /// Server: one of its deadlines passed.
+    Deadline(Deadline),
+    /// Server: the address pool had no free address for an authenticated
+    /// session (pptpd refuses the call likewise).
+    NoAddress,
+    /// Server: the user already had
+    /// [`ServerConfig::max_sessions_per_user`](crate::server::ServerConfig::max_sessions_per_user)
+    /// sessions up.
+    UserLimit,
+}
+
+impl core::fmt::Display for SessionDownReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SessionDownReason::Ppp(r) => write!(f, "PPP: {r:?}"),
+            SessionDownReason::Control(r) => write!(f, "{r}"),
+            SessionDownReason::CallDown(r) => write!(f, "call: {r:?}"),
+            SessionDownReason::Deadline(Deadline::Establish) => {
+                f.write_str("session not established in time")
+            }
+            SessionDownReason::Deadline(Deadline::Verdict) => {
+                f.write_str("no authentication verdict in time")
+            }
+            SessionDownReason::Deadline(Deadline::Idle) => f.write_str("idle timeout"),
+            SessionDownReason::NoAddress => f.write_str("no free address in the pool"),
+            SessionDownReason::UserLimit => f.write_str("user already has a session up"),
+        }
+    }
+}
+
+impl SessionDownReason {
+    /// The cause a control-connection event gives, if any. A call taken
+    /// down because its connection is closing has none of its own: the
+    /// close, reported next, is the cause.
+    pub(crate) fn of_control(event: &ControlEvent) -> Option<Self> {
+        match event {
+            ControlEvent::CallDown {
+                reason: CallDownReason::ConnectionClosed,
+                ..
+            } => None,
+            ControlEvent::CallDown { reason, .. } => Some(SessionDownReason::CallDown(*reason)),
+            ControlEvent::Closed { reason } => Some(SessionDownReason::Control(reason.clone())),
+            _ => None,
+        }
+    }
+
+    /// The first cause, the rule both sides follow: a session whose PPP was
+    /// already ending (the peer's LCP Terminate-Request, then its
+    /// Call-Clear-Request) ended for the PPP reason, not for the call.
+    pub(crate) fn first_cause(tunnel: Option<&Tunnel>, cause: Self) -> Self {
+        tunnel
+            .and_then(|t| t.ppp.terminating())
+            .map_or(cause, SessionDownReason::Ppp)
+    }
+}

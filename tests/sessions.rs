@@ -6,7 +6,7 @@
 mod harness;
 
 use harness::{Action, Dir, LinkConfig, Sim};
-use pptp_proto::client::{ClientConfig, ClientDownReason, ClientEvent};
+use pptp_proto::client::{ClientConfig, ClientEvent};
 use pptp_proto::control::{CallDownReason, CloseReason};
 use pptp_proto::crypto::Password;
 use pptp_proto::ppp::auth::AuthFailure;
@@ -135,7 +135,7 @@ fn assert_in_order(trace: &[String], expected: &[&str]) {
     }
 }
 
-fn client_down(sim: &Sim, i: usize) -> Option<ClientDownReason> {
+fn client_down(sim: &Sim, i: usize) -> Option<SessionDownReason> {
     sim.client_events[i].iter().find_map(|e| match e {
         ClientEvent::Down { reason } => Some(reason.clone()),
         _ => None,
@@ -255,7 +255,7 @@ fn the_whole_flow_in_order() {
     // Call-Clear-Request that followed it.
     assert_down_reasons(
         &mut sim,
-        ClientDownReason::Ppp(DownReason::LocalClose),
+        SessionDownReason::Ppp(DownReason::LocalClose),
         SessionDownReason::Ppp(DownReason::PeerTerminated),
     );
     // Keepalives happened while idle; teardown is LCP, then the call, then the connection.
@@ -487,7 +487,7 @@ fn silent_server_is_detected_by_keepalive() {
     assert!(sim.drive_until(Duration::from_secs(60), |s| client_down(s, 0).is_some()));
     assert_eq!(
         client_down(&sim, 0),
-        Some(ClientDownReason::Ppp(DownReason::EchoTimeout))
+        Some(SessionDownReason::Ppp(DownReason::EchoTimeout))
     );
     // Down within interval × (max_failures + 1): no wait for a TermAck
     // from a peer that stopped answering.
@@ -506,7 +506,7 @@ fn wrong_password_and_server_full() {
     assert!(sim.drive_until(Duration::from_secs(30), |s| client_down(s, 0).is_some()));
     assert_eq!(
         client_down(&sim, 0),
-        Some(ClientDownReason::Ppp(DownReason::AuthFailed(
+        Some(SessionDownReason::Ppp(DownReason::AuthFailed(
             AuthFailure::BadPassword
         )))
     );
@@ -631,7 +631,7 @@ fn tcp_reset_at_each_step_of_the_handshake() {
         assert!(
             matches!(
                 client_down(&sim, 0),
-                Some(ClientDownReason::Control(_) | ClientDownReason::CallDown)
+                Some(SessionDownReason::Control(_) | SessionDownReason::CallDown(_))
             ),
             "{:?}",
             client_down(&sim, 0)
@@ -665,7 +665,7 @@ fn server_down(sim: &Sim) -> Vec<SessionDownReason> {
 
 /// Runs `sim` until client 0 is down, then 5 s more, and checks why each
 /// side says the session ended (the server: once, for the one session).
-fn assert_down_reasons(sim: &mut Sim, client: ClientDownReason, server: SessionDownReason) {
+fn assert_down_reasons(sim: &mut Sim, client: SessionDownReason, server: SessionDownReason) {
     assert!(sim.drive_until(Duration::from_secs(30), |s| client_down(s, 0).is_some()));
     assert_eq!(client_down(sim, 0), Some(client));
     sim.drive_until(Duration::from_secs(5), |_| false);
@@ -685,7 +685,7 @@ fn the_client_reports_a_server_side_close_as_peer_terminated() {
     sim.flush();
     assert_down_reasons(
         &mut sim,
-        ClientDownReason::Ppp(DownReason::PeerTerminated),
+        SessionDownReason::Ppp(DownReason::PeerTerminated),
         SessionDownReason::Ppp(DownReason::LocalClose),
     );
 }
