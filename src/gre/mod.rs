@@ -50,6 +50,7 @@ use core::ops::Range;
 use core::time::Duration;
 
 use crate::time::Instant;
+use crate::wire::cp::Code;
 use crate::wire::gre::{GreHeader, GrePacket};
 use crate::wire::ppp::{PppFrame, Protocol};
 
@@ -898,7 +899,12 @@ impl GreChannel {
 /// Whether a PPP frame is an LCP Echo-Request or Echo-Reply.
 fn is_lcp_echo(frame: &[u8]) -> bool {
     match PppFrame::parse(frame) {
-        Ok(f) => f.protocol == Protocol::LCP && matches!(f.information.first(), Some(9 | 10)),
+        Ok(f) => {
+            f.protocol == Protocol::LCP
+                && f.information
+                    .first()
+                    .is_some_and(|&c| c == Code::ECHO_REQUEST.0 || c == Code::ECHO_REPLY.0)
+        }
         Err(_) => false,
     }
 }

@@ -69,7 +69,7 @@ pub use crate::crypto::KeyLength;
 use crate::wire::mppe::{CoherencyCount, MppeFlags, MppeHeader};
 
 /// The 12 bits of the coherency count (RFC 3078 §3).
-const COUNT_MASK: u16 = 0x0FFF;
+const COUNT_MASK: u16 = crate::wire::mppe::CoherencyCount::MODULUS - 1;
 use state::KeyState;
 
 /// Octets of the MPPE header in front of every encrypted packet.

@@ -46,7 +46,7 @@
 use alloc::vec::Vec;
 
 use super::fsm::{Extended, Negotiator, Packet, State, Verdict};
-use crate::wire::cp::{parse_options, CcpConfigOption};
+use crate::wire::cp::{parse_options, CcpConfigOption, Code};
 use crate::wire::mppe::MppeBits;
 use crate::wire::Error;
 
@@ -541,8 +541,9 @@ impl Ccp {
     }
 }
 
-const RESET_REQUEST: u8 = 14;
-const RESET_ACK: u8 = 15;
+// The code points, declared once in `wire::cp`.
+const RESET_REQUEST: u8 = Code::RESET_REQUEST.0;
+const RESET_ACK: u8 = Code::RESET_ACK.0;
 
 impl Negotiator for Ccp {
     fn name(&self) -> &'static str {

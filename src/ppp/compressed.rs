@@ -34,7 +34,7 @@ use crate::wire::mppe::{CoherencyCount, MppeFlags, MppeHeader};
 pub(crate) const HEADER_LEN: usize = 2;
 
 /// The 12 bits of the coherency count.
-const COUNT_MASK: u16 = 0x0FFF;
+const COUNT_MASK: u16 = crate::wire::mppe::CoherencyCount::MODULUS - 1;
 
 /// A receiver still discarding repeats its Reset-Request after this many
 /// discarded packets (as stateful MPPE does).

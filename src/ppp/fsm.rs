@@ -58,18 +58,20 @@ use core::time::Duration;
 use bytes::BufMut;
 
 use crate::time::Instant;
+use crate::wire::cp::Code;
 
 // RFC 1661 §5: the codes every control protocol shares.
-const CONFIGURE_REQUEST: u8 = 1;
-const CONFIGURE_ACK: u8 = 2;
-const CONFIGURE_NAK: u8 = 3;
-const CONFIGURE_REJECT: u8 = 4;
-const TERMINATE_REQUEST: u8 = 5;
-const TERMINATE_ACK: u8 = 6;
-const CODE_REJECT: u8 = 7;
+// The code points, declared once in `wire::cp`.
+const CONFIGURE_REQUEST: u8 = Code::CONFIGURE_REQUEST.0;
+const CONFIGURE_ACK: u8 = Code::CONFIGURE_ACK.0;
+const CONFIGURE_NAK: u8 = Code::CONFIGURE_NAK.0;
+const CONFIGURE_REJECT: u8 = Code::CONFIGURE_REJECT.0;
+const TERMINATE_REQUEST: u8 = Code::TERMINATE_REQUEST.0;
+const TERMINATE_ACK: u8 = Code::TERMINATE_ACK.0;
+const CODE_REJECT: u8 = Code::CODE_REJECT.0;
 
-/// Octets in Code, Identifier and Length (RFC 1661 §5).
-pub const HEADER_LEN: usize = 4;
+/// Octets in Code, Identifier and Length (RFC 1661 §5): `wire::cp`'s.
+pub const HEADER_LEN: usize = crate::wire::cp::HEADER_LEN;
 
 /// Most events queued between two drains; a call produces at most three.
 const MAX_QUEUED_EVENTS: usize = 16;

@@ -36,7 +36,9 @@ use core::time::Duration;
 use super::fsm::{Extended, Negotiator, Packet, State, Verdict};
 use crate::rand::Rng;
 use crate::time::Instant;
-use crate::wire::cp::{parse_options, AuthProtocol, ChapAlgorithm, ConfigOption, LcpConfigOption};
+use crate::wire::cp::{
+    parse_options, AuthProtocol, ChapAlgorithm, Code, ConfigOption, LcpConfigOption,
+};
 use crate::wire::ppp::Protocol;
 use crate::wire::Error;
 
@@ -386,12 +388,13 @@ impl Lcp {
     }
 }
 
-const PROTOCOL_REJECT: u8 = 8;
-const ECHO_REQUEST: u8 = 9;
-const ECHO_REPLY: u8 = 10;
-const DISCARD_REQUEST: u8 = 11;
-const IDENTIFICATION: u8 = 12;
-const TIME_REMAINING: u8 = 13;
+// The code points, declared once in `wire::cp`.
+const PROTOCOL_REJECT: u8 = Code::PROTOCOL_REJECT.0;
+const ECHO_REQUEST: u8 = Code::ECHO_REQUEST.0;
+const ECHO_REPLY: u8 = Code::ECHO_REPLY.0;
+const DISCARD_REQUEST: u8 = Code::DISCARD_REQUEST.0;
+const IDENTIFICATION: u8 = Code::IDENTIFICATION.0;
+const TIME_REMAINING: u8 = Code::TIME_REMAINING.0;
 
 fn push<'a>(out: &mut Vec<u8>, option: &impl ConfigOption<'a>) {
     option.emit(out);

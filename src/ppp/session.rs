@@ -1268,9 +1268,9 @@ fn put_protocol(out: &mut [u8], protocol: Protocol, pfc: bool) -> usize {
 }
 
 /// LCP code 8 (RFC 1661 §5.7).
-const PROTOCOL_REJECT: u8 = 8;
+const PROTOCOL_REJECT: u8 = crate::wire::cp::Code::PROTOCOL_REJECT.0;
 /// CCP code 14 (RFC 1962 §2.2).
-const RESET_REQUEST: u8 = 14;
+const RESET_REQUEST: u8 = crate::wire::cp::Code::RESET_REQUEST.0;
 /// The IP MTU before LCP says otherwise (RFC 1661 §6.1 default MRU).
 const DEFAULT_MTU: usize = 1500;
 
