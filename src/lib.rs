@@ -22,18 +22,59 @@
 //! 6. IP packets flow, compressed and encrypted, inside PPP inside GRE.
 //! 7. Keepalive: PPTP Echo and LCP Echo.
 //!
+//! # The map
+//!
+//! ```text
+//!  embedder (sockets, TUN, clock, RNG seed)
+//!     │ TCP bytes          │ GRE datagrams          │ IP packets
+//!     ▼                    ▼                        ▼
+//!  client::Client ── or ── server::Server (accept, Call IDs, pool, AAA, deadlines)
+//!     │                    │   one per call:
+//!     ▼                    ▼
+//!  control::ControlConnection   tunnel::Tunnel ─ SessionDownReason (both sides)
+//!     (SCCRQ … CDN, echo)           │
+//!                                   ├─ gre::GreChannel   (sequence, acks, window, reorder)
+//!                                   └─ ppp::session::PppSession
+//!                                        ├─ ppp::fsm::Fsm × LCP, IPCP, IPv6CP, CCP
+//!                                        ├─ ppp::auth     (PAP, CHAP-MD5, MS-CHAPv1/v2)
+//!                                        └─ ppp::compressed → mppe::Mppe (rc4), mppc
+//!  every layer parses and emits with wire::* ; crypto:: holds the pure MS-CHAP/RFC 3079 functions
+//! ```
+//!
+//! An IP packet going out: [`client::Client::send_ip`] (or
+//! [`server::Server::send_ip`]) → the call's tunnel ([`tunnel`]) →
+//! [`ppp::session::PppSession::send_ip`] adds the PPP protocol, MPPC
+//! compresses and [`mppe::Mppe`] encrypts (a 2-octet MPPE header) →
+//! [`gre::GreChannel`] adds the enhanced GRE header with its sequence and
+//! piggybacked ack → the embedder writes the datagram to the raw GRE socket.
+//! A datagram coming in takes the same way back up; control messages go
+//! through [`control::ControlConnection`] on the TCP stream. Every machine
+//! follows one contract: input through `handle_*`, output and events
+//! through `poll_*`, time through `poll_timeout` and `handle_timeout`.
+//!
+//! Words: PPTP's roles are PNS (the client, which places calls) and PAC
+//! (the server) ([`control::Role`]); PPP's are peer and authenticator
+//! ([`ppp::session::Role`]); the facades are [`client`] and [`server`]. A
+//! *call* is one PPTP call (a Call ID pair, one GRE channel); its PPP link
+//! is its *session*.
+//!
 //! Modules, bottom up:
 //!
 //! - [`time`]: the crate's own `Instant`.
 //! - [`wire`]: stateless codecs for every packet (PPTP control, GRE, PPP, LCP,
-//!   IPCP, IPv6CP, CCP, PAP, CHAP, MS-CHAP, MPPE header).
+//!   IPCP, IPv6CP, CCP, PAP, CHAP, MS-CHAP, MPPE header); every code point
+//!   is declared here once.
 //! - [`crypto`]: MS-CHAP, CHAP-MD5 and RFC 3079 key derivation, as pure functions.
 //! - [`rc4`]: a fast RC4 for MPPE's keystream and key schedule.
 //! - [`mppe`]: the MPPE cipher state machine.
 //! - [`mppc`]: RFC 2118 MPPC compression.
 //! - [`control`]: the PPTP control connection, both roles, all 15 messages.
 //! - [`gre`]: the enhanced-GRE channel of one call (sequence, acks, window, reordering).
-//! - [`ppp`]: PPP: the RFC 1661 option-negotiation automaton.
+//! - [`ppp`]: PPP: the RFC 1661 option-negotiation automaton, LCP, IPCP,
+//!   IPv6CP, CCP, authentication, and the session that ties them together.
+//! - [`tunnel`]: one call's GRE channel and PPP session wired together, and
+//!   why a session ended; shared by both facades.
+//! - [`client`], [`server`]: the facades an embedder drives.
 //! - [`mtu`]: full-size packets over a smaller tunnel: IPv4 fragments, ICMP
 //!   "fragmentation needed" and ICMPv6 "packet too big".
 #![no_std]
