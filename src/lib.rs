@@ -105,6 +105,7 @@ pub mod rc4;
 pub mod server;
 pub mod tap;
 pub mod time;
+mod timer;
 mod trace;
 pub mod tunnel;
 pub mod wire;

@@ -444,7 +444,7 @@ impl CallTable {
     }
 }
 
-/// The timers, indexing a fixed table.
+/// The timers of a connection.
 #[derive(Debug, Clone, Copy)]
 enum Timer {
     /// Quiet for `echo_interval`: send an Echo-Request.
@@ -459,7 +459,20 @@ enum Timer {
     Message = 4,
 }
 
-const TIMERS: usize = 5;
+impl crate::timer::Timer for Timer {
+    const ALL: &'static [Self] = &[
+        Timer::EchoIdle,
+        Timer::EchoReply,
+        Timer::Reply,
+        Timer::Start,
+        Timer::Message,
+    ];
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+type Timers = crate::timer::TimerTable<Timer, 5>;
 
 /// One PPTP control connection. See the [module documentation](self) for
 /// the driving contract.
@@ -558,7 +571,7 @@ pub struct ControlConnection {
     transmit: VecDeque<Bytes>,
     events: VecDeque<ControlEvent>,
     calls: CallTable,
-    timers: [Option<Instant>; TIMERS],
+    timers: Timers,
     echo_outstanding: Option<u32>,
     rng: Rng,
     next_call_id: u16,
@@ -586,7 +599,7 @@ impl ControlConnection {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             calls: CallTable::default(),
-            timers: [None; TIMERS],
+            timers: Timers::default(),
             echo_outstanding: None,
             next_call_id: first,
             serial: rng.next_u64() as u16,
@@ -658,11 +671,13 @@ impl ControlConnection {
             Role::Pns => {
                 self.send(ControlMessage::from(self.sccrq()));
                 self.state = State::WaitReply;
-                self.timers[Timer::Reply as usize] = Some(now + self.config.reply_timeout);
+                self.timers
+                    .set(Timer::Reply, now + self.config.reply_timeout);
             }
             Role::Pac => {
                 self.state = State::WaitRequest;
-                self.timers[Timer::Start as usize] = self.config.start_timeout.map(|t| now + t);
+                self.timers
+                    .set_opt(Timer::Start, self.config.start_timeout.map(|t| now + t));
             }
         }
         self.arm_echo(now);
@@ -690,7 +705,7 @@ impl ControlConnection {
         if self.state == State::Closed {
             return None;
         }
-        self.timers.iter().flatten().min().copied()
+        self.timers.earliest()
     }
 
     /// Places an outgoing call (PNS): sends Outgoing-Call-Request and returns
@@ -928,7 +943,8 @@ impl ControlConnection {
                     .into(),
                 );
                 self.state = State::Stopping;
-                self.timers[Timer::Reply as usize] = Some(now + self.config.reply_timeout);
+                self.timers
+                    .set(Timer::Reply, now + self.config.reply_timeout);
                 self.settle();
             }
         }
@@ -1029,6 +1045,10 @@ impl ControlConnection {
     /// assert_eq!(events(&mut pns), [ControlEvent::Closed { reason: CloseReason::EchoTimeout }]);
     /// ```
     pub fn handle_timeout(&mut self, now: Instant) {
+        #[cfg(feature = "tracing")]
+        if let Some((timer, at)) = self.timers.next().filter(|&(_, at)| at <= now) {
+            tracing::trace!(?timer, due = ?at, "timer due");
+        }
         self.run_timers(now);
         self.settle();
     }
@@ -1037,26 +1057,24 @@ impl ControlConnection {
         if self.state == State::Closed {
             return;
         }
-        if fired(&mut self.timers[Timer::EchoReply as usize], now) {
+        if self.timers.fire(Timer::EchoReply, now) {
             self.closed(CloseReason::EchoTimeout);
             return;
         }
-        if fired(&mut self.timers[Timer::Start as usize], now) && self.state == State::WaitRequest {
+        if self.timers.fire(Timer::Start, now) && self.state == State::WaitRequest {
             return self.closed(CloseReason::StartTimeout);
         }
-        if fired(&mut self.timers[Timer::Message as usize], now) && !self.rx.is_empty() {
+        if self.timers.fire(Timer::Message, now) && !self.rx.is_empty() {
             return self.closed(CloseReason::MessageTimeout);
         }
-        if fired(&mut self.timers[Timer::Reply as usize], now) {
+        if self.timers.fire(Timer::Reply, now) {
             match self.state {
                 State::WaitReply => return self.closed(CloseReason::HandshakeTimeout),
                 State::Stopping => return self.closed(CloseReason::LocalStop),
                 _ => self.expire_calls(now),
             }
         }
-        if fired(&mut self.timers[Timer::EchoIdle as usize], now)
-            && self.state == State::Established
-        {
+        if self.timers.fire(Timer::EchoIdle, now) && self.state == State::Established {
             let identifier = self.rng.next_u64() as u32;
             self.echo_outstanding = Some(identifier);
             self.stats.echo_requests_sent += 1;
@@ -1067,7 +1085,8 @@ impl ControlConnection {
                 }
                 .into(),
             );
-            self.timers[Timer::EchoReply as usize] = Some(now + self.config.echo_timeout);
+            self.timers
+                .set(Timer::EchoReply, now + self.config.echo_timeout);
         }
     }
 
@@ -1077,12 +1096,12 @@ impl ControlConnection {
     pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) -> Result<(), ControlError> {
         let result = self.take_stream(now, bytes);
         // The message deadline runs from the first byte of a split message.
-        let message = &mut self.timers[Timer::Message as usize];
-        *message = match (self.rx.is_empty(), *message) {
+        let message = match (self.rx.is_empty(), self.timers.get(Timer::Message)) {
             (true, _) => None,
             (false, Some(t)) => Some(t),
             (false, None) => self.config.message_timeout.map(|t| now + t),
         };
+        self.timers.set_opt(Timer::Message, message);
         result
     }
 
@@ -1151,16 +1170,6 @@ impl ControlConnection {
 
 /// Bytes of the header [`frame_length`] needs to judge a message.
 const HEADER_PEEK: usize = 12;
-
-fn fired(timer: &mut Option<Instant>, now: Instant) -> bool {
-    match *timer {
-        Some(t) if t <= now => {
-            *timer = None;
-            true
-        }
-        _ => false,
-    }
-}
 
 impl ControlConnection {
     fn sccrq(&self) -> StartControlConnectionRequest {
@@ -1234,7 +1243,8 @@ impl ControlConnection {
     }
 
     fn arm_echo(&mut self, now: Instant) {
-        self.timers[Timer::EchoIdle as usize] = Some(now + self.config.echo_interval);
+        self.timers
+            .set(Timer::EchoIdle, now + self.config.echo_interval);
     }
 
     /// The reply timer follows the oldest call waiting for a reply.
@@ -1256,7 +1266,8 @@ impl ControlConnection {
             })
             .map(|c| c.since)
             .min();
-        self.timers[Timer::Reply as usize] = oldest.map(|t| t + self.config.reply_timeout);
+        self.timers
+            .set_opt(Timer::Reply, oldest.map(|t| t + self.config.reply_timeout));
     }
 
     fn expire_calls(&mut self, now: Instant) {
@@ -1313,7 +1324,7 @@ impl ControlConnection {
             });
         }
         self.state = State::Closed;
-        self.timers = [None; TIMERS];
+        self.timers.stop_all();
         self.rx.clear();
         self.events.push_back(ControlEvent::Closed { reason });
     }
@@ -1379,7 +1390,7 @@ impl ControlConnection {
             ControlMessage::EchoReply(m) => {
                 if self.echo_outstanding == Some(m.identifier) {
                     self.echo_outstanding = None;
-                    self.timers[Timer::EchoReply as usize] = None;
+                    self.timers.stop(Timer::EchoReply);
                 } else {
                     self.ignore();
                 }
@@ -1433,7 +1444,7 @@ impl ControlConnection {
                 if we_win {
                     return self.ignore();
                 }
-                self.timers[Timer::Reply as usize] = None;
+                self.timers.stop(Timer::Reply);
             }
             _ => return self.ignore(),
         }
@@ -1459,7 +1470,7 @@ impl ControlConnection {
         if self.state != State::WaitReply {
             return self.ignore();
         }
-        self.timers[Timer::Reply as usize] = None;
+        self.timers.stop(Timer::Reply);
         if m.result_code != StartControlConnectionResult::SUCCESSFUL {
             return self.closed(CloseReason::Refused(m.result_code, m.error_code));
         }
@@ -1486,7 +1497,7 @@ impl ControlConnection {
         bearer: BearerCapabilities,
     ) {
         self.state = State::Established;
-        self.timers[Timer::Start as usize] = None;
+        self.timers.stop(Timer::Start);
         self.arm_echo(now);
         self.events.push_back(ControlEvent::Connected {
             hostname,

@@ -226,7 +226,7 @@ pub struct GreStats {
     pub ack_timeouts: u64,
 }
 
-/// The timers of a channel, indexing a fixed table.
+/// The timers of a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Timer {
     /// An acknowledgment is owed and no data went out to carry it.
@@ -237,7 +237,14 @@ enum Timer {
     AckTimeout = 2,
 }
 
-const TIMERS: usize = 3;
+impl crate::timer::Timer for Timer {
+    const ALL: &'static [Self] = &[Timer::AckDelay, Timer::Reorder, Timer::AckTimeout];
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+type Timers = crate::timer::TimerTable<Timer, 3>;
 
 /// Octets of a header with sequence and acknowledgment numbers.
 const MAX_HEADER_LEN: usize = 16;
@@ -302,7 +309,7 @@ const MAX_HEADER_LEN: usize = 16;
 #[derive(Debug)]
 pub struct GreChannel {
     config: GreConfig,
-    timers: [Option<Instant>; TIMERS],
+    timers: Timers,
     /// The next sequence number we send.
     next_send: u32,
     /// Send times of our packets not yet acknowledged, oldest first.
@@ -380,7 +387,7 @@ impl GreChannel {
             next_send: config.initial_sequence,
             jump: None,
             config,
-            timers: [None; TIMERS],
+            timers: Timers::default(),
             unacked: VecDeque::new(),
             expected: None,
             ack_owed: false,
@@ -468,7 +475,7 @@ impl GreChannel {
     ///
     /// See the [`handle_timeout` example](Self::handle_timeout).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.iter().flatten().min().copied()
+        self.timers.earliest()
     }
 
     /// Octets a packet needs in front of its PPP frame, at most.
@@ -513,11 +520,10 @@ impl GreChannel {
             self.ack_owed = false;
             self.ack_due = false;
             self.unacked_received = 0;
-            self.timers[Timer::AckDelay as usize] = None;
+            self.timers.stop(Timer::AckDelay);
         }
-        if self.timers[Timer::AckTimeout as usize].is_none() {
-            self.timers[Timer::AckTimeout as usize] = Some(now + self.rtt.timeout);
-        }
+        self.timers
+            .set_if_idle(Timer::AckTimeout, now + self.rtt.timeout);
     }
 
     /// Writes a GRE packet carrying `frame` into `out`; returns its length.
@@ -661,10 +667,12 @@ impl GreChannel {
                 self.rtt.sample(now.saturating_duration_since(sent));
             }
         }
-        self.timers[Timer::AckTimeout as usize] = self
-            .unacked
-            .front()
-            .map(|&(_, sent)| sent + self.rtt.timeout);
+        self.timers.set_opt(
+            Timer::AckTimeout,
+            self.unacked
+                .front()
+                .map(|&(_, sent)| sent + self.rtt.timeout),
+        );
     }
 
     fn owe_ack(&mut self, now: Instant) {
@@ -673,9 +681,8 @@ impl GreChannel {
         if self.unacked_received >= (self.config.receive_window / 2).max(1) {
             self.ack_due = true;
         }
-        if self.timers[Timer::AckDelay as usize].is_none() {
-            self.timers[Timer::AckDelay as usize] = Some(now + self.config.ack_delay);
-        }
+        self.timers
+            .set_if_idle(Timer::AckDelay, now + self.config.ack_delay);
     }
 
     fn on_data<'a>(&mut self, now: Instant, seq: u32, frame: &'a [u8]) -> Received<'a> {
@@ -735,9 +742,8 @@ impl GreChannel {
         }
         let stored = if echo { None } else { Some(frame.to_vec()) };
         self.reorder.push((seq, now, stored));
-        if self.timers[Timer::Reorder as usize].is_none() {
-            self.timers[Timer::Reorder as usize] = Some(now + self.config.reorder_timeout);
-        }
+        self.timers
+            .set_if_idle(Timer::Reorder, now + self.config.reorder_timeout);
         if echo {
             // LCP Echo measures liveness, not order: let it through.
             self.stats.received += 1;
@@ -818,7 +824,10 @@ impl GreChannel {
 
     fn rearm_reorder_timer(&mut self) {
         let oldest = self.reorder.iter().map(|(_, t, _)| *t).min();
-        self.timers[Timer::Reorder as usize] = oldest.map(|t| t + self.config.reorder_timeout);
+        self.timers.set_opt(
+            Timer::Reorder,
+            oldest.map(|t| t + self.config.reorder_timeout),
+        );
     }
 
     /// The next frame released from the reorder buffer, in order.
@@ -876,21 +885,22 @@ impl GreChannel {
     /// # Ok::<(), GreError>(())
     /// ```
     pub fn handle_timeout(&mut self, now: Instant) {
+        #[cfg(feature = "tracing")]
+        if let Some((timer, at)) = self.timers.next().filter(|&(_, at)| at <= now) {
+            tracing::trace!(?timer, due = ?at, "timer due");
+        }
         // Skipping one gap may expose another that waited as long.
-        while self.timers[Timer::Reorder as usize].is_some_and(|t| t <= now) {
-            self.timers[Timer::Reorder as usize] = None;
+        while self.timers.fire(Timer::Reorder, now) {
             self.skip_gap();
         }
-        if self.timers[Timer::AckTimeout as usize].is_some_and(|t| t <= now) {
-            self.timers[Timer::AckTimeout as usize] = None;
+        if self.timers.fire(Timer::AckTimeout, now) {
             // GRE does not retransmit: count the ack timeout, back off and
             // free the window so the call does not stall (RFC 2637 §4.4).
             self.stats.ack_timeouts += 1;
             self.rtt.back_off();
             self.unacked.clear();
         }
-        if self.timers[Timer::AckDelay as usize].is_some_and(|t| t <= now) {
-            self.timers[Timer::AckDelay as usize] = None;
+        if self.timers.fire(Timer::AckDelay, now) {
             self.ack_due = self.ack_owed;
         }
     }
