@@ -649,7 +649,8 @@
 //! | --- | --- | --- | --- |
 //! | [`call_id`](crate::gre::GreConfig::call_id) | the argument of `new` (0 in the facades) | our Call ID, expected in the Key of packets to us; the facades fill it in | §4.1 |
 //! | [`peer_call_id`](crate::gre::GreConfig::peer_call_id) | the argument of `new` | the peer's Call ID, put in the Key; the facades fill it in | §4.1 |
-//! | [`peer_window`](crate::gre::GreConfig::peer_window) | 64 | packets we may have unacknowledged; the facades take it from the peer's OCRQ/OCRP | §4.2, §4.2.1 |
+//! | [`peer_window`](crate::gre::GreConfig::peer_window) | 64 | the peer's announced receive window; the facades take it from the peer's OCRQ/OCRP | §4.2, §4.2.1 |
+//! | [`window_policy`](crate::gre::GreConfig::window_policy) | [`Advisory`](crate::gre::WindowPolicy::Advisory)` { at_least: 512 }` | how the window bounds what we have unacknowledged: [`Strict`](crate::gre::WindowPolicy::Strict) is RFC 2637 to the letter (pptp-linux's window 3 at 50 ms: 0.2 Mbit/s); advisory keeps the larger of the window and 512 in flight and does not wait for a peer that acknowledges nothing (the Linux kernel); real receivers enforce no window (`tests/gre_wan.rs`, BENCHMARKS.md) | §4.4 |
 //! | [`receive_window`](crate::gre::GreConfig::receive_window) | 64 | our window: an ack goes out at once when half of it is unacknowledged. The facades set it from `ControlConfig::receive_window`, which is what the peer is told | §4.2.1 |
 //! | [`reorder_packets`](crate::gre::GreConfig::reorder_packets) | 16 | packets held to restore order; 0 delivers out of order at once (as Linux) | §4.3 |
 //! | [`reorder_timeout`](crate::gre::GreConfig::reorder_timeout) | 100 ms | how long a gap is waited for | §4.3 |

@@ -63,9 +63,13 @@ pub struct GreConfig {
     pub call_id: u16,
     /// The peer's Call ID, which we put in the Key.
     pub peer_call_id: u16,
-    /// Packets we may have unacknowledged: the peer's Packet Receive Window
-    /// Size from its Outgoing-Call-Request/Reply (default 64, pptpd's).
+    /// The peer's Packet Receive Window Size from its
+    /// Outgoing-Call-Request/Reply (default 64, pptpd's); what it means for
+    /// sending is [`GreConfig::window_policy`].
     pub peer_window: u16,
+    /// How the peer's window bounds what we have unacknowledged (default
+    /// [`WindowPolicy::Advisory`] with at least 512 in flight).
+    pub window_policy: WindowPolicy,
     /// Our Packet Receive Window Size, as announced in our OCRQ/OCRP
     /// (default 64): an acknowledgment goes out at once when half of it is
     /// unacknowledged, so a busy sender never stalls on the ack delay. The
@@ -109,6 +113,7 @@ impl GreConfig {
             call_id,
             peer_call_id,
             peer_window: 64,
+            window_policy: WindowPolicy::default(),
             receive_window: 64,
             reorder_packets: 16,
             reorder_timeout: Duration::from_millis(100),
@@ -121,6 +126,58 @@ impl GreConfig {
             max_jump: 1024,
             jump_evidence: 4,
         }
+    }
+}
+
+/// How the peer's Packet Receive Window bounds the packets we have sent
+/// and not yet seen acknowledged (RFC 2637 §4.4).
+///
+/// Real peers announce small windows and enforce none: pptp-linux sends
+/// window 3 in its Outgoing-Call-Request, pptpd 64, Windows RRAS 16384, and
+/// the receivers of pptp-linux, pptpd and the Linux kernel (`pptp.ko`, used
+/// by accel-ppp and pppd's kernel mode) accept whatever arrives in
+/// sequence. Enforced strictly, window 3 at a 50 ms round trip allows 3
+/// packets per round trip: about 0.7 Mbit/s whatever the link. Cisco's VPN
+/// 3000 ships "limit transmit to window" off for the same reason. The
+/// default is therefore advisory, with at least 512 packets in flight:
+/// enough for a 10 Mbit/s path with 400 ms between a packet and its
+/// acknowledgment (round trip plus the peer's ack delay), or 100 Mbit/s
+/// with 40 ms; each costs 16 octets of bookkeeping while unacknowledged
+/// (`tests/gre_wan.rs` measures the goodput).
+///
+/// ```
+/// use pptp_proto::gre::{GreChannel, GreConfig, WindowPolicy};
+/// use pptp_proto::time::Instant;
+///
+/// let mut a = GreChannel::new(GreConfig::new(1, 2));
+/// a.set_peer_window(3); // pptp-linux
+/// assert_eq!(a.window_limit(), Some(512)); // advisory: at least 512 in flight
+/// let mut strict = GreConfig::new(1, 2);
+/// strict.window_policy = WindowPolicy::Strict;
+/// let mut b = GreChannel::new(strict);
+/// b.set_peer_window(3);
+/// assert_eq!(b.window_limit(), Some(3));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WindowPolicy {
+    /// RFC 2637 §4.4 to the letter: never more unacknowledged packets than
+    /// the peer's window.
+    Strict,
+    /// The larger of the peer's window and `at_least` may be in flight. A
+    /// peer that has acknowledged nothing when our acknowledgment timeout
+    /// runs out (the Linux kernel sends no acknowledgment-only packets,
+    /// so a one-way flow to it is never acknowledged) is not held to any
+    /// window until it acknowledges something: it must not stall us.
+    Advisory {
+        /// Packets that may be in flight whatever the peer's window.
+        at_least: u16,
+    },
+}
+
+impl Default for WindowPolicy {
+    fn default() -> Self {
+        WindowPolicy::Advisory { at_least: 512 }
     }
 }
 
@@ -224,6 +281,12 @@ pub struct GreStats {
     pub ack_only_received: u64,
     /// Times the acknowledgment timeout expired with packets outstanding.
     pub ack_timeouts: u64,
+    /// Packets sent while the peer's announced window was full
+    /// ([`WindowPolicy::Advisory`]).
+    pub beyond_window: u64,
+    /// Times an advisory window stopped being kept because nothing was
+    /// acknowledged for a whole acknowledgment timeout.
+    pub window_released: u64,
 }
 
 /// The timers of a channel.
@@ -314,6 +377,11 @@ pub struct GreChannel {
     next_send: u32,
     /// Send times of our packets not yet acknowledged, oldest first.
     unacked: VecDeque<(u32, Instant)>,
+    /// Advisory policy: the peer has acknowledged nothing by the time our
+    /// acknowledgment timeout ran out; no window is kept until it does.
+    peer_silent: bool,
+    /// When the latest valid acknowledgment arrived.
+    last_ack: Option<Instant>,
     /// The next sequence number we expect; `None` until the first arrives.
     expected: Option<u32>,
     /// Far-ahead packets seen in a row: the last one's sequence number and
@@ -389,6 +457,8 @@ impl GreChannel {
             config,
             timers: Timers::default(),
             unacked: VecDeque::new(),
+            peer_silent: false,
+            last_ack: None,
             expected: None,
             ack_owed: false,
             ack_due: false,
@@ -416,14 +486,17 @@ impl GreChannel {
 
     /// Updates the peer's receive window (learned from OCRQ/OCRP).
     ///
-    /// The window bounds the packets in flight; a full window refuses to
-    /// send, it does not queue:
+    /// Under [`WindowPolicy::Strict`] the window bounds the packets in
+    /// flight (under the default advisory policy, see [`WindowPolicy`]); a
+    /// full window refuses to send, it does not queue:
     ///
     /// ```
-    /// use pptp_proto::gre::{GreChannel, GreConfig, GreError};
+    /// use pptp_proto::gre::{GreChannel, GreConfig, GreError, WindowPolicy};
     /// use pptp_proto::time::Instant;
     ///
-    /// let mut a = GreChannel::new(GreConfig::new(1, 2));
+    /// let mut config = GreConfig::new(1, 2);
+    /// config.window_policy = WindowPolicy::Strict;
+    /// let mut a = GreChannel::new(config);
     /// a.set_peer_window(1);
     /// let frame = [0xff, 0x03, 0x00, 0x21, 0x45];
     /// let mut buf = [0u8; 32];
@@ -489,8 +562,34 @@ impl GreChannel {
     ///
     /// See the [`set_peer_window` example](Self::set_peer_window).
     pub fn window_open(&self) -> bool {
-        // A window of 0 would stall the call; treat it as 1.
-        self.unacked.len() < usize::from(self.config.peer_window.max(1))
+        self.window_limit()
+            .is_none_or(|limit| self.unacked.len() < usize::from(limit))
+    }
+
+    /// How many packets may be unacknowledged now ([`WindowPolicy`]);
+    /// `None` while an advisory window is not kept because the peer never
+    /// acknowledges. A window of 0 would stall the call: it counts as 1.
+    ///
+    /// See the [`WindowPolicy` example](WindowPolicy#example).
+    pub fn window_limit(&self) -> Option<u16> {
+        let window = self.config.peer_window.max(1);
+        match self.config.window_policy {
+            WindowPolicy::Strict => Some(window),
+            WindowPolicy::Advisory { .. } if self.peer_silent => None,
+            WindowPolicy::Advisory { at_least } => {
+                let limit = window.max(at_least);
+                // Full, and nothing acknowledged since the oldest packet in
+                // flight left: the peer is not acknowledging this flow (or
+                // not yet). Waiting would stall; `commit_send` stops
+                // keeping the window until it acknowledges.
+                let full = self.unacked.len() >= usize::from(limit);
+                let unheard = self
+                    .unacked
+                    .front()
+                    .is_some_and(|&(_, sent)| self.last_ack.is_none_or(|t| t < sent));
+                (!(full && unheard)).then_some(limit)
+            }
+        }
     }
 
     /// The header the next data packet gets; does not change state.
@@ -513,7 +612,16 @@ impl GreChannel {
 
     /// Records a data packet as sent (after the header was written).
     fn commit_send(&mut self, now: Instant, acked: bool) {
-        self.unacked.push_back((self.next_send, now));
+        if self.unacked.len() >= usize::from(self.config.peer_window.max(1)) {
+            self.stats.beyond_window += 1;
+        }
+        if self.window_limit().is_none() && !self.peer_silent {
+            self.go_silent();
+        }
+        if !self.peer_silent {
+            // A silent peer acknowledges nothing: nothing to wait for.
+            self.unacked.push_back((self.next_send, now));
+        }
         self.next_send = self.next_send.wrapping_add(1);
         self.stats.sent += 1;
         if acked {
@@ -522,8 +630,10 @@ impl GreChannel {
             self.unacked_received = 0;
             self.timers.stop(Timer::AckDelay);
         }
-        self.timers
-            .set_if_idle(Timer::AckTimeout, now + self.rtt.timeout);
+        if !self.peer_silent {
+            self.timers
+                .set_if_idle(Timer::AckTimeout, now + self.rtt.timeout);
+        }
     }
 
     /// Writes a GRE packet carrying `frame` into `out`; returns its length.
@@ -656,6 +766,9 @@ impl GreChannel {
             self.stats.bad_acks += 1;
             return;
         }
+        // A peer that acknowledges is held to its window again.
+        self.peer_silent = false;
+        self.last_ack = Some(now);
         // Everything up to and including `ack` is acknowledged.
         while let Some(&(seq, sent)) = self.unacked.front() {
             if distance(seq, ack) < 0 {
@@ -673,6 +786,15 @@ impl GreChannel {
                 .front()
                 .map(|&(_, sent)| sent + self.rtt.timeout),
         );
+    }
+
+    /// Stops keeping an advisory window for a peer that does not
+    /// acknowledge (see [`WindowPolicy::Advisory`]).
+    fn go_silent(&mut self) {
+        self.peer_silent = true;
+        self.unacked.clear();
+        self.timers.stop(Timer::AckTimeout);
+        self.stats.window_released += 1;
     }
 
     fn owe_ack(&mut self, now: Instant) {
@@ -899,6 +1021,14 @@ impl GreChannel {
             self.stats.ack_timeouts += 1;
             self.rtt.back_off();
             self.unacked.clear();
+            if matches!(self.config.window_policy, WindowPolicy::Advisory { .. }) {
+                // Nothing acknowledged for a whole timeout: a peer that
+                // sends no acknowledgment-only packets (the Linux kernel)
+                // on a one-way flow, or lost acks. Waiting for it would
+                // stall the call; its next acknowledgment brings the
+                // window back.
+                self.go_silent();
+            }
         }
         if self.timers.fire(Timer::AckDelay, now) {
             self.ack_due = self.ack_owed;
@@ -1156,6 +1286,7 @@ mod tests {
     fn window_full_is_reported_and_acks_reopen_it() {
         let mut config = GreConfig::new(1, 2);
         config.peer_window = 2;
+        config.window_policy = WindowPolicy::Strict;
         let mut c = GreChannel::new(config);
         let mut buf = [0u8; 64];
         assert!(c.encapsulate(ms(0), &LCP_CONF_REQ, &mut buf).is_ok());
@@ -1176,10 +1307,55 @@ mod tests {
         assert!(c.ack_timeout() < Duration::from_secs(1));
     }
 
+    /// Advisory: a peer that acknowledges nothing (the Linux kernel on a
+    /// one-way flow) is not waited for once the window is full; its next
+    /// acknowledgment brings the window back.
+    #[test]
+    fn a_silent_peer_does_not_stall_an_advisory_window() {
+        let mut config = GreConfig::new(1, 2);
+        config.peer_window = 3;
+        config.window_policy = WindowPolicy::Advisory { at_least: 8 };
+        let mut c = GreChannel::new(config);
+        let mut buf = [0u8; 64];
+        for i in 0..8 {
+            assert_eq!(c.window_limit(), Some(8), "packet {i}");
+            c.encapsulate(ms(i), &LCP_CONF_REQ, &mut buf).unwrap();
+        }
+        assert_eq!(c.stats().beyond_window, 5);
+        // Full and unheard: sending goes on, the window is released.
+        assert_eq!(c.window_limit(), None);
+        for i in 8..100 {
+            c.encapsulate(ms(i), &LCP_CONF_REQ, &mut buf).unwrap();
+        }
+        assert_eq!(c.in_flight(), 0, "nothing kept for a silent peer");
+        assert_eq!(c.stats().window_released, 1);
+        assert_eq!(c.poll_timeout(), None, "no ack timeout to wait for");
+        // The peer acknowledges: the window is kept again.
+        c.decapsulate(ms(200), &packet(None, Some(99), &[]))
+            .unwrap();
+        assert_eq!(c.window_limit(), Some(8));
+        c.encapsulate(ms(201), &LCP_CONF_REQ, &mut buf).unwrap();
+        assert_eq!(c.in_flight(), 1);
+        // An acknowledging peer with a full window is held to it.
+        for i in 0..7 {
+            c.encapsulate(ms(202 + i), &LCP_CONF_REQ, &mut buf).unwrap();
+        }
+        c.decapsulate(ms(210), &packet(None, Some(100), &[]))
+            .unwrap();
+        c.encapsulate(ms(211), &LCP_CONF_REQ, &mut buf).unwrap();
+        assert_eq!(c.in_flight(), 8);
+        assert_eq!(c.window_limit(), Some(8));
+        assert_eq!(
+            c.encapsulate(ms(212), &LCP_CONF_REQ, &mut buf),
+            Err(GreError::WindowFull)
+        );
+    }
+
     #[test]
     fn ack_timeout_frees_the_window_and_backs_off() {
         let mut config = GreConfig::new(1, 2);
         config.peer_window = 1;
+        config.window_policy = WindowPolicy::Strict;
         let mut c = GreChannel::new(config);
         let mut buf = [0u8; 64];
         c.encapsulate(ms(0), &LCP_CONF_REQ, &mut buf).unwrap();
