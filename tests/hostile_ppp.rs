@@ -252,6 +252,19 @@ impl Pair {
         })
     }
 
+    /// Configure-Requests of `protocol` sent in `dir`, a retransmission
+    /// (same Identifier, e.g. the early resend) counted once.
+    fn distinct_requests(&self, dir: Dir, protocol: Protocol) -> usize {
+        let mut ids: Vec<u8> = self
+            .sent
+            .iter()
+            .filter(|(d, f)| *d == dir && kind(f).0 == protocol && kind(f).1 == 1)
+            .map(|(_, f)| kind(f).2)
+            .collect();
+        ids.dedup();
+        ids.len()
+    }
+
     /// The first frame of `protocol`/`code` sent in `dir`.
     fn first_sent(&self, dir: Dir, protocol: Protocol, code: u8) -> Vec<u8> {
         self.sent
@@ -411,16 +424,7 @@ fn ccp_nak_or_reject_loop_ends_at_once() {
         p.run_until(Duration::from_secs(300), |p| {
             Pair::down_reason(&p.client_events).is_some()
         });
-        // Distinct requests: the early copy of the first one (sent when the
-        // server's first CCP request arrives) keeps its Identifier.
-        let mut ids: Vec<u8> = p
-            .sent
-            .iter()
-            .filter(|(d, f)| *d == Dir::ToServer && kind(f).0 == Protocol::CCP && kind(f).1 == 1)
-            .map(|(_, f)| kind(f).2)
-            .collect();
-        ids.dedup();
-        let requests = ids.len();
+        let requests = p.distinct_requests(Dir::ToServer, Protocol::CCP);
         assert_eq!(
             Pair::down_reason(&p.client_events),
             Some(&DownReason::MppeNegotiationFailed),
@@ -794,17 +798,7 @@ fn mppe_frames_rejected_with_ccp_opened_renegotiate_ccp() {
         }
         Hook::Deliver
     });
-    // Distinct requests (an early resend keeps the Identifier).
-    let ccp_requests = |p: &Pair| {
-        let mut ids: Vec<u8> = p
-            .sent
-            .iter()
-            .filter(|(d, f)| *d == Dir::ToServer && kind(f).0 == Protocol::CCP && kind(f).1 == 1)
-            .map(|(_, f)| kind(f).2)
-            .collect();
-        ids.dedup();
-        ids.len()
-    };
+    let ccp_requests = |p: &Pair| p.distinct_requests(Dir::ToServer, Protocol::CCP);
     let before = ccp_requests(&p);
     assert!(
         !client_ip_through_hook(&mut p),

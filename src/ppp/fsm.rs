@@ -1856,7 +1856,12 @@ mod tests {
 
     /// Up and Open at time 0: Req-Sent with our first request drained.
     fn requesting() -> TestFsm {
-        let mut f = fsm();
+        requesting_with(rfc_config())
+    }
+
+    /// `requesting` with another configuration.
+    fn requesting_with(config: FsmConfig) -> TestFsm {
+        let mut f = Fsm::new(TestNegotiator::default(), config);
         f.open(ms(0));
         f.up(ms(0));
         recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
@@ -2207,10 +2212,7 @@ mod tests {
     /// 3 s), with the same Identifier, and the answer opens the layer.
     #[test]
     fn first_peer_request_hurries_ours() {
-        let mut f = Fsm::new(TestNegotiator::default(), FsmConfig::default());
-        f.open(ms(0));
-        f.up(ms(0));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        let mut f = requesting_with(FsmConfig::default());
         send!(f, time 5, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
         recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
         recv!(f, nothing);
@@ -2232,10 +2234,7 @@ mod tests {
     /// A peer that answers within the delay gets our request once.
     #[test]
     fn a_prompt_answer_leaves_nothing_to_resend() {
-        let mut f = Fsm::new(TestNegotiator::default(), FsmConfig::default());
-        f.open(ms(0));
-        f.up(ms(0));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        let mut f = requesting_with(FsmConfig::default());
         send!(f, time 5, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
         recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
         send!(f, time 8, (CONFIGURE_ACK, 1, OUR_REQUEST));
@@ -2277,10 +2276,7 @@ mod tests {
             hold_ack_until_answered: true,
             ..rfc_config()
         };
-        let mut f = Fsm::new(TestNegotiator::default(), config.clone());
-        f.open(ms(0));
-        f.up(ms(0));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        let mut f = requesting_with(config.clone());
         send!(f, time 1, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
         recv!(f, nothing);
         assert_eq!(f.state(), State::AckSent);
@@ -2290,10 +2286,7 @@ mod tests {
         send!(f, time 3, (CONFIGURE_ACK, 2, [1, 4, 0x05, 0x78]));
         assert_eq!(f.state(), State::Opened);
         // A peer that holds its answer too retransmits: Acked at once.
-        let mut f = Fsm::new(TestNegotiator::default(), config);
-        f.open(ms(0));
-        f.up(ms(0));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        let mut f = requesting_with(config);
         send!(f, time 1, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
         recv!(f, nothing);
         send!(f, time 3000, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
@@ -2306,10 +2299,7 @@ mod tests {
     /// Once the peer has answered our request, its first request needs no copy.
     #[test]
     fn no_resend_once_answered() {
-        let mut f = Fsm::new(TestNegotiator::default(), FsmConfig::default());
-        f.open(ms(0));
-        f.up(ms(0));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        let mut f = requesting_with(FsmConfig::default());
         send!(f, time 1, (CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::AckReceived);
         send!(f, time 2, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
@@ -2345,10 +2335,7 @@ mod tests {
             max_options: 3,
             ..rfc_config()
         };
-        let mut f = Fsm::new(TestNegotiator::default(), config);
-        f.open(ms(0));
-        f.up(ms(0));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        let mut f = requesting_with(config);
         // Four empty unknown options: one more than allowed, no reply.
         let packet = [
             CONFIGURE_REQUEST,
@@ -2381,10 +2368,7 @@ mod tests {
             max_configure: 2,
             ..rfc_config()
         };
-        let mut f = Fsm::new(TestNegotiator::default(), config);
-        f.open(ms(0));
-        f.up(ms(0));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        let mut f = requesting_with(config);
         f.handle_timeout(ms(500));
         recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
         f.handle_timeout(ms(1000));
