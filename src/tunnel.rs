@@ -50,6 +50,12 @@ pub enum TunnelError {
     /// No call is up to carry it.
     #[error("no call is up")]
     NoCall,
+    /// Not an error: the peer's window is full, and the packet waits in the
+    /// session's send queue ([`GreConfig::send_queue`]) until an
+    /// acknowledgment opens it; it then comes out of the facade's datagram
+    /// poll (`poll_datagram_transmit`). Nothing is written to `out` now.
+    #[error("queued until the peer's window opens")]
+    Queued,
 }
 
 /// Counters of one session, at any moment: GRE (packets each way, lost,
@@ -62,6 +68,32 @@ pub struct SessionStats {
     pub gre: crate::gre::GreStats,
     /// The PPP session's counters (zero before the call).
     pub ppp: crate::ppp::session::PppStats,
+    /// The send queue: packets that waited for the peer's window.
+    pub queue: QueueStats,
+}
+
+/// Counters of the send queue ([`GreConfig::send_queue`]): IP packets that
+/// found the peer's window full. `tests/sessions.rs`
+/// (`a_full_window_queues_instead_of_dropping`) fills one.
+///
+/// ```
+/// use pptp_proto::tunnel::{QueueStats, SessionStats};
+///
+/// // Before a call, and while the peer's window has room, nothing waits.
+/// let stats = SessionStats::default();
+/// assert_eq!(stats.queue, QueueStats { queued: 0, dropped: 0, depth: 0, max_depth: 0 });
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Packets that waited in the queue ([`TunnelError::Queued`]).
+    pub queued: u64,
+    /// Packets refused because the queue was full as well
+    /// ([`GreError::WindowFull`]).
+    pub dropped: u64,
+    /// Packets waiting now.
+    pub depth: u32,
+    /// The most that ever waited at once.
+    pub max_depth: u32,
 }
 
 /// Datagrams queued for the embedder before the tunnel drops more.
@@ -109,7 +141,18 @@ pub(crate) struct Tunnel {
     datagrams: VecDeque<Datagram>,
     /// IP packets that came out of the GRE reorder buffer.
     released: VecDeque<Vec<u8>>,
+    /// The send queue, made when a packet first finds the window full
+    /// (boxed: most tunnels never need one, and an idle tunnel's footprint
+    /// counts).
+    queue: Option<alloc::boxed::Box<SendQueue>>,
     pub(crate) dropped: u64,
+}
+
+/// IP packets waiting for the peer's window, oldest first, and the counters.
+#[derive(Debug, Default)]
+struct SendQueue {
+    held: VecDeque<Vec<u8>>,
+    stats: QueueStats,
 }
 
 impl Tunnel {
@@ -117,6 +160,10 @@ impl Tunnel {
         SessionStats {
             gre: *self.gre.stats(),
             ppp: *self.ppp.stats(),
+            queue: self
+                .queue
+                .as_ref()
+                .map_or_else(QueueStats::default, |q| q.stats),
         }
     }
 
@@ -137,6 +184,7 @@ impl Tunnel {
             ppp: PppSession::new(ppp),
             datagrams: VecDeque::new(),
             released: VecDeque::new(),
+            queue: None,
             dropped: 0,
         }
     }
@@ -164,6 +212,25 @@ impl Tunnel {
                     self.push_datagram(Datagram::Frame(out));
                 }
                 // Control frames are retransmitted by their own timers.
+                Err(_) => self.dropped += 1,
+            }
+        }
+        // Then the IP packets that waited for the window, in order.
+        while self.gre.window_open() && self.datagrams.len() < MAX_QUEUED_DATAGRAMS {
+            let Some(queue) = self.queue.as_mut() else {
+                break;
+            };
+            let Some(ip) = crate::queue::pop_or_release(&mut queue.held, true) else {
+                break;
+            };
+            queue.stats.depth = queue.stats.depth.saturating_sub(1);
+            let mut out = vec![0u8; GRE_ROOM + self.ppp.frame_overhead() + ip.len()];
+            match self.encode(now, &ip, &mut out) {
+                Ok(range) => {
+                    out.copy_within(range.clone(), 0);
+                    out.truncate(range.len());
+                    self.push_datagram(Datagram::Frame(out));
+                }
                 Err(_) => self.dropped += 1,
             }
         }
@@ -280,10 +347,46 @@ impl Tunnel {
         ip: &[u8],
         out: &mut [u8],
     ) -> Result<Range<usize>, TunnelError> {
-        if !self.gre.window_open() {
-            // Refuse before MPPE consumes a coherency count.
+        let waiting = self.queue.as_ref().is_some_and(|q| !q.held.is_empty());
+        if !self.gre.window_open() || waiting {
+            // Before MPPE consumes a coherency count: the packet waits, in
+            // order behind any that wait already, or is refused.
+            return self.hold(ip);
+        }
+        self.encode(now, ip, out)
+    }
+
+    /// The peer's window is full: queue `ip` or refuse it.
+    fn hold(&mut self, ip: &[u8]) -> Result<Range<usize>, TunnelError> {
+        // Refused now what would be refused when sent.
+        if !self.ppp.is_network_up() {
+            return Err(PppError::NotReady.into());
+        }
+        if ip.len() > self.ppp.mtu() || ip.is_empty() {
+            let (len, mtu) = (ip.len(), self.ppp.mtu());
+            return Err(PppError::TooLarge { len, mtu }.into());
+        }
+        let bound = self.gre.config().send_queue;
+        let queue = self.queue.get_or_insert_with(Default::default);
+        if queue.held.len() >= bound {
+            queue.stats.dropped += 1;
             return Err(GreError::WindowFull.into());
         }
+        queue.held.push_back(ip.to_vec());
+        let stats = &mut queue.stats;
+        stats.queued += 1;
+        stats.depth = stats.depth.saturating_add(1);
+        stats.max_depth = stats.max_depth.max(stats.depth);
+        Err(TunnelError::Queued)
+    }
+
+    /// Encrypts and encapsulates `ip` into `out`; returns the packet's range.
+    fn encode(
+        &mut self,
+        now: Instant,
+        ip: &[u8],
+        out: &mut [u8],
+    ) -> Result<Range<usize>, TunnelError> {
         let body = out.get_mut(GRE_ROOM..).ok_or(PppError::BufferTooSmall {
             required: GRE_ROOM + self.ppp.frame_overhead() + ip.len(),
         })?;

@@ -810,3 +810,57 @@ fn stats_count_traffic_and_the_echo_round_trip() {
         None
     );
 }
+
+/// The send queue (#19): a server held to a client's window of 3
+/// (`WindowPolicy::Strict`) sends a burst of 20: 3 go at once, the rest
+/// wait (`TunnelError::Queued`) and go out as the client's acknowledgments
+/// open the window, in order, none lost. Beyond `send_queue` a packet is
+/// refused.
+#[test]
+fn a_full_window_queues_instead_of_dropping() {
+    use pptp_proto::gre::WindowPolicy;
+    use pptp_proto::tunnel::TunnelError;
+    let (mut server, mut clients) = configs(AuthMethod::MsChapV2, "128", 1, 41);
+    server.gre.window_policy = WindowPolicy::Strict;
+    server.gre.send_queue = 16;
+    clients[0].control.receive_window = 3;
+    let mut sim = Sim::new(server, clients, LinkConfig::default(), 41);
+    assert!(sim.drive_until(Duration::from_secs(30), Sim::all_up));
+    sim.client_ip[0].clear();
+    let mut results = Vec::new();
+    let mut buf = vec![0u8; 2048];
+    for id in 0..20u16 {
+        let r = sim
+            .server
+            .send_ip(sim.now, sim.conns[0], &ping(id), &mut buf);
+        if let Ok(range) = &r {
+            let packet = buf[range.clone()].to_vec();
+            sim.inject_datagram(Dir::ToClient(0), packet);
+        }
+        results.push(r.map(|_| ()));
+    }
+    let sent = results.iter().filter(|r| r.is_ok()).count();
+    let queued = results
+        .iter()
+        .filter(|r| matches!(r, Err(ServerError::Tunnel(TunnelError::Queued))))
+        .count();
+    assert!((1..=3).contains(&sent), "{results:?}");
+    assert_eq!(queued, 16.min(20 - sent), "{results:?}");
+    let refused = 20 - sent - queued;
+    assert!(
+        sim.drive_until(Duration::from_secs(10), |s| s.client_ip[0].len()
+            == sent + queued)
+    );
+    let ids: Vec<u16> = sim.client_ip[0]
+        .iter()
+        .map(|p| u16::from_be_bytes([p[4], p[5]]))
+        .collect();
+    let expected: Vec<u16> = (0..(sent + queued) as u16).collect();
+    assert_eq!(ids, expected, "in order");
+    let stats = sim.server.stats(sim.conns[0]).expect("stats");
+    assert_eq!(stats.queue.queued, queued as u64);
+    assert_eq!(stats.queue.dropped, refused as u64);
+    assert_eq!(stats.queue.depth, 0);
+    assert_eq!(stats.queue.max_depth as usize, queued);
+    println!("window 3, strict: {sent} sent at once, {queued} queued, {refused} refused; all queued delivered in order");
+}

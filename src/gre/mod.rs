@@ -70,6 +70,11 @@ pub struct GreConfig {
     /// How the peer's window bounds what we have unacknowledged (default
     /// [`WindowPolicy::Advisory`] with at least 512 in flight).
     pub window_policy: WindowPolicy,
+    /// IP packets a session holds while the peer's window is full (default
+    /// 64): they go out, in order, as acknowledgments open it; beyond it a
+    /// packet is refused with [`GreError::WindowFull`]. The facades
+    /// report a held packet as `TunnelError::Queued`.
+    pub send_queue: usize,
     /// Our Packet Receive Window Size, as announced in our OCRQ/OCRP
     /// (default 64): an acknowledgment goes out at once when half of it is
     /// unacknowledged, so a busy sender never stalls on the ack delay. The
@@ -114,6 +119,7 @@ impl GreConfig {
             peer_call_id,
             peer_window: 64,
             window_policy: WindowPolicy::default(),
+            send_queue: 64,
             receive_window: 64,
             reorder_packets: 16,
             reorder_timeout: Duration::from_millis(100),
