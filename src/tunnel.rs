@@ -347,8 +347,13 @@ impl Tunnel {
         ip: &[u8],
         out: &mut [u8],
     ) -> Result<Range<usize>, TunnelError> {
-        let waiting = self.queue.as_ref().is_some_and(|q| !q.held.is_empty());
-        if !self.gre.window_open() || waiting {
+        let waiting = |t: &Self| t.queue.as_ref().is_some_and(|q| !q.held.is_empty());
+        if waiting(self) && self.gre.window_open() {
+            // The window opened while the embedder had not drained the
+            // datagrams yet: what waits goes first.
+            self.flush(now);
+        }
+        if !self.gre.window_open() || waiting(self) {
             // Before MPPE consumes a coherency count: the packet waits, in
             // order behind any that wait already, or is refused.
             return self.hold(ip);
