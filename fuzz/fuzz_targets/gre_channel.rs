@@ -1,8 +1,9 @@
 //! A `GreChannel` fed arbitrary datagrams (raw or built around fuzzed
 //! sequence/ack numbers), sends and time steps. Invariants: the reorder
 //! buffer stays within `reorder_packets`, frames wait in the ready queue only
-//! as many as the buffer released, packets in flight within the peer's
-//! window, delivered frames are never longer than the datagram, and after
+//! as many as the buffer released, packets in flight within the window the
+//! policy allows (the peer's under `Strict`, at least `at_least` under
+//! `Advisory`), delivered frames are never longer than the datagram, and after
 //! `handle_timeout(now)` no timer is due.
 #![no_main]
 
@@ -11,7 +12,7 @@ mod common;
 
 use common::{assert_timer_after, Script};
 use libfuzzer_sys::fuzz_target;
-use pptp_proto::gre::{GreChannel, GreConfig, Received};
+use pptp_proto::gre::{GreChannel, GreConfig, Received, WindowPolicy};
 use pptp_proto::time::{Duration, Instant};
 use pptp_proto::wire::gre::GrePacket;
 
@@ -26,8 +27,17 @@ fuzz_target!(|data: &[u8]| {
     config.receive_window = 1 + u16::from(b >> 4);
     config.reorder_timeout = Duration::from_millis(20 + u64::from(a >> 4) * 40);
     config.max_frame = 64 + usize::from(a) * 4;
+    // Both policies; a small advisory bound reaches the silent-peer path.
+    let at_least = u16::from(a >> 5);
+    config.window_policy = match a & 1 {
+        0 => WindowPolicy::Strict,
+        _ => WindowPolicy::Advisory { at_least },
+    };
     let reorder = config.reorder_packets;
-    let window = usize::from(config.peer_window.max(1));
+    let window = usize::from(match config.window_policy {
+        WindowPolicy::Strict => config.peer_window.max(1),
+        _ => config.peer_window.max(1).max(at_least),
+    });
     let max_frame = config.max_frame;
     let mut gre = GreChannel::new(config);
     let mut now = Instant::ZERO;
