@@ -364,13 +364,7 @@ impl Tunnel {
     /// The peer's window is full: queue `ip` or refuse it.
     fn hold(&mut self, ip: &[u8]) -> Result<Range<usize>, TunnelError> {
         // Refused now what would be refused when sent.
-        if !self.ppp.is_network_up() {
-            return Err(PppError::NotReady.into());
-        }
-        if ip.len() > self.ppp.mtu() || ip.is_empty() {
-            let (len, mtu) = (ip.len(), self.ppp.mtu());
-            return Err(PppError::TooLarge { len, mtu }.into());
-        }
+        self.ppp.check_sendable(ip)?;
         let bound = self.gre.config().send_queue;
         let queue = self.queue.get_or_insert_with(Default::default);
         if queue.held.len() >= bound {

@@ -62,29 +62,16 @@ const PEERS: [Peer; 4] = [
     },
 ];
 
-/// splitmix64.
-struct Rng(u64);
+#[path = "harness/mod.rs"]
+mod harness;
+use harness::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        p > 0.0 && (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
-    }
-
-    /// Uniform in `0..n` (0 when `n` is 0).
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next() % n
-        }
+/// Uniform in `0..n` (0 when `n` is 0).
+fn below(rng: &mut Rng, n: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        rng.next() % n
     }
 }
 
@@ -309,7 +296,7 @@ fn jitter_costs_no_more_than_the_jitter() {
                 // sequence from it, so nothing sent before it can follow.
                 let extra = match next_seq {
                     0 => Duration::ZERO,
-                    _ => Duration::from_micros(rng.below(jitter_ms * 1000)),
+                    _ => Duration::from_micros(below(&mut rng, jitter_ms * 1000)),
                 };
                 in_flight.push((now + Duration::from_millis(25) + extra, buf[..n].to_vec()));
                 next_seq += 1;

@@ -1188,14 +1188,10 @@ impl PppSession {
         }
     }
 
-    /// Writes `ip` as a complete PPP frame into `out` (MPPC-compressed and
-    /// MPPE-encrypted when negotiated) and returns its length. `out` must
-    /// hold [`frame_overhead`](Self::frame_overhead) + `ip.len()` octets even
-    /// when compression makes the frame shorter. Allocates nothing; on error
-    /// the session is unchanged.
-    /// See the [example](Self#example).
-    pub fn send_ip(&mut self, now: Instant, ip: &[u8], out: &mut [u8]) -> Result<usize, PppError> {
-        let _ = now;
+    /// Whether [`send_ip`](Self::send_ip) would take `ip` now: the error it
+    /// would give, checked before anything is encoded (the tunnel checks a
+    /// packet it queues for the peer's window the same way).
+    pub(crate) fn check_sendable(&self, ip: &[u8]) -> Result<(), PppError> {
         if self.down {
             return Err(PppError::Down);
         }
@@ -1208,6 +1204,18 @@ impl PppSession {
                 mtu: self.mtu,
             });
         }
+        Ok(())
+    }
+
+    /// Writes `ip` as a complete PPP frame into `out` (MPPC-compressed and
+    /// MPPE-encrypted when negotiated) and returns its length. `out` must
+    /// hold [`frame_overhead`](Self::frame_overhead) + `ip.len()` octets even
+    /// when compression makes the frame shorter. Allocates nothing; on error
+    /// the session is unchanged.
+    /// See the [example](Self#example).
+    pub fn send_ip(&mut self, now: Instant, ip: &[u8], out: &mut [u8]) -> Result<usize, PppError> {
+        let _ = now;
+        self.check_sendable(ip)?;
         let protocol = if ip[0] >> 4 == 6 {
             Protocol::IPV6
         } else {
