@@ -634,7 +634,7 @@
 //! | [`bearer`](crate::control::ControlConfig::bearer) | analog + digital | Bearer Capabilities, and the bearer of our calls | §2.1, §2.7 |
 //! | [`max_calls`](crate::control::ControlConfig::max_calls) | 16 | calls at once; sent as Maximum Channels (the server forces 1) | §2.1, §2.2 |
 //! | [`call_ids`](crate::control::ControlConfig::call_ids) | `(0, 65535)` | Call IDs we allocate, inclusive (the server sets one per connection) | §3.2.2 |
-//! | [`receive_window`](crate::control::ControlConfig::receive_window) | 64 | Packet Recv. Window Size announced in OCRQ/OCRP | §2.7, §2.8, §4.2.1 |
+//! | [`receive_window`](crate::control::ControlConfig::receive_window) | 16384 | Packet Recv. Window Size announced in OCRQ/OCRP: Windows' value. Every packet is handed on as it arrives, so it is honest; 64 held a window-keeping sender (Windows) to 3.3 Mbit/s at 200 ms | §2.7, §2.8, §4.2.1 |
 //! | [`connect_speed`](crate::control::ControlConfig::connect_speed) | 100 000 000 bit/s | the PAC's Connect Speed in OCRP | §2.8 |
 //! | [`echo_interval`](crate::control::ControlConfig::echo_interval) | 60 s | quiet time before we send an Echo-Request | §3.1.4, §2.5 |
 //! | [`echo_timeout`](crate::control::ControlConfig::echo_timeout) | 60 s | wait for the Echo-Reply, then close ([`CloseReason::EchoTimeout`](crate::control::CloseReason::EchoTimeout)) | §3.1.4 |
@@ -651,8 +651,9 @@
 //! | [`peer_call_id`](crate::gre::GreConfig::peer_call_id) | the argument of `new` | the peer's Call ID, put in the Key; the facades fill it in | §4.1 |
 //! | [`peer_window`](crate::gre::GreConfig::peer_window) | 64 | the peer's announced receive window; the facades take it from the peer's OCRQ/OCRP | §4.2, §4.2.1 |
 //! | [`send_queue`](crate::gre::GreConfig::send_queue) | 64 | IP packets a session holds while the peer's window is full; `send_ip` answers [`TunnelError::Queued`](crate::tunnel::TunnelError::Queued) and the packet comes out of the datagram poll once acknowledgments open the window; beyond it, `WindowFull` | §4.4 |
-//! | [`window_policy`](crate::gre::GreConfig::window_policy) | [`Advisory`](crate::gre::WindowPolicy::Advisory)` { at_least: 512 }` | how the window bounds what we have unacknowledged: [`Strict`](crate::gre::WindowPolicy::Strict) is RFC 2637 to the letter (pptp-linux's window 3 at 50 ms: 0.2 Mbit/s); advisory keeps the larger of the window and 512 in flight and does not wait for a peer that acknowledges nothing (the Linux kernel); real receivers enforce no window (`tests/gre_wan.rs`, BENCHMARKS.md) | §4.4 |
-//! | [`receive_window`](crate::gre::GreConfig::receive_window) | 64 | our window: an ack goes out at once when half of it is unacknowledged. The facades set it from `ControlConfig::receive_window`, which is what the peer is told | §4.2.1 |
+//! | [`window_policy`](crate::gre::GreConfig::window_policy) | [`Advisory`](crate::gre::WindowPolicy::Advisory)` { at_least: 512 }` | how the window bounds what we have unacknowledged: [`Strict`](crate::gre::WindowPolicy::Strict) is RFC 2637 to the letter (pptp-linux's window 3 at 50 ms: 0.2 Mbit/s); advisory keeps the larger of the window and 512 in flight and does not wait for a peer that acknowledges nothing (the Linux kernel); real receivers enforce no window (`tests/wan_sessions.rs`, BENCHMARKS.md) | §4.4 |
+//! | [`receive_window`](crate::gre::GreConfig::receive_window) | 16384 | our window; the facades set it from `ControlConfig::receive_window`, which is what the peer is told | §4.2.1 |
+//! | [`ack_after`](crate::gre::GreConfig::ack_after) | 32 | an ack goes out alone, at once, when this many packets (or half our window, if fewer) are unacknowledged | §4.2 |
 //! | [`reorder_packets`](crate::gre::GreConfig::reorder_packets) | 16 | packets held to restore order; 0 delivers out of order at once (as Linux) | §4.3 |
 //! | [`reorder_timeout`](crate::gre::GreConfig::reorder_timeout) | 100 ms | how long a gap is waited for | §4.3 |
 //! | [`ack_delay`](crate::gre::GreConfig::ack_delay) | 100 ms | how long an ack waits for data to ride on | §4.2 |

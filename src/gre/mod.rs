@@ -76,11 +76,15 @@ pub struct GreConfig {
     /// report a held packet as `TunnelError::Queued`.
     pub send_queue: usize,
     /// Our Packet Receive Window Size, as announced in our OCRQ/OCRP
-    /// (default 64): an acknowledgment goes out at once when half of it is
-    /// unacknowledged, so a busy sender never stalls on the ack delay. The
-    /// `Client` and `Server` facades set it from
+    /// (default 16384). The `Client` and `Server` facades set it from
     /// [`ControlConfig::receive_window`](crate::control::ControlConfig::receive_window).
     pub receive_window: u16,
+    /// An acknowledgment goes out alone, without waiting for the ack delay,
+    /// once this many packets are unacknowledged (default 32), or half our
+    /// window if that is fewer: a busy one-way sender is acknowledged a few
+    /// times per window and never stalls on the ack delay. pptp-linux acks
+    /// at 2.
+    pub ack_after: u16,
     /// Packets held in the reorder buffer (default 16; 0 delivers out of
     /// order packets at once and counts the gap as lost, as Linux does).
     pub reorder_packets: usize,
@@ -120,7 +124,8 @@ impl GreConfig {
             peer_window: 64,
             window_policy: WindowPolicy::default(),
             send_queue: 64,
-            receive_window: 64,
+            receive_window: crate::control::DEFAULT_RECEIVE_WINDOW,
+            ack_after: 32,
             reorder_packets: 16,
             reorder_timeout: Duration::from_millis(100),
             ack_delay: Duration::from_millis(100),
@@ -149,7 +154,7 @@ impl GreConfig {
 /// enough for a 10 Mbit/s path with 400 ms between a packet and its
 /// acknowledgment (round trip plus the peer's ack delay), or 100 Mbit/s
 /// with 40 ms; each costs 16 octets of bookkeeping while unacknowledged
-/// (`tests/gre_wan.rs` measures the goodput).
+/// (`tests/wan_sessions.rs` measures the goodput).
 ///
 /// ```
 /// use pptp_proto::gre::{GreChannel, GreConfig, WindowPolicy};
@@ -806,7 +811,8 @@ impl GreChannel {
     fn owe_ack(&mut self, now: Instant) {
         self.ack_owed = true;
         self.unacked_received = self.unacked_received.saturating_add(1);
-        if self.unacked_received >= (self.config.receive_window / 2).max(1) {
+        let due = self.config.ack_after.min(self.config.receive_window / 2);
+        if self.unacked_received >= due.max(1) {
             self.ack_due = true;
         }
         self.timers

@@ -13,6 +13,8 @@ use pptp_proto::ppp::auth::Credentials;
 use pptp_proto::server::{ConnectionId, Server, ServerConfig, ServerEvent};
 use pptp_proto::time::{Duration, Instant};
 
+pub mod wan;
+
 /// splitmix64: every random choice follows from the seed.
 pub struct Rng(pub u64);
 
@@ -52,7 +54,13 @@ pub struct LinkConfig {
     pub loss: f64,
     pub duplicate: f64,
     pub reorder: f64,
+    /// One-way delay (0: 1 ms).
     pub delay: Duration,
+    /// A bottleneck each way for GRE, in bit/s (0: none): packets are
+    /// serialised at this rate behind a drop-tail queue, before the loss.
+    pub rate: u64,
+    /// Packets the bottleneck queues (0: 100).
+    pub queue: usize,
 }
 
 enum Unit {
@@ -86,6 +94,10 @@ pub struct Sim {
     /// GRE packets dropped for exceeding the MTU.
     pub mtu_drops: u64,
     stream_log: std::collections::BTreeMap<(bool, usize), Vec<u8>>,
+    /// When each direction's bottleneck is free again.
+    busy_until: std::collections::BTreeMap<(bool, usize), Instant>,
+    /// GRE packets the bottleneck's full queue dropped.
+    pub bottleneck_drops: u64,
 }
 
 impl Sim {
@@ -114,6 +126,8 @@ impl Sim {
             trace: Vec::new(),
             mtu_drops: 0,
             stream_log: Default::default(),
+            busy_until: Default::default(),
+            bottleneck_drops: 0,
         };
         for i in 0..n {
             let conn = sim.server.accept(sim.now, client_addr(i)).expect("accept");
@@ -129,12 +143,38 @@ impl Sim {
     }
 
     fn send(&mut self, dir: Dir, unit: Unit) {
-        let mut at = self.now + self.link.delay.max(Duration::from_millis(1));
+        let delay = match self.link.delay {
+            Duration::ZERO => Duration::from_millis(1),
+            d => d,
+        };
+        let mut at = self.now + delay;
         let mut copies = 1;
         if let Unit::Datagram(d) = &unit {
             if self.link.mtu > 0 && d.len() > self.link.mtu {
                 self.mtu_drops += 1;
                 return;
+            }
+            let bits = d.len() as u64 * 8_000_000_000;
+            if let Some(nanos) = bits.checked_div(self.link.rate) {
+                let key = match dir {
+                    Dir::ToServer(i) => (true, i),
+                    Dir::ToClient(i) => (false, i),
+                };
+                let tx = Duration::from_nanos(nanos);
+                let queue = match self.link.queue {
+                    0 => 100,
+                    n => n as u32,
+                };
+                let free = self
+                    .busy_until
+                    .get(&key)
+                    .map_or(self.now, |t| (*t).max(self.now));
+                if free.saturating_duration_since(self.now) > tx * queue {
+                    self.bottleneck_drops += 1;
+                    return;
+                }
+                self.busy_until.insert(key, free + tx);
+                at = free + tx + delay;
             }
             if self.rng.chance(self.link.loss) {
                 return;
@@ -404,6 +444,18 @@ impl Sim {
 
     pub fn all_up(&self) -> bool {
         self.clients.iter().all(|c| c.is_up())
+    }
+
+    /// How long the bottleneck toward `dir` is busy with what it has
+    /// queued (zero without a bottleneck).
+    pub fn backlog(&self, dir: Dir) -> Duration {
+        let key = match dir {
+            Dir::ToServer(i) => (true, i),
+            Dir::ToClient(i) => (false, i),
+        };
+        self.busy_until
+            .get(&key)
+            .map_or(Duration::ZERO, |t| t.saturating_duration_since(self.now))
     }
 
     /// Sends `ip` from client `i` now.
