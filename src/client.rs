@@ -41,15 +41,15 @@ use core::ops::Range;
 
 use bytes::Bytes;
 
-use crate::control::{ControlConfig, ControlConnection, ControlEvent, Role};
+use crate::call::{Call, CallEvent, Setup};
+use crate::control::{ControlConfig, Role};
 use crate::crypto::Password;
 use crate::gre::GreConfig;
 use crate::ppp::session::{PppEvent, SessionConfig};
 use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
 pub use crate::tunnel::SessionDownReason;
-use crate::tunnel::{Tunnel, TunnelError};
-use crate::wire::control::StopControlConnectionReason;
+use crate::tunnel::TunnelError;
 use crate::wire::mppe::MppeBits;
 
 /// Events kept for `poll_event` before reordered IP packets are dropped.
@@ -272,15 +272,12 @@ pub type ClientStats = crate::tunnel::SessionStats;
 /// ```
 #[derive(Debug)]
 pub struct Client {
-    control: ControlConnection,
+    call: Call,
     gre: GreConfig,
     ppp: SessionConfig,
-    tunnel: Option<Tunnel>,
+    /// The CCP option 18 bits, once CCP is up.
     mppe: Option<MppeBits>,
     events: VecDeque<ClientEvent>,
-    /// `ClientEvent::Up` was reported.
-    up: bool,
-    down: bool,
     tap: TapSlot,
     /// The latest time an input carried, for taps on `poll_*` output.
     now: Instant,
@@ -300,14 +297,11 @@ impl Client {
         // The window GRE paces its acks by is the one the OCRQ announces.
         gre.receive_window = control.receive_window;
         Client {
-            control: ControlConnection::new(control),
+            call: Call::new(control),
             gre,
             ppp: config.ppp,
-            tunnel: None,
             mppe: None,
-            up: false,
             events: VecDeque::new(),
-            down: false,
             tap: TapSlot::default(),
             now: Instant::ZERO,
             #[cfg(feature = "tracing")]
@@ -363,7 +357,7 @@ impl Client {
     pub fn start(&mut self, now: Instant) {
         crate::trace::enter!(self.span);
         self.now = now;
-        self.control.start(now);
+        self.call.control.start(now);
         self.pump(now);
     }
 
@@ -373,8 +367,7 @@ impl Client {
     pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) {
         crate::trace::enter!(self.span);
         self.now = now;
-        self.tap.stream(now, 0, Direction::Received, bytes);
-        let _ = self.control.handle_stream(now, bytes);
+        self.call.handle_stream(now, bytes, &mut self.tap, 0);
         self.pump(now);
     }
 
@@ -384,8 +377,7 @@ impl Client {
     pub fn handle_stream_closed(&mut self, now: Instant) {
         crate::trace::enter!(self.span);
         self.now = now;
-        self.tap.closed(now, 0);
-        self.control.handle_stream_closed(now);
+        self.call.handle_stream_closed(now, &mut self.tap, 0);
         self.pump(now);
     }
 
@@ -400,13 +392,7 @@ impl Client {
     ) -> Result<Option<&'a [u8]>, TunnelError> {
         crate::trace::enter!(self.span);
         self.now = now;
-        self.tap.datagram(now, 0, Direction::Received, datagram);
-        let tunnel = self.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
-        let ip = tunnel.handle_datagram(now, datagram);
-        if let Ok(Some(ip)) = &ip {
-            self.tap.inner(now, 0, Direction::Received, ip);
-        }
-        self.pump_tunnel(now);
+        let ip = self.call.handle_datagram(now, datagram, &mut self.tap, 0);
         self.pump(now);
         ip
     }
@@ -422,12 +408,7 @@ impl Client {
         out: &mut [u8],
     ) -> Result<Range<usize>, TunnelError> {
         self.now = now;
-        let tunnel = self.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
-        let range = tunnel.send_ip(now, ip, out)?;
-        self.tap.inner(now, 0, Direction::Sent, ip);
-        self.tap
-            .datagram(now, 0, Direction::Sent, &out[range.clone()]);
-        Ok(range)
+        self.call.send_ip(now, ip, out, &mut self.tap, 0)
     }
 
     /// Tears the tunnel down: LCP Terminate, Call-Clear, Stop-Control-Connection.
@@ -436,11 +417,7 @@ impl Client {
     pub fn close(&mut self, now: Instant) {
         crate::trace::enter!(self.span);
         self.now = now;
-        match self.tunnel.as_mut() {
-            Some(t) => t.ppp.close(now),
-            None => self.control.close(now, StopControlConnectionReason::NONE),
-        }
-        self.pump_tunnel(now);
+        self.call.close(now);
         self.pump(now);
     }
 
@@ -450,11 +427,7 @@ impl Client {
     pub fn handle_timeout(&mut self, now: Instant) {
         crate::trace::enter!(self.span);
         self.now = now;
-        self.control.handle_timeout(now);
-        if let Some(t) = self.tunnel.as_mut() {
-            t.handle_timeout(now);
-        }
-        self.pump_tunnel(now);
+        self.call.handle_timeout(now);
         self.pump(now);
     }
 
@@ -462,18 +435,17 @@ impl Client {
     ///
     /// See the [example](Self#example).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.down {
+        if self.call.is_down() {
             return None;
         }
-        let tunnel = self.tunnel.as_ref().and_then(|t| t.poll_timeout());
-        Instant::soonest(self.control.poll_timeout(), tunnel)
+        self.call.poll_timeout()
     }
 
     /// The next bytes to write to TCP.
     ///
     /// See the [example](Self#example).
     pub fn poll_stream_transmit(&mut self) -> Option<Bytes> {
-        let bytes = self.control.poll_transmit()?;
+        let bytes = self.call.poll_stream_transmit()?;
         self.tap.stream(self.now, 0, Direction::Sent, &bytes);
         Some(bytes)
     }
@@ -485,11 +457,7 @@ impl Client {
     ///
     /// See the [example](Self#example).
     pub fn poll_datagram_transmit(&mut self) -> Option<Vec<u8>> {
-        let d = self
-            .tunnel
-            .as_mut()
-            .and_then(|t| t.poll_datagram())
-            .map(|d| d.into_vec())?;
+        let d = self.call.poll_datagram()?.into_vec();
         self.tap.datagram(self.now, 0, Direction::Sent, &d);
         Some(d)
     }
@@ -500,7 +468,7 @@ impl Client {
     ///
     /// See the [example](Self#example).
     pub fn poll_datagram_transmit_into(&mut self, out: &mut Vec<u8>) -> bool {
-        match self.tunnel.as_mut().and_then(|t| t.poll_datagram()) {
+        match self.call.poll_datagram() {
             Some(d) => {
                 d.copy_into(out);
                 self.tap.datagram(self.now, 0, Direction::Sent, out);
@@ -521,137 +489,69 @@ impl Client {
     ///
     /// See the [example](Self#example).
     pub fn is_up(&self) -> bool {
-        self.tunnel.as_ref().is_some_and(|t| t.ppp.is_network_up())
+        self.call.is_up()
     }
 
     /// The counters.
     ///
     /// See the [example](Self#example).
     pub fn stats(&self) -> ClientStats {
-        self.tunnel
-            .as_ref()
-            .map_or_else(ClientStats::default, |t| t.stats())
+        self.call.stats()
     }
 
-    fn down(&mut self, reason: SessionDownReason) {
-        if !self.down {
-            self.down = true;
-            self.events.push_back(ClientEvent::Down { reason });
-        }
-    }
-
-    /// Down for `reason`, unless PPP was already ending (a server that
-    /// sends LCP Terminate-Request, then clears the call): that came first.
-    fn down_first_cause(&mut self, reason: SessionDownReason) {
-        let reason = SessionDownReason::first_cause(self.tunnel.as_ref(), reason);
-        self.down(reason);
-    }
-
+    /// Turns the call's events into the client's.
     fn pump(&mut self, now: Instant) {
-        while let Some(event) = self.control.poll_event() {
-            match event {
-                ControlEvent::Connected {
-                    hostname, vendor, ..
-                } => {
-                    self.events
-                        .push_back(ClientEvent::Connected { hostname, vendor });
-                    let _ = self.control.open_call(now);
+        let setup = Setup {
+            gre: &self.gre,
+            ppp: &self.ppp,
+            seed: None,
+        };
+        while let Some(event) = self.call.poll_event(now, &setup) {
+            let event = match event {
+                CallEvent::Connected { hostname, vendor } => {
+                    ClientEvent::Connected { hostname, vendor }
                 }
-                ControlEvent::CallUp {
+                CallEvent::CallUp {
                     call_id,
                     peer_call_id,
-                    peer_window,
-                    ..
-                } if self.tunnel.is_none() => {
-                    #[cfg(feature = "tracing")]
-                    self.span.record("call", call_id);
-                    self.events.push_back(ClientEvent::CallUp {
+                } => {
+                    crate::trace::record!(self.span, "call", call_id);
+                    ClientEvent::CallUp {
                         call_id,
                         peer_call_id,
-                    });
-                    let mut tunnel = Tunnel::new(
-                        call_id,
-                        peer_call_id,
-                        peer_window,
-                        &self.gre,
-                        self.ppp.clone(),
-                    );
-                    tunnel.open(now);
-                    self.tunnel = Some(tunnel);
-                    self.pump_tunnel(now);
+                    }
                 }
-                // The cause is reported, not the PPP consequence
-                // (`LowerLayerDown`) that follows from it. A call taken
-                // down by a closing connection has no cause of its own:
-                // Closed comes next, with its reason.
-                ControlEvent::CallDown { .. } | ControlEvent::Closed { .. } => {
-                    let Some(cause) = SessionDownReason::of_control(&event) else {
+                CallEvent::Ppp(PppEvent::Authenticated { .. }) => ClientEvent::Authenticated,
+                CallEvent::Ppp(PppEvent::CompressionUp { mppe }) => {
+                    self.mppe = Some(mppe);
+                    continue;
+                }
+                CallEvent::Ppp(_) => continue,
+                CallEvent::Up {
+                    local,
+                    peer,
+                    dns,
+                    mtu,
+                } => ClientEvent::Up {
+                    local,
+                    peer,
+                    dns,
+                    mtu,
+                    mppe: self.mppe,
+                },
+                CallEvent::Released(ip) => {
+                    // Reordered IP waits in the event queue only up to a
+                    // bound: an embedder that does not poll loses packets,
+                    // not memory.
+                    if self.events.len() >= MAX_QUEUED_EVENTS {
                         continue;
-                    };
-                    self.down_first_cause(cause);
-                    if let Some(t) = self.tunnel.as_mut() {
-                        t.ppp.lower_layer_down(now);
                     }
-                    self.pump_tunnel(now);
-                    if matches!(event, ControlEvent::CallDown { .. }) {
-                        self.control.close(now, StopControlConnectionReason::NONE);
-                    }
+                    self.tap.inner(now, 0, Direction::Received, &ip);
+                    ClientEvent::IpPacket(ip)
                 }
-                _ => {}
-            }
-        }
-    }
-
-    fn pump_tunnel(&mut self, now: Instant) {
-        let Some(tunnel) = self.tunnel.as_mut() else {
-            return;
-        };
-        while let Some(ip) = tunnel.poll_released() {
-            // Reordered IP waits in the event queue only up to a bound: an
-            // embedder that does not poll loses packets, not memory.
-            if self.events.len() < MAX_QUEUED_EVENTS {
-                self.tap.inner(now, 0, Direction::Received, &ip);
-                self.events.push_back(ClientEvent::IpPacket(ip));
-            }
-        }
-        let mut ppp_events = Vec::new();
-        while let Some(e) = tunnel.poll_event() {
-            ppp_events.push(e);
-        }
-        let mtu = tunnel.ppp.mtu();
-        let call_id = tunnel.call_id;
-        for event in ppp_events {
-            match event {
-                PppEvent::LinkUp => {
-                    // Windows and pptp-linux report the ACCMs after LCP.
-                    let _ = self.control.set_link_info(call_id, u32::MAX, u32::MAX);
-                }
-                PppEvent::Authenticated { .. } => self.events.push_back(ClientEvent::Authenticated),
-                PppEvent::CompressionUp { mppe } => self.mppe = Some(mppe),
-                // Once a session: a CCP renegotiation reports the network
-                // up again, the embedder hears of it once.
-                PppEvent::NetworkUp {
-                    local, peer, dns, ..
-                } if !self.up => {
-                    self.up = true;
-                    self.events.push_back(ClientEvent::Up {
-                        local,
-                        peer,
-                        dns,
-                        mtu,
-                        mppe: self.mppe,
-                    })
-                }
-                PppEvent::Down { reason } => {
-                    let _ = self.control.clear_call(now, call_id);
-                    self.control.close(now, StopControlConnectionReason::NONE);
-                    self.down(SessionDownReason::Ppp(reason));
-                }
-                _ => {}
-            }
-        }
-        if let Some(t) = self.tunnel.as_mut() {
-            t.flush(now);
+                CallEvent::Down(reason) => ClientEvent::Down { reason },
+            };
+            self.events.push_back(event);
         }
     }
 }

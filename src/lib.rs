@@ -99,6 +99,7 @@ pub mod mtu;
 #[cfg(feature = "pcap")]
 pub mod pcap;
 pub mod ppp;
+pub(crate) mod call;
 mod queue;
 pub(crate) mod rand;
 pub mod rc4;

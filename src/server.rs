@@ -63,7 +63,8 @@ use core::time::Duration;
 
 use bytes::Bytes;
 
-use crate::control::{CloseReason, ControlConfig, ControlConnection, ControlEvent, Role};
+use crate::call::{Call, CallEvent, Setup};
+use crate::control::{CloseReason, ControlConfig, Role};
 use crate::gre::GreConfig;
 use crate::ppp::auth::{Credentials, Verdict};
 use crate::ppp::ipcp::IpAssignment;
@@ -72,7 +73,7 @@ use crate::ppp::session::{Phase, PppEvent, SessionConfig};
 use crate::rand::{Rng, Seed};
 use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
-use crate::tunnel::{Datagram, Tunnel, TunnelError};
+use crate::tunnel::{Datagram, TunnelError};
 pub use crate::tunnel::{Deadline, SessionDownReason};
 use crate::wire::gre::GreHeader;
 
@@ -413,17 +414,15 @@ impl Connection {
 
 #[derive(Debug)]
 struct Connection {
-    control: ControlConnection,
+    /// The control connection, the tunnel and the down-cause rule.
+    call: Call,
     /// The TCP peer's address: GRE for this call must come from it.
     peer: IpAddr,
     call_id: u16,
-    /// Boxed: a connection waiting for its call holds no tunnel.
-    tunnel: Option<alloc::boxed::Box<Tunnel>>,
     username: String,
     address: Option<Ipv4Addr>,
     /// The earliest deadline with an entry in the server's timer heap.
     deadline: Option<Instant>,
-    down: bool,
     /// Whether the address was leased from the pool (and is given back).
     leased: bool,
     /// Whether this session counts toward its user's session limit.
@@ -439,9 +438,6 @@ struct Connection {
     fail: Option<SessionDownReason>,
     /// The session's PPP seed, drawn from the server's generator.
     ppp_seed: u64,
-    /// What ended the call or the control connection, kept until PPP
-    /// reports the consequence.
-    cause: Option<SessionDownReason>,
     /// `pptp_session{conn, call, user}` (feature `tracing`).
     #[cfg(feature = "tracing")]
     span: tracing::Span,
@@ -647,12 +643,7 @@ impl Server {
     ///
     /// See the [example](Self#example).
     pub fn stats(&self, connection: ConnectionId) -> Option<crate::tunnel::SessionStats> {
-        let c = self.connections.get(&connection)?;
-        Some(
-            c.tunnel
-                .as_ref()
-                .map_or_else(Default::default, |t| t.stats()),
-        )
+        Some(self.connections.get(&connection)?.call.stats())
     }
 
     /// The session MTU of a connection's tunnel: the largest IP packet
@@ -663,7 +654,7 @@ impl Server {
     /// See the [example](Self#example).
     pub fn mtu(&self, connection: ConnectionId) -> Option<usize> {
         let c = self.connections.get(&connection)?;
-        Some(c.tunnel.as_ref()?.ppp.mtu())
+        Some(c.call.tunnel.as_ref()?.ppp.mtu())
     }
 
     /// Connections open now.
@@ -728,8 +719,8 @@ impl Server {
         control.call_ids = (call_id, call_id);
         control.max_calls = 1;
         control.seed = self.rng.next_u64();
-        let mut control = ControlConnection::new(control);
-        control.start(now);
+        let mut call = Call::new(control);
+        call.control.start(now);
         self.by_call.insert(call_id, id);
         // Room for every entry `push_timer` keeps, so a packet never grows it.
         let room = 2 * (self.connections.len() + 1) + 64;
@@ -737,14 +728,12 @@ impl Server {
         self.connections.insert(
             id,
             alloc::boxed::Box::new(Connection {
-                control,
+                call,
                 peer,
                 call_id,
-                tunnel: None,
                 username: String::new(),
                 address: None,
                 deadline: None,
-                down: false,
                 leased: false,
                 counted_user: false,
                 establish_by: self.config.establish_timeout.map(|t| now + t),
@@ -752,7 +741,6 @@ impl Server {
                 active_at: None,
                 fail: None,
                 ppp_seed: self.rng.next_u64(),
-                cause: None,
                 #[cfg(feature = "tracing")]
                 span: tracing::info_span!(
                     "pptp_session",
@@ -829,10 +817,8 @@ impl Server {
             .get_mut(&connection)
             .ok_or(ServerError::UnknownConnection)?;
         self.now = now;
-        self.tap
-            .stream(now, connection.0, Direction::Received, bytes);
         crate::trace::enter!(c.span);
-        let _ = c.control.handle_stream(now, bytes);
+        c.call.handle_stream(now, bytes, &mut self.tap, connection.0);
         self.service(now, connection);
         Ok(())
     }
@@ -843,8 +829,7 @@ impl Server {
     pub fn handle_stream_closed(&mut self, now: Instant, connection: ConnectionId) {
         self.now = now;
         if let Some(c) = self.connections.get_mut(&connection) {
-            self.tap.closed(now, connection.0);
-            c.control.handle_stream_closed(now);
+            c.call.handle_stream_closed(now, &mut self.tap, connection.0);
         }
         self.service(now, connection);
         self.remove(connection);
@@ -871,7 +856,7 @@ impl Server {
             .by_call
             .get(&call_id)
             .and_then(|id| Some((*id, self.connections.get_mut(id)?)))
-            .filter(|(_, c)| c.tunnel.is_some());
+            .filter(|(_, c)| c.call.tunnel.is_some());
         let Some((id, c)) = found else {
             self.counters.unknown_call += 1;
             return Err(ServerError::UnknownCall(call_id));
@@ -880,18 +865,11 @@ impl Server {
             self.counters.wrong_source += 1;
             return Err(ServerError::WrongSource { call_id });
         }
-        let Some(tunnel) = c.tunnel.as_mut() else {
-            return Err(ServerError::UnknownCall(call_id));
-        };
         self.now = now;
-        self.tap.datagram(now, id.0, Direction::Received, datagram);
         crate::trace::enter!(c.span);
-        let ip = tunnel.handle_datagram(now, datagram);
-        if let Ok(Some(ip)) = &ip {
-            if c.active_at.is_some() {
-                c.active_at = Some(now);
-            }
-            self.tap.inner(now, id.0, Direction::Received, ip);
+        let ip = c.call.handle_datagram(now, datagram, &mut self.tap, id.0);
+        if matches!(ip, Ok(Some(_))) && c.active_at.is_some() {
+            c.active_at = Some(now);
         }
         self.service(now, id);
         Ok((id, ip?))
@@ -912,15 +890,11 @@ impl Server {
             .connections
             .get_mut(&connection)
             .ok_or(ServerError::UnknownConnection)?;
-        let tunnel = c.tunnel.as_mut().ok_or(TunnelError::NoCall)?;
-        let range = tunnel.send_ip(now, ip, out)?;
+        let range = c.call.send_ip(now, ip, out, &mut self.tap, connection.0)?;
         if c.active_at.is_some() {
             c.active_at = Some(now);
         }
         self.now = now;
-        self.tap.inner(now, connection.0, Direction::Sent, ip);
-        self.tap
-            .datagram(now, connection.0, Direction::Sent, &out[range.clone()]);
         Ok(range)
     }
 
@@ -935,7 +909,7 @@ impl Server {
     ) {
         if let Some(c) = self.connections.get_mut(&connection) {
             c.verdict_by = None;
-            if let Some(t) = c.tunnel.as_mut() {
+            if let Some(t) = c.call.tunnel.as_mut() {
                 t.ppp.provide_credentials(now, credentials);
             }
         }
@@ -992,7 +966,7 @@ impl Server {
     pub fn provide_verdict(&mut self, now: Instant, connection: ConnectionId, verdict: Verdict) {
         if let Some(c) = self.connections.get_mut(&connection) {
             c.verdict_by = None;
-            if let Some(t) = c.tunnel.as_mut() {
+            if let Some(t) = c.call.tunnel.as_mut() {
                 t.ppp.provide_verdict(now, verdict);
             }
         }
@@ -1064,9 +1038,13 @@ impl Server {
         connection: ConnectionId,
         assignment: IpAssignment,
     ) {
-        if let Some(c) = self.connections.get_mut(&connection).filter(|c| !c.down) {
+        if let Some(c) = self
+            .connections
+            .get_mut(&connection)
+            .filter(|c| !c.call.is_down())
+        {
             c.address = assignment.peer;
-            if let Some(t) = c.tunnel.as_mut() {
+            if let Some(t) = c.call.tunnel.as_mut() {
                 t.ppp.set_ip_assignment(assignment);
             }
         }
@@ -1079,12 +1057,7 @@ impl Server {
     /// See the [example](Self#example).
     pub fn close(&mut self, now: Instant, connection: ConnectionId) {
         if let Some(c) = self.connections.get_mut(&connection) {
-            match c.tunnel.as_mut() {
-                Some(t) => t.ppp.close(now),
-                None => c
-                    .control
-                    .close(now, crate::wire::control::StopControlConnectionReason::NONE),
-            }
+            c.call.close(now);
         }
         self.service(now, connection);
     }
@@ -1127,7 +1100,7 @@ impl Server {
             }
             c.deadline = None;
             if let Some(deadline) = c.expired(now, self.config.idle_timeout) {
-                if !c.down {
+                if !c.call.is_down() {
                     crate::trace::event!(info, conn = id.0, deadline = ?deadline, "deadline passed");
                     c.fail = Some(SessionDownReason::Deadline(deadline));
                 }
@@ -1135,10 +1108,7 @@ impl Server {
                 c.verdict_by = None;
                 c.active_at = None;
             }
-            c.control.handle_timeout(now);
-            if let Some(tunnel) = c.tunnel.as_mut() {
-                tunnel.handle_timeout(now);
-            }
+            c.call.handle_timeout(now);
             self.service(now, id);
         }
     }
@@ -1250,19 +1220,17 @@ impl Server {
         // user over the limit) is applied and its consequences drained.
         for _ in 0..2 {
             out.apply_fail(now, id, c);
-            out.service_control(now, id, c, config);
-            out.service_tunnel(now, id, c, config);
+            out.service_call(now, id, c, config);
             if c.fail.is_none() {
                 break;
             }
         }
         overflow |= out.queue_stream(now, id, c, max_stream);
-        let tunnel = c.tunnel.as_ref().and_then(|t| t.poll_timeout());
         let own = Instant::soonest(
             Instant::soonest(c.establish_by, c.verdict_by),
             c.idle_deadline(config.idle_timeout),
         );
-        let deadline = Instant::soonest(Instant::soonest(c.control.poll_timeout(), tunnel), own);
+        let deadline = Instant::soonest(c.call.poll_timeout(), own);
         // A later or equal deadline keeps the entry it has; when that fires
         // early the connection's timers are a no-op and it re-registers.
         let earlier = deadline.filter(|d| c.deadline.is_none_or(|r| *d < r));
@@ -1348,12 +1316,19 @@ struct Output<'a> {
 }
 
 impl Output<'_> {
-    /// Reports a session down once, and gives back what it held.
+    /// Reports a session down (once: the call reports its own down once,
+    /// and `Call::fail` answers false for one already down), and gives back
+    /// what it held.
     fn report_down(&mut self, id: ConnectionId, c: &mut Connection, reason: SessionDownReason) {
-        if c.down {
-            return;
+        match &reason {
+            SessionDownReason::Control(CloseReason::StartTimeout) => {
+                self.counters.start_timeouts += 1
+            }
+            SessionDownReason::Control(CloseReason::MessageTimeout) => {
+                self.counters.message_timeouts += 1
+            }
+            _ => {}
         }
-        c.down = true;
         c.establish_by = None;
         c.verdict_by = None;
         c.active_at = None;
@@ -1372,7 +1347,7 @@ impl Output<'_> {
         let Some(reason) = c.fail.take() else {
             return;
         };
-        if c.down {
+        if !c.call.fail(now) {
             return;
         }
         match reason {
@@ -1386,13 +1361,6 @@ impl Output<'_> {
             _ => {}
         }
         self.report_down(id, c, reason);
-        if let Some(t) = c.tunnel.as_mut() {
-            t.ppp.close(now);
-        }
-        let call_id = c.call_id;
-        let _ = c.control.clear_call(now, call_id);
-        c.control
-            .close(now, crate::wire::control::StopControlConnectionReason::NONE);
     }
 
     /// Moves a connection's control output to the stream queue; when the
@@ -1406,10 +1374,10 @@ impl Output<'_> {
         c: &mut Connection,
         max: usize,
     ) -> bool {
-        while let Some(b) = c.control.poll_transmit() {
+        while let Some(b) = c.call.poll_stream_transmit() {
             if self.streams.len() >= max {
-                c.control.handle_stream_closed(now);
-                while c.control.poll_transmit().is_some() {}
+                c.call.control.handle_stream_closed(now);
+                while c.call.poll_stream_transmit().is_some() {}
                 return true;
             }
             self.streams.push_back((id, b));
@@ -1417,97 +1385,27 @@ impl Output<'_> {
         false
     }
 
-    /// Handles a connection's control events (its output was queued first).
-    fn service_control(
+    /// Handles a connection's call events (its control output was queued
+    /// first) and queues its datagrams.
+    fn service_call(
         &mut self,
         now: Instant,
         id: ConnectionId,
         c: &mut Connection,
         config: &ServerConfig,
     ) {
-        while let Some(event) = c.control.poll_event() {
-            match event {
-                ControlEvent::CallUp {
-                    call_id,
-                    peer_call_id,
-                    peer_window,
-                    ..
-                } if c.tunnel.is_none() => {
-                    #[cfg(feature = "tracing")]
-                    c.span.record("call", call_id);
-                    let mut ppp = config.ppp.clone();
-                    ppp.seed = c.ppp_seed;
-                    let mut tunnel =
-                        Tunnel::new(call_id, peer_call_id, peer_window, &config.gre, ppp);
-                    // The address waits for authentication (see `assign`).
-                    tunnel.open(now);
-                    c.tunnel = Some(tunnel.into());
-                }
-                ControlEvent::CallDown { .. } | ControlEvent::Closed { .. } => {
-                    // The first cause (`SessionDownReason::first_cause`);
-                    // one already reported down records none.
-                    let cause = SessionDownReason::of_control(&event);
-                    let tunnel = c.tunnel.as_deref();
-                    if c.cause.is_none() && !c.down {
-                        c.cause = match cause {
-                            Some(cause) => Some(SessionDownReason::first_cause(tunnel, cause)),
-                            None => tunnel
-                                .and_then(|t| t.ppp.terminating())
-                                .map(SessionDownReason::Ppp),
-                        };
-                        match &c.cause {
-                            Some(SessionDownReason::Control(CloseReason::StartTimeout)) => {
-                                self.counters.start_timeouts += 1
-                            }
-                            Some(SessionDownReason::Control(CloseReason::MessageTimeout)) => {
-                                self.counters.message_timeouts += 1
-                            }
-                            _ => {}
-                        }
-                    }
-                    match c.tunnel.as_mut() {
-                        Some(t) => t.ppp.lower_layer_down(now),
-                        None => {
-                            if let Some(reason) = c.cause.take() {
-                                self.report_down(id, c, reason);
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn service_tunnel(
-        &mut self,
-        now: Instant,
-        id: ConnectionId,
-        c: &mut Connection,
-        config: &ServerConfig,
-    ) {
-        let Some(tunnel) = c.tunnel.as_mut() else {
-            return;
+        let setup = Setup {
+            gre: &config.gre,
+            ppp: &config.ppp,
+            seed: Some(c.ppp_seed),
         };
-        while let Some(packet) = tunnel.poll_released() {
-            if c.active_at.is_some() {
-                c.active_at = Some(now);
-            }
-            // Reordered IP is dropped, not queued without bound, when the
-            // embedder does not poll; none is delivered once down.
-            if self.events.len() < MAX_QUEUED_IP_EVENTS && !c.down {
-                self.tap.inner(now, id.0, Direction::Received, &packet);
-                self.events.push_back(ServerEvent::IpPacket {
-                    connection: id,
-                    packet,
-                });
-            }
-        }
-        let mut down = None;
-        while let Some(event) = c.tunnel.as_mut().and_then(|t| t.poll_event()) {
+        while let Some(event) = c.call.poll_event(now, &setup) {
             match event {
-                // Nothing reaches the embedder for a session reported down.
-                PppEvent::AuthRequest { username, method } if !c.down => {
+                // The address waits for authentication (see `assign`).
+                CallEvent::CallUp { call_id, .. } => {
+                    crate::trace::record!(c.span, "call", call_id);
+                }
+                CallEvent::Ppp(PppEvent::AuthRequest { username, method }) => {
                     c.verdict_by = config.verdict_timeout.map(|t| now + t);
                     c.username.clone_from(&username);
                     #[cfg(feature = "tracing")]
@@ -1521,57 +1419,54 @@ impl Output<'_> {
                 // Authenticated (or no authentication configured): only now
                 // does the session get an address (RFC 1661 §3.5: NCPs
                 // start in the Network phase).
-                PppEvent::PhaseChanged(Phase::Network) if !c.down => {
+                CallEvent::Ppp(PppEvent::PhaseChanged(Phase::Network)) => {
                     if let Some(reason) = self.admit_user(c, config) {
                         c.fail = Some(reason);
                     } else if let Some(reason) = self.assign(id, c, config) {
                         c.fail = Some(reason);
                     }
                 }
-                PppEvent::NetworkUp { peer, .. } if !c.down => {
-                    c.establish_by = None;
-                    // Once a session: a CCP renegotiation reports the
-                    // network up again, the embedder hears of it once.
-                    let first = c.active_at.is_none();
-                    c.active_at = Some(now);
-                    if first {
-                        self.events.push_back(ServerEvent::SessionUp {
-                            connection: id,
-                            username: c.username.clone(),
-                            address: peer,
-                        })
-                    }
-                }
-                PppEvent::PasswordChanged {
+                CallEvent::Ppp(PppEvent::PasswordChanged {
                     username,
                     new_password,
-                } if !c.down => self.events.push_back(ServerEvent::PasswordChanged {
+                }) => self.events.push_back(ServerEvent::PasswordChanged {
                     connection: id,
                     username,
                     new_password,
                 }),
-                PppEvent::Down { reason } => down = Some(reason),
-                _ => {}
+                CallEvent::Up { peer, .. } => {
+                    c.establish_by = None;
+                    c.active_at = Some(now);
+                    self.events.push_back(ServerEvent::SessionUp {
+                        connection: id,
+                        username: c.username.clone(),
+                        address: peer,
+                    })
+                }
+                CallEvent::Released(packet) => {
+                    if c.active_at.is_some() {
+                        c.active_at = Some(now);
+                    }
+                    // Reordered IP is dropped, not queued without bound,
+                    // when the embedder does not poll.
+                    if self.events.len() < MAX_QUEUED_IP_EVENTS {
+                        self.tap.inner(now, id.0, Direction::Received, &packet);
+                        self.events.push_back(ServerEvent::IpPacket {
+                            connection: id,
+                            packet,
+                        });
+                    }
+                }
+                CallEvent::Down(reason) => self.report_down(id, c, reason),
+                CallEvent::Connected { .. } | CallEvent::Ppp(_) => {}
             }
         }
-        let Some(tunnel) = c.tunnel.as_mut() else {
-            return;
-        };
-        tunnel.flush(now);
-        while let Some(d) = tunnel.poll_datagram() {
+        while let Some(d) = c.call.poll_datagram() {
             // Control-plane datagrams are retransmitted by their timers:
             // beyond the bound they are dropped like a full socket would.
             if self.datagrams.len() < MAX_QUEUED_DATAGRAMS {
                 self.datagrams.push_back((id, d));
             }
-        }
-        if let Some(reason) = down {
-            let call_id = c.call_id;
-            let _ = c.control.clear_call(now, call_id);
-            c.control
-                .close(now, crate::wire::control::StopControlConnectionReason::NONE);
-            let reason = c.cause.take().unwrap_or(SessionDownReason::Ppp(reason));
-            self.report_down(id, c, reason);
         }
     }
 
@@ -1614,7 +1509,7 @@ impl Output<'_> {
         };
         c.address = Some(address);
         c.leased = true;
-        if let Some(t) = c.tunnel.as_mut() {
+        if let Some(t) = c.call.tunnel.as_mut() {
             t.ppp.set_ip_assignment(IpAssignment {
                 local: Some(pool.local),
                 peer: Some(address),

@@ -23,6 +23,19 @@ macro_rules! enter {
 }
 pub(crate) use enter;
 
+/// `record!(span, "field", value)`: records a field of a `tracing::Span`
+/// (held in a field) when the feature is on; without it the value is only
+/// borrowed, so it counts as used.
+macro_rules! record {
+    ($span:expr, $field:literal, $value:expr) => {
+        #[cfg(feature = "tracing")]
+        $span.record($field, $value);
+        #[cfg(not(feature = "tracing"))]
+        let _ = &$value;
+    };
+}
+pub(crate) use record;
+
 /// Logs a PPP frame the way pppd's debug log shows it: control packets at
 /// DEBUG, data packets (IP, MPPE) at TRACE.
 #[cfg(feature = "tracing")]
