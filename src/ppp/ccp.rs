@@ -33,22 +33,20 @@
 //! use pptp_proto::ppp::fsm::{Negotiator, Verdict};
 //!
 //! let mut ccp = Ccp::new(CcpConfig::default());
-//! let (mut nak, mut reject) = (Vec::new(), Vec::new());
 //! let offer = [18, 6, 0x01, 0x00, 0x00, 0x60]; // option 18: H, S and L
-//! assert_eq!(ccp.check_request(&offer, false, &mut nak, &mut reject)?, Verdict::Nak);
-//! assert_eq!(nak, [18, 6, 0x01, 0x00, 0x00, 0x40]); // H and S
+//! let reply = ccp.judge(&offer, false)?;
+//! assert_eq!(reply.verdict(), Verdict::Nak);
+//! assert_eq!(reply.naks(), [18, 6, 0x01, 0x00, 0x00, 0x40]); // H and S
 //! // The peer takes the Nak: acknowledged.
-//! let mut second_nak = Vec::new();
-//! assert_eq!(ccp.check_request(&nak, false, &mut second_nak, &mut reject)?, Verdict::Ack);
+//! assert_eq!(ccp.judge(reply.naks(), false)?.verdict(), Verdict::Ack);
 //! # Ok::<(), pptp_proto::wire::Error>(())
 //! ```
 
 use alloc::vec::Vec;
 
-use super::fsm::{Extended, Negotiator, Packet, State, Verdict};
-use crate::wire::cp::{parse_options, CcpConfigOption, Code};
+use super::fsm::{Extended, Negotiator, Packet, Reply, State, Verdict};
+use crate::wire::cp::{CcpConfigOption, Code};
 use crate::wire::mppe::MppeBits;
-use crate::wire::Error;
 
 /// Whether MPPE must, may or must not be used.
 ///
@@ -63,10 +61,9 @@ use crate::wire::Error;
 ///
 /// let judge = |mppe| {
 ///     let mut ccp = Ccp::new(CcpConfig { mppe, ..CcpConfig::default() });
-///     let (mut nak, mut reject) = (Vec::new(), Vec::new());
 ///     let offer = [18, 6, 0, 0, 0, 0x01]; // C only
-///     let verdict = ccp.check_request(&offer, false, &mut nak, &mut reject).unwrap();
-///     (verdict, nak)
+///     let reply = ccp.judge(&offer, false).unwrap();
+///     (reply.verdict(), reply.naks().to_vec())
 /// };
 /// // Asked to encrypt with 128-bit keys instead, stateless as our request.
 /// let nak = vec![18, 6, 0x01, 0, 0, 0x40];
@@ -98,8 +95,7 @@ pub enum MppeRequirement {
 ///
 /// let judge = |stateless, offer: &[u8]| {
 ///     let mut ccp = Ccp::new(CcpConfig { stateless, ..CcpConfig::default() });
-///     let (mut nak, mut reject) = (Vec::new(), Vec::new());
-///     ccp.check_request(offer, false, &mut nak, &mut reject).unwrap()
+///     ccp.judge(offer, false).unwrap().verdict()
 /// };
 /// let stateful = [18, 6, 0x00, 0, 0, 0x40]; // S
 /// let stateless = [18, 6, 0x01, 0, 0, 0x40]; // H and S
@@ -272,6 +268,7 @@ const STRENGTHS: MppeBits = MppeBits::BITS_40
 /// ```
 /// use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
 /// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::wire::cp::parse_options;
 /// use pptp_proto::wire::mppe::MppeBits;
 ///
 /// let mut ccp = Ccp::new(CcpConfig { mppc: true, ..CcpConfig::default() });
@@ -279,10 +276,9 @@ const STRENGTHS: MppeBits = MppeBits::BITS_40
 /// let mut request = Vec::new();
 /// ccp.build_request(&mut request);
 /// assert_eq!(request, [18, 6, 0x01, 0, 0, 0x41]); // H, S and C
-/// assert!(ccp.on_ack(&request));
+/// assert!(ccp.on_ack(&parse_options(&request)?));
 /// let peer = [18, 6, 0x01, 0, 0, 0x40]; // H and S
-/// let verdict = ccp.check_request(&peer, false, &mut Vec::new(), &mut Vec::new())?;
-/// assert_eq!(verdict, Verdict::Ack);
+/// assert_eq!(ccp.judge(&peer, false)?.verdict(), Verdict::Ack);
 /// let ours = MppeBits::STATELESS | MppeBits::BITS_128 | MppeBits::MPPC;
 /// assert_eq!(ccp.agreed(), Some(ours));
 /// // MPPC on what we send: no; on what we receive: yes.
@@ -546,6 +542,8 @@ const RESET_REQUEST: u8 = Code::RESET_REQUEST.0;
 const RESET_ACK: u8 = Code::RESET_ACK.0;
 
 impl Negotiator for Ccp {
+    type Opt<'a> = CcpConfigOption<'a>;
+
     fn name(&self) -> &'static str {
         "CCP"
     }
@@ -578,58 +576,40 @@ impl Negotiator for Ccp {
         }
     }
 
-    fn check_request(
-        &mut self,
-        options: &[u8],
-        reject_instead_of_nak: bool,
-        nak: &mut Vec<u8>,
-        reject: &mut Vec<u8>,
-    ) -> Result<Verdict, Error> {
-        let options: Vec<CcpConfigOption<'_>> = parse_options(options)?;
+    fn check_request(&mut self, options: &[CcpConfigOption<'_>], reply: &mut Reply) {
         let mut agreed = None;
-        for option in &options {
+        for option in options {
             match option {
                 CcpConfigOption::Mppe(bits) if self.wants_option() => {
                     match self.choose(*bits).or_else(|| self.counter_offer()) {
                         Some(choice) if choice == *bits => agreed = Some(choice),
-                        Some(choice) if !reject_instead_of_nak => {
-                            CcpConfigOption::Mppe(choice).emit(nak)
-                        }
-                        _ => option.emit(reject),
+                        Some(choice) => reply.nak(option, &CcpConfigOption::Mppe(choice)),
+                        None => reply.reject(option),
                     }
                 }
-                _ => option.emit(reject),
+                _ => reply.reject(option),
             }
         }
-        let verdict = Verdict::of(nak, reject);
-        if verdict != Verdict::Ack {
-            return Ok(verdict);
+        if reply.verdict() == Verdict::Ack {
+            self.peer_agreed = agreed;
         }
-        self.peer_agreed = agreed;
-        Ok(Verdict::Ack)
     }
 
-    fn on_ack(&mut self, _options: &[u8]) -> bool {
+    fn on_ack(&mut self, _options: &[CcpConfigOption<'_>]) -> bool {
         self.agreed = self.request.filter(|b| self.acceptable(*b));
         true
     }
 
-    fn on_nak(&mut self, options: &[u8]) -> bool {
-        let Ok(options) = parse_options::<CcpConfigOption<'_>>(options) else {
-            return false;
-        };
+    fn on_nak(&mut self, options: &[CcpConfigOption<'_>]) -> bool {
         for option in options {
-            if let CcpConfigOption::Mppe(bits) = option {
+            if let CcpConfigOption::Mppe(bits) = *option {
                 self.follow_nak(bits);
             }
         }
         true
     }
 
-    fn on_reject(&mut self, options: &[u8]) -> bool {
-        let Ok(options) = parse_options::<CcpConfigOption<'_>>(options) else {
-            return false;
-        };
+    fn on_reject(&mut self, options: &[CcpConfigOption<'_>]) -> bool {
         if options
             .iter()
             .any(|o| matches!(o, CcpConfigOption::Mppe(_)))
@@ -671,6 +651,7 @@ impl Negotiator for Ccp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::cp::parse_options;
 
     const S: MppeBits = MppeBits::BITS_128;
     const H: MppeBits = MppeBits::STATELESS;
@@ -684,23 +665,19 @@ mod tests {
         })
     }
 
-    fn option(bits: MppeBits) -> Vec<u8> {
-        let mut out = Vec::new();
-        CcpConfigOption::Mppe(bits).emit(&mut out);
-        out
+    fn option(bits: MppeBits) -> [CcpConfigOption<'static>; 1] {
+        [CcpConfigOption::Mppe(bits)]
     }
 
     /// The verdict on a peer request of `bits`, and the Nak'ed bits if any.
     fn judge(ccp: &mut Ccp, bits: MppeBits) -> (Verdict, Option<MppeBits>) {
-        let (mut nak, mut reject) = (Vec::new(), Vec::new());
-        let verdict = ccp
-            .check_request(&option(bits), false, &mut nak, &mut reject)
-            .unwrap();
-        let naked = match parse_options::<CcpConfigOption<'_>>(&nak).unwrap().first() {
+        let mut reply = Reply::new(false);
+        ccp.check_request(&option(bits), &mut reply);
+        let naked = match parse_options::<CcpConfigOption<'_>>(reply.naks()).unwrap().first() {
             Some(CcpConfigOption::Mppe(b)) => Some(*b),
             _ => None,
         };
-        (verdict, naked)
+        (reply.verdict(), naked)
     }
 
     fn request(ccp: &mut Ccp) -> Option<MppeBits> {

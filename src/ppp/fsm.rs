@@ -47,8 +47,8 @@
 //!   not implemented: Open in Stopped, Closing, Stopping or Opened just moves
 //!   as the table says, and TO- in Req-Sent/Ack-Rcvd/Ack-Sent finishes.
 //! - Max-Failure (§4.6): after that many Configure-Naks sent without a
-//!   Configure-Ack, [`Negotiator::check_request`] is told to reject instead
-//!   of Nak. The count restarts when we send a Configure-Ack or leave
+//!   Configure-Ack, the [`Reply`] given to [`Negotiator::check_request`]
+//!   rejects what the policy would Nak. The count restarts when we send a Configure-Ack or leave
 //!   negotiation.
 
 use alloc::collections::VecDeque;
@@ -58,7 +58,7 @@ use core::time::Duration;
 use bytes::BufMut;
 
 use crate::time::Instant;
-use crate::wire::cp::Code;
+use crate::wire::cp::{parse_options, Code, ConfigOption};
 
 // RFC 1661 §5: the codes every control protocol shares.
 // The code points, declared once in `wire::cp`.
@@ -287,46 +287,119 @@ impl Packet {
     }
 }
 
-/// What [`Negotiator::check_request`] decided about a Configure-Request.
+/// What a Configure-Request earns ([`Reply::verdict`]).
 ///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::fsm::Verdict;
-///
-/// // Option 1 (MRU) would be Nak'ed, option 13 (Callback) rejected:
-/// // only the Configure-Reject goes out, and the Nak list is dropped.
-/// let mut nak = vec![1, 4, 0x02, 0x40];
-/// assert_eq!(Verdict::of(&mut nak, &[13, 3, 6]), Verdict::Reject);
-/// assert!(nak.is_empty());
-/// let mut nak = vec![1, 4, 0x02, 0x40];
-/// assert_eq!(Verdict::of(&mut nak, &[]), Verdict::Nak);
-/// assert_eq!(Verdict::of(&mut Vec::new(), &[]), Verdict::Ack);
-/// ```
+/// See the [`Reply` example](Reply#example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// Every option is acceptable: the FSM sends a Configure-Ack echoing them.
     Ack,
-    /// Some options need other values: the FSM sends the `nak` list.
+    /// Some options need other values: the FSM sends the Nak list.
     Nak,
-    /// Some options are unknown or refused: the FSM sends the `reject` list.
+    /// Some options are unknown or refused: the FSM sends the Reject list.
     Reject,
 }
 
-impl Verdict {
-    /// The verdict a judged option list earns: Reject when anything is to be
-    /// rejected (the Nak list is then dropped: rejects go first, RFC 1661
-    /// §5.4), else Nak when anything is to be Nak'ed, else Ack. See the
-    /// [example](Verdict#example).
-    pub fn of(nak: &mut Vec<u8>, reject: &[u8]) -> Verdict {
-        if !reject.is_empty() {
-            nak.clear();
+/// The answer a [`Negotiator`] builds for a Configure-Request: the Nak and
+/// Reject lists, typed options in, TLVs out.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::ppp::fsm::{Reply, Verdict};
+/// use pptp_proto::wire::cp::LcpConfigOption;
+///
+/// let mut reply = Reply::new(false);
+/// assert_eq!(reply.verdict(), Verdict::Ack);
+/// reply.nak(&LcpConfigOption::Mru(100), &LcpConfigOption::Mru(576));
+/// assert_eq!((reply.verdict(), reply.naks()), (Verdict::Nak, &[1, 4, 0x02, 0x40][..]));
+/// // A Reject wins: the Nak list is dropped (RFC 1661 §5.4).
+/// reply.reject(&LcpConfigOption::Pfc);
+/// assert_eq!((reply.verdict(), reply.rejects()), (Verdict::Reject, &[7, 2][..]));
+/// assert!(reply.naks().is_empty());
+/// // After Max-Failure, what would be Nak'ed is rejected as it came.
+/// let mut reply = Reply::new(true);
+/// reply.nak(&LcpConfigOption::Mru(100), &LcpConfigOption::Mru(576));
+/// assert_eq!(reply.rejects(), &[1, 4, 0, 100]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reply {
+    nak: Vec<u8>,
+    reject: Vec<u8>,
+    reject_instead_of_nak: bool,
+}
+
+impl Reply {
+    /// An empty reply; `reject_instead_of_nak` once Max-Failure is reached
+    /// (RFC 1661 §4.6). See the [example](Reply#example).
+    pub fn new(reject_instead_of_nak: bool) -> Self {
+        Reply {
+            reject_instead_of_nak,
+            ..Reply::default()
+        }
+    }
+
+    /// The peer's `option` needs another value: Nak it with `instead`
+    /// (rejected as it came once Max-Failure is reached). See the
+    /// [example](Reply#example).
+    pub fn nak<'a>(&mut self, option: &impl ConfigOption<'a>, instead: &impl ConfigOption<'a>) {
+        if self.reject_instead_of_nak {
+            option.emit(&mut self.reject);
+        } else {
+            instead.emit(&mut self.nak);
+        }
+    }
+
+    /// Nak an option the peer did not ask for, to suggest it (RFC 1661
+    /// §5.3); nothing once Max-Failure is reached. See the
+    /// [example](Reply#example).
+    pub fn suggest<'a>(&mut self, option: &impl ConfigOption<'a>) {
+        if !self.reject_instead_of_nak {
+            option.emit(&mut self.nak);
+        }
+    }
+
+    /// The peer's `option` is unknown or refused: Reject it as it came.
+    /// See the [example](Reply#example).
+    pub fn reject<'a>(&mut self, option: &impl ConfigOption<'a>) {
+        option.emit(&mut self.reject);
+    }
+
+    /// Whether Max-Failure turned Naks into Rejects. See the
+    /// [example](Reply#example).
+    pub fn rejects_instead_of_nak(&self) -> bool {
+        self.reject_instead_of_nak
+    }
+
+    /// Reject when anything is rejected, else Nak when anything is Nak'ed,
+    /// else Ack. See the [example](Reply#example).
+    pub fn verdict(&self) -> Verdict {
+        if !self.reject.is_empty() {
             Verdict::Reject
-        } else if !nak.is_empty() {
+        } else if !self.nak.is_empty() {
             Verdict::Nak
         } else {
             Verdict::Ack
         }
+    }
+
+    /// The Nak list (empty when anything is rejected: rejects go first).
+    /// See the [example](Reply#example).
+    pub fn naks(&self) -> &[u8] {
+        if self.reject.is_empty() {
+            &self.nak
+        } else {
+            &[]
+        }
+    }
+
+    /// The Reject list. See the [example](Reply#example).
+    pub fn rejects(&self) -> &[u8] {
+        &self.reject
+    }
+
+    fn into_lists(self) -> (Vec<u8>, Vec<u8>) {
+        (self.nak, self.reject)
     }
 }
 
@@ -362,8 +435,10 @@ pub enum Extended {
 /// The policy of one control protocol: which options we ask for, which of
 /// the peer's we accept, and its extra codes.
 ///
-/// Option lists are passed as raw bytes (a sequence of Type, Length, Data);
-/// the negotiator parses them and must not panic on any input.
+/// The [`Fsm`] parses every option list into the protocol's typed options
+/// ([`Negotiator::Opt`], from [`wire::cp`](crate::wire::cp)) before the
+/// policy sees it, and drops a malformed list itself; the policy answers a
+/// request through a [`Reply`], which writes the Nak and Reject lists.
 ///
 /// # Example
 ///
@@ -374,6 +449,8 @@ pub enum Extended {
 /// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
 /// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
 ///
+/// use pptp_proto::wire::cp::{parse_options, LcpConfigOption};
+///
 /// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
 /// assert_eq!(lcp.name(), "LCP");
 /// lcp.reset();
@@ -381,19 +458,18 @@ pub enum Extended {
 /// lcp.build_request(&mut request);
 /// assert_eq!(request[..4], [1, 4, 0x05, 0x78]); // MRU 1400
 /// // The peer asks for an MRU of 100: Nak'ed up to the 576 we accept.
-/// let (mut nak, mut reject) = (Vec::new(), Vec::new());
-/// let verdict = lcp.check_request(&[1, 4, 0, 100], false, &mut nak, &mut reject)?;
-/// assert_eq!((verdict, nak), (Verdict::Nak, vec![1, 4, 0x02, 0x40]));
+/// let reply = lcp.judge(&[1, 4, 0, 100], false)?;
+/// assert_eq!((reply.verdict(), reply.naks()), (Verdict::Nak, &[1, 4, 0x02, 0x40][..]));
 /// // The peer Naks our MRU down to 1200, then rejects it altogether.
-/// assert!(lcp.on_nak(&[1, 4, 0x04, 0xb0]));
+/// assert!(lcp.on_nak(&[LcpConfigOption::Mru(1200)]));
 /// request.clear();
 /// lcp.build_request(&mut request);
 /// assert_eq!(request[..4], [1, 4, 0x04, 0xb0]);
-/// assert!(lcp.on_reject(&[1, 4, 0x04, 0xb0]));
+/// assert!(lcp.on_reject(&[LcpConfigOption::Mru(1200)]));
 /// request.clear();
 /// lcp.build_request(&mut request);
 /// assert_eq!(request[0], 5); // Magic-Number comes first now
-/// assert!(lcp.on_ack(&request));
+/// assert!(lcp.on_ack(&parse_options(&request)?));
 /// // Protocol-Reject (code 8) is vital to LCP; Echo-Request (9) is not.
 /// assert!(lcp.code_is_required(8) && !lcp.code_is_required(9));
 /// # Ok::<(), pptp_proto::wire::Error>(())
@@ -412,46 +488,62 @@ pub trait Negotiator {
     /// See the [trait example](Negotiator#example).
     fn reset(&mut self) {}
 
-    /// Appends our Configure-Request options to `out`.
+    /// The protocol's options, as [`wire::cp`](crate::wire::cp) parses
+    /// them (`LcpConfigOption`, `IpcpConfigOption`, …).
+    type Opt<'a>: ConfigOption<'a>;
+
+    /// Appends our Configure-Request options to `out` (each with
+    /// [`ConfigOption::emit`]).
     ///
     /// See the [trait example](Negotiator#example).
     fn build_request(&mut self, out: &mut Vec<u8>);
 
-    /// Judges the peer's Configure-Request `options`.
-    ///
-    /// For [`Verdict::Nak`] append the offending options with acceptable
-    /// values to `nak`, for [`Verdict::Reject`] append the offending options
-    /// verbatim to `reject`, in the order they came (RFC 1661 §5.3, §5.4).
-    /// When `reject_instead_of_nak` is set, Max-Failure was reached: options
-    /// that would be Nak'd must be rejected. A malformed option list is an
-    /// error: the FSM drops the packet.
+    /// Judges the peer's Configure-Request: each option it does not accept
+    /// goes to [`Reply::nak`] with the value we would take, or to
+    /// [`Reply::reject`], in the order they came (RFC 1661 §5.3, §5.4); an
+    /// option it wants added goes to [`Reply::suggest`]. Once Max-Failure is
+    /// reached the reply turns Naks into Rejects itself. The verdict follows
+    /// from the reply ([`Reply::verdict`]).
     ///
     /// See the [trait example](Negotiator#example).
-    fn check_request(
-        &mut self,
-        options: &[u8],
-        reject_instead_of_nak: bool,
-        nak: &mut Vec<u8>,
-        reject: &mut Vec<u8>,
-    ) -> Result<Verdict, crate::wire::Error>;
+    fn check_request(&mut self, options: &[Self::Opt<'_>], reply: &mut Reply);
 
     /// The peer acknowledged our request `options` (already checked to be
     /// exactly what we sent). Returns whether to accept it.
     ///
     /// See the [trait example](Negotiator#example).
-    fn on_ack(&mut self, options: &[u8]) -> bool;
+    fn on_ack(&mut self, options: &[Self::Opt<'_>]) -> bool {
+        let _ = options;
+        true
+    }
 
     /// The peer Nak'd some of our options; adjust the next request. Returns
     /// whether the packet was acceptable (false: ignored).
     ///
     /// See the [trait example](Negotiator#example).
-    fn on_nak(&mut self, options: &[u8]) -> bool;
+    fn on_nak(&mut self, options: &[Self::Opt<'_>]) -> bool;
 
     /// The peer rejected some of our options; stop asking for them. Returns
     /// whether the packet was acceptable (false: ignored).
     ///
     /// See the [trait example](Negotiator#example).
-    fn on_reject(&mut self, options: &[u8]) -> bool;
+    fn on_reject(&mut self, options: &[Self::Opt<'_>]) -> bool;
+
+    /// Parses a Configure-Request's option list and judges it (what the
+    /// [`Fsm`] does with each one): the reply, or the parse error for a
+    /// malformed list.
+    ///
+    /// See the [trait example](Negotiator#example).
+    fn judge(
+        &mut self,
+        options: &[u8],
+        reject_instead_of_nak: bool,
+    ) -> Result<Reply, crate::wire::Error> {
+        let options = parse_options::<Self::Opt<'_>>(options)?;
+        let mut reply = Reply::new(reject_instead_of_nak);
+        self.check_request(&options, &mut reply);
+        Ok(reply)
+    }
 
     /// Whether the peer rejecting `code` (beyond 1..=7, which always are)
     /// makes this protocol unusable: RXJ- rather than RXJ+ (RFC 1661 §5.6).
@@ -647,25 +739,18 @@ enum Restart {
 /// # Example
 ///
 /// ```
-/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, Negotiator, State, Verdict};
+/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, Negotiator, Reply, State};
 /// use pptp_proto::time::Instant;
+/// use pptp_proto::wire::cp::RawOption;
 ///
 /// /// Asks for nothing, accepts everything.
 /// struct Anything;
 /// impl Negotiator for Anything {
+///     type Opt<'a> = RawOption<'a>;
 ///     fn build_request(&mut self, _: &mut Vec<u8>) {}
-///     fn check_request(
-///         &mut self,
-///         _: &[u8],
-///         _: bool,
-///         _: &mut Vec<u8>,
-///         _: &mut Vec<u8>,
-///     ) -> Result<Verdict, pptp_proto::wire::Error> {
-///         Ok(Verdict::Ack)
-///     }
-///     fn on_ack(&mut self, _: &[u8]) -> bool { true }
-///     fn on_nak(&mut self, _: &[u8]) -> bool { true }
-///     fn on_reject(&mut self, _: &[u8]) -> bool { true }
+///     fn check_request(&mut self, _: &[RawOption<'_>], _: &mut Reply) {}
+///     fn on_nak(&mut self, _: &[RawOption<'_>]) -> bool { true }
+///     fn on_reject(&mut self, _: &[RawOption<'_>]) -> bool { true }
 /// }
 ///
 /// let mut lcp = Fsm::new(Anything, FsmConfig::default());
@@ -1111,10 +1196,14 @@ impl<N: Negotiator> Fsm<N> {
             self.peer_answered = false;
         }
         let reject_instead_of_nak = self.failure_count >= self.config.max_failure;
-        let (mut nak, mut reject) = (Vec::new(), Vec::new());
-        let verdict =
-            self.negotiator
-                .check_request(options, reject_instead_of_nak, &mut nak, &mut reject);
+        let (verdict, nak, reject) = match self.negotiator.judge(options, reject_instead_of_nak) {
+            Ok(reply) => {
+                let verdict = reply.verdict();
+                let (nak, reject) = reply.into_lists();
+                (Ok(verdict), nak, reject)
+            }
+            Err(e) => (Err(e), Vec::new(), Vec::new()),
+        };
         let (event, code, data) = match verdict {
             Ok(Verdict::Ack) => {
                 self.last_acked = Some((identifier, options.to_vec()));
@@ -1183,7 +1272,8 @@ impl<N: Negotiator> Fsm<N> {
                 self.stats.stale = self.stats.stale.saturating_add(1);
                 return;
             }
-            if !self.negotiator.on_ack(options) {
+            let accepted = parse_options(options).is_ok_and(|o| self.negotiator.on_ack(&o));
+            if !accepted {
                 self.stats.malformed = self.stats.malformed.saturating_add(1);
                 return;
             }
@@ -1213,11 +1303,13 @@ impl<N: Negotiator> Fsm<N> {
                 self.close(now);
                 return;
             }
-            let accepted = if code == CONFIGURE_NAK {
-                self.negotiator.on_nak(options)
-            } else {
-                self.negotiator.on_reject(options)
-            };
+            let accepted = parse_options(options).is_ok_and(|o| {
+                if code == CONFIGURE_NAK {
+                    self.negotiator.on_nak(&o)
+                } else {
+                    self.negotiator.on_reject(&o)
+                }
+            });
             if !accepted {
                 self.stats.malformed = self.stats.malformed.saturating_add(1);
                 return;
@@ -1673,6 +1765,7 @@ fn split_packet(packet: &[u8]) -> Option<(u8, u8, &[u8])> {
 mod tests {
     use super::*;
     use alloc::{vec, vec::Vec};
+    use crate::wire::cp::RawOption;
     use proptest::prelude::*;
 
     /// A small policy: option 1 (an MRU-like u16) and option 5 (a 4-octet
@@ -1696,27 +1789,9 @@ mod tests {
         }
     }
 
-    fn options(list: &[u8]) -> Result<Vec<(u8, &[u8])>, crate::wire::Error> {
-        let mut out = Vec::new();
-        let mut offset = 0;
-        while let Some(rest) = list.get(offset..).filter(|r| !r.is_empty()) {
-            let length = usize::from(rest.get(1).copied().unwrap_or(0));
-            match rest.get(..length).filter(|_| length >= 2) {
-                Some(option) => out.push((option[0], option)),
-                None => {
-                    return Err(crate::wire::Error::BadOptionLength {
-                        what: "test",
-                        offset,
-                        length,
-                    })
-                }
-            }
-            offset += length;
-        }
-        Ok(out)
-    }
-
     impl Negotiator for TestNegotiator {
+        type Opt<'a> = RawOption<'a>;
+
         fn reset(&mut self) {
             self.resets += 1;
         }
@@ -1731,54 +1806,31 @@ mod tests {
             }
         }
 
-        fn check_request(
-            &mut self,
-            list: &[u8],
-            reject_instead_of_nak: bool,
-            nak: &mut Vec<u8>,
-            reject: &mut Vec<u8>,
-        ) -> Result<Verdict, crate::wire::Error> {
-            for (kind, option) in options(list)? {
-                match (kind, option) {
-                    (1, &[_, 4, high, low]) if u16::from_be_bytes([high, low]) >= self.min_mru => {}
-                    (1, &[_, 4, ..]) if !reject_instead_of_nak => {
-                        nak.extend_from_slice(&[1, 4]);
-                        nak.extend_from_slice(&self.min_mru.to_be_bytes());
+        fn check_request(&mut self, list: &[RawOption<'_>], reply: &mut Reply) {
+            for option in list {
+                match (option.kind, option.data) {
+                    (1, &[high, low]) if u16::from_be_bytes([high, low]) >= self.min_mru => {}
+                    (1, &[_, _]) => {
+                        let min = self.min_mru.to_be_bytes();
+                        reply.nak(option, &RawOption::new(1, &min));
                     }
-                    _ => reject.extend_from_slice(option),
+                    _ => reply.reject(option),
                 }
             }
-            Ok(if !reject.is_empty() {
-                Verdict::Reject
-            } else if !nak.is_empty() {
-                Verdict::Nak
-            } else {
-                Verdict::Ack
-            })
         }
 
-        fn on_ack(&mut self, _: &[u8]) -> bool {
-            true
-        }
-
-        fn on_nak(&mut self, list: &[u8]) -> bool {
-            let Ok(list) = options(list) else {
-                return false;
-            };
-            for (kind, option) in list {
-                if let (1, &[_, 4, high, low]) = (kind, option) {
+        fn on_nak(&mut self, list: &[RawOption<'_>]) -> bool {
+            for option in list {
+                if let (1, &[high, low]) = (option.kind, option.data) {
                     self.mru = Some(u16::from_be_bytes([high, low]));
                 }
             }
             true
         }
 
-        fn on_reject(&mut self, list: &[u8]) -> bool {
-            let Ok(list) = options(list) else {
-                return false;
-            };
-            for (kind, _) in list {
-                match kind {
+        fn on_reject(&mut self, list: &[RawOption<'_>]) -> bool {
+            for option in list {
+                match option.kind {
                     1 => self.mru = None,
                     5 => self.want_five = false,
                     _ => {}

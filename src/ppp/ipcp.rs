@@ -14,6 +14,7 @@
 //! use core::net::Ipv4Addr;
 //! use pptp_proto::ppp::fsm::{Negotiator, Verdict};
 //! use pptp_proto::ppp::ipcp::{IpAssignment, Ipcp, IpcpConfig};
+//! use pptp_proto::wire::cp::parse_options;
 //!
 //! let mut client = Ipcp::new(IpcpConfig::default(), false);
 //! let mut server = Ipcp::new(IpcpConfig::default(), true);
@@ -27,14 +28,14 @@
 //! let mut round = || {
 //!     let mut request = Vec::new();
 //!     client.build_request(&mut request);
-//!     let (mut nak, mut reject) = (Vec::new(), Vec::new());
-//!     let verdict = server.check_request(&request, false, &mut nak, &mut reject).unwrap();
-//!     match verdict {
-//!         Verdict::Ack => assert!(client.on_ack(&request)),
-//!         Verdict::Nak => assert!(client.on_nak(&nak)),
-//!         Verdict::Reject => assert!(client.on_reject(&reject)),
-//!     }
-//!     verdict
+//!     let reply = server.judge(&request, false).unwrap();
+//!     let accepted = match reply.verdict() {
+//!         Verdict::Ack => client.on_ack(&parse_options(&request).unwrap()),
+//!         Verdict::Nak => client.on_nak(&parse_options(reply.naks()).unwrap()),
+//!         Verdict::Reject => client.on_reject(&parse_options(reply.rejects()).unwrap()),
+//!     };
+//!     assert!(accepted);
+//!     reply.verdict()
 //! };
 //! assert_eq!(round(), Verdict::Reject); // no secondary DNS server
 //! assert_eq!(round(), Verdict::Nak); // the address and DNS server to use
@@ -47,9 +48,8 @@
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
-use super::fsm::{Negotiator, Verdict};
-use crate::wire::cp::{parse_options, ConfigOption, IpcpConfigOption};
-use crate::wire::Error;
+use super::fsm::{Negotiator, Reply, Verdict};
+use crate::wire::cp::IpcpConfigOption;
 
 /// IPCP policy.
 ///
@@ -133,9 +133,7 @@ const UNSPECIFIED: Ipv4Addr = Ipv4Addr::UNSPECIFIED;
 /// assert_eq!(server.dns(), [None, None]); // handed out: none
 /// assert_eq!(server.nbns(), [Some(Ipv4Addr::new(10, 0, 0, 9)), None]);
 /// // The client asks for the address it was given: acknowledged.
-/// let (mut nak, mut reject) = (Vec::new(), Vec::new());
-/// let verdict = server.check_request(&[3, 6, 10, 0, 0, 2], false, &mut nak, &mut reject)?;
-/// assert_eq!(verdict, Verdict::Ack);
+/// assert_eq!(server.judge(&[3, 6, 10, 0, 0, 2], false)?.verdict(), Verdict::Ack);
 /// assert_eq!(server.peer(), Ipv4Addr::new(10, 0, 0, 2));
 /// # Ok::<(), pptp_proto::wire::Error>(())
 /// ```
@@ -227,11 +225,9 @@ impl Ipcp {
     }
 }
 
-fn push<'a>(out: &mut Vec<u8>, option: &impl ConfigOption<'a>) {
-    option.emit(out);
-}
-
 impl Negotiator for Ipcp {
+    type Opt<'a> = IpcpConfigOption<'a>;
+
     fn name(&self) -> &'static str {
         "IPCP"
     }
@@ -256,7 +252,7 @@ impl Negotiator for Ipcp {
 
     fn build_request(&mut self, out: &mut Vec<u8>) {
         if let Some(local) = self.local {
-            push(out, &IpcpConfigOption::IpAddress(local));
+            IpcpConfigOption::IpAddress(local).emit(out);
         }
         if self.authenticator {
             return;
@@ -273,19 +269,12 @@ impl Negotiator for Ipcp {
             (n2, IpcpConfigOption::SecondaryNbns),
         ] {
             if let Some(v) = value {
-                push(out, &make(v));
+                make(v).emit(out);
             }
         }
     }
 
-    fn check_request(
-        &mut self,
-        options: &[u8],
-        reject_instead_of_nak: bool,
-        nak: &mut Vec<u8>,
-        reject: &mut Vec<u8>,
-    ) -> Result<Verdict, Error> {
-        let options: Vec<IpcpConfigOption<'_>> = parse_options(options)?;
+    fn check_request(&mut self, options: &[IpcpConfigOption<'_>], reply: &mut Reply) {
         let mut peer = None;
         let asked_address = options
             .iter()
@@ -295,11 +284,9 @@ impl Negotiator for Ipcp {
         {
             // The peer asked for no address at all: suggest the one it gets
             // (RFC 1332 §3.3 lets a Nak add an option; pppd does this).
-            if !reject_instead_of_nak {
-                IpcpConfigOption::IpAddress(assigned).emit(nak);
-            }
+            reply.suggest(&IpcpConfigOption::IpAddress(assigned));
         }
-        for option in &options {
+        for option in options {
             // The value we want the peer to use instead, if any.
             let wanted: Option<Option<Ipv4Addr>> = match option {
                 IpcpConfigOption::IpAddress(a) => {
@@ -318,30 +305,18 @@ impl Negotiator for Ipcp {
             };
             match wanted {
                 None => {}
-                Some(Some(value)) if !reject_instead_of_nak => {
-                    push(nak, &with_value(option, value));
-                }
-                Some(_) => push(reject, option),
+                Some(Some(value)) => reply.nak(option, &with_value(option, value)),
+                Some(None) => reply.reject(option),
             }
         }
-        let verdict = Verdict::of(nak, reject);
-        if verdict != Verdict::Ack {
-            return Ok(verdict);
+        if reply.verdict() == Verdict::Ack {
+            self.peer = peer;
         }
-        self.peer = peer;
-        Ok(Verdict::Ack)
     }
 
-    fn on_ack(&mut self, _options: &[u8]) -> bool {
-        true
-    }
-
-    fn on_nak(&mut self, options: &[u8]) -> bool {
-        let Ok(options) = parse_options::<IpcpConfigOption<'_>>(options) else {
-            return false;
-        };
+    fn on_nak(&mut self, options: &[IpcpConfigOption<'_>]) -> bool {
         for option in options {
-            match option {
+            match *option {
                 // RFC 1332 §3.3: take the address the authenticator assigns.
                 IpcpConfigOption::IpAddress(a) if !self.authenticator => self.local = Some(a),
                 IpcpConfigOption::PrimaryDns(a) => self.dns[0] = Some(a),
@@ -354,10 +329,7 @@ impl Negotiator for Ipcp {
         true
     }
 
-    fn on_reject(&mut self, options: &[u8]) -> bool {
-        let Ok(options) = parse_options::<IpcpConfigOption<'_>>(options) else {
-            return false;
-        };
+    fn on_reject(&mut self, options: &[IpcpConfigOption<'_>]) -> bool {
         for option in options {
             match option {
                 IpcpConfigOption::IpAddress(_) => self.local = None,
@@ -417,11 +389,8 @@ mod tests {
     use super::*;
 
     fn judge(ipcp: &mut Ipcp, request: &[u8]) -> (Verdict, Vec<u8>, Vec<u8>) {
-        let (mut nak, mut reject) = (Vec::new(), Vec::new());
-        let verdict = ipcp
-            .check_request(request, false, &mut nak, &mut reject)
-            .unwrap();
-        (verdict, nak, reject)
+        let reply = ipcp.judge(request, false).unwrap();
+        (reply.verdict(), reply.naks().to_vec(), reply.rejects().to_vec())
     }
 
     #[test]

@@ -13,25 +13,23 @@
 //!
 //! let mut v6 = Ipv6cp::new(7);
 //! // The peer proposes the identifier zero: Nak'ed with a suggestion.
-//! let (mut nak, mut reject) = (Vec::new(), Vec::new());
 //! let zero = [1, 10, 0, 0, 0, 0, 0, 0, 0, 0];
-//! assert_eq!(v6.check_request(&zero, false, &mut nak, &mut reject)?, Verdict::Nak);
+//! let reply = v6.judge(&zero, false)?;
+//! assert_eq!(reply.verdict(), Verdict::Nak);
+//! let nak = reply.naks();
 //! assert_eq!(nak[..2], [1, 10]);
 //! assert_ne!(nak[2..], [0; 8]);
 //! // The peer asks again with the suggestion: acknowledged.
-//! let mut second_nak = Vec::new();
-//! let verdict = v6.check_request(&nak, false, &mut second_nak, &mut reject)?;
-//! assert_eq!(verdict, Verdict::Ack);
+//! assert_eq!(v6.judge(nak, false)?.verdict(), Verdict::Ack);
 //! assert_eq!(v6.peer()[..], nak[2..]);
 //! # Ok::<(), pptp_proto::wire::Error>(())
 //! ```
 
 use alloc::vec::Vec;
 
-use super::fsm::{Negotiator, Verdict};
+use super::fsm::{Negotiator, Reply, Verdict};
 use crate::rand::Rng;
-use crate::wire::cp::{parse_options, Ipv6cpConfigOption};
-use crate::wire::Error;
+use crate::wire::cp::Ipv6cpConfigOption;
 
 /// The IPv6CP [`Negotiator`].
 ///
@@ -46,8 +44,7 @@ use crate::wire::Error;
 /// assert_eq!(ours.peer(), [0; 8]); // not known yet
 /// let mut request = Vec::new();
 /// theirs.build_request(&mut request);
-/// let verdict = ours.check_request(&request, false, &mut Vec::new(), &mut Vec::new())?;
-/// assert_eq!(verdict, Verdict::Ack);
+/// assert_eq!(ours.judge(&request, false)?.verdict(), Verdict::Ack);
 /// assert_eq!(ours.peer(), theirs.local());
 /// # Ok::<(), pptp_proto::wire::Error>(())
 /// ```
@@ -99,6 +96,8 @@ impl Ipv6cp {
 }
 
 impl Negotiator for Ipv6cp {
+    type Opt<'a> = Ipv6cpConfigOption<'a>;
+
     fn name(&self) -> &'static str {
         "IPV6CP"
     }
@@ -107,50 +106,31 @@ impl Negotiator for Ipv6cp {
         Ipv6cpConfigOption::InterfaceIdentifier(self.local).emit(out);
     }
 
-    fn check_request(
-        &mut self,
-        options: &[u8],
-        reject_instead_of_nak: bool,
-        nak: &mut Vec<u8>,
-        reject: &mut Vec<u8>,
-    ) -> Result<Verdict, Error> {
-        let options: Vec<Ipv6cpConfigOption<'_>> = parse_options(options)?;
+    fn check_request(&mut self, options: &[Ipv6cpConfigOption<'_>], reply: &mut Reply) {
         let mut peer = None;
-        for option in &options {
+        for option in options {
             match option {
                 Ipv6cpConfigOption::InterfaceIdentifier(id)
                     if *id != [0; 8] && *id != self.local =>
                 {
                     peer = Some(*id)
                 }
-                Ipv6cpConfigOption::InterfaceIdentifier(_) if !reject_instead_of_nak => {
+                Ipv6cpConfigOption::InterfaceIdentifier(_) if !reply.rejects_instead_of_nak() => {
                     // RFC 5072 §4.1: suggest a unique identifier.
                     let suggestion = self.fresh();
-                    Ipv6cpConfigOption::InterfaceIdentifier(suggestion).emit(nak);
+                    reply.nak(option, &Ipv6cpConfigOption::InterfaceIdentifier(suggestion));
                 }
-                _ => option.emit(reject),
+                _ => reply.reject(option),
             }
         }
-        let verdict = Verdict::of(nak, reject);
-        if verdict != Verdict::Ack {
-            return Ok(verdict);
-        }
-        if let Some(p) = peer {
+        if let Some(p) = peer.filter(|_| reply.verdict() == Verdict::Ack) {
             self.peer = p;
         }
-        Ok(Verdict::Ack)
     }
 
-    fn on_ack(&mut self, _options: &[u8]) -> bool {
-        true
-    }
-
-    fn on_nak(&mut self, options: &[u8]) -> bool {
-        let Ok(options) = parse_options::<Ipv6cpConfigOption<'_>>(options) else {
-            return false;
-        };
+    fn on_nak(&mut self, options: &[Ipv6cpConfigOption<'_>]) -> bool {
         for option in options {
-            if let Ipv6cpConfigOption::InterfaceIdentifier(id) = option {
+            if let Ipv6cpConfigOption::InterfaceIdentifier(id) = *option {
                 // Take the suggestion unless it collides; then pick anew.
                 self.local = if id != [0; 8] && id != self.peer {
                     id
@@ -162,7 +142,7 @@ impl Negotiator for Ipv6cp {
         true
     }
 
-    fn on_reject(&mut self, _options: &[u8]) -> bool {
+    fn on_reject(&mut self, _options: &[Ipv6cpConfigOption<'_>]) -> bool {
         true
     }
 }
@@ -170,6 +150,7 @@ impl Negotiator for Ipv6cp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::cp::parse_options;
 
     #[test]
     fn zero_and_colliding_identifiers_are_nakked() {
@@ -178,28 +159,19 @@ mod tests {
         for bad in [[0u8; 8], mine] {
             let mut req = Vec::new();
             Ipv6cpConfigOption::InterfaceIdentifier(bad).emit(&mut req);
-            let (mut nak, mut reject) = (Vec::new(), Vec::new());
-            assert_eq!(
-                v6.check_request(&req, false, &mut nak, &mut reject),
-                Ok(Verdict::Nak)
-            );
-            let suggested: Vec<Ipv6cpConfigOption> = parse_options(&nak).unwrap();
+            let reply = v6.judge(&req, false).unwrap();
+            assert_eq!(reply.verdict(), Verdict::Nak);
+            let suggested: Vec<Ipv6cpConfigOption> = parse_options(reply.naks()).unwrap();
             assert!(
                 matches!(suggested[..], [Ipv6cpConfigOption::InterfaceIdentifier(id)] if id != [0; 8] && id != mine)
             );
         }
         let mut req = Vec::new();
         Ipv6cpConfigOption::InterfaceIdentifier([1, 2, 3, 4, 5, 6, 7, 8]).emit(&mut req);
-        let (mut nak, mut reject) = (Vec::new(), Vec::new());
-        assert_eq!(
-            v6.check_request(&req, false, &mut nak, &mut reject),
-            Ok(Verdict::Ack)
-        );
+        assert_eq!(v6.judge(&req, false).unwrap().verdict(), Verdict::Ack);
         assert_eq!(v6.peer(), [1, 2, 3, 4, 5, 6, 7, 8]);
         // A Nak that collides with the peer is not taken.
-        let mut nak = Vec::new();
-        Ipv6cpConfigOption::InterfaceIdentifier([1, 2, 3, 4, 5, 6, 7, 8]).emit(&mut nak);
-        assert!(v6.on_nak(&nak));
+        assert!(v6.on_nak(&[Ipv6cpConfigOption::InterfaceIdentifier([1, 2, 3, 4, 5, 6, 7, 8])]));
         assert_ne!(v6.local(), [1, 2, 3, 4, 5, 6, 7, 8]);
     }
 }

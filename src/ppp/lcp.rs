@@ -17,9 +17,8 @@
 //!
 //! let mut lcp = Lcp::new(LcpConfig::default(), true, 42);
 //! let mut judge = |request: &[u8]| {
-//!     let (mut nak, mut reject) = (Vec::new(), Vec::new());
-//!     let verdict = lcp.check_request(request, false, &mut nak, &mut reject).unwrap();
-//!     (verdict, nak, reject)
+//!     let reply = lcp.judge(request, false).unwrap();
+//!     (reply.verdict(), reply.naks().to_vec(), reply.rejects().to_vec())
 //! };
 //! // MRU 296 and Callback (13, operation 6).
 //! let (verdict, _, reject) = judge(&[1, 4, 0x01, 0x28, 13, 3, 6]);
@@ -33,14 +32,13 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::fsm::{Extended, Negotiator, Packet, State, Verdict};
+use super::fsm::{Extended, Negotiator, Packet, Reply, State, Verdict};
 use crate::rand::Rng;
 use crate::time::Instant;
 use crate::wire::cp::{
-    parse_options, AuthProtocol, ChapAlgorithm, Code, ConfigOption, LcpConfigOption,
+    AuthProtocol, ChapAlgorithm, Code, LcpConfigOption,
 };
 use crate::wire::ppp::Protocol;
-use crate::wire::Error;
 
 /// An authentication method LCP can agree on.
 ///
@@ -55,13 +53,11 @@ use crate::wire::Error;
 ///
 /// let auth = vec![AuthMethod::MsChapV1, AuthMethod::MsChapV2];
 /// let mut lcp = Lcp::new(LcpConfig { auth, ..LcpConfig::default() }, false, 1);
-/// let (mut nak, mut reject) = (Vec::new(), Vec::new());
 /// // Auth-Protocol CHAP (0xc223) with algorithm 5 (MD5).
-/// let verdict = lcp.check_request(&[3, 5, 0xc2, 0x23, 5], false, &mut nak, &mut reject)?;
-/// assert_eq!((verdict, nak), (Verdict::Nak, vec![3, 5, 0xc2, 0x23, 0x80]));
-/// let mut nak = Vec::new();
-/// let verdict = lcp.check_request(&[3, 5, 0xc2, 0x23, 0x81], false, &mut nak, &mut reject)?;
-/// assert_eq!(verdict, Verdict::Ack);
+/// let reply = lcp.judge(&[3, 5, 0xc2, 0x23, 5], false)?;
+/// assert_eq!((reply.verdict(), reply.naks()), (Verdict::Nak, &[3, 5, 0xc2, 0x23, 0x80][..]));
+/// let reply = lcp.judge(&[3, 5, 0xc2, 0x23, 0x81], false)?;
+/// assert_eq!(reply.verdict(), Verdict::Ack);
 /// assert_eq!(lcp.auth_method(), Some(AuthMethod::MsChapV2));
 /// # Ok::<(), pptp_proto::wire::Error>(())
 /// ```
@@ -186,9 +182,7 @@ const MAX_LOOPBACKS: u32 = 10;
 ///     5, 6, 0x12, 0x34, 0x56, 0x78, // Magic-Number
 ///     7, 2, 8, 2, // PFC, ACFC
 /// ];
-/// let (mut nak, mut reject) = (Vec::new(), Vec::new());
-/// let verdict = lcp.check_request(&request, false, &mut nak, &mut reject)?;
-/// assert_eq!(verdict, Verdict::Ack);
+/// assert_eq!(lcp.judge(&request, false)?.verdict(), Verdict::Ack);
 /// assert_eq!(lcp.peer_mru(), 1400);
 /// assert!(lcp.send_pfc() && lcp.send_acfc());
 /// assert_eq!(lcp.auth_method(), Some(AuthMethod::MsChapV2));
@@ -348,8 +342,7 @@ impl Lcp {
     /// for _ in 0..10 {
     ///     assert!(!lcp.looped_back());
     ///     // Our own request comes back as the peer's.
-    ///     let (mut nak, mut reject) = (Vec::new(), Vec::new());
-    ///     lcp.check_request(&ours, false, &mut nak, &mut reject)?;
+    ///     lcp.judge(&ours, false)?;
     /// }
     /// assert!(lcp.looped_back());
     /// # Ok::<(), pptp_proto::wire::Error>(())
@@ -396,11 +389,9 @@ const DISCARD_REQUEST: u8 = Code::DISCARD_REQUEST.0;
 const IDENTIFICATION: u8 = Code::IDENTIFICATION.0;
 const TIME_REMAINING: u8 = Code::TIME_REMAINING.0;
 
-fn push<'a>(out: &mut Vec<u8>, option: &impl ConfigOption<'a>) {
-    option.emit(out);
-}
-
 impl Negotiator for Lcp {
+    type Opt<'a> = LcpConfigOption<'a>;
+
     fn name(&self) -> &'static str {
         "LCP"
     }
@@ -423,93 +414,70 @@ impl Negotiator for Lcp {
 
     fn build_request(&mut self, out: &mut Vec<u8>) {
         if let Some(mru) = self.request_mru {
-            push(out, &LcpConfigOption::Mru(mru));
+            LcpConfigOption::Mru(mru).emit(out);
         }
         if let Some(method) = self.request_auth.and_then(|i| self.config.auth.get(i)) {
-            push(out, &method.option());
+            method.option().emit(out);
         }
         if let Some(magic) = self.request_magic {
-            push(out, &LcpConfigOption::MagicNumber(magic));
+            LcpConfigOption::MagicNumber(magic).emit(out);
         }
         if self.request_pfc {
-            push(out, &LcpConfigOption::Pfc);
+            LcpConfigOption::Pfc.emit(out);
         }
         if self.request_acfc {
-            push(out, &LcpConfigOption::Acfc);
+            LcpConfigOption::Acfc.emit(out);
         }
     }
 
-    fn check_request(
-        &mut self,
-        options: &[u8],
-        reject_instead_of_nak: bool,
-        nak: &mut Vec<u8>,
-        reject: &mut Vec<u8>,
-    ) -> Result<Verdict, Error> {
-        let options: Vec<LcpConfigOption<'_>> = parse_options(options)?;
+    fn check_request(&mut self, options: &[LcpConfigOption<'_>], reply: &mut Reply) {
         let (mut mru, mut magic, mut pfc, mut acfc, mut auth) = (1500, None, false, false, None);
-        for option in &options {
-            // A Nak'able value, or a reject once Max-Failure is reached.
-            let nak_with =
-                |suggestion: LcpConfigOption<'_>, nak: &mut Vec<u8>, reject: &mut Vec<u8>| {
-                    if reject_instead_of_nak {
-                        push(reject, option);
-                    } else {
-                        push(nak, &suggestion);
-                    }
-                };
+        for option in options {
             match option {
                 LcpConfigOption::Mru(m) if *m >= self.config.min_mru => mru = *m,
-                LcpConfigOption::Mru(_) => {
-                    nak_with(LcpConfigOption::Mru(self.config.min_mru), nak, reject)
-                }
+                LcpConfigOption::Mru(_) => reply.nak(option, &LcpConfigOption::Mru(self.config.min_mru)),
                 LcpConfigOption::Accm(_) => {}
                 LcpConfigOption::MagicNumber(m) if Some(*m) == self.request_magic || *m == 0 => {
                     // RFC 1661 §6.4: our own magic back means a looped link.
                     self.loopbacks += 1;
                     let fresh = self.new_magic();
-                    nak_with(LcpConfigOption::MagicNumber(fresh), nak, reject);
+                    reply.nak(option, &LcpConfigOption::MagicNumber(fresh));
                 }
                 LcpConfigOption::MagicNumber(m) => magic = Some(*m),
                 LcpConfigOption::Pfc => pfc = true,
                 LcpConfigOption::Acfc => acfc = true,
-                LcpConfigOption::AuthProtocol(_) if self.authenticator => push(reject, option),
+                LcpConfigOption::AuthProtocol(_) if self.authenticator => reply.reject(option),
                 LcpConfigOption::AuthProtocol(p) => match AuthMethod::from_option(p) {
                     Some(m) if self.config.auth.contains(&m) => auth = Some(m),
                     _ => match self.config.auth.first() {
                         // Suggest the method we prefer (e.g. EAP from Windows → MS-CHAPv2).
-                        Some(preferred) => nak_with(preferred.option(), nak, reject),
-                        None => push(reject, option),
+                        Some(preferred) => reply.nak(option, &preferred.option()),
+                        None => reply.reject(option),
                     },
                 },
-                _ => push(reject, option),
+                _ => reply.reject(option),
             }
         }
-        let verdict = Verdict::of(nak, reject);
-        if verdict != Verdict::Ack {
-            return Ok(verdict);
+        if reply.verdict() != Verdict::Ack {
+            return;
         }
         self.peer_mru = mru;
         self.peer_magic = magic;
         self.peer_pfc = pfc;
         self.peer_acfc = acfc;
         self.peer_auth = auth;
-        Ok(Verdict::Ack)
     }
 
-    fn on_ack(&mut self, _options: &[u8]) -> bool {
+    fn on_ack(&mut self, _options: &[LcpConfigOption<'_>]) -> bool {
         self.agreed_auth = self
             .request_auth
             .and_then(|i| self.config.auth.get(i).copied());
         true
     }
 
-    fn on_nak(&mut self, options: &[u8]) -> bool {
-        let Ok(options) = parse_options::<LcpConfigOption<'_>>(options) else {
-            return false;
-        };
+    fn on_nak(&mut self, options: &[LcpConfigOption<'_>]) -> bool {
         for option in options {
-            match option {
+            match *option {
                 LcpConfigOption::Mru(m) if m >= self.config.min_mru => self.request_mru = Some(m),
                 LcpConfigOption::Mru(_) => self.request_mru = None,
                 LcpConfigOption::MagicNumber(_) => {
@@ -525,10 +493,7 @@ impl Negotiator for Lcp {
         true
     }
 
-    fn on_reject(&mut self, options: &[u8]) -> bool {
-        let Ok(options) = parse_options::<LcpConfigOption<'_>>(options) else {
-            return false;
-        };
+    fn on_reject(&mut self, options: &[LcpConfigOption<'_>]) -> bool {
         for option in options {
             match option {
                 LcpConfigOption::Mru(_) => self.request_mru = None,
@@ -770,6 +735,7 @@ impl LcpEcho {
 mod tests {
     use super::super::fsm::{Fsm, FsmConfig, FsmEvent};
     use super::*;
+    use crate::wire::cp::parse_options;
 
     /// The authenticator's request as pptpd sends it: MRU 1400, MS-CHAPv2, a magic number.
     const SERVER_REQUEST: [u8; 15] = [
@@ -825,8 +791,12 @@ mod tests {
 
     fn auth_option(method: AuthMethod) -> Vec<u8> {
         let mut out = Vec::new();
-        push(&mut out, &method.option());
+        method.option().emit(&mut out);
         out
+    }
+
+    fn parsed(options: &[u8]) -> Vec<LcpConfigOption<'_>> {
+        parse_options(options).unwrap()
     }
 
     #[test]
@@ -843,13 +813,13 @@ mod tests {
         );
         assert_eq!(offered(&mut lcp), Some(MsChapV2));
         // A Nak suggesting a method in the list: that one.
-        assert!(lcp.on_nak(&auth_option(ChapMd5)));
+        assert!(lcp.on_nak(&parsed(&auth_option(ChapMd5))));
         assert_eq!(offered(&mut lcp), Some(ChapMd5));
         // A Reject: the next method not yet offered.
-        assert!(lcp.on_reject(&auth_option(ChapMd5)));
+        assert!(lcp.on_reject(&parsed(&auth_option(ChapMd5))));
         assert_eq!(offered(&mut lcp), Some(MsChapV1));
         // A Nak back to one already refused: not offered twice; none left.
-        assert!(lcp.on_nak(&auth_option(MsChapV2)));
+        assert!(lcp.on_nak(&parsed(&auth_option(MsChapV2))));
         assert_eq!(offered(&mut lcp), None);
         // A suggestion outside the list moves to the next method.
         let auth = alloc::vec![MsChapV2, MsChapV1];
@@ -861,7 +831,7 @@ mod tests {
             true,
             1,
         );
-        assert!(lcp.on_nak(&auth_option(Pap)));
+        assert!(lcp.on_nak(&parsed(&auth_option(Pap))));
         assert_eq!(offered(&mut lcp), Some(MsChapV1));
         // A new negotiation starts from the top.
         lcp.reset();
@@ -881,11 +851,8 @@ mod tests {
             1,
         );
         let mut judge = |method: AuthMethod| {
-            let (mut nak, mut reject) = (Vec::new(), Vec::new());
-            let verdict = lcp
-                .check_request(&auth_option(method), false, &mut nak, &mut reject)
-                .unwrap();
-            (verdict, nak)
+            let reply = lcp.judge(&auth_option(method), false).unwrap();
+            (reply.verdict(), reply.naks().to_vec())
         };
         assert_eq!(judge(MsChapV1), (Verdict::Ack, Vec::new()));
         assert_eq!(judge(ChapMd5), (Verdict::Nak, auth_option(MsChapV2)));
