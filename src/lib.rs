@@ -86,6 +86,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub(crate) mod call;
 pub mod client;
 pub mod control;
 pub mod crypto;
@@ -99,7 +100,6 @@ pub mod mtu;
 #[cfg(feature = "pcap")]
 pub mod pcap;
 pub mod ppp;
-pub(crate) mod call;
 mod queue;
 pub(crate) mod rand;
 pub mod rc4;

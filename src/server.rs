@@ -818,7 +818,8 @@ impl Server {
             .ok_or(ServerError::UnknownConnection)?;
         self.now = now;
         crate::trace::enter!(c.span);
-        c.call.handle_stream(now, bytes, &mut self.tap, connection.0);
+        c.call
+            .handle_stream(now, bytes, &mut self.tap, connection.0);
         self.service(now, connection);
         Ok(())
     }
@@ -829,7 +830,8 @@ impl Server {
     pub fn handle_stream_closed(&mut self, now: Instant, connection: ConnectionId) {
         self.now = now;
         if let Some(c) = self.connections.get_mut(&connection) {
-            c.call.handle_stream_closed(now, &mut self.tap, connection.0);
+            c.call
+                .handle_stream_closed(now, &mut self.tap, connection.0);
         }
         self.service(now, connection);
         self.remove(connection);

@@ -50,7 +50,11 @@ fn first_request(name: &str, protocol: Protocol, from: IpAddr, after: usize) -> 
 
 fn judge<N: Negotiator>(n: &mut N, options: &[u8]) -> (Verdict, Vec<u8>, Vec<u8>) {
     let reply = n.judge(options, false).expect("parses");
-    (reply.verdict(), reply.naks().to_vec(), reply.rejects().to_vec())
+    (
+        reply.verdict(),
+        reply.naks().to_vec(),
+        reply.rejects().to_vec(),
+    )
 }
 
 const WINDOWS_CLIENT: [u8; 4] = [192, 168, 43, 39];

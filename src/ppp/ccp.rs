@@ -291,11 +291,13 @@ const STRENGTHS: MppeBits = MppeBits::BITS_40
 /// ```
 /// use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
 /// use pptp_proto::ppp::fsm::{Extended, Negotiator, State};
+/// use pptp_proto::wire::cp::Code;
 ///
 /// let mut ccp = Ccp::new(CcpConfig::default());
-/// // The peer lost a packet of a stateful MPPE stream (code 14).
-/// let answer = ccp.handle_extended(State::Opened, 14, 9, &[]);
-/// assert!(matches!(answer, Extended::Reply(ack) if (ack.code, ack.identifier) == (15, 9)));
+/// // The peer lost a packet of a stateful MPPE stream.
+/// let answer = ccp.handle_extended(State::Opened, Code::RESET_REQUEST, 9, &[]);
+/// let reset_ack = (Code::RESET_ACK, 9);
+/// assert!(matches!(answer, Extended::Reply(ack) if (ack.code, ack.identifier) == reset_ack));
 /// assert!(ccp.take_reset_request()); // flush the MPPE sender
 /// assert!(!ccp.take_reset_request());
 /// ```
@@ -537,10 +539,6 @@ impl Ccp {
     }
 }
 
-// The code points, declared once in `wire::cp`.
-const RESET_REQUEST: u8 = Code::RESET_REQUEST.0;
-const RESET_ACK: u8 = Code::RESET_ACK.0;
-
 impl Negotiator for Ccp {
     type Opt<'a> = CcpConfigOption<'a>;
 
@@ -627,22 +625,22 @@ impl Negotiator for Ccp {
     fn handle_extended(
         &mut self,
         state: State,
-        code: u8,
+        code: Code,
         identifier: u8,
         _data: &[u8],
     ) -> Extended {
         match code {
-            RESET_REQUEST => {
+            Code::RESET_REQUEST => {
                 if state == State::Opened {
                     self.reset_requested = true;
                 }
                 Extended::Reply(Packet {
-                    code: RESET_ACK,
+                    code: Code::RESET_ACK,
                     identifier,
                     data: Vec::new(),
                 })
             }
-            RESET_ACK => Extended::Handled,
+            Code::RESET_ACK => Extended::Handled,
             _ => Extended::Unknown,
         }
     }
@@ -673,7 +671,10 @@ mod tests {
     fn judge(ccp: &mut Ccp, bits: MppeBits) -> (Verdict, Option<MppeBits>) {
         let mut reply = Reply::new(false);
         ccp.check_request(&option(bits), &mut reply);
-        let naked = match parse_options::<CcpConfigOption<'_>>(reply.naks()).unwrap().first() {
+        let naked = match parse_options::<CcpConfigOption<'_>>(reply.naks())
+            .unwrap()
+            .first()
+        {
             Some(CcpConfigOption::Mppe(b)) => Some(*b),
             _ => None,
         };

@@ -58,17 +58,7 @@ use core::time::Duration;
 use bytes::BufMut;
 
 use crate::time::Instant;
-use crate::wire::cp::{parse_options, Code, ConfigOption};
-
-// RFC 1661 §5: the codes every control protocol shares.
-// The code points, declared once in `wire::cp`.
-const CONFIGURE_REQUEST: u8 = Code::CONFIGURE_REQUEST.0;
-const CONFIGURE_ACK: u8 = Code::CONFIGURE_ACK.0;
-const CONFIGURE_NAK: u8 = Code::CONFIGURE_NAK.0;
-const CONFIGURE_REJECT: u8 = Code::CONFIGURE_REJECT.0;
-const TERMINATE_REQUEST: u8 = Code::TERMINATE_REQUEST.0;
-const TERMINATE_ACK: u8 = Code::TERMINATE_ACK.0;
-const CODE_REJECT: u8 = Code::CODE_REJECT.0;
+use crate::wire::cp::{parse_options, Code, ConfigOption, CpPacket};
 
 /// Octets in Code, Identifier and Length (RFC 1661 §5): `wire::cp`'s.
 pub const HEADER_LEN: usize = crate::wire::cp::HEADER_LEN;
@@ -249,9 +239,10 @@ impl Default for FsmConfig {
 ///
 /// ```
 /// use pptp_proto::ppp::fsm::Packet;
+/// use pptp_proto::wire::cp::Code;
 ///
 /// // An LCP Echo-Request carrying magic number 0x01020304.
-/// let echo = Packet { code: 9, identifier: 7, data: vec![1, 2, 3, 4] };
+/// let echo = Packet { code: Code::ECHO_REQUEST, identifier: 7, data: vec![1, 2, 3, 4] };
 /// let mut wire = Vec::new();
 /// echo.emit(&mut wire);
 /// assert_eq!(wire, [9, 7, 0, 8, 1, 2, 3, 4]);
@@ -260,7 +251,7 @@ impl Default for FsmConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {
     /// The Code field.
-    pub code: u8,
+    pub code: Code,
     /// The Identifier field.
     pub identifier: u8,
     /// Everything after the Length field.
@@ -280,7 +271,7 @@ impl Packet {
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
         let max = usize::from(u16::MAX) - HEADER_LEN;
         let data = self.data.get(..max).unwrap_or(&self.data);
-        buf.put_u8(self.code);
+        buf.put_u8(self.code.0);
         buf.put_u8(self.identifier);
         buf.put_u16(u16::try_from(HEADER_LEN + data.len()).unwrap_or(u16::MAX));
         buf.put_slice(data);
@@ -412,15 +403,16 @@ impl Reply {
 /// ```
 /// use pptp_proto::ppp::fsm::{Extended, Negotiator, State};
 /// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
+/// use pptp_proto::wire::cp::Code;
 ///
 /// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
-/// let Extended::Reply(reply) = lcp.handle_extended(State::Opened, 9, 5, &[0, 0, 0, 0])
+/// let Extended::Reply(reply) = lcp.handle_extended(State::Opened, Code::ECHO_REQUEST, 5, &[0, 0, 0, 0])
 /// else {
 ///     panic!("no Echo-Reply");
 /// };
-/// assert_eq!((reply.code, reply.identifier), (10, 5));
+/// assert_eq!((reply.code, reply.identifier), (Code::ECHO_REPLY, 5));
 /// assert_eq!(reply.data, lcp.magic().to_be_bytes());
-/// assert_eq!(lcp.handle_extended(State::Opened, 0x20, 6, &[]), Extended::Unknown);
+/// assert_eq!(lcp.handle_extended(State::Opened, Code(0x20), 6, &[]), Extended::Unknown);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Extended {
@@ -449,7 +441,7 @@ pub enum Extended {
 /// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
 /// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
 ///
-/// use pptp_proto::wire::cp::{parse_options, LcpConfigOption};
+/// use pptp_proto::wire::cp::{parse_options, Code, LcpConfigOption};
 ///
 /// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
 /// assert_eq!(lcp.name(), "LCP");
@@ -470,8 +462,9 @@ pub enum Extended {
 /// lcp.build_request(&mut request);
 /// assert_eq!(request[0], 5); // Magic-Number comes first now
 /// assert!(lcp.on_ack(&parse_options(&request)?));
-/// // Protocol-Reject (code 8) is vital to LCP; Echo-Request (9) is not.
-/// assert!(lcp.code_is_required(8) && !lcp.code_is_required(9));
+/// // Protocol-Reject is vital to LCP; Echo-Request is not.
+/// assert!(lcp.code_is_required(Code::PROTOCOL_REJECT));
+/// assert!(!lcp.code_is_required(Code::ECHO_REQUEST));
 /// # Ok::<(), pptp_proto::wire::Error>(())
 /// ```
 pub trait Negotiator {
@@ -549,7 +542,7 @@ pub trait Negotiator {
     /// makes this protocol unusable: RXJ- rather than RXJ+ (RFC 1661 §5.6).
     ///
     /// See the [trait example](Negotiator#example).
-    fn code_is_required(&self, code: u8) -> bool {
+    fn code_is_required(&self, code: Code) -> bool {
         let _ = code;
         false
     }
@@ -559,7 +552,13 @@ pub trait Negotiator {
     /// This is the RXR event of RFC 1661 §4.1: a [`Extended::Reply`] is sent
     /// only in the Opened state (ser) and dropped in any other. See the
     /// [`Extended` example](Extended#example).
-    fn handle_extended(&mut self, state: State, code: u8, identifier: u8, data: &[u8]) -> Extended {
+    fn handle_extended(
+        &mut self,
+        state: State,
+        code: Code,
+        identifier: u8,
+        data: &[u8],
+    ) -> Extended {
         let _ = (state, code, identifier, data);
         Extended::Unknown
     }
@@ -602,7 +601,7 @@ pub enum FinishReason {
     /// The peer Code-Rejected a code this protocol needs (RXJ-).
     CodeRejected {
         /// The rejected code.
-        code: u8,
+        code: Code,
     },
     /// The peer Protocol-Rejected this protocol (RXJ-, RFC 1661 §5.7).
     ProtocolRejected,
@@ -621,18 +620,19 @@ pub enum FinishReason {
 /// use pptp_proto::ppp::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent};
 /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
 /// use pptp_proto::time::Instant;
+/// use pptp_proto::wire::cp::Code;
 ///
 /// let now = Instant::ZERO;
 /// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
 /// ncp.open(now);
 /// ncp.up(now);
 /// let ours = ncp.poll_transmit().unwrap();
-/// ncp.handle(now, 2, ours.identifier, &ours.data); // Configure-Ack
-/// ncp.handle(now, 1, 1, &[1, 10, 1, 2, 3, 4, 5, 6, 7, 8]); // the peer's request
+/// ncp.handle(now, Code::CONFIGURE_ACK, ours.identifier, &ours.data);
+/// ncp.handle(now, Code::CONFIGURE_REQUEST, 1, &[1, 10, 1, 2, 3, 4, 5, 6, 7, 8]); // the peer's
 /// assert_eq!(ncp.poll_event(), Some(FsmEvent::Started));
 /// assert_eq!(ncp.poll_event(), Some(FsmEvent::Up));
 /// ncp.close(now);
-/// ncp.handle(now, 6, 0, &[]); // Terminate-Ack
+/// ncp.handle(now, Code::TERMINATE_ACK, 0, &[]);
 /// assert_eq!(ncp.poll_event(), Some(FsmEvent::Down));
 /// let finished = FsmEvent::Finished { reason: FinishReason::TerminateAcked };
 /// assert_eq!(ncp.poll_event(), Some(finished));
@@ -741,7 +741,7 @@ enum Restart {
 /// ```
 /// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, Negotiator, Reply, State};
 /// use pptp_proto::time::Instant;
-/// use pptp_proto::wire::cp::RawOption;
+/// use pptp_proto::wire::cp::{Code, RawOption};
 ///
 /// /// Asks for nothing, accepts everything.
 /// struct Anything;
@@ -758,12 +758,12 @@ enum Restart {
 /// lcp.open(now);
 /// lcp.up(now);
 /// let request = lcp.poll_transmit().unwrap();
-/// assert_eq!((request.code, request.identifier), (1, 1));
+/// assert_eq!((request.code, request.identifier), (Code::CONFIGURE_REQUEST, 1));
 /// assert_eq!(lcp.poll_timeout(), Some(Instant::from_secs(3)));
 /// // The peer acknowledges and sends its own (empty) request.
 /// lcp.handle_packet(now, &[2, 1, 0, 4]);
 /// lcp.handle_packet(now, &[1, 7, 0, 4]);
-/// assert_eq!(lcp.poll_transmit().unwrap().code, 2);
+/// assert_eq!(lcp.poll_transmit().unwrap().code, Code::CONFIGURE_ACK);
 /// assert_eq!(lcp.state(), State::Opened);
 /// assert_eq!(lcp.poll_event(), Some(FsmEvent::Started));
 /// assert_eq!(lcp.poll_event(), Some(FsmEvent::Up));
@@ -779,6 +779,7 @@ enum Restart {
 /// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
 /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
 /// use pptp_proto::time::Instant;
+/// use pptp_proto::wire::cp::Code;
 ///
 /// let mut ncp = Fsm::new(Ipv6cp::new(7), FsmConfig::default());
 /// ncp.up(Instant::ZERO);
@@ -788,8 +789,8 @@ enum Restart {
 /// ncp.handle_timeout(deadline); // TO+: the same request, same Identifier
 /// assert_eq!(ncp.poll_transmit(), Some(first));
 /// ncp.close(deadline);
-/// assert_eq!(ncp.poll_transmit().unwrap().code, 5); // Terminate-Request
-/// ncp.handle(deadline, 6, 0, &[]); // Terminate-Ack, already split
+/// assert_eq!(ncp.poll_transmit().unwrap().code, Code::TERMINATE_REQUEST);
+/// ncp.handle(deadline, Code::TERMINATE_ACK, 0, &[]); // already split
 /// assert_eq!(ncp.state(), State::Closed);
 /// ncp.down(deadline);
 /// assert_eq!(ncp.state(), State::Initial);
@@ -805,6 +806,7 @@ enum Restart {
 /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
 /// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
 /// use pptp_proto::time::Instant;
+/// use pptp_proto::wire::cp::Code;
 /// use pptp_proto::wire::ppp::Protocol;
 ///
 /// let now = Instant::ZERO;
@@ -813,7 +815,7 @@ enum Restart {
 /// let id = lcp.new_identifier();
 /// let echo = lcp.negotiator().echo_request(id);
 /// assert!(lcp.send_extended(echo));
-/// assert_eq!(lcp.poll_transmit().unwrap().code, 9);
+/// assert_eq!(lcp.poll_transmit().unwrap().code, Code::ECHO_REQUEST);
 /// // The peer Protocol-Rejects IPv6CP (0x8057).
 /// lcp.handle_packet(now, &[8, 3, 0, 6, 0x80, 0x57]);
 /// assert_eq!(lcp.negotiator_mut().take_protocol_reject(), Some(Protocol::IPV6CP));
@@ -1072,29 +1074,31 @@ impl<N: Negotiator> Fsm<N> {
     /// perhaps padding. A malformed header drops the packet (counted). See
     /// the [example](Self#example).
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
-        match split_packet(packet) {
-            Some((code, identifier, data)) => self.handle(now, code, identifier, data),
-            None => self.stats.malformed = self.stats.malformed.saturating_add(1),
+        match CpPacket::parse(packet) {
+            Ok(p) => self.handle(now, p.code, p.identifier, p.data),
+            Err(_) => self.stats.malformed = self.stats.malformed.saturating_add(1),
         }
     }
 
     /// Handles a packet already split into Code, Identifier and data (see
     /// the [example](Self#timers-and-closing)).
-    pub fn handle(&mut self, now: Instant, code: u8, identifier: u8, data: &[u8]) {
+    pub fn handle(&mut self, now: Instant, code: Code, identifier: u8, data: &[u8]) {
         if matches!(self.state, State::Initial | State::Starting) {
             // RFC 1661 §4.1: no packet can arrive while the lower layer is down.
             self.stats.unexpected = self.stats.unexpected.saturating_add(1);
             return;
         }
         match code {
-            CONFIGURE_REQUEST => self.receive_configure_request(now, identifier, data),
-            CONFIGURE_ACK => self.receive_configure_ack(now, identifier, data),
-            CONFIGURE_NAK | CONFIGURE_REJECT => {
+            Code::CONFIGURE_REQUEST => self.receive_configure_request(now, identifier, data),
+            Code::CONFIGURE_ACK => self.receive_configure_ack(now, identifier, data),
+            Code::CONFIGURE_NAK | Code::CONFIGURE_REJECT => {
                 self.receive_configure_nak(now, code, identifier, data)
             }
-            TERMINATE_REQUEST => self.dispatch(now, Event::TerminateRequest, received(identifier)),
-            TERMINATE_ACK => self.dispatch(now, Event::TerminateAck, received(identifier)),
-            CODE_REJECT => self.receive_code_reject(now, identifier, data),
+            Code::TERMINATE_REQUEST => {
+                self.dispatch(now, Event::TerminateRequest, received(identifier))
+            }
+            Code::TERMINATE_ACK => self.dispatch(now, Event::TerminateAck, received(identifier)),
+            Code::CODE_REJECT => self.receive_code_reject(now, identifier, data),
             _ => self.receive_extended(now, code, identifier, data),
         }
     }
@@ -1133,7 +1137,7 @@ impl<N: Negotiator> Fsm<N> {
         if let Some((id, acked)) = &self.last_acked {
             if *id == identifier && acked.as_slice() == options {
                 let ack = Packet {
-                    code: CONFIGURE_ACK,
+                    code: Code::CONFIGURE_ACK,
                     identifier,
                     data: options.to_vec(),
                 };
@@ -1207,7 +1211,11 @@ impl<N: Negotiator> Fsm<N> {
         let (event, code, data) = match verdict {
             Ok(Verdict::Ack) => {
                 self.last_acked = Some((identifier, options.to_vec()));
-                (Event::GoodConfigureRequest, CONFIGURE_ACK, options.to_vec())
+                (
+                    Event::GoodConfigureRequest,
+                    Code::CONFIGURE_ACK,
+                    options.to_vec(),
+                )
             }
             Ok(Verdict::Nak) => {
                 crate::trace::event!(
@@ -1215,7 +1223,7 @@ impl<N: Negotiator> Fsm<N> {
                     protocol = self.negotiator.name(),
                     "Configure-Nak: the peer asked for values we do not accept; the Nak carries ours"
                 );
-                (Event::BadConfigureRequest, CONFIGURE_NAK, nak)
+                (Event::BadConfigureRequest, Code::CONFIGURE_NAK, nak)
             }
             Ok(Verdict::Reject) => {
                 crate::trace::event!(
@@ -1224,7 +1232,7 @@ impl<N: Negotiator> Fsm<N> {
                     max_failure_reached = reject_instead_of_nak,
                     "Configure-Reject: options we do not know or do not allow (or would Nak once more after Max-Failure)"
                 );
-                (Event::BadConfigureRequest, CONFIGURE_REJECT, reject)
+                (Event::BadConfigureRequest, Code::CONFIGURE_REJECT, reject)
             }
             Err(_) => {
                 self.stats.malformed = self.stats.malformed.saturating_add(1);
@@ -1283,7 +1291,7 @@ impl<N: Negotiator> Fsm<N> {
         self.dispatch(now, Event::ConfigureAck, received(identifier));
     }
 
-    fn receive_configure_nak(&mut self, now: Instant, code: u8, identifier: u8, options: &[u8]) {
+    fn receive_configure_nak(&mut self, now: Instant, code: Code, identifier: u8, options: &[u8]) {
         if self.state.is_negotiating() || self.state == State::Opened {
             if !self.answers_our_request(identifier) {
                 return;
@@ -1304,7 +1312,7 @@ impl<N: Negotiator> Fsm<N> {
                 return;
             }
             let accepted = parse_options(options).is_ok_and(|o| {
-                if code == CONFIGURE_NAK {
+                if code == Code::CONFIGURE_NAK {
                     self.negotiator.on_nak(&o)
                 } else {
                     self.negotiator.on_reject(&o)
@@ -1331,7 +1339,7 @@ impl<N: Negotiator> Fsm<N> {
         if core::mem::take(&mut self.ack_held) {
             if let Some((identifier, options)) = &self.last_acked {
                 let ack = Packet {
-                    code: CONFIGURE_ACK,
+                    code: Code::CONFIGURE_ACK,
                     identifier: *identifier,
                     data: options.clone(),
                 };
@@ -1341,12 +1349,12 @@ impl<N: Negotiator> Fsm<N> {
     }
 
     fn receive_code_reject(&mut self, now: Instant, identifier: u8, data: &[u8]) {
-        let Some(&code) = data.first() else {
+        let Some(code) = data.first().copied().map(Code) else {
             self.stats.malformed = self.stats.malformed.saturating_add(1);
             return;
         };
         // RFC 1661 §5.6: rejecting a code the automaton needs is catastrophic.
-        let fatal = (CONFIGURE_REQUEST..=CODE_REJECT).contains(&code)
+        let fatal = (Code::CONFIGURE_REQUEST.0..=Code::CODE_REJECT.0).contains(&code.0)
             || self.negotiator.code_is_required(code);
         let event = if fatal {
             self.reject_reason = FinishReason::CodeRejected { code };
@@ -1357,7 +1365,7 @@ impl<N: Negotiator> Fsm<N> {
         self.dispatch(now, event, received(identifier));
     }
 
-    fn receive_extended(&mut self, now: Instant, code: u8, identifier: u8, data: &[u8]) {
+    fn receive_extended(&mut self, now: Instant, code: Code, identifier: u8, data: &[u8]) {
         let (event, reply) = match self
             .negotiator
             .handle_extended(self.state, code, identifier, data)
@@ -1374,17 +1382,17 @@ impl<N: Negotiator> Fsm<N> {
 
     /// A Code-Reject carrying the rejected packet, cut to the peer's MRU
     /// (RFC 1661 §5.6).
-    fn code_reject(&mut self, code: u8, identifier: u8, data: &[u8]) -> Packet {
+    fn code_reject(&mut self, code: Code, identifier: u8, data: &[u8]) -> Packet {
         let room = usize::from(self.config.peer_mru).saturating_sub(HEADER_LEN);
         let length = HEADER_LEN.saturating_add(data.len());
         let mut rejected = Vec::with_capacity(length.min(room));
-        rejected.push(code);
+        rejected.push(code.0);
         rejected.push(identifier);
         rejected.extend_from_slice(&u16::try_from(length).unwrap_or(u16::MAX).to_be_bytes());
         rejected.extend_from_slice(data);
         rejected.truncate(room);
         Packet {
-            code: CODE_REJECT,
+            code: Code::CODE_REJECT,
             identifier: self.new_identifier(),
             data: rejected,
         }
@@ -1677,7 +1685,7 @@ impl<N: Negotiator> Fsm<N> {
         self.restart_count = self.restart_count.saturating_sub(1);
         self.start_timer(now);
         let packet = Packet {
-            code: CONFIGURE_REQUEST,
+            code: Code::CONFIGURE_REQUEST,
             identifier: self.request_identifier,
             data: self.request.clone(),
         };
@@ -1703,7 +1711,7 @@ impl<N: Negotiator> Fsm<N> {
     /// scn: Send-Configure-Nak or -Reject (the reply prepared from the request).
     fn scn(&mut self, rx: Received) {
         match rx.reply.as_ref().map(|p| p.code) {
-            Some(CONFIGURE_NAK) => self.failure_count = self.failure_count.saturating_add(1),
+            Some(Code::CONFIGURE_NAK) => self.failure_count = self.failure_count.saturating_add(1),
             _ => self.reject_count = self.reject_count.saturating_add(1),
         }
         self.send_reply(rx);
@@ -1715,7 +1723,7 @@ impl<N: Negotiator> Fsm<N> {
         self.start_timer(now);
         let identifier = self.new_identifier();
         self.push(Packet {
-            code: TERMINATE_REQUEST,
+            code: Code::TERMINATE_REQUEST,
             identifier,
             data: Vec::new(),
         });
@@ -1724,7 +1732,7 @@ impl<N: Negotiator> Fsm<N> {
     /// sta: Send-Terminate-Ack echoing the received Identifier.
     fn sta(&mut self, rx: Received) {
         self.push(Packet {
-            code: TERMINATE_ACK,
+            code: Code::TERMINATE_ACK,
             identifier: rx.identifier,
             data: Vec::new(),
         });
@@ -1733,7 +1741,7 @@ impl<N: Negotiator> Fsm<N> {
     /// sca, scn, scj, ser: send the reply the received packet prepared.
     fn send_reply(&mut self, rx: Received) {
         if let Some(packet) = rx.reply {
-            if packet.code == CODE_REJECT {
+            if packet.code == Code::CODE_REJECT {
                 self.stats.code_rejects_sent = self.stats.code_rejects_sent.saturating_add(1);
             }
             self.push(packet);
@@ -1748,24 +1756,11 @@ fn received(identifier: u8) -> Received {
     }
 }
 
-/// Splits Code, Identifier and data off a packet; `None` if the Length
-/// field is below 4 or runs past the bytes present (RFC 1661 §5).
-fn split_packet(packet: &[u8]) -> Option<(u8, u8, &[u8])> {
-    let header: [u8; HEADER_LEN] = packet.get(..HEADER_LEN)?.try_into().ok()?;
-    let [code, identifier, high, low] = header;
-    let length = usize::from(u16::from_be_bytes([high, low]));
-    if length < HEADER_LEN {
-        return None;
-    }
-    let data = packet.get(HEADER_LEN..length)?;
-    Some((code, identifier, data))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::{vec, vec::Vec};
     use crate::wire::cp::RawOption;
+    use alloc::{vec, vec::Vec};
     use proptest::prelude::*;
 
     /// A small policy: option 1 (an MRU-like u16) and option 5 (a 4-octet
@@ -1839,18 +1834,18 @@ mod tests {
             true
         }
 
-        fn code_is_required(&self, code: u8) -> bool {
-            code == 12
+        fn code_is_required(&self, code: Code) -> bool {
+            code == Code::IDENTIFICATION
         }
 
-        fn handle_extended(&mut self, state: State, code: u8, id: u8, data: &[u8]) -> Extended {
+        fn handle_extended(&mut self, state: State, code: Code, id: u8, data: &[u8]) -> Extended {
             match code {
-                9 if state == State::Opened => Extended::Reply(Packet {
-                    code: 10,
+                Code::ECHO_REQUEST if state == State::Opened => Extended::Reply(Packet {
+                    code: Code::ECHO_REPLY,
                     identifier: id,
                     data: data.to_vec(),
                 }),
-                9..=11 => Extended::Handled,
+                Code::ECHO_REQUEST | Code::ECHO_REPLY | Code::DISCARD_REQUEST => Extended::Handled,
                 _ => Extended::Unknown,
             }
         }
@@ -1916,7 +1911,7 @@ mod tests {
         let mut f = Fsm::new(TestNegotiator::default(), config);
         f.open(ms(0));
         f.up(ms(0));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        recv!(f, (Code::CONFIGURE_REQUEST, 1, OUR_REQUEST));
         recv!(f, nothing);
         assert_eq!(f.state(), State::RequestSent);
         assert_eq!(events(&mut f), vec![FsmEvent::Started]);
@@ -1926,9 +1921,9 @@ mod tests {
     /// Opened at time 0, output and events drained.
     fn opened() -> TestFsm {
         let mut f = requesting();
-        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
-        send!(f, time 0, (CONFIGURE_REQUEST, 9, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_ACK, 9, [1, 4, 0x05, 0x78]));
+        send!(f, time 0, (Code::CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 9, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_ACK, 9, [1, 4, 0x05, 0x78]));
         assert_eq!(f.state(), State::Opened);
         assert_eq!(events(&mut f), vec![FsmEvent::Up]);
         f
@@ -1975,7 +1970,7 @@ mod tests {
             Some(Packet {
                 code,
                 identifier: 0x42,
-                data: vec![code],
+                data: vec![code.0],
             })
         };
         match name {
@@ -1985,16 +1980,16 @@ mod tests {
             "Close" => (Event::Close, None),
             "TO+" => (Event::TimeoutPositive, None),
             "TO-" => (Event::TimeoutNegative, None),
-            "RCR+" => (Event::GoodConfigureRequest, reply(CONFIGURE_ACK)),
-            "RCR-" => (Event::BadConfigureRequest, reply(CONFIGURE_NAK)),
+            "RCR+" => (Event::GoodConfigureRequest, reply(Code::CONFIGURE_ACK)),
+            "RCR-" => (Event::BadConfigureRequest, reply(Code::CONFIGURE_NAK)),
             "RCA" => (Event::ConfigureAck, None),
             "RCN" => (Event::ConfigureNak, None),
             "RTR" => (Event::TerminateRequest, None),
             "RTA" => (Event::TerminateAck, None),
-            "RUC" => (Event::UnknownCode, reply(CODE_REJECT)),
+            "RUC" => (Event::UnknownCode, reply(Code::CODE_REJECT)),
             "RXJ+" => (Event::PermittedReject, None),
             "RXJ-" => (Event::CatastrophicReject, None),
-            "RXR" => (Event::EchoOrDiscard, reply(10)),
+            "RXR" => (Event::EchoOrDiscard, reply(Code::ECHO_REPLY)),
             other => panic!("no event {other}"),
         }
     }
@@ -2004,7 +1999,7 @@ mod tests {
         state: State,
         event: Event,
         reply: Option<Packet>,
-    ) -> (TestFsm, Vec<u8>, Vec<FsmEvent>) {
+    ) -> (TestFsm, Vec<Code>, Vec<FsmEvent>) {
         let mut f = fsm();
         f.state = state;
         f.restart_count = 1;
@@ -2020,7 +2015,7 @@ mod tests {
         );
         let codes = core::iter::from_fn(|| f.poll_transmit())
             .inspect(|p| {
-                if p.code == TERMINATE_ACK {
+                if p.code == Code::TERMINATE_ACK {
                     assert_eq!(p.identifier, 0x42, "sta echoes the Identifier");
                 }
             })
@@ -2046,16 +2041,16 @@ mod tests {
                 let next: u8 = next.trim_end_matches(['r', 'p', 'x']).parse().unwrap();
                 assert_eq!(f.state().number(), next, "{at}");
                 let actions: Vec<&str> = actions.split(',').filter(|a| !a.is_empty()).collect();
-                let want_codes: Vec<u8> = actions
+                let want_codes: Vec<Code> = actions
                     .iter()
                     .filter_map(|a| match *a {
-                        "scr" => Some(CONFIGURE_REQUEST),
-                        "sca" => Some(CONFIGURE_ACK),
-                        "scn" => Some(CONFIGURE_NAK),
-                        "str" => Some(TERMINATE_REQUEST),
-                        "sta" => Some(TERMINATE_ACK),
-                        "scj" => Some(CODE_REJECT),
-                        "ser" => Some(10),
+                        "scr" => Some(Code::CONFIGURE_REQUEST),
+                        "sca" => Some(Code::CONFIGURE_ACK),
+                        "scn" => Some(Code::CONFIGURE_NAK),
+                        "str" => Some(Code::TERMINATE_REQUEST),
+                        "sta" => Some(Code::TERMINATE_ACK),
+                        "scj" => Some(Code::CODE_REJECT),
+                        "ser" => Some(Code::ECHO_REPLY),
                         _ => None,
                     })
                     .collect();
@@ -2136,11 +2131,11 @@ mod tests {
     #[test]
     fn opens_at_packet_level() {
         let mut f = requesting();
-        send!(f, time 100, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 100, (Code::CONFIGURE_ACK, 1, OUR_REQUEST));
         recv!(f, nothing);
         assert_eq!(f.state(), State::AckReceived);
-        send!(f, time 200, (CONFIGURE_REQUEST, 0x33, [1, 4, 0x05, 0xdc]));
-        recv!(f, (CONFIGURE_ACK, 0x33, [1, 4, 0x05, 0xdc]));
+        send!(f, time 200, (Code::CONFIGURE_REQUEST, 0x33, [1, 4, 0x05, 0xdc]));
+        recv!(f, (Code::CONFIGURE_ACK, 0x33, [1, 4, 0x05, 0xdc]));
         assert_eq!(f.state(), State::Opened);
         assert_eq!(events(&mut f), vec![FsmEvent::Up]);
         assert_eq!(f.poll_timeout(), None);
@@ -2151,11 +2146,11 @@ mod tests {
         let mut f = fsm();
         f.up(ms(0));
         f.open(ms(0));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
-        send!(f, time 0, (CONFIGURE_REQUEST, 1, [1, 4, 0x04, 0x00]));
-        recv!(f, (CONFIGURE_ACK, 1, [1, 4, 0x04, 0x00]));
+        recv!(f, (Code::CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 1, [1, 4, 0x04, 0x00]));
+        recv!(f, (Code::CONFIGURE_ACK, 1, [1, 4, 0x04, 0x00]));
         assert_eq!(f.state(), State::AckSent);
-        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 0, (Code::CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::Opened);
     }
 
@@ -2163,17 +2158,17 @@ mod tests {
     fn nak_round() {
         let mut f = requesting();
         // The peer's value is too small: we Nak with ours.
-        send!(f, time 0, (CONFIGURE_REQUEST, 4, [1, 4, 0x01, 0xf4]));
-        recv!(f, (CONFIGURE_NAK, 4, [1, 4, 0x03, 0xe8]));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 4, [1, 4, 0x01, 0xf4]));
+        recv!(f, (Code::CONFIGURE_NAK, 4, [1, 4, 0x03, 0xe8]));
         assert_eq!(f.state(), State::RequestSent);
         // The peer Naks us: a new request with a new Identifier.
-        send!(f, time 10, (CONFIGURE_NAK, 1, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
+        send!(f, time 10, (Code::CONFIGURE_NAK, 1, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
         // The old Identifier is stale now.
-        send!(f, time 20, (CONFIGURE_ACK, 1, [1, 4, 0x05, 0x78]));
+        send!(f, time 20, (Code::CONFIGURE_ACK, 1, [1, 4, 0x05, 0x78]));
         assert_eq!(f.state(), State::RequestSent);
         assert_eq!(f.stats().stale, 1);
-        send!(f, time 20, (CONFIGURE_ACK, 2, [1, 4, 0x05, 0x78]));
+        send!(f, time 20, (Code::CONFIGURE_ACK, 2, [1, 4, 0x05, 0x78]));
         assert_eq!(f.state(), State::AckReceived);
     }
 
@@ -2190,13 +2185,17 @@ mod tests {
         f.open(ms(0));
         recv!(
             f,
-            (CONFIGURE_REQUEST, 1, [1, 4, 0x05, 0xdc, 5, 6, 0, 0, 0, 1])
+            (
+                Code::CONFIGURE_REQUEST,
+                1,
+                [1, 4, 0x05, 0xdc, 5, 6, 0, 0, 0, 1]
+            )
         );
         // Unknown options are rejected verbatim, in order, known ones left out.
-        send!(f, time 0, (CONFIGURE_REQUEST, 8, [7, 2, 1, 4, 0x05, 0xdc, 13, 3, 6]));
-        recv!(f, (CONFIGURE_REJECT, 8, [7, 2, 13, 3, 6]));
-        send!(f, time 5, (CONFIGURE_REJECT, 1, [5, 6, 0, 0, 0, 1]));
-        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 8, [7, 2, 1, 4, 0x05, 0xdc, 13, 3, 6]));
+        recv!(f, (Code::CONFIGURE_REJECT, 8, [7, 2, 13, 3, 6]));
+        send!(f, time 5, (Code::CONFIGURE_REJECT, 1, [5, 6, 0, 0, 0, 1]));
+        recv!(f, (Code::CONFIGURE_REQUEST, 2, OUR_REQUEST));
         assert!(!f.negotiator().want_five);
     }
 
@@ -2204,18 +2203,18 @@ mod tests {
     fn max_failure_turns_naks_into_rejects() {
         let mut f = requesting();
         for id in 0..5u8 {
-            send!(f, time 0, (CONFIGURE_REQUEST, id, [1, 4, 0x01, 0x00]));
-            recv!(f, (CONFIGURE_NAK, id, [1, 4, 0x03, 0xe8]));
+            send!(f, time 0, (Code::CONFIGURE_REQUEST, id, [1, 4, 0x01, 0x00]));
+            recv!(f, (Code::CONFIGURE_NAK, id, [1, 4, 0x03, 0xe8]));
         }
-        send!(f, time 0, (CONFIGURE_REQUEST, 5, [1, 4, 0x01, 0x00]));
-        recv!(f, (CONFIGURE_REJECT, 5, [1, 4, 0x01, 0x00]));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 5, [1, 4, 0x01, 0x00]));
+        recv!(f, (Code::CONFIGURE_REJECT, 5, [1, 4, 0x01, 0x00]));
         // An Ack we send restarts the count.
-        send!(f, time 0, (CONFIGURE_REQUEST, 6, [2, 2]));
-        recv!(f, (CONFIGURE_REJECT, 6, [2, 2]));
-        send!(f, time 0, (CONFIGURE_REQUEST, 7, []));
-        recv!(f, (CONFIGURE_ACK, 7, []));
-        send!(f, time 0, (CONFIGURE_REQUEST, 8, [1, 4, 0x01, 0x00]));
-        recv!(f, (CONFIGURE_NAK, 8, [1, 4, 0x03, 0xe8]));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 6, [2, 2]));
+        recv!(f, (Code::CONFIGURE_REJECT, 6, [2, 2]));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 7, []));
+        recv!(f, (Code::CONFIGURE_ACK, 7, []));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 8, [1, 4, 0x01, 0x00]));
+        recv!(f, (Code::CONFIGURE_NAK, 8, [1, 4, 0x03, 0xe8]));
     }
 
     #[test]
@@ -2224,7 +2223,7 @@ mod tests {
         for n in 1..10u64 {
             assert_eq!(f.poll_timeout(), Some(ms(3000 * n)));
             f.handle_timeout(ms(3000 * n));
-            recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+            recv!(f, (Code::CONFIGURE_REQUEST, 1, OUR_REQUEST));
         }
         f.handle_timeout(ms(30_000));
         recv!(f, nothing);
@@ -2247,16 +2246,16 @@ mod tests {
         assert_eq!(f.state(), State::Stopped);
         while f.poll_transmit().is_some() {}
         // RFC 1661 §4.2 Stopped: a Configure-Request restarts negotiation.
-        send!(f, time 40_000, (CONFIGURE_REQUEST, 3, [1, 4, 0x05, 0xdc]));
-        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
-        recv!(f, (CONFIGURE_ACK, 3, [1, 4, 0x05, 0xdc]));
+        send!(f, time 40_000, (Code::CONFIGURE_REQUEST, 3, [1, 4, 0x05, 0xdc]));
+        recv!(f, (Code::CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        recv!(f, (Code::CONFIGURE_ACK, 3, [1, 4, 0x05, 0xdc]));
         assert_eq!(f.state(), State::AckSent);
         assert_eq!(f.poll_timeout(), Some(ms(43_000)));
         // Other packets get a Terminate-Ack while Stopped.
         let mut f = requesting();
         f.protocol_rejected(ms(0));
-        send!(f, time 0, (CONFIGURE_NAK, 1, [1, 4, 0, 0]));
-        recv!(f, (TERMINATE_ACK, 1, []));
+        send!(f, time 0, (Code::CONFIGURE_NAK, 1, [1, 4, 0, 0]));
+        recv!(f, (Code::TERMINATE_ACK, 1, []));
     }
 
     /// accel-ppp drops our first request of a protocol it has not started:
@@ -2265,21 +2264,21 @@ mod tests {
     #[test]
     fn first_peer_request_hurries_ours() {
         let mut f = requesting_with(FsmConfig::default());
-        send!(f, time 5, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
+        send!(f, time 5, (Code::CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
         recv!(f, nothing);
         assert_eq!(f.poll_timeout(), Some(ms(105)));
         assert_eq!(f.stats().hurried, 1);
         // The peer's retransmission is not a first request.
-        send!(f, time 6, (CONFIGURE_REQUEST, 8, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_ACK, 8, [1, 4, 0x05, 0x78]));
+        send!(f, time 6, (Code::CONFIGURE_REQUEST, 8, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_ACK, 8, [1, 4, 0x05, 0x78]));
         assert_eq!(f.stats().hurried, 1);
         f.handle_timeout(ms(105));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        recv!(f, (Code::CONFIGURE_REQUEST, 1, OUR_REQUEST));
         recv!(f, nothing);
         // Then the restart timer as usual.
         assert_eq!(f.poll_timeout(), Some(ms(3105)));
-        send!(f, time 110, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 110, (Code::CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::Opened);
     }
 
@@ -2287,9 +2286,9 @@ mod tests {
     #[test]
     fn a_prompt_answer_leaves_nothing_to_resend() {
         let mut f = requesting_with(FsmConfig::default());
-        send!(f, time 5, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
-        send!(f, time 8, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 5, (Code::CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
+        send!(f, time 8, (Code::CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::Opened);
         f.handle_timeout(ms(200));
         recv!(f, nothing);
@@ -2302,20 +2301,20 @@ mod tests {
     #[test]
     fn an_older_request_after_a_newer_one_is_stale() {
         let mut f = requesting();
-        send!(f, time 1, (CONFIGURE_REQUEST, 4, [1, 4, 0x01, 0xf4]));
-        recv!(f, (CONFIGURE_NAK, 4, [1, 4, 0x03, 0xe8]));
-        send!(f, time 2, (CONFIGURE_REQUEST, 5, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_ACK, 5, [1, 4, 0x05, 0x78]));
+        send!(f, time 1, (Code::CONFIGURE_REQUEST, 4, [1, 4, 0x01, 0xf4]));
+        recv!(f, (Code::CONFIGURE_NAK, 4, [1, 4, 0x03, 0xe8]));
+        send!(f, time 2, (Code::CONFIGURE_REQUEST, 5, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_ACK, 5, [1, 4, 0x05, 0x78]));
         assert_eq!(f.state(), State::AckSent);
         // Request 4 again, late: dropped, no Nak, still Ack-Sent.
-        send!(f, time 3, (CONFIGURE_REQUEST, 4, [1, 4, 0x01, 0xf4]));
+        send!(f, time 3, (Code::CONFIGURE_REQUEST, 4, [1, 4, 0x01, 0xf4]));
         recv!(f, nothing);
         assert_eq!(f.state(), State::AckSent);
         assert_eq!(f.stats().stale, 1);
         // The latest one resent (our Ack was lost) is answered again.
-        send!(f, time 4, (CONFIGURE_REQUEST, 5, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_ACK, 5, [1, 4, 0x05, 0x78]));
-        send!(f, time 5, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 4, (Code::CONFIGURE_REQUEST, 5, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_ACK, 5, [1, 4, 0x05, 0x78]));
+        send!(f, time 5, (Code::CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::Opened);
     }
 
@@ -2329,21 +2328,21 @@ mod tests {
             ..rfc_config()
         };
         let mut f = requesting_with(config.clone());
-        send!(f, time 1, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        send!(f, time 1, (Code::CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
         recv!(f, nothing);
         assert_eq!(f.state(), State::AckSent);
-        send!(f, time 2, (CONFIGURE_NAK, 1, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
-        send!(f, time 3, (CONFIGURE_ACK, 2, [1, 4, 0x05, 0x78]));
+        send!(f, time 2, (Code::CONFIGURE_NAK, 1, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
+        send!(f, time 3, (Code::CONFIGURE_ACK, 2, [1, 4, 0x05, 0x78]));
         assert_eq!(f.state(), State::Opened);
         // A peer that holds its answer too retransmits: Acked at once.
         let mut f = requesting_with(config);
-        send!(f, time 1, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        send!(f, time 1, (Code::CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
         recv!(f, nothing);
-        send!(f, time 3000, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
-        send!(f, time 3001, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 3000, (Code::CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
+        send!(f, time 3001, (Code::CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::Opened);
         recv!(f, nothing);
     }
@@ -2352,10 +2351,10 @@ mod tests {
     #[test]
     fn no_resend_once_answered() {
         let mut f = requesting_with(FsmConfig::default());
-        send!(f, time 1, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 1, (Code::CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::AckReceived);
-        send!(f, time 2, (CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
+        send!(f, time 2, (Code::CONFIGURE_REQUEST, 7, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_ACK, 7, [1, 4, 0x05, 0x78]));
         recv!(f, nothing);
         assert_eq!(f.state(), State::Opened);
         assert!(
@@ -2373,10 +2372,10 @@ mod tests {
         f.renegotiate(ms(10));
         assert_eq!(events(&mut f), vec![FsmEvent::Down]);
         assert_eq!(f.state(), State::RequestSent);
-        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
-        send!(f, time 11, (CONFIGURE_ACK, 2, OUR_REQUEST));
-        send!(f, time 11, (CONFIGURE_REQUEST, 10, [1, 4, 0x05, 0x78]));
-        recv!(f, (CONFIGURE_ACK, 10, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        send!(f, time 11, (Code::CONFIGURE_ACK, 2, OUR_REQUEST));
+        send!(f, time 11, (Code::CONFIGURE_REQUEST, 10, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_ACK, 10, [1, 4, 0x05, 0x78]));
         assert_eq!(f.state(), State::Opened);
         assert_eq!(events(&mut f), vec![FsmEvent::Up]);
     }
@@ -2390,7 +2389,7 @@ mod tests {
         let mut f = requesting_with(config);
         // Four empty unknown options: one more than allowed, no reply.
         let packet = [
-            CONFIGURE_REQUEST,
+            Code::CONFIGURE_REQUEST.0,
             9,
             0,
             12,
@@ -2407,7 +2406,18 @@ mod tests {
         assert!(f.poll_transmit().is_none());
         assert_eq!(f.stats().malformed, 1);
         // Three are judged (and rejected) as usual.
-        let packet = [CONFIGURE_REQUEST, 10, 0, 10, 0x70, 2, 0x71, 2, 0x72, 2];
+        let packet = [
+            Code::CONFIGURE_REQUEST.0,
+            10,
+            0,
+            10,
+            0x70,
+            2,
+            0x71,
+            2,
+            0x72,
+            2,
+        ];
         f.handle_packet(ms(2), &packet);
         assert!(f.poll_transmit().is_some());
         assert_eq!(f.stats().malformed, 1);
@@ -2422,7 +2432,7 @@ mod tests {
         };
         let mut f = requesting_with(config);
         f.handle_timeout(ms(500));
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        recv!(f, (Code::CONFIGURE_REQUEST, 1, OUR_REQUEST));
         f.handle_timeout(ms(1000));
         assert_eq!(f.state(), State::Stopped);
     }
@@ -2431,11 +2441,11 @@ mod tests {
     fn max_terminate_closes() {
         let mut f = opened();
         f.close(ms(1000));
-        recv!(f, (TERMINATE_REQUEST, 2, []));
+        recv!(f, (Code::TERMINATE_REQUEST, 2, []));
         assert_eq!(events(&mut f), vec![FsmEvent::Down]);
         assert_eq!(f.state(), State::Closing);
         f.handle_timeout(ms(4000));
-        recv!(f, (TERMINATE_REQUEST, 3, []));
+        recv!(f, (Code::TERMINATE_REQUEST, 3, []));
         f.handle_timeout(ms(7000));
         recv!(f, nothing);
         assert_eq!(f.state(), State::Closed);
@@ -2451,8 +2461,8 @@ mod tests {
     fn terminate_ack_closes() {
         let mut f = opened();
         f.close(ms(1000));
-        recv!(f, (TERMINATE_REQUEST, 2, []));
-        send!(f, time 1100, (TERMINATE_ACK, 0x77, []));
+        recv!(f, (Code::TERMINATE_REQUEST, 2, []));
+        send!(f, time 1100, (Code::TERMINATE_ACK, 0x77, []));
         assert_eq!(f.state(), State::Closed);
         assert_eq!(
             events(&mut f),
@@ -2469,8 +2479,8 @@ mod tests {
     #[test]
     fn peer_terminates() {
         let mut f = opened();
-        send!(f, time 1000, (TERMINATE_REQUEST, 0x21, *b"bye"));
-        recv!(f, (TERMINATE_ACK, 0x21, []));
+        send!(f, time 1000, (Code::TERMINATE_REQUEST, 0x21, *b"bye"));
+        recv!(f, (Code::TERMINATE_ACK, 0x21, []));
         assert_eq!(f.state(), State::Stopping);
         assert_eq!(events(&mut f), vec![FsmEvent::Down]);
         f.handle_timeout(ms(3999));
@@ -2489,18 +2499,18 @@ mod tests {
     #[test]
     fn stale_and_mismatched_replies_are_ignored() {
         let mut f = requesting();
-        send!(f, time 0, (CONFIGURE_ACK, 2, OUR_REQUEST));
-        send!(f, time 0, (CONFIGURE_NAK, 0, [1, 4, 0, 0]));
-        send!(f, time 0, (CONFIGURE_REJECT, 0xff, [1, 4, 0, 0]));
+        send!(f, time 0, (Code::CONFIGURE_ACK, 2, OUR_REQUEST));
+        send!(f, time 0, (Code::CONFIGURE_NAK, 0, [1, 4, 0, 0]));
+        send!(f, time 0, (Code::CONFIGURE_REJECT, 0xff, [1, 4, 0, 0]));
         // Right Identifier, wrong options: RFC 1661 §5.2 says ignore.
-        send!(f, time 0, (CONFIGURE_ACK, 1, [1, 4, 0x05, 0xdd]));
+        send!(f, time 0, (Code::CONFIGURE_ACK, 1, [1, 4, 0x05, 0xdd]));
         recv!(f, nothing);
         assert_eq!(f.state(), State::RequestSent);
         assert_eq!(f.stats().stale, 4);
-        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 0, (Code::CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::AckReceived);
         // A duplicate of the Ack just taken is stale too.
-        send!(f, time 0, (CONFIGURE_ACK, 1, OUR_REQUEST));
+        send!(f, time 0, (Code::CONFIGURE_ACK, 1, OUR_REQUEST));
         assert_eq!(f.state(), State::AckReceived);
         assert_eq!(f.stats().stale, 5);
     }
@@ -2513,14 +2523,14 @@ mod tests {
         recv!(f, nothing);
         f.handle_timeout(ms(3000));
         // A retransmission keeps the Identifier while the options are unchanged.
-        recv!(f, (CONFIGURE_REQUEST, 1, OUR_REQUEST));
+        recv!(f, (Code::CONFIGURE_REQUEST, 1, OUR_REQUEST));
         assert_eq!(f.poll_timeout(), Some(ms(6000)));
         f.handle_timeout(ms(3000));
         recv!(f, nothing);
         // A changed option list on retransmission takes a new Identifier.
         f.negotiator_mut().mru = Some(1400);
         f.handle_timeout(ms(6000));
-        recv!(f, (CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_REQUEST, 2, [1, 4, 0x05, 0x78]));
     }
 
     #[test]
@@ -2536,7 +2546,7 @@ mod tests {
         let mut f = requesting();
         for n in 0..1000u32 {
             let id = n as u8;
-            send!(f, time u64::from(n), (CONFIGURE_REQUEST, id, [1, 4, 0x01, 0x00, 9, 2]));
+            send!(f, time u64::from(n), (Code::CONFIGURE_REQUEST, id, [1, 4, 0x01, 0x00, 9, 2]));
             assert!(f.transmit.len() <= f.config().max_queued_packets);
         }
         // Twice Max-Failure refused requests, then the layer closes instead
@@ -2544,10 +2554,10 @@ mod tests {
         assert_eq!(f.state(), State::Closing);
         let mut answers = 0;
         while let Some(p) = f.poll_transmit() {
-            answers += u32::from(p.code == CONFIGURE_REJECT || p.code == CONFIGURE_NAK);
+            answers += u32::from(p.code == Code::CONFIGURE_REJECT || p.code == Code::CONFIGURE_NAK);
         }
         assert!(answers <= f.config().max_queued_packets as u32);
-        send!(f, time 2000, (TERMINATE_ACK, 0, []));
+        send!(f, time 2000, (Code::TERMINATE_ACK, 0, []));
         assert!(f.events.iter().any(|e| *e
             == FsmEvent::Finished {
                 reason: FinishReason::NegotiationFailed
@@ -2560,50 +2570,52 @@ mod tests {
         let mut f = opened();
         f.set_peer_mru(64);
         let data = [0xab; 200];
-        send!(f, time 0, (0x20, 0x11, data));
+        send!(f, time 0, (Code(0x20), 0x11, data));
         let p = f.poll_transmit().unwrap();
-        assert_eq!((p.code, p.data.len()), (CODE_REJECT, 60));
+        assert_eq!((p.code, p.data.len()), (Code::CODE_REJECT, 60));
         assert_eq!(p.data[..6], [0x20, 0x11, 0, 204, 0xab, 0xab]);
         assert_eq!(p.buffer_len(), 64);
         assert_eq!(f.state(), State::Opened);
         assert_eq!(f.stats().code_rejects_sent, 1);
         // Whole when it fits.
-        send!(f, time 0, (0x21, 0x12, [1, 2]));
-        recv!(f, (CODE_REJECT, 3, [0x21, 0x12, 0, 6, 1, 2]));
+        send!(f, time 0, (Code(0x21), 0x12, [1, 2]));
+        recv!(f, (Code::CODE_REJECT, 3, [0x21, 0x12, 0, 6, 1, 2]));
     }
 
     #[test]
     fn extended_codes_reach_the_negotiator() {
         let mut f = requesting();
-        send!(f, time 0, (9, 5, [0, 0, 0, 0]));
+        send!(f, time 0, (Code::ECHO_REQUEST, 5, [0, 0, 0, 0]));
         recv!(f, nothing);
         let mut f = opened();
-        send!(f, time 0, (9, 5, [1, 2, 3, 4]));
-        recv!(f, (10, 5, [1, 2, 3, 4]));
+        send!(f, time 0, (Code::ECHO_REQUEST, 5, [1, 2, 3, 4]));
+        recv!(f, (Code::ECHO_REPLY, 5, [1, 2, 3, 4]));
         assert!(f.send_extended(Packet {
-            code: 9,
+            code: Code::ECHO_REQUEST,
             identifier: 0x40,
             data: vec![]
         }));
-        recv!(f, (9, 0x40, []));
+        recv!(f, (Code::ECHO_REQUEST, 0x40, []));
     }
 
     #[test]
     fn code_reject_permitted_or_catastrophic() {
         let mut f = opened();
-        send!(f, time 0, (CODE_REJECT, 1, [9, 1, 0, 4]));
+        send!(f, time 0, (Code::CODE_REJECT, 1, [9, 1, 0, 4]));
         assert_eq!(f.state(), State::Opened);
-        send!(f, time 0, (CODE_REJECT, 2, [12, 1, 0, 4]));
+        send!(f, time 0, (Code::CODE_REJECT, 2, [12, 1, 0, 4]));
         assert_eq!(f.state(), State::Stopping);
         assert_eq!(events(&mut f), vec![FsmEvent::Down]);
-        recv!(f, (TERMINATE_REQUEST, 2, []));
+        recv!(f, (Code::TERMINATE_REQUEST, 2, []));
         let mut f = requesting();
-        send!(f, time 0, (CODE_REJECT, 1, [CONFIGURE_REQUEST, 1, 0, 8]));
+        send!(f, time 0, (Code::CODE_REJECT, 1, [Code::CONFIGURE_REQUEST.0, 1, 0, 8]));
         assert_eq!(f.state(), State::Stopped);
         assert_eq!(
             events(&mut f),
             vec![FsmEvent::Finished {
-                reason: FinishReason::CodeRejected { code: 1 }
+                reason: FinishReason::CodeRejected {
+                    code: Code::CONFIGURE_REQUEST
+                }
             }]
         );
         let mut f = requesting();
@@ -2624,7 +2636,7 @@ mod tests {
         f.handle_packet(ms(0), &[1, 2, 0, 9, 1, 4]);
         // Bad option length inside a Configure-Request.
         f.handle_packet(ms(0), &[1, 2, 0, 6, 1, 9]);
-        send!(f, time 0, (CODE_REJECT, 3, []));
+        send!(f, time 0, (Code::CODE_REJECT, 3, []));
         recv!(f, nothing);
         assert_eq!(f.stats().malformed, 5);
         assert_eq!(f.state(), State::RequestSent);
@@ -2637,7 +2649,7 @@ mod tests {
     fn packets_before_the_lower_layer_are_unexpected() {
         let mut f = fsm();
         f.open(ms(0));
-        send!(f, time 0, (CONFIGURE_REQUEST, 1, []));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 1, []));
         recv!(f, nothing);
         assert_eq!((f.state(), f.stats().unexpected), (State::Starting, 1));
     }
@@ -2646,9 +2658,9 @@ mod tests {
     fn renegotiation_resets_the_negotiator() {
         let mut f = opened();
         let before = f.negotiator().resets;
-        send!(f, time 0, (CONFIGURE_REQUEST, 0x50, []));
-        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
-        recv!(f, (CONFIGURE_ACK, 0x50, []));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 0x50, []));
+        recv!(f, (Code::CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        recv!(f, (Code::CONFIGURE_ACK, 0x50, []));
         assert_eq!(f.negotiator().resets, before + 1);
         assert_eq!(f.state(), State::AckSent);
         assert_eq!(events(&mut f), vec![FsmEvent::Down]);
@@ -2658,20 +2670,20 @@ mod tests {
     fn renegotiation_resets_before_judging() {
         let mut f = opened();
         let resets = f.negotiator().resets;
-        send!(f, time 0, (CONFIGURE_REQUEST, 0x51, [1, 4, 0x05, 0x78]));
+        send!(f, time 0, (Code::CONFIGURE_REQUEST, 0x51, [1, 4, 0x05, 0x78]));
         // One reset, and before the request was judged: scr did not reset again.
         assert_eq!(f.negotiator().resets, resets + 1);
-        recv!(f, (CONFIGURE_REQUEST, 2, OUR_REQUEST));
-        recv!(f, (CONFIGURE_ACK, 0x51, [1, 4, 0x05, 0x78]));
+        recv!(f, (Code::CONFIGURE_REQUEST, 2, OUR_REQUEST));
+        recv!(f, (Code::CONFIGURE_ACK, 0x51, [1, 4, 0x05, 0x78]));
         // A malformed request in Opened still renegotiates: the policy started over.
-        send!(f, time 0, (CONFIGURE_ACK, 2, OUR_REQUEST));
+        send!(f, time 0, (Code::CONFIGURE_ACK, 2, OUR_REQUEST));
         assert_eq!(f.state(), State::Opened);
         while f.poll_event().is_some() {}
-        f.handle_packet(ms(0), &[CONFIGURE_REQUEST, 0x52, 0, 6, 1, 9]);
+        f.handle_packet(ms(0), &[Code::CONFIGURE_REQUEST.0, 0x52, 0, 6, 1, 9]);
         assert_eq!(f.stats().malformed, 1);
         assert_eq!(f.state(), State::RequestSent);
         assert_eq!(events(&mut f), vec![FsmEvent::Down]);
-        recv!(f, (CONFIGURE_REQUEST, 3, OUR_REQUEST));
+        recv!(f, (Code::CONFIGURE_REQUEST, 3, OUR_REQUEST));
     }
 
     #[test]
@@ -2679,16 +2691,16 @@ mod tests {
         let mut f = requesting();
         let mut sent = 1;
         for _ in 0..100 {
-            send!(f, time 0, (CONFIGURE_NAK, f.request_identifier, [1, 4, 0x03, 0xe8]));
+            send!(f, time 0, (Code::CONFIGURE_NAK, f.request_identifier, [1, 4, 0x03, 0xe8]));
             match f.poll_transmit() {
-                Some(p) if p.code == CONFIGURE_REQUEST => sent += 1,
+                Some(p) if p.code == Code::CONFIGURE_REQUEST => sent += 1,
                 _ => break,
             }
         }
         // Max-Configure refusals answered, then Terminate-Request, not a loop.
         assert!(sent <= 12, "{sent} requests");
         assert_eq!(f.state(), State::Closing);
-        send!(f, time 10, (TERMINATE_ACK, 0, []));
+        send!(f, time 10, (Code::TERMINATE_ACK, 0, []));
         assert!(events(&mut f).contains(&FsmEvent::Finished {
             reason: FinishReason::NegotiationFailed
         }));
@@ -2697,14 +2709,18 @@ mod tests {
     #[test]
     fn packet_emit_writes_the_header() {
         let p = Packet {
-            code: 5,
+            code: Code::TERMINATE_REQUEST,
             identifier: 7,
             data: vec![1, 2],
         };
         let mut out = Vec::new();
         p.emit(&mut out);
         assert_eq!(out, [5, 7, 0, 6, 1, 2]);
-        assert_eq!(split_packet(&out), Some((5, 7, &[1u8, 2][..])));
+        let parsed = CpPacket::parse(&out).unwrap();
+        assert_eq!(
+            (parsed.code, parsed.identifier, parsed.data),
+            (Code::TERMINATE_REQUEST, 7, &[1u8, 2][..])
+        );
     }
 
     #[derive(Debug, Clone)]
@@ -2748,7 +2764,7 @@ mod tests {
             let mut now = ms(0);
             for op in ops {
                 match op {
-                    Op::Packet(code, id, data) => f.handle(now, code, id, &data),
+                    Op::Packet(code, id, data) => f.handle(now, Code(code), id, &data),
                     Op::Raw(bytes) => f.handle_packet(now, &bytes),
                     Op::Advance(step) => {
                         now += Duration::from_millis(step);

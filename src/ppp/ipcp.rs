@@ -390,7 +390,11 @@ mod tests {
 
     fn judge(ipcp: &mut Ipcp, request: &[u8]) -> (Verdict, Vec<u8>, Vec<u8>) {
         let reply = ipcp.judge(request, false).unwrap();
-        (reply.verdict(), reply.naks().to_vec(), reply.rejects().to_vec())
+        (
+            reply.verdict(),
+            reply.naks().to_vec(),
+            reply.rejects().to_vec(),
+        )
     }
 
     #[test]

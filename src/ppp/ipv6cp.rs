@@ -171,7 +171,9 @@ mod tests {
         assert_eq!(v6.judge(&req, false).unwrap().verdict(), Verdict::Ack);
         assert_eq!(v6.peer(), [1, 2, 3, 4, 5, 6, 7, 8]);
         // A Nak that collides with the peer is not taken.
-        assert!(v6.on_nak(&[Ipv6cpConfigOption::InterfaceIdentifier([1, 2, 3, 4, 5, 6, 7, 8])]));
+        assert!(v6.on_nak(&[Ipv6cpConfigOption::InterfaceIdentifier([
+            1, 2, 3, 4, 5, 6, 7, 8
+        ])]));
         assert_ne!(v6.local(), [1, 2, 3, 4, 5, 6, 7, 8]);
     }
 }

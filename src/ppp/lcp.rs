@@ -35,9 +35,7 @@ use core::time::Duration;
 use super::fsm::{Extended, Negotiator, Packet, Reply, State, Verdict};
 use crate::rand::Rng;
 use crate::time::Instant;
-use crate::wire::cp::{
-    AuthProtocol, ChapAlgorithm, Code, LcpConfigOption,
-};
+use crate::wire::cp::{AuthProtocol, ChapAlgorithm, Code, LcpConfigOption};
 use crate::wire::ppp::Protocol;
 
 /// An authentication method LCP can agree on.
@@ -195,17 +193,18 @@ const MAX_LOOPBACKS: u32 = 10;
 /// ```
 /// use pptp_proto::ppp::fsm::{Negotiator, State};
 /// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
+/// use pptp_proto::wire::cp::Code;
 /// use pptp_proto::wire::ppp::Protocol;
 ///
 /// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
 /// let request = lcp.echo_request(3);
-/// assert_eq!((request.code, request.data), (9, lcp.magic().to_be_bytes().to_vec()));
+/// assert_eq!((request.code, request.data), (Code::ECHO_REQUEST, lcp.magic().to_be_bytes().to_vec()));
 /// // The peer's Echo-Reply carries its own magic number.
-/// lcp.handle_extended(State::Opened, 10, 3, &[0xa1, 0xb2, 0xc3, 0xd4]);
+/// lcp.handle_extended(State::Opened, Code::ECHO_REPLY, 3, &[0xa1, 0xb2, 0xc3, 0xd4]);
 /// assert!(lcp.take_echo_reply());
 /// assert!(!lcp.take_echo_reply());
 /// // The peer Protocol-Rejects CCP.
-/// lcp.handle_extended(State::Opened, 8, 4, &[0x80, 0xfd]);
+/// lcp.handle_extended(State::Opened, Code::PROTOCOL_REJECT, 4, &[0x80, 0xfd]);
 /// assert_eq!(lcp.take_protocol_reject(), Some(Protocol::CCP));
 /// assert_eq!(lcp.take_protocol_reject(), None);
 /// ```
@@ -374,20 +373,12 @@ impl Lcp {
     /// See the [example](Self#echo-and-protocol-reject).
     pub fn echo_request(&self, identifier: u8) -> Packet {
         Packet {
-            code: ECHO_REQUEST,
+            code: Code::ECHO_REQUEST,
             identifier,
             data: self.magic().to_be_bytes().to_vec(),
         }
     }
 }
-
-// The code points, declared once in `wire::cp`.
-const PROTOCOL_REJECT: u8 = Code::PROTOCOL_REJECT.0;
-const ECHO_REQUEST: u8 = Code::ECHO_REQUEST.0;
-const ECHO_REPLY: u8 = Code::ECHO_REPLY.0;
-const DISCARD_REQUEST: u8 = Code::DISCARD_REQUEST.0;
-const IDENTIFICATION: u8 = Code::IDENTIFICATION.0;
-const TIME_REMAINING: u8 = Code::TIME_REMAINING.0;
 
 impl Negotiator for Lcp {
     type Opt<'a> = LcpConfigOption<'a>;
@@ -435,7 +426,9 @@ impl Negotiator for Lcp {
         for option in options {
             match option {
                 LcpConfigOption::Mru(m) if *m >= self.config.min_mru => mru = *m,
-                LcpConfigOption::Mru(_) => reply.nak(option, &LcpConfigOption::Mru(self.config.min_mru)),
+                LcpConfigOption::Mru(_) => {
+                    reply.nak(option, &LcpConfigOption::Mru(self.config.min_mru))
+                }
                 LcpConfigOption::Accm(_) => {}
                 LcpConfigOption::MagicNumber(m) if Some(*m) == self.request_magic || *m == 0 => {
                     // RFC 1661 §6.4: our own magic back means a looped link.
@@ -510,14 +503,20 @@ impl Negotiator for Lcp {
         true
     }
 
-    fn code_is_required(&self, code: u8) -> bool {
+    fn code_is_required(&self, code: Code) -> bool {
         // Protocol-Reject is needed to keep NCPs honest; Echo is optional.
-        code == PROTOCOL_REJECT
+        code == Code::PROTOCOL_REJECT
     }
 
-    fn handle_extended(&mut self, state: State, code: u8, identifier: u8, data: &[u8]) -> Extended {
+    fn handle_extended(
+        &mut self,
+        state: State,
+        code: Code,
+        identifier: u8,
+        data: &[u8],
+    ) -> Extended {
         match code {
-            PROTOCOL_REJECT => {
+            Code::PROTOCOL_REJECT => {
                 if let [hi, lo, ..] = data {
                     if self.rejected_protocols.len() < 8 {
                         self.rejected_protocols
@@ -526,7 +525,7 @@ impl Negotiator for Lcp {
                 }
                 Extended::Handled
             }
-            ECHO_REQUEST if state == State::Opened => {
+            Code::ECHO_REQUEST if state == State::Opened => {
                 // RFC 1661 §5.8: the reply echoes the data, but no packet may
                 // exceed the peer's MRU (§6.1), whatever the request carried.
                 let room = usize::from(self.peer_mru).saturating_sub(super::fsm::HEADER_LEN);
@@ -534,12 +533,12 @@ impl Negotiator for Lcp {
                 reply.extend_from_slice(data.get(4..).unwrap_or_default());
                 reply.truncate(room);
                 Extended::Reply(Packet {
-                    code: ECHO_REPLY,
+                    code: Code::ECHO_REPLY,
                     identifier,
                     data: reply,
                 })
             }
-            ECHO_REPLY => {
+            Code::ECHO_REPLY => {
                 // A reply carrying our own magic is our request looped back.
                 if data.get(..4) == Some(&self.magic().to_be_bytes()[..]) && self.magic() != 0 {
                     self.loopbacks += 1;
@@ -548,7 +547,10 @@ impl Negotiator for Lcp {
                 }
                 Extended::Handled
             }
-            ECHO_REQUEST | DISCARD_REQUEST | IDENTIFICATION | TIME_REMAINING => Extended::Handled,
+            Code::ECHO_REQUEST
+            | Code::DISCARD_REQUEST
+            | Code::IDENTIFICATION
+            | Code::TIME_REMAINING => Extended::Handled,
             _ => Extended::Unknown,
         }
     }
@@ -751,8 +753,8 @@ mod tests {
         lcp.open(now);
         lcp.up(now);
         let ours = lcp.poll_transmit().unwrap();
-        lcp.handle(now, 2, ours.identifier, &ours.data);
-        lcp.handle(now, 1, 1, &SERVER_REQUEST);
+        lcp.handle(now, Code::CONFIGURE_ACK, ours.identifier, &ours.data);
+        lcp.handle(now, Code::CONFIGURE_REQUEST, 1, &SERVER_REQUEST);
         assert_eq!(lcp.state(), State::Opened);
         while lcp.poll_transmit().is_some() {}
         while lcp.poll_event().is_some() {}
@@ -763,12 +765,20 @@ mod tests {
     fn a_renegotiation_keeps_what_it_acknowledged() {
         let mut lcp = opened_peer();
         // The authenticator renegotiates (RFC 1661 §4.1 Opened + RCR).
-        lcp.handle(Instant::ZERO, 1, 2, &SERVER_REQUEST);
+        lcp.handle(Instant::ZERO, Code::CONFIGURE_REQUEST, 2, &SERVER_REQUEST);
         assert_eq!(lcp.poll_event(), Some(FsmEvent::Down));
         let request = lcp.poll_transmit().unwrap();
         let ack = lcp.poll_transmit().unwrap();
-        assert_eq!((request.code, ack.code, ack.identifier), (1, 2, 2));
-        lcp.handle(Instant::ZERO, 2, request.identifier, &request.data);
+        assert_eq!(
+            (request.code, ack.code, ack.identifier),
+            (Code::CONFIGURE_REQUEST, Code::CONFIGURE_ACK, 2)
+        );
+        lcp.handle(
+            Instant::ZERO,
+            Code::CONFIGURE_ACK,
+            request.identifier,
+            &request.data,
+        );
         assert_eq!(lcp.state(), State::Opened);
         // What the Ack agreed to is what the link uses: MS-CHAPv2 runs
         // again and the MRU stays 1400.
@@ -865,7 +875,7 @@ mod tests {
         let data = [0xee; 2000];
         let Extended::Reply(reply) =
             lcp.negotiator_mut()
-                .handle_extended(State::Opened, 9, 7, &data)
+                .handle_extended(State::Opened, Code::ECHO_REQUEST, 7, &data)
         else {
             panic!("no Echo-Reply");
         };
@@ -873,7 +883,7 @@ mod tests {
         // A short request is echoed whole.
         let Extended::Reply(reply) =
             lcp.negotiator_mut()
-                .handle_extended(State::Opened, 9, 8, &data[..10])
+                .handle_extended(State::Opened, Code::ECHO_REQUEST, 8, &data[..10])
         else {
             panic!("no Echo-Reply");
         };

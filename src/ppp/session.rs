@@ -1060,7 +1060,7 @@ impl PppSession {
                 data.extend_from_slice(info);
                 let identifier = self.lcp.new_identifier();
                 self.lcp.send_extended(Packet {
-                    code: PROTOCOL_REJECT,
+                    code: crate::wire::cp::Code::PROTOCOL_REJECT,
                     identifier,
                     data,
                 });
@@ -1159,7 +1159,7 @@ impl PppSession {
         self.stats.mppe_resets_sent += 1;
         let identifier = self.ccp.new_identifier();
         self.ccp.send_extended(Packet {
-            code: RESET_REQUEST,
+            code: crate::wire::cp::Code::RESET_REQUEST,
             identifier,
             data: Vec::new(),
         });
@@ -1275,10 +1275,6 @@ fn put_protocol(out: &mut [u8], protocol: Protocol, pfc: bool) -> usize {
     }
 }
 
-/// LCP code 8 (RFC 1661 §5.7).
-const PROTOCOL_REJECT: u8 = crate::wire::cp::Code::PROTOCOL_REJECT.0;
-/// CCP code 14 (RFC 1962 §2.2).
-const RESET_REQUEST: u8 = crate::wire::cp::Code::RESET_REQUEST.0;
 /// The IP MTU before LCP says otherwise (RFC 1661 §6.1 default MRU).
 const DEFAULT_MTU: usize = 1500;
 
