@@ -259,6 +259,17 @@ const STRENGTHS: MppeBits = MppeBits::BITS_40
     .union(MppeBits::BITS_56)
     .union(MppeBits::BITS_128);
 
+/// What CCP reports beside its automaton, as
+/// [`FsmEvent::Report`](super::fsm::FsmEvent::Report) (see the
+/// [`Ccp` example](Ccp#reset-request)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CcpReport {
+    /// The peer sent a Reset-Request (RFC 1962 §5.1): the MPPE sender must
+    /// flush (a FLUSHED packet next).
+    ResetRequested,
+}
+
 /// The CCP [`Negotiator`].
 ///
 /// # Example
@@ -289,7 +300,7 @@ const STRENGTHS: MppeBits = MppeBits::BITS_40
 /// # Reset-Request
 ///
 /// ```
-/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
+/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, CcpReport};
 /// use pptp_proto::ppp::fsm::{Extended, Negotiator, State};
 /// use pptp_proto::wire::cp::Code;
 ///
@@ -298,8 +309,8 @@ const STRENGTHS: MppeBits = MppeBits::BITS_40
 /// let answer = ccp.handle_extended(State::Opened, Code::RESET_REQUEST, 9, &[]);
 /// let reset_ack = (Code::RESET_ACK, 9);
 /// assert!(matches!(answer, Extended::Reply(ack) if (ack.code, ack.identifier) == reset_ack));
-/// assert!(ccp.take_reset_request()); // flush the MPPE sender
-/// assert!(!ccp.take_reset_request());
+/// assert_eq!(ccp.poll_report(), Some(CcpReport::ResetRequested)); // flush the MPPE sender
+/// assert_eq!(ccp.poll_report(), None);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Ccp {
@@ -310,6 +321,7 @@ pub struct Ccp {
     peer_agreed: Option<MppeBits>,
     /// The bits of our request the peer acknowledged.
     agreed: Option<MppeBits>,
+    /// A Reset-Request arrived ([`Negotiator::poll_report`]).
     reset_requested: bool,
     /// MPPE is required and the peer left nothing to agree on.
     failed: bool,
@@ -386,12 +398,6 @@ impl Ccp {
     /// Whether option 18 is negotiated at all.
     fn wants_option(&self) -> bool {
         self.config.mppe != MppeRequirement::Refused || self.config.mppc
-    }
-
-    /// Takes the fact that the peer sent a Reset-Request (RFC 1962 §2.2):
-    /// the MPPE sender must flush. See the [example](Self#reset-request).
-    pub fn take_reset_request(&mut self) -> bool {
-        core::mem::take(&mut self.reset_requested)
     }
 
     /// What our policy makes of `bits`: the strongest allowed strength in
@@ -541,6 +547,11 @@ impl Ccp {
 
 impl Negotiator for Ccp {
     type Opt<'a> = CcpConfigOption<'a>;
+    type Report = CcpReport;
+
+    fn poll_report(&mut self) -> Option<CcpReport> {
+        core::mem::take(&mut self.reset_requested).then_some(CcpReport::ResetRequested)
+    }
 
     fn name(&self) -> &'static str {
         "CCP"

@@ -485,6 +485,19 @@ pub trait Negotiator {
     /// them (`LcpConfigOption`, `IpcpConfigOption`, …).
     type Opt<'a>: ConfigOption<'a>;
 
+    /// What the protocol reports beside the automaton's events, through
+    /// [`FsmEvent::Report`] (`Infallible` for a protocol with nothing to
+    /// report).
+    type Report: Copy + core::fmt::Debug + PartialEq + Eq;
+
+    /// The report the last [`Negotiator::handle_extended`] left, if any;
+    /// the [`Fsm`] queues it as [`FsmEvent::Report`] at once.
+    ///
+    /// See the [`Lcp` example](crate::ppp::lcp::Lcp#echo-and-protocol-reject).
+    fn poll_report(&mut self) -> Option<Self::Report> {
+        None
+    }
+
     /// Appends our Configure-Request options to `out` (each with
     /// [`ConfigOption::emit`]).
     ///
@@ -639,7 +652,7 @@ pub enum FinishReason {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum FsmEvent {
+pub enum FsmEvent<R = core::convert::Infallible> {
     /// This-Layer-Up (tlu): the layer is open.
     Up,
     /// This-Layer-Down (tld): the layer left Opened.
@@ -651,6 +664,10 @@ pub enum FsmEvent {
         /// Why.
         reason: FinishReason,
     },
+    /// What the protocol itself reports beside the automaton
+    /// ([`Negotiator::Report`]: LCP's Protocol-Reject and Echo-Reply,
+    /// CCP's Reset-Request), in the order the packets came.
+    Report(R),
 }
 
 /// Counters of what the automaton dropped or ignored. They saturate; 32
@@ -747,6 +764,7 @@ enum Restart {
 /// struct Anything;
 /// impl Negotiator for Anything {
 ///     type Opt<'a> = RawOption<'a>;
+///     type Report = core::convert::Infallible;
 ///     fn build_request(&mut self, _: &mut Vec<u8>) {}
 ///     fn check_request(&mut self, _: &[RawOption<'_>], _: &mut Reply) {}
 ///     fn on_nak(&mut self, _: &[RawOption<'_>]) -> bool { true }
@@ -799,12 +817,13 @@ enum Restart {
 /// # Packets beside the automaton
 ///
 /// The owner sends LCP's Echo-Requests itself, reads the Protocol-Rejects
-/// LCP collected, and tells the rejected protocol's automaton:
+/// LCP reports among its events, and tells the rejected protocol's
+/// automaton:
 ///
 /// ```
-/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
+/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, State};
 /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
+/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig, LcpReport};
 /// use pptp_proto::time::Instant;
 /// use pptp_proto::wire::cp::Code;
 /// use pptp_proto::wire::ppp::Protocol;
@@ -818,7 +837,8 @@ enum Restart {
 /// assert_eq!(lcp.poll_transmit().unwrap().code, Code::ECHO_REQUEST);
 /// // The peer Protocol-Rejects IPv6CP (0x8057).
 /// lcp.handle_packet(now, &[8, 3, 0, 6, 0x80, 0x57]);
-/// assert_eq!(lcp.negotiator_mut().take_protocol_reject(), Some(Protocol::IPV6CP));
+/// let rejected = FsmEvent::Report(LcpReport::ProtocolRejected(Protocol::IPV6CP));
+/// assert_eq!(lcp.poll_event(), Some(rejected));
 /// let mut ipv6cp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
 /// ipv6cp.up(now);
 /// ipv6cp.open(now);
@@ -863,7 +883,7 @@ pub struct Fsm<N: Negotiator> {
     /// Configure-Naks and -Rejects of our requests in this negotiation.
     refusals_received: u32,
     transmit: VecDeque<Packet>,
-    events: VecDeque<FsmEvent>,
+    events: VecDeque<FsmEvent<N::Report>>,
     stats: FsmStats,
 }
 
@@ -938,7 +958,7 @@ impl<N: Negotiator> Fsm<N> {
     }
 
     /// The next layer event, oldest first (see the [example](Self#example)).
-    pub fn poll_event(&mut self) -> Option<FsmEvent> {
+    pub fn poll_event(&mut self) -> Option<FsmEvent<N::Report>> {
         crate::queue::pop_or_release(&mut self.events, self.state == State::Opened)
     }
 
@@ -1377,6 +1397,9 @@ impl<N: Negotiator> Fsm<N> {
             Extended::Handled => (Event::EchoOrDiscard, None),
             Extended::Reply(packet) => (Event::EchoOrDiscard, Some(packet)),
         };
+        while let Some(report) = self.negotiator.poll_report() {
+            self.emit(FsmEvent::Report(report));
+        }
         self.dispatch(now, event, Received { identifier, reply });
     }
 
@@ -1623,7 +1646,7 @@ impl<N: Negotiator> Fsm<N> {
         }
     }
 
-    fn emit(&mut self, event: FsmEvent) {
+    fn emit(&mut self, event: FsmEvent<N::Report>) {
         if self.events.len() >= MAX_QUEUED_EVENTS {
             self.stats.events_dropped = self.stats.events_dropped.saturating_add(1);
         } else {
@@ -1786,6 +1809,7 @@ mod tests {
 
     impl Negotiator for TestNegotiator {
         type Opt<'a> = RawOption<'a>;
+        type Report = core::convert::Infallible;
 
         fn reset(&mut self) {
             self.resets += 1;
@@ -2067,6 +2091,7 @@ mod tests {
                         FsmEvent::Down => "tld",
                         FsmEvent::Started => "tls",
                         FsmEvent::Finished { .. } => "tlf",
+                        FsmEvent::Report(never) => match *never {},
                     })
                     .collect();
                 assert_eq!(got_events, want_events, "{at}");

@@ -227,6 +227,7 @@ impl Ipcp {
 
 impl Negotiator for Ipcp {
     type Opt<'a> = IpcpConfigOption<'a>;
+    type Report = core::convert::Infallible;
 
     fn name(&self) -> &'static str {
         "IPCP"

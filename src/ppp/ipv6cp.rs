@@ -97,6 +97,7 @@ impl Ipv6cp {
 
 impl Negotiator for Ipv6cp {
     type Opt<'a> = Ipv6cpConfigOption<'a>;
+    type Report = core::convert::Infallible;
 
     fn name(&self) -> &'static str {
         "IPV6CP"

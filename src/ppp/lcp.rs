@@ -162,6 +162,18 @@ impl Default for LcpConfig {
 /// own magic number (pppd's default is 10, too).
 const MAX_LOOPBACKS: u32 = 10;
 
+/// What LCP reports beside its automaton, as
+/// [`FsmEvent::Report`](super::fsm::FsmEvent::Report) (see the
+/// [`Lcp` example](Lcp#echo-and-protocol-reject)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LcpReport {
+    /// The peer Protocol-Rejected this protocol (RFC 1661 §5.7).
+    ProtocolRejected(Protocol),
+    /// An Echo-Reply to one of our Echo-Requests arrived (RFC 1661 §5.8).
+    EchoReply,
+}
+
 /// The LCP [`Negotiator`].
 ///
 /// # Example
@@ -192,7 +204,7 @@ const MAX_LOOPBACKS: u32 = 10;
 ///
 /// ```
 /// use pptp_proto::ppp::fsm::{Negotiator, State};
-/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
+/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig, LcpReport};
 /// use pptp_proto::wire::cp::Code;
 /// use pptp_proto::wire::ppp::Protocol;
 ///
@@ -201,12 +213,11 @@ const MAX_LOOPBACKS: u32 = 10;
 /// assert_eq!((request.code, request.data), (Code::ECHO_REQUEST, lcp.magic().to_be_bytes().to_vec()));
 /// // The peer's Echo-Reply carries its own magic number.
 /// lcp.handle_extended(State::Opened, Code::ECHO_REPLY, 3, &[0xa1, 0xb2, 0xc3, 0xd4]);
-/// assert!(lcp.take_echo_reply());
-/// assert!(!lcp.take_echo_reply());
+/// assert_eq!(lcp.poll_report(), Some(LcpReport::EchoReply));
+/// assert_eq!(lcp.poll_report(), None);
 /// // The peer Protocol-Rejects CCP.
 /// lcp.handle_extended(State::Opened, Code::PROTOCOL_REJECT, 4, &[0x80, 0xfd]);
-/// assert_eq!(lcp.take_protocol_reject(), Some(Protocol::CCP));
-/// assert_eq!(lcp.take_protocol_reject(), None);
+/// assert_eq!(lcp.poll_report(), Some(LcpReport::ProtocolRejected(Protocol::CCP)));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Lcp {
@@ -232,8 +243,8 @@ pub struct Lcp {
     magic_source: Rng,
     loopbacks: u32,
     /// Protocols the peer rejected, for the session to stop their NCPs.
-    rejected_protocols: Vec<Protocol>,
-    echo_reply: bool,
+    /// What the last extended packet reported ([`Negotiator::poll_report`]).
+    report: Option<LcpReport>,
 }
 
 impl Lcp {
@@ -258,8 +269,7 @@ impl Lcp {
             agreed_auth: None,
             magic_source: Rng::new(magic_seed),
             loopbacks: 0,
-            rejected_protocols: Vec::new(),
-            echo_reply: false,
+            report: None,
             config,
         };
         lcp.reset();
@@ -350,24 +360,6 @@ impl Lcp {
         self.loopbacks >= MAX_LOOPBACKS
     }
 
-    /// Takes the next protocol the peer Protocol-Rejected.
-    ///
-    /// See the [example](Self#echo-and-protocol-reject).
-    pub fn take_protocol_reject(&mut self) -> Option<Protocol> {
-        if self.rejected_protocols.is_empty() {
-            None
-        } else {
-            Some(self.rejected_protocols.remove(0))
-        }
-    }
-
-    /// Takes the fact that an Echo-Reply arrived.
-    ///
-    /// See the [example](Self#echo-and-protocol-reject).
-    pub fn take_echo_reply(&mut self) -> bool {
-        core::mem::take(&mut self.echo_reply)
-    }
-
     /// An Echo-Request with our magic number (RFC 1661 §5.8).
     ///
     /// See the [example](Self#echo-and-protocol-reject).
@@ -382,6 +374,11 @@ impl Lcp {
 
 impl Negotiator for Lcp {
     type Opt<'a> = LcpConfigOption<'a>;
+    type Report = LcpReport;
+
+    fn poll_report(&mut self) -> Option<LcpReport> {
+        self.report.take()
+    }
 
     fn name(&self) -> &'static str {
         "LCP"
@@ -518,10 +515,8 @@ impl Negotiator for Lcp {
         match code {
             Code::PROTOCOL_REJECT => {
                 if let [hi, lo, ..] = data {
-                    if self.rejected_protocols.len() < 8 {
-                        self.rejected_protocols
-                            .push(Protocol(u16::from_be_bytes([*hi, *lo])));
-                    }
+                    let protocol = Protocol(u16::from_be_bytes([*hi, *lo]));
+                    self.report = Some(LcpReport::ProtocolRejected(protocol));
                 }
                 Extended::Handled
             }
@@ -543,7 +538,7 @@ impl Negotiator for Lcp {
                 if data.get(..4) == Some(&self.magic().to_be_bytes()[..]) && self.magic() != 0 {
                     self.loopbacks += 1;
                 } else {
-                    self.echo_reply = true;
+                    self.report = Some(LcpReport::EchoReply);
                 }
                 Extended::Handled
             }

@@ -60,12 +60,12 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::auth::{
     AuthEvent, AuthFailure, AuthMachine, AuthTimers, Authenticator, Credentials, Peer, Verdict,
 };
-use super::ccp::{Ccp, CcpConfig, MppeRequirement};
+use super::ccp::{Ccp, CcpConfig, CcpReport, MppeRequirement};
 use super::compressed::{CompressedLink, Opened};
 use super::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent, Packet, State};
 use super::ipcp::{IpAssignment, Ipcp, IpcpConfig};
 use super::ipv6cp::Ipv6cp;
-use super::lcp::{AuthMethod, EchoConfig, Lcp, LcpConfig, LcpEcho};
+use super::lcp::{AuthMethod, EchoConfig, Lcp, LcpConfig, LcpEcho, LcpReport};
 use crate::crypto::{MppeKeys, Password};
 use crate::mppc::MppcError;
 use crate::mppe::{Mppe, MppeError, MppeOptions};
@@ -1399,12 +1399,6 @@ impl PppSession {
             self.fail(now, DownReason::MppeNegotiationFailed);
             moved = true;
         }
-        if take_ccp_reset_request(self.ccp.negotiator_mut()) {
-            if let Some(link) = self.link.as_mut() {
-                link.reset_requested();
-            }
-            moved = true;
-        }
         self.check_network_up();
         moved
     }
@@ -1436,8 +1430,9 @@ impl PppSession {
         moved
     }
 
-    fn on_lcp_event(&mut self, now: Instant, event: FsmEvent) {
+    fn on_lcp_event(&mut self, now: Instant, event: FsmEvent<LcpReport>) {
         match event {
+            FsmEvent::Report(report) => self.on_lcp_report(now, report),
             FsmEvent::Up => {
                 let (pfc, acfc, peer_mru) = lcp_link_options(self.lcp.negotiator());
                 self.send_pfc = pfc;
@@ -1486,12 +1481,10 @@ impl PppSession {
         }
     }
 
-    fn pump_lcp_reports(&mut self, now: Instant) -> bool {
-        let mut moved = false;
-        while let Some(protocol) = take_protocol_reject(self.lcp.negotiator_mut()) {
-            moved = true;
+    fn on_lcp_report(&mut self, now: Instant, report: LcpReport) {
+        match report {
             // RFC 1661 §5.7: a rejected NCP stops (RXJ-), e.g. Windows and IPv6CP.
-            match protocol {
+            LcpReport::ProtocolRejected(protocol) => match protocol {
                 Protocol::IPCP => self.ipcp.protocol_rejected(now),
                 Protocol::CCP => self.ccp.protocol_rejected(now),
                 Protocol::COMPRESSED => self.mppe_frames_rejected(now),
@@ -1501,15 +1494,18 @@ impl PppSession {
                     }
                 }
                 _ => {}
+            },
+            LcpReport::EchoReply => {
+                if let Some(rtt) = self.echo.on_reply(now) {
+                    self.stats.echo_rtt = Some(rtt);
+                }
+                self.stats.echo_replies += 1;
             }
         }
-        if take_echo_reply(self.lcp.negotiator_mut()) {
-            if let Some(rtt) = self.echo.on_reply(now) {
-                self.stats.echo_rtt = Some(rtt);
-            }
-            self.stats.echo_replies += 1;
-            moved = true;
-        }
+    }
+
+    fn pump_lcp_reports(&mut self, now: Instant) -> bool {
+        let mut moved = false;
         // Once: `fail` pumps again, and the loopback flag stays set.
         if lcp_looped_back(self.lcp.negotiator()) && self.pending_down.is_none() && !self.down {
             self.fail(now, DownReason::LoopedBack);
@@ -1694,8 +1690,13 @@ impl PppSession {
         }
     }
 
-    fn on_ccp_event(&mut self, now: Instant, event: FsmEvent) {
+    fn on_ccp_event(&mut self, now: Instant, event: FsmEvent<CcpReport>) {
         match event {
+            FsmEvent::Report(CcpReport::ResetRequested) => {
+                if let Some(link) = self.link.as_mut() {
+                    link.reset_requested();
+                }
+            }
             FsmEvent::Up => {
                 let ccp = self.ccp.negotiator();
                 let bits = agreed_mppe_bits(ccp);
@@ -1957,20 +1958,8 @@ fn set_ipcp_assignment(ipcp: &mut Ipcp, assignment: IpAssignment) {
     ipcp.set_assignment(assignment);
 }
 
-fn take_ccp_reset_request(ccp: &mut Ccp) -> bool {
-    ccp.take_reset_request()
-}
-
 fn lcp_link_options(lcp: &Lcp) -> (bool, bool, u16) {
     (lcp.send_pfc(), lcp.send_acfc(), lcp.peer_mru())
-}
-
-fn take_protocol_reject(lcp: &mut Lcp) -> Option<Protocol> {
-    lcp.take_protocol_reject()
-}
-
-fn take_echo_reply(lcp: &mut Lcp) -> bool {
-    lcp.take_echo_reply()
 }
 
 fn lcp_looped_back(lcp: &Lcp) -> bool {
