@@ -1115,9 +1115,25 @@ impl Server {
         }
     }
 
-    /// Lengths of the stream, datagram and event queues; for bound checks in
-    /// tests and fuzzers.
-    #[doc(hidden)]
+    /// What waits for the embedder's polls: the lengths of the stream,
+    /// datagram and event queues. Each is bounded
+    /// ([`ServerConfig::max_queued_stream`] for the stream; the datagram and
+    /// event queues drop beyond theirs), so a loop that falls behind sees
+    /// its backlog here before anything is lost. Zero after a full drain:
+    ///
+    /// ```
+    /// use pptp_proto::server::{AddressPool, Server, ServerConfig};
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let pool = AddressPool {
+    ///     local: [10, 0, 0, 1].into(),
+    ///     range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()),
+    ///     dns: [None, None],
+    /// };
+    /// let mut server = Server::new(ServerConfig::new("vpn", pool));
+    /// server.accept(Instant::ZERO, [192, 0, 2, 1].into()).unwrap();
+    /// assert_eq!(server.queued(), (0, 0, 0)); // a PAC waits for the SCCRQ
+    /// ```
     pub fn queued(&self) -> (usize, usize, usize) {
         (self.streams.len(), self.datagrams.len(), self.events.len())
     }

@@ -567,6 +567,8 @@ type Timers = crate::timer::TimerTable<Timer, 5>;
 /// assert_eq!(events(&mut pac), [ControlEvent::Closed { reason }]);
 /// assert!(pns.is_closed() && pac.is_closed());
 /// assert_eq!(pns.poll_timeout(), None);
+/// // Nothing is held: no partial message, no output waiting.
+/// assert_eq!((pns.buffered_len(), pns.queued_len()), (0, 0));
 /// // Sent: SCCRQ, OCRQ, SLI, CCRQ, StopCCRQ. Received: the replies.
 /// let ControlStats { sent, received, ignored, .. } = *pns.stats();
 /// assert_eq!((sent, received, ignored), (5, 4, 0));
@@ -653,16 +655,15 @@ impl ControlConnection {
         self.calls.len()
     }
 
-    /// Bytes held in the reassembly buffer (at most one control message);
-    /// for bound checks in tests and fuzzers.
-    #[doc(hidden)]
+    /// Bytes of a partly received control message held for its rest (at
+    /// most one message). See the [example](Self#example).
     pub fn buffered_len(&self) -> usize {
         self.rx.len()
     }
 
     /// Messages waiting for [`ControlConnection::poll_transmit`] (at most
-    /// `max_queued`); for bound checks in tests and fuzzers.
-    #[doc(hidden)]
+    /// [`ControlConfig::max_queued`]; beyond it the connection closes with
+    /// [`CloseReason::OutputFull`]). See the [example](Self#example).
     pub fn queued_len(&self) -> usize {
         self.transmit.len()
     }

@@ -971,16 +971,17 @@ impl GreChannel {
         self.ready.pop_front()
     }
 
-    /// Frames held in the reorder buffer (at most `reorder_packets`); for
-    /// bound checks in tests and fuzzers.
-    #[doc(hidden)]
+    /// Frames held in the reorder buffer, waiting for a gap before them
+    /// (at most [`GreConfig::reorder_packets`]). See the
+    /// [`handle_timeout` example](Self::handle_timeout).
     pub fn reorder_len(&self) -> usize {
         self.reorder.len()
     }
 
     /// Frames released in order and not yet taken by
-    /// [`GreChannel::poll_frame`]; for bound checks in tests and fuzzers.
-    #[doc(hidden)]
+    /// [`GreChannel::poll_frame`] (at most one more than
+    /// [`GreConfig::reorder_packets`]). See the
+    /// [`handle_timeout` example](Self::handle_timeout).
     pub fn ready_len(&self) -> usize {
         self.ready.len()
     }
@@ -1007,9 +1008,11 @@ impl GreChannel {
     /// // The second packet is lost.
     /// assert!(matches!(b.decapsulate(now, &packets[0])?, Received::Frame(_)));
     /// assert_eq!(b.decapsulate(now, &packets[2])?, Received::Buffered);
+    /// assert_eq!(b.reorder_len(), 1);
     ///
     /// let due = b.poll_timeout().unwrap();
     /// b.handle_timeout(due);
+    /// assert_eq!((b.reorder_len(), b.ready_len()), (0, 1));
     /// assert_eq!(b.poll_frame(), Some(vec![0xff, 0x03, 0x00, 0x21, 3]));
     /// assert_eq!(b.stats().lost, 1);
     /// let mut ack = [0u8; 16];

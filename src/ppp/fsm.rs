@@ -308,10 +308,17 @@ pub enum Verdict {
 /// reply.reject(&LcpConfigOption::Pfc);
 /// assert_eq!((reply.verdict(), reply.rejects()), (Verdict::Reject, &[7, 2][..]));
 /// assert!(reply.naks().is_empty());
-/// // After Max-Failure, what would be Nak'ed is rejected as it came.
+/// // An option the peer did not ask for, suggested in the Nak.
+/// let mut reply = Reply::new(false);
+/// reply.suggest(&LcpConfigOption::Mru(1400));
+/// assert_eq!(reply.naks(), &[1, 4, 0x05, 0x78]);
+/// // After Max-Failure, what would be Nak'ed is rejected as it came, and
+/// // nothing is suggested.
 /// let mut reply = Reply::new(true);
+/// assert!(reply.rejects_instead_of_nak());
 /// reply.nak(&LcpConfigOption::Mru(100), &LcpConfigOption::Mru(576));
-/// assert_eq!(reply.rejects(), &[1, 4, 0, 100]);
+/// reply.suggest(&LcpConfigOption::Mru(1400));
+/// assert_eq!((reply.rejects(), reply.naks()), (&[1, 4, 0, 100][..], &[][..]));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reply {
@@ -438,9 +445,8 @@ pub enum Extended {
 /// [`Fsm`] example implements a negotiator):
 ///
 /// ```
-/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::fsm::{Negotiator, Reply, Verdict};
 /// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
-///
 /// use pptp_proto::wire::cp::{parse_options, Code, LcpConfigOption};
 ///
 /// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
@@ -449,9 +455,13 @@ pub enum Extended {
 /// let mut request = Vec::new();
 /// lcp.build_request(&mut request);
 /// assert_eq!(request[..4], [1, 4, 0x05, 0x78]); // MRU 1400
-/// // The peer asks for an MRU of 100: Nak'ed up to the 576 we accept.
+/// // The peer asks for an MRU of 100: Nak'ed up to the 576 we accept
+/// // (`judge` parses the list and calls `check_request`).
 /// let reply = lcp.judge(&[1, 4, 0, 100], false)?;
 /// assert_eq!((reply.verdict(), reply.naks()), (Verdict::Nak, &[1, 4, 0x02, 0x40][..]));
+/// let mut reply = Reply::new(false);
+/// lcp.check_request(&[LcpConfigOption::Mru(1400)], &mut reply);
+/// assert_eq!(reply.verdict(), Verdict::Ack);
 /// // The peer Naks our MRU down to 1200, then rejects it altogether.
 /// assert!(lcp.on_nak(&[LcpConfigOption::Mru(1200)]));
 /// request.clear();
@@ -821,7 +831,7 @@ enum Restart {
 /// automaton:
 ///
 /// ```
-/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, State};
+/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, Negotiator, State};
 /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
 /// use pptp_proto::ppp::lcp::{Lcp, LcpConfig, LcpReport};
 /// use pptp_proto::time::Instant;
@@ -839,6 +849,8 @@ enum Restart {
 /// lcp.handle_packet(now, &[8, 3, 0, 6, 0x80, 0x57]);
 /// let rejected = FsmEvent::Report(LcpReport::ProtocolRejected(Protocol::IPV6CP));
 /// assert_eq!(lcp.poll_event(), Some(rejected));
+/// // The policy can be changed in place: a fresh negotiation of our options.
+/// lcp.negotiator_mut().reset();
 /// let mut ipv6cp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
 /// ipv6cp.up(now);
 /// ipv6cp.open(now);
@@ -939,9 +951,8 @@ impl<N: Negotiator> Fsm<N> {
         &self.negotiator
     }
 
-    /// The option policy, mutable (for example to change wanted options, or
-    /// to take what it collected: see the
-    /// [example](Self#packets-beside-the-automaton)).
+    /// The option policy, mutable (for example to change wanted options:
+    /// see the [example](Self#packets-beside-the-automaton)).
     pub fn negotiator_mut(&mut self) -> &mut N {
         &mut self.negotiator
     }

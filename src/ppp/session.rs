@@ -541,6 +541,7 @@ pub enum AuthConfig {
 ///
 /// // Close: LCP Terminate-Request, answered by the server.
 /// client.close(now);
+/// assert_eq!(client.queued_frames(), 1); // the Terminate-Request, to send
 /// shuttle(&mut client, &mut server, now)?;
 /// assert_eq!(server.terminating(), Some(DownReason::PeerTerminated));
 /// let last = std::iter::from_fn(|| client.poll_event()).last();
@@ -920,8 +921,8 @@ impl PppSession {
     }
 
     /// Control frames waiting for [`PppSession::poll_transmit`] (at most
-    /// `max_queued_frames`); for bound checks in tests and fuzzers.
-    #[doc(hidden)]
+    /// [`SessionConfig::max_queued_frames`]; beyond it they are dropped and
+    /// retransmitted by their timers). See the [example](Self#example).
     pub fn queued_frames(&self) -> usize {
         self.transmit.len()
     }
