@@ -29,9 +29,10 @@
 //!     │ TCP bytes          │ GRE datagrams          │ IP packets
 //!     ▼                    ▼                        ▼
 //!  client::Client ── or ── server::Server (accept, Call IDs, pool, AAA, deadlines)
-//!     │                    │   one per call:
+//!     │  per call, one shared type: control connection + tunnel, the
+//!     │  first-cause rule (SessionDownReason), the tap hooks
 //!     ▼                    ▼
-//!  control::ControlConnection   tunnel::Tunnel ─ SessionDownReason (both sides)
+//!  control::ControlConnection   tunnel::Tunnel
 //!     (SCCRQ … CDN, echo)           │
 //!                                   ├─ gre::GreChannel   (sequence, acks, window, reorder)
 //!                                   └─ ppp::session::PppSession
