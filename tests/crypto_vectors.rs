@@ -180,8 +180,8 @@ fn rfc3079_3_5_mschapv2_keys() {
         let expected_start = r.hex("send_start_key");
         assert_eq!(&start.as_bytes()[..n], &expected_start[..], "{name}");
         // The server sends with it, the client receives with it.
-        let server = mppe_keys_mschapv2(&hash, &nt_response, Role::Server);
-        let client = mppe_keys_mschapv2(&hash, &nt_response, Role::Client);
+        let server = mppe_keys_mschapv2(&hash, &nt_response, Role::Authenticator);
+        let client = mppe_keys_mschapv2(&hash, &nt_response, Role::Peer);
         assert_eq!(&server.send[..n], &expected_start[..], "{name}");
         assert_eq!(server.send, client.recv);
         assert_eq!(server.recv, client.send);
@@ -209,7 +209,7 @@ fn rfc3079_3_5_mschapv2_keys() {
 fn rfc3079_3_5_other_direction() {
     let r = record("rfc3079.txt", "rfc3079-3.5.3-magic2");
     let hash = nt_password_hash(&password(&r, "password"));
-    let keys = mppe_keys_mschapv2(&hash, &r.arr::<24>("nt_response"), Role::Client);
+    let keys = mppe_keys_mschapv2(&hash, &r.arr::<24>("nt_response"), Role::Peer);
     assert_eq!(keys.send, r.arr::<16>("client_send_start_key"));
     let session = initial_session_key(&SessionKey::from_bytes(keys.send), key_length(&r));
     assert_eq!(session.as_bytes(), &r.arr::<16>("client_send_session_key"));
@@ -419,8 +419,8 @@ fn pptpcrack_capture_key_schedule() {
     let master = get_master_key(&hh, &nt);
     assert_eq!(master.as_bytes(), &r.arr::<16>("master_key"));
 
-    let client = mppe_keys_mschapv2(&hash, &nt, Role::Client);
-    let server = mppe_keys_mschapv2(&hash, &nt, Role::Server);
+    let client = mppe_keys_mschapv2(&hash, &nt, Role::Peer);
+    let server = mppe_keys_mschapv2(&hash, &nt, Role::Authenticator);
     assert_eq!(client.send, r.arr::<16>("client_send_start_key"));
     assert_eq!(server.send, r.arr::<16>("server_send_start_key"));
     assert_eq!(client.recv, server.send);

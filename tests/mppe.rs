@@ -17,8 +17,8 @@ fn capture_keys() -> (MppeKeys, MppeKeys) {
     let nt: [u8; 24] = value[24..48].try_into().expect("24");
     let hash = nt_password_hash(&pw);
     (
-        mppe_keys_mschapv2(&hash, &nt, Role::Client),
-        mppe_keys_mschapv2(&hash, &nt, Role::Server),
+        mppe_keys_mschapv2(&hash, &nt, Role::Peer),
+        mppe_keys_mschapv2(&hash, &nt, Role::Authenticator),
     )
 }
 

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use common::{read_capture, require_captures, Unit};
 use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
-use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+use pptp_proto::ppp::fsm::Negotiator;
 use pptp_proto::ppp::ipcp::{IpAssignment, Ipcp, IpcpConfig};
 use pptp_proto::ppp::lcp::{AuthMethod, Lcp, LcpConfig};
 use pptp_proto::wire::cp::{
@@ -48,7 +48,7 @@ fn first_request(name: &str, protocol: Protocol, from: IpAddr, after: usize) -> 
     panic!("{name}: no {protocol} Configure-Request from {from}");
 }
 
-fn judge<N: Negotiator>(n: &mut N, options: &[u8]) -> (Verdict, Vec<u8>, Vec<u8>) {
+fn judge<N: Negotiator>(n: &mut N, options: &[u8]) -> (Code, Vec<u8>, Vec<u8>) {
     let reply = n.judge(options, false).expect("parses");
     (
         reply.verdict(),
@@ -78,7 +78,7 @@ fn windows_client_lcp_request_to_our_server() {
         parse_options::<LcpConfigOption>(&req).unwrap(),
         rejected
     );
-    assert_eq!(verdict, Verdict::Reject);
+    assert_eq!(verdict, Code::CONFIGURE_REJECT);
     assert!(
         rejected
             .iter()
@@ -103,7 +103,7 @@ fn windows_client_lcp_request_to_our_server() {
             v
         })
         .collect();
-    assert_eq!(judge(&mut lcp, &rest).0, Verdict::Ack);
+    assert_eq!(judge(&mut lcp, &rest).0, Code::CONFIGURE_ACK);
     assert_eq!(lcp.peer_mru(), 1400);
 }
 
@@ -126,7 +126,7 @@ fn rras_server_lcp_request_to_our_client() {
         parse_options::<LcpConfigOption>(&reject).unwrap()
     );
     // Callback and Multilink are rejected first.
-    assert_eq!(verdict, Verdict::Reject);
+    assert_eq!(verdict, Code::CONFIGURE_REJECT);
     let rejected: Vec<LcpConfigOption> = parse_options(&reject).unwrap();
     assert!(rejected.iter().all(|o| matches!(
         o,
@@ -145,7 +145,7 @@ fn rras_server_lcp_request_to_our_client() {
         })
         .collect();
     let (verdict, nak, _) = judge(&mut lcp, &rest);
-    assert_eq!(verdict, Verdict::Nak);
+    assert_eq!(verdict, Code::CONFIGURE_NAK);
     let nak: Vec<LcpConfigOption> = parse_options(&nak).unwrap();
     println!("  then -> Nak {nak:?}");
     assert_eq!(nak.len(), 1);
@@ -158,7 +158,7 @@ fn rras_server_lcp_request_to_our_client() {
         algorithm: pptp_proto::wire::cp::ChapAlgorithm::MS_CHAP_V2,
     })
     .emit(&mut v2);
-    assert_eq!(judge(&mut lcp, &v2).0, Verdict::Ack);
+    assert_eq!(judge(&mut lcp, &v2).0, Code::CONFIGURE_ACK);
     assert_eq!(lcp.auth_method(), Some(AuthMethod::MsChapV2));
 }
 
@@ -190,26 +190,26 @@ fn ccp_offers_are_nakked_to_128_bit_stateless() {
             parse_options::<CcpConfigOption>(&reject).unwrap()
         );
         match verdict {
-            Verdict::Nak => assert_eq!(
+            Code::CONFIGURE_NAK => assert_eq!(
                 parse_options::<CcpConfigOption>(&nak).unwrap(),
                 vec![CcpConfigOption::Mppe(
                     MppeBits::STATELESS | MppeBits::BITS_128
                 )]
             ),
-            Verdict::Ack => assert_eq!(
+            Code::CONFIGURE_ACK => assert_eq!(
                 offer,
                 vec![CcpConfigOption::Mppe(
                     MppeBits::STATELESS | MppeBits::BITS_128
                 )]
             ),
-            Verdict::Reject => panic!("{name}: the MPPE offer was rejected"),
+            other => panic!("{name}: the MPPE offer was answered {other}"),
         }
         if offer
             == vec![CcpConfigOption::Mppe(
                 MppeBits::STATELESS | MppeBits::BITS_128 | MppeBits::BITS_40,
             )]
         {
-            assert_eq!(verdict, Verdict::Nak, "H+S+L is Nak'ed down to H+S");
+            assert_eq!(verdict, Code::CONFIGURE_NAK, "H+S+L is Nak'ed down to H+S");
         }
     }
 }
@@ -240,7 +240,7 @@ fn ipcp_requests_get_the_assigned_address_and_dns() {
         let reject: Vec<IpcpConfigOption> = parse_options(&reject).unwrap();
         println!("{name} IPCP request {options:?} -> {verdict:?} nak {nak:?} reject {reject:?}");
         // Options we cannot serve (VJ, NBNS, a secondary DNS) are rejected first.
-        if verdict == Verdict::Reject {
+        if verdict == Code::CONFIGURE_REJECT {
             assert!(reject.iter().all(|o| matches!(
                 o,
                 IpcpConfigOption::IpCompressionProtocol { .. }
@@ -258,14 +258,14 @@ fn ipcp_requests_get_the_assigned_address_and_dns() {
                 })
                 .collect();
             let (verdict, nak, _) = judge(&mut ipcp, &rest);
-            assert_eq!(verdict, Verdict::Nak);
+            assert_eq!(verdict, Code::CONFIGURE_NAK);
             let nak: Vec<IpcpConfigOption> = parse_options(&nak).unwrap();
             assert!(
                 nak.contains(&IpcpConfigOption::IpAddress([10, 0, 0, 7].into())),
                 "{nak:?}"
             );
         } else {
-            assert_eq!(verdict, Verdict::Nak);
+            assert_eq!(verdict, Code::CONFIGURE_NAK);
             assert!(
                 nak.contains(&IpcpConfigOption::IpAddress([10, 0, 0, 7].into())),
                 "{nak:?}"

@@ -51,7 +51,9 @@ const SHA_PAD1: [u8; 40] = [0; 40];
 /// RFC 3079 §3.4 SHSpad2 (40 octets of 0xF2).
 const SHA_PAD2: [u8; 40] = [0xF2; 40];
 
-/// Which end of the link the keys are for (RFC 3079 §3.3 `IsServer`).
+/// Which side of PPP authentication: the authenticator or the peer. MPPE
+/// keys are derived for one (RFC 3079 §3.3 `IsServer`: the authenticator);
+/// the PPP session is one (`ppp::session::Role` is this type).
 ///
 /// # Example
 ///
@@ -60,16 +62,18 @@ const SHA_PAD2: [u8; 40] = [0xF2; 40];
 ///
 /// let nt_hash = NtHash::from_bytes([0x44; 16]);
 /// let nt_response = [0x82; 24];
-/// let client = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Client);
-/// let server = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Server);
+/// let client = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Peer);
+/// let server = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Authenticator);
 /// assert_eq!((client.send, client.recv), (server.recv, server.send));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
-    /// The peer that authenticates itself (PPTP PNS, the dial-in client).
-    Client,
-    /// The authenticator (PPTP PAC, the access server).
-    Server,
+    /// The authenticator: demands authentication and assigns addresses
+    /// (the PPTP server, the PAC).
+    Authenticator,
+    /// The peer: authenticates itself and is given an address (the PPTP
+    /// client, the PNS).
+    Peer,
 }
 
 /// MPPE session key strength (CCP option 18 bits L, M, S).
@@ -348,15 +352,15 @@ pub(crate) fn rekey_in_place(
 /// let nt_hash = nt_password_hash(&Password::new("clientPass")?);
 /// let nt_response: [u8; 24] =
 ///     hex::decode("82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF").unwrap().try_into().unwrap();
-/// let client = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Client);
+/// let client = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Peer);
 /// assert_eq!(hex::encode_upper(client.recv), "8B7CDC149B993A1BA118CB153F56DCCB");
-/// let server = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Server);
+/// let server = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Authenticator);
 /// assert_eq!((server.send, server.recv), (client.recv, client.send));
 /// # Ok::<(), pptp_proto::crypto::Error>(())
 /// ```
 pub fn mppe_keys_mschapv2(nt_hash: &NtHash, nt_response: &[u8; 24], role: Role) -> MppeKeys {
     let master = get_master_key(&hash_nt_password_hash(nt_hash), nt_response);
-    let is_server = role == Role::Server;
+    let is_server = role == Role::Authenticator;
     MppeKeys {
         send: *get_asymmetric_start_key(&master, true, is_server).as_bytes(),
         recv: *get_asymmetric_start_key(&master, false, is_server).as_bytes(),

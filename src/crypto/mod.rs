@@ -32,8 +32,8 @@
 //! assert_eq!(answer, Some(expected));
 //!
 //! // Both ends derive the MPPE start keys; one's send key is the other's receive key.
-//! let client = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Client);
-//! let server = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Server);
+//! let client = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Peer);
+//! let server = mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Authenticator);
 //! assert_eq!(client.send, server.recv);
 //! # Ok(()) }
 //! ```

@@ -42,8 +42,8 @@
 //!
 //! let (nt_hash, nt_response) = (NtHash::from_bytes([0x44; 16]), [0x82; 24]); // from authentication
 //! let options = MppeOptions::new(KeyLength::Bits128, true); // as CCP negotiated
-//! let mut client = Mppe::new(options, &mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Client));
-//! let mut server = Mppe::new(options, &mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Server));
+//! let mut client = Mppe::new(options, &mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Peer));
+//! let mut server = Mppe::new(options, &mppe_keys_mschapv2(&nt_hash, &nt_response, Role::Authenticator));
 //!
 //! let mut buf = *b"..\x00\x21ping"; // room for the MPPE header, then protocol and data
 //! let n = client.encrypt(&mut buf, 6)?;

@@ -515,7 +515,7 @@ impl Peer {
                 }
                 .emit(&mut response);
                 let hash = nt_password_hash(&self.password);
-                self.keys = Some(mppe_keys_mschapv2(&hash, &nt_response, Role::Client));
+                self.keys = Some(mppe_keys_mschapv2(&hash, &nt_response, Role::Peer));
                 self.expected = Some(expected);
             }
             AuthMethod::Pap => return,
@@ -598,7 +598,7 @@ impl Peer {
             &challenge,
             self.username.as_bytes(),
         ));
-        self.keys = Some(mppe_keys_mschapv2(&new_hash, &nt_response, Role::Client));
+        self.keys = Some(mppe_keys_mschapv2(&new_hash, &nt_response, Role::Peer));
         self.identifier = Some(identifier.wrapping_add(1));
         self.changing = true;
         self.io.send(Protocol::CHAP, emit_chap(&packet));
@@ -919,7 +919,7 @@ impl Authenticator {
                     username,
                     new_password: alloc::boxed::Box::new(new_password),
                 });
-                let keys = mppe_keys_mschapv2(&new_hash, &change.nt_response, Role::Server);
+                let keys = mppe_keys_mschapv2(&new_hash, &change.nt_response, Role::Authenticator);
                 self.conclude(pending, Ok((Some(keys), Some(auth.0))));
             }
             None => self.conclude(pending, Err(AuthFailure::Other(709))),
@@ -958,7 +958,11 @@ impl Authenticator {
             hash,
         ) {
             Some(auth) => Ok((
-                Some(mppe_keys_mschapv2(hash, &r.nt_response, Role::Server)),
+                Some(mppe_keys_mschapv2(
+                    hash,
+                    &r.nt_response,
+                    Role::Authenticator,
+                )),
                 Some(auth.0),
             )),
             None => Err(AuthFailure::BadPassword),

@@ -30,21 +30,22 @@
 //!
 //! ```
 //! use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
-//! use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+//! use pptp_proto::ppp::fsm::Negotiator;
+//! use pptp_proto::wire::cp::Code;
 //!
 //! let mut ccp = Ccp::new(CcpConfig::default());
 //! let offer = [18, 6, 0x01, 0x00, 0x00, 0x60]; // option 18: H, S and L
 //! let reply = ccp.judge(&offer, false)?;
-//! assert_eq!(reply.verdict(), Verdict::Nak);
+//! assert_eq!(reply.verdict(), Code::CONFIGURE_NAK);
 //! assert_eq!(reply.naks(), [18, 6, 0x01, 0x00, 0x00, 0x40]); // H and S
 //! // The peer takes the Nak: acknowledged.
-//! assert_eq!(ccp.judge(reply.naks(), false)?.verdict(), Verdict::Ack);
+//! assert_eq!(ccp.judge(reply.naks(), false)?.verdict(), Code::CONFIGURE_ACK);
 //! # Ok::<(), pptp_proto::wire::Error>(())
 //! ```
 
 use alloc::vec::Vec;
 
-use super::fsm::{Extended, Negotiator, Packet, Reply, State, Verdict};
+use super::fsm::{Extended, Negotiator, Packet, Reply, State};
 use crate::wire::cp::{CcpConfigOption, Code};
 use crate::wire::mppe::MppeBits;
 
@@ -57,7 +58,8 @@ use crate::wire::mppe::MppeBits;
 ///
 /// ```
 /// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, MppeRequirement};
-/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::fsm::Negotiator;
+/// use pptp_proto::wire::cp::Code;
 ///
 /// let judge = |mppe| {
 ///     let mut ccp = Ccp::new(CcpConfig { mppe, ..CcpConfig::default() });
@@ -67,12 +69,12 @@ use crate::wire::mppe::MppeBits;
 /// };
 /// // Asked to encrypt with 128-bit keys instead, stateless as our request.
 /// let nak = vec![18, 6, 0x01, 0, 0, 0x40];
-/// assert_eq!(judge(MppeRequirement::Required), (Verdict::Nak, nak));
+/// assert_eq!(judge(MppeRequirement::Required), (Code::CONFIGURE_NAK, nak));
 /// // Optional: option 18 is not rejected while MPPE is allowed (RFC 3078
 /// // §2); the Nak offers what we would take, stateless 128-bit.
 /// let nak = vec![18, 6, 0x01, 0, 0, 0x40];
-/// assert_eq!(judge(MppeRequirement::Optional), (Verdict::Nak, nak));
-/// assert_eq!(judge(MppeRequirement::Refused).0, Verdict::Reject);
+/// assert_eq!(judge(MppeRequirement::Optional), (Code::CONFIGURE_NAK, nak));
+/// assert_eq!(judge(MppeRequirement::Refused).0, Code::CONFIGURE_REJECT);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MppeRequirement {
@@ -91,7 +93,8 @@ pub enum MppeRequirement {
 ///
 /// ```
 /// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, StatelessPolicy};
-/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::fsm::Negotiator;
+/// use pptp_proto::wire::cp::Code;
 ///
 /// let judge = |stateless, offer: &[u8]| {
 ///     let mut ccp = Ccp::new(CcpConfig { stateless, ..CcpConfig::default() });
@@ -101,13 +104,13 @@ pub enum MppeRequirement {
 /// let stateless = [18, 6, 0x01, 0, 0, 0x40]; // H and S
 /// // Both directions run one mode (pppd and Linux need it): a request in
 /// // the other mode than ours is Nak'ed toward ours...
-/// assert_eq!(judge(StatelessPolicy::Preferred, &stateful), Verdict::Nak);
-/// assert_eq!(judge(StatelessPolicy::Preferred, &stateless), Verdict::Ack);
-/// assert_eq!(judge(StatelessPolicy::Required, &stateful), Verdict::Nak);
+/// assert_eq!(judge(StatelessPolicy::Preferred, &stateful), Code::CONFIGURE_NAK);
+/// assert_eq!(judge(StatelessPolicy::Preferred, &stateless), Code::CONFIGURE_ACK);
+/// assert_eq!(judge(StatelessPolicy::Required, &stateful), Code::CONFIGURE_NAK);
 /// // ...and stateful preferred (pppd `mppe-stateful`) asks for stateful.
-/// assert_eq!(judge(StatelessPolicy::Refused, &stateless), Verdict::Nak);
-/// assert_eq!(judge(StatelessPolicy::Refused, &stateful), Verdict::Ack);
-/// assert_eq!(judge(StatelessPolicy::StatefulOnly, &stateless), Verdict::Nak);
+/// assert_eq!(judge(StatelessPolicy::Refused, &stateless), Code::CONFIGURE_NAK);
+/// assert_eq!(judge(StatelessPolicy::Refused, &stateful), Code::CONFIGURE_ACK);
+/// assert_eq!(judge(StatelessPolicy::StatefulOnly, &stateless), Code::CONFIGURE_NAK);
 /// // A peer that Naks our mode toward its own is followed, unless the
 /// // policy requires ours (`Required`, `StatefulOnly`); see
 /// // [`CcpConfig::stateful`].
@@ -278,8 +281,8 @@ pub enum CcpReport {
 ///
 /// ```
 /// use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
-/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
-/// use pptp_proto::wire::cp::parse_options;
+/// use pptp_proto::ppp::fsm::Negotiator;
+/// use pptp_proto::wire::cp::{parse_options, Code};
 /// use pptp_proto::wire::mppe::MppeBits;
 ///
 /// let mut ccp = Ccp::new(CcpConfig { mppc: true, ..CcpConfig::default() });
@@ -289,7 +292,7 @@ pub enum CcpReport {
 /// assert_eq!(request, [18, 6, 0x01, 0, 0, 0x41]); // H, S and C
 /// assert!(ccp.on_ack(&parse_options(&request)?));
 /// let peer = [18, 6, 0x01, 0, 0, 0x40]; // H and S
-/// assert_eq!(ccp.judge(&peer, false)?.verdict(), Verdict::Ack);
+/// assert_eq!(ccp.judge(&peer, false)?.verdict(), Code::CONFIGURE_ACK);
 /// let ours = MppeBits::STATELESS | MppeBits::BITS_128 | MppeBits::MPPC;
 /// assert_eq!(ccp.agreed(), Some(ours));
 /// // MPPC on what we send: no; on what we receive: yes.
@@ -599,7 +602,7 @@ impl Negotiator for Ccp {
                 _ => reply.reject(option),
             }
         }
-        if reply.verdict() == Verdict::Ack {
+        if reply.verdict() == Code::CONFIGURE_ACK {
             self.peer_agreed = agreed;
         }
     }
@@ -679,7 +682,7 @@ mod tests {
     }
 
     /// The verdict on a peer request of `bits`, and the Nak'ed bits if any.
-    fn judge(ccp: &mut Ccp, bits: MppeBits) -> (Verdict, Option<MppeBits>) {
+    fn judge(ccp: &mut Ccp, bits: MppeBits) -> (Code, Option<MppeBits>) {
         let mut reply = Reply::new(false);
         ccp.check_request(&option(bits), &mut reply);
         let naked = match parse_options::<CcpConfigOption<'_>>(reply.naks())
@@ -721,42 +724,42 @@ mod tests {
     #[test]
     fn unwanted_c_is_naked_off() {
         let mut c = ccp(MppeRequirement::Required, false);
-        assert_eq!(judge(&mut c, S | H | C), (Verdict::Nak, Some(S | H)));
-        assert_eq!(judge(&mut c, S | H), (Verdict::Ack, None));
+        assert_eq!(judge(&mut c, S | H | C), (Code::CONFIGURE_NAK, Some(S | H)));
+        assert_eq!(judge(&mut c, S | H), (Code::CONFIGURE_ACK, None));
         // Optional MPPE, no MPPC: a C-only offer is Nak'ed toward MPPE
         // (RFC 3078 §2: option 18 is not rejected while MPPE is allowed).
         let mut c = ccp(MppeRequirement::Optional, false);
-        assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S | H)));
+        assert_eq!(judge(&mut c, C), (Code::CONFIGURE_NAK, Some(S | H)));
     }
 
     #[test]
     fn wanted_c_is_acked_alone_or_with_mppe() {
         let mut c = ccp(MppeRequirement::Optional, true);
-        assert_eq!(judge(&mut c, S | H | C), (Verdict::Ack, None));
-        assert_eq!(judge(&mut c, C), (Verdict::Ack, None));
-        assert_eq!(judge(&mut c, C | H), (Verdict::Ack, None));
+        assert_eq!(judge(&mut c, S | H | C), (Code::CONFIGURE_ACK, None));
+        assert_eq!(judge(&mut c, C), (Code::CONFIGURE_ACK, None));
+        assert_eq!(judge(&mut c, C | H), (Code::CONFIGURE_ACK, None));
         // Several strengths are narrowed to one, C kept.
         assert_eq!(
             judge(&mut c, S | MppeBits::BITS_40 | C),
-            (Verdict::Nak, Some(S | H | C))
+            (Code::CONFIGURE_NAK, Some(S | H | C))
         );
         let mut c = ccp(MppeRequirement::Refused, true);
-        assert_eq!(judge(&mut c, C), (Verdict::Ack, None));
+        assert_eq!(judge(&mut c, C), (Code::CONFIGURE_ACK, None));
         // MPPE refused: strengths are Nak'ed off, C kept.
-        assert_eq!(judge(&mut c, S | H | C), (Verdict::Nak, Some(C | H)));
-        assert_eq!(judge(&mut c, S | H).0, Verdict::Reject);
+        assert_eq!(judge(&mut c, S | H | C), (Code::CONFIGURE_NAK, Some(C | H)));
+        assert_eq!(judge(&mut c, S | H).0, Code::CONFIGURE_REJECT);
     }
 
     #[test]
     fn required_mppe_answers_c_only_with_a_strength() {
         let mut c = ccp(MppeRequirement::Required, true);
-        assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S | H | C)));
+        assert_eq!(judge(&mut c, C), (Code::CONFIGURE_NAK, Some(S | H | C)));
         let mut c = ccp(MppeRequirement::Required, false);
-        assert_eq!(judge(&mut c, C), (Verdict::Nak, Some(S | H)));
+        assert_eq!(judge(&mut c, C), (Code::CONFIGURE_NAK, Some(S | H)));
         // A strength we do not allow is Nak'ed to the one we do, not rejected.
         assert_eq!(
             judge(&mut c, MppeBits::BITS_40),
-            (Verdict::Nak, Some(S | H))
+            (Code::CONFIGURE_NAK, Some(S | H))
         );
     }
 
@@ -768,13 +771,13 @@ mod tests {
             let mut c = ccp(mppe, false);
             assert_eq!(
                 judge(&mut c, l | H),
-                (Verdict::Nak, Some(S | H)),
+                (Code::CONFIGURE_NAK, Some(S | H)),
                 "{mppe:?}"
             );
         }
         // MPPE refused: nothing to offer, so option 18 is rejected.
         let mut c = ccp(MppeRequirement::Refused, false);
-        assert_eq!(judge(&mut c, l | H).0, Verdict::Reject);
+        assert_eq!(judge(&mut c, l | H).0, Code::CONFIGURE_REJECT);
     }
 
     #[test]
@@ -783,16 +786,19 @@ mod tests {
         let m = MppeBits::BITS_56;
         // require-mppe: any strength, the strongest offered wins.
         let mut c = Ccp::new(CcpConfig::require_mppe());
-        assert_eq!(judge(&mut c, S | m | l | H), (Verdict::Nak, Some(S | H)));
-        assert_eq!(judge(&mut c, l | H), (Verdict::Ack, None));
+        assert_eq!(
+            judge(&mut c, S | m | l | H),
+            (Code::CONFIGURE_NAK, Some(S | H))
+        );
+        assert_eq!(judge(&mut c, l | H), (Code::CONFIGURE_ACK, None));
         assert_eq!(request(&mut c), Some(S | m | l | H));
         // require-mppe-40 Acks 40 and Naks 128 down to 40.
         let mut c = Ccp::new(CcpConfig::require_mppe_40());
-        assert_eq!(judge(&mut c, l | H), (Verdict::Ack, None));
-        assert_eq!(judge(&mut c, S | H), (Verdict::Nak, Some(l | H)));
+        assert_eq!(judge(&mut c, l | H), (Code::CONFIGURE_ACK, None));
+        assert_eq!(judge(&mut c, S | H), (Code::CONFIGURE_NAK, Some(l | H)));
         // require-mppe-56.
         let mut c = Ccp::new(CcpConfig::require_mppe_56());
-        assert_eq!(judge(&mut c, S | m | H), (Verdict::Nak, Some(m | H)));
+        assert_eq!(judge(&mut c, S | m | H), (Code::CONFIGURE_NAK, Some(m | H)));
     }
 
     #[test]
@@ -803,18 +809,18 @@ mod tests {
         // Against pptpd `mppe-stateful`, which asks +H and Acks -H: both
         // directions end stateful (before, we Acked +H and the link ran
         // one direction of each mode, which Linux cannot decrypt).
-        assert_eq!(judge(&mut c, S | H), (Verdict::Nak, Some(S)));
-        assert_eq!(judge(&mut c, S), (Verdict::Ack, None));
+        assert_eq!(judge(&mut c, S | H), (Code::CONFIGURE_NAK, Some(S)));
+        assert_eq!(judge(&mut c, S), (Code::CONFIGURE_ACK, None));
         // A peer that Naks our stateful request toward stateless is followed.
         assert!(c.on_nak(&option(S | H)));
         assert_eq!(
             (request(&mut c), c.negotiation_failed()),
             (Some(S | H), false)
         );
-        assert_eq!(judge(&mut c, S | H), (Verdict::Ack, None));
+        assert_eq!(judge(&mut c, S | H), (Code::CONFIGURE_ACK, None));
         // Stateful required: a stateless request is Nak'ed to stateful.
         let mut c = Ccp::new(CcpConfig::default().stateful(true));
-        assert_eq!(judge(&mut c, S | H), (Verdict::Nak, Some(S)));
+        assert_eq!(judge(&mut c, S | H), (Code::CONFIGURE_NAK, Some(S)));
     }
 
     #[test]
@@ -867,7 +873,7 @@ mod tests {
     #[test]
     fn directions_follow_each_request() {
         let mut c = ccp(MppeRequirement::Optional, true);
-        assert_eq!(judge(&mut c, S | H).0, Verdict::Ack);
+        assert_eq!(judge(&mut c, S | H).0, Code::CONFIGURE_ACK);
         c.on_ack(&option(S | H | C));
         // The peer's request had no C: we send uncompressed, receive MPPC.
         assert_eq!(c.mppc_directions(), (false, true));

@@ -278,35 +278,22 @@ impl Packet {
     }
 }
 
-/// What a Configure-Request earns ([`Reply::verdict`]).
-///
-/// See the [`Reply` example](Reply#example).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every option is acceptable: the FSM sends a Configure-Ack echoing them.
-    Ack,
-    /// Some options need other values: the FSM sends the Nak list.
-    Nak,
-    /// Some options are unknown or refused: the FSM sends the Reject list.
-    Reject,
-}
-
 /// The answer a [`Negotiator`] builds for a Configure-Request: the Nak and
 /// Reject lists, typed options in, TLVs out.
 ///
 /// # Example
 ///
 /// ```
-/// use pptp_proto::ppp::fsm::{Reply, Verdict};
-/// use pptp_proto::wire::cp::LcpConfigOption;
+/// use pptp_proto::ppp::fsm::Reply;
+/// use pptp_proto::wire::cp::{Code, LcpConfigOption};
 ///
 /// let mut reply = Reply::new(false);
-/// assert_eq!(reply.verdict(), Verdict::Ack);
+/// assert_eq!(reply.verdict(), Code::CONFIGURE_ACK);
 /// reply.nak(&LcpConfigOption::Mru(100), &LcpConfigOption::Mru(576));
-/// assert_eq!((reply.verdict(), reply.naks()), (Verdict::Nak, &[1, 4, 0x02, 0x40][..]));
+/// assert_eq!((reply.verdict(), reply.naks()), (Code::CONFIGURE_NAK, &[1, 4, 0x02, 0x40][..]));
 /// // A Reject wins: the Nak list is dropped (RFC 1661 §5.4).
 /// reply.reject(&LcpConfigOption::Pfc);
-/// assert_eq!((reply.verdict(), reply.rejects()), (Verdict::Reject, &[7, 2][..]));
+/// assert_eq!((reply.verdict(), reply.rejects()), (Code::CONFIGURE_REJECT, &[7, 2][..]));
 /// assert!(reply.naks().is_empty());
 /// // An option the peer did not ask for, suggested in the Nak.
 /// let mut reply = Reply::new(false);
@@ -369,15 +356,16 @@ impl Reply {
         self.reject_instead_of_nak
     }
 
-    /// Reject when anything is rejected, else Nak when anything is Nak'ed,
-    /// else Ack. See the [example](Reply#example).
-    pub fn verdict(&self) -> Verdict {
+    /// The code of the answer: Configure-Reject when anything is rejected,
+    /// else Configure-Nak when anything is Nak'ed, else Configure-Ack. See
+    /// the [example](Reply#example).
+    pub fn verdict(&self) -> Code {
         if !self.reject.is_empty() {
-            Verdict::Reject
+            Code::CONFIGURE_REJECT
         } else if !self.nak.is_empty() {
-            Verdict::Nak
+            Code::CONFIGURE_NAK
         } else {
-            Verdict::Ack
+            Code::CONFIGURE_ACK
         }
     }
 
@@ -445,7 +433,7 @@ pub enum Extended {
 /// [`Fsm`] example implements a negotiator):
 ///
 /// ```
-/// use pptp_proto::ppp::fsm::{Negotiator, Reply, Verdict};
+/// use pptp_proto::ppp::fsm::{Negotiator, Reply};
 /// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
 /// use pptp_proto::wire::cp::{parse_options, Code, LcpConfigOption};
 ///
@@ -458,10 +446,10 @@ pub enum Extended {
 /// // The peer asks for an MRU of 100: Nak'ed up to the 576 we accept
 /// // (`judge` parses the list and calls `check_request`).
 /// let reply = lcp.judge(&[1, 4, 0, 100], false)?;
-/// assert_eq!((reply.verdict(), reply.naks()), (Verdict::Nak, &[1, 4, 0x02, 0x40][..]));
+/// assert_eq!((reply.verdict(), reply.naks()), (Code::CONFIGURE_NAK, &[1, 4, 0x02, 0x40][..]));
 /// let mut reply = Reply::new(false);
 /// lcp.check_request(&[LcpConfigOption::Mru(1400)], &mut reply);
-/// assert_eq!(reply.verdict(), Verdict::Ack);
+/// assert_eq!(reply.verdict(), Code::CONFIGURE_ACK);
 /// // The peer Naks our MRU down to 1200, then rejects it altogether.
 /// assert!(lcp.on_nak(&[LcpConfigOption::Mru(1200)]));
 /// request.clear();
@@ -1231,40 +1219,8 @@ impl<N: Negotiator> Fsm<N> {
             self.peer_answered = false;
         }
         let reject_instead_of_nak = self.failure_count >= self.config.max_failure;
-        let (verdict, nak, reject) = match self.negotiator.judge(options, reject_instead_of_nak) {
-            Ok(reply) => {
-                let verdict = reply.verdict();
-                let (nak, reject) = reply.into_lists();
-                (Ok(verdict), nak, reject)
-            }
-            Err(e) => (Err(e), Vec::new(), Vec::new()),
-        };
-        let (event, code, data) = match verdict {
-            Ok(Verdict::Ack) => {
-                self.last_acked = Some((identifier, options.to_vec()));
-                (
-                    Event::GoodConfigureRequest,
-                    Code::CONFIGURE_ACK,
-                    options.to_vec(),
-                )
-            }
-            Ok(Verdict::Nak) => {
-                crate::trace::event!(
-                    debug,
-                    protocol = self.negotiator.name(),
-                    "Configure-Nak: the peer asked for values we do not accept; the Nak carries ours"
-                );
-                (Event::BadConfigureRequest, Code::CONFIGURE_NAK, nak)
-            }
-            Ok(Verdict::Reject) => {
-                crate::trace::event!(
-                    debug,
-                    protocol = self.negotiator.name(),
-                    max_failure_reached = reject_instead_of_nak,
-                    "Configure-Reject: options we do not know or do not allow (or would Nak once more after Max-Failure)"
-                );
-                (Event::BadConfigureRequest, Code::CONFIGURE_REJECT, reject)
-            }
+        let reply = match self.negotiator.judge(options, reject_instead_of_nak) {
+            Ok(reply) => reply,
             Err(_) => {
                 self.stats.malformed = self.stats.malformed.saturating_add(1);
                 if renegotiating {
@@ -1274,6 +1230,27 @@ impl<N: Negotiator> Fsm<N> {
                 }
                 return false;
             }
+        };
+        let code = reply.verdict();
+        let (nak, reject) = reply.into_lists();
+        let (event, data) = if code == Code::CONFIGURE_ACK {
+            self.last_acked = Some((identifier, options.to_vec()));
+            (Event::GoodConfigureRequest, options.to_vec())
+        } else if code == Code::CONFIGURE_NAK {
+            crate::trace::event!(
+                debug,
+                protocol = self.negotiator.name(),
+                "Configure-Nak: the peer asked for values we do not accept; the Nak carries ours"
+            );
+            (Event::BadConfigureRequest, nak)
+        } else {
+            crate::trace::event!(
+                debug,
+                protocol = self.negotiator.name(),
+                max_failure_reached = reject_instead_of_nak,
+                "Configure-Reject: options we do not know or do not allow (or would Nak once more after Max-Failure)"
+            );
+            (Event::BadConfigureRequest, reject)
         };
         let reply = Packet {
             code,

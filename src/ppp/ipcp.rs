@@ -12,9 +12,9 @@
 //!
 //! ```
 //! use core::net::Ipv4Addr;
-//! use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+//! use pptp_proto::ppp::fsm::Negotiator;
 //! use pptp_proto::ppp::ipcp::{IpAssignment, Ipcp, IpcpConfig};
-//! use pptp_proto::wire::cp::parse_options;
+//! use pptp_proto::wire::cp::{parse_options, Code};
 //!
 //! let mut client = Ipcp::new(IpcpConfig::default(), false);
 //! let mut server = Ipcp::new(IpcpConfig::default(), true);
@@ -30,16 +30,16 @@
 //!     client.build_request(&mut request);
 //!     let reply = server.judge(&request, false).unwrap();
 //!     let accepted = match reply.verdict() {
-//!         Verdict::Ack => client.on_ack(&parse_options(&request).unwrap()),
-//!         Verdict::Nak => client.on_nak(&parse_options(reply.naks()).unwrap()),
-//!         Verdict::Reject => client.on_reject(&parse_options(reply.rejects()).unwrap()),
+//!         Code::CONFIGURE_ACK => client.on_ack(&parse_options(&request).unwrap()),
+//!         Code::CONFIGURE_NAK => client.on_nak(&parse_options(reply.naks()).unwrap()),
+//!         _ => client.on_reject(&parse_options(reply.rejects()).unwrap()),
 //!     };
 //!     assert!(accepted);
 //!     reply.verdict()
 //! };
-//! assert_eq!(round(), Verdict::Reject); // no secondary DNS server
-//! assert_eq!(round(), Verdict::Nak); // the address and DNS server to use
-//! assert_eq!(round(), Verdict::Ack);
+//! assert_eq!(round(), Code::CONFIGURE_REJECT); // no secondary DNS server
+//! assert_eq!(round(), Code::CONFIGURE_NAK); // the address and DNS server to use
+//! assert_eq!(round(), Code::CONFIGURE_ACK);
 //! assert_eq!(client.local(), Ipv4Addr::new(10, 0, 0, 2));
 //! assert_eq!(client.dns(), [Some(Ipv4Addr::new(10, 0, 0, 53)), None]);
 //! assert_eq!(server.peer(), Ipv4Addr::new(10, 0, 0, 2));
@@ -48,8 +48,8 @@
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
-use super::fsm::{Negotiator, Reply, Verdict};
-use crate::wire::cp::IpcpConfigOption;
+use super::fsm::{Negotiator, Reply};
+use crate::wire::cp::{Code, IpcpConfigOption};
 
 /// IPCP policy.
 ///
@@ -119,7 +119,8 @@ const UNSPECIFIED: Ipv4Addr = Ipv4Addr::UNSPECIFIED;
 ///
 /// ```
 /// use core::net::Ipv4Addr;
-/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::fsm::Negotiator;
+/// use pptp_proto::wire::cp::Code;
 /// use pptp_proto::ppp::ipcp::{IpAssignment, Ipcp, IpcpConfig};
 ///
 /// let mut server = Ipcp::new(IpcpConfig::default(), true);
@@ -133,7 +134,7 @@ const UNSPECIFIED: Ipv4Addr = Ipv4Addr::UNSPECIFIED;
 /// assert_eq!(server.dns(), [None, None]); // handed out: none
 /// assert_eq!(server.nbns(), [Some(Ipv4Addr::new(10, 0, 0, 9)), None]);
 /// // The client asks for the address it was given: acknowledged.
-/// assert_eq!(server.judge(&[3, 6, 10, 0, 0, 2], false)?.verdict(), Verdict::Ack);
+/// assert_eq!(server.judge(&[3, 6, 10, 0, 0, 2], false)?.verdict(), Code::CONFIGURE_ACK);
 /// assert_eq!(server.peer(), Ipv4Addr::new(10, 0, 0, 2));
 /// # Ok::<(), pptp_proto::wire::Error>(())
 /// ```
@@ -310,7 +311,7 @@ impl Negotiator for Ipcp {
                 Some(None) => reply.reject(option),
             }
         }
-        if reply.verdict() == Verdict::Ack {
+        if reply.verdict() == Code::CONFIGURE_ACK {
             self.peer = peer;
         }
     }
@@ -389,7 +390,7 @@ fn with_value(option: &IpcpConfigOption<'_>, v: Ipv4Addr) -> IpcpConfigOption<'s
 mod tests {
     use super::*;
 
-    fn judge(ipcp: &mut Ipcp, request: &[u8]) -> (Verdict, Vec<u8>, Vec<u8>) {
+    fn judge(ipcp: &mut Ipcp, request: &[u8]) -> (Code, Vec<u8>, Vec<u8>) {
         let reply = ipcp.judge(request, false).unwrap();
         (
             reply.verdict(),
@@ -404,7 +405,10 @@ mod tests {
         // The peer asks for what could be the gateway's own address.
         let asked = [3, 6, 10, 0, 0, 1];
         let (verdict, _, reject) = judge(&mut server, &asked);
-        assert_eq!((verdict, reject.as_slice()), (Verdict::Reject, &asked[..]));
+        assert_eq!(
+            (verdict, reject.as_slice()),
+            (Code::CONFIGURE_REJECT, &asked[..])
+        );
         assert!(!server.has_assignment());
         // Assigned: another address is Nak'ed to the one assigned.
         server.set_assignment(IpAssignment {
@@ -415,7 +419,7 @@ mod tests {
         let (verdict, nak, _) = judge(&mut server, &asked);
         assert_eq!(
             (verdict, nak),
-            (Verdict::Nak, alloc::vec![3, 6, 10, 0, 0, 2])
+            (Code::CONFIGURE_NAK, alloc::vec![3, 6, 10, 0, 0, 2])
         );
     }
 }

@@ -8,35 +8,37 @@
 //! # Example
 //!
 //! ```
-//! use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+//! use pptp_proto::ppp::fsm::Negotiator;
+//! use pptp_proto::wire::cp::Code;
 //! use pptp_proto::ppp::ipv6cp::Ipv6cp;
 //!
 //! let mut v6 = Ipv6cp::new(7);
 //! // The peer proposes the identifier zero: Nak'ed with a suggestion.
 //! let zero = [1, 10, 0, 0, 0, 0, 0, 0, 0, 0];
 //! let reply = v6.judge(&zero, false)?;
-//! assert_eq!(reply.verdict(), Verdict::Nak);
+//! assert_eq!(reply.verdict(), Code::CONFIGURE_NAK);
 //! let nak = reply.naks();
 //! assert_eq!(nak[..2], [1, 10]);
 //! assert_ne!(nak[2..], [0; 8]);
 //! // The peer asks again with the suggestion: acknowledged.
-//! assert_eq!(v6.judge(nak, false)?.verdict(), Verdict::Ack);
+//! assert_eq!(v6.judge(nak, false)?.verdict(), Code::CONFIGURE_ACK);
 //! assert_eq!(v6.peer()[..], nak[2..]);
 //! # Ok::<(), pptp_proto::wire::Error>(())
 //! ```
 
 use alloc::vec::Vec;
 
-use super::fsm::{Negotiator, Reply, Verdict};
+use super::fsm::{Negotiator, Reply};
 use crate::rand::Rng;
-use crate::wire::cp::Ipv6cpConfigOption;
+use crate::wire::cp::{Code, Ipv6cpConfigOption};
 
 /// The IPv6CP [`Negotiator`].
 ///
 /// # Example
 ///
 /// ```
-/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::fsm::Negotiator;
+/// use pptp_proto::wire::cp::Code;
 /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
 ///
 /// let (mut ours, mut theirs) = (Ipv6cp::new(1), Ipv6cp::new(2));
@@ -44,7 +46,7 @@ use crate::wire::cp::Ipv6cpConfigOption;
 /// assert_eq!(ours.peer(), [0; 8]); // not known yet
 /// let mut request = Vec::new();
 /// theirs.build_request(&mut request);
-/// assert_eq!(ours.judge(&request, false)?.verdict(), Verdict::Ack);
+/// assert_eq!(ours.judge(&request, false)?.verdict(), Code::CONFIGURE_ACK);
 /// assert_eq!(ours.peer(), theirs.local());
 /// # Ok::<(), pptp_proto::wire::Error>(())
 /// ```
@@ -124,7 +126,7 @@ impl Negotiator for Ipv6cp {
                 _ => reply.reject(option),
             }
         }
-        if let Some(p) = peer.filter(|_| reply.verdict() == Verdict::Ack) {
+        if let Some(p) = peer.filter(|_| reply.verdict() == Code::CONFIGURE_ACK) {
             self.peer = p;
         }
     }
@@ -161,7 +163,7 @@ mod tests {
             let mut req = Vec::new();
             Ipv6cpConfigOption::InterfaceIdentifier(bad).emit(&mut req);
             let reply = v6.judge(&req, false).unwrap();
-            assert_eq!(reply.verdict(), Verdict::Nak);
+            assert_eq!(reply.verdict(), Code::CONFIGURE_NAK);
             let suggested: Vec<Ipv6cpConfigOption> = parse_options(reply.naks()).unwrap();
             assert!(
                 matches!(suggested[..], [Ipv6cpConfigOption::InterfaceIdentifier(id)] if id != [0; 8] && id != mine)
@@ -169,7 +171,10 @@ mod tests {
         }
         let mut req = Vec::new();
         Ipv6cpConfigOption::InterfaceIdentifier([1, 2, 3, 4, 5, 6, 7, 8]).emit(&mut req);
-        assert_eq!(v6.judge(&req, false).unwrap().verdict(), Verdict::Ack);
+        assert_eq!(
+            v6.judge(&req, false).unwrap().verdict(),
+            Code::CONFIGURE_ACK
+        );
         assert_eq!(v6.peer(), [1, 2, 3, 4, 5, 6, 7, 8]);
         // A Nak that collides with the peer is not taken.
         assert!(v6.on_nak(&[Ipv6cpConfigOption::InterfaceIdentifier([

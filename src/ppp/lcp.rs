@@ -12,7 +12,8 @@
 //! request is acknowledged.
 //!
 //! ```
-//! use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+//! use pptp_proto::ppp::fsm::Negotiator;
+//! use pptp_proto::wire::cp::Code;
 //! use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
 //!
 //! let mut lcp = Lcp::new(LcpConfig::default(), true, 42);
@@ -22,17 +23,17 @@
 //! };
 //! // MRU 296 and Callback (13, operation 6).
 //! let (verdict, _, reject) = judge(&[1, 4, 0x01, 0x28, 13, 3, 6]);
-//! assert_eq!((verdict, reject), (Verdict::Reject, vec![13, 3, 6]));
+//! assert_eq!((verdict, reject), (Code::CONFIGURE_REJECT, vec![13, 3, 6]));
 //! let (verdict, nak, _) = judge(&[1, 4, 0x01, 0x28]);
-//! assert_eq!((verdict, nak), (Verdict::Nak, vec![1, 4, 0x02, 0x40])); // 576
-//! assert_eq!(judge(&[1, 4, 0x02, 0x40]).0, Verdict::Ack);
+//! assert_eq!((verdict, nak), (Code::CONFIGURE_NAK, vec![1, 4, 0x02, 0x40])); // 576
+//! assert_eq!(judge(&[1, 4, 0x02, 0x40]).0, Code::CONFIGURE_ACK);
 //! assert_eq!(lcp.peer_mru(), 576);
 //! ```
 
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::fsm::{Extended, Negotiator, Packet, Reply, State, Verdict};
+use super::fsm::{Extended, Negotiator, Packet, Reply, State};
 use crate::rand::Rng;
 use crate::time::Instant;
 use crate::wire::cp::{AuthProtocol, ChapAlgorithm, Code, LcpConfigOption};
@@ -46,16 +47,17 @@ use crate::wire::ppp::Protocol;
 /// server's CHAP-MD5 with the method it prefers, and acknowledges MS-CHAPv2:
 ///
 /// ```
-/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::fsm::Negotiator;
+/// use pptp_proto::wire::cp::Code;
 /// use pptp_proto::ppp::lcp::{AuthMethod, Lcp, LcpConfig};
 ///
 /// let auth = vec![AuthMethod::MsChapV1, AuthMethod::MsChapV2];
 /// let mut lcp = Lcp::new(LcpConfig { auth, ..LcpConfig::default() }, false, 1);
 /// // Auth-Protocol CHAP (0xc223) with algorithm 5 (MD5).
 /// let reply = lcp.judge(&[3, 5, 0xc2, 0x23, 5], false)?;
-/// assert_eq!((reply.verdict(), reply.naks()), (Verdict::Nak, &[3, 5, 0xc2, 0x23, 0x80][..]));
+/// assert_eq!((reply.verdict(), reply.naks()), (Code::CONFIGURE_NAK, &[3, 5, 0xc2, 0x23, 0x80][..]));
 /// let reply = lcp.judge(&[3, 5, 0xc2, 0x23, 0x81], false)?;
-/// assert_eq!(reply.verdict(), Verdict::Ack);
+/// assert_eq!(reply.verdict(), Code::CONFIGURE_ACK);
 /// assert_eq!(lcp.auth_method(), Some(AuthMethod::MsChapV2));
 /// # Ok::<(), pptp_proto::wire::Error>(())
 /// ```
@@ -182,7 +184,8 @@ pub enum LcpReport {
 /// what the link uses:
 ///
 /// ```
-/// use pptp_proto::ppp::fsm::{Negotiator, Verdict};
+/// use pptp_proto::ppp::fsm::Negotiator;
+/// use pptp_proto::wire::cp::Code;
 /// use pptp_proto::ppp::lcp::{AuthMethod, Lcp, LcpConfig};
 ///
 /// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
@@ -192,7 +195,7 @@ pub enum LcpReport {
 ///     5, 6, 0x12, 0x34, 0x56, 0x78, // Magic-Number
 ///     7, 2, 8, 2, // PFC, ACFC
 /// ];
-/// assert_eq!(lcp.judge(&request, false)?.verdict(), Verdict::Ack);
+/// assert_eq!(lcp.judge(&request, false)?.verdict(), Code::CONFIGURE_ACK);
 /// assert_eq!(lcp.peer_mru(), 1400);
 /// assert!(lcp.send_pfc() && lcp.send_acfc());
 /// assert_eq!(lcp.auth_method(), Some(AuthMethod::MsChapV2));
@@ -448,7 +451,7 @@ impl Negotiator for Lcp {
                 _ => reply.reject(option),
             }
         }
-        if reply.verdict() != Verdict::Ack {
+        if reply.verdict() != Code::CONFIGURE_ACK {
             return;
         }
         self.peer_mru = mru;
@@ -859,9 +862,9 @@ mod tests {
             let reply = lcp.judge(&auth_option(method), false).unwrap();
             (reply.verdict(), reply.naks().to_vec())
         };
-        assert_eq!(judge(MsChapV1), (Verdict::Ack, Vec::new()));
-        assert_eq!(judge(ChapMd5), (Verdict::Nak, auth_option(MsChapV2)));
-        assert_eq!(judge(Pap), (Verdict::Nak, auth_option(MsChapV2)));
+        assert_eq!(judge(MsChapV1), (Code::CONFIGURE_ACK, Vec::new()));
+        assert_eq!(judge(ChapMd5), (Code::CONFIGURE_NAK, auth_option(MsChapV2)));
+        assert_eq!(judge(Pap), (Code::CONFIGURE_NAK, auth_option(MsChapV2)));
     }
 
     #[test]

@@ -74,15 +74,11 @@ use crate::time::Instant;
 use crate::wire::mppe::MppeBits;
 use crate::wire::ppp::{PppFrame, Protocol};
 
-/// Which side of the authentication this session is. See the
+/// Which side of PPP authentication a session is: one type for the
+/// session, the authentication machines and MPPE key derivation (RFC 3079
+/// names the same two sides). See the
 /// [`PppSession` example](PppSession#example).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The server (PPTP PAC): demands authentication, assigns addresses.
-    Authenticator,
-    /// The client (PPTP PNS): authenticates itself, is given an address.
-    Peer,
-}
+pub use crate::crypto::key_derivation::Role;
 
 /// The phases of a PPP link (RFC 1661 §3.2). See the
 /// [`PppSession` example](PppSession#example).

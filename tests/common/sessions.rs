@@ -257,11 +257,11 @@ pub fn decrypt(session: &Session, password: &str) -> Result<Vec<DecryptedFrame>,
     // client's receiving half what the server sent.
     let mut server = Mppe::new(
         options,
-        &mppe_keys_mschapv2(&hash, &nt_response, Role::Server),
+        &mppe_keys_mschapv2(&hash, &nt_response, Role::Authenticator),
     );
     let mut client = Mppe::new(
         options,
-        &mppe_keys_mschapv2(&hash, &nt_response, Role::Client),
+        &mppe_keys_mschapv2(&hash, &nt_response, Role::Peer),
     );
     let mut out = Vec::new();
     for m in &session.mppe {
