@@ -55,9 +55,12 @@
 //!
 //! Words: PPTP's roles are PNS (the client, which places calls) and PAC
 //! (the server) ([`control::Role`]); PPP's are peer and authenticator
-//! ([`ppp::session::Role`]); the facades are [`client`] and [`server`]. A
-//! *call* is one PPTP call (a Call ID pair, one GRE channel); its PPP link
-//! is its *session*.
+//! ([`ppp::session::Role`], the same type MPPE key derivation takes); the
+//! facades are [`client`] and [`server`]. A *call* is one PPTP call (a
+//! Call ID pair, one GRE channel); its PPP link is its *session*. A
+//! *verdict* is an authentication decision ([`ppp::auth::Verdict`]); a
+//! control protocol's answer to a Configure-Request is a
+//! [`ppp::fsm::Reply`] with its [`wire::cp::Code`].
 //!
 //! Modules, bottom up:
 //!
