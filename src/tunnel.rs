@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::control::{CallDownReason, CloseReason, ControlEvent};
-use crate::gre::{GreChannel, GreConfig, GreError, Received as GreReceived};
+use crate::gre::{Decapsulated, GreChannel, GreConfig, GreError};
 use crate::ppp::session::{DownReason, PppError, PppEvent, PppSession, Received, SessionConfig};
 use crate::time::Instant;
 
@@ -310,7 +310,7 @@ impl Tunnel {
         let range = match self.gre.decapsulate(now, datagram)? {
             // The frame is a sub-slice of `datagram`: find where, to
             // decrypt it in place.
-            GreReceived::Frame(f) => {
+            Decapsulated::Frame(f) => {
                 let start = f.as_ptr() as usize - base;
                 Some(start..start + f.len())
             }

@@ -14,7 +14,7 @@ use mem::{configs, ipv4, MemPair};
 use pptp_proto::control::{
     CallDownReason, CloseReason, ControlConfig, ControlConnection, ControlEvent, Role,
 };
-use pptp_proto::gre::{GreChannel, GreConfig, Received};
+use pptp_proto::gre::{Decapsulated, GreChannel, GreConfig};
 use pptp_proto::mppe::MppeError;
 use pptp_proto::ppp::lcp::AuthMethod;
 use pptp_proto::ppp::session::{PppError, PppEvent, PppSession, SessionConfig};
@@ -114,7 +114,7 @@ fn data(gre: &mut GreChannel, now: Instant, seq: u32) -> bool {
     GrePacket::new(7, Some(seq), None, &payload)
         .unwrap()
         .emit(&mut bytes);
-    matches!(gre.decapsulate(now, &bytes), Ok(Received::Frame(_)))
+    matches!(gre.decapsulate(now, &bytes), Ok(Decapsulated::Frame(_)))
 }
 
 #[test]

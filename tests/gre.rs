@@ -8,7 +8,7 @@ mod common;
 use std::collections::{BTreeSet, VecDeque};
 
 use common::{read_capture, require_captures, Unit};
-use pptp_proto::gre::{GreChannel, GreConfig, GreError, Received, WindowPolicy};
+use pptp_proto::gre::{Decapsulated, GreChannel, GreConfig, GreError, WindowPolicy};
 use pptp_proto::time::{Duration, Instant};
 use pptp_proto::wire::gre::GrePacket;
 
@@ -126,7 +126,7 @@ fn run(
         now += Duration::from_millis(2);
         while ab.queue.front().is_some_and(|(t, _)| *t <= now) {
             let (_, p) = ab.queue.pop_front().unwrap();
-            if let Ok(Received::Frame(f)) = b.decapsulate(now, &p) {
+            if let Ok(Decapsulated::Frame(f)) = b.decapsulate(now, &p) {
                 delivered.push(u32::from_be_bytes([f[2], f[3], f[4], f[5]]));
             }
             while let Some(f) = b.poll_frame() {
@@ -224,7 +224,7 @@ fn replay(name: &str, call_id: u16) -> Option<(usize, u64, u64)> {
         if let (Some(seq), false) = (p.header.sequence, p.payload.is_empty()) {
             seqs.push(seq);
         }
-        if let Ok(Received::Frame(_)) = rx.decapsulate(now, bytes) {
+        if let Ok(Decapsulated::Frame(_)) = rx.decapsulate(now, bytes) {
             delivered += 1;
         }
         while rx.poll_frame().is_some() {

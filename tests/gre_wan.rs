@@ -3,7 +3,7 @@
 //! goodput of whole sessions on WAN paths, with each real peer's style, is
 //! `tests/wan_sessions.rs` (simulator: `tests/harness/wan.rs`).
 
-use pptp_proto::gre::{GreChannel, GreConfig, Received};
+use pptp_proto::gre::{Decapsulated, GreChannel, GreConfig};
 use pptp_proto::time::{Duration, Instant};
 
 #[path = "harness/mod.rs"]
@@ -69,7 +69,7 @@ fn jitter_costs_no_more_than_the_jitter() {
                     p[p.len() - 1],
                 ]);
                 arrived.insert(seq, now);
-                if let Ok(Received::Frame(f)) = b.decapsulate(now, &p) {
+                if let Ok(Decapsulated::Frame(f)) = b.decapsulate(now, &p) {
                     record(f, now, &mut delivered);
                 }
                 while let Some(f) = b.poll_frame() {

@@ -5,7 +5,7 @@
 //! between, as after a real outage; and acknowledgments of packets never
 //! sent are ignored.
 
-use pptp_proto::gre::{DropReason, GreChannel, GreConfig, Received};
+use pptp_proto::gre::{Decapsulated, DropReason, GreChannel, GreConfig};
 use pptp_proto::time::{Duration, Instant};
 
 const FRAME: [u8; 8] = [0xff, 0x03, 0x00, 0x21, 0x45, 0, 0, 4];
@@ -26,7 +26,7 @@ fn packet(tx: &mut GreChannel, now: Instant) -> Vec<u8> {
 }
 
 fn delivered(rx: &mut GreChannel, now: Instant, d: &[u8]) -> bool {
-    matches!(rx.decapsulate(now, d), Ok(Received::Frame(_)))
+    matches!(rx.decapsulate(now, d), Ok(Decapsulated::Frame(_)))
 }
 
 #[test]
@@ -42,7 +42,7 @@ fn one_far_ahead_packet_does_not_blackhole_the_channel() {
         let forged = packet(&mut forger, now);
         assert_eq!(
             rx.decapsulate(now, &forged),
-            Ok(Received::Dropped(DropReason::FarAhead)),
+            Ok(Decapsulated::Dropped(DropReason::FarAhead)),
             "jump {jump}"
         );
     }
@@ -114,7 +114,7 @@ fn acks_for_packets_never_sent_are_ignored() {
     let mut forged = vec![0x20, 0x81, 0x88, 0x0b, 0, 0, 0, 7];
     forged.extend_from_slice(&1000u32.to_be_bytes());
     let before = *rx.stats();
-    assert_eq!(rx.decapsulate(now, &forged), Ok(Received::AckOnly));
+    assert_eq!(rx.decapsulate(now, &forged), Ok(Decapsulated::AckOnly));
     let after = *rx.stats();
     assert_eq!(after.acked, before.acked, "acked packets never sent");
     assert_eq!(after.bad_acks, before.bad_acks + 1);

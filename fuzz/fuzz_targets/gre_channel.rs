@@ -12,7 +12,7 @@ mod common;
 
 use common::{assert_timer_after, Script};
 use libfuzzer_sys::fuzz_target;
-use pptp_proto::gre::{GreChannel, GreConfig, Received, WindowPolicy};
+use pptp_proto::gre::{GreChannel, GreConfig, Decapsulated, WindowPolicy};
 use pptp_proto::time::{Duration, Instant};
 use pptp_proto::wire::gre::GrePacket;
 
@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         match op % 6 {
             0 => {
                 let Some(raw) = s.long_chunk() else { break };
-                if let Ok(Received::Frame(f)) = gre.decapsulate(now, raw) {
+                if let Ok(Decapsulated::Frame(f)) = gre.decapsulate(now, raw) {
                     assert!(f.len() <= raw.len());
                 }
             }
@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
                 let packet = GrePacket::new(7, seq, ack, payload).unwrap();
                 let mut bytes = Vec::new();
                 packet.emit(&mut bytes);
-                if let Ok(Received::Frame(f)) = gre.decapsulate(now, &bytes) {
+                if let Ok(Decapsulated::Frame(f)) = gre.decapsulate(now, &bytes) {
                     assert_eq!(f, payload);
                     assert!(f.len() <= max_frame.max(payload.len()));
                 }

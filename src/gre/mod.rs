@@ -25,7 +25,7 @@
 //!   cleared.
 //!
 //! ```
-//! use pptp_proto::gre::{GreChannel, GreConfig, Received};
+//! use pptp_proto::gre::{GreChannel, GreConfig, Decapsulated};
 //! use pptp_proto::time::Instant;
 //!
 //! let mut a = GreChannel::new(GreConfig::new(1, 2));
@@ -34,14 +34,14 @@
 //! let mut buf = [0u8; 64];
 //! let n = a.encapsulate(now, &[0xff, 0x03, 0xc0, 0x21, 9, 1, 0, 8, 0, 0, 0, 0], &mut buf).unwrap();
 //! match b.decapsulate(now, &buf[..n]).unwrap() {
-//!     Received::Frame(frame) => assert_eq!(frame[2..4], [0xc0, 0x21]),
+//!     Decapsulated::Frame(frame) => assert_eq!(frame[2..4], [0xc0, 0x21]),
 //!     other => panic!("{other:?}"),
 //! }
 //! // No data goes back: after the ack delay, b sends an ack-only packet.
 //! let due = b.poll_timeout().unwrap();
 //! b.handle_timeout(due);
 //! let n = b.poll_transmit_ack(&mut buf).unwrap();
-//! assert!(matches!(a.decapsulate(due, &buf[..n]), Ok(Received::AckOnly)));
+//! assert!(matches!(a.decapsulate(due, &buf[..n]), Ok(Decapsulated::AckOnly)));
 //! ```
 
 use alloc::collections::VecDeque;
@@ -227,12 +227,12 @@ pub enum GreError {
     },
 }
 
-/// What a received packet gave.
+/// What [`GreChannel::decapsulate`] made of a received packet.
 ///
 /// See the [`GreChannel` example](GreChannel#example).
 #[derive(Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Received<'a> {
+pub enum Decapsulated<'a> {
     /// A PPP frame, in order (or an LCP Echo, which passes out of order).
     Frame(&'a [u8]),
     /// An acknowledgment without data.
@@ -333,7 +333,7 @@ const MAX_HEADER_LEN: usize = 16;
 ///
 /// ```
 /// use core::time::Duration;
-/// use pptp_proto::gre::{DropReason, GreChannel, GreConfig, GreError, GreStats, Received};
+/// use pptp_proto::gre::{DropReason, GreChannel, GreConfig, GreError, GreStats, Decapsulated};
 /// use pptp_proto::time::Instant;
 ///
 /// // PPP frames: address, control, protocol IPv4, a payload byte.
@@ -356,11 +356,11 @@ const MAX_HEADER_LEN: usize = 16;
 /// assert_eq!(a.in_flight(), 3);
 ///
 /// // The network swaps the last two and repeats one.
-/// assert_eq!(b.decapsulate(now, &packets[0])?, Received::Frame(frames[0]));
-/// assert_eq!(b.decapsulate(now, &packets[2])?, Received::Buffered);
-/// assert_eq!(b.decapsulate(now, &packets[1])?, Received::Frame(frames[1]));
+/// assert_eq!(b.decapsulate(now, &packets[0])?, Decapsulated::Frame(frames[0]));
+/// assert_eq!(b.decapsulate(now, &packets[2])?, Decapsulated::Buffered);
+/// assert_eq!(b.decapsulate(now, &packets[1])?, Decapsulated::Frame(frames[1]));
 /// assert_eq!(b.poll_frame().as_deref(), Some(frames[2])); // released in order
-/// assert_eq!(b.decapsulate(now, &packets[1])?, Received::Dropped(DropReason::Duplicate));
+/// assert_eq!(b.decapsulate(now, &packets[1])?, Decapsulated::Dropped(DropReason::Duplicate));
 /// let GreStats { received, reordered, duplicate, .. } = *b.stats();
 /// assert_eq!((received, reordered, duplicate), (3, 1, 1));
 ///
@@ -368,7 +368,7 @@ const MAX_HEADER_LEN: usize = 16;
 /// let later = now + Duration::from_millis(20);
 /// let mut buf = [0u8; 64];
 /// let n = b.encapsulate(later, frames[0], &mut buf)?;
-/// assert_eq!(a.decapsulate(later, &buf[..n])?, Received::Frame(frames[0]));
+/// assert_eq!(a.decapsulate(later, &buf[..n])?, Decapsulated::Frame(frames[0]));
 /// assert_eq!(a.in_flight(), 0);
 /// let GreStats { sent, acked, .. } = *a.stats();
 /// assert_eq!((sent, acked), (3, 3));
@@ -679,7 +679,7 @@ impl GreChannel {
     /// octets of headroom) and returns the packet's range in `buf`.
     ///
     /// ```
-    /// use pptp_proto::gre::{GreChannel, GreConfig, GreError, Received};
+    /// use pptp_proto::gre::{GreChannel, GreConfig, GreError, Decapsulated};
     /// use pptp_proto::time::Instant;
     ///
     /// let mut a = GreChannel::new(GreConfig::new(1, 2));
@@ -691,7 +691,7 @@ impl GreChannel {
     /// let packet = a.encapsulate_in_place(Instant::ZERO, &mut buf, room, frame.len())?;
     ///
     /// let mut b = GreChannel::new(GreConfig::new(2, 1));
-    /// assert_eq!(b.decapsulate(Instant::ZERO, &buf[packet])?, Received::Frame(&frame));
+    /// assert_eq!(b.decapsulate(Instant::ZERO, &buf[packet])?, Decapsulated::Frame(&frame));
     /// # Ok::<(), GreError>(())
     /// ```
     pub fn encapsulate_in_place(
@@ -749,7 +749,7 @@ impl GreChannel {
         &mut self,
         now: Instant,
         datagram: &'a [u8],
-    ) -> Result<Received<'a>, GreError> {
+    ) -> Result<Decapsulated<'a>, GreError> {
         let packet = GrePacket::parse(datagram)?;
         let header = packet.header;
         if header.call_id != self.config.call_id {
@@ -763,10 +763,10 @@ impl GreChannel {
         }
         if packet.payload.is_empty() && header.sequence.is_none() {
             self.stats.ack_only_received += 1;
-            return Ok(Received::AckOnly);
+            return Ok(Decapsulated::AckOnly);
         }
         let Some(seq) = header.sequence else {
-            return Ok(Received::Dropped(DropReason::NoSequence));
+            return Ok(Decapsulated::Dropped(DropReason::NoSequence));
         };
         Ok(self.on_data(now, seq, packet.payload))
     }
@@ -819,17 +819,17 @@ impl GreChannel {
             .set_if_idle(Timer::AckDelay, now + self.config.ack_delay);
     }
 
-    fn on_data<'a>(&mut self, now: Instant, seq: u32, frame: &'a [u8]) -> Received<'a> {
+    fn on_data<'a>(&mut self, now: Instant, seq: u32, frame: &'a [u8]) -> Decapsulated<'a> {
         let expected = *self.expected.get_or_insert(seq);
         let d = distance(expected, seq);
         if d < 0 {
             // Behind what was delivered: a duplicate if recent, else stale.
             if d > -i32::from(self.config.peer_window.max(64)) {
                 self.stats.duplicate += 1;
-                return Received::Dropped(DropReason::Duplicate);
+                return Decapsulated::Dropped(DropReason::Duplicate);
             }
             self.stats.out_of_window += 1;
-            return Received::Dropped(DropReason::Stale);
+            return Decapsulated::Dropped(DropReason::Stale);
         }
         if d.unsigned_abs() > self.config.max_jump {
             return self.far_ahead(now, seq, d.unsigned_abs(), frame);
@@ -847,7 +847,7 @@ impl GreChannel {
         // Ahead of a gap.
         if self.reorder.iter().any(|(s, _, _)| *s == seq) {
             self.stats.duplicate += 1;
-            return Received::Dropped(DropReason::Duplicate);
+            return Decapsulated::Dropped(DropReason::Duplicate);
         }
         let echo = is_lcp_echo(frame);
         if self.config.reorder_packets == 0 {
@@ -855,10 +855,10 @@ impl GreChannel {
             self.stats.lost += u64::from(d.unsigned_abs());
             self.expected = Some(seq.wrapping_add(1));
             self.stats.received += 1;
-            return Received::Frame(frame);
+            return Decapsulated::Frame(frame);
         }
         if !echo && frame.len() > self.config.max_frame {
-            return Received::Dropped(DropReason::TooLarge);
+            return Decapsulated::Dropped(DropReason::TooLarge);
         }
         if self.reorder.len() >= self.config.reorder_packets {
             // Full: give up on the oldest gap to make room. That may move
@@ -869,7 +869,7 @@ impl GreChannel {
                 0 => return self.deliver_in_order(seq, frame),
                 d if d < 0 => {
                     self.stats.duplicate += 1;
-                    return Received::Dropped(DropReason::Duplicate);
+                    return Decapsulated::Dropped(DropReason::Duplicate);
                 }
                 _ => {}
             }
@@ -881,16 +881,22 @@ impl GreChannel {
         if echo {
             // LCP Echo measures liveness, not order: let it through.
             self.stats.received += 1;
-            return Received::Frame(frame);
+            return Decapsulated::Frame(frame);
         }
-        Received::Buffered
+        Decapsulated::Buffered
     }
 
     /// A packet beyond [`GreConfig::max_jump`]: dropped, unless it makes
     /// [`GreConfig::jump_evidence`] consecutive ones with no in-window packet
     /// between them; then the window moves to it (RFC 2637 §4.3 lets a
     /// receiver drop what it cannot place).
-    fn far_ahead<'a>(&mut self, now: Instant, seq: u32, d: u32, frame: &'a [u8]) -> Received<'a> {
+    fn far_ahead<'a>(
+        &mut self,
+        now: Instant,
+        seq: u32,
+        d: u32,
+        frame: &'a [u8],
+    ) -> Decapsulated<'a> {
         self.stats.out_of_window += 1;
         let n = match self.jump {
             Some((last, n)) if seq == last.wrapping_add(1) => n + 1,
@@ -898,7 +904,7 @@ impl GreChannel {
         };
         if n < self.config.jump_evidence.max(1) {
             self.jump = Some((seq, n));
-            return Received::Dropped(DropReason::FarAhead);
+            return Decapsulated::Dropped(DropReason::FarAhead);
         }
         crate::trace::event!(info, from = ?self.expected, to = seq, "GRE sequence jumped");
         self.jump = None;
@@ -908,17 +914,17 @@ impl GreChannel {
         self.deliver_in_order(seq, frame)
     }
 
-    fn deliver_in_order<'a>(&mut self, seq: u32, frame: &'a [u8]) -> Received<'a> {
+    fn deliver_in_order<'a>(&mut self, seq: u32, frame: &'a [u8]) -> Decapsulated<'a> {
         self.expected = Some(seq.wrapping_add(1));
         self.stats.received += 1;
         if !self.ready.is_empty() {
             // Frames released before this one must come out first.
             self.ready.push_back(frame.to_vec());
             self.release_in_order();
-            return Received::Buffered;
+            return Decapsulated::Buffered;
         }
         self.release_in_order();
-        Received::Frame(frame)
+        Decapsulated::Frame(frame)
     }
 
     /// Moves buffered frames that are now in order to the ready queue.
@@ -993,7 +999,7 @@ impl GreChannel {
     /// alone after `ack_delay` (100 ms):
     ///
     /// ```
-    /// use pptp_proto::gre::{GreChannel, GreConfig, GreError, Received};
+    /// use pptp_proto::gre::{GreChannel, GreConfig, GreError, Decapsulated};
     /// use pptp_proto::time::Instant;
     ///
     /// let mut a = GreChannel::new(GreConfig::new(1, 2));
@@ -1006,8 +1012,8 @@ impl GreChannel {
     ///     packets.push(buf[..len].to_vec());
     /// }
     /// // The second packet is lost.
-    /// assert!(matches!(b.decapsulate(now, &packets[0])?, Received::Frame(_)));
-    /// assert_eq!(b.decapsulate(now, &packets[2])?, Received::Buffered);
+    /// assert!(matches!(b.decapsulate(now, &packets[0])?, Decapsulated::Frame(_)));
+    /// assert_eq!(b.decapsulate(now, &packets[2])?, Decapsulated::Buffered);
     /// assert_eq!(b.reorder_len(), 1);
     ///
     /// let due = b.poll_timeout().unwrap();
@@ -1017,7 +1023,7 @@ impl GreChannel {
     /// assert_eq!(b.stats().lost, 1);
     /// let mut ack = [0u8; 16];
     /// let len = b.poll_transmit_ack(&mut ack).unwrap();
-    /// assert_eq!(a.decapsulate(due, &ack[..len])?, Received::AckOnly);
+    /// assert_eq!(a.decapsulate(due, &ack[..len])?, Decapsulated::AckOnly);
     /// assert_eq!(a.in_flight(), 0);
     /// # Ok::<(), GreError>(())
     /// ```
@@ -1102,10 +1108,13 @@ mod tests {
             let p = packet(Some(first), None, &LCP_CONF_REQ);
             assert_eq!(
                 c.decapsulate(ms(0), &p),
-                Ok(Received::Frame(&LCP_CONF_REQ[..]))
+                Ok(Decapsulated::Frame(&LCP_CONF_REQ[..]))
             );
             let p = packet(Some(first.wrapping_add(1)), None, &LCP_CONF_REQ);
-            assert!(matches!(c.decapsulate(ms(1), &p), Ok(Received::Frame(_))));
+            assert!(matches!(
+                c.decapsulate(ms(1), &p),
+                Ok(Decapsulated::Frame(_))
+            ));
         }
     }
 
@@ -1113,20 +1122,23 @@ mod tests {
     fn each_drop_reason() {
         let mut c = channel();
         let p = packet(Some(10), None, &LCP_CONF_REQ);
-        assert!(matches!(c.decapsulate(ms(0), &p), Ok(Received::Frame(_))));
+        assert!(matches!(
+            c.decapsulate(ms(0), &p),
+            Ok(Decapsulated::Frame(_))
+        ));
         assert_eq!(
             c.decapsulate(ms(0), &p),
-            Ok(Received::Dropped(DropReason::Duplicate))
+            Ok(Decapsulated::Dropped(DropReason::Duplicate))
         );
         let old = packet(Some(10u32.wrapping_sub(100_000)), None, &LCP_CONF_REQ);
         assert_eq!(
             c.decapsulate(ms(0), &old),
-            Ok(Received::Dropped(DropReason::Stale))
+            Ok(Decapsulated::Dropped(DropReason::Stale))
         );
         let noseq = packet(None, None, &LCP_CONF_REQ);
         assert_eq!(
             c.decapsulate(ms(0), &noseq),
-            Ok(Received::Dropped(DropReason::NoSequence))
+            Ok(Decapsulated::Dropped(DropReason::NoSequence))
         );
         let mut wrong = Vec::new();
         GrePacket::new(9, Some(11), None, &LCP_CONF_REQ)
@@ -1150,25 +1162,25 @@ mod tests {
         let frames: Vec<Vec<u8>> = (0..4u8).map(|i| vec![0x21, 0x45, i]).collect();
         assert!(matches!(
             c.decapsulate(ms(0), &packet(Some(0), None, &frames[0])),
-            Ok(Received::Frame(_))
+            Ok(Decapsulated::Frame(_))
         ));
         assert_eq!(
             c.decapsulate(ms(1), &packet(Some(2), None, &frames[2])),
-            Ok(Received::Buffered)
+            Ok(Decapsulated::Buffered)
         );
         assert_eq!(
             c.poll_timeout(),
             Some(ms(1) + Duration::from_millis(100)).min(c.poll_timeout())
         );
         assert!(
-            matches!(c.decapsulate(ms(2), &packet(Some(1), None, &frames[1])), Ok(Received::Frame(f)) if f == &frames[1][..])
+            matches!(c.decapsulate(ms(2), &packet(Some(1), None, &frames[1])), Ok(Decapsulated::Frame(f)) if f == &frames[1][..])
         );
         assert_eq!(c.poll_frame().as_deref(), Some(&frames[2][..]));
         assert_eq!(c.poll_frame(), None);
         // A gap that never fills is skipped when the reorder timer fires.
         assert_eq!(
             c.decapsulate(ms(3), &packet(Some(5), None, &frames[3])),
-            Ok(Received::Buffered)
+            Ok(Decapsulated::Buffered)
         );
         c.handle_timeout(ms(50));
         assert_eq!(c.poll_frame(), None, "early timeout is a no-op");
@@ -1188,16 +1200,16 @@ mod tests {
         let _ = c.decapsulate(ms(0), &packet(Some(0), None, &f));
         assert_eq!(
             c.decapsulate(ms(0), &packet(Some(2), None, &f)),
-            Ok(Received::Buffered)
+            Ok(Decapsulated::Buffered)
         );
         assert_eq!(
             c.decapsulate(ms(0), &packet(Some(3), None, &f)),
-            Ok(Received::Buffered)
+            Ok(Decapsulated::Buffered)
         );
         // A third out-of-order frame: seq 1 is given up, 2 and 3 come out.
         assert_eq!(
             c.decapsulate(ms(0), &packet(Some(5), None, &f)),
-            Ok(Received::Buffered)
+            Ok(Decapsulated::Buffered)
         );
         assert_eq!(c.stats().lost, 1);
         assert!(c.poll_frame().is_some() && c.poll_frame().is_some());
@@ -1216,15 +1228,15 @@ mod tests {
         let _ = c.decapsulate(ms(0), &packet(Some(10), None, &f(10)));
         assert_eq!(
             c.decapsulate(ms(0), &packet(Some(12), None, &f(12))),
-            Ok(Received::Buffered)
+            Ok(Decapsulated::Buffered)
         );
         assert_eq!(
             c.decapsulate(ms(0), &packet(Some(14), None, &f(14))),
-            Ok(Received::Buffered)
+            Ok(Decapsulated::Buffered)
         );
         assert_eq!(
             c.decapsulate(ms(0), &packet(Some(13), None, &f(13))),
-            Ok(Received::Buffered)
+            Ok(Decapsulated::Buffered)
         );
         let order: Vec<u8> = core::iter::from_fn(|| c.poll_frame())
             .map(|v| v[2])
@@ -1232,7 +1244,7 @@ mod tests {
         assert_eq!(order, [12, 13, 14]);
         assert_eq!(
             c.decapsulate(ms(0), &packet(Some(11), None, &f(11))),
-            Ok(Received::Dropped(DropReason::Duplicate))
+            Ok(Decapsulated::Dropped(DropReason::Duplicate))
         );
     }
 
@@ -1245,12 +1257,12 @@ mod tests {
         let _ = c.decapsulate(ms(0), &packet(Some(0), None, &f));
         assert!(matches!(
             c.decapsulate(ms(0), &packet(Some(3), None, &f)),
-            Ok(Received::Frame(_))
+            Ok(Decapsulated::Frame(_))
         ));
         assert_eq!(c.stats().lost, 2);
         assert_eq!(
             c.decapsulate(ms(0), &packet(Some(1), None, &f)),
-            Ok(Received::Dropped(DropReason::Duplicate))
+            Ok(Decapsulated::Dropped(DropReason::Duplicate))
         );
     }
 
@@ -1260,12 +1272,12 @@ mod tests {
         let _ = c.decapsulate(ms(0), &packet(Some(0), None, &LCP_CONF_REQ));
         assert_eq!(
             c.decapsulate(ms(1), &packet(Some(2), None, &LCP_ECHO)),
-            Ok(Received::Frame(&LCP_ECHO[..]))
+            Ok(Decapsulated::Frame(&LCP_ECHO[..]))
         );
         // When the gap fills, the echo is not delivered twice.
         assert!(matches!(
             c.decapsulate(ms(2), &packet(Some(1), None, &LCP_CONF_REQ)),
-            Ok(Received::Frame(_))
+            Ok(Decapsulated::Frame(_))
         ));
         assert_eq!(c.poll_frame(), None);
         assert_eq!(c.expected, Some(3));
@@ -1313,7 +1325,7 @@ mod tests {
         assert_eq!(c.stats().window_full, 1);
         assert_eq!(
             c.decapsulate(ms(40), &packet(None, Some(0), &[])),
-            Ok(Received::AckOnly)
+            Ok(Decapsulated::AckOnly)
         );
         assert_eq!(c.in_flight(), 1);
         assert!(c.encapsulate(ms(40), &LCP_CONF_REQ, &mut buf).is_ok());
