@@ -592,7 +592,21 @@ impl Lcp {
 /// declared dead after `max_failures` unanswered in a row (pppd's
 /// lcp-echo-interval / lcp-echo-failure; off by default, like pppd).
 ///
-/// See the [`LcpEcho` example](LcpEcho#example).
+/// # Example
+///
+/// pppd's `lcp-echo-interval 10` and `lcp-echo-failure 3`, the session's
+/// keepalive (a link that misses three in a row goes down with
+/// `DownReason::EchoTimeout`):
+///
+/// ```
+/// use core::time::Duration;
+/// use pptp_proto::ppp::lcp::EchoConfig;
+/// use pptp_proto::ppp::session::SessionConfig;
+///
+/// let mut config = SessionConfig::authenticator("vpn");
+/// assert_eq!(config.echo, EchoConfig::default()); // off
+/// config.echo = EchoConfig { interval: Some(Duration::from_secs(10)), max_failures: 3 };
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EchoConfig {
     /// Time between Echo-Requests; `None` turns the keepalive off.
@@ -612,35 +626,10 @@ impl Default for EchoConfig {
     }
 }
 
-/// The echo keepalive's state; the session drives it.
-///
-/// # Example
-///
-/// ```
-/// use core::time::Duration;
-/// use pptp_proto::ppp::lcp::{EchoConfig, LcpEcho};
-/// use pptp_proto::time::Instant;
-///
-/// let config = EchoConfig { interval: Some(Duration::from_secs(10)), ..EchoConfig::default() };
-/// let mut echo = LcpEcho::new(config);
-/// assert_eq!(echo.poll_timeout(), None); // stopped until LCP opens
-/// echo.start(Instant::ZERO);
-/// let due = echo.poll_timeout().unwrap();
-/// assert_eq!(due, Instant::from_secs(10));
-/// assert!(echo.handle_timeout(due)); // send an Echo-Request now
-/// let rtt = echo.on_reply(due + Duration::from_millis(40));
-/// assert_eq!(rtt, Some(Duration::from_millis(40)));
-/// // Three unanswered requests: the fourth timeout declares the link dead.
-/// for _ in 0..3 {
-///     assert!(echo.handle_timeout(echo.poll_timeout().unwrap()));
-/// }
-/// assert!(!echo.handle_timeout(echo.poll_timeout().unwrap()));
-/// assert!(echo.failed());
-/// echo.stop(); // LCP left Opened
-/// assert_eq!(echo.poll_timeout(), None);
-/// ```
+/// The echo keepalive's state; the session drives it (its timer is one
+/// of the session's, see [`EchoConfig`]).
 #[derive(Debug, Clone)]
-pub struct LcpEcho {
+pub(crate) struct LcpEcho {
     config: EchoConfig,
     next: Option<Instant>,
     outstanding: u32,
@@ -651,9 +640,7 @@ pub struct LcpEcho {
 
 impl LcpEcho {
     /// A keepalive with the given configuration, stopped.
-    ///
-    /// See the [example](Self#example).
-    pub fn new(config: EchoConfig) -> Self {
+    pub(crate) fn new(config: EchoConfig) -> Self {
         LcpEcho {
             config,
             next: None,
@@ -665,9 +652,7 @@ impl LcpEcho {
 
     /// LCP opened: start sending, with no request outstanding and no
     /// earlier failure.
-    ///
-    /// See the [example](Self#example).
-    pub fn start(&mut self, now: Instant) {
+    pub(crate) fn start(&mut self, now: Instant) {
         self.outstanding = 0;
         self.failed = false;
         self.sent_at = None;
@@ -675,18 +660,14 @@ impl LcpEcho {
     }
 
     /// LCP left Opened.
-    ///
-    /// See the [example](Self#example).
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.next = None;
     }
 
     /// An Echo-Reply arrived at `now`; returns the round-trip time since
     /// the latest Echo-Request (replies do not say which request they
     /// answer: an approximation, exact while one request is outstanding).
-    ///
-    /// See the [example](Self#example).
-    pub fn on_reply(&mut self, now: Instant) -> Option<Duration> {
+    pub(crate) fn on_reply(&mut self, now: Instant) -> Option<Duration> {
         let rtt = self
             .sent_at
             .take()
@@ -696,23 +677,17 @@ impl LcpEcho {
     }
 
     /// Whether too many Echo-Requests went unanswered.
-    ///
-    /// See the [example](Self#example).
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.failed
     }
 
     /// When [`LcpEcho::handle_timeout`] is due.
-    ///
-    /// See the [example](Self#example).
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         self.next
     }
 
     /// Returns `true` when an Echo-Request is to be sent now.
-    ///
-    /// See the [example](Self#example).
-    pub fn handle_timeout(&mut self, now: Instant) -> bool {
+    pub(crate) fn handle_timeout(&mut self, now: Instant) -> bool {
         let (Some(due), Some(interval)) = (self.next, self.config.interval) else {
             return false;
         };
@@ -886,6 +861,30 @@ mod tests {
             panic!("no Echo-Reply");
         };
         assert_eq!(reply.data.len(), 10);
+    }
+
+    #[test]
+    fn the_keepalive_sends_measures_and_gives_up() {
+        let config = EchoConfig {
+            interval: Some(Duration::from_secs(10)),
+            ..EchoConfig::default()
+        };
+        let mut echo = LcpEcho::new(config);
+        assert_eq!(echo.poll_timeout(), None); // stopped until LCP opens
+        echo.start(Instant::ZERO);
+        let due = echo.poll_timeout().unwrap();
+        assert_eq!(due, Instant::from_secs(10));
+        assert!(echo.handle_timeout(due)); // send an Echo-Request now
+        let rtt = echo.on_reply(due + Duration::from_millis(40));
+        assert_eq!(rtt, Some(Duration::from_millis(40)));
+        // Three unanswered requests: the fourth timeout declares the link dead.
+        for _ in 0..3 {
+            assert!(echo.handle_timeout(echo.poll_timeout().unwrap()));
+        }
+        assert!(!echo.handle_timeout(echo.poll_timeout().unwrap()));
+        assert!(echo.failed());
+        echo.stop(); // LCP left Opened
+        assert_eq!(echo.poll_timeout(), None);
     }
 
     #[test]
