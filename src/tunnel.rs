@@ -235,7 +235,7 @@ impl Tunnel {
             }
         }
         let mut ack = [0u8; GRE_ROOM];
-        if let Some(n) = self.gre.poll_transmit_ack(&mut ack) {
+        if let Some(n) = self.gre.poll_transmit(&mut ack) {
             // n <= GRE_ROOM
             self.push_datagram(Datagram::Ack(ack, n as u8));
         }

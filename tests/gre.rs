@@ -145,7 +145,7 @@ fn run(
         while let Some(f) = b.poll_frame() {
             delivered.push(u32::from_be_bytes([f[2], f[3], f[4], f[5]]));
         }
-        if let Some(len) = b.poll_transmit_ack(&mut buf) {
+        if let Some(len) = b.poll_transmit(&mut buf) {
             ba.send(now, buf[..len].to_vec());
         }
         if next >= n && a.in_flight() == 0 {

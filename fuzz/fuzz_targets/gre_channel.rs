@@ -83,7 +83,7 @@ fuzz_target!(|data: &[u8]| {
                 let _ = gre.encapsulate(now, frame, &mut out);
             }
             _ => {
-                let _ = gre.poll_transmit_ack(&mut out);
+                let _ = gre.poll_transmit(&mut out);
             }
         }
         assert!(gre.reorder_len() <= reorder);

@@ -19,7 +19,7 @@
 //!   out-of-order frames wait in the reorder buffer.
 //! - After `decapsulate` and after [`GreChannel::handle_timeout`], drain
 //!   [`GreChannel::poll_frame`] for frames released from the reorder buffer,
-//!   then [`GreChannel::poll_transmit_ack`] for an ack-only packet, then
+//!   then [`GreChannel::poll_transmit`] for an ack-only packet, then
 //!   re-read [`GreChannel::poll_timeout`].
 //! - An early or repeated `handle_timeout` is a no-op; a timer that fired is
 //!   cleared.
@@ -40,7 +40,7 @@
 //! // No data goes back: after the ack delay, b sends an ack-only packet.
 //! let due = b.poll_timeout().unwrap();
 //! b.handle_timeout(due);
-//! let n = b.poll_transmit_ack(&mut buf).unwrap();
+//! let n = b.poll_transmit(&mut buf).unwrap();
 //! assert!(matches!(a.decapsulate(due, &buf[..n]), Ok(Decapsulated::AckOnly)));
 //! ```
 
@@ -721,12 +721,14 @@ impl GreChannel {
         Ok(start..end)
     }
 
-    /// Writes an ack-only packet if an acknowledgment is owed and its delay
-    /// ran out (see [`GreChannel::handle_timeout`]) or half our receive
-    /// window is unacknowledged; returns its length.
+    /// The one packet the channel sends of its own accord (data goes out
+    /// when the owner calls [`GreChannel::encapsulate`]): writes an
+    /// ack-only packet if an acknowledgment is owed and its delay ran out
+    /// (see [`GreChannel::handle_timeout`]) or [`GreConfig::ack_after`]
+    /// packets are unacknowledged; returns its length.
     ///
     /// See the [`handle_timeout` example](Self::handle_timeout).
-    pub fn poll_transmit_ack(&mut self, out: &mut [u8]) -> Option<usize> {
+    pub fn poll_transmit(&mut self, out: &mut [u8]) -> Option<usize> {
         if !self.ack_due {
             return None;
         }
@@ -1022,7 +1024,7 @@ impl GreChannel {
     /// assert_eq!(b.poll_frame(), Some(vec![0xff, 0x03, 0x00, 0x21, 3]));
     /// assert_eq!(b.stats().lost, 1);
     /// let mut ack = [0u8; 16];
-    /// let len = b.poll_transmit_ack(&mut ack).unwrap();
+    /// let len = b.poll_transmit(&mut ack).unwrap();
     /// assert_eq!(a.decapsulate(due, &ack[..len])?, Decapsulated::AckOnly);
     /// assert_eq!(a.in_flight(), 0);
     /// # Ok::<(), GreError>(())
@@ -1289,7 +1291,7 @@ mod tests {
         let mut buf = [0u8; 64];
         let _ = c.decapsulate(ms(0), &packet(Some(7), None, &LCP_CONF_REQ));
         assert_eq!(c.poll_timeout(), Some(ms(100)));
-        assert_eq!(c.poll_transmit_ack(&mut buf), None, "not before the delay");
+        assert_eq!(c.poll_transmit(&mut buf), None, "not before the delay");
         // Data going out carries the ack.
         let n = c.encapsulate(ms(10), &LCP_CONF_REQ, &mut buf).unwrap();
         let sent = GrePacket::parse(&buf[..n]).unwrap();
@@ -1299,14 +1301,14 @@ mod tests {
         // Next receive: nothing goes out, so an ack-only packet follows.
         let _ = c.decapsulate(ms(20), &packet(Some(8), None, &LCP_CONF_REQ));
         c.handle_timeout(ms(120));
-        let n = c.poll_transmit_ack(&mut buf).unwrap();
+        let n = c.poll_transmit(&mut buf).unwrap();
         let ack = GrePacket::parse(&buf[..n]).unwrap();
         assert_eq!(
             (ack.header.sequence, ack.header.acknowledgment),
             (None, Some(8))
         );
         assert!(ack.payload.is_empty());
-        assert_eq!(c.poll_transmit_ack(&mut buf), None, "sent once");
+        assert_eq!(c.poll_transmit(&mut buf), None, "sent once");
     }
 
     #[test]
@@ -1472,7 +1474,7 @@ mod tests {
                 if let Some(t) = c.poll_timeout() {
                     proptest::prop_assert!(t > now);
                 }
-                let _ = c.poll_transmit_ack(&mut buf);
+                let _ = c.poll_transmit(&mut buf);
                 let _ = c.encapsulate(now, &LCP_CONF_REQ, &mut buf);
                 proptest::prop_assert!(c.reorder.len() <= reorder);
                 proptest::prop_assert!(c.in_flight() <= 64);
