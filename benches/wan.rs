@@ -9,7 +9,7 @@
 #[path = "../tests/harness/mod.rs"]
 mod harness;
 
-use harness::wan::{run, Cell, Flow, Sender, Style};
+use harness::wan::{run, run_beside_kernel, Cell, Flow, Sender, Style};
 use pptp_proto::gre::WindowPolicy;
 
 fn main() {
@@ -56,14 +56,7 @@ fn main() {
                                 loss,
                                 ..Cell::new(style, rtt, flow)
                             };
-                            let ours = run(cell, seed);
-                            let kernel = run(
-                                Cell {
-                                    ours: Sender::KernelModel,
-                                    ..cell
-                                },
-                                seed,
-                            );
+                            let (ours, kernel) = run_beside_kernel(cell, seed);
                             line += &format!(
                                 " {:>6.1} / {:>6.1} |",
                                 ours.goodput * 100.0,

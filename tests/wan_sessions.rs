@@ -5,7 +5,7 @@
 
 mod harness;
 
-use harness::wan::{run, Cell, Flow, Outcome, Sender, Style};
+use harness::wan::{run, run_beside_kernel, Cell, Flow, Outcome, Sender, Style};
 use pptp_proto::gre::WindowPolicy;
 use pptp_proto::time::Duration;
 
@@ -56,15 +56,7 @@ fn every_peer_style_both_ways_fills_the_link() {
     for style in Style::ALL {
         for rtt in [1, 50, 200] {
             for flow in [Flow::ToPeer, Flow::FromPeer] {
-                let c = cell(style, rtt, flow);
-                let ours = run(c, rtt);
-                let kernel = run(
-                    Cell {
-                        ours: Sender::KernelModel,
-                        ..c
-                    },
-                    rtt,
-                );
+                let (ours, kernel) = run_beside_kernel(cell(style, rtt, flow), rtt);
                 let at = format!("{} {rtt} ms {flow:?}", style.name());
                 assert!(ours.goodput >= 0.90, "{at}: {}", pct(ours));
                 assert!(

@@ -279,3 +279,13 @@ pub fn run(cell: Cell, seed: u64) -> Outcome {
         bottleneck_drops: sim.bottleneck_drops,
     }
 }
+
+/// `cell` with our end, then with the kernel model in its place, on the
+/// same path and seed: (ours, kernel).
+pub fn run_beside_kernel(cell: Cell, seed: u64) -> (Outcome, Outcome) {
+    let kernel = Cell {
+        ours: Sender::KernelModel,
+        ..cell
+    };
+    (run(cell, seed), run(kernel, seed))
+}
