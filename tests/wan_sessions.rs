@@ -59,6 +59,9 @@ fn every_peer_style_both_ways_fills_the_link() {
                 let (ours, kernel) = run_beside_kernel(cell(style, rtt, flow), rtt);
                 let at = format!("{} {rtt} ms {flow:?}", style.name());
                 assert!(ours.goodput >= 0.90, "{at}: {}", pct(ours));
+                // The sender saturates the link without overflowing its
+                // queue: what is lost is the path's, never the queue's.
+                assert_eq!(ours.bottleneck_drops, 0, "{at}: the bottleneck dropped");
                 assert!(
                     ours.goodput >= kernel.goodput - 0.005,
                     "{at}: ours {} below the kernel model's {}",
