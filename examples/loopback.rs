@@ -353,6 +353,7 @@ fn main() {
                         connection,
                         username,
                         method,
+                        ..
                     } => {
                         println!(
                             "{:>9} server: {username:?} asks to authenticate with {method:?}",

@@ -277,6 +277,7 @@ impl State {
                 connection,
                 username,
                 method,
+                ..
             } => {
                 let prefix = self.prefix(connection);
                 let account = pppd::lookup(&self.accounts, &username, NAME);

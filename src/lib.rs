@@ -90,6 +90,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod accounting;
 pub(crate) mod call;
 pub mod client;
 pub mod control;

@@ -63,10 +63,11 @@ use core::time::Duration;
 
 use bytes::Bytes;
 
+use crate::accounting::{AccountingRecord, AccountingStatus, TerminateCause};
 use crate::call::{Call, CallEvent, Setup};
 use crate::control::{CloseReason, ControlConfig, Role};
 use crate::gre::GreConfig;
-use crate::ppp::auth::{Credentials, Verdict};
+use crate::ppp::auth::{Acceptance, AuthExchange, Credentials, Verdict};
 use crate::ppp::ipcp::IpAssignment;
 use crate::ppp::lcp::AuthMethod;
 use crate::ppp::session::{Phase, PppEvent, SessionConfig};
@@ -135,8 +136,15 @@ pub struct ServerConfig {
     /// limit). Ends the session with [`Deadline::Verdict`].
     pub verdict_timeout: Option<Duration>,
     /// pppd's `idle`: a session that carries no IP packet either way for
-    /// this long is closed with [`Deadline::Idle`] (default `None`).
+    /// this long is closed with [`Deadline::Idle`] (default `None`). A
+    /// verdict's [`Acceptance::idle_timeout`] wins over it.
     pub idle_timeout: Option<Duration>,
+    /// Whether sessions report [`ServerEvent::Accounting`] records: start,
+    /// interim and stop (default `false`).
+    pub accounting: bool,
+    /// How often an up session reports an interim record (default `None`:
+    /// never). A verdict's [`Acceptance::interim_interval`] wins over it.
+    pub accounting_interval: Option<Duration>,
     /// Connections at once from one source address (accel-ppp's
     /// `connlimit`; default 64, room for an office behind one NAT
     /// address). [`Server::accept`] refuses more with
@@ -172,6 +180,8 @@ impl ServerConfig {
             establish_timeout: Some(Duration::from_secs(60)),
             verdict_timeout: Some(Duration::from_secs(30)),
             idle_timeout: None,
+            accounting: false,
+            accounting_interval: None,
             max_connections_per_source: 64,
             max_accepts_per_source_per_second: 16,
             max_sessions_per_user: None,
@@ -261,6 +271,8 @@ pub struct ServerCounters {
     pub verdict_timeouts: u64,
     /// Sessions ended by [`Deadline::Idle`].
     pub idle_timeouts: u64,
+    /// Sessions ended by [`Deadline::Session`].
+    pub session_timeouts: u64,
     /// Sessions ended because the pool had no free address.
     pub pool_exhausted: u64,
     /// Sessions ended by [`ServerConfig::max_sessions_per_user`].
@@ -286,6 +298,9 @@ pub enum ServerEvent {
         username: String,
         /// The method.
         method: AuthMethod,
+        /// What it sent: the challenge and response (or PAP password) a
+        /// RADIUS server needs, for [`Server::provide_verdict`].
+        exchange: AuthExchange,
     },
     /// The session needs addresses (pool disabled): answer with
     /// [`Server::assign_address`].
@@ -319,6 +334,10 @@ pub enum ServerEvent {
         /// The packet.
         packet: Vec<u8>,
     },
+    /// An accounting record (with [`ServerConfig::accounting`]): the
+    /// session came up, is still up (every interim interval), or ended
+    /// (after [`ServerEvent::SessionDown`]). Boxed: it is large and rare.
+    Accounting(alloc::boxed::Box<AccountingRecord>),
     /// A session ended; the embedder closes the TCP connection once its
     /// output is drained and calls [`Server::handle_stream_closed`], which
     /// frees the connection, its Call ID and its address.
@@ -400,6 +419,8 @@ impl Connection {
             Some(Deadline::Verdict)
         } else if passed(self.establish_by) {
             Some(Deadline::Establish)
+        } else if passed(self.session_deadline()) {
+            Some(Deadline::Session)
         } else if passed(self.idle_deadline(idle)) {
             Some(Deadline::Idle)
         } else {
@@ -407,8 +428,88 @@ impl Connection {
         }
     }
 
+    /// The idle deadline: the verdict's timeout, else the server's.
     fn idle_deadline(&self, idle: Option<Duration>) -> Option<Instant> {
+        let idle = self.aaa.as_ref().and_then(|a| a.idle_timeout).or(idle);
         Some(self.active_at? + idle?)
+    }
+
+    /// The verdict's session timeout, counted from the session's start.
+    fn session_deadline(&self) -> Option<Instant> {
+        Some(self.up_at? + self.aaa.as_ref()?.session_timeout?)
+    }
+
+    /// When the next interim accounting record is due.
+    fn interim_due(&self) -> Option<Instant> {
+        self.aaa.as_ref()?.next_interim
+    }
+
+    /// An accounting record of the session now.
+    fn record(
+        &self,
+        id: ConnectionId,
+        now: Instant,
+        boot: u32,
+        status: AccountingStatus,
+        reason: Option<&SessionDownReason>,
+    ) -> AccountingRecord {
+        let stats = self.call.stats().ppp;
+        AccountingRecord {
+            status,
+            connection: id,
+            session_id: alloc::format!("{boot:08X}{:08X}", id.0),
+            username: self.username.clone(),
+            peer: self.peer,
+            address: self.address.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            call_id: self.call_id,
+            session_time: self
+                .up_at
+                .map_or(Duration::ZERO, |t| now.saturating_duration_since(t)),
+            packets_in: stats.ip_received,
+            packets_out: stats.ip_sent,
+            bytes_in: stats.bytes_received,
+            bytes_out: stats.bytes_sent,
+            class: self
+                .aaa
+                .as_ref()
+                .map(|a| a.class.clone())
+                .unwrap_or_default(),
+            terminate_cause: reason.map(TerminateCause::of),
+        }
+    }
+}
+
+/// What a verdict granted beyond the keys, and the interim accounting
+/// clock: boxed, since most sessions have none of it.
+#[derive(Debug, Default)]
+struct Aaa {
+    /// The verifier's address for the client.
+    address: Option<Ipv4Addr>,
+    session_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    interim_interval: Option<Duration>,
+    next_interim: Option<Instant>,
+    class: Vec<u8>,
+}
+
+impl Aaa {
+    /// What an acceptance says for the server, if anything.
+    fn of(a: &Acceptance) -> Option<alloc::boxed::Box<Self>> {
+        let any = a.address.is_some()
+            || a.session_timeout.is_some()
+            || a.idle_timeout.is_some()
+            || a.interim_interval.is_some()
+            || !a.class.is_empty();
+        any.then(|| {
+            alloc::boxed::Box::new(Aaa {
+                address: a.address,
+                session_timeout: a.session_timeout,
+                idle_timeout: a.idle_timeout,
+                interim_interval: a.interim_interval,
+                next_interim: None,
+                class: a.class.clone(),
+            })
+        })
     }
 }
 
@@ -436,6 +537,11 @@ struct Connection {
     active_at: Option<Instant>,
     /// A server-side reason to end the session, applied by `service`.
     fail: Option<SessionDownReason>,
+    /// When the session came up (carried IP), for accounting and the
+    /// session timeout.
+    up_at: Option<Instant>,
+    /// What the verdict granted beyond the keys; the interim clock.
+    aaa: Option<alloc::boxed::Box<Aaa>>,
     /// The session's PPP seed, drawn from the server's generator.
     ppp_seed: u64,
     /// `pptp_session{conn, call, user}` (feature `tracing`).
@@ -570,6 +676,8 @@ pub struct Server {
     counters: ServerCounters,
     /// Keyed by [`ServerConfig::seed`]; every connection draws from it.
     rng: Rng,
+    /// Drawn once from `rng`: the first half of every Acct-Session-Id.
+    boot: u32,
     streams: VecDeque<(ConnectionId, Bytes)>,
     datagrams: VecDeque<(ConnectionId, Datagram)>,
     events: VecDeque<ServerEvent>,
@@ -586,8 +694,10 @@ impl Server {
         let next_call = config.call_ids.0;
         // The window GRE paces its acks by is the one the OCRP announces.
         config.gre.receive_window = config.control.receive_window;
-        let rng = Rng::from_seed(&config.seed);
+        let mut rng = Rng::from_seed(&config.seed);
+        let boot = rng.next_u64() as u32;
         Server {
+            boot,
             config,
             sources: BTreeMap::new(),
             users: BTreeMap::new(),
@@ -740,6 +850,8 @@ impl Server {
                 verdict_by: None,
                 active_at: None,
                 fail: None,
+                up_at: None,
+                aaa: None,
                 ppp_seed: self.rng.next_u64(),
                 #[cfg(feature = "tracing")]
                 span: tracing::info_span!(
@@ -939,7 +1051,7 @@ impl Server {
     /// #     core::iter::from_fn(|| server.poll_event()).collect()
     /// # }
     /// use core::time::Duration;
-    /// use pptp_proto::ppp::auth::{AuthFailure, Verdict};
+    /// use pptp_proto::ppp::auth::{AuthFailure, Rejection, Verdict};
     /// use pptp_proto::ppp::session::DownReason;
     /// use pptp_proto::server::SessionDownReason;
     ///
@@ -954,7 +1066,7 @@ impl Server {
     ///     for event in run(&mut server, &mut client, now) {
     ///         match event {
     ///             ServerEvent::AuthRequest { connection, .. } => {
-    ///                 server.provide_verdict(now, connection, Verdict::Reject);
+    ///                 server.provide_verdict(now, connection, Verdict::Reject(Rejection::default()));
     ///             }
     ///             ServerEvent::SessionDown { reason, .. } => break 'session reason,
     ///             _ => {}
@@ -968,6 +1080,11 @@ impl Server {
     pub fn provide_verdict(&mut self, now: Instant, connection: ConnectionId, verdict: Verdict) {
         if let Some(c) = self.connections.get_mut(&connection) {
             c.verdict_by = None;
+            // Only before the session has its address: a verdict nobody
+            // asked for changes nothing (the PPP machine ignores it too).
+            if let (None, Verdict::Accept(a)) = (c.address, &verdict) {
+                c.aaa = Aaa::of(a);
+            }
             if let Some(t) = c.call.tunnel.as_mut() {
                 t.ppp.provide_verdict(now, verdict);
             }
@@ -1101,6 +1218,14 @@ impl Server {
                 continue;
             }
             c.deadline = None;
+            if c.interim_due().is_some_and(|t| t <= now) && !c.call.is_down() {
+                let record = c.record(id, now, self.boot, AccountingStatus::Interim, None);
+                if let Some(aaa) = c.aaa.as_mut() {
+                    aaa.next_interim = aaa.interim_interval.map(|i| now + i);
+                }
+                self.events
+                    .push_back(ServerEvent::Accounting(alloc::boxed::Box::new(record)));
+            }
             if let Some(deadline) = c.expired(now, self.config.idle_timeout) {
                 if !c.call.is_down() {
                     crate::trace::event!(info, conn = id.0, deadline = ?deadline, "deadline passed");
@@ -1218,6 +1343,7 @@ impl Server {
             datagrams,
             events,
             tap,
+            boot,
             ..
         } = self;
         let Some(c) = connections.get_mut(&id) else {
@@ -1231,13 +1357,14 @@ impl Server {
             leased,
             users,
             counters,
+            boot: *boot,
         };
         let max_stream = config.max_queued_stream;
         let mut overflow = out.queue_stream(now, id, c, max_stream);
         // Twice at most: a failure found while servicing (no address, a
         // user over the limit) is applied and its consequences drained.
         for _ in 0..2 {
-            out.apply_fail(now, id, c);
+            out.apply_fail(now, id, c, config.accounting);
             out.service_call(now, id, c, config);
             if c.fail.is_none() {
                 break;
@@ -1246,7 +1373,10 @@ impl Server {
         overflow |= out.queue_stream(now, id, c, max_stream);
         let own = Instant::soonest(
             Instant::soonest(c.establish_by, c.verdict_by),
-            c.idle_deadline(config.idle_timeout),
+            Instant::soonest(
+                c.idle_deadline(config.idle_timeout),
+                Instant::soonest(c.session_deadline(), c.interim_due()),
+            ),
         );
         let deadline = Instant::soonest(c.call.poll_timeout(), own);
         // A later or equal deadline keeps the entry it has; when that fires
@@ -1331,13 +1461,22 @@ struct Output<'a> {
     leased: &'a mut BTreeSet<Ipv4Addr>,
     users: &'a mut BTreeMap<String, usize>,
     counters: &'a mut ServerCounters,
+    /// [`Server`]'s Acct-Session-Id prefix.
+    boot: u32,
 }
 
 impl Output<'_> {
     /// Reports a session down (once: the call reports its own down once,
     /// and `Call::fail` answers false for one already down), and gives back
     /// what it held.
-    fn report_down(&mut self, id: ConnectionId, c: &mut Connection, reason: SessionDownReason) {
+    fn report_down(
+        &mut self,
+        now: Instant,
+        id: ConnectionId,
+        c: &mut Connection,
+        reason: SessionDownReason,
+        accounting: bool,
+    ) {
         match &reason {
             SessionDownReason::Control(CloseReason::StartTimeout) => {
                 self.counters.start_timeouts += 1
@@ -1350,18 +1489,29 @@ impl Output<'_> {
         c.establish_by = None;
         c.verdict_by = None;
         c.active_at = None;
-        release(c, self.leased, self.users);
         crate::trace::event!(info, conn = id.0, reason = %reason, "session down");
+        // The stop record reads the address and counters: before they go.
+        let stop = (accounting && c.up_at.is_some())
+            .then(|| c.record(id, now, self.boot, AccountingStatus::Stop, Some(&reason)));
+        c.up_at = None;
+        if let Some(aaa) = c.aaa.as_mut() {
+            aaa.next_interim = None;
+        }
+        release(c, self.leased, self.users);
         self.events.push_back(ServerEvent::SessionDown {
             connection: id,
             reason,
         });
+        if let Some(record) = stop {
+            self.events
+                .push_back(ServerEvent::Accounting(alloc::boxed::Box::new(record)));
+        }
     }
 
     /// Ends a session for a reason of the server's own: reported at once,
     /// its resources given back; LCP Terminate-Request and
     /// Stop-Control-Connection-Request go out.
-    fn apply_fail(&mut self, now: Instant, id: ConnectionId, c: &mut Connection) {
+    fn apply_fail(&mut self, now: Instant, id: ConnectionId, c: &mut Connection, accounting: bool) {
         let Some(reason) = c.fail.take() else {
             return;
         };
@@ -1374,11 +1524,12 @@ impl Output<'_> {
             }
             SessionDownReason::Deadline(Deadline::Verdict) => self.counters.verdict_timeouts += 1,
             SessionDownReason::Deadline(Deadline::Idle) => self.counters.idle_timeouts += 1,
+            SessionDownReason::Deadline(Deadline::Session) => self.counters.session_timeouts += 1,
             SessionDownReason::NoAddress => self.counters.pool_exhausted += 1,
             SessionDownReason::UserLimit => self.counters.user_limit += 1,
             _ => {}
         }
-        self.report_down(id, c, reason);
+        self.report_down(now, id, c, reason, accounting);
     }
 
     /// Moves a connection's control output to the stream queue; when the
@@ -1423,7 +1574,11 @@ impl Output<'_> {
                 CallEvent::CallUp { call_id, .. } => {
                     crate::trace::record!(c.span, "call", call_id);
                 }
-                CallEvent::Ppp(PppEvent::AuthRequest { username, method }) => {
+                CallEvent::Ppp(PppEvent::AuthRequest {
+                    username,
+                    method,
+                    exchange,
+                }) => {
                     c.verdict_by = config.verdict_timeout.map(|t| now + t);
                     c.username.clone_from(&username);
                     #[cfg(feature = "tracing")]
@@ -1432,6 +1587,7 @@ impl Output<'_> {
                         connection: id,
                         username,
                         method,
+                        exchange,
                     });
                 }
                 // Authenticated (or no authentication configured): only now
@@ -1455,11 +1611,23 @@ impl Output<'_> {
                 CallEvent::Up { peer, .. } => {
                     c.establish_by = None;
                     c.active_at = Some(now);
+                    c.up_at = Some(now);
                     self.events.push_back(ServerEvent::SessionUp {
                         connection: id,
                         username: c.username.clone(),
                         address: peer,
-                    })
+                    });
+                    if config.accounting {
+                        let interval = c.aaa.as_ref().and_then(|a| a.interim_interval);
+                        if let Some(i) = interval.or(config.accounting_interval) {
+                            let aaa = c.aaa.get_or_insert_with(Default::default);
+                            aaa.interim_interval = Some(i);
+                            aaa.next_interim = Some(now + i);
+                        }
+                        let record = c.record(id, now, self.boot, AccountingStatus::Start, None);
+                        self.events
+                            .push_back(ServerEvent::Accounting(alloc::boxed::Box::new(record)));
+                    }
                 }
                 CallEvent::Released(packet) => {
                     if c.active_at.is_some() {
@@ -1475,7 +1643,7 @@ impl Output<'_> {
                         });
                     }
                 }
-                CallEvent::Down(reason) => self.report_down(id, c, reason),
+                CallEvent::Down(reason) => self.report_down(now, id, c, reason, config.accounting),
                 CallEvent::Connected { .. } | CallEvent::Ppp(_) => {}
             }
         }
@@ -1522,8 +1690,16 @@ impl Output<'_> {
                 .push_back(ServerEvent::AddressRequest { connection: id });
             return None;
         };
-        let Some(address) = lease(Some(pool), self.leased) else {
-            return Some(SessionDownReason::NoAddress);
+        let granted = c.aaa.as_ref().and_then(|a| a.address);
+        let address = match granted {
+            // The verifier's address wins over the pool; never two
+            // sessions on one address (the second would take its traffic).
+            Some(a) if !self.leased.insert(a) => return Some(SessionDownReason::AddressInUse(a)),
+            Some(a) => a,
+            None => match lease(Some(pool), self.leased) {
+                Some(a) => a,
+                None => return Some(SessionDownReason::NoAddress),
+            },
         };
         c.address = Some(address);
         c.leased = true;

@@ -417,9 +417,13 @@ pub enum Deadline {
     /// the embedder did not answer an
     /// [`ServerEvent::AuthRequest`](crate::server::ServerEvent::AuthRequest) in time.
     Verdict,
-    /// [`ServerConfig::idle_timeout`](crate::server::ServerConfig::idle_timeout):
+    /// [`ServerConfig::idle_timeout`](crate::server::ServerConfig::idle_timeout)
+    /// (or the verdict's [`Acceptance::idle_timeout`](crate::ppp::auth::Acceptance::idle_timeout)):
     /// no IP either way.
     Idle,
+    /// The verdict's [`Acceptance::session_timeout`](crate::ppp::auth::Acceptance::session_timeout)
+    /// (RADIUS Session-Timeout) passed since the session came up.
+    Session,
 }
 
 /// Why a session ended: [`ServerEvent::SessionDown`] on the server,
@@ -453,6 +457,10 @@ pub enum SessionDownReason {
     /// Server: the address pool had no free address for an authenticated
     /// session (pptpd refuses the call likewise).
     NoAddress,
+    /// Server: the verifier's address
+    /// ([`Acceptance::address`](crate::ppp::auth::Acceptance::address)) is
+    /// another session's.
+    AddressInUse(core::net::Ipv4Addr),
     /// Server: the user already had
     /// [`ServerConfig::max_sessions_per_user`](crate::server::ServerConfig::max_sessions_per_user)
     /// sessions up.
@@ -472,6 +480,10 @@ impl core::fmt::Display for SessionDownReason {
                 f.write_str("no authentication verdict in time")
             }
             SessionDownReason::Deadline(Deadline::Idle) => f.write_str("idle timeout"),
+            SessionDownReason::Deadline(Deadline::Session) => f.write_str("session timeout"),
+            SessionDownReason::AddressInUse(a) => {
+                write!(f, "the verifier's address {a} is another session's")
+            }
             SessionDownReason::NoAddress => f.write_str("no free address in the pool"),
             SessionDownReason::UserLimit => f.write_str("user already has a session up"),
         }

@@ -130,20 +130,181 @@ pub enum Credentials {
     Reject,
 }
 
+/// What the peer sent to authenticate, as an external verifier needs it
+/// ([`AuthEvent::Request`]). Each field maps to one RADIUS attribute: PAP's
+/// password to User-Password (RFC 2865 §5.2), CHAP-MD5's identifier and
+/// response to CHAP-Password and its challenge to CHAP-Challenge (§5.3,
+/// §5.40), MS-CHAP's to MS-CHAP-Challenge with MS-CHAP-Response or
+/// MS-CHAP2-Response (RFC 2548 §2.1.3, §2.3.2, §2.3.3).
+///
+/// A response of the wrong length never reaches the embedder: it fails as a
+/// wrong password at once. The PAP password is a [`Password`] (zeroized,
+/// redacted in `Debug`); a PAP password that is not UTF-8 fails likewise.
+///
+/// ```
+/// use pptp_proto::ppp::auth::AuthExchange;
+///
+/// // What a RADIUS client turns into MS-CHAP-Challenge + MS-CHAP2-Response.
+/// let exchange = AuthExchange::MsChapV2 {
+///     identifier: 1,
+///     authenticator_challenge: [9; 16],
+///     peer_challenge: [7; 16],
+///     nt_response: [3; 24],
+///     flags: 0,
+/// };
+/// let AuthExchange::MsChapV2 { identifier, flags, peer_challenge, nt_response, .. } = &exchange else {
+///     unreachable!()
+/// };
+/// let mut ms_chap2_response = vec![*identifier, *flags];
+/// ms_chap2_response.extend_from_slice(peer_challenge);
+/// ms_chap2_response.extend_from_slice(&[0; 8]); // reserved
+/// ms_chap2_response.extend_from_slice(nt_response);
+/// assert_eq!(ms_chap2_response.len(), 50);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthExchange {
+    /// PAP (RFC 1334): the password in clear.
+    Pap {
+        /// The password the peer gave (boxed: it is large).
+        password: alloc::boxed::Box<Password>,
+    },
+    /// CHAP with MD5 (RFC 1994).
+    ChapMd5 {
+        /// The Response's Identifier (the first octet of CHAP-Password).
+        identifier: u8,
+        /// The challenge we sent.
+        challenge: [u8; 16],
+        /// The peer's MD5 response.
+        response: [u8; 16],
+    },
+    /// MS-CHAPv1 (RFC 2433).
+    MsChapV1 {
+        /// The Response's Identifier.
+        identifier: u8,
+        /// The challenge we sent.
+        challenge: [u8; 8],
+        /// The LAN Manager response (zero when the peer does not send one).
+        lm_response: [u8; 24],
+        /// The NT response.
+        nt_response: [u8; 24],
+        /// The Use-NT flag (1: `nt_response` is to be used).
+        flags: u8,
+    },
+    /// MS-CHAPv2 (RFC 2759).
+    MsChapV2 {
+        /// The Response's Identifier.
+        identifier: u8,
+        /// The challenge we sent.
+        authenticator_challenge: [u8; 16],
+        /// The peer's challenge.
+        peer_challenge: [u8; 16],
+        /// The NT-Response.
+        nt_response: [u8; 24],
+        /// The Response's flags octet.
+        flags: u8,
+    },
+}
+
+/// An external verifier's acceptance ([`Verdict::Accept`]), with what a
+/// RADIUS Access-Accept carries.
+///
+/// The PPP authenticator uses the keys and `S=`; a
+/// [`Server`](crate::server::Server) also uses the rest: the address wins
+/// over the pool, the timeouts end the session with their own reasons, the
+/// interim interval and the class go into its accounting records.
+///
+/// ```
+/// use pptp_proto::crypto::MppeKeys;
+/// use pptp_proto::ppp::auth::{Acceptance, Verdict};
+/// use pptp_proto::time::Duration;
+///
+/// // From MS-MPPE-Send-Key/Recv-Key, MS-CHAP2-Success, Framed-IP-Address,
+/// // Session-Timeout and Class.
+/// let verdict = Verdict::Accept(Acceptance {
+///     mppe_keys: Some(MppeKeys { send: [1; 16], recv: [2; 16] }),
+///     authenticator_response: Some([0xab; 20]),
+///     address: Some([10, 77, 0, 9].into()),
+///     session_timeout: Some(Duration::from_secs(3600)),
+///     class: b"gold".to_vec(),
+///     ..Acceptance::default()
+/// });
+/// assert!(matches!(verdict, Verdict::Accept(a) if a.idle_timeout.is_none()));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Acceptance {
+    /// MPPE start keys for this (the authenticator's) side: RADIUS's
+    /// MS-MPPE-Send-Key is our `send`, MS-MPPE-Recv-Key our `recv`.
+    pub mppe_keys: Option<MppeKeys>,
+    /// The MS-CHAPv2 authenticator response (`S=`, from MS-CHAP2-Success):
+    /// without it an MS-CHAPv2 peer fails with
+    /// [`AuthFailure::AuthenticatorMismatch`].
+    pub authenticator_response: Option<[u8; 20]>,
+    /// The peer's address (Framed-IP-Address): wins over the pool.
+    pub address: Option<core::net::Ipv4Addr>,
+    /// The longest the session may last (Session-Timeout).
+    pub session_timeout: Option<Duration>,
+    /// The longest it may carry no IP either way (Idle-Timeout); wins over
+    /// [`ServerConfig::idle_timeout`](crate::server::ServerConfig::idle_timeout).
+    pub idle_timeout: Option<Duration>,
+    /// How often to report interim accounting (Acct-Interim-Interval);
+    /// wins over
+    /// [`ServerConfig::accounting_interval`](crate::server::ServerConfig::accounting_interval).
+    pub interim_interval: Option<Duration>,
+    /// Opaque octets to echo into every accounting record (Class); empty:
+    /// none.
+    pub class: Vec<u8>,
+}
+
+/// An external verifier's refusal ([`Verdict::Reject`]): what the peer is
+/// told. MS-CHAP peers see `E=<error> R=<retry> … M=<message>`, the
+/// others a PAP Nak or CHAP Failure with the message.
+///
+/// ```
+/// use pptp_proto::ppp::auth::Rejection;
+///
+/// let default = Rejection::default();
+/// assert_eq!((default.error, default.retry, default.message), (691, false, None));
+/// let disabled = Rejection { error: 647, ..Rejection::default() }; // account disabled
+/// assert_eq!(disabled.error, 647);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The MS-CHAP error code (RFC 2759 §6: 691 authentication failure,
+    /// 646 restricted hours, 647 account disabled, 648 password expired,
+    /// 649 no dial-in permission).
+    pub error: u32,
+    /// MS-CHAP `R=1`: the peer may try again, with the fresh challenge the
+    /// Failure carries. The authenticator then takes one more Response
+    /// (up to [`MAX_RETRIES`] in all).
+    pub retry: bool,
+    /// Text for the peer (MS-CHAP `M=`, the PAP Nak's or CHAP Failure's
+    /// message); `None`: "Authentication failure".
+    pub message: Option<String>,
+}
+
+impl Default for Rejection {
+    fn default() -> Self {
+        Rejection {
+            error: 691,
+            retry: false,
+            message: None,
+        }
+    }
+}
+
+/// The most Responses an authenticator takes after an MS-CHAP Failure with
+/// `R=1` (Windows RRAS allows a few; pppd's peer never retries).
+pub const MAX_RETRIES: u8 = 2;
+
 /// An external verifier's answer (for example RADIUS with MS-CHAP attributes).
 /// See the example of [`Authenticator::provide_verdict`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Accepted; MS-CHAP verifiers also return the MPPE keys and, for
-    /// MS-CHAPv2, the authenticator response to send.
-    Accept {
-        /// MPPE start keys for this (the authenticator's) side.
-        mppe_keys: Option<MppeKeys>,
-        /// The MS-CHAPv2 authenticator response (`S=`).
-        authenticator_response: Option<[u8; 20]>,
-    },
-    /// Refused.
-    Reject,
+    /// Accepted, with what the verifier returned.
+    Accept(Acceptance),
+    /// Refused, with what the peer is told.
+    Reject(Rejection),
 }
 
 /// What an authentication machine reports. See the [module example](crate::ppp::auth#example).
@@ -158,6 +319,8 @@ pub enum AuthEvent {
         username: String,
         /// The method.
         method: AuthMethod,
+        /// What it sent, for an external verifier.
+        exchange: AuthExchange,
     },
     /// Authentication succeeded.
     Success {
@@ -680,7 +843,13 @@ pub struct Authenticator {
     /// Failure's identifier, waiting for Change-Password.
     /// Boxed: a password is large and password changes are rare.
     expired: Option<alloc::boxed::Box<Expired>>,
+    /// Responses refused with MS-CHAP `R=1` so far ([`MAX_RETRIES`]).
+    retries: u8,
 }
+
+/// A check's outcome: the keys and `S=` of an acceptance, or why not and
+/// what the peer is told.
+type Outcome = Result<(Option<MppeKeys>, Option<[u8; 20]>), (AuthFailure, Rejection)>;
 
 #[derive(Debug, Clone)]
 struct PendingResponse {
@@ -716,7 +885,49 @@ impl Authenticator {
             pending: None,
             answer: None,
             expired: None,
+            retries: 0,
         }
+    }
+
+    /// What the pending response says, typed for an external verifier;
+    /// `None` when it has the wrong shape for the method.
+    fn exchange(&self, pending: &PendingResponse) -> Option<AuthExchange> {
+        let identifier = pending.identifier;
+        Some(match self.method {
+            AuthMethod::Pap => {
+                let text = core::str::from_utf8(&pending.value).ok()?;
+                AuthExchange::Pap {
+                    password: alloc::boxed::Box::new(Password::new(text).ok()?),
+                }
+            }
+            AuthMethod::ChapMd5 => AuthExchange::ChapMd5 {
+                identifier,
+                challenge: self.challenge,
+                response: pending.value.as_slice().try_into().ok()?,
+            },
+            AuthMethod::MsChapV1 => {
+                let r = MsChapV1Response::parse(&pending.value).ok()?;
+                let mut challenge = [0; 8];
+                challenge.copy_from_slice(self.challenge_value());
+                AuthExchange::MsChapV1 {
+                    identifier,
+                    challenge,
+                    lm_response: r.lm_response,
+                    nt_response: r.nt_response,
+                    flags: r.use_nt,
+                }
+            }
+            AuthMethod::MsChapV2 => {
+                let r = MsChapV2Response::parse(&pending.value).ok()?;
+                AuthExchange::MsChapV2 {
+                    identifier,
+                    authenticator_challenge: self.challenge,
+                    peer_challenge: r.peer_challenge,
+                    nt_response: r.nt_response,
+                    flags: r.flags,
+                }
+            }
+        })
     }
 
     fn challenge_value(&self) -> &[u8] {
@@ -748,7 +959,6 @@ impl Authenticator {
     /// by [`AuthMachine::handle_packet`]; see the [example](Self#example).
     /// A peer name longer than 255 octets (pppd's `MAXNAMELEN`) is ignored.
     pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
-        let _ = now;
         let response = match (protocol, self.method) {
             (Protocol::PAP, AuthMethod::Pap) => match PapPacket::parse(data) {
                 Ok(PapPacket::AuthenticateRequest {
@@ -763,7 +973,9 @@ impl Authenticator {
                 _ => return,
             },
             (Protocol::CHAP, m) if m != AuthMethod::Pap => match ChapPacket::parse(data) {
-                Ok(ChapPacket::ChangePassword(change)) => return self.on_change_password(&change),
+                Ok(ChapPacket::ChangePassword(change)) => {
+                    return self.on_change_password(now, &change)
+                }
                 Ok(ChapPacket::Response {
                     identifier,
                     value,
@@ -802,9 +1014,14 @@ impl Authenticator {
             return;
         }
         self.io.stop_timer();
+        let Some(exchange) = self.exchange(&response) else {
+            // Malformed for the method: no verifier can accept it.
+            return self.conclude(now, response, Err(bad_password()));
+        };
         self.io.events.push_back(AuthEvent::Request {
             username: response.username.clone(),
             method: self.method,
+            exchange,
         });
         self.pending = Some(response);
     }
@@ -813,12 +1030,11 @@ impl Authenticator {
     /// Called by [`AuthMachine::provide_credentials`]; see the
     /// [example](Self#example).
     pub fn provide_credentials(&mut self, now: Instant, credentials: Credentials) {
-        let _ = now;
         let Some(pending) = self.pending.take() else {
             return;
         };
         if let Credentials::Expired(old) = &credentials {
-            return self.password_expired(pending, old.clone());
+            return self.password_expired(now, pending, old.clone());
         }
         let nt_hash = match &credentials {
             Credentials::Password(p) => Some(nt_password_hash(p)),
@@ -827,33 +1043,37 @@ impl Authenticator {
             Credentials::Reject => None,
         };
         let outcome = match (self.method, &credentials, nt_hash) {
-            (_, Credentials::Reject, _) | (_, _, None) => Err(AuthFailure::Rejected),
+            (_, Credentials::Reject, _) | (_, _, None) => {
+                Err((AuthFailure::Rejected, Rejection::default()))
+            }
             (AuthMethod::Pap, Credentials::Password(p), _) => {
                 // No lossy copy: it would leave the clear password behind.
                 match core::str::from_utf8(&pending.value).map(Password::new) {
                     Ok(Ok(given)) if given == *p => Ok((None, None)),
-                    _ => Err(AuthFailure::BadPassword),
+                    _ => Err(bad_password()),
                 }
             }
             (AuthMethod::ChapMd5, Credentials::Password(p), _) => {
                 if chap_md5::verify(pending.identifier, p, &self.challenge, &pending.value) {
                     Ok((None, None))
                 } else {
-                    Err(AuthFailure::BadPassword)
+                    Err(bad_password())
                 }
             }
-            (AuthMethod::Pap | AuthMethod::ChapMd5, _, _) => Err(AuthFailure::UnusableCredentials),
+            (AuthMethod::Pap | AuthMethod::ChapMd5, _, _) => {
+                Err((AuthFailure::UnusableCredentials, Rejection::default()))
+            }
             (AuthMethod::MsChapV1, _, Some(hash)) => self.verify_v1(&pending, &hash),
             (AuthMethod::MsChapV2, _, Some(hash)) => self.verify_v2(&pending, &hash),
         };
-        self.conclude(pending, outcome);
+        self.conclude(now, pending, outcome);
     }
 
     /// The right old password but expired: `E=648` with a new challenge.
-    fn password_expired(&mut self, mut pending: PendingResponse, old: Password) {
+    fn password_expired(&mut self, now: Instant, mut pending: PendingResponse, old: Password) {
         let hash = nt_password_hash(&old);
         if self.method != AuthMethod::MsChapV2 || self.verify_v2(&pending, &hash).is_err() {
-            return self.conclude(pending, Err(AuthFailure::BadPassword));
+            return self.conclude(now, pending, Err(bad_password()));
         }
         let mut challenge = self.challenge;
         challenge.reverse();
@@ -875,7 +1095,7 @@ impl Authenticator {
 
     /// RFC 2759 §8.9–8.12: recover the new password with the old hash,
     /// check both encryptions and the NT-Response made with it.
-    fn on_change_password(&mut self, change: &MsChapV2ChangePassword<'_>) {
+    fn on_change_password(&mut self, now: Instant, change: &MsChapV2ChangePassword<'_>) {
         let Some(expired) = self.expired.take() else {
             return;
         };
@@ -920,17 +1140,19 @@ impl Authenticator {
                     new_password: alloc::boxed::Box::new(new_password),
                 });
                 let keys = mppe_keys_mschapv2(&new_hash, &change.nt_response, Role::Authenticator);
-                self.conclude(pending, Ok((Some(keys), Some(auth.0))));
+                self.conclude(now, pending, Ok((Some(keys), Some(auth.0))));
             }
-            None => self.conclude(pending, Err(AuthFailure::Other(709))),
+            None => {
+                let refusal = Rejection {
+                    error: 709,
+                    ..Rejection::default()
+                };
+                self.conclude(now, pending, Err((AuthFailure::Other(709), refusal)))
+            }
         }
     }
 
-    fn verify_v1(
-        &self,
-        pending: &PendingResponse,
-        hash: &NtHash,
-    ) -> Result<(Option<MppeKeys>, Option<[u8; 20]>), AuthFailure> {
+    fn verify_v1(&self, pending: &PendingResponse, hash: &NtHash) -> Outcome {
         let mut challenge = [0u8; 8];
         challenge.copy_from_slice(&self.challenge[..8]);
         if MsChapV1Response::parse(&pending.value).is_ok()
@@ -938,17 +1160,13 @@ impl Authenticator {
         {
             Ok((Some(mppe_keys_mschapv1(hash, &challenge)), None))
         } else {
-            Err(AuthFailure::BadPassword)
+            Err(bad_password())
         }
     }
 
-    fn verify_v2(
-        &self,
-        pending: &PendingResponse,
-        hash: &NtHash,
-    ) -> Result<(Option<MppeKeys>, Option<[u8; 20]>), AuthFailure> {
+    fn verify_v2(&self, pending: &PendingResponse, hash: &NtHash) -> Outcome {
         let Ok(r) = MsChapV2Response::parse(&pending.value) else {
-            return Err(AuthFailure::BadPassword);
+            return Err(bad_password());
         };
         match mschapv2::verify(
             &self.challenge,
@@ -965,7 +1183,7 @@ impl Authenticator {
                 )),
                 Some(auth.0),
             )),
-            None => Err(AuthFailure::BadPassword),
+            None => Err(bad_password()),
         }
     }
 
@@ -993,7 +1211,7 @@ impl Authenticator {
     /// server.handle_packet(now, protocol, &request);
     /// assert!(matches!(server.poll_event(), Some(AuthEvent::Request { .. })));
     /// // The verifier (a RADIUS server, say) accepts; PAP has no keys.
-    /// let verdict = Verdict::Accept { mppe_keys: None, authenticator_response: None };
+    /// let verdict = Verdict::Accept(Acceptance::default());
     /// server.provide_verdict(now, verdict);
     /// assert!(matches!(server.poll_event(), Some(AuthEvent::Success { .. })));
     /// let (protocol, ack) = server.poll_transmit().unwrap();
@@ -1002,26 +1220,43 @@ impl Authenticator {
     /// # Ok::<(), pptp_proto::crypto::Error>(())
     /// ```
     pub fn provide_verdict(&mut self, now: Instant, verdict: Verdict) {
-        let _ = now;
         let Some(pending) = self.pending.take() else {
             return;
         };
         let outcome = match verdict {
-            Verdict::Accept {
-                mppe_keys,
-                authenticator_response,
-            } => Ok((mppe_keys, authenticator_response)),
-            Verdict::Reject => Err(AuthFailure::Rejected),
+            Verdict::Accept(a) => Ok((a.mppe_keys.clone(), a.authenticator_response)),
+            Verdict::Reject(r) => Err((AuthFailure::Rejected, r)),
         };
-        self.conclude(pending, outcome);
+        self.conclude(now, pending, outcome);
     }
 
-    fn conclude(
-        &mut self,
-        mut pending: PendingResponse,
-        outcome: Result<(Option<MppeKeys>, Option<[u8; 20]>), AuthFailure>,
-    ) {
+    /// MS-CHAP `R=1` with retries left: a fresh challenge (derived from the
+    /// old, as for `E=648`) and room for one more Response, with the next
+    /// Identifier. Returns the challenge to announce.
+    fn offer_retry(&mut self, now: Instant, told: &Rejection) -> Option<[u8; 16]> {
+        let ms_chap = matches!(self.method, AuthMethod::MsChapV1 | AuthMethod::MsChapV2);
+        if !told.retry || !ms_chap || self.retries >= MAX_RETRIES {
+            return None;
+        }
+        self.retries += 1;
+        use sha1::Digest as _;
+        let digest = sha1::Sha1::new()
+            .chain_update(self.challenge)
+            .chain_update([self.retries])
+            .finalize();
+        self.challenge.copy_from_slice(&digest[..16]);
+        self.identifier = self.identifier.wrapping_add(1);
+        let wait = self.io.timers.restart * self.io.timers.max_transmissions;
+        self.io.deadline = Some(now + wait);
+        Some(self.challenge)
+    }
+
+    fn conclude(&mut self, now: Instant, mut pending: PendingResponse, outcome: Outcome) {
         let id = pending.identifier;
+        let retry = match &outcome {
+            Err((_, told)) => self.offer_retry(now, told),
+            Ok(_) => None,
+        };
         let (protocol, answer) = match (&outcome, self.method) {
             (Ok(_), AuthMethod::Pap) => (
                 Protocol::PAP,
@@ -1030,11 +1265,16 @@ impl Authenticator {
                     message: Some(b"Login ok"),
                 }),
             ),
-            (Err(_), AuthMethod::Pap) => (
+            (Err((_, told)), AuthMethod::Pap) => (
                 Protocol::PAP,
                 emit_pap(&PapPacket::AuthenticateNak {
                     identifier: id,
-                    message: Some(b"Login incorrect"),
+                    message: Some(
+                        told.message
+                            .as_deref()
+                            .unwrap_or("Login incorrect")
+                            .as_bytes(),
+                    ),
                 }),
             ),
             (Ok((_, auth)), method) => {
@@ -1054,15 +1294,22 @@ impl Authenticator {
                     }),
                 )
             }
-            (Err(_), method) => {
+            (Err((_, told)), method) => {
+                let text = told.message.as_deref().unwrap_or("Authentication failure");
+                let (e, r) = (told.error, u8::from(retry.is_some()));
                 let message = match method {
-                    // RFC 2759 §6: E=691, no retry; a fresh challenge as Windows sends.
+                    // RFC 2759 §6: a challenge as Windows sends, fresh when
+                    // the peer may retry with it.
                     AuthMethod::MsChapV2 => format!(
-                        "E=691 R=0 C={} V=3 M=Authentication failure",
-                        upper_hex(&self.challenge)
+                        "E={e} R={r} C={} V=3 M={text}",
+                        upper_hex(&retry.unwrap_or(self.challenge))
                     ),
-                    AuthMethod::MsChapV1 => String::from("E=691 R=0 V=1"),
-                    _ => String::from("Authentication failure"),
+                    // RFC 2433 §5: C= only with a retry, 8 octets.
+                    AuthMethod::MsChapV1 => match retry {
+                        Some(c) => format!("E={e} R=1 C={} V=1", upper_hex(&c[..8])),
+                        None => format!("E={e} R=0 V=1"),
+                    },
+                    _ => String::from(text),
                 };
                 (
                     Protocol::CHAP,
@@ -1074,6 +1321,11 @@ impl Authenticator {
             }
         };
         self.io.send(protocol, answer.clone());
+        if retry.is_some() {
+            // Waits for the peer's next Response, to the new challenge.
+            crate::trace::event!(info, retries = self.retries, "MS-CHAP failure with R=1");
+            return;
+        }
         self.answer = Some(answer);
         match outcome {
             Ok((mppe_keys, _)) => self.io.finish(AuthEvent::Success {
@@ -1081,7 +1333,7 @@ impl Authenticator {
                 method: self.method,
                 mppe_keys,
             }),
-            Err(reason) => self.io.fail(reason),
+            Err((reason, _)) => self.io.fail(reason),
         }
     }
 }
@@ -1165,6 +1417,11 @@ impl AuthMachine {
     }
 }
 
+/// A wrong password (or a malformed response): `E=691`, no retry.
+fn bad_password() -> (AuthFailure, Rejection) {
+    (AuthFailure::BadPassword, Rejection::default())
+}
+
 fn upper_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
@@ -1185,7 +1442,11 @@ mod tests {
         }
         .emit(&mut request);
         m.handle_packet(Instant::ZERO, Protocol::PAP, &request);
-        assert!(matches!(m.poll_event(), Some(AuthEvent::Request { .. })));
+        match m.poll_event() {
+            Some(AuthEvent::Request { .. }) => {}
+            // Not UTF-8: refused before any verifier is asked.
+            other => return other,
+        }
         let secret = Password::new(stored).unwrap_or_else(|_| unreachable!());
         m.provide_credentials(Instant::ZERO, Credentials::Password(secret));
         m.poll_event()

@@ -226,6 +226,8 @@ pub enum PppEvent {
         username: alloc::string::String,
         /// The method in use.
         method: AuthMethod,
+        /// What the peer sent, for an external verifier.
+        exchange: crate::ppp::auth::AuthExchange,
     },
     /// Authentication succeeded.
     Authenticated {
@@ -842,7 +844,7 @@ impl PppSession {
     ///
     /// ```
     /// use pptp_proto::crypto::Password;
-    /// use pptp_proto::ppp::auth::{AuthFailure, Verdict};
+    /// use pptp_proto::ppp::auth::{AuthFailure, Rejection, Verdict};
     /// use pptp_proto::ppp::session::*;
     /// use pptp_proto::time::Instant;
     /// # // Moves every control frame to the other side until none is left.
@@ -864,7 +866,7 @@ impl PppSession {
     /// let mut server_events = std::iter::from_fn(|| server.poll_event());
     /// assert!(server_events.any(|e| matches!(e, PppEvent::AuthRequest { .. })));
     /// // The verifier (a RADIUS server, say) says no.
-    /// server.provide_verdict(now, Verdict::Reject);
+    /// server.provide_verdict(now, Verdict::Reject(Rejection::default()));
     /// let failed = PppEvent::AuthFailed { reason: AuthFailure::Rejected };
     /// assert!(std::iter::from_fn(|| server.poll_event()).any(|e| e == failed));
     /// shuttle(&mut client, &mut server, now)?;
@@ -1553,9 +1555,16 @@ impl PppSession {
         for event in events {
             moved = true;
             match event {
-                AuthEvent::Request { username, method } => {
-                    self.events
-                        .push_back(PppEvent::AuthRequest { username, method });
+                AuthEvent::Request {
+                    username,
+                    method,
+                    exchange,
+                } => {
+                    self.events.push_back(PppEvent::AuthRequest {
+                        username,
+                        method,
+                        exchange,
+                    });
                 }
                 AuthEvent::Success {
                     peer_name,
