@@ -1466,4 +1466,149 @@ mod tests {
             Some(AuthEvent::Success { .. })
         ));
     }
+
+    /// A Response to `challenge` for alice's password, with `identifier`.
+    fn v2_response(identifier: u8, challenge: &[u8; 16]) -> Vec<u8> {
+        let pw = Password::new("secret").unwrap_or_else(|_| unreachable!());
+        let peer_challenge = [7; 16];
+        let nt = generate_nt_response(challenge, &peer_challenge, b"alice", &nt_password_hash(&pw));
+        let mut value = peer_challenge.to_vec();
+        value.extend_from_slice(&[0; 8]);
+        value.extend_from_slice(&nt);
+        value.push(0);
+        emit_chap(&ChapPacket::Response {
+            identifier,
+            value: &value,
+            name: b"alice",
+        })
+    }
+
+    /// The Failure just sent: its message.
+    fn failure_text(m: &mut AuthMachine) -> String {
+        let (_, bytes) = m.poll_transmit().unwrap_or_else(|| unreachable!());
+        match ChapPacket::parse(&bytes) {
+            Ok(ChapPacket::Failure { message, .. }) => {
+                String::from_utf8_lossy(message).into_owned()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rejection_with_retry_takes_responses_to_fresh_challenges_then_fails() {
+        let now = Instant::ZERO;
+        let timers = AuthTimers::default();
+        let a = Authenticator::new(AuthMethod::MsChapV2, "vpn", [9; 16], 1, timers);
+        let mut m = AuthMachine::Authenticator(alloc::boxed::Box::new(a));
+        m.start(now);
+        let _challenge = m.poll_transmit();
+        let retry = || {
+            Verdict::Reject(Rejection {
+                retry: true,
+                message: Some("try again".into()),
+                ..Rejection::default()
+            })
+        };
+        let (mut challenge, mut id) = ([9u8; 16], 1u8);
+        for attempt in 0..=MAX_RETRIES {
+            m.handle_packet(now, Protocol::CHAP, &v2_response(id, &challenge));
+            match m.poll_event() {
+                Some(AuthEvent::Request {
+                    exchange:
+                        AuthExchange::MsChapV2 {
+                            identifier,
+                            authenticator_challenge,
+                            ..
+                        },
+                    ..
+                }) => assert_eq!((identifier, authenticator_challenge), (id, challenge)),
+                other => panic!("attempt {attempt}: {other:?}"),
+            }
+            m.provide_verdict(now, retry());
+            let text = failure_text(&mut m);
+            if attempt == MAX_RETRIES {
+                // No retries left: R=0, and the peer has failed.
+                assert!(text.starts_with("E=691 R=0 C="), "{text}");
+                assert!(matches!(
+                    m.poll_event(),
+                    Some(AuthEvent::Failure {
+                        reason: AuthFailure::Rejected
+                    })
+                ));
+                break;
+            }
+            assert!(text.starts_with("E=691 R=1 C="), "{text}");
+            assert!(text.ends_with(" V=3 M=try again"), "{text}");
+            let hex = &text["E=691 R=1 C=".len()..][..32];
+            let fresh: Vec<u8> = (0..16)
+                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or_default())
+                .collect();
+            assert_ne!(fresh, challenge, "the retry's challenge is fresh");
+            challenge.copy_from_slice(&fresh);
+            assert!(m.poll_event().is_none(), "failed before the retry");
+            // The old challenge's answer is no longer taken.
+            m.handle_packet(now, Protocol::CHAP, &v2_response(id, &challenge));
+            assert!(m.poll_event().is_none());
+            id = id.wrapping_add(1);
+        }
+    }
+
+    #[test]
+    fn a_retry_can_succeed() {
+        let now = Instant::ZERO;
+        let a = Authenticator::new(
+            AuthMethod::MsChapV2,
+            "vpn",
+            [9; 16],
+            1,
+            AuthTimers::default(),
+        );
+        let mut m = AuthMachine::Authenticator(alloc::boxed::Box::new(a));
+        m.start(now);
+        let _challenge = m.poll_transmit();
+        m.handle_packet(now, Protocol::CHAP, &v2_response(1, &[9; 16]));
+        assert!(matches!(m.poll_event(), Some(AuthEvent::Request { .. })));
+        let retry = Rejection {
+            retry: true,
+            ..Rejection::default()
+        };
+        m.provide_verdict(now, Verdict::Reject(retry));
+        let text = failure_text(&mut m);
+        let mut challenge = [0u8; 16];
+        for (i, b) in challenge.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&text[12 + 2 * i..14 + 2 * i], 16).unwrap_or_default();
+        }
+        m.handle_packet(now, Protocol::CHAP, &v2_response(2, &challenge));
+        assert!(matches!(m.poll_event(), Some(AuthEvent::Request { .. })));
+        let pw = Password::new("secret").unwrap_or_else(|_| unreachable!());
+        m.provide_credentials(now, Credentials::Password(pw));
+        assert!(matches!(m.poll_event(), Some(AuthEvent::Success { .. })));
+    }
+
+    #[test]
+    fn a_malformed_response_fails_without_asking_the_verifier() {
+        let now = Instant::ZERO;
+        let a = Authenticator::new(
+            AuthMethod::MsChapV2,
+            "vpn",
+            [9; 16],
+            1,
+            AuthTimers::default(),
+        );
+        let mut m = AuthMachine::Authenticator(alloc::boxed::Box::new(a));
+        m.start(now);
+        let _challenge = m.poll_transmit();
+        let short = emit_chap(&ChapPacket::Response {
+            identifier: 1,
+            value: &[0; 20],
+            name: b"alice",
+        });
+        m.handle_packet(now, Protocol::CHAP, &short);
+        assert!(matches!(
+            m.poll_event(),
+            Some(AuthEvent::Failure {
+                reason: AuthFailure::BadPassword
+            })
+        ));
+    }
 }

@@ -9,7 +9,7 @@ pub mod counting;
 
 use pptp_proto::client::{Client, ClientConfig, ClientEvent};
 use pptp_proto::crypto::Password;
-use pptp_proto::ppp::auth::Credentials;
+use pptp_proto::ppp::auth::{Credentials, Verdict};
 use pptp_proto::ppp::ccp::{MppeRequirement, StatelessPolicy};
 use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
 use pptp_proto::time::Instant;
@@ -82,8 +82,24 @@ pub struct Pair {
     pub peer: core::net::IpAddr,
     pub client_up: bool,
     pub server_up: bool,
+    /// Answers `AuthRequest`s in place of the password "secret" (an
+    /// external verifier, as RADIUS is).
+    pub verifier: Option<Verifier>,
+    /// Every server and client event, when set (tests of what was
+    /// reported; off where allocations are counted).
+    pub log: Option<Log>,
     /// Scratch buffer for datagrams, reused.
     scratch: Vec<u8>,
+}
+
+/// An external verifier: the verdict for an `AuthRequest`.
+pub type Verifier = Box<dyn FnMut(&ServerEvent) -> Verdict>;
+
+/// What each side reported, in order.
+#[derive(Debug, Default)]
+pub struct Log {
+    pub server: Vec<ServerEvent>,
+    pub client: Vec<ClientEvent>,
 }
 
 impl Pair {
@@ -102,6 +118,8 @@ impl Pair {
             peer,
             client_up: false,
             server_up: false,
+            verifier: None,
+            log: None,
             scratch: Vec::with_capacity(2048),
         }
     }
@@ -146,8 +164,15 @@ impl Pair {
                 moved = true;
             }
             while let Some(e) = self.server.poll_event() {
-                match e {
+                match &e {
+                    ServerEvent::AuthRequest { connection, .. } if self.verifier.is_some() => {
+                        let verdict = self.verifier.as_mut().map(|v| v(&e));
+                        if let Some(verdict) = verdict {
+                            self.server.provide_verdict(self.now, *connection, verdict);
+                        }
+                    }
                     ServerEvent::AuthRequest { connection, .. } => {
+                        let connection = *connection;
                         let secret = Password::new("secret").expect("password");
                         self.server.provide_credentials(
                             self.now,
@@ -158,11 +183,17 @@ impl Pair {
                     ServerEvent::SessionUp { .. } => self.server_up = true,
                     _ => {}
                 }
+                if let Some(log) = self.log.as_mut() {
+                    log.server.push(e);
+                }
                 moved = true;
             }
             while let Some(e) = self.client.poll_event() {
                 if let ClientEvent::Up { .. } = e {
                     self.client_up = true;
+                }
+                if let Some(log) = self.log.as_mut() {
+                    log.client.push(e);
                 }
                 moved = true;
             }
