@@ -302,7 +302,7 @@ impl State {
                 self.server
                     .provide_credentials(now, connection, credentials);
             }
-            ServerEvent::AddressRequest { connection } => {
+            ServerEvent::AddressRequest { connection, .. } => {
                 // Authenticated: the account's own address, or the pool's.
                 let prefix = self.prefix(connection);
                 let user = self.conns.get(&connection).map(|c| c.user.clone());

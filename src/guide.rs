@@ -295,8 +295,9 @@
 //!
 //! | event | what to do |
 //! | --- | --- |
-//! | [`AuthRequest`](crate::server::ServerEvent::AuthRequest) `{ connection, username, method }` | look the user up and answer with [`Server::provide_credentials`]: [`Credentials::Password`](crate::ppp::auth::Credentials::Password), [`NtHash`](crate::ppp::auth::Credentials::NtHash) (MS-CHAP only), [`Expired`](crate::ppp::auth::Credentials::Expired) (MS-CHAPv2 then asks the client for a new password) or [`Reject`](crate::ppp::auth::Credentials::Reject). An external verifier (RADIUS) answers with [`Server::provide_verdict`] instead. You may answer later, from another task's result: the session waits (a pptp-proto client gives up after `restart × max_transmissions` of its [`AuthTimers`](crate::ppp::auth::AuthTimers), 30 s by default) |
-//! | [`AddressRequest`](crate::server::ServerEvent::AddressRequest) `{ connection }` | only when [`ServerConfig::pool`] is `None`: call [`Server::assign_address`] with an [`IpAssignment`](crate::ppp::ipcp::IpAssignment) before IPCP runs |
+//! | [`AuthRequest`](crate::server::ServerEvent::AuthRequest) `{ connection, username, method, exchange }` | look the user up and answer with [`Server::provide_credentials`]: [`Credentials::Password`](crate::ppp::auth::Credentials::Password), [`NtHash`](crate::ppp::auth::Credentials::NtHash) (MS-CHAP only), [`Expired`](crate::ppp::auth::Credentials::Expired) (MS-CHAPv2 then asks the client for a new password) or [`Reject`](crate::ppp::auth::Credentials::Reject). An external verifier (RADIUS) checks `exchange` and answers with [`Server::provide_verdict`] instead (see [RADIUS](#radius)). You may answer later, from another task's result: the session waits (a pptp-proto client gives up after `restart × max_transmissions` of its [`AuthTimers`](crate::ppp::auth::AuthTimers), 30 s by default) |
+//! | [`AddressRequest`](crate::server::ServerEvent::AddressRequest) `{ connection, granted }` | only when [`ServerConfig::pool`] is `None`: call [`Server::assign_address`] with an [`IpAssignment`](crate::ppp::ipcp::IpAssignment) before IPCP runs (`granted` is the verifier's Framed-IP-Address, if it gave one) |
+//! | [`Accounting`](crate::server::ServerEvent::Accounting) | with [`ServerConfig::accounting`](crate::server::ServerConfig::accounting): send the [`AccountingRecord`](crate::accounting::AccountingRecord) on (RADIUS Accounting-Request, a log) |
 //! | [`SessionUp`](crate::server::ServerEvent::SessionUp) `{ connection, username, address }` | route `address` to `connection` |
 //! | [`IpPacket`](crate::server::ServerEvent::IpPacket) `{ connection, packet }` | route the packet (to another client with [`Server::send_ip`], to a TUN device, …) |
 //! | [`PasswordChanged`](crate::server::ServerEvent::PasswordChanged) `{ connection, username, new_password }` | store the new password |
@@ -577,6 +578,83 @@
 //! assert_eq!(ended[0].1, SessionDownReason::Ppp(DownReason::LocalClose));
 //! assert_eq!(server.connection_count(), 0);
 //! ```
+//!
+//! # RADIUS
+//!
+//! The crate speaks no RADIUS itself (it does no I/O); it hands the embedder
+//! everything a RADIUS client needs and takes back everything an
+//! Access-Accept says. `examples/server.rs --radius HOST[:PORT]
+//! --radius-secret S` is a complete one (`examples/support/radius.rs`, on
+//! the [`radius`](https://crates.io/crates/radius) crate's packet format),
+//! proven against FreeRADIUS in `tests/radius.rs` and in the interop suite
+//! (pptp-linux + pppd → our server → FreeRADIUS).
+//!
+//! **What we send.** [`ServerEvent::AuthRequest`](crate::server::ServerEvent::AuthRequest)'s
+//! [`AuthExchange`](crate::ppp::auth::AuthExchange) maps one to one onto
+//! an Access-Request: User-Name; PAP's User-Password (RFC 2865 §5.2);
+//! CHAP-MD5's CHAP-Password (identifier + response) and CHAP-Challenge;
+//! MS-CHAPv1's MS-CHAP-Challenge and MS-CHAP-Response (ident, flags, LM
+//! and NT responses); MS-CHAPv2's MS-CHAP-Challenge and MS-CHAP2-Response
+//! (ident, flags, peer challenge, NT-Response) (RFC 2548 §2.3). The example
+//! adds NAS-Identifier, NAS-Port (our Call ID), NAS-Port-Type Virtual,
+//! Service-Type Framed, Framed-Protocol PPP, Calling-Station-Id (the
+//! client's address) and Message-Authenticator (RFC 2869 §5.14).
+//!
+//! **What we accept.** [`Verdict::Accept`](crate::ppp::auth::Verdict::Accept)'s
+//! [`Acceptance`](crate::ppp::auth::Acceptance): MS-MPPE-Send-Key and
+//! MS-MPPE-Recv-Key (RFC 2548 §2.4.2–3, salted and encrypted with the
+//! shared secret: the example decrypts them) as `mppe_keys` (send is
+//! ours), or MS-CHAP-MPPE-Keys for MS-CHAPv1 (§2.4.1: the start key is
+//! derived from its NT key and the challenge); MS-CHAP2-Success's `S=` as
+//! `authenticator_response` (without it an MS-CHAPv2 client refuses the
+//! server, as it must); Framed-IP-Address as `address`, which wins over the
+//! pool and is never given to two sessions at once
+//! ([`SessionDownReason::AddressInUse`](crate::server::SessionDownReason::AddressInUse));
+//! Session-Timeout and Idle-Timeout, enforced by the server
+//! ([`Deadline::Session`](crate::server::Deadline::Session),
+//! [`Deadline::Idle`](crate::server::Deadline::Idle)); Acct-Interim-Interval
+//! and Class, for accounting. [`Verdict::Reject`](crate::ppp::auth::Verdict::Reject)'s
+//! [`Rejection`](crate::ppp::auth::Rejection) carries MS-CHAP-Error's code,
+//! retry flag and message to the client (`E=691 R=0 … M=…`); with `R=1`
+//! the client may answer a fresh challenge, up to
+//! [`MAX_RETRIES`](crate::ppp::auth::MAX_RETRIES) times. A RADIUS server
+//! that does not answer is a reject (the example tries 3 times, 3 s
+//! apart); [`ServerConfig::verdict_timeout`](crate::server::ServerConfig::verdict_timeout)
+//! bounds the wait whatever the embedder does.
+//!
+//! Nothing is leased before the verdict: the address is taken when
+//! authentication succeeds and given back on every way down, so an
+//! unauthenticated client holds no address and no accounting record.
+//!
+//! **Accounting.** With [`ServerConfig::accounting`](crate::server::ServerConfig::accounting)
+//! the server reports an [`AccountingRecord`](crate::accounting::AccountingRecord)
+//! when a session starts carrying IP, every interim interval, and after it
+//! goes down: Acct-Session-Id, user, addresses, Call ID, session time,
+//! packets and octets both ways, Class, and on stop an RFC 2866
+//! Acct-Terminate-Cause mapped from the down reason
+//! ([`TerminateCause::of`](crate::accounting::TerminateCause::of)): the
+//! client's Terminate-Request or Call-Clear is User-Request, a vanished
+//! client Lost-Carrier, our [`Server::close`] Admin-Reset, the timeouts
+//! Idle-Timeout and Session-Timeout.
+//!
+//! **Disconnect.** RFC 5176 Disconnect-Request names a session by
+//! Acct-Session-Id, User-Name or Framed-IP-Address; the example listens
+//! for it (`--radius-coa-port`, 3799 by default), calls [`Server::close`]
+//! for the session it names and answers Disconnect-ACK, or Disconnect-NAK
+//! with Error-Cause 503 when there is none.
+//!
+//! **Several servers, one RADIUS.** Run each server with its own
+//! [`ServerConfig::call_ids`](crate::server::ServerConfig::call_ids) range
+//! (disjoint, so a Call ID, and the NAS-Port sent with it, names one
+//! session across the fleet) and its own NAS-Identifier, and let RADIUS
+//! hand out the addresses (Framed-IP-Address from an SQL or LDAP pool, as
+//! FreeRADIUS's `sqlippool` does) rather than each server's own pool:
+//! then no two servers give out the same address, sessions per user can
+//! be limited fleet-wide (FreeRADIUS's `Simultaneous-Use` over the
+//! accounting records), and a Disconnect-Request goes to the server named
+//! by the session's NAS-IP-Address. Seed each server from the OS: the
+//! Acct-Session-Id's first half is drawn from it, so ids do not repeat
+//! across servers or restarts.
 //!
 //! # Seeing what the tunnel does
 //!

@@ -307,6 +307,10 @@ pub enum ServerEvent {
     AddressRequest {
         /// Its connection.
         connection: ConnectionId,
+        /// The verifier's address for it
+        /// ([`Acceptance::address`], RADIUS Framed-IP-Address), which
+        /// should win over the embedder's own pool.
+        granted: Option<Ipv4Addr>,
     },
     /// A session carries IP.
     SessionUp {
@@ -1132,7 +1136,7 @@ impl Server {
     ///                 let secret = Credentials::Password(Password::new("secret").unwrap());
     ///                 server.provide_credentials(now, connection, secret);
     ///             }
-    ///             ServerEvent::AddressRequest { connection } => {
+    ///             ServerEvent::AddressRequest { connection, .. } => {
     ///                 let assignment = IpAssignment {
     ///                     local: Some([192, 168, 7, 1].into()),
     ///                     peer: Some([192, 168, 7, 20].into()),
@@ -1685,12 +1689,14 @@ impl Output<'_> {
         if c.address.is_some() {
             return None;
         }
+        let granted = c.aaa.as_ref().and_then(|a| a.address);
         let Some(pool) = &config.pool else {
-            self.events
-                .push_back(ServerEvent::AddressRequest { connection: id });
+            self.events.push_back(ServerEvent::AddressRequest {
+                connection: id,
+                granted,
+            });
             return None;
         };
-        let granted = c.aaa.as_ref().and_then(|a| a.address);
         let address = match granted {
             // The verifier's address wins over the pool; never two
             // sessions on one address (the second would take its traffic).
