@@ -752,6 +752,23 @@ impl Server {
         self.by_call.get(&call_id).copied()
     }
 
+    /// The Call ID the server gave a connection (the inverse of
+    /// [`Server::connection_of_call`]; RADIUS's NAS-Port).
+    ///
+    /// ```
+    /// use pptp_proto::server::{AddressPool, Server, ServerConfig};
+    /// use pptp_proto::time::Instant;
+    ///
+    /// # let pool = AddressPool { local: [10, 0, 0, 1].into(), range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()), dns: [None, None] };
+    /// let mut server = Server::new(ServerConfig::new("vpn", pool));
+    /// let conn = server.accept(Instant::ZERO, [192, 0, 2, 1].into()).unwrap();
+    /// let call_id = server.call_id(conn).unwrap();
+    /// assert_eq!(server.connection_of_call(call_id), Some(conn));
+    /// ```
+    pub fn call_id(&self, connection: ConnectionId) -> Option<u16> {
+        Some(self.connections.get(&connection)?.call_id)
+    }
+
     /// A connection's counters (`None` for an unknown connection; zero
     /// before its call is up).
     ///

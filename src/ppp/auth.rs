@@ -76,11 +76,28 @@ use crate::crypto::mschap::{
 use crate::crypto::{chap_md5, mschapv1, mschapv2, MppeKeys, NtHash, Password};
 use crate::rand::Rng;
 use crate::time::Instant;
+use crate::timer::{Timer, TimerTable};
 use crate::wire::auth::{
     ChapPacket, FailureChallenge, MsChapError, MsChapFailure, MsChapV1Response,
     MsChapV2ChangePassword, MsChapV2Response, MsChapV2Success, PapPacket,
 };
 use crate::wire::ppp::Protocol;
+
+/// Why an authentication machine's timer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AuthTimer {
+    /// Send the packet again (RFC 1994 §4.1: Challenge, PAP Request).
+    Retransmit,
+    /// Give up waiting for the other side.
+    Wait,
+}
+
+impl Timer for AuthTimer {
+    const ALL: &'static [Self] = &[AuthTimer::Retransmit, AuthTimer::Wait];
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
 
 /// The longest peer name an authenticator takes (pppd's `MAXNAMELEN` less
 /// its NUL).
@@ -399,7 +416,7 @@ struct Io {
     /// The packet retransmitted by the timer, and how often it went out.
     retransmit: Option<(Protocol, Vec<u8>)>,
     sent: u32,
-    deadline: Option<Instant>,
+    deadlines: TimerTable<AuthTimer, 2>,
     timers: AuthTimers,
     done: bool,
 }
@@ -411,7 +428,7 @@ impl Io {
             events: VecDeque::new(),
             retransmit: None,
             sent: 0,
-            deadline: None,
+            deadlines: TimerTable::default(),
             timers,
             done: false,
         }
@@ -428,12 +445,20 @@ impl Io {
         self.send(protocol, packet.clone());
         self.retransmit = Some((protocol, packet));
         self.sent = 1;
-        self.deadline = Some(now + self.timers.restart);
+        self.deadlines
+            .set(AuthTimer::Retransmit, now + self.timers.restart);
+    }
+
+    /// Waits for the other side as long as its retransmissions could take
+    /// (`restart × max_transmissions`), then fails with a timeout.
+    fn wait(&mut self, now: Instant) {
+        let wait = self.timers.restart * self.timers.max_transmissions;
+        self.deadlines.set(AuthTimer::Wait, now + wait);
     }
 
     fn stop_timer(&mut self) {
         self.retransmit = None;
-        self.deadline = None;
+        self.deadlines.stop_all();
     }
 
     fn finish(&mut self, event: AuthEvent) {
@@ -450,11 +475,14 @@ impl Io {
 
     /// Returns false when retransmissions are exhausted.
     fn handle_timeout(&mut self, now: Instant) -> bool {
-        match self.deadline {
-            Some(t) if t <= now => {}
-            _ => return true,
+        if self.deadlines.fire(AuthTimer::Wait, now) {
+            // Waited for the other side (a peer awaiting its challenge).
+            self.fail(AuthFailure::Timeout);
+            return false;
         }
-        self.deadline = None;
+        if !self.deadlines.fire(AuthTimer::Retransmit, now) {
+            return true;
+        }
         if self.sent >= self.timers.max_transmissions {
             self.fail(AuthFailure::Timeout);
             return false;
@@ -462,9 +490,9 @@ impl Io {
         if let Some((protocol, packet)) = self.retransmit.clone() {
             self.send(protocol, packet);
             self.sent += 1;
-            self.deadline = Some(now + self.timers.restart);
+            self.deadlines
+                .set(AuthTimer::Retransmit, now + self.timers.restart);
         } else {
-            // Waiting for the other side (a peer awaiting its challenge).
             self.fail(AuthFailure::Timeout);
             return false;
         }
@@ -602,8 +630,7 @@ impl Peer {
             self.io
                 .send_reliably(now, Protocol::PAP, emit_pap(&request));
         } else {
-            let wait = self.io.timers.restart * self.io.timers.max_transmissions;
-            self.io.deadline = Some(now + wait);
+            self.io.wait(now);
         }
     }
 
@@ -692,8 +719,7 @@ impl Peer {
         // The authenticator retransmits its Challenge; we answer each one.
         self.io.stop_timer();
         self.io.send(Protocol::CHAP, emit_chap(&packet));
-        let wait = self.io.timers.restart * self.io.timers.max_transmissions;
-        self.io.deadline = Some(now + wait);
+        self.io.wait(now);
     }
 
     fn on_failure(&mut self, identifier: u8, message: &[u8]) {
@@ -942,8 +968,7 @@ impl Authenticator {
     /// [`AuthMachine::start`]; see the [example](Self#example).
     pub fn start(&mut self, now: Instant) {
         if self.method == AuthMethod::Pap {
-            let wait = self.io.timers.restart * self.io.timers.max_transmissions;
-            self.io.deadline = Some(now + wait);
+            self.io.wait(now);
             return;
         }
         let packet = ChapPacket::Challenge {
@@ -1246,8 +1271,7 @@ impl Authenticator {
             .finalize();
         self.challenge.copy_from_slice(&digest[..16]);
         self.identifier = self.identifier.wrapping_add(1);
-        let wait = self.io.timers.restart * self.io.timers.max_transmissions;
-        self.io.deadline = Some(now + wait);
+        self.io.wait(now);
         Some(self.challenge)
     }
 
@@ -1402,7 +1426,7 @@ impl AuthMachine {
     /// When [`AuthMachine::handle_timeout`] is due. See the
     /// [`AuthTimers` example](AuthTimers#example).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.io().deadline
+        self.io().deadlines.earliest()
     }
 
     /// The next packet to send: its protocol and information field.

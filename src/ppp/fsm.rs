@@ -58,6 +58,21 @@ use core::time::Duration;
 use bytes::BufMut;
 
 use crate::time::Instant;
+use crate::timer::{Timer, TimerTable};
+
+/// The FSM's one timer: RFC 1661's Restart timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FsmTimer {
+    /// Retransmit Configure- or Terminate-Request, or give up (TO+/TO-).
+    Restart,
+}
+
+impl Timer for FsmTimer {
+    const ALL: &'static [Self] = &[FsmTimer::Restart];
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
 use crate::wire::cp::{parse_options, Code, ConfigOption, CpPacket};
 
 /// Octets in Code, Identifier and Length (RFC 1661 §5): `wire::cp`'s.
@@ -853,7 +868,8 @@ pub struct Fsm<N: Negotiator> {
     negotiator: N,
     config: FsmConfig,
     state: State,
-    deadline: Option<Instant>,
+    /// The Restart timer (RFC 1661 §4.6).
+    timers: TimerTable<FsmTimer, 1>,
     restart_count: u32,
     failure_count: u32,
     /// Configure-Rejects sent since the last Configure-Ack.
@@ -894,7 +910,7 @@ impl<N: Negotiator> Fsm<N> {
             negotiator,
             config,
             state: State::Initial,
-            deadline: None,
+            timers: TimerTable::default(),
             restart_count: 0,
             failure_count: 0,
             reject_count: 0,
@@ -964,18 +980,16 @@ impl<N: Negotiator> Fsm<N> {
     /// When to call [`Fsm::handle_timeout`], if a timer runs (see the
     /// [example](Self#timers-and-closing)).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadline
+        self.timers.earliest()
     }
 
     /// The Restart timer fired: TO+ while the Restart counter is above zero,
     /// else TO-. Early or repeated calls do nothing. See the
     /// [example](Self#timers-and-closing).
     pub fn handle_timeout(&mut self, now: Instant) {
-        match self.deadline {
-            Some(deadline) if now >= deadline => {}
-            _ => return,
+        if !self.timers.fire(FsmTimer::Restart, now) {
+            return;
         }
-        self.deadline = None;
         let event = if self.restart_count > 0 {
             Event::TimeoutPositive
         } else {
@@ -1039,8 +1053,8 @@ impl<N: Negotiator> Fsm<N> {
             return false;
         }
         let soon = now + within;
-        if self.deadline.is_some_and(|d| d > soon) {
-            self.deadline = Some(soon);
+        if self.timers.get(FsmTimer::Restart).is_some_and(|d| d > soon) {
+            self.timers.set(FsmTimer::Restart, soon);
         }
         self.stats.hurried = self.stats.hurried.saturating_add(1);
         true
@@ -1617,7 +1631,7 @@ impl<N: Negotiator> Fsm<N> {
     fn goto(&mut self, state: State) {
         self.state = state;
         if !state.has_timer() {
-            self.deadline = None;
+            self.timers.stop(FsmTimer::Restart);
         }
         if !state.is_negotiating() {
             // RFC 1661 §4.6: Max-Failure counts Naks within one negotiation.
@@ -1653,7 +1667,8 @@ impl<N: Negotiator> Fsm<N> {
     }
 
     fn start_timer(&mut self, now: Instant) {
-        self.deadline = Some(now + self.config.restart_timer);
+        self.timers
+            .set(FsmTimer::Restart, now + self.config.restart_timer);
     }
 
     /// tlf: This-Layer-Finished, then the new state.
@@ -2015,7 +2030,8 @@ mod tests {
         let mut f = fsm();
         f.state = state;
         f.restart_count = 1;
-        f.deadline = state.has_timer().then_some(ms(500));
+        f.timers
+            .set_opt(FsmTimer::Restart, state.has_timer().then_some(ms(500)));
         let now = ms(1000);
         f.dispatch(
             now,

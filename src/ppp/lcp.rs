@@ -36,6 +36,7 @@ use core::time::Duration;
 use super::fsm::{Extended, Negotiator, Packet, Reply, State};
 use crate::rand::Rng;
 use crate::time::Instant;
+use crate::timer::{Timer, TimerTable};
 use crate::wire::cp::{AuthProtocol, ChapAlgorithm, Code, LcpConfigOption};
 use crate::wire::ppp::Protocol;
 
@@ -626,12 +627,26 @@ impl Default for EchoConfig {
     }
 }
 
+/// The echo keepalive's one timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EchoTimer {
+    /// Send the next Echo-Request (or, too many unanswered, fail).
+    Request,
+}
+
+impl Timer for EchoTimer {
+    const ALL: &'static [Self] = &[EchoTimer::Request];
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
+
 /// The echo keepalive's state; the session drives it (its timer is one
 /// of the session's, see [`EchoConfig`]).
 #[derive(Debug, Clone)]
 pub(crate) struct LcpEcho {
     config: EchoConfig,
-    next: Option<Instant>,
+    timers: TimerTable<EchoTimer, 1>,
     outstanding: u32,
     failed: bool,
     /// When the latest Echo-Request went out.
@@ -643,7 +658,7 @@ impl LcpEcho {
     pub(crate) fn new(config: EchoConfig) -> Self {
         LcpEcho {
             config,
-            next: None,
+            timers: TimerTable::default(),
             outstanding: 0,
             failed: false,
             sent_at: None,
@@ -656,12 +671,13 @@ impl LcpEcho {
         self.outstanding = 0;
         self.failed = false;
         self.sent_at = None;
-        self.next = self.config.interval.map(|i| now + i);
+        self.timers
+            .set_opt(EchoTimer::Request, self.config.interval.map(|i| now + i));
     }
 
     /// LCP left Opened.
     pub(crate) fn stop(&mut self) {
-        self.next = None;
+        self.timers.stop(EchoTimer::Request);
     }
 
     /// An Echo-Reply arrived at `now`; returns the round-trip time since
@@ -683,24 +699,23 @@ impl LcpEcho {
 
     /// When [`LcpEcho::handle_timeout`] is due.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        self.next
+        self.timers.earliest()
     }
 
     /// Returns `true` when an Echo-Request is to be sent now.
     pub(crate) fn handle_timeout(&mut self, now: Instant) -> bool {
-        let (Some(due), Some(interval)) = (self.next, self.config.interval) else {
+        let Some(interval) = self.config.interval else {
             return false;
         };
-        if due > now {
+        if !self.timers.fire(EchoTimer::Request, now) {
             return false;
         }
         if self.outstanding >= self.config.max_failures.max(1) {
             self.failed = true;
-            self.next = None;
             return false;
         }
         self.outstanding += 1;
-        self.next = Some(now + interval);
+        self.timers.set(EchoTimer::Request, now + interval);
         self.sent_at = Some(now);
         true
     }
