@@ -5,16 +5,18 @@
 
 mod pair;
 
-use pair::{client_config, server_config, Log, Mode, Pair};
-use pptp_proto::accounting::{AccountingRecord, AccountingStatus, TerminateCause};
+use pair::aaa::{
+    client_for, connect, exchange_ip, idle_until, log, pair_with, records, server_down,
+};
+use pptp_proto::accounting::{AccountingStatus, TerminateCause};
 use pptp_proto::client::ClientEvent;
 use pptp_proto::crypto::key_derivation::{mppe_keys_mschapv1, mppe_keys_mschapv2, Role};
 use pptp_proto::crypto::mschap::nt_challenge_response;
 use pptp_proto::crypto::{chap_md5, mschapv2, nt_password_hash, Password};
 use pptp_proto::ppp::auth::{Acceptance, AuthExchange, AuthFailure, Rejection, Verdict};
 use pptp_proto::ppp::lcp::AuthMethod;
-use pptp_proto::ppp::session::{AuthConfig, DownReason};
-use pptp_proto::server::{Deadline, Server, ServerConfig, ServerEvent, SessionDownReason};
+use pptp_proto::ppp::session::DownReason;
+use pptp_proto::server::{Deadline, ServerConfig, ServerEvent, SessionDownReason};
 use pptp_proto::time::{Duration, Instant};
 
 const PASSWORD: &str = "secret";
@@ -72,97 +74,6 @@ fn radius_like(event: &ServerEvent) -> Verdict {
         },
         _ => Verdict::Reject(Rejection::default()),
     }
-}
-
-/// MPPE-128 for the MS-CHAPs (they have keys), none for the others.
-fn mode_for(method: AuthMethod) -> Mode {
-    match method {
-        AuthMethod::MsChapV1 | AuthMethod::MsChapV2 => Mode::Stateless,
-        _ => Mode::None,
-    }
-}
-
-/// A client of `method` with `password`.
-fn client_for(method: AuthMethod, password: &str) -> pptp_proto::client::ClientConfig {
-    let mut client = client_config(mode_for(method), 7);
-    if let AuthConfig::Peer(peer) = &mut client.ppp.auth {
-        peer.password = Password::new(password).unwrap();
-    }
-    client.ppp.lcp.auth = vec![method];
-    client
-}
-
-/// Connects a client to `server`, whose `AuthRequest`s `verifier` answers.
-fn connect(
-    server: Server,
-    client: pptp_proto::client::ClientConfig,
-    now: Instant,
-    verifier: impl FnMut(&ServerEvent) -> Verdict + 'static,
-) -> Pair {
-    let mut pair = Pair::new(server, client, now);
-    pair.verifier = Some(Box::new(verifier));
-    pair.log = Some(Log::default());
-    pair
-}
-
-/// A pair whose server asks `verifier`, with accounting on and a log.
-fn pair_with(
-    method: AuthMethod,
-    password: &str,
-    configure: impl FnOnce(&mut ServerConfig),
-    verifier: impl FnMut(&ServerEvent) -> Verdict + 'static,
-) -> Pair {
-    let mut config = server_config(mode_for(method), 4);
-    config.ppp.lcp.auth = vec![method];
-    config.accounting = true;
-    configure(&mut config);
-    connect(
-        Server::new(config),
-        client_for(method, password),
-        Instant::ZERO,
-        verifier,
-    )
-}
-
-fn log(pair: &Pair) -> &Log {
-    pair.log.as_ref().unwrap()
-}
-
-fn records(pair: &Pair) -> Vec<&AccountingRecord> {
-    log(pair)
-        .server
-        .iter()
-        .filter_map(|e| match e {
-            ServerEvent::Accounting(r) => Some(&**r),
-            _ => None,
-        })
-        .collect()
-}
-
-/// An IPv4 header of `len` octets, enough for the tunnel to carry.
-fn ip_packet(len: usize) -> Vec<u8> {
-    let mut p = vec![0u8; len];
-    p[0] = 0x45;
-    p[2..4].copy_from_slice(&(len as u16).to_be_bytes());
-    p[9] = 17;
-    p
-}
-
-/// One packet each way through the tunnel; panics if either is lost or
-/// garbled (wrong MPPE keys garble it).
-fn exchange_ip(pair: &mut Pair, len: usize) {
-    let ip = ip_packet(len);
-    let mut out = vec![0u8; 2048];
-    let now = pair.now;
-    let r = pair.client.send_ip(now, &ip, &mut out).unwrap();
-    let (_, got) = pair
-        .server
-        .handle_datagram(now, pair.peer, &mut out[r])
-        .unwrap();
-    assert_eq!(got, Some(&ip[..]), "client to server");
-    let r = pair.server.send_ip(now, pair.conn, &ip, &mut out).unwrap();
-    let got = pair.client.handle_datagram(now, &mut out[r]).unwrap();
-    assert_eq!(got, Some(&ip[..]), "server to client");
 }
 
 #[test]
@@ -313,25 +224,6 @@ fn the_verdicts_address_wins_over_the_pool_and_is_never_given_twice() {
         e,
         ServerEvent::SessionDown { reason: SessionDownReason::AddressInUse(a), .. } if *a == address
     )));
-}
-
-/// Runs the pair's timers until `until`, nothing else happening.
-fn idle_until(pair: &mut Pair, until: Instant) {
-    while let Some(t) = Instant::soonest(pair.client.poll_timeout(), pair.server.poll_timeout()) {
-        if t > until {
-            break;
-        }
-        pair.tick(t.max(pair.now));
-        pair.flush();
-    }
-    pair.now = pair.now.max(until);
-}
-
-fn server_down(pair: &Pair) -> Option<&SessionDownReason> {
-    log(pair).server.iter().find_map(|e| match e {
-        ServerEvent::SessionDown { reason, .. } => Some(reason),
-        _ => None,
-    })
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! (lossy link, traces) would cost more than what is measured.
 #![allow(dead_code)]
 
+pub mod aaa;
 pub mod counting;
 
 use pptp_proto::client::{Client, ClientConfig, ClientEvent};
