@@ -8,7 +8,20 @@
 //!     --local 198.51.100.1 --pool 198.51.100.2-9 [--dns 198.51.100.1] \
 //!     [--secrets FILE] [--auth LIST|any] [--mppe MODE] [--stateful] [--mru N] [--mtu N] \
 //!     [--echo SECONDS] [--tun NAME] [--quiet]
+//!     [--radius HOST[:PORT] --radius-secret S [--radius-acct-port P]
+//!      [--radius-coa-port P] [--radius-nas-id NAME]]
 //! ```
+//!
+//! `--radius` authenticates every method through a RADIUS server instead
+//! of the accounts (RFC 2865; MS-CHAP per RFC 2548, the MPPE keys it
+//! returns decrypted): its Framed-IP-Address wins over the pool, its
+//! Session-Timeout and Idle-Timeout end the session, its MS-CHAP-Error
+//! reaches the client. Accounting-Requests (start, interim, stop with the
+//! terminate cause) go to the accounting port (default: the auth port + 1),
+//! and an RFC 5176 Disconnect-Request on `--radius-coa-port` (default 3799,
+//! 0: off) closes the session it names (by Acct-Session-Id, User-Name or
+//! Framed-IP-Address), answered with Disconnect-ACK or -NAK. The RADIUS
+//! exchange runs on worker threads; the event loop never waits for it.
 //!
 //! `--secrets FILE` reads accounts in pppd's `chap-secrets` format (`client
 //! server secret [address]`, `*` wildcards, one line per user, any number of
@@ -38,18 +51,20 @@ mod support;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::exit;
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread;
 
+use pptp_proto::accounting::AccountingRecord;
 use pptp_proto::crypto::Password;
-use pptp_proto::ppp::auth::Credentials;
+use pptp_proto::ppp::auth::{Credentials, Rejection, Verdict};
 use pptp_proto::ppp::ccp::StatelessPolicy;
 use pptp_proto::ppp::ipcp::IpAssignment;
 use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
 use support::pppd::{self, Pool, Secret};
+use support::radius_nas::{self as radius, RadiusClient, RadiusConfig};
 use support::{Args, Clock, GreSocket, Log};
 
 /// Our name in `chap-secrets`' server column.
@@ -58,7 +73,9 @@ const NAME: &str = "pptp-proto";
 const USAGE: &str = "usage: server --listen ADDR[:PORT] (--user U --password P | --secrets FILE)
        --local A --pool RANGES [--dns D] [--auth LIST|any]
        [--mppe require|require-128|require-56|require-40|optional|none] [--stateful]
-       [--mru N] [--mtu N] [--echo SECONDS] [--tun NAME] [--quiet]";
+       [--mru N] [--mtu N] [--echo SECONDS] [--tun NAME] [--quiet]
+       [--radius HOST[:PORT] --radius-secret S [--radius-acct-port P]
+        [--radius-coa-port P] [--radius-nas-id NAME]]";
 
 enum Input {
     Accepted(TcpStream, SocketAddr),
@@ -67,6 +84,10 @@ enum Input {
     Gre(Ipv4Addr, Vec<u8>),
     Tun(Vec<u8>),
     Interrupt,
+    /// A RADIUS server's answer (or why there is none).
+    Verdict(ConnectionId, Result<Verdict, String>),
+    /// An RFC 5176 Disconnect-Request: what it names, and where to answer.
+    Disconnect(radius::DisconnectRequest, Vec<u8>, SocketAddr),
 }
 
 struct Options {
@@ -78,6 +99,8 @@ struct Options {
     local: Ipv4Addr,
     tun: Option<String>,
     quiet: bool,
+    radius: Option<RadiusConfig>,
+    coa_port: u16,
 }
 
 fn options() -> Options {
@@ -110,8 +133,35 @@ fn options() -> Options {
             addresses: Vec::new(),
         });
     }
-    if accounts.is_empty() {
-        a.fail("no account: give --user and --password, or --secrets FILE");
+    let radius = a.opt("--radius").map(|host| {
+        let auth = host
+            .parse::<SocketAddr>()
+            .or_else(|_| {
+                host.parse::<Ipv4Addr>()
+                    .map(|ip| SocketAddr::from((ip, 1812)))
+            })
+            .unwrap_or_else(|_| a.fail("--radius: HOST or HOST:PORT"));
+        let secret = a.req("--radius-secret");
+        let acct_port = a.opt("--radius-acct-port").map_or(auth.port() + 1, |p| {
+            p.parse()
+                .unwrap_or_else(|_| a.fail("--radius-acct-port: a port"))
+        });
+        RadiusConfig {
+            auth,
+            acct: SocketAddr::new(auth.ip(), acct_port),
+            secret: secret.into_bytes(),
+            nas_identifier: a.opt("--radius-nas-id").unwrap_or_else(|| NAME.into()),
+            nas_ip: None,
+            timeout: std::time::Duration::from_secs(3),
+            tries: 3,
+        }
+    });
+    let coa_port = a.opt("--radius-coa-port").map_or(3799, |p| {
+        p.parse()
+            .unwrap_or_else(|_| a.fail("--radius-coa-port: a port"))
+    });
+    if accounts.is_empty() && radius.is_none() {
+        a.fail("no account: give --user and --password, --secrets FILE or --radius");
     }
     let ip = |a: &mut Args, s: &str, what: &str| -> Ipv4Addr {
         s.parse()
@@ -132,6 +182,7 @@ fn options() -> Options {
     );
     // Addresses come from our own pool (several ranges, per-user addresses).
     config.pool = None;
+    config.accounting = radius.is_some();
     config = config.with_seed_bytes(support::os_seed());
     if let Some(list) = a.opt("--auth") {
         config.ppp.lcp.auth = pppd::parse_auth(&list).unwrap_or_else(|e| a.fail(&e));
@@ -167,6 +218,8 @@ fn options() -> Options {
         local,
         tun,
         quiet,
+        radius,
+        coa_port,
     }
 }
 
@@ -194,6 +247,20 @@ struct Conn {
     user: String,
     /// The address leased from our pool.
     leased: Option<Ipv4Addr>,
+    /// Its Acct-Session-Id, once accounting started.
+    session_id: Option<String>,
+}
+
+/// The RADIUS side: the client (shared by the worker threads), the
+/// accounting queue (one worker, so a session's records stay in order),
+/// the Disconnect socket.
+struct Radius {
+    client: Arc<RadiusClient>,
+    accounting: Sender<AccountingRecord>,
+    coa: Option<UdpSocket>,
+    secret: Vec<u8>,
+    /// Where verdicts come back to the event loop.
+    tx: Sender<Input>,
 }
 
 /// Everything the main loop owns.
@@ -215,6 +282,7 @@ struct State {
     buf: Vec<u8>,
     /// Fragments addressed to our tunnel address, for the echo responder.
     reassembly: support::reassembly::Reassembly,
+    radius: Option<Radius>,
 }
 
 impl State {
@@ -277,6 +345,33 @@ impl State {
                 connection,
                 username,
                 method,
+                exchange,
+            } if self.radius.is_some() => {
+                let prefix = self.prefix(connection);
+                self.log.info(
+                    &prefix,
+                    format_args!("{username:?} authenticates with {method:?} via RADIUS"),
+                );
+                let peer = self.conns.get(&connection).map(|c| c.peer);
+                if let Some(c) = self.conns.get_mut(&connection) {
+                    c.user.clone_from(&username);
+                }
+                let nas_port = self.server.call_id(connection).unwrap_or(0);
+                let (Some(r), Some(peer)) = (&self.radius, peer) else {
+                    return;
+                };
+                let (client, tx) = (r.client.clone(), r.tx.clone());
+                thread::spawn(move || {
+                    let verdict = client
+                        .authenticate(&username, &exchange, nas_port, peer.into())
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Input::Verdict(connection, verdict));
+                });
+            }
+            ServerEvent::AuthRequest {
+                connection,
+                username,
+                method,
                 ..
             } => {
                 let prefix = self.prefix(connection);
@@ -301,6 +396,28 @@ impl State {
                 }
                 self.server
                     .provide_credentials(now, connection, credentials);
+            }
+            ServerEvent::AddressRequest {
+                connection,
+                granted: Some(address),
+            } => {
+                // RADIUS's Framed-IP-Address, unless a session has it.
+                let prefix = self.prefix(connection);
+                if self.routes.contains_key(&address) {
+                    self.log.info(
+                        &prefix,
+                        format_args!("RADIUS address {address} is in use: closing"),
+                    );
+                    self.server.close(now, connection);
+                    return;
+                }
+                let assignment = IpAssignment {
+                    local: Some(self.local),
+                    peer: Some(address),
+                    dns: [self.dns, None],
+                    nbns: [None, None],
+                };
+                self.server.assign_address(now, connection, assignment);
             }
             ServerEvent::AddressRequest { connection, .. } => {
                 // Authenticated: the account's own address, or the pool's.
@@ -368,6 +485,28 @@ impl State {
                 }
             }
             ServerEvent::IpPacket { connection, packet } => self.route(connection, &packet),
+            ServerEvent::Accounting(record) => {
+                let prefix = self.prefix(record.connection);
+                self.log.info(
+                    &prefix,
+                    format_args!(
+                        "accounting {:?} {}: {} octets in, {} out{}",
+                        record.status,
+                        record.session_id,
+                        record.bytes_in,
+                        record.bytes_out,
+                        record
+                            .terminate_cause
+                            .map_or(String::new(), |c| format!(", cause {c:?}"))
+                    ),
+                );
+                if let Some(c) = self.conns.get_mut(&record.connection) {
+                    c.session_id = Some(record.session_id.clone());
+                }
+                if let Some(r) = &self.radius {
+                    let _ = r.accounting.send(*record);
+                }
+            }
             ServerEvent::SessionDown { connection, reason } => {
                 let prefix = self.prefix(connection);
                 self.log
@@ -375,6 +514,68 @@ impl State {
                 self.closing.insert(connection);
             }
             _ => {}
+        }
+    }
+
+    /// A RADIUS answer for a pending authentication.
+    fn verdict(&mut self, connection: ConnectionId, verdict: Result<Verdict, String>) {
+        let now = self.clock.now();
+        let prefix = self.prefix(connection);
+        let verdict = match verdict {
+            Ok(v) => {
+                let what = match &v {
+                    Verdict::Accept(a) => format!(
+                        "Access-Accept{}",
+                        a.address
+                            .map_or(String::new(), |a| format!(", address {a}"))
+                    ),
+                    Verdict::Reject(r) => format!("Access-Reject (E={})", r.error),
+                };
+                self.log.info(&prefix, format_args!("RADIUS: {what}"));
+                v
+            }
+            Err(e) => {
+                // No answer is no: fail closed.
+                self.log
+                    .info(&prefix, format_args!("RADIUS: {e}: rejecting"));
+                Verdict::Reject(Rejection::default())
+            }
+        };
+        self.server.provide_verdict(now, connection, verdict);
+    }
+
+    /// An RFC 5176 Disconnect-Request: closes the session it names.
+    fn disconnect(&mut self, request: radius::DisconnectRequest, bytes: &[u8], from: SocketAddr) {
+        let now = self.clock.now();
+        let found = self
+            .conns
+            .iter()
+            .find(|(_, c)| {
+                request.session_id.is_some() && c.session_id == request.session_id
+                    || request.username.as_ref().is_some_and(|u| *u == c.user)
+                    || request.address.is_some() && c.address == request.address
+            })
+            .map(|(id, _)| *id);
+        self.log.info(
+            "",
+            format_args!(
+                "RADIUS Disconnect-Request from {from} for {:?}: {}",
+                request,
+                if found.is_some() {
+                    "closing"
+                } else {
+                    "no such session"
+                }
+            ),
+        );
+        if let Some(conn) = found {
+            self.server.close(now, conn);
+        }
+        if let Some(r) = &self.radius {
+            let reply = radius::disconnect_reply(bytes, &r.secret, found.is_some());
+            if let Some(socket) = &r.coa {
+                let _ = socket.send_to(&reply, from);
+            }
         }
     }
 
@@ -452,6 +653,50 @@ fn main() {
         support::spawn_tun_reader(dev.clone(), tx.clone(), Input::Tun);
         dev
     });
+    let radius = o.radius.map(|config| {
+        let secret = config.secret.clone();
+        let client = Arc::new(RadiusClient::new(config));
+        let (accounting, records) = channel::<AccountingRecord>();
+        {
+            let client = client.clone();
+            thread::spawn(move || {
+                for record in records {
+                    if let Err(e) = client.account(&record) {
+                        eprintln!("server: RADIUS accounting {}: {e}", record.session_id);
+                    }
+                }
+            });
+        }
+        let coa = (o.coa_port != 0).then(|| {
+            let at = SocketAddr::new(o.listen.ip(), o.coa_port);
+            let socket = UdpSocket::bind(at)
+                .unwrap_or_else(|e| fail(&format!("RADIUS Disconnect port {at}"), e));
+            let reader = socket.try_clone().unwrap_or_else(|e| fail("udp", e));
+            let (tx, secret) = (tx.clone(), secret.clone());
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok((n, from)) = reader.recv_from(&mut buf) {
+                    let bytes = buf[..n].to_vec();
+                    match radius::parse_disconnect(&bytes, &secret) {
+                        Ok(request) => {
+                            if tx.send(Input::Disconnect(request, bytes, from)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => eprintln!("server: RADIUS packet from {from} dropped: {e}"),
+                    }
+                }
+            });
+            socket
+        });
+        Radius {
+            client,
+            accounting,
+            coa,
+            secret,
+            tx: tx.clone(),
+        }
+    });
     let mut s = State {
         clock,
         log: Log::new(clock, !o.quiet),
@@ -468,6 +713,7 @@ fn main() {
         tun_name: o.tun.clone(),
         buf: vec![0u8; 65536],
         reassembly: support::reassembly::Reassembly::default(),
+        radius,
     };
     s.log.info(
         "",
@@ -523,6 +769,7 @@ fn main() {
                                 address: None,
                                 user: String::new(),
                                 leased: None,
+                                session_id: None,
                             },
                         );
                     }
@@ -578,6 +825,8 @@ fn main() {
                     s.server.close(now(), conn);
                 }
             }
+            Ok(Input::Verdict(conn, verdict)) => s.verdict(conn, verdict),
+            Ok(Input::Disconnect(request, bytes, from)) => s.disconnect(request, &bytes, from),
             Err(RecvTimeoutError::Timeout) => s.server.handle_timeout(now()),
             Err(RecvTimeoutError::Disconnected) => return,
         }

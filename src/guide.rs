@@ -584,7 +584,7 @@
 //! The crate speaks no RADIUS itself (it does no I/O); it hands the embedder
 //! everything a RADIUS client needs and takes back everything an
 //! Access-Accept says. `examples/server.rs --radius HOST[:PORT]
-//! --radius-secret S` is a complete one (`examples/support/radius.rs`, on
+//! --radius-secret S` is a complete one (`examples/support/radius_nas.rs`, on
 //! the [`radius`](https://crates.io/crates/radius) crate's packet format),
 //! proven against FreeRADIUS in `tests/radius.rs` and in the interop suite
 //! (pptp-linux + pppd → our server → FreeRADIUS).

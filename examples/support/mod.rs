@@ -7,6 +7,7 @@
 #![allow(dead_code)] // each example uses a different part
 
 pub mod pppd;
+pub mod radius_nas;
 pub mod reassembly;
 
 use std::collections::HashMap;
