@@ -411,13 +411,7 @@ impl State {
                     self.server.close(now, connection);
                     return;
                 }
-                let assignment = IpAssignment {
-                    local: Some(self.local),
-                    peer: Some(address),
-                    dns: [self.dns, None],
-                    nbns: [None, None],
-                };
-                self.server.assign_address(now, connection, assignment);
+                self.assign(connection, address);
             }
             ServerEvent::AddressRequest { connection, .. } => {
                 // Authenticated: the account's own address, or the pool's.
@@ -431,13 +425,7 @@ impl State {
                         if let Some(c) = self.conns.get_mut(&connection) {
                             c.leased = Some(address);
                         }
-                        let assignment = IpAssignment {
-                            local: Some(self.local),
-                            peer: Some(address),
-                            dns: [self.dns, None],
-                            nbns: [None, None],
-                        };
-                        self.server.assign_address(now, connection, assignment);
+                        self.assign(connection, address);
                     }
                     None => {
                         self.log
@@ -515,6 +503,18 @@ impl State {
             }
             _ => {}
         }
+    }
+
+    /// Gives a session its tunnel address (and ours, and the DNS server).
+    fn assign(&mut self, connection: ConnectionId, address: Ipv4Addr) {
+        let assignment = IpAssignment {
+            local: Some(self.local),
+            peer: Some(address),
+            dns: [self.dns, None],
+            nbns: [None, None],
+        };
+        let now = self.clock.now();
+        self.server.assign_address(now, connection, assignment);
     }
 
     /// A RADIUS answer for a pending authentication.

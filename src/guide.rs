@@ -585,7 +585,12 @@
 //! everything a RADIUS client needs and takes back everything an
 //! Access-Accept says. `examples/server.rs --radius HOST[:PORT]
 //! --radius-secret S` is a complete one (`examples/support/radius_nas.rs`, on
-//! the [`radius`](https://crates.io/crates/radius) crate's packet format),
+//! the [`radius`](https://crates.io/crates/radius) crate's packet format:
+//! the maintained pure-Rust RADIUS codec, with every RFC dictionary's
+//! attributes and the Request/Response Authenticators; what it lacks, RFC
+//! 2548's Microsoft attributes with the salted MPPE keys and the HMAC-MD5
+//! Message-Authenticator, is written there and tested in
+//! `tests/radius_nas.rs`),
 //! proven against FreeRADIUS in `tests/radius.rs` and in the interop suite
 //! (pptp-linux + pppd → our server → FreeRADIUS).
 //!

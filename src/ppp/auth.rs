@@ -1507,6 +1507,17 @@ mod tests {
         })
     }
 
+    /// An MS-CHAPv2 authenticator whose Challenge ([9; 16], Identifier 1)
+    /// has gone out.
+    fn v2_authenticator(now: Instant) -> AuthMachine {
+        let timers = AuthTimers::default();
+        let a = Authenticator::new(AuthMethod::MsChapV2, "vpn", [9; 16], 1, timers);
+        let mut m = AuthMachine::Authenticator(alloc::boxed::Box::new(a));
+        m.start(now);
+        let _challenge = m.poll_transmit();
+        m
+    }
+
     /// The Failure just sent: its message.
     fn failure_text(m: &mut AuthMachine) -> String {
         let (_, bytes) = m.poll_transmit().unwrap_or_else(|| unreachable!());
@@ -1521,11 +1532,7 @@ mod tests {
     #[test]
     fn a_rejection_with_retry_takes_responses_to_fresh_challenges_then_fails() {
         let now = Instant::ZERO;
-        let timers = AuthTimers::default();
-        let a = Authenticator::new(AuthMethod::MsChapV2, "vpn", [9; 16], 1, timers);
-        let mut m = AuthMachine::Authenticator(alloc::boxed::Box::new(a));
-        m.start(now);
-        let _challenge = m.poll_transmit();
+        let mut m = v2_authenticator(now);
         let retry = || {
             Verdict::Reject(Rejection {
                 retry: true,
@@ -1580,16 +1587,7 @@ mod tests {
     #[test]
     fn a_retry_can_succeed() {
         let now = Instant::ZERO;
-        let a = Authenticator::new(
-            AuthMethod::MsChapV2,
-            "vpn",
-            [9; 16],
-            1,
-            AuthTimers::default(),
-        );
-        let mut m = AuthMachine::Authenticator(alloc::boxed::Box::new(a));
-        m.start(now);
-        let _challenge = m.poll_transmit();
+        let mut m = v2_authenticator(now);
         m.handle_packet(now, Protocol::CHAP, &v2_response(1, &[9; 16]));
         assert!(matches!(m.poll_event(), Some(AuthEvent::Request { .. })));
         let retry = Rejection {
@@ -1612,16 +1610,7 @@ mod tests {
     #[test]
     fn a_malformed_response_fails_without_asking_the_verifier() {
         let now = Instant::ZERO;
-        let a = Authenticator::new(
-            AuthMethod::MsChapV2,
-            "vpn",
-            [9; 16],
-            1,
-            AuthTimers::default(),
-        );
-        let mut m = AuthMachine::Authenticator(alloc::boxed::Box::new(a));
-        m.start(now);
-        let _challenge = m.poll_transmit();
+        let mut m = v2_authenticator(now);
         let short = emit_chap(&ChapPacket::Response {
             identifier: 1,
             value: &[0; 20],
