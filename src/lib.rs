@@ -59,8 +59,8 @@
 //! facades are [`client`] and [`server`]. A *call* is one PPTP call (a
 //! Call ID pair, one GRE channel); its PPP link is its *session*. A
 //! *verdict* is an authentication decision ([`ppp::auth::Verdict`]); a
-//! control protocol's answer to a Configure-Request is a
-//! [`ppp::fsm::Reply`] with its [`wire::cp::Code`].
+//! control protocol answers a Configure-Request with a Configure-Ack, -Nak
+//! or -Reject ([`wire::cp::Code`]).
 //!
 //! Modules, bottom up:
 //!

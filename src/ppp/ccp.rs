@@ -20,28 +20,10 @@
 //!
 //! RFC 1962 §2: the bits of a Configure-Request say what its sender is
 //! willing to receive, so MPPC compresses what we send when the peer's
-//! request carried `C` and decompresses what we receive when ours did
-//! ([`Ccp::mppc_directions`]).
+//! request carried `C` and decompresses what we receive when ours did.
 //!
-//! # Example
-//!
-//! The default policy (MPPE required, 128-bit only, stateless preferred)
-//! narrows a pptp-linux offer of H+S+L to H+S:
-//!
-//! ```
-//! use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
-//! use pptp_proto::ppp::fsm::Negotiator;
-//! use pptp_proto::wire::cp::Code;
-//!
-//! let mut ccp = Ccp::new(CcpConfig::default());
-//! let offer = [18, 6, 0x01, 0x00, 0x00, 0x60]; // option 18: H, S and L
-//! let reply = ccp.judge(&offer, false)?;
-//! assert_eq!(reply.verdict(), Code::CONFIGURE_NAK);
-//! assert_eq!(reply.naks(), [18, 6, 0x01, 0x00, 0x00, 0x40]); // H and S
-//! // The peer takes the Nak: acknowledged.
-//! assert_eq!(ccp.judge(reply.naks(), false)?.verdict(), Code::CONFIGURE_ACK);
-//! # Ok::<(), pptp_proto::wire::Error>(())
-//! ```
+//! The [`ppp` example](crate::ppp#example) narrows a client's offer of any
+//! strength to the stateless MPPE-128 its server requires.
 
 use alloc::vec::Vec;
 
@@ -49,33 +31,8 @@ use super::fsm::{Extended, Negotiator, Packet, Reply, State};
 use crate::wire::cp::{CcpConfigOption, Code};
 use crate::wire::mppe::MppeBits;
 
-/// Whether MPPE must, may or must not be used.
-///
-/// # Example
-///
-/// How each requirement answers a peer that offers MPPC compression
-/// alone, without encryption:
-///
-/// ```
-/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, MppeRequirement};
-/// use pptp_proto::ppp::fsm::Negotiator;
-/// use pptp_proto::wire::cp::Code;
-///
-/// let judge = |mppe| {
-///     let mut ccp = Ccp::new(CcpConfig { mppe, ..CcpConfig::default() });
-///     let offer = [18, 6, 0, 0, 0, 0x01]; // C only
-///     let reply = ccp.judge(&offer, false).unwrap();
-///     (reply.verdict(), reply.naks().to_vec())
-/// };
-/// // Asked to encrypt with 128-bit keys instead, stateless as our request.
-/// let nak = vec![18, 6, 0x01, 0, 0, 0x40];
-/// assert_eq!(judge(MppeRequirement::Required), (Code::CONFIGURE_NAK, nak));
-/// // Optional: option 18 is not rejected while MPPE is allowed (RFC 3078
-/// // §2); the Nak offers what we would take, stateless 128-bit.
-/// let nak = vec![18, 6, 0x01, 0, 0, 0x40];
-/// assert_eq!(judge(MppeRequirement::Optional), (Code::CONFIGURE_NAK, nak));
-/// assert_eq!(judge(MppeRequirement::Refused).0, Code::CONFIGURE_REJECT);
-/// ```
+/// Whether MPPE must, may or must not be used. The [`ppp` example](crate::ppp#example)
+/// requires it on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MppeRequirement {
     /// No IP packet goes either way unencrypted: if CCP does not agree on
@@ -87,34 +44,8 @@ pub enum MppeRequirement {
     Refused,
 }
 
-/// Stateless mode policy (the H bit).
-///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, StatelessPolicy};
-/// use pptp_proto::ppp::fsm::Negotiator;
-/// use pptp_proto::wire::cp::Code;
-///
-/// let judge = |stateless, offer: &[u8]| {
-///     let mut ccp = Ccp::new(CcpConfig { stateless, ..CcpConfig::default() });
-///     ccp.judge(offer, false).unwrap().verdict()
-/// };
-/// let stateful = [18, 6, 0x00, 0, 0, 0x40]; // S
-/// let stateless = [18, 6, 0x01, 0, 0, 0x40]; // H and S
-/// // Both directions run one mode (pppd and Linux need it): a request in
-/// // the other mode than ours is Nak'ed toward ours...
-/// assert_eq!(judge(StatelessPolicy::Preferred, &stateful), Code::CONFIGURE_NAK);
-/// assert_eq!(judge(StatelessPolicy::Preferred, &stateless), Code::CONFIGURE_ACK);
-/// assert_eq!(judge(StatelessPolicy::Required, &stateful), Code::CONFIGURE_NAK);
-/// // ...and stateful preferred (pppd `mppe-stateful`) asks for stateful.
-/// assert_eq!(judge(StatelessPolicy::Refused, &stateless), Code::CONFIGURE_NAK);
-/// assert_eq!(judge(StatelessPolicy::Refused, &stateful), Code::CONFIGURE_ACK);
-/// assert_eq!(judge(StatelessPolicy::StatefulOnly, &stateless), Code::CONFIGURE_NAK);
-/// // A peer that Naks our mode toward its own is followed, unless the
-/// // policy requires ours (`Required`, `StatefulOnly`); see
-/// // [`CcpConfig::stateful`].
-/// ```
+/// Stateless mode policy (the H bit). In the [`ppp` example](crate::ppp#example) the
+/// server requires it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatelessPolicy {
     /// Stateless only (rekey every packet; robust to loss); pppd without
@@ -131,25 +62,6 @@ pub enum StatelessPolicy {
 }
 
 /// CCP policy.
-///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, MppeRequirement, StatelessPolicy};
-/// use pptp_proto::ppp::fsm::Negotiator;
-/// use pptp_proto::wire::mppe::MppeBits;
-///
-/// let config = CcpConfig::default();
-/// assert_eq!(config.mppe, MppeRequirement::Required);
-/// assert_eq!(config.strengths, MppeBits::BITS_128);
-/// assert_eq!(config.stateless, StatelessPolicy::Preferred);
-/// assert!(!config.mppc && config.reset_rekeys);
-/// // Compression without encryption: CCP offers the C bit alone.
-/// let compress_only = CcpConfig { mppe: MppeRequirement::Refused, mppc: true, ..config };
-/// let mut request = Vec::new();
-/// Ccp::new(compress_only).build_request(&mut request);
-/// assert_eq!(request, [18, 6, 0, 0, 0, 0x01]);
-/// ```
 ///
 /// # pppd options
 ///
@@ -263,60 +175,18 @@ const STRENGTHS: MppeBits = MppeBits::BITS_40
     .union(MppeBits::BITS_128);
 
 /// What CCP reports beside its automaton, as
-/// [`FsmEvent::Report`](super::fsm::FsmEvent::Report) (see the
-/// [`Ccp` example](Ccp#reset-request)).
+/// [`FsmEvent::Report`](super::fsm::FsmEvent::Report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum CcpReport {
+pub(crate) enum CcpReport {
     /// The peer sent a Reset-Request (RFC 1962 §5.1): the MPPE sender must
     /// flush (a FLUSHED packet next).
     ResetRequested,
 }
 
 /// The CCP [`Negotiator`].
-///
-/// # Example
-///
-/// We offer MPPC with MPPE; the peer wants MPPE alone for what it receives:
-///
-/// ```
-/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig};
-/// use pptp_proto::ppp::fsm::Negotiator;
-/// use pptp_proto::wire::cp::{parse_options, Code};
-/// use pptp_proto::wire::mppe::MppeBits;
-///
-/// let mut ccp = Ccp::new(CcpConfig { mppc: true, ..CcpConfig::default() });
-/// assert!(ccp.config().mppc);
-/// let mut request = Vec::new();
-/// ccp.build_request(&mut request);
-/// assert_eq!(request, [18, 6, 0x01, 0, 0, 0x41]); // H, S and C
-/// assert!(ccp.on_ack(&parse_options(&request)?));
-/// let peer = [18, 6, 0x01, 0, 0, 0x40]; // H and S
-/// assert_eq!(ccp.judge(&peer, false)?.verdict(), Code::CONFIGURE_ACK);
-/// let ours = MppeBits::STATELESS | MppeBits::BITS_128 | MppeBits::MPPC;
-/// assert_eq!(ccp.agreed(), Some(ours));
-/// // MPPC on what we send: no; on what we receive: yes.
-/// assert_eq!(ccp.mppc_directions(), (false, true));
-/// # Ok::<(), pptp_proto::wire::Error>(())
-/// ```
-///
-/// # Reset-Request
-///
-/// ```
-/// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, CcpReport};
-/// use pptp_proto::ppp::fsm::{Extended, Negotiator, State};
-/// use pptp_proto::wire::cp::Code;
-///
-/// let mut ccp = Ccp::new(CcpConfig::default());
-/// // The peer lost a packet of a stateful MPPE stream.
-/// let answer = ccp.handle_extended(State::Opened, Code::RESET_REQUEST, 9, &[]);
-/// let reset_ack = (Code::RESET_ACK, 9);
-/// assert!(matches!(answer, Extended::Reply(ack) if (ack.code, ack.identifier) == reset_ack));
-/// assert_eq!(ccp.poll_report(), Some(CcpReport::ResetRequested)); // flush the MPPE sender
-/// assert_eq!(ccp.poll_report(), None);
-/// ```
 #[derive(Debug, Clone)]
-pub struct Ccp {
+pub(crate) struct Ccp {
     config: CcpConfig,
     /// The bits we offer; `None` once the peer rejected option 18.
     request: Option<MppeBits>,
@@ -332,8 +202,6 @@ pub struct Ccp {
 
 impl Ccp {
     /// A CCP policy.
-    ///
-    /// See the [example](Self#example).
     pub fn new(config: CcpConfig) -> Self {
         let mut ccp = Ccp {
             config,
@@ -348,16 +216,12 @@ impl Ccp {
     }
 
     /// The policy.
-    ///
-    /// See the [example](Self#example).
     pub fn config(&self) -> &CcpConfig {
         &self.config
     }
 
     /// The MPPE bits both directions agreed on, once CCP is open: `None` if
     /// either side went without option 18.
-    ///
-    /// See the [example](Self#example).
     pub fn agreed(&self) -> Option<MppeBits> {
         match (self.agreed, self.peer_agreed) {
             // The send direction follows what the peer acknowledged.
@@ -369,8 +233,6 @@ impl Ccp {
     /// Whether MPPC runs on what we send and on what we receive, once CCP
     /// is open: the peer's acknowledged request carried `C` (it decompresses
     /// what we send), and ours did (RFC 1962 §2).
-    ///
-    /// See the [example](Self#example).
     pub fn mppc_directions(&self) -> (bool, bool) {
         let has_c = |b: Option<MppeBits>| b.is_some_and(|b| b.contains(MppeBits::MPPC));
         match (self.agreed, self.peer_agreed) {
@@ -381,18 +243,6 @@ impl Ccp {
 
     /// Stops offering and accepting MPPE (no keys: authentication was not
     /// MS-CHAP) while MPPC may still be negotiated. Takes effect at once.
-    ///
-    /// ```
-    /// use pptp_proto::ppp::ccp::{Ccp, CcpConfig, MppeRequirement};
-    /// use pptp_proto::ppp::fsm::Negotiator;
-    ///
-    /// let mut ccp = Ccp::new(CcpConfig { mppc: true, ..CcpConfig::default() });
-    /// ccp.refuse_mppe(); // PAP authenticated the link: no MPPE keys
-    /// assert_eq!(ccp.config().mppe, MppeRequirement::Refused);
-    /// let mut request = Vec::new();
-    /// ccp.build_request(&mut request);
-    /// assert_eq!(request, [18, 6, 0, 0, 0, 0x01]); // C alone
-    /// ```
     pub fn refuse_mppe(&mut self) {
         self.config.mppe = MppeRequirement::Refused;
         self.reset();

@@ -1,31 +1,20 @@
-//! The option-negotiation automaton of RFC 1661 §4, generic over the
-//! option policy of one control protocol.
+//! The option-negotiation automaton of RFC 1661 §4, which LCP, IPCP,
+//! IPv6CP and CCP each run inside a
+//! [`PppSession`](crate::ppp::session::PppSession) with their own option
+//! policy: all ten states, the sixteen events and the thirteen actions of the
+//! state transition table in §4.1, with the Restart timer and the
+//! Max-Terminate, Max-Configure and Max-Failure counters of §4.6. Codes
+//! beyond Code-Reject (LCP's Protocol-Reject, Echo, Discard, Identification,
+//! Time-Remaining; CCP's Reset-Request/Ack) go to the protocol's policy, so
+//! the automaton never knows them.
 //!
-//! [`Fsm`] implements all ten states, the sixteen events and the thirteen
-//! actions of the state transition table in RFC 1661 §4.1, with the Restart
-//! timer and the Max-Terminate, Max-Configure and Max-Failure counters of
-//! §4.6. What the options mean is the business of a [`Negotiator`]: LCP,
-//! IPCP, IPv6CP and CCP each implement it, and codes beyond Code-Reject
-//! (LCP's Protocol-Reject, Echo, Discard, Identification, Time-Remaining;
-//! CCP's Reset-Request/Ack) reach the negotiator through
-//! [`Negotiator::handle_extended`], so the automaton never knows them.
-//!
-//! # Driving contract
-//!
-//! The owner (the PPP session) feeds input and drains output:
-//!
-//! - Lower layer and administrator events: [`Fsm::up`], [`Fsm::down`],
-//!   [`Fsm::open`], [`Fsm::close`], and [`Fsm::protocol_rejected`] when LCP
-//!   receives a Protocol-Reject for this protocol (RFC 1661 §5.7, RXJ-).
-//! - Received packets: [`Fsm::handle_packet`] (Code, Identifier, Length and
-//!   data as on the wire) or [`Fsm::handle`] (already split).
-//! - Time: [`Fsm::poll_timeout`] says when to call [`Fsm::handle_timeout`];
-//!   an early or repeated call is a no-op and a fired timer is always cleared.
-//! - After every call, drain [`Fsm::poll_transmit`] (packets to send inside
-//!   this protocol's PPP frames) and [`Fsm::poll_event`] (the layer hooks
-//!   This-Layer-Up/Down/Started/Finished as [`FsmEvent`]s), then re-read
-//!   [`Fsm::poll_timeout`]. Both queues are bounded; what does not fit is
-//!   dropped and counted in [`FsmStats`].
+//! The automaton and the policies are the crate's machinery. What is public
+//! is their configuration, [`FsmConfig`] (shared by the four protocols as
+//! [`SessionConfig::fsm`](crate::ppp::session::SessionConfig::fsm)), and
+//! their counters, [`FsmStats`] (summed by
+//! [`PppSession::control_stats`](crate::ppp::session::PppSession::control_stats)).
+//! Its queues are bounded; what does not fit is dropped and counted. The
+//! [`ppp` example](crate::ppp#example) sets a Restart timer.
 //!
 //! # Choices where RFC 1661 leaves room
 //!
@@ -47,9 +36,8 @@
 //!   not implemented: Open in Stopped, Closing, Stopping or Opened just moves
 //!   as the table says, and TO- in Req-Sent/Ack-Rcvd/Ack-Sent finishes.
 //! - Max-Failure (§4.6): after that many Configure-Naks sent without a
-//!   Configure-Ack, the [`Reply`] given to [`Negotiator::check_request`]
-//!   rejects what the policy would Nak. The count restarts when we send a Configure-Ack or leave
-//!   negotiation.
+//!   Configure-Ack, what the policy would Nak is rejected instead. The count
+//!   restarts when we send a Configure-Ack or leave negotiation.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -76,30 +64,14 @@ impl Timer for FsmTimer {
 use crate::wire::cp::{parse_options, Code, ConfigOption, CpPacket};
 
 /// Octets in Code, Identifier and Length (RFC 1661 §5): `wire::cp`'s.
-pub const HEADER_LEN: usize = crate::wire::cp::HEADER_LEN;
+pub(crate) const HEADER_LEN: usize = crate::wire::cp::HEADER_LEN;
 
 /// Most events queued between two drains; a call produces at most three.
 const MAX_QUEUED_EVENTS: usize = 16;
 
 /// The ten states of RFC 1661 §4.2.
-///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
-/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-/// use pptp_proto::time::Instant;
-///
-/// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
-/// assert_eq!(ncp.state(), State::Initial);
-/// ncp.open(Instant::ZERO);
-/// ncp.up(Instant::ZERO);
-/// // Our Configure-Request is out: state 6 of the table.
-/// assert_eq!(ncp.state(), State::RequestSent);
-/// assert_eq!(ncp.state().number(), 6);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum State {
+pub(crate) enum State {
     /// Lower layer down, no Open (state 0).
     Initial,
     /// Open, waiting for the lower layer (state 1).
@@ -123,7 +95,7 @@ pub enum State {
 }
 
 impl State {
-    /// The state's number in RFC 1661 §4.1 (see the [example](State#example)).
+    /// The state's number in RFC 1661 §4.1.
     pub const fn number(self) -> u8 {
         match self {
             State::Initial => 0,
@@ -160,32 +132,9 @@ impl State {
     }
 }
 
-/// The counters and timer of RFC 1661 §4.6, and the queue bound.
-///
-/// # Example
-///
-/// A faster Restart timer and fewer retries than RFC 1661's defaults:
-///
-/// ```
-/// use core::time::Duration;
-/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
-/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-/// use pptp_proto::time::Instant;
-///
-/// assert_eq!(FsmConfig::default().restart_timer, Duration::from_secs(3));
-/// assert_eq!(FsmConfig::default().max_configure, 10);
-/// let config = FsmConfig {
-///     restart_timer: Duration::from_secs(1),
-///     max_configure: 2,
-///     ..FsmConfig::default()
-/// };
-/// let mut ncp = Fsm::new(Ipv6cp::new(1), config);
-/// ncp.open(Instant::ZERO);
-/// ncp.up(Instant::ZERO);
-/// ncp.handle_timeout(Instant::from_secs(1)); // the second Configure-Request
-/// ncp.handle_timeout(Instant::from_secs(2)); // no answer: give up
-/// assert_eq!(ncp.state(), State::Stopped);
-/// ```
+/// The counters and timer of RFC 1661 §4.6, and the queue bound, shared by
+/// LCP, IPCP, IPv6CP and CCP. The [`ppp` example](crate::ppp#example) shortens the
+/// Restart timer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FsmConfig {
     /// Restart timer period (RFC 1661 §4.6, default 3 s).
@@ -198,7 +147,7 @@ pub struct FsmConfig {
     pub max_failure: u32,
     /// The peer's MRU: a Code-Reject is truncated to fit it (RFC 1661 §5.6, default 1500).
     pub peer_mru: u16,
-    /// Most packets queued for [`Fsm::poll_transmit`] (default 8).
+    /// Most packets one protocol queues for sending (default 8).
     pub max_queued_packets: usize,
     /// Most options a peer's Configure-Request may carry (default 32); a
     /// longer one is discarded and counted as malformed, so one packet
@@ -249,22 +198,8 @@ impl Default for FsmConfig {
 
 /// A control-protocol packet to send: Code, Identifier and data; Length is
 /// implied.
-///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::fsm::Packet;
-/// use pptp_proto::wire::cp::Code;
-///
-/// // An LCP Echo-Request carrying magic number 0x01020304.
-/// let echo = Packet { code: Code::ECHO_REQUEST, identifier: 7, data: vec![1, 2, 3, 4] };
-/// let mut wire = Vec::new();
-/// echo.emit(&mut wire);
-/// assert_eq!(wire, [9, 7, 0, 8, 1, 2, 3, 4]);
-/// assert_eq!(echo.buffer_len(), wire.len());
-/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Packet {
+pub(crate) struct Packet {
     /// The Code field.
     pub code: Code,
     /// The Identifier field.
@@ -274,13 +209,12 @@ pub struct Packet {
 }
 
 impl Packet {
-    /// Octets [`Packet::emit`] writes (see the [example](Packet#example)).
+    /// Octets [`Packet::emit`] writes.
     pub fn buffer_len(&self) -> usize {
         HEADER_LEN.saturating_add(self.data.len())
     }
 
-    /// Writes Code, Identifier, Length and data (see the
-    /// [example](Packet#example)).
+    /// Writes Code, Identifier, Length and data.
     ///
     /// Data beyond what a 16-bit Length can describe is not written.
     pub fn emit<B: BufMut>(&self, buf: &mut B) {
@@ -295,35 +229,8 @@ impl Packet {
 
 /// The answer a [`Negotiator`] builds for a Configure-Request: the Nak and
 /// Reject lists, typed options in, TLVs out.
-///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::fsm::Reply;
-/// use pptp_proto::wire::cp::{Code, LcpConfigOption};
-///
-/// let mut reply = Reply::new(false);
-/// assert_eq!(reply.verdict(), Code::CONFIGURE_ACK);
-/// reply.nak(&LcpConfigOption::Mru(100), &LcpConfigOption::Mru(576));
-/// assert_eq!((reply.verdict(), reply.naks()), (Code::CONFIGURE_NAK, &[1, 4, 0x02, 0x40][..]));
-/// // A Reject wins: the Nak list is dropped (RFC 1661 §5.4).
-/// reply.reject(&LcpConfigOption::Pfc);
-/// assert_eq!((reply.verdict(), reply.rejects()), (Code::CONFIGURE_REJECT, &[7, 2][..]));
-/// assert!(reply.naks().is_empty());
-/// // An option the peer did not ask for, suggested in the Nak.
-/// let mut reply = Reply::new(false);
-/// reply.suggest(&LcpConfigOption::Mru(1400));
-/// assert_eq!(reply.naks(), &[1, 4, 0x05, 0x78]);
-/// // After Max-Failure, what would be Nak'ed is rejected as it came, and
-/// // nothing is suggested.
-/// let mut reply = Reply::new(true);
-/// assert!(reply.rejects_instead_of_nak());
-/// reply.nak(&LcpConfigOption::Mru(100), &LcpConfigOption::Mru(576));
-/// reply.suggest(&LcpConfigOption::Mru(1400));
-/// assert_eq!((reply.rejects(), reply.naks()), (&[1, 4, 0, 100][..], &[][..]));
-/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Reply {
+pub(crate) struct Reply {
     nak: Vec<u8>,
     reject: Vec<u8>,
     reject_instead_of_nak: bool,
@@ -331,7 +238,7 @@ pub struct Reply {
 
 impl Reply {
     /// An empty reply; `reject_instead_of_nak` once Max-Failure is reached
-    /// (RFC 1661 §4.6). See the [example](Reply#example).
+    /// (RFC 1661 §4.6).
     pub fn new(reject_instead_of_nak: bool) -> Self {
         Reply {
             reject_instead_of_nak,
@@ -340,8 +247,7 @@ impl Reply {
     }
 
     /// The peer's `option` needs another value: Nak it with `instead`
-    /// (rejected as it came once Max-Failure is reached). See the
-    /// [example](Reply#example).
+    /// (rejected as it came once Max-Failure is reached).
     pub fn nak<'a>(&mut self, option: &impl ConfigOption<'a>, instead: &impl ConfigOption<'a>) {
         if self.reject_instead_of_nak {
             option.emit(&mut self.reject);
@@ -351,8 +257,7 @@ impl Reply {
     }
 
     /// Nak an option the peer did not ask for, to suggest it (RFC 1661
-    /// §5.3); nothing once Max-Failure is reached. See the
-    /// [example](Reply#example).
+    /// §5.3); nothing once Max-Failure is reached.
     pub fn suggest<'a>(&mut self, option: &impl ConfigOption<'a>) {
         if !self.reject_instead_of_nak {
             option.emit(&mut self.nak);
@@ -360,20 +265,17 @@ impl Reply {
     }
 
     /// The peer's `option` is unknown or refused: Reject it as it came.
-    /// See the [example](Reply#example).
     pub fn reject<'a>(&mut self, option: &impl ConfigOption<'a>) {
         option.emit(&mut self.reject);
     }
 
-    /// Whether Max-Failure turned Naks into Rejects. See the
-    /// [example](Reply#example).
+    /// Whether Max-Failure turned Naks into Rejects.
     pub fn rejects_instead_of_nak(&self) -> bool {
         self.reject_instead_of_nak
     }
 
     /// The code of the answer: Configure-Reject when anything is rejected,
-    /// else Configure-Nak when anything is Nak'ed, else Configure-Ack. See
-    /// the [example](Reply#example).
+    /// else Configure-Nak when anything is Nak'ed, else Configure-Ack.
     pub fn verdict(&self) -> Code {
         if !self.reject.is_empty() {
             Code::CONFIGURE_REJECT
@@ -385,7 +287,7 @@ impl Reply {
     }
 
     /// The Nak list (empty when anything is rejected: rejects go first).
-    /// See the [example](Reply#example).
+    #[cfg(test)]
     pub fn naks(&self) -> &[u8] {
         if self.reject.is_empty() {
             &self.nak
@@ -394,7 +296,8 @@ impl Reply {
         }
     }
 
-    /// The Reject list. See the [example](Reply#example).
+    /// The Reject list.
+    #[cfg(test)]
     pub fn rejects(&self) -> &[u8] {
         &self.reject
     }
@@ -405,27 +308,8 @@ impl Reply {
 }
 
 /// What [`Negotiator::handle_extended`] did with a code beyond Code-Reject.
-///
-/// # Example
-///
-/// LCP answers an Echo-Request in the Opened state, and does not know code 0x20:
-///
-/// ```
-/// use pptp_proto::ppp::fsm::{Extended, Negotiator, State};
-/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
-/// use pptp_proto::wire::cp::Code;
-///
-/// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
-/// let Extended::Reply(reply) = lcp.handle_extended(State::Opened, Code::ECHO_REQUEST, 5, &[0, 0, 0, 0])
-/// else {
-///     panic!("no Echo-Reply");
-/// };
-/// assert_eq!((reply.code, reply.identifier), (Code::ECHO_REPLY, 5));
-/// assert_eq!(reply.data, lcp.magic().to_be_bytes());
-/// assert_eq!(lcp.handle_extended(State::Opened, Code(0x20), 6, &[]), Extended::Unknown);
-/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Extended {
+pub(crate) enum Extended {
     /// The protocol does not know the code: the FSM sends a Code-Reject (RUC).
     Unknown,
     /// Handled; nothing to send.
@@ -441,57 +325,16 @@ pub enum Extended {
 /// ([`Negotiator::Opt`], from [`wire::cp`](crate::wire::cp)) before the
 /// policy sees it, and drops a malformed list itself; the policy answers a
 /// request through a [`Reply`], which writes the Nak and Reject lists.
-///
-/// # Example
-///
-/// The calls [`Fsm`] makes, made by hand on the LCP policy of a peer (the
-/// [`Fsm`] example implements a negotiator):
-///
-/// ```
-/// use pptp_proto::ppp::fsm::{Negotiator, Reply};
-/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
-/// use pptp_proto::wire::cp::{parse_options, Code, LcpConfigOption};
-///
-/// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
-/// assert_eq!(lcp.name(), "LCP");
-/// lcp.reset();
-/// let mut request = Vec::new();
-/// lcp.build_request(&mut request);
-/// assert_eq!(request[..4], [1, 4, 0x05, 0x78]); // MRU 1400
-/// // The peer asks for an MRU of 100: Nak'ed up to the 576 we accept
-/// // (`judge` parses the list and calls `check_request`).
-/// let reply = lcp.judge(&[1, 4, 0, 100], false)?;
-/// assert_eq!((reply.verdict(), reply.naks()), (Code::CONFIGURE_NAK, &[1, 4, 0x02, 0x40][..]));
-/// let mut reply = Reply::new(false);
-/// lcp.check_request(&[LcpConfigOption::Mru(1400)], &mut reply);
-/// assert_eq!(reply.verdict(), Code::CONFIGURE_ACK);
-/// // The peer Naks our MRU down to 1200, then rejects it altogether.
-/// assert!(lcp.on_nak(&[LcpConfigOption::Mru(1200)]));
-/// request.clear();
-/// lcp.build_request(&mut request);
-/// assert_eq!(request[..4], [1, 4, 0x04, 0xb0]);
-/// assert!(lcp.on_reject(&[LcpConfigOption::Mru(1200)]));
-/// request.clear();
-/// lcp.build_request(&mut request);
-/// assert_eq!(request[0], 5); // Magic-Number comes first now
-/// assert!(lcp.on_ack(&parse_options(&request)?));
-/// // Protocol-Reject is vital to LCP; Echo-Request is not.
-/// assert!(lcp.code_is_required(Code::PROTOCOL_REJECT));
-/// assert!(!lcp.code_is_required(Code::ECHO_REQUEST));
-/// # Ok::<(), pptp_proto::wire::Error>(())
-/// ```
-pub trait Negotiator {
-    /// The protocol's name for logs ("LCP", "IPCP", …).
-    ///
-    /// See the [trait example](Negotiator#example).
+pub(crate) trait Negotiator {
+    /// The protocol's name for logs ("LCP", "IPCP", …); only the `tracing`
+    /// feature's logs read it.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     fn name(&self) -> &'static str {
         "CP"
     }
 
     /// Starts a fresh negotiation of our options (pppd's `resetci`): called
     /// before the first Configure-Request after leaving negotiation.
-    ///
-    /// See the [trait example](Negotiator#example).
     fn reset(&mut self) {}
 
     /// The protocol's options, as [`wire::cp`](crate::wire::cp) parses
@@ -513,8 +356,6 @@ pub trait Negotiator {
 
     /// Appends our Configure-Request options to `out` (each with
     /// [`ConfigOption::emit`]).
-    ///
-    /// See the [trait example](Negotiator#example).
     fn build_request(&mut self, out: &mut Vec<u8>);
 
     /// Judges the peer's Configure-Request: each option it does not accept
@@ -523,14 +364,10 @@ pub trait Negotiator {
     /// option it wants added goes to [`Reply::suggest`]. Once Max-Failure is
     /// reached the reply turns Naks into Rejects itself. The verdict follows
     /// from the reply ([`Reply::verdict`]).
-    ///
-    /// See the [trait example](Negotiator#example).
     fn check_request(&mut self, options: &[Self::Opt<'_>], reply: &mut Reply);
 
     /// The peer acknowledged our request `options` (already checked to be
     /// exactly what we sent). Returns whether to accept it.
-    ///
-    /// See the [trait example](Negotiator#example).
     fn on_ack(&mut self, options: &[Self::Opt<'_>]) -> bool {
         let _ = options;
         true
@@ -538,21 +375,15 @@ pub trait Negotiator {
 
     /// The peer Nak'd some of our options; adjust the next request. Returns
     /// whether the packet was acceptable (false: ignored).
-    ///
-    /// See the [trait example](Negotiator#example).
     fn on_nak(&mut self, options: &[Self::Opt<'_>]) -> bool;
 
     /// The peer rejected some of our options; stop asking for them. Returns
     /// whether the packet was acceptable (false: ignored).
-    ///
-    /// See the [trait example](Negotiator#example).
     fn on_reject(&mut self, options: &[Self::Opt<'_>]) -> bool;
 
     /// Parses a Configure-Request's option list and judges it (what the
     /// [`Fsm`] does with each one): the reply, or the parse error for a
     /// malformed list.
-    ///
-    /// See the [trait example](Negotiator#example).
     fn judge(
         &mut self,
         options: &[u8],
@@ -566,8 +397,6 @@ pub trait Negotiator {
 
     /// Whether the peer rejecting `code` (beyond 1..=7, which always are)
     /// makes this protocol unusable: RXJ- rather than RXJ+ (RFC 1661 §5.6).
-    ///
-    /// See the [trait example](Negotiator#example).
     fn code_is_required(&self, code: Code) -> bool {
         let _ = code;
         false
@@ -576,8 +405,7 @@ pub trait Negotiator {
     /// Handles a packet whose code is beyond Code-Reject (8 and up).
     ///
     /// This is the RXR event of RFC 1661 §4.1: a [`Extended::Reply`] is sent
-    /// only in the Opened state (ser) and dropped in any other. See the
-    /// [`Extended` example](Extended#example).
+    /// only in the Opened state (ser) and dropped in any other.
     fn handle_extended(
         &mut self,
         state: State,
@@ -591,29 +419,9 @@ pub trait Negotiator {
 }
 
 /// Why the layer finished (This-Layer-Finished, RFC 1661 §4.4).
-///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent};
-/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-/// use pptp_proto::time::Instant;
-///
-/// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
-/// ncp.up(Instant::ZERO);
-/// ncp.open(Instant::ZERO);
-/// // The peer never answers: ten Configure-Requests, then the layer finishes.
-/// while let Some(deadline) = ncp.poll_timeout() {
-///     ncp.handle_timeout(deadline);
-/// }
-/// assert_eq!(
-///     ncp.poll_event(),
-///     Some(FsmEvent::Finished { reason: FinishReason::MaxConfigureExceeded })
-/// );
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum FinishReason {
+pub(crate) enum FinishReason {
     /// Close before the lower layer came up.
     Closed,
     /// Our Terminate-Request was acknowledged.
@@ -637,35 +445,9 @@ pub enum FinishReason {
 }
 
 /// The layer hooks of RFC 1661 §4.4, reported to the owner.
-///
-/// # Example
-///
-/// An IPv6CP layer opening and closing again:
-///
-/// ```
-/// use pptp_proto::ppp::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent};
-/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-/// use pptp_proto::time::Instant;
-/// use pptp_proto::wire::cp::Code;
-///
-/// let now = Instant::ZERO;
-/// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
-/// ncp.open(now);
-/// ncp.up(now);
-/// let ours = ncp.poll_transmit().unwrap();
-/// ncp.handle(now, Code::CONFIGURE_ACK, ours.identifier, &ours.data);
-/// ncp.handle(now, Code::CONFIGURE_REQUEST, 1, &[1, 10, 1, 2, 3, 4, 5, 6, 7, 8]); // the peer's
-/// assert_eq!(ncp.poll_event(), Some(FsmEvent::Started));
-/// assert_eq!(ncp.poll_event(), Some(FsmEvent::Up));
-/// ncp.close(now);
-/// ncp.handle(now, Code::TERMINATE_ACK, 0, &[]);
-/// assert_eq!(ncp.poll_event(), Some(FsmEvent::Down));
-/// let finished = FsmEvent::Finished { reason: FinishReason::TerminateAcked };
-/// assert_eq!(ncp.poll_event(), Some(finished));
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum FsmEvent<R = core::convert::Infallible> {
+pub(crate) enum FsmEvent<R = core::convert::Infallible> {
     /// This-Layer-Up (tlu): the layer is open.
     Up,
     /// This-Layer-Down (tld): the layer left Opened.
@@ -685,25 +467,9 @@ pub enum FsmEvent<R = core::convert::Infallible> {
 
 /// Counters of what the automaton dropped or ignored. They saturate; 32
 /// bits each, since every session carries four of these for its whole
-/// life (an idle tunnel's footprint, `tests/footprint.rs`).
-///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmStats, State};
-/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-/// use pptp_proto::time::Instant;
-///
-/// let now = Instant::ZERO;
-/// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
-/// ncp.open(now);
-/// ncp.up(now); // Configure-Request with Identifier 1
-/// ncp.handle_packet(now, &[2, 1, 0, 9]); // Length runs past the octets present
-/// ncp.handle_packet(now, &[2, 99, 0, 4]); // an Ack of a request never sent
-/// let expected = FsmStats { malformed: 1, stale: 1, ..FsmStats::default() };
-/// assert_eq!(*ncp.stats(), expected);
-/// assert_eq!(ncp.state(), State::RequestSent);
-/// ```
+/// life (an idle tunnel's footprint, `tests/footprint.rs`). A session sums
+/// its four in [`PppSession::control_stats`](crate::ppp::session::PppSession::control_stats),
+/// whose example counts a stale Configure-Ack.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FsmStats {
     /// Packets dropped as malformed (bad header, bad option list).
@@ -719,8 +485,24 @@ pub struct FsmStats {
     /// Code-Rejects sent (RUC).
     pub code_rejects_sent: u32,
     /// Restart timers cut short: on the peer's first request
-    /// ([`FsmConfig::early_resend`]) or by [`Fsm::hurry`].
+    /// ([`FsmConfig::early_resend`]) or by the session, for a peer that held
+    /// its answer back until something else happened (accel-ppp answers IPCP
+    /// only once its CCP is up).
     pub hurried: u32,
+}
+
+impl core::ops::AddAssign for FsmStats {
+    fn add_assign(&mut self, other: Self) {
+        self.malformed = self.malformed.saturating_add(other.malformed);
+        self.stale = self.stale.saturating_add(other.stale);
+        self.unexpected = self.unexpected.saturating_add(other.unexpected);
+        self.transmit_dropped = self.transmit_dropped.saturating_add(other.transmit_dropped);
+        self.events_dropped = self.events_dropped.saturating_add(other.events_dropped);
+        self.code_rejects_sent = self
+            .code_rejects_sent
+            .saturating_add(other.code_rejects_sent);
+        self.hurried = self.hurried.saturating_add(other.hurried);
+    }
 }
 
 /// The sixteen events of RFC 1661 §4.3.
@@ -765,106 +547,8 @@ enum Restart {
 /// received packets ([`Fsm::handle_packet`]) and [`Fsm::handle_timeout`];
 /// after each call drain [`Fsm::poll_transmit`] and [`Fsm::poll_event`], then
 /// re-read [`Fsm::poll_timeout`]. Time is always passed in.
-///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, Negotiator, Reply, State};
-/// use pptp_proto::time::Instant;
-/// use pptp_proto::wire::cp::{Code, RawOption};
-///
-/// /// Asks for nothing, accepts everything.
-/// struct Anything;
-/// impl Negotiator for Anything {
-///     type Opt<'a> = RawOption<'a>;
-///     type Report = core::convert::Infallible;
-///     fn build_request(&mut self, _: &mut Vec<u8>) {}
-///     fn check_request(&mut self, _: &[RawOption<'_>], _: &mut Reply) {}
-///     fn on_nak(&mut self, _: &[RawOption<'_>]) -> bool { true }
-///     fn on_reject(&mut self, _: &[RawOption<'_>]) -> bool { true }
-/// }
-///
-/// let mut lcp = Fsm::new(Anything, FsmConfig::default());
-/// let now = Instant::ZERO;
-/// lcp.open(now);
-/// lcp.up(now);
-/// let request = lcp.poll_transmit().unwrap();
-/// assert_eq!((request.code, request.identifier), (Code::CONFIGURE_REQUEST, 1));
-/// assert_eq!(lcp.poll_timeout(), Some(Instant::from_secs(3)));
-/// // The peer acknowledges and sends its own (empty) request.
-/// lcp.handle_packet(now, &[2, 1, 0, 4]);
-/// lcp.handle_packet(now, &[1, 7, 0, 4]);
-/// assert_eq!(lcp.poll_transmit().unwrap().code, Code::CONFIGURE_ACK);
-/// assert_eq!(lcp.state(), State::Opened);
-/// assert_eq!(lcp.poll_event(), Some(FsmEvent::Started));
-/// assert_eq!(lcp.poll_event(), Some(FsmEvent::Up));
-/// ```
-///
-/// # Timers and closing
-///
-/// An unanswered Configure-Request goes out again when the Restart timer
-/// fires; Close sends a Terminate-Request, and the peer's Terminate-Ack
-/// finishes the layer:
-///
-/// ```
-/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
-/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-/// use pptp_proto::time::Instant;
-/// use pptp_proto::wire::cp::Code;
-///
-/// let mut ncp = Fsm::new(Ipv6cp::new(7), FsmConfig::default());
-/// ncp.up(Instant::ZERO);
-/// ncp.open(Instant::ZERO);
-/// let first = ncp.poll_transmit().unwrap();
-/// let deadline = ncp.poll_timeout().unwrap();
-/// ncp.handle_timeout(deadline); // TO+: the same request, same Identifier
-/// assert_eq!(ncp.poll_transmit(), Some(first));
-/// ncp.close(deadline);
-/// assert_eq!(ncp.poll_transmit().unwrap().code, Code::TERMINATE_REQUEST);
-/// ncp.handle(deadline, Code::TERMINATE_ACK, 0, &[]); // already split
-/// assert_eq!(ncp.state(), State::Closed);
-/// ncp.down(deadline);
-/// assert_eq!(ncp.state(), State::Initial);
-/// ```
-///
-/// # Packets beside the automaton
-///
-/// The owner sends LCP's Echo-Requests itself, reads the Protocol-Rejects
-/// LCP reports among its events, and tells the rejected protocol's
-/// automaton:
-///
-/// ```
-/// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, FsmEvent, Negotiator, State};
-/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig, LcpReport};
-/// use pptp_proto::time::Instant;
-/// use pptp_proto::wire::cp::Code;
-/// use pptp_proto::wire::ppp::Protocol;
-///
-/// let now = Instant::ZERO;
-/// let mut lcp = Fsm::new(Lcp::new(LcpConfig::default(), false, 1), FsmConfig::default());
-/// lcp.up(now);
-/// let id = lcp.new_identifier();
-/// let echo = lcp.negotiator().echo_request(id);
-/// assert!(lcp.send_extended(echo));
-/// assert_eq!(lcp.poll_transmit().unwrap().code, Code::ECHO_REQUEST);
-/// // The peer Protocol-Rejects IPv6CP (0x8057).
-/// lcp.handle_packet(now, &[8, 3, 0, 6, 0x80, 0x57]);
-/// let rejected = FsmEvent::Report(LcpReport::ProtocolRejected(Protocol::IPV6CP));
-/// assert_eq!(lcp.poll_event(), Some(rejected));
-/// // The policy can be changed in place: a fresh negotiation of our options.
-/// lcp.negotiator_mut().reset();
-/// let mut ipv6cp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
-/// ipv6cp.up(now);
-/// ipv6cp.open(now);
-/// ipv6cp.protocol_rejected(now);
-/// assert_eq!(ipv6cp.state(), State::Stopped);
-/// // Once LCP learned the peer's MRU, it bounds the Code-Rejects we send.
-/// lcp.set_peer_mru(1400);
-/// assert_eq!(lcp.config().peer_mru, 1400);
-/// ```
 #[derive(Debug)]
-pub struct Fsm<N: Negotiator> {
+pub(crate) struct Fsm<N: Negotiator> {
     negotiator: N,
     config: FsmConfig,
     state: State,
@@ -904,7 +588,7 @@ pub struct Fsm<N: Negotiator> {
 }
 
 impl<N: Negotiator> Fsm<N> {
-    /// A machine in the Initial state (see the [example](Self#example)).
+    /// A machine in the Initial state.
     pub fn new(negotiator: N, config: FsmConfig) -> Self {
         Fsm {
             negotiator,
@@ -934,58 +618,53 @@ impl<N: Negotiator> Fsm<N> {
         }
     }
 
-    /// The current state (see the [example](Self#timers-and-closing)).
+    /// The current state.
     pub fn state(&self) -> State {
         self.state
     }
 
-    /// The configuration (see the [example](Self#packets-beside-the-automaton)).
+    /// The configuration.
     pub fn config(&self) -> &FsmConfig {
         &self.config
     }
 
-    /// Sets the peer's MRU once LCP learned it (bounds Code-Rejects). See
-    /// the [example](Self#packets-beside-the-automaton).
+    /// Sets the peer's MRU once LCP learned it (bounds Code-Rejects).
     pub fn set_peer_mru(&mut self, mru: u16) {
         self.config.peer_mru = mru;
     }
 
-    /// The option policy (see the [example](Self#packets-beside-the-automaton)).
+    /// The option policy.
     pub fn negotiator(&self) -> &N {
         &self.negotiator
     }
 
-    /// The option policy, mutable (for example to change wanted options:
-    /// see the [example](Self#packets-beside-the-automaton)).
+    /// The option policy, mutable (for example to change wanted options).
     pub fn negotiator_mut(&mut self) -> &mut N {
         &mut self.negotiator
     }
 
-    /// Counters of dropped and ignored input (see the
-    /// [`FsmStats` example](FsmStats#example)).
+    /// Counters of dropped and ignored input.
     pub fn stats(&self) -> &FsmStats {
         &self.stats
     }
 
-    /// The next packet to send, oldest first (see the [example](Self#example)).
+    /// The next packet to send, oldest first.
     pub fn poll_transmit(&mut self) -> Option<Packet> {
         crate::queue::pop_or_release(&mut self.transmit, self.state == State::Opened)
     }
 
-    /// The next layer event, oldest first (see the [example](Self#example)).
+    /// The next layer event, oldest first.
     pub fn poll_event(&mut self) -> Option<FsmEvent<N::Report>> {
         crate::queue::pop_or_release(&mut self.events, self.state == State::Opened)
     }
 
-    /// When to call [`Fsm::handle_timeout`], if a timer runs (see the
-    /// [example](Self#timers-and-closing)).
+    /// When to call [`Fsm::handle_timeout`], if a timer runs.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.earliest()
     }
 
     /// The Restart timer fired: TO+ while the Restart counter is above zero,
-    /// else TO-. Early or repeated calls do nothing. See the
-    /// [example](Self#timers-and-closing).
+    /// else TO-. Early or repeated calls do nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
         if !self.timers.fire(FsmTimer::Restart, now) {
             return;
@@ -998,7 +677,7 @@ impl<N: Negotiator> Fsm<N> {
         self.dispatch(now, event, Received::default());
     }
 
-    /// The lower layer is up (Up event). See the [example](Self#example).
+    /// The lower layer is up (Up event).
     pub fn up(&mut self, now: Instant) {
         self.seen_requests = [0; 4];
         self.latest_request = None;
@@ -1007,20 +686,17 @@ impl<N: Negotiator> Fsm<N> {
         self.dispatch(now, Event::Up, Received::default());
     }
 
-    /// The lower layer is down (Down event). See the
-    /// [example](Self#timers-and-closing).
+    /// The lower layer is down (Down event).
     pub fn down(&mut self, now: Instant) {
         self.dispatch(now, Event::Down, Received::default());
     }
 
-    /// The administrator wants the layer open (Open event). See the
-    /// [example](Self#example).
+    /// The administrator wants the layer open (Open event).
     pub fn open(&mut self, now: Instant) {
         self.dispatch(now, Event::Open, Received::default());
     }
 
-    /// The administrator wants the layer closed (Close event). See the
-    /// [example](Self#timers-and-closing).
+    /// The administrator wants the layer closed (Close event).
     pub fn close(&mut self, now: Instant) {
         self.dispatch(now, Event::Close, Received::default());
     }
@@ -1032,22 +708,6 @@ impl<N: Negotiator> Fsm<N> {
     /// something else happened: accel-ppp answers IPCP with a
     /// Terminate-Ack until its CCP is up, so the session hurries IPCP when
     /// CCP opens.
-    ///
-    /// ```
-    /// use pptp_proto::ppp::fsm::{Fsm, FsmConfig};
-    /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-    /// use pptp_proto::time::{Duration, Instant};
-    ///
-    /// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
-    /// ncp.open(Instant::ZERO);
-    /// ncp.up(Instant::ZERO);
-    /// let first = ncp.poll_transmit().unwrap();
-    /// assert!(ncp.hurry(Instant::ZERO, Duration::from_millis(100)));
-    /// assert_eq!(ncp.poll_timeout(), Some(Instant::from_millis(100)));
-    /// ncp.handle_timeout(Instant::from_millis(100));
-    /// assert_eq!(ncp.poll_transmit(), Some(first)); // the same request, same Identifier
-    /// assert_eq!(ncp.stats().hurried, 1);
-    /// ```
     pub fn hurry(&mut self, now: Instant, within: Duration) -> bool {
         if !matches!(self.state, State::RequestSent | State::AckSent) || self.answered {
             return false;
@@ -1064,16 +724,6 @@ impl<N: Negotiator> Fsm<N> {
     /// fresh Configure-Request: RFC 1661 §4.1's Opened + Down, Up); does
     /// nothing in any other state. The session uses it when the peer
     /// Protocol-Rejects MPPE frames although CCP is Opened.
-    ///
-    /// ```
-    /// use pptp_proto::ppp::fsm::{Fsm, FsmConfig, State};
-    /// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-    /// use pptp_proto::time::Instant;
-    ///
-    /// let mut ncp = Fsm::new(Ipv6cp::new(1), FsmConfig::default());
-    /// ncp.renegotiate(Instant::ZERO);
-    /// assert_eq!(ncp.state(), State::Initial); // not Opened: nothing to do
-    /// ```
     pub fn renegotiate(&mut self, now: Instant) {
         if self.state == State::Opened {
             self.dispatch(now, Event::Down, Received::default());
@@ -1082,21 +732,18 @@ impl<N: Negotiator> Fsm<N> {
     }
 
     /// LCP received a Protocol-Reject for this protocol (RXJ-, RFC 1661 §5.7).
-    /// See the [example](Self#packets-beside-the-automaton).
     pub fn protocol_rejected(&mut self, now: Instant) {
         self.reject_reason = FinishReason::ProtocolRejected;
         self.dispatch(now, Event::CatastrophicReject, Received::default());
     }
 
     /// Queues a packet of an extended code (for example an LCP
-    /// Echo-Request); returns false if the transmit queue was full. See the
-    /// [example](Self#packets-beside-the-automaton).
+    /// Echo-Request); returns false if the transmit queue was full.
     pub fn send_extended(&mut self, packet: Packet) -> bool {
         self.push(packet)
     }
 
-    /// A fresh Identifier for a packet the owner originates (see the
-    /// [example](Self#packets-beside-the-automaton)).
+    /// A fresh Identifier for a packet the owner originates.
     pub fn new_identifier(&mut self) -> u8 {
         let id = self.next_identifier;
         self.next_identifier = id.wrapping_add(1);
@@ -1104,8 +751,7 @@ impl<N: Negotiator> Fsm<N> {
     }
 
     /// Handles a packet as it arrived: Code, Identifier, Length, data and
-    /// perhaps padding. A malformed header drops the packet (counted). See
-    /// the [example](Self#example).
+    /// perhaps padding. A malformed header drops the packet (counted).
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
         match CpPacket::parse(packet) {
             Ok(p) => self.handle(now, p.code, p.identifier, p.data),
@@ -1113,8 +759,7 @@ impl<N: Negotiator> Fsm<N> {
         }
     }
 
-    /// Handles a packet already split into Code, Identifier and data (see
-    /// the [example](Self#timers-and-closing)).
+    /// Handles a packet already split into Code, Identifier and data.
     pub fn handle(&mut self, now: Instant, code: Code, identifier: u8, data: &[u8]) {
         if matches!(self.state, State::Initial | State::Starting) {
             // RFC 1661 §4.1: no packet can arrive while the lower layer is down.

@@ -5,45 +5,8 @@
 //! the addresses the embedder assigned, and the peer asks again. VJ header
 //! compression is refused both ways.
 //!
-//! # Example
-//!
-//! A client asking for an address and two DNS servers from a server that
-//! has one DNS server to hand out:
-//!
-//! ```
-//! use core::net::Ipv4Addr;
-//! use pptp_proto::ppp::fsm::Negotiator;
-//! use pptp_proto::ppp::ipcp::{IpAssignment, Ipcp, IpcpConfig};
-//! use pptp_proto::wire::cp::{parse_options, Code};
-//!
-//! let mut client = Ipcp::new(IpcpConfig::default(), false);
-//! let mut server = Ipcp::new(IpcpConfig::default(), true);
-//! server.set_assignment(IpAssignment {
-//!     local: Some(Ipv4Addr::new(10, 0, 0, 1)),
-//!     peer: Some(Ipv4Addr::new(10, 0, 0, 2)),
-//!     dns: [Some(Ipv4Addr::new(10, 0, 0, 53)), None],
-//!     nbns: [None; 2],
-//! });
-//! // The client's request goes to the server, the answer back to the client.
-//! let mut round = || {
-//!     let mut request = Vec::new();
-//!     client.build_request(&mut request);
-//!     let reply = server.judge(&request, false).unwrap();
-//!     let accepted = match reply.verdict() {
-//!         Code::CONFIGURE_ACK => client.on_ack(&parse_options(&request).unwrap()),
-//!         Code::CONFIGURE_NAK => client.on_nak(&parse_options(reply.naks()).unwrap()),
-//!         _ => client.on_reject(&parse_options(reply.rejects()).unwrap()),
-//!     };
-//!     assert!(accepted);
-//!     reply.verdict()
-//! };
-//! assert_eq!(round(), Code::CONFIGURE_REJECT); // no secondary DNS server
-//! assert_eq!(round(), Code::CONFIGURE_NAK); // the address and DNS server to use
-//! assert_eq!(round(), Code::CONFIGURE_ACK);
-//! assert_eq!(client.local(), Ipv4Addr::new(10, 0, 0, 2));
-//! assert_eq!(client.dns(), [Some(Ipv4Addr::new(10, 0, 0, 53)), None]);
-//! assert_eq!(server.peer(), Ipv4Addr::new(10, 0, 0, 2));
-//! ```
+//! The [`ppp` example](crate::ppp#example) assigns an address and one DNS
+//! server to a client that asks for two.
 
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
@@ -51,27 +14,7 @@ use core::net::Ipv4Addr;
 use super::fsm::{Negotiator, Reply};
 use crate::wire::cp::{Code, IpcpConfigOption};
 
-/// IPCP policy.
-///
-/// # Example
-///
-/// ```
-/// use core::net::Ipv4Addr;
-/// use pptp_proto::ppp::fsm::Negotiator;
-/// use pptp_proto::ppp::ipcp::{Ipcp, IpcpConfig};
-///
-/// let config = IpcpConfig::default();
-/// assert_eq!((config.local, config.request_dns, config.request_nbns), (None, true, false));
-/// // A client with a fixed address that wants no name servers.
-/// let fixed = IpcpConfig {
-///     local: Some(Ipv4Addr::new(192, 168, 1, 7)),
-///     request_dns: false,
-///     ..config
-/// };
-/// let mut request = Vec::new();
-/// Ipcp::new(fixed, false).build_request(&mut request);
-/// assert_eq!(request, [3, 6, 192, 168, 1, 7]);
-/// ```
+/// IPCP policy. The [`ppp` example](crate::ppp#example) asks for DNS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpcpConfig {
     /// Peer: the address to ask for (default `None`: 0.0.0.0, "assign me one").
@@ -93,9 +36,9 @@ impl Default for IpcpConfig {
 }
 
 /// What the authenticator assigns: its own address, the peer's, and the
-/// name servers it hands out.
-///
-/// See the [module example](crate::ppp::ipcp#example).
+/// name servers it hands out, given to
+/// [`PppSession::set_ip_assignment`](crate::ppp::session::PppSession::set_ip_assignment)
+/// as in the [`ppp` example](crate::ppp#example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct IpAssignment {
     /// The authenticator's own tunnel address.
@@ -111,35 +54,8 @@ pub struct IpAssignment {
 const UNSPECIFIED: Ipv4Addr = Ipv4Addr::UNSPECIFIED;
 
 /// The IPCP [`Negotiator`].
-///
-/// # Example
-///
-/// The server's side (the [module example](crate::ppp::ipcp#example) shows
-/// both):
-///
-/// ```
-/// use core::net::Ipv4Addr;
-/// use pptp_proto::ppp::fsm::Negotiator;
-/// use pptp_proto::wire::cp::Code;
-/// use pptp_proto::ppp::ipcp::{IpAssignment, Ipcp, IpcpConfig};
-///
-/// let mut server = Ipcp::new(IpcpConfig::default(), true);
-/// server.set_assignment(IpAssignment {
-///     local: Some(Ipv4Addr::new(10, 0, 0, 1)),
-///     peer: Some(Ipv4Addr::new(10, 0, 0, 2)),
-///     nbns: [Some(Ipv4Addr::new(10, 0, 0, 9)), None],
-///     ..IpAssignment::default()
-/// });
-/// assert_eq!(server.local(), Ipv4Addr::new(10, 0, 0, 1));
-/// assert_eq!(server.dns(), [None, None]); // handed out: none
-/// assert_eq!(server.nbns(), [Some(Ipv4Addr::new(10, 0, 0, 9)), None]);
-/// // The client asks for the address it was given: acknowledged.
-/// assert_eq!(server.judge(&[3, 6, 10, 0, 0, 2], false)?.verdict(), Code::CONFIGURE_ACK);
-/// assert_eq!(server.peer(), Ipv4Addr::new(10, 0, 0, 2));
-/// # Ok::<(), pptp_proto::wire::Error>(())
-/// ```
 #[derive(Debug, Clone)]
-pub struct Ipcp {
+pub(crate) struct Ipcp {
     config: IpcpConfig,
     authenticator: bool,
     assignment: IpAssignment,
@@ -155,8 +71,6 @@ pub struct Ipcp {
 
 impl Ipcp {
     /// An IPCP policy for the given role.
-    ///
-    /// See the [example](Self#example).
     pub fn new(config: IpcpConfig, authenticator: bool) -> Self {
         let mut ipcp = Ipcp {
             config,
@@ -173,8 +87,6 @@ impl Ipcp {
     }
 
     /// Authenticator: the addresses to assign (call before IPCP runs).
-    ///
-    /// See the [example](Self#example).
     pub fn set_assignment(&mut self, assignment: IpAssignment) {
         self.assignment = assignment;
         self.assigned = true;
@@ -190,22 +102,16 @@ impl Ipcp {
     }
 
     /// Our address.
-    ///
-    /// See the [example](Self#example).
     pub fn local(&self) -> Ipv4Addr {
         self.local.unwrap_or(UNSPECIFIED)
     }
 
     /// The peer's address.
-    ///
-    /// See the [example](Self#example).
     pub fn peer(&self) -> Ipv4Addr {
         self.peer.unwrap_or(UNSPECIFIED)
     }
 
     /// DNS servers assigned to us (peer) or handed out (authenticator).
-    ///
-    /// See the [example](Self#example).
     pub fn dns(&self) -> [Option<Ipv4Addr>; 2] {
         if self.authenticator {
             self.assignment.dns
@@ -215,8 +121,6 @@ impl Ipcp {
     }
 
     /// NBNS servers, as [`Ipcp::dns`].
-    ///
-    /// See the [example](Self#example).
     pub fn nbns(&self) -> [Option<Ipv4Addr>; 2] {
         if self.authenticator {
             self.assignment.nbns

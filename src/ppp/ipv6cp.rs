@@ -4,27 +4,6 @@
 //! identifier that is zero or equal to ours is Configure-Nak'ed with a fresh
 //! suggestion (§4.1); a Nak of ours is taken unless it collides with the
 //! peer's. IPv6 header compression is rejected.
-//!
-//! # Example
-//!
-//! ```
-//! use pptp_proto::ppp::fsm::Negotiator;
-//! use pptp_proto::wire::cp::Code;
-//! use pptp_proto::ppp::ipv6cp::Ipv6cp;
-//!
-//! let mut v6 = Ipv6cp::new(7);
-//! // The peer proposes the identifier zero: Nak'ed with a suggestion.
-//! let zero = [1, 10, 0, 0, 0, 0, 0, 0, 0, 0];
-//! let reply = v6.judge(&zero, false)?;
-//! assert_eq!(reply.verdict(), Code::CONFIGURE_NAK);
-//! let nak = reply.naks();
-//! assert_eq!(nak[..2], [1, 10]);
-//! assert_ne!(nak[2..], [0; 8]);
-//! // The peer asks again with the suggestion: acknowledged.
-//! assert_eq!(v6.judge(nak, false)?.verdict(), Code::CONFIGURE_ACK);
-//! assert_eq!(v6.peer()[..], nak[2..]);
-//! # Ok::<(), pptp_proto::wire::Error>(())
-//! ```
 
 use alloc::vec::Vec;
 
@@ -33,25 +12,8 @@ use crate::rand::Rng;
 use crate::wire::cp::{Code, Ipv6cpConfigOption};
 
 /// The IPv6CP [`Negotiator`].
-///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::fsm::Negotiator;
-/// use pptp_proto::wire::cp::Code;
-/// use pptp_proto::ppp::ipv6cp::Ipv6cp;
-///
-/// let (mut ours, mut theirs) = (Ipv6cp::new(1), Ipv6cp::new(2));
-/// assert_ne!(ours.local(), [0; 8]);
-/// assert_eq!(ours.peer(), [0; 8]); // not known yet
-/// let mut request = Vec::new();
-/// theirs.build_request(&mut request);
-/// assert_eq!(ours.judge(&request, false)?.verdict(), Code::CONFIGURE_ACK);
-/// assert_eq!(ours.peer(), theirs.local());
-/// # Ok::<(), pptp_proto::wire::Error>(())
-/// ```
 #[derive(Debug, Clone)]
-pub struct Ipv6cp {
+pub(crate) struct Ipv6cp {
     rng: Rng,
     local: [u8; 8],
     peer: [u8; 8],
@@ -59,8 +21,6 @@ pub struct Ipv6cp {
 
 impl Ipv6cp {
     /// An IPv6CP policy; `seed` feeds the interface identifiers.
-    ///
-    /// See the [example](Self#example).
     pub fn new(seed: u64) -> Self {
         let mut v6 = Ipv6cp {
             rng: Rng::new(seed),
@@ -82,16 +42,12 @@ impl Ipv6cp {
     }
 
     /// Our interface identifier.
-    ///
-    /// See the [example](Self#example).
     pub fn local(&self) -> [u8; 8] {
         self.local
     }
 
     /// The peer's interface identifier (zero until a request of the peer
     /// was acknowledged).
-    ///
-    /// See the [example](Self#example).
     pub fn peer(&self) -> [u8; 8] {
         self.peer
     }

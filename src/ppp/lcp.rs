@@ -1,34 +1,14 @@
 //! LCP option policy (RFC 1661 §6) and the LCP echo keepalive (§5.8).
 //!
-//! [`Lcp`] is the [`Negotiator`] the session's LCP automaton runs: MRU,
-//! ACCM, Auth-Protocol, Magic-Number (with loopback detection), PFC and
-//! ACFC are understood; everything else (Windows sends Callback 13 and
-//! Multilink 17–19) is Configure-Rejected.
+//! The session's LCP understands MRU, ACCM, Auth-Protocol, Magic-Number
+//! (with loopback detection: ten of our own magic numbers back mean a loop,
+//! as in pppd), PFC and ACFC; everything else (Windows sends Callback 13 and
+//! Multilink 17–19) is Configure-Rejected. An MRU below
+//! [`LcpConfig::min_mru`] is Nak'ed up to it; an Auth-Protocol not in
+//! [`LcpConfig::auth`] is Nak'ed toward the first one there.
 //!
-//! # Example
-//!
-//! The server judging a Windows client's Configure-Requests: Callback is
-//! rejected, then an MRU below [`LcpConfig::min_mru`] is Nak'ed, then the
-//! request is acknowledged.
-//!
-//! ```
-//! use pptp_proto::ppp::fsm::Negotiator;
-//! use pptp_proto::wire::cp::Code;
-//! use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
-//!
-//! let mut lcp = Lcp::new(LcpConfig::default(), true, 42);
-//! let mut judge = |request: &[u8]| {
-//!     let reply = lcp.judge(request, false).unwrap();
-//!     (reply.verdict(), reply.naks().to_vec(), reply.rejects().to_vec())
-//! };
-//! // MRU 296 and Callback (13, operation 6).
-//! let (verdict, _, reject) = judge(&[1, 4, 0x01, 0x28, 13, 3, 6]);
-//! assert_eq!((verdict, reject), (Code::CONFIGURE_REJECT, vec![13, 3, 6]));
-//! let (verdict, nak, _) = judge(&[1, 4, 0x01, 0x28]);
-//! assert_eq!((verdict, nak), (Code::CONFIGURE_NAK, vec![1, 4, 0x02, 0x40])); // 576
-//! assert_eq!(judge(&[1, 4, 0x02, 0x40]).0, Code::CONFIGURE_ACK);
-//! assert_eq!(lcp.peer_mru(), 576);
-//! ```
+//! The [`ppp` example](crate::ppp#example) agrees on MS-CHAPv1 and an MRU of
+//! 1300; [`EchoConfig`] has the keepalive's.
 
 use alloc::vec::Vec;
 use core::time::Duration;
@@ -40,28 +20,8 @@ use crate::timer::{Timer, TimerTable};
 use crate::wire::cp::{AuthProtocol, ChapAlgorithm, Code, LcpConfigOption};
 use crate::wire::ppp::Protocol;
 
-/// An authentication method LCP can agree on.
-///
-/// # Example
-///
-/// A client that accepts MS-CHAPv1 (preferred) or MS-CHAPv2 Naks the
-/// server's CHAP-MD5 with the method it prefers, and acknowledges MS-CHAPv2:
-///
-/// ```
-/// use pptp_proto::ppp::fsm::Negotiator;
-/// use pptp_proto::wire::cp::Code;
-/// use pptp_proto::ppp::lcp::{AuthMethod, Lcp, LcpConfig};
-///
-/// let auth = vec![AuthMethod::MsChapV1, AuthMethod::MsChapV2];
-/// let mut lcp = Lcp::new(LcpConfig { auth, ..LcpConfig::default() }, false, 1);
-/// // Auth-Protocol CHAP (0xc223) with algorithm 5 (MD5).
-/// let reply = lcp.judge(&[3, 5, 0xc2, 0x23, 5], false)?;
-/// assert_eq!((reply.verdict(), reply.naks()), (Code::CONFIGURE_NAK, &[3, 5, 0xc2, 0x23, 0x80][..]));
-/// let reply = lcp.judge(&[3, 5, 0xc2, 0x23, 0x81], false)?;
-/// assert_eq!(reply.verdict(), Code::CONFIGURE_ACK);
-/// assert_eq!(lcp.auth_method(), Some(AuthMethod::MsChapV2));
-/// # Ok::<(), pptp_proto::wire::Error>(())
-/// ```
+/// An authentication method LCP can agree on. In the [`ppp` example](crate::ppp#example)
+/// a client that allows both MS-CHAPs agrees on the server's MS-CHAPv1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthMethod {
     /// PAP (RFC 1334): cleartext password.
@@ -104,23 +64,7 @@ impl AuthMethod {
     }
 }
 
-/// LCP policy.
-///
-/// # Example
-///
-/// ```
-/// use pptp_proto::ppp::fsm::Negotiator;
-/// use pptp_proto::ppp::lcp::{AuthMethod, Lcp, LcpConfig};
-///
-/// let config = LcpConfig::default();
-/// assert_eq!((config.mru, config.min_mru), (1400, 576));
-/// assert_eq!(config.auth, [AuthMethod::MsChapV2]);
-/// // 1500 is PPP's default MRU: it is not asked for.
-/// let mut lcp = Lcp::new(LcpConfig { mru: 1500, ..config }, false, 1);
-/// let mut request = Vec::new();
-/// lcp.build_request(&mut request);
-/// assert!(request.starts_with(&[5, 6])); // Magic-Number first, no MRU
-/// ```
+/// LCP policy. The [`ppp` example](crate::ppp#example) sets a server's MRU and method.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LcpConfig {
     /// The MRU we ask for (default 1400, what Windows and pptpd use over
@@ -166,11 +110,10 @@ impl Default for LcpConfig {
 const MAX_LOOPBACKS: u32 = 10;
 
 /// What LCP reports beside its automaton, as
-/// [`FsmEvent::Report`](super::fsm::FsmEvent::Report) (see the
-/// [`Lcp` example](Lcp#echo-and-protocol-reject)).
+/// [`FsmEvent::Report`](super::fsm::FsmEvent::Report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum LcpReport {
+pub(crate) enum LcpReport {
     /// The peer Protocol-Rejected this protocol (RFC 1661 §5.7).
     ProtocolRejected(Protocol),
     /// An Echo-Reply to one of our Echo-Requests arrived (RFC 1661 §5.8).
@@ -178,53 +121,8 @@ pub enum LcpReport {
 }
 
 /// The LCP [`Negotiator`].
-///
-/// # Example
-///
-/// A client acknowledging the server's Configure-Request, then reading
-/// what the link uses:
-///
-/// ```
-/// use pptp_proto::ppp::fsm::Negotiator;
-/// use pptp_proto::wire::cp::Code;
-/// use pptp_proto::ppp::lcp::{AuthMethod, Lcp, LcpConfig};
-///
-/// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
-/// let request = [
-///     1, 4, 0x05, 0x78, // MRU 1400
-///     3, 5, 0xc2, 0x23, 0x81, // MS-CHAPv2
-///     5, 6, 0x12, 0x34, 0x56, 0x78, // Magic-Number
-///     7, 2, 8, 2, // PFC, ACFC
-/// ];
-/// assert_eq!(lcp.judge(&request, false)?.verdict(), Code::CONFIGURE_ACK);
-/// assert_eq!(lcp.peer_mru(), 1400);
-/// assert!(lcp.send_pfc() && lcp.send_acfc());
-/// assert_eq!(lcp.auth_method(), Some(AuthMethod::MsChapV2));
-/// assert_ne!(lcp.magic(), 0); // ours, drawn from the seed
-/// # Ok::<(), pptp_proto::wire::Error>(())
-/// ```
-///
-/// # Echo and Protocol-Reject
-///
-/// ```
-/// use pptp_proto::ppp::fsm::{Negotiator, State};
-/// use pptp_proto::ppp::lcp::{Lcp, LcpConfig, LcpReport};
-/// use pptp_proto::wire::cp::Code;
-/// use pptp_proto::wire::ppp::Protocol;
-///
-/// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
-/// let request = lcp.echo_request(3);
-/// assert_eq!((request.code, request.data), (Code::ECHO_REQUEST, lcp.magic().to_be_bytes().to_vec()));
-/// // The peer's Echo-Reply carries its own magic number.
-/// lcp.handle_extended(State::Opened, Code::ECHO_REPLY, 3, &[0xa1, 0xb2, 0xc3, 0xd4]);
-/// assert_eq!(lcp.poll_report(), Some(LcpReport::EchoReply));
-/// assert_eq!(lcp.poll_report(), None);
-/// // The peer Protocol-Rejects CCP.
-/// lcp.handle_extended(State::Opened, Code::PROTOCOL_REJECT, 4, &[0x80, 0xfd]);
-/// assert_eq!(lcp.poll_report(), Some(LcpReport::ProtocolRejected(Protocol::CCP)));
-/// ```
 #[derive(Debug, Clone)]
-pub struct Lcp {
+pub(crate) struct Lcp {
     config: LcpConfig,
     authenticator: bool,
     /// Our requested options, adjusted by Naks and Rejects.
@@ -254,8 +152,6 @@ pub struct Lcp {
 impl Lcp {
     /// An LCP policy; `authenticator` selects the role; `magic_seed` feeds
     /// the magic numbers (the crate draws no randomness of its own).
-    ///
-    /// See the [example](Self#example).
     pub fn new(config: LcpConfig, authenticator: bool, magic_seed: u64) -> Self {
         let mut lcp = Lcp {
             authenticator,
@@ -291,8 +187,6 @@ impl Lcp {
     }
 
     /// The MRU the peer can receive: the most we may send.
-    ///
-    /// See the [example](Self#example).
     pub fn peer_mru(&self) -> u16 {
         self.peer_mru
     }
@@ -308,30 +202,22 @@ impl Lcp {
     }
 
     /// Our magic number (0 if not negotiated).
-    ///
-    /// See the [example](Self#example).
     pub fn magic(&self) -> u32 {
         self.request_magic.unwrap_or(0)
     }
 
     /// Whether we may send frames with a one-octet Protocol field.
-    ///
-    /// See the [example](Self#example).
     pub fn send_pfc(&self) -> bool {
         self.peer_pfc
     }
 
     /// Whether we may leave out Address and Control.
-    ///
-    /// See the [example](Self#example).
     pub fn send_acfc(&self) -> bool {
         self.peer_acfc
     }
 
     /// The authentication the link runs: as authenticator, what the peer
     /// acknowledged in our request; as peer, what we acknowledged in its.
-    ///
-    /// See the [example](Self#example).
     pub fn auth_method(&self) -> Option<AuthMethod> {
         if self.authenticator {
             self.agreed_auth
@@ -341,32 +227,11 @@ impl Lcp {
     }
 
     /// Whether the link looks looped back (our magic number came back).
-    ///
-    /// One echo of our magic number can be a coincidence; ten mean a loop
-    /// (as in pppd):
-    ///
-    /// ```
-    /// use pptp_proto::ppp::fsm::Negotiator;
-    /// use pptp_proto::ppp::lcp::{Lcp, LcpConfig};
-    ///
-    /// let mut lcp = Lcp::new(LcpConfig::default(), false, 1);
-    /// let mut ours = Vec::new();
-    /// lcp.build_request(&mut ours);
-    /// for _ in 0..10 {
-    ///     assert!(!lcp.looped_back());
-    ///     // Our own request comes back as the peer's.
-    ///     lcp.judge(&ours, false)?;
-    /// }
-    /// assert!(lcp.looped_back());
-    /// # Ok::<(), pptp_proto::wire::Error>(())
-    /// ```
     pub fn looped_back(&self) -> bool {
         self.loopbacks >= MAX_LOOPBACKS
     }
 
     /// An Echo-Request with our magic number (RFC 1661 §5.8).
-    ///
-    /// See the [example](Self#echo-and-protocol-reject).
     pub fn echo_request(&self, identifier: u8) -> Packet {
         Packet {
             code: Code::ECHO_REQUEST,

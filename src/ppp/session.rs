@@ -62,7 +62,7 @@ use super::auth::{
 };
 use super::ccp::{Ccp, CcpConfig, CcpReport, MppeRequirement};
 use super::compressed::{CompressedLink, Opened};
-use super::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent, Packet, State};
+use super::fsm::{FinishReason, Fsm, FsmConfig, FsmEvent, FsmStats, Packet, State};
 use super::ipcp::{IpAssignment, Ipcp, IpcpConfig};
 use super::ipv6cp::Ipv6cp;
 use super::lcp::{AuthMethod, EchoConfig, Lcp, LcpConfig, LcpEcho, LcpReport};
@@ -696,6 +696,37 @@ impl PppSession {
     /// See the [example](Self#example).
     pub fn stats(&self) -> &PppStats {
         &self.stats
+    }
+
+    /// The control protocols' counters, LCP, IPCP, IPv6CP and CCP summed:
+    /// packets dropped as malformed, stale or unexpected, Code-Rejects sent,
+    /// Restart timers cut short. A peer that keeps sending garbage shows here
+    /// before it shows anywhere else.
+    ///
+    /// ```
+    /// use pptp_proto::crypto::Password;
+    /// use pptp_proto::ppp::fsm::FsmStats;
+    /// use pptp_proto::ppp::session::{PppSession, SessionConfig};
+    /// use pptp_proto::time::Instant;
+    /// use pptp_proto::wire::ppp::{PppFrame, Protocol};
+    ///
+    /// let mut ppp = PppSession::new(SessionConfig::peer("alice", Password::new("secret")?));
+    /// ppp.open(Instant::ZERO); // LCP Configure-Request, Identifier 1
+    /// // A Configure-Ack of a request never sent (Identifier 99).
+    /// let mut frame = Vec::new();
+    /// PppFrame::new(Protocol::LCP, &[2, 99, 0, 4]).emit(&mut frame);
+    /// ppp.handle_frame(Instant::ZERO, &mut frame)?;
+    /// assert_eq!(ppp.control_stats(), FsmStats { stale: 1, ..FsmStats::default() });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn control_stats(&self) -> FsmStats {
+        let mut total = *self.lcp.stats();
+        total += *self.ipcp.stats();
+        if let Some(ipv6cp) = &self.ipv6cp {
+            total += *ipv6cp.stats();
+        }
+        total += *self.ccp.stats();
+        total
     }
 
     /// The largest IP packet [`PppSession::send_ip`] accepts: the peer's MRU,
