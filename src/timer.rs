@@ -90,27 +90,60 @@ impl<T: Timer, const N: usize> TimerTable<T, N> {
     }
 }
 
+/// Declares a machine's timer reasons: the enum, and its [`Timer`] impl with
+/// `ALL` listing every variant in declaration order, so a slot can never be
+/// missing from `ALL` or out of order. `COUNT` is the table's `N`:
+/// `TimerTable<Reason, { Reason::COUNT }>`.
+macro_rules! timer_reasons {
+    (
+        $(#[$meta:meta])*
+        enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum $name {
+            $( $(#[$vmeta])* $variant ),+
+        }
+
+        impl $name {
+            /// How many reasons there are (the timer table's size).
+            const COUNT: usize = [$($name::$variant),+].len();
+        }
+
+        impl $crate::timer::Timer for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+            fn slot(self) -> usize {
+                self as usize
+            }
+        }
+    };
+}
+pub(crate) use timer_reasons;
+
 #[cfg(test)]
 mod tests {
     use super::{Timer, TimerTable};
     use crate::time::Instant;
 
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    enum T {
-        A,
-        B,
-    }
-
-    impl Timer for T {
-        const ALL: &'static [Self] = &[T::A, T::B];
-        fn slot(self) -> usize {
-            self as usize
+    timer_reasons! {
+        enum T {
+            A,
+            B,
         }
     }
 
     #[test]
+    fn every_reason_has_its_slot_in_order() {
+        assert_eq!(T::COUNT, 2);
+        assert_eq!(T::ALL, [T::A, T::B]);
+        assert_eq!((T::A.slot(), T::B.slot()), (0, 1));
+    }
+
+    #[test]
     fn earliest_with_its_reason_and_fire_once() {
-        let mut table = TimerTable::<T, 2>::default();
+        let mut table = TimerTable::<T, { T::COUNT }>::default();
         assert_eq!(table.next(), None);
         table.set(T::A, Instant::from_secs(5));
         table.set_if_idle(T::B, Instant::from_secs(3));

@@ -58,6 +58,7 @@ use bytes::Bytes;
 
 use crate::rand::Rng;
 use crate::time::Instant;
+use crate::timer::timer_reasons;
 use crate::wire::control::{
     frame_length, BearerCapabilities, CallClearRequest, CallDisconnectNotify, CallDisconnectResult,
     ControlMessage, EchoReply, EchoRequest, EchoResult, FramingCapabilities, GeneralError,
@@ -452,35 +453,23 @@ impl CallTable {
     }
 }
 
-/// The timers of a connection.
-#[derive(Debug, Clone, Copy)]
-enum Timer {
-    /// Quiet for `echo_interval`: send an Echo-Request.
-    EchoIdle = 0,
-    /// Echo-Request outstanding.
-    EchoReply = 1,
-    /// A reply (SCCRP, StopCCRP, OCRP) is awaited.
-    Reply = 2,
-    /// PAC: the peer's SCCRQ is awaited.
-    Start = 3,
-    /// Part of a message is buffered; the rest is awaited.
-    Message = 4,
-}
-
-impl crate::timer::Timer for Timer {
-    const ALL: &'static [Self] = &[
-        Timer::EchoIdle,
-        Timer::EchoReply,
-        Timer::Reply,
-        Timer::Start,
-        Timer::Message,
-    ];
-    fn slot(self) -> usize {
-        self as usize
+timer_reasons! {
+    /// The timers of a connection.
+    enum Timer {
+        /// Quiet for `echo_interval`: send an Echo-Request.
+        EchoIdle,
+        /// Echo-Request outstanding.
+        EchoReply,
+        /// A reply (SCCRP, StopCCRP, OCRP) is awaited.
+        Reply,
+        /// PAC: the peer's SCCRQ is awaited.
+        Start,
+        /// Part of a message is buffered; the rest is awaited.
+        Message,
     }
 }
 
-type Timers = crate::timer::TimerTable<Timer, 5>;
+type Timers = crate::timer::TimerTable<Timer, { Timer::COUNT }>;
 
 /// One PPTP control connection. See the [module documentation](self) for
 /// the driving contract.

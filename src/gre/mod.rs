@@ -50,6 +50,7 @@ use core::ops::Range;
 use core::time::Duration;
 
 use crate::time::Instant;
+use crate::timer::timer_reasons;
 use crate::wire::cp::Code;
 use crate::wire::gre::{GreHeader, GrePacket};
 use crate::wire::ppp::{PppFrame, Protocol};
@@ -300,25 +301,19 @@ pub struct GreStats {
     pub window_released: u64,
 }
 
-/// The timers of a channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Timer {
-    /// An acknowledgment is owed and no data went out to carry it.
-    AckDelay = 0,
-    /// The oldest gap in the reorder buffer has waited long enough.
-    Reorder = 1,
-    /// The oldest unacknowledged packet has waited longer than the ack timeout.
-    AckTimeout = 2,
-}
-
-impl crate::timer::Timer for Timer {
-    const ALL: &'static [Self] = &[Timer::AckDelay, Timer::Reorder, Timer::AckTimeout];
-    fn slot(self) -> usize {
-        self as usize
+timer_reasons! {
+    /// The timers of a channel.
+    enum Timer {
+        /// An acknowledgment is owed and no data went out to carry it.
+        AckDelay,
+        /// The oldest gap in the reorder buffer has waited long enough.
+        Reorder,
+        /// The oldest unacknowledged packet has waited longer than the ack timeout.
+        AckTimeout,
     }
 }
 
-type Timers = crate::timer::TimerTable<Timer, 3>;
+type Timers = crate::timer::TimerTable<Timer, { Timer::COUNT }>;
 
 /// Octets of a header with sequence and acknowledgment numbers.
 const MAX_HEADER_LEN: usize = 16;

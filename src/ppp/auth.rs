@@ -76,26 +76,20 @@ use crate::crypto::mschap::{
 use crate::crypto::{chap_md5, mschapv1, mschapv2, MppeKeys, NtHash, Password};
 use crate::rand::Rng;
 use crate::time::Instant;
-use crate::timer::{Timer, TimerTable};
+use crate::timer::{timer_reasons, TimerTable};
 use crate::wire::auth::{
     ChapPacket, FailureChallenge, MsChapError, MsChapFailure, MsChapV1Response,
     MsChapV2ChangePassword, MsChapV2Response, MsChapV2Success, PapPacket,
 };
 use crate::wire::ppp::Protocol;
 
-/// Why an authentication machine's timer runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AuthTimer {
-    /// Send the packet again (RFC 1994 §4.1: Challenge, PAP Request).
-    Retransmit,
-    /// Give up waiting for the other side.
-    Wait,
-}
-
-impl Timer for AuthTimer {
-    const ALL: &'static [Self] = &[AuthTimer::Retransmit, AuthTimer::Wait];
-    fn slot(self) -> usize {
-        self as usize
+timer_reasons! {
+    /// Why an authentication machine's timer runs.
+    enum AuthTimer {
+        /// Send the packet again (RFC 1994 §4.1: Challenge, PAP Request).
+        Retransmit,
+        /// Give up waiting for the other side.
+        Wait,
     }
 }
 
@@ -416,7 +410,7 @@ struct Io {
     /// The packet retransmitted by the timer, and how often it went out.
     retransmit: Option<(Protocol, Vec<u8>)>,
     sent: u32,
-    deadlines: TimerTable<AuthTimer, 2>,
+    deadlines: TimerTable<AuthTimer, { AuthTimer::COUNT }>,
     timers: AuthTimers,
     done: bool,
 }

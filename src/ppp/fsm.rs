@@ -46,21 +46,16 @@ use core::time::Duration;
 use bytes::BufMut;
 
 use crate::time::Instant;
-use crate::timer::{Timer, TimerTable};
+use crate::timer::{timer_reasons, TimerTable};
 
-/// The FSM's one timer: RFC 1661's Restart timer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FsmTimer {
-    /// Retransmit Configure- or Terminate-Request, or give up (TO+/TO-).
-    Restart,
-}
-
-impl Timer for FsmTimer {
-    const ALL: &'static [Self] = &[FsmTimer::Restart];
-    fn slot(self) -> usize {
-        self as usize
+timer_reasons! {
+    /// The FSM's one timer: RFC 1661's Restart timer.
+    enum FsmTimer {
+        /// Retransmit Configure- or Terminate-Request, or give up (TO+/TO-).
+        Restart,
     }
 }
+
 use crate::wire::cp::{parse_options, Code, ConfigOption, CpPacket};
 
 /// Octets in Code, Identifier and Length (RFC 1661 §5): `wire::cp`'s.
@@ -553,7 +548,7 @@ pub(crate) struct Fsm<N: Negotiator> {
     config: FsmConfig,
     state: State,
     /// The Restart timer (RFC 1661 §4.6).
-    timers: TimerTable<FsmTimer, 1>,
+    timers: TimerTable<FsmTimer, { FsmTimer::COUNT }>,
     restart_count: u32,
     failure_count: u32,
     /// Configure-Rejects sent since the last Configure-Ack.

@@ -16,7 +16,7 @@ use core::time::Duration;
 use super::fsm::{Extended, Negotiator, Packet, Reply, State};
 use crate::rand::Rng;
 use crate::time::Instant;
-use crate::timer::{Timer, TimerTable};
+use crate::timer::{timer_reasons, TimerTable};
 use crate::wire::cp::{AuthProtocol, ChapAlgorithm, Code, LcpConfigOption};
 use crate::wire::ppp::Protocol;
 
@@ -492,17 +492,11 @@ impl Default for EchoConfig {
     }
 }
 
-/// The echo keepalive's one timer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EchoTimer {
-    /// Send the next Echo-Request (or, too many unanswered, fail).
-    Request,
-}
-
-impl Timer for EchoTimer {
-    const ALL: &'static [Self] = &[EchoTimer::Request];
-    fn slot(self) -> usize {
-        self as usize
+timer_reasons! {
+    /// The echo keepalive's one timer.
+    enum EchoTimer {
+        /// Send the next Echo-Request (or, too many unanswered, fail).
+        Request,
     }
 }
 
@@ -511,7 +505,7 @@ impl Timer for EchoTimer {
 #[derive(Debug, Clone)]
 pub(crate) struct LcpEcho {
     config: EchoConfig,
-    timers: TimerTable<EchoTimer, 1>,
+    timers: TimerTable<EchoTimer, { EchoTimer::COUNT }>,
     outstanding: u32,
     failed: bool,
     /// When the latest Echo-Request went out.
