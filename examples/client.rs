@@ -49,7 +49,6 @@ use pptp_proto::client::{Client, ClientConfig, ClientEvent};
 use pptp_proto::crypto::Password;
 use pptp_proto::ppp::ccp::StatelessPolicy;
 use pptp_proto::time::{Duration, Instant};
-use pptp_proto::wire::mppe::MppeBits;
 use support::{Args, Clock, GreSocket, Log};
 
 const USAGE: &str = "usage: client --server ADDR --user U --password P
@@ -229,7 +228,7 @@ fn main() {
                     was_up = true;
                     local = l;
                     tunnel_mtu = mtu;
-                    let crypto = mppe.map_or("no MPPE".to_string(), describe_mppe);
+                    let crypto = support::describe_ccp(mppe);
                     println!("local  IP address {l}");
                     println!("remote IP address {peer}");
                     for d in dns.iter().flatten() {
@@ -263,7 +262,7 @@ fn main() {
                     deliver(&p, &mut replies, ping_id, tun_dev.as_deref());
                 }
                 ClientEvent::Down { reason } => {
-                    log.info("", format_args!("tunnel down: {reason:?}"));
+                    log.info("", format_args!("tunnel down: {reason} [{reason:?}]"));
                     down_reason = Some(reason);
                 }
                 _ => {}
@@ -370,7 +369,10 @@ fn main() {
     );
     let pings_ok = o.ping.is_none() || (sent == o.count && replies.len() >= usize::from(o.count));
     if !was_up {
-        eprintln!("client: the tunnel did not come up: {down_reason:?}");
+        match &down_reason {
+            Some(reason) => eprintln!("client: the tunnel did not come up: {reason}"),
+            None => eprintln!("client: the tunnel did not come up"),
+        }
         exit(1);
     }
     if !pings_ok {
@@ -408,21 +410,4 @@ fn open_tun(name: &str, local: Ipv4Addr, peer: Ipv4Addr, mtu: usize) -> tun::Res
         .mtu(mtu.min(u16::MAX as usize) as u16)
         .up();
     tun::create(&config)
-}
-
-/// pppd's words: "MPPE 128-bit stateless compression enabled".
-fn describe_mppe(bits: MppeBits) -> String {
-    let strength = if bits.contains(MppeBits::BITS_128) {
-        "128-bit"
-    } else if bits.contains(MppeBits::BITS_56) {
-        "56-bit"
-    } else {
-        "40-bit"
-    };
-    let mode = if bits.contains(MppeBits::STATELESS) {
-        "stateless"
-    } else {
-        "stateful"
-    };
-    format!("MPPE {strength} {mode}")
 }

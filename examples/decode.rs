@@ -101,6 +101,15 @@ fn decode_ppp(bytes: &[u8]) -> String {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!(
+            "usage: decode [HEX ...]\n\
+             Decodes each HEX argument as a PPTP control message, an IPv4 datagram\n\
+             carrying GRE, a GRE packet or a PPP frame, in pppd's and tcpdump's words.\n\
+             With no argument, decodes a built-in PPTP session packet by packet."
+        );
+        return;
+    }
     if args.is_empty() {
         println!("A PPTP session's packets, decoded (pass hex arguments to decode your own):");
         for (dir, bytes) in sample_session() {

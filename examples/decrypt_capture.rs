@@ -27,8 +27,10 @@ struct Args {
     out: Option<String>,
 }
 
+const USAGE: &str = "usage: decrypt_capture CAPTURE --password P [--user U] [--out decrypted.pcap]";
+
 fn usage() -> ! {
-    eprintln!("usage: decrypt_capture CAPTURE --password P [--user U] [--out decrypted.pcap]");
+    eprintln!("{USAGE}");
     exit(2)
 }
 
@@ -40,7 +42,10 @@ fn parse_args() -> Args {
             "--password" => password = args.next(),
             "--user" => user = args.next(),
             "--out" => out = args.next(),
-            "-h" | "--help" => usage(),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                exit(0)
+            }
             _ if capture.is_none() && !a.starts_with("--") => capture = Some(a),
             _ => usage(),
         }

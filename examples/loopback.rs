@@ -50,57 +50,67 @@ struct Options {
     pcap_inner: Option<String>,
 }
 
-fn parse_args() -> Options {
-    let mut o = Options {
-        auth: AuthMethod::MsChapV2,
-        mppe: "128",
-        mppc: false,
-        loss: 0.0,
-        seed: 1,
-        count: 3,
-        quiet: false,
-        pcap: None,
-        pcap_inner: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage(&a));
-        match a.as_str() {
-            "--auth" => {
-                o.auth = match value().as_str() {
-                    "mschapv2" => AuthMethod::MsChapV2,
-                    "mschapv1" => AuthMethod::MsChapV1,
-                    "chap" => AuthMethod::ChapMd5,
-                    "pap" => AuthMethod::Pap,
-                    other => usage(other),
-                }
-            }
-            "--mppe" => {
-                o.mppe = match value().as_str() {
-                    "128" => "128",
-                    "56" => "56",
-                    "40" => "40",
-                    "stateful" => "stateful",
-                    "none" => "none",
-                    other => usage(other),
-                }
-            }
-            "--mppc" => o.mppc = true,
-            "--loss" => o.loss = value().parse().unwrap_or_else(|_| usage("--loss")),
-            "--seed" => o.seed = value().parse().unwrap_or_else(|_| usage("--seed")),
-            "--count" => o.count = value().parse().unwrap_or_else(|_| usage("--count")),
-            "--quiet" => o.quiet = true,
-            "--pcap" => o.pcap = Some(value()),
-            "--pcap-inner" => o.pcap_inner = Some(value()),
-            other => usage(other),
-        }
-    }
-    o
-}
+const USAGE: &str = "\
+loopback: a PPTP client and server in one process, over a simulated network
+with a virtual clock, logged the way pppd's debug log shows a session.
 
-fn usage(what: &str) -> ! {
-    eprintln!("bad argument {what:?}; see the header of examples/loopback.rs");
-    exit(2)
+usage: cargo run --example loopback -- [flags]
+  --auth mschapv2|mschapv1|chap|pap   authentication (default mschapv2)
+  --mppe 128|56|40|stateful|none      MPPE policy of both ends (default 128)
+  --mppc                              MPPC compression too (RFC 2118)
+  --loss P                            GRE loss, with reordering and duplication at P/2
+  --seed N                            the network's and the machines' seed (default 1)
+  --count N                           pings (default 3)
+  --quiet                             only the up/down lines and the summary
+  --pcap FILE                         the client's view of the session as a capture
+  --pcap-inner FILE                   the IP packets inside the tunnel, in clear
+  -h, --help                          this text
+
+Exit status 0 when the session came up and every ping was answered.";
+
+fn parse_args() -> Options {
+    let mut a = support::Args::from_env(USAGE);
+    let auth = match a.opt("--auth").as_deref() {
+        None | Some("mschapv2") => AuthMethod::MsChapV2,
+        Some("mschapv1") => AuthMethod::MsChapV1,
+        Some("chap") => AuthMethod::ChapMd5,
+        Some("pap") => AuthMethod::Pap,
+        Some(other) => a.fail(&format!("--auth {other}: not a method")),
+    };
+    let mppe = match a.opt("--mppe").as_deref() {
+        None | Some("128") => "128",
+        Some("56") => "56",
+        Some("40") => "40",
+        Some("stateful") => "stateful",
+        Some("none") => "none",
+        Some(other) => a.fail(&format!("--mppe {other}: not a policy")),
+    };
+    let o = Options {
+        auth,
+        mppe,
+        mppc: a.flag("--mppc"),
+        loss: a.parse("--loss", 0.0),
+        seed: a.parse("--seed", 1),
+        count: a.parse("--count", 3),
+        quiet: a.flag("--quiet"),
+        pcap: a.opt("--pcap"),
+        pcap_inner: a.opt("--pcap-inner"),
+    };
+    // MPPE keys come from MS-CHAP only (RFC 3079): say so before running a
+    // session that could only end "MPPE required, but keys are not available".
+    if o.mppe != "none" && matches!(o.auth, AuthMethod::Pap | AuthMethod::ChapMd5) {
+        let name = if o.auth == AuthMethod::Pap {
+            "PAP"
+        } else {
+            "CHAP-MD5"
+        };
+        a.fail(&format!("{name} gives no MPPE keys: add --mppe none"));
+    }
+    if o.pcap_inner.is_some() && o.pcap.is_none() {
+        a.fail("--pcap-inner goes with --pcap");
+    }
+    a.finish();
+    o
 }
 
 /// A seeded generator for the network's loss, duplication and reordering.
@@ -142,8 +152,17 @@ impl Net {
         let mut delay = Duration::from_millis(10);
         let mut copies = 1;
         if let Unit::Datagram(d) = &unit {
-            self.log_datagram(dir, d);
-            if self.rng.chance(self.loss) {
+            // The client's view: what it sends is logged now, what it
+            // receives when it arrives; a datagram the network drops is
+            // logged as lost.
+            let lost = self.rng.chance(self.loss);
+            match (dir, lost) {
+                (Dir::ToServer, false) => self.log_datagram("sent", d),
+                (Dir::ToServer, true) => self.log_datagram("sent, lost", d),
+                (Dir::ToClient, true) => self.log_datagram("lost", d),
+                (Dir::ToClient, false) => {}
+            }
+            if lost {
                 return;
             }
             if self.rng.chance(self.loss / 2.0) {
@@ -153,7 +172,9 @@ impl Net {
                 copies = 2;
             }
         } else if let Unit::Stream(b) = &unit {
-            self.log_stream(dir, b);
+            if dir == Dir::ToServer {
+                self.log_stream(dir, b);
+            }
         }
         let at = self.now + delay;
         let pos = self
@@ -193,7 +214,7 @@ impl Net {
         }
     }
 
-    fn log_datagram(&self, dir: Dir, d: &[u8]) {
+    fn log_datagram(&self, word: &str, d: &[u8]) {
         if self.quiet {
             return;
         }
@@ -207,12 +228,8 @@ impl Net {
         match PppPacket::parse(&frame) {
             // The data path: shown as a count in the summary, not per packet.
             Ok(PppPacket::Compressed(..) | PppPacket::Ipv4(_)) => {}
-            Ok(p) => println!("{:>9} {} {p}", format!("{:?}", self.now), Self::word(dir)),
-            Err(e) => println!(
-                "{:>9} {} [malformed: {e}]",
-                format!("{:?}", self.now),
-                Self::word(dir)
-            ),
+            Ok(p) => println!("{:>9} {word} {p}", format!("{:?}", self.now)),
+            Err(e) => println!("{:>9} {word} [malformed: {e}]", format!("{:?}", self.now)),
         }
     }
 }
@@ -312,7 +329,7 @@ fn main() {
         log_stream: [Vec::new(), Vec::new()],
     };
     println!(
-        "loopback: {:?}, MPPE {}{}, GRE loss {:.0}%, seed {}",
+        "loopback: {:?}, --mppe {}{}, GRE loss {:.0}%, seed {}",
         o.auth,
         o.mppe,
         if o.mppc { " + MPPC" } else { "" },
@@ -329,6 +346,7 @@ fn main() {
     let mut peer = [0u8; 4];
     let (mut sent, mut replies, mut next_ping) = (0u16, 0u16, None::<Instant>);
     let mut down = None;
+    let mut agreed = String::from("nothing agreed");
     let mut close_at: Option<Instant> = None;
     let mut buf = vec![0u8; 2048];
     let end = Instant::from_secs(120);
@@ -376,7 +394,7 @@ fn main() {
                     }
                     ServerEvent::SessionDown { reason, .. } => {
                         println!(
-                            "{:>9} server: session down ({reason:?})",
+                            "{:>9} server: session down: {reason}",
                             format!("{:?}", net.now)
                         );
                         server.handle_stream_closed(net.now, conn);
@@ -397,12 +415,11 @@ fn main() {
                         mtu,
                         mppe,
                     } => {
+                        agreed = support::describe_ccp(mppe);
+                        let dns = dns[0].map_or("no DNS".to_string(), |d| format!("dns {d}"));
                         println!(
-                            "{:>9} client: up: local {l}, remote {p}, dns {:?}, mtu {mtu}, {}",
+                            "{:>9} client: up: local {l}, remote {p}, {dns}, mtu {mtu}, {agreed}",
                             format!("{:?}", net.now),
-                            dns[0],
-                            mppe.map(|b| pptp_proto::wire::mppe::mppe_bits_display(b).to_string())
-                                .unwrap_or_else(|| "no MPPE".into())
                         );
                         local = l.octets();
                         peer = p.octets();
@@ -411,7 +428,7 @@ fn main() {
                     }
                     ClientEvent::IpPacket(_) => replies += 1,
                     ClientEvent::Down { reason } => {
-                        println!("{:>9} client: down ({reason:?})", format!("{:?}", net.now));
+                        println!("{:>9} client: down: {reason}", format!("{:?}", net.now));
                         down = Some(reason);
                     }
                     _ => {}
@@ -465,7 +482,10 @@ fn main() {
                 (Dir::ToServer, Unit::Stream(b)) => {
                     let _ = server.handle_stream(net.now, conn, &b);
                 }
-                (Dir::ToClient, Unit::Stream(b)) => client.handle_stream(net.now, &b),
+                (Dir::ToClient, Unit::Stream(b)) => {
+                    net.log_stream(Dir::ToClient, &b);
+                    client.handle_stream(net.now, &b)
+                }
                 (Dir::ToServer, Unit::Datagram(mut d)) => {
                     if let Ok((c, Some(ip))) =
                         server.handle_datagram(net.now, [192, 0, 2, 1].into(), &mut d)
@@ -475,6 +495,7 @@ fn main() {
                     }
                 }
                 (Dir::ToClient, Unit::Datagram(mut d)) => {
+                    net.log_datagram("rcvd", &d);
                     if let Ok(Some(_)) = client.handle_datagram(net.now, &mut d) {
                         replies += 1;
                     }
@@ -490,7 +511,7 @@ fn main() {
     }
     let stats = client.stats();
     println!(
-        "summary: {} in {:?}, {replies}/{sent} pings answered, GRE sent {} received {} lost {} reordered {} duplicate {}, MPPE {}",
+        "summary: {} in {:?}, {replies}/{sent} pings answered, GRE sent {} received {} lost {} reordered {} duplicate {}, {:?}, {agreed}",
         if up_at.is_some() { "up" } else { "NOT UP" },
         up_at.unwrap_or(net.now),
         stats.gre.sent,
@@ -498,7 +519,7 @@ fn main() {
         stats.gre.lost,
         stats.gre.reordered,
         stats.gre.duplicate,
-        o.mppe
+        o.auth,
     );
     if o.mppc {
         let (raw, wire) = (stats.ppp.mppc_bytes_in, stats.ppp.mppc_bytes_out);

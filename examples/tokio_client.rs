@@ -121,7 +121,10 @@ async fn run(
                     local = l;
                     log.info(
                         "",
-                        format_args!("tunnel up: local {l}, remote {peer}, MPPE {mppe:?}"),
+                        format_args!(
+                            "tunnel up: local {l}, remote {peer}, {}",
+                            support::describe_ccp(mppe)
+                        ),
                     );
                     if ping.is_some() {
                         next_ping = Some(clock.now() + Duration::from_millis(500));
@@ -134,7 +137,7 @@ async fn run(
                     replies += u16::from(support::echo_reply_seq(&p, 7).is_some());
                 }
                 ClientEvent::Down { reason } => {
-                    log.info("", format_args!("tunnel down: {reason:?}"));
+                    log.info("", format_args!("tunnel down: {reason} [{reason:?}]"));
                     down = true;
                 }
                 _ => {}

@@ -893,7 +893,8 @@
 //! | no Challenge or answer arrives | `AuthFailed(`[`Timeout`](crate::ppp::auth::AuthFailure::Timeout)`)` | GRE lost one way; on our server, an `AuthRequest` never answered |
 //! | our server refuses a user | `AuthFailed(`[`Rejected`](crate::ppp::auth::AuthFailure::Rejected)`)`, or [`UnusableCredentials`](crate::ppp::auth::AuthFailure::UnusableCredentials) when an NT hash was given for PAP or CHAP-MD5 | your `AuthRequest` answer |
 //! | no common authentication method | on the authenticator, [`DownReason::NoAuthMethod`]; on the peer the authenticator gives up (usually `PeerTerminated` or `LcpFailed`) | [`LcpConfig::auth`](crate::ppp::lcp::LcpConfig::auth) on both sides: the default is MS-CHAPv2 only, as pptpd and Windows require; a server offering only PAP or CHAP-MD5 needs them added on the client |
-//! | MPPE required but refused | [`DownReason::MppeRefused`] | the peer refuses CCP or offers no strength in [`CcpConfig::strengths`](crate::ppp::ccp::CcpConfig::strengths) (pppd `require-mppe-128`, `nomppe`); MPPE keys come only from MS-CHAPv1/v2, so PAP or CHAP-MD5 with MPPE required always ends here; a peer whose CCP insists on the other stateless mode ([`CcpConfig::stateless`](crate::ppp::ccp::CcpConfig::stateless)) |
+//! | MPPE required, but keys are not available | [`DownReason::NoMppeKeys`] | MPPE keys come only from MS-CHAPv1/v2 (RFC 3079), so PAP or CHAP-MD5 with MPPE required always ends here, on the side that authenticated with it; on a server, also a [`Verdict::Accept`](crate::ppp::auth::Verdict::Accept) without [`mppe_keys`](crate::ppp::auth::Acceptance::mppe_keys) (a RADIUS server that sent no MS-MPPE-Send-Key/Recv-Key). Set MPPE to none for those methods, or use MS-CHAP |
+//! | MPPE required but peer refused | [`DownReason::MppeRefused`] | the peer refuses CCP or offers no strength in [`CcpConfig::strengths`](crate::ppp::ccp::CcpConfig::strengths) (pppd `require-mppe-128`, `nomppe`); a peer whose CCP insists on the other stateless mode ([`CcpConfig::stateless`](crate::ppp::ccp::CcpConfig::stateless)) |
 //! | the peer will not take an address | [`DownReason::IpcpFailed`] | the server's pool is exhausted or the client insists on a fixed address ([`IpcpConfig::local`](crate::ppp::ipcp::IpcpConfig::local)) the server will not give |
 //! | LCP never agrees | [`DownReason::LcpFailed`] | options the peer rejects that we require, or an MRU below [`LcpConfig::min_mru`](crate::ppp::lcp::LcpConfig::min_mru) |
 //! | the tunnel drops after minutes of silence | [`DownReason::EchoTimeout`] | the peer (or the path) died while our LCP echo ran (it notices after about `interval × (max_failures + 1)`); a NAT that forgets idle GRE mappings (enable the echo to keep it open) |
@@ -966,6 +967,7 @@
 //! [`DownReason::AuthFailed`]: crate::ppp::session::DownReason::AuthFailed
 //! [`DownReason::IpcpFailed`]: crate::ppp::session::DownReason::IpcpFailed
 //! [`DownReason::MppeRefused`]: crate::ppp::session::DownReason::MppeRefused
+//! [`DownReason::NoMppeKeys`]: crate::ppp::session::DownReason::NoMppeKeys
 //! [`DownReason::EchoTimeout`]: crate::ppp::session::DownReason::EchoTimeout
 //! [`DownReason::LoopedBack`]: crate::ppp::session::DownReason::LoopedBack
 //! [`DownReason::MppeFramesRejected`]: crate::ppp::session::DownReason::MppeFramesRejected

@@ -653,7 +653,7 @@ struct Connection {
 ///     run(&mut server, &mut client, now, &mut events);
 /// }
 /// let reason = SessionDownReason::Ppp(DownReason::LocalClose);
-/// assert_eq!(reason.to_string(), "PPP: LocalClose"); // for the log
+/// assert_eq!(reason.to_string(), "Connection terminated by us"); // for the log, as pppd says it
 /// assert_eq!(events.last(), Some(&ServerEvent::SessionDown { connection: conn, reason }));
 /// assert!(!client.is_up());
 /// server.handle_stream_closed(now, conn); // we closed its TCP connection

@@ -468,11 +468,23 @@ pub enum SessionDownReason {
 }
 
 impl core::fmt::Display for SessionDownReason {
+    /// Words for an operator's log, pppd's where pppd has them.
+    ///
+    /// ```
+    /// use pptp_proto::ppp::auth::AuthFailure;
+    /// use pptp_proto::ppp::session::DownReason;
+    /// use pptp_proto::tunnel::SessionDownReason;
+    ///
+    /// let bad = SessionDownReason::Ppp(DownReason::AuthFailed(AuthFailure::BadPassword));
+    /// assert_eq!(bad.to_string(), "authentication failed: wrong name or password (E=691)");
+    /// let pap = SessionDownReason::Ppp(DownReason::NoMppeKeys);
+    /// assert_eq!(pap.to_string(), "MPPE required, but keys are not available");
+    /// ```
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            SessionDownReason::Ppp(r) => write!(f, "PPP: {r:?}"),
+            SessionDownReason::Ppp(r) => write!(f, "{r}"),
             SessionDownReason::Control(r) => write!(f, "{r}"),
-            SessionDownReason::CallDown(r) => write!(f, "call: {r:?}"),
+            SessionDownReason::CallDown(r) => write!(f, "{r}"),
             SessionDownReason::Deadline(Deadline::Establish) => {
                 f.write_str("session not established in time")
             }

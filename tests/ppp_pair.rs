@@ -377,7 +377,7 @@ fn every_auth_method_and_mppe_mode() {
                 // MPPE keys come only from MS-CHAP: required MPPE cannot run.
                 assert!(!up, "{method:?}/{name}: came up without MPPE keys");
                 let reason = Pair::down_reason(&p.server_events).cloned();
-                assert_eq!(reason, Some(DownReason::MppeRefused), "{method:?}/{name}");
+                assert_eq!(reason, Some(DownReason::NoMppeKeys), "{method:?}/{name}");
                 println!(
                     "{:10} {name:14} down: MPPE required but no MPPE keys (as expected)",
                     format!("{method:?}")

@@ -21,6 +21,7 @@ use pptp_proto::ppp::session::SessionConfig;
 use pptp_proto::time::{Duration, Instant};
 use pptp_proto::wire::control::{frame_length, ControlMessage};
 use pptp_proto::wire::gre::{strip_ipv4, GrePacket};
+use pptp_proto::wire::mppe::MppeBits;
 use pptp_proto::wire::packet::PppPacket;
 use pptp_proto::wire::ppp::PppFrame;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -344,6 +345,35 @@ pub fn spawn_tun_reader<T: Send + 'static>(
             }
         }
     });
+}
+
+/// What CCP agreed, in pppd's words ("MPPE 128-bit stateless compression
+/// enabled"): `MPPE 128-bit stateless`, `+ MPPC` when MPPC runs too, or
+/// `no MPPE`.
+pub fn describe_ccp(agreed: Option<MppeBits>) -> String {
+    let Some(bits) = agreed else {
+        return "no MPPE".into();
+    };
+    let mppc = if bits.contains(MppeBits::MPPC) {
+        " + MPPC"
+    } else {
+        ""
+    };
+    let strength = if bits.contains(MppeBits::BITS_128) {
+        "128-bit"
+    } else if bits.contains(MppeBits::BITS_56) {
+        "56-bit"
+    } else if bits.contains(MppeBits::BITS_40) {
+        "40-bit"
+    } else {
+        return "MPPC, no MPPE".into();
+    };
+    let mode = if bits.contains(MppeBits::STATELESS) {
+        "stateless"
+    } else {
+        "stateful"
+    };
+    format!("MPPE {strength} {mode}{mppc}")
 }
 
 /// `--flag value` arguments, with usage on error.

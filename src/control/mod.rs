@@ -227,6 +227,31 @@ pub enum CloseReason {
     OutputFull,
 }
 
+impl core::fmt::Display for CallDownReason {
+    /// Words for an operator's log.
+    ///
+    /// ```
+    /// use pptp_proto::control::CallDownReason;
+    /// use pptp_proto::wire::control::OutgoingCallResult;
+    ///
+    /// let refused = CallDownReason::Refused(OutgoingCallResult::BUSY);
+    /// assert_eq!(refused.to_string(), "peer refused the call (Busy)");
+    /// ```
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CallDownReason::LocalClear => f.write_str("call cleared by us"),
+            CallDownReason::PeerDisconnected(r) => write!(f, "peer disconnected the call ({r})"),
+            CallDownReason::PeerCleared => f.write_str("peer cleared the call"),
+            CallDownReason::Refused(r) => write!(f, "peer refused the call ({r})"),
+            CallDownReason::IncomingRefused(r) => {
+                write!(f, "peer refused the incoming call ({r})")
+            }
+            CallDownReason::Timeout => f.write_str("no Outgoing-Call-Reply in time"),
+            CallDownReason::ConnectionClosed => f.write_str("control connection closed"),
+        }
+    }
+}
+
 impl core::fmt::Display for CloseReason {
     /// Words for an operator's log.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

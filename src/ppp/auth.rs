@@ -124,6 +124,38 @@ pub enum AuthFailure {
     UnusableCredentials,
 }
 
+impl core::fmt::Display for AuthFailure {
+    /// Words for an operator's log, with the MS-CHAP error code where there
+    /// is one.
+    ///
+    /// ```
+    /// use pptp_proto::ppp::auth::AuthFailure;
+    ///
+    /// assert_eq!(AuthFailure::BadPassword.to_string(), "wrong name or password (E=691)");
+    /// assert_eq!(AuthFailure::Other(709).to_string(), "MS-CHAP error E=709");
+    /// ```
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AuthFailure::BadPassword => f.write_str("wrong name or password (E=691)"),
+            AuthFailure::PasswordExpired => f.write_str("password expired (E=648)"),
+            AuthFailure::AccountDisabled => f.write_str("account disabled (E=647)"),
+            AuthFailure::RestrictedLogonHours => {
+                f.write_str("logon not allowed at this time (E=646)")
+            }
+            AuthFailure::NoDialinPermission => f.write_str("no dial-in permission (E=649)"),
+            AuthFailure::Other(code) => write!(f, "MS-CHAP error E={code}"),
+            AuthFailure::AuthenticatorMismatch => f.write_str(
+                "MS-CHAPv2 mutual authentication failed: the authenticator's S= is wrong",
+            ),
+            AuthFailure::Timeout => f.write_str("no answer in time"),
+            AuthFailure::Rejected => f.write_str("rejected by the verifier"),
+            AuthFailure::UnusableCredentials => {
+                f.write_str("the credentials given cannot check this method")
+            }
+        }
+    }
+}
+
 /// What the embedder answers to [`AuthEvent::Request`].
 /// See the [module example](crate::ppp::auth#example).
 #[derive(Debug, Clone)]

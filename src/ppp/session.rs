@@ -152,8 +152,15 @@ pub enum DownReason {
     AuthFailed(AuthFailure),
     /// IPCP failed (for example the peer insists on an address it may not have).
     IpcpFailed,
-    /// MPPE is required but CCP did not agree on it.
+    /// MPPE is required but the peer's CCP did not agree on it (it
+    /// refused CCP, or rejected option 18).
     MppeRefused,
+    /// MPPE is required but authentication gave no MPPE keys: PAP and
+    /// CHAP-MD5 have none (RFC 3079 derives them from MS-CHAP only), and a
+    /// verifier's accept may come without them
+    /// ([`Acceptance::mppe_keys`](crate::ppp::auth::Acceptance::mppe_keys)).
+    /// A configuration matter, not the peer's doing.
+    NoMppeKeys,
     /// The peer stopped answering LCP Echo-Requests.
     EchoTimeout,
     /// The peer's LCP Magic-Number equals ours: the link is looped back.
@@ -190,9 +197,10 @@ impl core::fmt::Display for DownReason {
             DownReason::LcpTimeout => f.write_str("LCP: timeout sending Config-Requests"),
             DownReason::LcpFailed => f.write_str("LCP negotiation failed"),
             DownReason::NoAuthMethod => f.write_str("peer refused to authenticate"),
-            DownReason::AuthFailed(why) => write!(f, "authentication failed: {why:?}"),
+            DownReason::AuthFailed(why) => write!(f, "authentication failed: {why}"),
             DownReason::IpcpFailed => f.write_str("IPCP negotiation failed"),
-            DownReason::MppeRefused => f.write_str("MPPE required, but not negotiated"),
+            DownReason::MppeRefused => f.write_str("MPPE required but peer refused"),
+            DownReason::NoMppeKeys => f.write_str("MPPE required, but keys are not available"),
             DownReason::EchoTimeout => f.write_str("No response to LCP echo-requests"),
             DownReason::LoopedBack => f.write_str("Serial line is looped back"),
             DownReason::LowerLayerDown => f.write_str("Modem hangup"),
@@ -1655,7 +1663,7 @@ impl PppSession {
                 // MPPE keys come only from MS-CHAP (RFC 3079): without them
                 // MPPE cannot run, MPPC still can.
                 if self.ccp_mode == MppeMode::Required {
-                    self.fail(now, DownReason::MppeRefused);
+                    self.fail(now, DownReason::NoMppeKeys);
                     return;
                 }
                 if self.ccp.negotiator().config().mppc {
@@ -1748,7 +1756,12 @@ impl PppSession {
                     _ => None,
                 };
                 if mppe.is_none() && self.ccp_mode == MppeMode::Required {
-                    self.fail(now, DownReason::MppeRefused);
+                    let reason = if options.is_some() {
+                        DownReason::NoMppeKeys
+                    } else {
+                        DownReason::MppeRefused
+                    };
+                    self.fail(now, reason);
                     return;
                 }
                 self.ccp_up = true;
@@ -1973,7 +1986,7 @@ fn new_lcp(config: &SessionConfig, rng: &mut Rng) -> Lcp {
     let mut lcp = config.lcp.clone();
     if config.role == Role::Peer && config.ccp.mppe == MppeRequirement::Required {
         // RFC 3079 §3: only MS-CHAP yields MPPE keys. Accepting another
-        // method would end in MppeRefused: Nak toward MS-CHAP instead,
+        // method would end in NoMppeKeys: Nak toward MS-CHAP instead,
         // unless nothing else was allowed (then the link fails as asked).
         let keyed = |m: &AuthMethod| matches!(m, AuthMethod::MsChapV1 | AuthMethod::MsChapV2);
         if lcp.auth.iter().any(keyed) {
