@@ -81,14 +81,7 @@ impl ClientConfig {
         }
     }
 
-    /// Offers and accepts MPPC compression (RFC 2118) alongside the MPPE
-    /// policy: sets [`CcpConfig::mppc`](crate::ppp::ccp::CcpConfig::mppc).
-    ///
-    /// See the [`Client` example](Client#example).
-    pub fn with_mppc(mut self, mppc: bool) -> Self {
-        self.ppp.ccp.mppc = mppc;
-        self
-    }
+    crate::ppp::session::ppp_option_builders!(ppp);
 
     /// Sets the seed every random choice derives from.
     ///

@@ -688,6 +688,27 @@
 //! DNS requested, PPTP echo every 60 s, LCP echo off. Every field is public;
 //! change it before `Client::new` / `Server::new`.
 //!
+//! The common changes have builders named after the pppd options people
+//! already know, the same on `ClientConfig`, `ServerConfig` and
+//! [`SessionConfig`](crate::ppp::session::SessionConfig#pppd-options):
+//!
+//! | builder | pppd |
+//! | --- | --- |
+//! | `with_auth(&[AuthMethod::Pap])` | `require-pap` (server), `refuse-chap refuse-mschap refuse-mschap-v2` (client) |
+//! | `with_mppe(CcpConfig::nomppe())`, `require_mppe_128()`, `require_mppe_40()`, `.stateful(false)` | `nomppe`, `require-mppe-128`, `require-mppe-40`, `mppe-stateful` |
+//! | `with_mtu(1400)`, `with_mru(1400)` | `mtu 1400`, `mru 1400` |
+//! | `with_lcp_echo(Duration::from_secs(30), 4)` | `lcp-echo-interval 30 lcp-echo-failure 4` |
+//! | `with_mppc(true)` | (pppd has no MPPC; Windows' "compression") |
+//! | `ServerConfig::with_idle_timeout(Duration::from_secs(600))` | `idle 600` |
+//!
+//! The fields stay public as well, and the builders set exactly the fields
+//! they name: a configuration is plain data the embedder can build with
+//! struct-update syntax, compare, print and keep in its own config file;
+//! setters over private fields would add nothing but a second way to do
+//! the same, and hide from a reader which knob a builder turns. PAP and
+//! CHAP-MD5 give no MPPE keys: with the default `require-mppe-128` they end
+//! as [`DownReason::NoMppeKeys`], so pair them with `with_mppe(CcpConfig::nomppe())`.
+//!
 //! ## The facades
 //!
 //! | field | default | meaning | RFC |

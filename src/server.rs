@@ -217,6 +217,15 @@ impl ServerConfig {
         self.seed = seed.into();
         self
     }
+
+    crate::ppp::session::ppp_option_builders!(ppp);
+
+    /// pppd's `idle`: sets [`ServerConfig::idle_timeout`]. See the
+    /// [example](crate::ppp::session::SessionConfig#pppd-options).
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = Some(idle);
+        self
+    }
 }
 
 /// Why [`Server::accept`] refused a connection ([`ServerError::Refused`]).

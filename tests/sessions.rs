@@ -864,3 +864,64 @@ fn a_full_window_queues_instead_of_dropping() {
     assert_eq!(stats.queue.max_depth as usize, queued);
     println!("window 3, strict: {sent} sent at once, {queued} queued, {refused} refused; all queued delivered in order");
 }
+
+#[test]
+fn pppd_option_builders_alone_bring_pap_and_chap_sessions_up() {
+    // What a newcomer writes from the README: pppd's option names, no nested
+    // fields. Without `with_mppe(nomppe())` PAP ends "MPPE required, but
+    // keys are not available" on the server.
+    use pptp_proto::ppp::ccp::CcpConfig;
+    for method in [AuthMethod::Pap, AuthMethod::ChapMd5] {
+        let server = ServerConfig::new("pptp-proto", pool())
+            .with_auth(&[method])
+            .with_mppe(CcpConfig::nomppe())
+            .with_mru(1300)
+            .with_lcp_echo(Duration::from_secs(5), 3)
+            .with_seed(11);
+        let client = ClientConfig::new("alice", Password::new("secret").unwrap())
+            .with_auth(&[method])
+            .with_mppe(CcpConfig::nomppe())
+            .with_seed(12);
+        let mut sim = Sim::new(server, vec![client], LinkConfig::default(), 11);
+        assert!(
+            sim.drive_until(Duration::from_secs(30), Sim::all_up),
+            "{method:?}: {:?}",
+            sim.client_events[0]
+        );
+        let up = sim.client_events[0].iter().find_map(|e| match e {
+            ClientEvent::Up { mtu, mppe, .. } => Some((*mtu, *mppe)),
+            _ => None,
+        });
+        assert_eq!(
+            up,
+            Some((1300, None)),
+            "{method:?}: the server's MRU, no MPPE"
+        );
+        // The server's LCP echo keeps the idle session up for a minute.
+        sim.drive_until(Duration::from_secs(60), |_| false);
+        assert!(sim.all_up(), "{method:?}: went down while echoing");
+        println!("{method:?} through the pppd-option builders: up, mtu 1300, no MPPE, echo");
+
+        let server = ServerConfig::new("pptp-proto", pool())
+            .with_auth(&[method])
+            .with_seed(11);
+        let client = ClientConfig::new("alice", Password::new("secret").unwrap())
+            .with_auth(&[method])
+            .with_seed(12);
+        let mut sim = Sim::new(server, vec![client], LinkConfig::default(), 11);
+        sim.drive_until(Duration::from_secs(30), |s| {
+            s.server_events
+                .iter()
+                .any(|e| matches!(e, ServerEvent::SessionDown { .. }))
+        });
+        let reason = sim.server_events.iter().find_map(|e| match e {
+            ServerEvent::SessionDown { reason, .. } => Some(reason.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            reason,
+            Some(SessionDownReason::Ppp(DownReason::NoMppeKeys)),
+            "{method:?}"
+        );
+    }
+}

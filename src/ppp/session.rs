@@ -434,6 +434,54 @@ pub const MAX_CCP_RESTARTS: u32 = 3;
 /// assert!(matches!(&server.auth, AuthConfig::Authenticator(AuthenticatorConfig { name, .. }) if name == "vpn"));
 /// # Ok::<(), pptp_proto::crypto::Error>(())
 /// ```
+///
+/// # pppd options
+///
+/// Builders named after the pppd options people know set the same fields,
+/// on `SessionConfig` and, for their `ppp`, on
+/// [`ClientConfig`](crate::client::ClientConfig) and
+/// [`ServerConfig`](crate::server::ServerConfig). Each sets exactly the
+/// fields it names; the fields stay public for everything else.
+///
+/// A server with pppd's `require-pap nomppe mtu 1400 mru 1400
+/// lcp-echo-interval 30 lcp-echo-failure 4 idle 600`, and a client that
+/// takes PAP and nothing else (pppd: `refuse-chap refuse-mschap
+/// refuse-mschap-v2 nomppe`):
+///
+/// ```
+/// use pptp_proto::client::ClientConfig;
+/// use pptp_proto::crypto::Password;
+/// use pptp_proto::ppp::ccp::{CcpConfig, MppeRequirement};
+/// use pptp_proto::ppp::lcp::AuthMethod;
+/// use pptp_proto::ppp::session::SessionConfig;
+/// use pptp_proto::server::{AddressPool, ServerConfig};
+/// use pptp_proto::time::Duration;
+///
+/// # let pool = AddressPool { local: [10, 0, 0, 1].into(), range: ([10, 0, 0, 2].into(), [10, 0, 0, 9].into()), dns: [None, None] };
+/// let server = ServerConfig::new("vpn", pool)
+///     .with_auth(&[AuthMethod::Pap])
+///     .with_mppe(CcpConfig::nomppe())
+///     .with_mtu(1400)
+///     .with_mru(1400)
+///     .with_lcp_echo(Duration::from_secs(30), 4)
+///     .with_idle_timeout(Duration::from_secs(600));
+/// assert_eq!(server.ppp.lcp.auth, [AuthMethod::Pap]);
+/// assert_eq!((server.ppp.lcp.mtu, server.ppp.lcp.mru), (1400, 1400));
+/// assert_eq!(server.ppp.echo.interval, Some(Duration::from_secs(30)));
+/// assert_eq!(server.idle_timeout, Some(Duration::from_secs(600)));
+///
+/// let client = ClientConfig::new("alice", Password::new("secret")?)
+///     .with_auth(&[AuthMethod::Pap])
+///     .with_mppe(CcpConfig::nomppe());
+/// assert_eq!(client.ppp.ccp.mppe, MppeRequirement::Refused);
+///
+/// // The same on a bare PPP session; `with_mppe` keeps MPPC as it was.
+/// let ppp = SessionConfig::peer("alice", Password::new("secret")?)
+///     .with_mppc(true)
+///     .with_mppe(CcpConfig::require_mppe_128().stateful(false)); // mppe-stateful
+/// assert!(ppp.ccp.mppc);
+/// # Ok::<(), pptp_proto::crypto::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
     /// Authenticator (server) or peer (client).
@@ -1918,7 +1966,7 @@ impl SessionConfig {
     /// echo keepalive off.
     /// See the [example](SessionConfig#example).
     pub fn peer(username: &str, password: Password) -> Self {
-        Self::with_auth(
+        Self::base(
             Role::Peer,
             AuthConfig::Peer(PeerConfig {
                 username: username.into(),
@@ -1946,7 +1994,7 @@ impl SessionConfig {
     /// An authenticator (server) named `name`, with the same defaults.
     /// See the [example](SessionConfig#example).
     pub fn authenticator(name: &str) -> Self {
-        Self::with_auth(
+        Self::base(
             Role::Authenticator,
             AuthConfig::Authenticator(AuthenticatorConfig {
                 name: name.into(),
@@ -1955,7 +2003,7 @@ impl SessionConfig {
         )
     }
 
-    fn with_auth(role: Role, auth: AuthConfig) -> Self {
+    fn base(role: Role, auth: AuthConfig) -> Self {
         SessionConfig {
             role,
             fsm: FsmConfig::default(),
@@ -1970,6 +2018,76 @@ impl SessionConfig {
             mppe_max_catch_up: DEFAULT_MPPE_CATCH_UP,
         }
     }
+}
+
+// Builders named after pppd options, for SessionConfig and for the `ppp`
+// of ClientConfig and ServerConfig (one definition, so the three agree);
+// the example is on SessionConfig (`#pppd-options`).
+macro_rules! ppp_option_builders {
+    ($($ppp:ident).*) => {
+        /// pppd's `require-pap`, `require-chap`, `require-mschap`,
+        /// `require-mschap-v2` (authenticator: the methods offered, first
+        /// preferred) or `refuse-*` of every method not listed (peer):
+        /// sets [`LcpConfig::auth`](crate::ppp::lcp::LcpConfig::auth). PAP
+        /// and CHAP-MD5 give no MPPE keys: pair them with
+        /// `with_mppe(CcpConfig::nomppe())`. See the
+        /// [example](crate::ppp::session::SessionConfig#pppd-options).
+        pub fn with_auth(mut self, methods: &[crate::ppp::lcp::AuthMethod]) -> Self {
+            self$(.$ppp)*.lcp.auth = methods.to_vec();
+            self
+        }
+
+        /// The MPPE policy, from pppd's options through
+        /// [`CcpConfig`](crate::ppp::ccp::CcpConfig)'s constructors
+        /// (`require_mppe_128()` is the default, `nomppe()`,
+        /// `require_mppe_40()`, `.stateful(..)` for `mppe-stateful`); MPPC
+        /// stays as it was. See the
+        /// [example](crate::ppp::session::SessionConfig#pppd-options).
+        pub fn with_mppe(mut self, ccp: crate::ppp::ccp::CcpConfig) -> Self {
+            let mppc = self$(.$ppp)*.ccp.mppc;
+            self$(.$ppp)*.ccp = crate::ppp::ccp::CcpConfig { mppc, ..ccp };
+            self
+        }
+
+        /// pppd's `mtu`: the largest frame sent, whatever larger MRU the
+        /// peer announces ([`LcpConfig::mtu`](crate::ppp::lcp::LcpConfig::mtu)).
+        /// See the [example](crate::ppp::session::SessionConfig#pppd-options).
+        pub fn with_mtu(mut self, mtu: u16) -> Self {
+            self$(.$ppp)*.lcp.mtu = mtu;
+            self
+        }
+
+        /// pppd's `mru`: the MRU asked of the peer
+        /// ([`LcpConfig::mru`](crate::ppp::lcp::LcpConfig::mru)). See the
+        /// [example](crate::ppp::session::SessionConfig#pppd-options).
+        pub fn with_mru(mut self, mru: u16) -> Self {
+            self$(.$ppp)*.lcp.mru = mru;
+            self
+        }
+
+        /// pppd's `lcp-echo-interval` and `lcp-echo-failure`: an LCP
+        /// Echo-Request every `interval`, the link down after `failures`
+        /// unanswered ([`EchoConfig`](crate::ppp::lcp::EchoConfig)). See the
+        /// [example](crate::ppp::session::SessionConfig#pppd-options).
+        pub fn with_lcp_echo(mut self, interval: core::time::Duration, failures: u32) -> Self {
+            self$(.$ppp)*.echo.interval = Some(interval);
+            self$(.$ppp)*.echo.max_failures = failures;
+            self
+        }
+
+        /// Offers and accepts MPPC compression (RFC 2118) alongside the
+        /// MPPE policy ([`CcpConfig::mppc`](crate::ppp::ccp::CcpConfig::mppc)).
+        /// See the [example](crate::ppp::session::SessionConfig#pppd-options).
+        pub fn with_mppc(mut self, mppc: bool) -> Self {
+            self$(.$ppp)*.ccp.mppc = mppc;
+            self
+        }
+    };
+}
+pub(crate) use ppp_option_builders;
+
+impl SessionConfig {
+    ppp_option_builders!();
 }
 
 fn mppe_mode(config: &CcpConfig) -> MppeMode {
