@@ -14,9 +14,13 @@
 //!    server) and [`Client::poll_event`]; then sleep until
 //!    [`Client::poll_timeout`] and call [`Client::handle_timeout`].
 //! 4. Once [`ClientEvent::Up`] arrived, [`Client::send_ip`] encrypts and
-//!    encapsulates an IP packet into your buffer; IP packets from the server
-//!    come back from `handle_datagram` (decrypted in place) or, when they
-//!    were reordered or MPPC-decompressed, as [`ClientEvent::IpPacket`].
+//!    encapsulates an IP packet into your buffer. Inbound IP, one rule:
+//!    every IP packet from the server reaches you exactly once, either as
+//!    `Ok(Some(ip))` from `handle_datagram` (in order, decrypted in place)
+//!    or as [`ClientEvent::IpPacket`] (released later from the reorder
+//!    buffer, or decompressed by MPPC), never both. Take both and you see
+//!    each packet once; take only the return value and you lose the
+//!    reordered ones.
 //! 5. [`Client::close`] tears down PPP, the call and the control connection;
 //!    [`ClientEvent::Down`] is the last event.
 //!
@@ -354,7 +358,11 @@ impl Client {
         self.pump(now);
     }
 
-    /// Bytes read from TCP.
+    /// Bytes read from TCP. Nothing the server sends makes this fail: a
+    /// malformed or hostile stream ends in [`ClientEvent::Down`] with its
+    /// reason. ([`Server::handle_stream`](crate::server::Server::handle_stream)
+    /// returns a `Result` only for an unknown `ConnectionId`, the
+    /// embedder's own mistake, which a client cannot make.)
     ///
     /// See the [example](Self#example).
     pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) {
@@ -375,7 +383,9 @@ impl Client {
     }
 
     /// A GRE packet from the server, without its IPv4 header. Returns the IP
-    /// packet it carried, decrypted in place inside `datagram`.
+    /// packet it carried, decrypted in place inside `datagram`; packets that
+    /// arrive out of order come later as [`ClientEvent::IpPacket`] instead
+    /// (each packet one way, once: the [module docs](self)' rule).
     ///
     /// See the [example](Self#example).
     pub fn handle_datagram<'a>(

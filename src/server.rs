@@ -12,6 +12,12 @@
 //! - [`Server::accept`] for each new TCP connection; [`Server::handle_stream`]
 //!   / [`Server::handle_stream_closed`] for its reads and its close.
 //! - [`Server::handle_datagram`] for each GRE packet (without IPv4 header).
+//! - Inbound IP, one rule: every IP packet a client sends reaches you
+//!   exactly once, either as `Ok((connection, Some(ip)))` from
+//!   `handle_datagram` (in order, decrypted in place) or as
+//!   [`ServerEvent::IpPacket`] (released later from the reorder buffer, or
+//!   decompressed by MPPC), never both. Take both and you see each packet
+//!   once; take only the return value and you lose the reordered ones.
 //! - After every call drain [`Server::poll_stream_transmit`] (bytes for a
 //!   connection's TCP), [`Server::poll_datagram_transmit`] (GRE packets for
 //!   a connection's peer address) and [`Server::poll_event`]; then sleep
@@ -981,7 +987,9 @@ impl Server {
 
     /// A GRE packet (without IPv4 header) from `source`, the address in
     /// its IP header. Returns the connection it belongs to and the IP
-    /// packet it carried, decrypted in place. A packet whose Call ID is a
+    /// packet it carried, decrypted in place; packets that arrive out of
+    /// order come later as [`ServerEvent::IpPacket`] instead (each packet
+    /// one way, once: the [module docs](self)' rule). A packet whose Call ID is a
     /// session's but whose source is not that session's peer is refused
     /// ([`ServerError::WrongSource`]) and touches nothing.
     ///

@@ -925,3 +925,92 @@ fn pppd_option_builders_alone_bring_pap_and_chap_sessions_up() {
         );
     }
 }
+
+#[test]
+fn every_inbound_ip_packet_reaches_the_embedder_once() {
+    // The rule in the `client` and `server` docs: an IP packet from the peer
+    // comes back from `handle_datagram` or as an `IpPacket` event (released
+    // from the reorder buffer, or decompressed by MPPC), never both and never
+    // twice. The harness takes both ways, as an embedder following the rule
+    // does; the network reorders and duplicates.
+    for (mppc, mode) in [
+        (false, "128"),
+        (true, "128"),
+        (false, "stateful"),
+        (true, "none"),
+    ] {
+        let (mut server, mut clients) = configs(AuthMethod::MsChapV2, mode, 1, 21);
+        server.ppp.ccp.mppc = mppc;
+        clients[0].ppp.ccp.mppc = mppc;
+        let link = LinkConfig {
+            reorder: 0.3,
+            duplicate: 0.2,
+            delay: Duration::from_millis(5),
+            ..LinkConfig::default()
+        };
+        let mut sim = Sim::new(server, clients, link, 21);
+        assert!(
+            sim.drive_until(Duration::from_secs(30), Sim::all_up),
+            "{mode}/mppc {mppc}: not up"
+        );
+        for i in 0..200 {
+            sim.client_send(0, &ping(i));
+            sim.server_send(0, &ping(i));
+            if i % 10 == 9 {
+                sim.drive_until(Duration::from_millis(50), |_| false);
+            }
+        }
+        sim.drive_until(Duration::from_secs(2), |_| false);
+        let ids = |packets: &[Vec<u8>]| {
+            let mut ids: Vec<u16> = packets
+                .iter()
+                .filter(|p| p.len() >= 28 && p[9] == 1)
+                .map(|p| u16::from_be_bytes([p[4], p[5]]))
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        let all: Vec<u16> = (0..200).collect();
+        assert_eq!(ids(&sim.server_ip), all, "{mode}/mppc {mppc}: server side");
+        assert_eq!(
+            ids(&sim.client_ip[0]),
+            all,
+            "{mode}/mppc {mppc}: client side"
+        );
+        // Both ways were taken: some packets waited in the reorder buffer.
+        let gre = sim.clients[0].stats().gre;
+        assert!(
+            gre.reordered > 0 && gre.duplicate > 0,
+            "{mode}/mppc {mppc}: {gre:?}"
+        );
+        println!(
+            "MPPE {mode}, MPPC {mppc}: 200 packets each way, {} reordered and {} duplicated on the way to the client, each delivered once",
+            gre.reordered, gre.duplicate
+        );
+    }
+}
+
+#[test]
+fn nothing_pending_after_the_session_ended_means_no_timeout() {
+    // An embedder sleeps until `poll_timeout`: once a session has ended and
+    // its connection closed, neither side may keep waking it.
+    let (server, clients) = configs(AuthMethod::MsChapV2, "128", 1, 31);
+    let mut sim = Sim::new(server, clients, LinkConfig::default(), 31);
+    assert!(sim.drive_until(Duration::from_secs(30), Sim::all_up));
+    assert!(sim.server.poll_timeout().is_some() && sim.clients[0].poll_timeout().is_some());
+    let now = sim.now;
+    sim.clients[0].close(now);
+    sim.drive_until(Duration::from_secs(30), |s| {
+        s.server_events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::SessionDown { .. }))
+    });
+    sim.drive_until(Duration::from_secs(5), |_| false);
+    assert_eq!(sim.server.poll_timeout(), None, "server at {:?}", sim.now);
+    assert_eq!(
+        sim.clients[0].poll_timeout(),
+        None,
+        "client at {:?}",
+        sim.now
+    );
+}
