@@ -30,10 +30,13 @@ use bytes::BufMut;
 
 use super::{need, Error, Hex};
 
-const HEADER_LEN: usize = 4;
+pub(super) const HEADER_LEN: usize = 4;
 
 /// Splits a Code/Identifier/Length packet into code, identifier and data.
-fn split_packet<'a>(what: &'static str, input: &'a [u8]) -> Result<(u8, u8, &'a [u8]), Error> {
+pub(super) fn split_packet<'a>(
+    what: &'static str,
+    input: &'a [u8],
+) -> Result<(u8, u8, &'a [u8]), Error> {
     let mut reader = Reader::new(what, input);
     let code = reader.u8()?;
     let identifier = reader.u8()?;
@@ -54,7 +57,7 @@ fn split_packet<'a>(what: &'static str, input: &'a [u8]) -> Result<(u8, u8, &'a 
 }
 
 // RFC 1661 §5: Length is 16 bits; longer packets cannot be expressed (and exceed any MRU).
-fn put_header<B: BufMut>(buf: &mut B, code: u8, identifier: u8, data_len: usize) {
+pub(super) fn put_header<B: BufMut>(buf: &mut B, code: u8, identifier: u8, data_len: usize) {
     buf.put_u8(code);
     buf.put_u8(identifier);
     buf.put_u16(u16::try_from(HEADER_LEN + data_len).unwrap_or(u16::MAX));
@@ -62,51 +65,51 @@ fn put_header<B: BufMut>(buf: &mut B, code: u8, identifier: u8, data_len: usize)
 
 /// The part of a trailing field (a CHAP Name or Message, which run to the
 /// end of the packet) that fits after `used` bytes of data.
-fn tail(field: &[u8], used: usize) -> &[u8] {
+pub(super) fn tail(field: &[u8], used: usize) -> &[u8] {
     // The same four-octet header as LCP's (RFC 1661 §5), so the same limit.
     field.get(..super::cp::MAX_DATA_LEN - used).unwrap_or(field)
 }
 
 /// The first 255 bytes of a field with a one-byte length prefix.
-fn short(field: &[u8]) -> &[u8] {
+pub(super) fn short(field: &[u8]) -> &[u8] {
     field.get(..255).unwrap_or(field)
 }
 
-fn put_short<B: BufMut>(buf: &mut B, field: &[u8]) {
+pub(super) fn put_short<B: BufMut>(buf: &mut B, field: &[u8]) {
     let field = short(field);
     buf.put_u8(u8::try_from(field.len()).unwrap_or(u8::MAX));
     buf.put_slice(field);
 }
 
 /// A cursor over peer bytes that fails instead of panicking.
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     what: &'static str,
-    rest: &'a [u8],
+    pub(super) rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn new(what: &'static str, rest: &'a [u8]) -> Self {
+    pub(super) fn new(what: &'static str, rest: &'a [u8]) -> Self {
         Reader { what, rest }
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
         need(self.what, self.rest, n)?;
         let (head, tail) = self.rest.split_at(n);
         self.rest = tail;
         Ok(head)
     }
 
-    fn u8(&mut self) -> Result<u8, Error> {
+    pub(super) fn u8(&mut self) -> Result<u8, Error> {
         Ok(self.array::<1>()?[0])
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
+    pub(super) fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
         let mut out = [0; N];
         out.copy_from_slice(self.take(N)?);
         Ok(out)
     }
 
-    fn short_field(&mut self) -> Result<&'a [u8], Error> {
+    pub(super) fn short_field(&mut self) -> Result<&'a [u8], Error> {
         let len = self.u8()?;
         self.take(usize::from(len))
     }
@@ -125,7 +128,7 @@ impl<'a> Reader<'a> {
 
 /// Text the way pppd's `print_string` shows it: printable ASCII as is,
 /// anything else escaped, in double quotes.
-struct Quoted<'a>(&'a [u8]);
+pub(super) struct Quoted<'a>(pub(super) &'a [u8]);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -631,7 +634,7 @@ impl<'a> MsChapV2ChangePassword<'a> {
     /// Length of the data after Code/Identifier/Length.
     pub const DATA_LEN: usize = 516 + 16 + 16 + 8 + 24 + 2;
 
-    fn parse_data(identifier: u8, data: &'a [u8]) -> Result<Self, Error> {
+    pub(super) fn parse_data(identifier: u8, data: &'a [u8]) -> Result<Self, Error> {
         // RFC 2759 §7: the Length field is exactly 586.
         if data.len() != Self::DATA_LEN {
             return Err(Error::BadLength {
@@ -657,7 +660,7 @@ impl<'a> MsChapV2ChangePassword<'a> {
         })
     }
 
-    fn emit_data<B: BufMut>(&self, buf: &mut B) {
+    pub(super) fn emit_data<B: BufMut>(&self, buf: &mut B) {
         buf.put_slice(self.encrypted_password);
         buf.put_slice(&self.encrypted_hash);
         buf.put_slice(&self.peer_challenge);

@@ -117,6 +117,7 @@ pub(crate) use code_point;
 pub mod auth;
 pub mod control;
 pub mod cp;
+pub mod eap;
 pub mod gre;
 pub mod mppe;
 pub mod packet;
