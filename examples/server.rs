@@ -530,6 +530,7 @@ impl State {
                             .map_or(String::new(), |a| format!(", address {a}"))
                     ),
                     Verdict::Reject(r) => format!("Access-Reject (E={})", r.error),
+                    Verdict::Challenge(_) => String::from("Access-Challenge (EAP)"),
                 };
                 self.log.info(&prefix, format_args!("RADIUS: {what}"));
                 v

@@ -1014,3 +1014,97 @@ fn nothing_pending_after_the_session_ended_means_no_timeout() {
         sim.now
     );
 }
+
+#[test]
+fn eap_sessions_come_up_through_client_and_server() {
+    use pptp_proto::ppp::auth::AuthFailure;
+    use pptp_proto::ppp::ccp::CcpConfig;
+    use AuthMethod::*;
+    // (server's methods, client's methods, MPPE, the method that runs or
+    // the server's failure)
+    type Case = (
+        &'static [AuthMethod],
+        &'static [AuthMethod],
+        bool,
+        Result<AuthMethod, AuthFailure>,
+    );
+    let cases: [Case; 6] = [
+        (&[EapMsChapV2], &[EapMsChapV2], true, Ok(EapMsChapV2)),
+        (&[EapMd5], &[EapMd5], false, Ok(EapMd5)),
+        // A client without EAP Naks it; the server moves on to MS-CHAPv2.
+        (&[EapMsChapV2, MsChapV2], &[MsChapV2], true, Ok(MsChapV2)),
+        // `Eap` on a client answers either type.
+        (&[EapMd5], &[Eap], false, Ok(EapMd5)),
+        (&[EapMsChapV2], &[MsChapV2, Eap], true, Ok(EapMsChapV2)),
+        // Required MPPE leaves the client EAP-MSCHAPv2 only: EAP-MD5 is Nak'ed.
+        (
+            &[EapMd5],
+            &[EapMsChapV2, EapMd5],
+            true,
+            Err(AuthFailure::MethodRefused),
+        ),
+    ];
+    for (server_auth, client_auth, mppe, expect) in cases {
+        let policy = if mppe {
+            CcpConfig::default()
+        } else {
+            CcpConfig::nomppe()
+        };
+        let server = ServerConfig::new("pptp-proto", pool())
+            .with_auth(server_auth)
+            .with_mppe(policy)
+            .with_seed(21);
+        let client = ClientConfig::new("alice", Password::new("secret").unwrap())
+            .with_auth(client_auth)
+            .with_mppe(policy)
+            .with_seed(22);
+        let what = format!("server {server_auth:?}, client {client_auth:?}, mppe {mppe}");
+        let mut sim = Sim::new(server, vec![client], LinkConfig::default(), 21);
+        let done = |s: &Sim| {
+            s.all_up()
+                || s.server_events
+                    .iter()
+                    .any(|e| matches!(e, ServerEvent::SessionDown { .. }))
+        };
+        sim.drive_until(Duration::from_secs(30), done);
+        let asked = sim.server_events.iter().find_map(|e| match e {
+            ServerEvent::AuthRequest { method, .. } => Some(*method),
+            _ => None,
+        });
+        match &expect {
+            Ok(method) => {
+                assert!(sim.all_up(), "{what}: {:?}", sim.client_events[0]);
+                assert_eq!(asked, Some(*method), "{what}");
+                let up = sim.client_events[0].iter().find_map(|e| match e {
+                    ClientEvent::Up { mppe, .. } => Some(mppe.is_some()),
+                    _ => None,
+                });
+                assert_eq!(up, Some(mppe), "{what}: MPPE as configured");
+                for i in 0..5 {
+                    assert!(sim.client_send(0, &ping(i)), "{what}");
+                    assert!(sim.server_send(0, &ping(i)), "{what}");
+                }
+                sim.drive_until(Duration::from_secs(1), |_| false);
+                assert_eq!(
+                    (sim.server_ip.len(), sim.client_ip[0].len()),
+                    (5, 5),
+                    "{what}"
+                );
+            }
+            Err(reason) => {
+                let down = sim.server_events.iter().find_map(|e| match e {
+                    ServerEvent::SessionDown { reason, .. } => Some(reason.clone()),
+                    _ => None,
+                });
+                assert_eq!(
+                    down,
+                    Some(SessionDownReason::Ppp(DownReason::AuthFailed(
+                        reason.clone()
+                    ))),
+                    "{what}"
+                );
+            }
+        }
+        println!("{what}: {expect:?}");
+    }
+}

@@ -78,7 +78,8 @@ pub const USER: &str = "alice";
 pub const PASSWORD: &str = "secret";
 
 /// The authentication methods, MPPE policies and MPPC a pair can be built
-/// with: bits 0-1 the method, bit 2 stateless, bit 4 MPPC.
+/// with: bits 0-1 the method, bit 2 stateless, bit 4 MPPC, bit 5 the
+/// method inside EAP where it has an EAP form (MS-CHAPv2, CHAP-MD5).
 pub fn pair_configs(selector: u8) -> (SessionConfig, SessionConfig) {
     let method = [
         AuthMethod::MsChapV2,
@@ -86,15 +87,21 @@ pub fn pair_configs(selector: u8) -> (SessionConfig, SessionConfig) {
         AuthMethod::ChapMd5,
         AuthMethod::Pap,
     ][usize::from(selector & 3)];
+    let method = match method {
+        AuthMethod::MsChapV2 if selector & 0x20 != 0 => AuthMethod::EapMsChapV2,
+        AuthMethod::ChapMd5 if selector & 0x20 != 0 => AuthMethod::EapMd5,
+        other => other,
+    };
     let all = MppeBits::BITS_40 | MppeBits::BITS_56 | MppeBits::BITS_128;
     let stateless = if selector & 4 != 0 {
         StatelessPolicy::Required
     } else {
         StatelessPolicy::Refused
     };
-    let mppe = match method {
-        AuthMethod::MsChapV1 | AuthMethod::MsChapV2 => MppeRequirement::Required,
-        _ => MppeRequirement::Refused,
+    let mppe = if method.gives_mppe_keys() {
+        MppeRequirement::Required
+    } else {
+        MppeRequirement::Refused
     };
     let ccp = CcpConfig {
         mppe,

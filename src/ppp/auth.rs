@@ -1,5 +1,7 @@
 //! The authentication phase (RFC 1661 §3.5) in both roles: PAP (RFC 1334),
-//! CHAP-MD5 (RFC 1994), MS-CHAPv1 (RFC 2433) and MS-CHAPv2 (RFC 2759).
+//! CHAP-MD5 (RFC 1994), MS-CHAPv1 (RFC 2433), MS-CHAPv2 (RFC 2759) and EAP
+//! (RFC 3748) with MD5-Challenge or EAP-MSCHAPv2, or relayed to an external
+//! verifier (pass-through, RFC 3579).
 //!
 //! An [`Authenticator`] never blocks on a secret: it reports
 //! [`AuthEvent::Request`] and waits for
@@ -83,6 +85,9 @@ use crate::wire::auth::{
 };
 use crate::wire::ppp::Protocol;
 
+mod eap;
+pub use eap::MAX_EAP_ROUNDS;
+
 timer_reasons! {
     /// Why an authentication machine's timer runs.
     enum AuthTimer {
@@ -120,8 +125,17 @@ pub enum AuthFailure {
     Timeout,
     /// The embedder rejected the peer.
     Rejected,
-    /// The credentials given cannot check this method (an NT hash for PAP).
+    /// The credentials given cannot check this method (an NT hash for PAP,
+    /// credentials for EAP pass-through).
     UnusableCredentials,
+    /// EAP: the peer refused every EAP type we offer (a legacy Nak).
+    MethodRefused,
+    /// EAP: the authenticator reported Success before authenticating us
+    /// (no method ran, or EAP-MSCHAPv2 without a checked `S=`).
+    PrematureSuccess,
+    /// EAP pass-through: the verifier exchanged more than
+    /// [`MAX_EAP_ROUNDS`] Requests.
+    TooManyRounds,
 }
 
 impl core::fmt::Display for AuthFailure {
@@ -152,6 +166,11 @@ impl core::fmt::Display for AuthFailure {
             AuthFailure::UnusableCredentials => {
                 f.write_str("the credentials given cannot check this method")
             }
+            AuthFailure::MethodRefused => f.write_str("the peer refused our EAP method"),
+            AuthFailure::PrematureSuccess => {
+                f.write_str("EAP success before the authenticator authenticated us")
+            }
+            AuthFailure::TooManyRounds => f.write_str("too many EAP rounds"),
         }
     }
 }
@@ -247,6 +266,15 @@ pub enum AuthExchange {
         /// The Response's flags octet.
         flags: u8,
     },
+    /// EAP pass-through ([`AuthMethod::Eap`]): the peer's EAP Response,
+    /// whole (Code to the end of Length), for RADIUS's EAP-Message
+    /// (RFC 3579 §3.1); the user name is the peer's EAP Identity. Answer
+    /// with [`Verdict::Challenge`] (the next Request), [`Verdict::Accept`]
+    /// or [`Verdict::Reject`].
+    Eap {
+        /// The EAP Response packet.
+        packet: Vec<u8>,
+    },
 }
 
 /// An external verifier's acceptance ([`Verdict::Accept`]), with what a
@@ -340,14 +368,25 @@ impl Default for Rejection {
 /// `R=1` (Windows RRAS allows a few; pppd's peer never retries).
 pub const MAX_RETRIES: u8 = 2;
 
-/// An external verifier's answer (for example RADIUS with MS-CHAP attributes).
-/// See the example of [`Authenticator::provide_verdict`].
+/// An external verifier's answer (for example RADIUS with MS-CHAP
+/// attributes, or EAP-Message). See the example of
+/// [`Authenticator::provide_verdict`].
+///
+/// The three RADIUS answers map one to one: Access-Accept to `Accept`,
+/// Access-Reject to `Reject`, Access-Challenge to `Challenge`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Accepted, with what the verifier returned.
+    /// Accepted, with what the verifier returned. Under EAP the peer is
+    /// sent EAP-Success.
     Accept(Acceptance),
-    /// Refused, with what the peer is told.
+    /// Refused, with what the peer is told. Under EAP the peer is sent
+    /// EAP-Failure.
     Reject(Rejection),
+    /// EAP pass-through only: the next EAP Request for the peer (an
+    /// Access-Challenge's EAP-Message), sent as it is; the peer's Response
+    /// comes back as another [`AuthEvent::Request`]. Anything but an EAP
+    /// Request, or a `Challenge` for another method, refuses the peer.
+    Challenge(Vec<u8>),
 }
 
 /// What an authentication machine reports. See the [module example](crate::ppp::auth#example).
@@ -570,6 +609,8 @@ pub struct Peer {
     /// The password to change to when the authenticator says `E=648`.
     new_password: Option<Password>,
     changing: bool,
+    /// EAP: the types we answer, and where the exchange stands.
+    eap: eap::PeerEap,
 }
 
 impl Peer {
@@ -595,7 +636,45 @@ impl Peer {
             authenticator_name: String::new(),
             new_password: None,
             changing: false,
+            eap: eap::PeerEap::new(&[method]),
         }
+    }
+
+    /// EAP: answers every EAP type `methods` lists (EAP-MSCHAPv2, EAP-MD5;
+    /// [`AuthMethod::Eap`] means both), and Naks the others, naming these
+    /// (RFC 3748 §5.3.1). [`Peer::new`] allows only its own method's type.
+    /// A session passes its LCP `auth` list.
+    ///
+    /// ```
+    /// use pptp_proto::crypto::Password;
+    /// use pptp_proto::ppp::auth::*;
+    /// use pptp_proto::ppp::lcp::AuthMethod;
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let (timers, now) = (AuthTimers::default(), Instant::ZERO);
+    /// let peer = Peer::new(AuthMethod::EapMsChapV2, "alice", Password::new("secret")?, [7; 16], timers)
+    ///     .with_eap_methods(&[AuthMethod::EapMsChapV2, AuthMethod::EapMd5]);
+    /// let mut client = AuthMachine::Peer(Box::new(peer));
+    /// // The authenticator runs EAP-MD5 (pppd's require-eap): allowed, so it runs.
+    /// let authenticator = Authenticator::new(AuthMethod::EapMd5, "vpn", [9; 16], 1, timers);
+    /// let mut server = AuthMachine::Authenticator(Box::new(authenticator));
+    /// client.start(now);
+    /// server.start(now);
+    /// for _ in 0..3 {
+    ///     while let Some((p, d)) = server.poll_transmit() { client.handle_packet(now, p, &d); }
+    ///     while let Some((p, d)) = client.poll_transmit() { server.handle_packet(now, p, &d); }
+    ///     if let Some(AuthEvent::Request { username, .. }) = server.poll_event() {
+    ///         assert_eq!(username, "alice");
+    ///         server.provide_credentials(now, Credentials::Password(Password::new("secret")?));
+    ///     }
+    /// }
+    /// let method = AuthMethod::EapMd5;
+    /// assert!(matches!(client.poll_event(), Some(AuthEvent::Success { method: m, .. }) if m == method));
+    /// # Ok::<(), pptp_proto::crypto::Error>(())
+    /// ```
+    pub fn with_eap_methods(mut self, methods: &[AuthMethod]) -> Self {
+        self.eap = eap::PeerEap::new(methods);
+        self
     }
 
     /// Changes the password to `new_password` if the authenticator reports
@@ -660,8 +739,8 @@ impl Peer {
         }
     }
 
-    /// Takes a received PAP or CHAP packet (the information field). Called
-    /// by [`AuthMachine::handle_packet`]; see the
+    /// Takes a received PAP, CHAP or EAP packet (the information field).
+    /// Called by [`AuthMachine::handle_packet`]; see the
     /// [module example](crate::ppp::auth#example).
     pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
         if self.io.done {
@@ -669,6 +748,7 @@ impl Peer {
             return;
         }
         match (protocol, self.method) {
+            (Protocol::EAP, m) if m.is_eap() => self.on_eap(now, data),
             (Protocol::PAP, AuthMethod::Pap) => match PapPacket::parse(data) {
                 Ok(PapPacket::AuthenticateAck { .. }) => self.io.finish(AuthEvent::Success {
                     peer_name: String::new(),
@@ -678,7 +758,7 @@ impl Peer {
                 Ok(PapPacket::AuthenticateNak { .. }) => self.io.fail(AuthFailure::BadPassword),
                 _ => {}
             },
-            (Protocol::CHAP, m) if m != AuthMethod::Pap => match ChapPacket::parse(data) {
+            (Protocol::CHAP, m) if m.is_chap() => match ChapPacket::parse(data) {
                 Ok(ChapPacket::Challenge {
                     identifier,
                     value,
@@ -734,7 +814,7 @@ impl Peer {
                 self.keys = Some(mppe_keys_mschapv2(&hash, &nt_response, Role::Peer));
                 self.expected = Some(expected);
             }
-            AuthMethod::Pap => return,
+            _ => return,
         }
         self.identifier = Some(identifier);
         let packet = ChapPacket::Response {
@@ -897,6 +977,8 @@ pub struct Authenticator {
     expired: Option<alloc::boxed::Box<Expired>>,
     /// Responses refused with MS-CHAP `R=1` so far ([`MAX_RETRIES`]).
     retries: u8,
+    /// EAP: where the exchange stands (boxed: only EAP sessions pay).
+    eap: Option<alloc::boxed::Box<eap::AuthenticatorEap>>,
 }
 
 /// A check's outcome: the keys and `S=` of an acceptance, or why not and
@@ -938,14 +1020,59 @@ impl Authenticator {
             answer: None,
             expired: None,
             retries: 0,
+            eap: method
+                .is_eap()
+                .then(|| alloc::boxed::Box::new(eap::AuthenticatorEap::new(&[method]))),
         }
+    }
+
+    /// EAP: the local EAP types a peer's legacy Nak may move us to, from
+    /// `methods` (EAP-MSCHAPv2, EAP-MD5); [`Authenticator::new`] allows
+    /// only its own. A session passes its LCP `auth` list, so a Nak never
+    /// leads to a method the configuration does not list.
+    ///
+    /// ```
+    /// use pptp_proto::crypto::Password;
+    /// use pptp_proto::ppp::auth::*;
+    /// use pptp_proto::ppp::lcp::AuthMethod;
+    /// use pptp_proto::time::Instant;
+    ///
+    /// let (timers, now) = (AuthTimers::default(), Instant::ZERO);
+    /// // We prefer EAP-MSCHAPv2 and accept EAP-MD5; the peer only does MD5.
+    /// let authenticator = Authenticator::new(AuthMethod::EapMsChapV2, "vpn", [9; 16], 1, timers)
+    ///     .with_eap_methods(&[AuthMethod::EapMsChapV2, AuthMethod::EapMd5]);
+    /// let mut server = AuthMachine::Authenticator(Box::new(authenticator));
+    /// let peer = Peer::new(AuthMethod::EapMd5, "alice", Password::new("secret")?, [7; 16], timers);
+    /// let mut client = AuthMachine::Peer(Box::new(peer));
+    /// server.start(now);
+    /// client.start(now);
+    /// let mut asked = None;
+    /// for _ in 0..4 {
+    ///     while let Some((p, d)) = server.poll_transmit() { client.handle_packet(now, p, &d); }
+    ///     while let Some((p, d)) = client.poll_transmit() { server.handle_packet(now, p, &d); }
+    ///     if let Some(AuthEvent::Request { method, .. }) = server.poll_event() {
+    ///         asked = Some(method);
+    ///         server.provide_credentials(now, Credentials::Password(Password::new("secret")?));
+    ///     }
+    /// }
+    /// assert_eq!(asked, Some(AuthMethod::EapMd5)); // after the peer's Nak
+    /// assert!(matches!(client.poll_event(), Some(AuthEvent::Success { .. })));
+    /// # Ok::<(), pptp_proto::crypto::Error>(())
+    /// ```
+    pub fn with_eap_methods(mut self, methods: &[AuthMethod]) -> Self {
+        if self.method.is_eap() {
+            let mut all = alloc::vec![self.method];
+            all.extend_from_slice(methods);
+            self.eap = Some(alloc::boxed::Box::new(eap::AuthenticatorEap::new(&all)));
+        }
+        self
     }
 
     /// What the pending response says, typed for an external verifier;
     /// `None` when it has the wrong shape for the method.
     fn exchange(&self, pending: &PendingResponse) -> Option<AuthExchange> {
         let identifier = pending.identifier;
-        Some(match self.method {
+        Some(match self.method.base() {
             AuthMethod::Pap => {
                 let text = core::str::from_utf8(&pending.value).ok()?;
                 AuthExchange::Pap {
@@ -979,6 +1106,9 @@ impl Authenticator {
                     flags: r.flags,
                 }
             }
+            _ => AuthExchange::Eap {
+                packet: pending.value.clone(),
+            },
         })
     }
 
@@ -997,6 +1127,9 @@ impl Authenticator {
             self.io.wait(now);
             return;
         }
+        if self.method.is_eap() {
+            return self.start_eap(now);
+        }
         let packet = ChapPacket::Challenge {
             identifier: self.identifier,
             value: self.challenge_value(),
@@ -1006,11 +1139,13 @@ impl Authenticator {
         self.io.send_reliably(now, Protocol::CHAP, bytes);
     }
 
-    /// Takes a received PAP or CHAP packet (the information field). Called
-    /// by [`AuthMachine::handle_packet`]; see the [example](Self#example).
-    /// A peer name longer than 255 octets (pppd's `MAXNAMELEN`) is ignored.
+    /// Takes a received PAP, CHAP or EAP packet (the information field).
+    /// Called by [`AuthMachine::handle_packet`]; see the
+    /// [example](Self#example). A peer name longer than 255 octets
+    /// (pppd's `MAXNAMELEN`) is ignored.
     pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
         let response = match (protocol, self.method) {
+            (Protocol::EAP, m) if m.is_eap() => return self.on_eap(now, data),
             (Protocol::PAP, AuthMethod::Pap) => match PapPacket::parse(data) {
                 Ok(PapPacket::AuthenticateRequest {
                     identifier,
@@ -1023,7 +1158,7 @@ impl Authenticator {
                 },
                 _ => return,
             },
-            (Protocol::CHAP, m) if m != AuthMethod::Pap => match ChapPacket::parse(data) {
+            (Protocol::CHAP, m) if m.is_chap() => match ChapPacket::parse(data) {
                 Ok(ChapPacket::ChangePassword(change)) => {
                     return self.on_change_password(now, &change)
                 }
@@ -1064,6 +1199,12 @@ impl Authenticator {
         if self.pending.is_some() || self.expired.is_some() || self.io.done {
             return;
         }
+        self.take_response(now, response);
+    }
+
+    /// Hands a response to the embedder (or refuses it at once when it has
+    /// the wrong shape for the method).
+    fn take_response(&mut self, now: Instant, response: PendingResponse) {
         self.io.stop_timer();
         let Some(exchange) = self.exchange(&response) else {
             // Malformed for the method: no verifier can accept it.
@@ -1093,7 +1234,7 @@ impl Authenticator {
             Credentials::NtHash(h) => Some(h.clone()),
             Credentials::Reject => None,
         };
-        let outcome = match (self.method, &credentials, nt_hash) {
+        let outcome = match (self.method.base(), &credentials, nt_hash) {
             (_, Credentials::Reject, _) | (_, _, None) => {
                 Err((AuthFailure::Rejected, Rejection::default()))
             }
@@ -1116,6 +1257,8 @@ impl Authenticator {
             }
             (AuthMethod::MsChapV1, _, Some(hash)) => self.verify_v1(&pending, &hash),
             (AuthMethod::MsChapV2, _, Some(hash)) => self.verify_v2(&pending, &hash),
+            // Pass-through: the verifier runs the method, not us.
+            _ => Err((AuthFailure::UnusableCredentials, Rejection::default())),
         };
         self.conclude(now, pending, outcome);
     }
@@ -1124,6 +1267,8 @@ impl Authenticator {
     fn password_expired(&mut self, now: Instant, mut pending: PendingResponse, old: Password) {
         let hash = nt_password_hash(&old);
         if self.method != AuthMethod::MsChapV2 || self.verify_v2(&pending, &hash).is_err() {
+            // (EAP-MSCHAPv2 has no Change-Password here: the expired
+            // password is refused like a wrong one.)
             return self.conclude(now, pending, Err(bad_password()));
         }
         let mut challenge = self.challenge;
@@ -1277,6 +1422,11 @@ impl Authenticator {
         let outcome = match verdict {
             Verdict::Accept(a) => Ok((a.mppe_keys.clone(), a.authenticator_response)),
             Verdict::Reject(r) => Err((AuthFailure::Rejected, r)),
+            Verdict::Challenge(request) if self.method == AuthMethod::Eap => {
+                return self.relay_request(now, pending, &request);
+            }
+            // A Challenge for a method that has none: fail closed.
+            Verdict::Challenge(_) => Err((AuthFailure::Rejected, Rejection::default())),
         };
         self.conclude(now, pending, outcome);
     }
@@ -1302,6 +1452,9 @@ impl Authenticator {
     }
 
     fn conclude(&mut self, now: Instant, mut pending: PendingResponse, outcome: Outcome) {
+        if self.method.is_eap() {
+            return self.conclude_eap(now, pending, outcome);
+        }
         let id = pending.identifier;
         let retry = match &outcome {
             Err((_, told)) => self.offer_retry(now, told),
@@ -1420,7 +1573,7 @@ impl AuthMachine {
         }
     }
 
-    /// Takes a received PAP or CHAP packet. See the [module example](crate::ppp::auth#example).
+    /// Takes a received PAP, CHAP or EAP packet. See the [module example](crate::ppp::auth#example).
     pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
         match self {
             AuthMachine::Peer(p) => p.handle_packet(now, protocol, data),

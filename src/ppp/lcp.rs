@@ -22,7 +22,13 @@ use crate::wire::ppp::Protocol;
 
 /// An authentication method LCP can agree on. In the [`ppp` example](crate::ppp#example)
 /// a client that allows both MS-CHAPs agrees on the server's MS-CHAPv1.
+///
+/// The three EAP methods share one LCP option (`<auth eap>`, RFC 3748
+/// §7.2); which EAP type runs is settled inside EAP: an authenticator
+/// offers its method and a peer answers with a legacy Nak naming the types
+/// it allows when it does not allow that one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AuthMethod {
     /// PAP (RFC 1334): cleartext password.
     Pap,
@@ -32,6 +38,21 @@ pub enum AuthMethod {
     MsChapV1,
     /// MS-CHAP version 2 (RFC 2759): mutual; gives MPPE keys.
     MsChapV2,
+    /// EAP (RFC 3748) with MD5-Challenge (§5.4, pppd's `require-eap`):
+    /// CHAP-MD5's exchange inside EAP; no MPPE keys.
+    EapMd5,
+    /// EAP-MSCHAPv2 (draft-kamath-pppext-eap-mschapv2): MS-CHAPv2 inside
+    /// EAP; mutual, and gives the same MPPE keys as MS-CHAPv2.
+    EapMsChapV2,
+    /// Authenticator: EAP relayed to an external verifier (EAP
+    /// pass-through, RFC 3579): after the peer's Identity every EAP Response
+    /// goes to the embedder as an [`AuthEvent::Request`](crate::ppp::auth::AuthEvent::Request)
+    /// and every Request comes back as
+    /// [`Verdict::Challenge`](crate::ppp::auth::Verdict::Challenge), so a
+    /// RADIUS server runs the method (PEAP, EAP-TLS, EAP-TTLS, EAP-MSCHAPv2).
+    /// Peer: the same as listing [`EapMsChapV2`](Self::EapMsChapV2) and
+    /// [`EapMd5`](Self::EapMd5).
+    Eap,
 }
 
 impl AuthMethod {
@@ -47,20 +68,64 @@ impl AuthMethod {
             AuthMethod::MsChapV2 => AuthProtocol::Chap {
                 algorithm: ChapAlgorithm::MS_CHAP_V2,
             },
+            AuthMethod::EapMd5 | AuthMethod::EapMsChapV2 | AuthMethod::Eap => AuthProtocol::Eap,
         })
     }
 
-    fn from_option(auth: &AuthProtocol<'_>) -> Option<Self> {
-        match auth {
-            AuthProtocol::Pap => Some(AuthMethod::Pap),
-            AuthProtocol::Chap { algorithm } => match *algorithm {
-                ChapAlgorithm::MD5 => Some(AuthMethod::ChapMd5),
-                ChapAlgorithm::MS_CHAP => Some(AuthMethod::MsChapV1),
-                ChapAlgorithm::MS_CHAP_V2 => Some(AuthMethod::MsChapV2),
-                _ => None,
-            },
-            _ => None,
+    /// Whether the method runs inside EAP.
+    ///
+    /// ```
+    /// use pptp_proto::ppp::lcp::AuthMethod;
+    ///
+    /// assert!(AuthMethod::EapMsChapV2.is_eap() && AuthMethod::Eap.is_eap());
+    /// assert!(!AuthMethod::MsChapV2.is_eap());
+    /// ```
+    pub fn is_eap(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::EapMd5 | AuthMethod::EapMsChapV2 | AuthMethod::Eap
+        )
+    }
+
+    /// Whether the method yields MPPE start keys (RFC 3079 §3): the
+    /// MS-CHAPs, EAP-MSCHAPv2, and EAP pass-through (whose verifier returns
+    /// them, as MS-MPPE-Send-Key/Recv-Key).
+    ///
+    /// ```
+    /// use pptp_proto::ppp::lcp::AuthMethod;
+    ///
+    /// assert!(AuthMethod::EapMsChapV2.gives_mppe_keys());
+    /// assert!(!AuthMethod::EapMd5.gives_mppe_keys() && !AuthMethod::Pap.gives_mppe_keys());
+    /// ```
+    pub fn gives_mppe_keys(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::MsChapV1 | AuthMethod::MsChapV2 | AuthMethod::EapMsChapV2 | AuthMethod::Eap
+        )
+    }
+
+    /// The CHAP methods (RFC 1994's packets).
+    pub(crate) fn is_chap(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ChapMd5 | AuthMethod::MsChapV1 | AuthMethod::MsChapV2
+        )
+    }
+
+    /// The method whose check this one runs: EAP-MD5 is CHAP-MD5's,
+    /// EAP-MSCHAPv2 MS-CHAPv2's; the others are their own.
+    pub(crate) fn base(self) -> Self {
+        match self {
+            AuthMethod::EapMd5 => AuthMethod::ChapMd5,
+            AuthMethod::EapMsChapV2 => AuthMethod::MsChapV2,
+            other => other,
         }
+    }
+
+    /// The first method in `list` that LCP's `auth` option names.
+    fn first_for<'l>(list: &'l [AuthMethod], auth: &AuthProtocol<'_>) -> Option<(usize, &'l Self)> {
+        let wanted = LcpConfigOption::AuthProtocol(*auth);
+        list.iter().enumerate().find(|(_, m)| m.option() == wanted)
     }
 }
 
@@ -226,6 +291,11 @@ impl Lcp {
         }
     }
 
+    /// The methods we allow (after the session's MPPE filter).
+    pub(crate) fn auth_methods(&self) -> &[AuthMethod] {
+        &self.config.auth
+    }
+
     /// Whether the link looks looped back (our magic number came back).
     pub fn looped_back(&self) -> bool {
         self.loopbacks >= MAX_LOOPBACKS
@@ -306,14 +376,16 @@ impl Negotiator for Lcp {
                 LcpConfigOption::Pfc => pfc = true,
                 LcpConfigOption::Acfc => acfc = true,
                 LcpConfigOption::AuthProtocol(_) if self.authenticator => reply.reject(option),
-                LcpConfigOption::AuthProtocol(p) => match AuthMethod::from_option(p) {
-                    Some(m) if self.config.auth.contains(&m) => auth = Some(m),
-                    _ => match self.config.auth.first() {
-                        // Suggest the method we prefer (e.g. EAP from Windows → MS-CHAPv2).
-                        Some(preferred) => reply.nak(option, &preferred.option()),
-                        None => reply.reject(option),
-                    },
-                },
+                LcpConfigOption::AuthProtocol(p) => {
+                    match AuthMethod::first_for(&self.config.auth, p) {
+                        Some((_, m)) => auth = Some(*m),
+                        _ => match self.config.auth.first() {
+                            // Suggest the method we prefer (e.g. EAP from Windows → MS-CHAPv2).
+                            Some(preferred) => reply.nak(option, &preferred.option()),
+                            None => reply.reject(option),
+                        },
+                    }
+                }
                 _ => reply.reject(option),
             }
         }
@@ -344,7 +416,7 @@ impl Negotiator for Lcp {
                     self.request_magic = Some(self.new_magic());
                 }
                 LcpConfigOption::AuthProtocol(p) if self.authenticator => {
-                    self.follow_auth_nak(AuthMethod::from_option(&p))
+                    self.follow_auth_nak(Some(&p))
                 }
                 _ => {}
             }
@@ -426,18 +498,25 @@ impl Lcp {
     ///
     /// A method is offered once per negotiation, so a peer cannot lead us
     /// round in circles; `None` (a Reject, or a suggestion we do not allow)
-    /// moves to the next method not yet offered.
-    fn follow_auth_nak(&mut self, suggested: Option<AuthMethod>) {
+    /// moves to the next method not yet offered. The EAP methods share one
+    /// option: a peer refusing one refuses them all, so all are marked
+    /// tried together.
+    fn follow_auth_nak(&mut self, suggested: Option<&AuthProtocol<'_>>) {
+        if let Some(i) = self.request_auth {
+            self.mark_tried(i);
+        }
         let untried = |i: usize| i < 64 && self.tried_auth & (1u64 << i) == 0;
-        let wanted = suggested.and_then(|m| {
-            (0..self.config.auth.len()).find(|&i| self.config.auth.get(i) == Some(&m) && untried(i))
+        let list = &self.config.auth;
+        let wanted = suggested.and_then(|p| {
+            let option = LcpConfigOption::AuthProtocol(*p);
+            (0..list.len()).find(|&i| list.get(i).map(|m| m.option()) == Some(option) && untried(i))
         });
         let next = wanted.or_else(|| {
             let from = self.request_auth.map_or(0, |i| i.saturating_add(1));
-            let len = self.config.auth.len();
+            let len = list.len();
             (from..len).chain(0..from.min(len)).find(|&i| untried(i))
         });
-        let method = next.and_then(|i| self.config.auth.get(i).copied());
+        let method = next.and_then(|i| list.get(i).copied());
         let _ = (suggested, method); // unused without the `tracing` feature
         crate::trace::event!(
             debug,
@@ -446,11 +525,24 @@ impl Lcp {
             "LCP: the peer refused our Auth-Protocol"
         );
         if let Some(i) = next {
-            self.tried_auth |= 1u64 << i;
+            self.mark_tried(i);
         }
         // Nothing left: LCP opens without authentication and the session
         // refuses the link (DownReason::NoAuthMethod).
         self.request_auth = next;
+    }
+
+    /// Marks the method at `index`, and every method sharing its option, as
+    /// offered.
+    fn mark_tried(&mut self, index: usize) {
+        let Some(option) = self.config.auth.get(index).map(|m| m.option()) else {
+            return;
+        };
+        for (i, m) in self.config.auth.iter().enumerate().take(64) {
+            if m.option() == option {
+                self.tried_auth |= 1u64 << i;
+            }
+        }
     }
 }
 
@@ -641,7 +733,9 @@ mod tests {
             .unwrap()
             .iter()
             .find_map(|o| match o {
-                LcpConfigOption::AuthProtocol(p) => AuthMethod::from_option(p),
+                LcpConfigOption::AuthProtocol(p) => {
+                    AuthMethod::first_for(&lcp.config.auth, p).map(|(_, m)| *m)
+                }
                 _ => None,
             })
     }

@@ -1113,7 +1113,7 @@ impl PppSession {
         let network = self.phase == Phase::Network;
         match protocol {
             Protocol::LCP => self.lcp.handle_packet(now, info),
-            Protocol::PAP | Protocol::CHAP => match self.auth.as_mut() {
+            Protocol::PAP | Protocol::CHAP | Protocol::EAP => match self.auth.as_mut() {
                 Some(auth) => auth.handle_packet(now, protocol, info),
                 None => return self.drop_frame(),
             },
@@ -1613,7 +1613,8 @@ impl PppSession {
             }
             (None, AuthSettings::Peer(_)) => self.start_network(now),
             (Some(method), config) => {
-                let auth = AuthMachine::new(config, method, &mut self.rng);
+                let allowed = self.lcp.negotiator().auth_methods();
+                let auth = AuthMachine::new(config, method, allowed, &mut self.rng);
                 self.auth = Some(auth);
                 self.set_phase(Phase::Authenticate);
                 if let Some(auth) = self.auth.as_mut() {
@@ -2106,7 +2107,11 @@ fn new_lcp(config: &SessionConfig, rng: &mut Rng) -> Lcp {
         // RFC 3079 §3: only MS-CHAP yields MPPE keys. Accepting another
         // method would end in NoMppeKeys: Nak toward MS-CHAP instead,
         // unless nothing else was allowed (then the link fails as asked).
-        let keyed = |m: &AuthMethod| matches!(m, AuthMethod::MsChapV1 | AuthMethod::MsChapV2);
+        // A peer's `Eap` is EAP-MSCHAPv2 or EAP-MD5: only the first has keys.
+        for m in lcp.auth.iter_mut().filter(|m| **m == AuthMethod::Eap) {
+            *m = AuthMethod::EapMsChapV2;
+        }
+        let keyed = |m: &AuthMethod| m.gives_mppe_keys();
         if lcp.auth.iter().any(keyed) {
             lcp.auth.retain(keyed);
         }
@@ -2162,12 +2167,18 @@ enum AuthSettings {
 }
 
 impl AuthMachine {
-    fn new(config: &AuthSettings, method: AuthMethod, rng: &mut Rng) -> Self {
+    fn new(
+        config: &AuthSettings,
+        method: AuthMethod,
+        allowed: &[AuthMethod],
+        rng: &mut Rng,
+    ) -> Self {
         let mut random = [0u8; 16];
         rng.fill(&mut random);
         match config {
             AuthSettings::Peer(p) => {
-                let mut peer = Peer::new(method, &p.username, p.password.clone(), random, p.timers);
+                let mut peer = Peer::new(method, &p.username, p.password.clone(), random, p.timers)
+                    .with_eap_methods(allowed);
                 if let Some(new) = &p.new_password {
                     peer = peer.with_new_password(new.clone());
                 }
@@ -2175,9 +2186,10 @@ impl AuthMachine {
             }
             AuthSettings::Authenticator(a) => {
                 let identifier = (rng.next_u64() & 0xff) as u8;
-                AuthMachine::Authenticator(alloc::boxed::Box::new(Authenticator::new(
-                    method, &a.name, random, identifier, a.timers,
-                )))
+                AuthMachine::Authenticator(alloc::boxed::Box::new(
+                    Authenticator::new(method, &a.name, random, identifier, a.timers)
+                        .with_eap_methods(allowed),
+                ))
             }
         }
     }
