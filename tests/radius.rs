@@ -86,6 +86,10 @@ fn every_method_authenticates_through_freeradius_and_its_keys_encrypt() {
         AuthMethod::ChapMd5,
         AuthMethod::MsChapV1,
         AuthMethod::MsChapV2,
+        // Local EAP: checked with CHAP-Password and MS-CHAP2-Response, as
+        // their non-EAP forms.
+        AuthMethod::EapMd5,
+        AuthMethod::EapMsChapV2,
     ] {
         let mut pair = pair_with(method, "secret", |_| {}, asks(radius.clone()));
         assert!(
@@ -292,4 +296,63 @@ fn a_disconnect_request_from_radclient_ends_the_session_it_names() {
     );
     let stop = *records(&pair).last().unwrap();
     assert_eq!(stop.terminate_cause, Some(TerminateCause::AdminReset));
+}
+
+#[test]
+fn eap_passes_through_to_freeradius_which_runs_md5_and_mschapv2_and_sends_keys() {
+    let Some(rig) = freeradius::start() else {
+        return;
+    };
+    let radius = client(&rig);
+    // Our server relays EAP (AuthMethod::Eap); FreeRADIUS offers EAP-MD5
+    // first, and the EAP-MSCHAPv2 client Naks toward its type.
+    for method in [AuthMethod::EapMd5, AuthMethod::EapMsChapV2] {
+        for (password, up) in [("secret", true), ("wrong", false)] {
+            let mut pair = pair_with(
+                method,
+                password,
+                |config| config.ppp.lcp.auth = vec![AuthMethod::Eap],
+                asks(radius.clone()),
+            );
+            let what = format!("{method:?} with {password:?}");
+            assert_eq!(
+                pair.handshake(),
+                up,
+                "{what}: ({:?})\n{}",
+                client_down(&pair),
+                rig.log()
+            );
+            if !up {
+                assert_eq!(
+                    client_down(&pair),
+                    Some(SessionDownReason::Ppp(DownReason::AuthFailed(
+                        AuthFailure::BadPassword
+                    ))),
+                    "{what}"
+                );
+                assert!(records(&pair).is_empty(), "{what}");
+                continue;
+            }
+            // Each round trip to FreeRADIUS is one AuthRequest: Identity and
+            // MD5; Identity, the Nak, the MS-CHAPv2 Response and its ack.
+            let rounds = log(&pair)
+                .server
+                .iter()
+                .filter(|e| matches!(e, ServerEvent::AuthRequest { .. }))
+                .count();
+            let expect = if method == AuthMethod::EapMd5 { 2 } else { 4 };
+            assert_eq!(rounds, expect, "{what}");
+            // EAP-MSCHAPv2: the server encrypts with FreeRADIUS's
+            // MS-MPPE keys, the client with its own.
+            let mppe = log(&pair).client.iter().find_map(|e| match e {
+                ClientEvent::Up { mppe, .. } => Some(mppe.is_some()),
+                _ => None,
+            });
+            assert_eq!(mppe, Some(method == AuthMethod::EapMsChapV2), "{what}");
+            for _ in 0..3 {
+                exchange_ip(&mut pair, 400);
+            }
+            println!("{what}: up through FreeRADIUS's EAP module (MPPE {mppe:?})");
+        }
+    }
 }

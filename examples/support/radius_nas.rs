@@ -8,14 +8,20 @@
 //! RFC 2548's Microsoft vendor attributes (MS-CHAP-Challenge, -Response,
 //! MS-CHAP2-Response, -Success, MS-CHAP-Error, MS-CHAP-MPPE-Keys and the
 //! salted MS-MPPE-Send/Recv-Key, decrypted here) and the HMAC-MD5
-//! Message-Authenticator of RFC 2869 §5.14. Blocking, std only: the
+//! Message-Authenticator of RFC 2869 §5.14, checked on every answer that
+//! carries one (RFC 3579 §3.2 requires it with EAP-Message). EAP
+//! pass-through (RFC 3579): an [`AuthExchange::Eap`] goes out as
+//! EAP-Message with the State of the previous Access-Challenge, whose
+//! EAP-Message comes back as [`Verdict::Challenge`]. Blocking, std only: the
 //! example calls it from worker threads. Tests: `tests/radius_codec.rs`
 //! (codec), `tests/radius.rs` (against FreeRADIUS).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
@@ -97,6 +103,9 @@ impl From<io::Error> for RadiusError {
 pub struct RadiusClient {
     config: RadiusConfig,
     next_id: AtomicU8,
+    /// EAP: the State of each session's last Access-Challenge, echoed in
+    /// its next Access-Request (RFC 2865 §5.24), by (user, NAS-Port).
+    states: Mutex<HashMap<(String, u16), Vec<u8>>>,
 }
 
 impl RadiusClient {
@@ -105,6 +114,7 @@ impl RadiusClient {
         RadiusClient {
             config,
             next_id: AtomicU8::new(0),
+            states: Mutex::new(HashMap::new()),
         }
     }
 
@@ -120,16 +130,33 @@ impl RadiusClient {
         nas_port: u16,
         calling_station: IpAddr,
     ) -> Result<Verdict, RadiusError> {
-        let request = access_request(
+        let key = (username.to_string(), nas_port);
+        let state = match exchange {
+            AuthExchange::Eap { .. } => self.states.lock().ok().and_then(|s| s.get(&key).cloned()),
+            _ => None,
+        };
+        let request = access_request_with_state(
             &self.config,
             self.identifier(),
             username,
             exchange,
             nas_port,
             calling_station,
+            state.as_deref(),
         );
         let response = self.exchange(self.config.auth, &request)?;
-        verdict_of(&response, &request, &self.config.secret)
+        let verdict = verdict_of(&response, &request, &self.config.secret);
+        if let Ok(mut states) = self.states.lock() {
+            match (&verdict, state_of(&response, &self.config.secret)) {
+                (Ok(Verdict::Challenge(_)), Some(state)) => {
+                    states.insert(key, state);
+                }
+                _ => {
+                    states.remove(&key);
+                }
+            }
+        }
+        verdict
     }
 
     /// Sends one accounting record; returns once it is acknowledged.
@@ -241,8 +268,33 @@ pub fn access_request(
     nas_port: u16,
     calling_station: IpAddr,
 ) -> Vec<u8> {
+    access_request_with_state(
+        config,
+        identifier,
+        username,
+        exchange,
+        nas_port,
+        calling_station,
+        None,
+    )
+}
+
+/// The Access-Request for one session, echoing an Access-Challenge's
+/// State (EAP's later rounds).
+pub fn access_request_with_state(
+    config: &RadiusConfig,
+    identifier: u8,
+    username: &str,
+    exchange: &AuthExchange,
+    nas_port: u16,
+    calling_station: IpAddr,
+    state: Option<&[u8]>,
+) -> Vec<u8> {
     let mut p = Packet::new_with_identifier(Code::AccessRequest, &config.secret, identifier);
     rfc2865::add_user_name(&mut p, username);
+    if let Some(state) = state {
+        rfc2865::add_state(&mut p, state);
+    }
     match exchange {
         AuthExchange::Pap { password } => {
             // At most 128 octets (RFC 2865 §5.2); a longer one cannot match.
@@ -286,6 +338,9 @@ pub fn access_request(
             p.add(ms_attribute(MS_CHAP_CHALLENGE, authenticator_challenge));
             p.add(ms_attribute(MS_CHAP2_RESPONSE, &v));
         }
+        // RFC 3579 §3.1: the peer's EAP Response, split into 253-octet
+        // EAP-Message attributes (the signature is added below).
+        AuthExchange::Eap { packet } => rfc2869::add_eap_message(&mut p, packet),
         _ => {}
     }
     nas_attributes(&mut p, config, nas_port, calling_station);
@@ -404,12 +459,56 @@ fn malformed(what: impl fmt::Display) -> RadiusError {
     RadiusError::Malformed(what.to_string())
 }
 
+/// Whether an answer's Message-Authenticator (RFC 2869 §5.14) is right:
+/// HMAC-MD5 with the secret over the answer with the request's
+/// authenticator in place of its own and the attribute zeroed. `None`: the
+/// answer has none.
+pub fn message_authenticator_ok(response: &[u8], request: &[u8], secret: &[u8]) -> Option<bool> {
+    if response.len() < 20 || request.len() < 20 {
+        return Some(false);
+    }
+    let mut at = 20;
+    while at + 2 <= response.len() {
+        let len = usize::from(response[at + 1]);
+        if len < 2 || at + len > response.len() {
+            return Some(false);
+        }
+        if response[at] == MESSAGE_AUTHENTICATOR {
+            if len != 18 {
+                return Some(false);
+            }
+            let mut copy = response.to_vec();
+            copy[4..20].copy_from_slice(&request[4..20]);
+            copy[at + 2..at + 18].fill(0);
+            let mut mac = <Hmac<Md5> as Mac>::new_from_slice(secret).expect("HMAC takes any key");
+            mac.update(&copy);
+            return Some(mac.verify_slice(&response[at + 2..at + 18]).is_ok());
+        }
+        at += len;
+    }
+    None
+}
+
+/// An Access-Challenge's State, to echo in the next request.
+pub fn state_of(response: &[u8], secret: &[u8]) -> Option<Vec<u8>> {
+    let packet = Packet::decode(response, secret).ok()?;
+    rfc2865::lookup_state(&packet)
+}
+
 /// The verdict in an authentic answer to `request`.
 pub fn verdict_of(response: &[u8], request: &[u8], secret: &[u8]) -> Result<Verdict, RadiusError> {
     if request.len() < 20 || !Packet::is_authentic_response(response, request, secret) {
         return Err(RadiusError::NotAuthentic);
     }
     let packet = Packet::decode(response, secret).map_err(malformed)?;
+    let eap = rfc2869::lookup_eap_message(&packet);
+    match message_authenticator_ok(response, request, secret) {
+        Some(false) => return Err(RadiusError::NotAuthentic),
+        // RFC 3579 §3.2: EAP-Message without Message-Authenticator is
+        // silently discarded.
+        None if eap.is_some() => return Err(RadiusError::NotAuthentic),
+        _ => {}
+    }
     let authenticator = &request[4..20];
     let ms = ms_attributes(&packet);
     let find = |t: u8| ms.iter().find(|(v, _)| *v == t).map(|(_, v)| v.as_slice());
@@ -423,6 +522,13 @@ pub fn verdict_of(response: &[u8], request: &[u8], secret: &[u8]) -> Result<Verd
                 rejection.message = rfc2865::lookup_reply_message(&packet).and_then(Result::ok);
             }
             return Ok(Verdict::Reject(rejection));
+        }
+        // RFC 3579 §2.6.4: the next EAP Request for the peer.
+        Code::AccessChallenge => {
+            return match eap {
+                Some(request) => Ok(Verdict::Challenge(request)),
+                None => Err(malformed("Access-Challenge without EAP-Message")),
+            }
         }
         other => return Err(malformed(format!("answer {other:?}"))),
     }

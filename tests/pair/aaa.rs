@@ -12,11 +12,13 @@ use pptp_proto::ppp::session::AuthConfig;
 use pptp_proto::server::{Server, ServerConfig, ServerEvent, SessionDownReason};
 use pptp_proto::time::Instant;
 
-/// MPPE-128 for the MS-CHAPs (they have keys), none for the others.
+/// MPPE-128 for the methods with keys (the MS-CHAPs, EAP-MSCHAPv2, EAP
+/// pass-through), none for the others.
 pub fn mode_for(method: AuthMethod) -> Mode {
-    match method {
-        AuthMethod::MsChapV1 | AuthMethod::MsChapV2 => Mode::Stateless,
-        _ => Mode::None,
+    if method.gives_mppe_keys() {
+        Mode::Stateless
+    } else {
+        Mode::None
     }
 }
 
