@@ -279,3 +279,122 @@ fn hostile_bytes_are_errors_not_panics() {
         let _ = parse_error(&bytes);
     }
 }
+
+/// An answer of `code` to `request` carrying `eap` as EAP-Message, signed
+/// with a Message-Authenticator as RFC 3579 §3.2 says (`forge`: a wrong one;
+/// `sign`: none at all when false).
+fn eap_answer(request: &[u8], code: Code, eap: &[u8], sign: bool, forge: bool) -> Vec<u8> {
+    let build = |ma: Option<[u8; 16]>| {
+        let req = Packet::decode(request, SECRET).unwrap();
+        let mut reply = req.make_response_packet(code);
+        radius::core::rfc2869::add_eap_message(&mut reply, eap);
+        rfc2865::add_state(&mut reply, b"round-1");
+        if let Some(ma) = ma {
+            reply.add(AVP::from_bytes(80, &ma));
+        }
+        reply.encode().unwrap()
+    };
+    if !sign {
+        return build(None);
+    }
+    let mut zeroed = build(Some([0; 16]));
+    zeroed[4..20].copy_from_slice(&request[4..20]);
+    let mut mac = <Hmac<Md5> as Mac>::new_from_slice(SECRET).unwrap();
+    mac.update(&zeroed);
+    let mut ma: [u8; 16] = mac.finalize().into_bytes().into();
+    if forge {
+        ma[0] ^= 1;
+    }
+    build(Some(ma))
+}
+
+#[test]
+fn eap_rounds_go_out_as_eap_message_and_an_access_challenge_is_a_challenge() {
+    // The peer's Identity Response, relayed (RFC 3579 §3.1) with the State
+    // of the last Access-Challenge.
+    let identity = b"\x02\x01\x00\x0a\x01alice".to_vec();
+    let exchange = AuthExchange::Eap {
+        packet: identity.clone(),
+    };
+    let request = access_request_with_state(
+        &config(),
+        3,
+        "alice",
+        &exchange,
+        5,
+        Ipv4Addr::LOCALHOST.into(),
+        Some(b"round-0"),
+    );
+    let packet = Packet::decode(&request, SECRET).unwrap();
+    assert_eq!(
+        radius::core::rfc2869::lookup_eap_message(&packet),
+        Some(identity)
+    );
+    assert_eq!(rfc2865::lookup_state(&packet), Some(b"round-0".to_vec()));
+    // A long Response is split into 253-octet attributes and joined back.
+    let mut long = b"\x02\x02\x02\x00\x19".to_vec();
+    long.resize(512, 0xab);
+    let request = access_request(
+        &config(),
+        4,
+        "alice",
+        &AuthExchange::Eap {
+            packet: long.clone(),
+        },
+        5,
+        Ipv4Addr::LOCALHOST.into(),
+    );
+    let packet = Packet::decode(&request, SECRET).unwrap();
+    assert_eq!(packet.lookup_all(79).len(), 3);
+    assert_eq!(
+        radius::core::rfc2869::lookup_eap_message(&packet),
+        Some(long)
+    );
+
+    // The server's next EAP Request comes back as Verdict::Challenge.
+    let md5_request = b"\x01\x02\x00\x16\x04\x10AAAAAAAAAAAAAAAA".to_vec();
+    let reply = eap_answer(&request, Code::AccessChallenge, &md5_request, true, false);
+    assert_eq!(
+        message_authenticator_ok(&reply, &request, SECRET),
+        Some(true)
+    );
+    assert_eq!(
+        verdict_of(&reply, &request, SECRET).unwrap(),
+        Verdict::Challenge(md5_request.clone())
+    );
+    assert_eq!(state_of(&reply, SECRET), Some(b"round-1".to_vec()));
+    // A wrong Message-Authenticator, or none beside EAP-Message: not authentic.
+    for (sign, forge) in [(true, true), (false, false)] {
+        let reply = eap_answer(&request, Code::AccessChallenge, &md5_request, sign, forge);
+        assert!(
+            matches!(
+                verdict_of(&reply, &request, SECRET),
+                Err(RadiusError::NotAuthentic)
+            ),
+            "signed {sign}, forged {forge}"
+        );
+    }
+    // Access-Reject with EAP-Failure is a Reject; Accept with EAP-Success an Accept.
+    let reply = eap_answer(
+        &request,
+        Code::AccessReject,
+        b"\x04\x02\x00\x04",
+        true,
+        false,
+    );
+    assert!(matches!(
+        verdict_of(&reply, &request, SECRET),
+        Ok(Verdict::Reject(_))
+    ));
+    let reply = eap_answer(
+        &request,
+        Code::AccessAccept,
+        b"\x03\x02\x00\x04",
+        true,
+        false,
+    );
+    assert!(matches!(
+        verdict_of(&reply, &request, SECRET),
+        Ok(Verdict::Accept(_))
+    ));
+}
