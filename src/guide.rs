@@ -661,6 +661,29 @@
 //! Acct-Session-Id's first half is drawn from it, so ids do not repeat
 //! across servers or restarts.
 //!
+//! **EAP.** Three ways, chosen by the server's `auth` list
+//! ([`AuthMethod`](crate::ppp::lcp::AuthMethod)):
+//! [`EapMd5`](crate::ppp::lcp::AuthMethod::EapMd5) and
+//! [`EapMsChapV2`](crate::ppp::lcp::AuthMethod::EapMsChapV2) run the method
+//! here and ask the embedder exactly as CHAP-MD5 and MS-CHAPv2 do (their
+//! `AuthExchange` is `ChapMd5` and `MsChapV2`: the same CHAP-Password and
+//! MS-CHAP2-Response attributes check them, the keys and `S=` come back the
+//! same way); [`Eap`](crate::ppp::lcp::AuthMethod::Eap) is pass-through
+//! (RFC 3579): once the client gave its EAP Identity, every EAP Response is
+//! an `AuthRequest` with [`AuthExchange::Eap`](crate::ppp::auth::AuthExchange::Eap),
+//! sent as EAP-Message attributes (253 octets each) with the last
+//! Access-Challenge's State and a Message-Authenticator, and the answer
+//! maps one to one: Access-Challenge's EAP-Message is
+//! [`Verdict::Challenge`](crate::ppp::auth::Verdict::Challenge) (relayed as
+//! is), Access-Accept is `Accept` (the client gets EAP-Success; PEAP's and
+//! EAP-MSCHAPv2's MS-MPPE keys are the session's) and Access-Reject is
+//! `Reject` (EAP-Failure). RADIUS then runs any method, PEAP and EAP-TLS
+//! included, with no TLS in the crate; an answer with EAP-Message but no
+//! valid Message-Authenticator is not authentic (RFC 3579 §3.2), and at
+//! most [`MAX_EAP_ROUNDS`](crate::ppp::auth::MAX_EAP_ROUNDS) Requests are
+//! relayed. `verdict_timeout` runs again from each `AuthRequest`, and
+//! `establish_timeout` bounds the whole exchange.
+//!
 //! # Seeing what the tunnel does
 //!
 //! - **Counters.** [`Client::stats`] and [`Server::stats`] return
@@ -914,6 +937,9 @@
 //! | no Challenge or answer arrives | `AuthFailed(`[`Timeout`](crate::ppp::auth::AuthFailure::Timeout)`)` | GRE lost one way; on our server, an `AuthRequest` never answered |
 //! | our server refuses a user | `AuthFailed(`[`Rejected`](crate::ppp::auth::AuthFailure::Rejected)`)`, or [`UnusableCredentials`](crate::ppp::auth::AuthFailure::UnusableCredentials) when an NT hash was given for PAP or CHAP-MD5 | your `AuthRequest` answer |
 //! | no common authentication method | on the authenticator, [`DownReason::NoAuthMethod`]; on the peer the authenticator gives up (usually `PeerTerminated` or `LcpFailed`) | [`LcpConfig::auth`](crate::ppp::lcp::LcpConfig::auth) on both sides: the default is MS-CHAPv2 only, as pptpd and Windows require; a server offering only PAP or CHAP-MD5 needs them added on the client |
+//! | no common EAP type | `AuthFailed(`[`MethodRefused`](crate::ppp::auth::AuthFailure::MethodRefused)`)` on both sides: the peer's legacy Nak named no EAP type the authenticator's list has | the EAP methods in both `auth` lists (EAP-MD5 has no MPPE keys, so a client requiring MPPE Naks it) |
+//! | the EAP server says Success without authenticating us | `AuthFailed(`[`PrematureSuccess`](crate::ppp::auth::AuthFailure::PrematureSuccess)`)` | a misconfigured or hostile server; EAP-MSCHAPv2 needs the server's `S=` before its Success counts |
+//! | RADIUS keeps challenging | `AuthFailed(`[`TooManyRounds`](crate::ppp::auth::AuthFailure::TooManyRounds)`)` after [`MAX_EAP_ROUNDS`](crate::ppp::auth::MAX_EAP_ROUNDS) relayed Requests | the RADIUS server's EAP configuration (a looping TLS handshake, a certificate chain far too long) |
 //! | MPPE required, but keys are not available | [`DownReason::NoMppeKeys`] | MPPE keys come only from MS-CHAPv1/v2 (RFC 3079), so PAP or CHAP-MD5 with MPPE required always ends here, on the side that authenticated with it; on a server, also a [`Verdict::Accept`](crate::ppp::auth::Verdict::Accept) without [`mppe_keys`](crate::ppp::auth::Acceptance::mppe_keys) (a RADIUS server that sent no MS-MPPE-Send-Key/Recv-Key). Set MPPE to none for those methods, or use MS-CHAP |
 //! | MPPE required but peer refused | [`DownReason::MppeRefused`] | the peer refuses CCP or offers no strength in [`CcpConfig::strengths`](crate::ppp::ccp::CcpConfig::strengths) (pppd `require-mppe-128`, `nomppe`); a peer whose CCP insists on the other stateless mode ([`CcpConfig::stateless`](crate::ppp::ccp::CcpConfig::stateless)) |
 //! | the peer will not take an address | [`DownReason::IpcpFailed`] | the server's pool is exhausted or the client insists on a fixed address ([`IpcpConfig::local`](crate::ppp::ipcp::IpcpConfig::local)) the server will not give |
