@@ -21,7 +21,9 @@
 //! `--auth` lists the methods we accept when the server asks for one,
 //! favourite first (`mschapv2,mschapv1,chap,pap`; default: the MS-CHAPs and
 //! CHAP, only the MS-CHAPs when MPPE is required; PAP only when listed, its
-//! password crosses in clear); `any` is all four. `--mppe` has pppd's
+//! password crosses in clear); `any` is all four; `eap-mschapv2`,
+//! `eap-md5` (what pppd's `require-eap` runs) and `eap` (either) accept
+//! EAP. `--mppe` has pppd's
 //! meanings (`require` = `require-mppe`, any strength).
 //!
 //! Test-tool knobs: `--stateful` prefers stateful MPPE (pppd's

@@ -9,7 +9,7 @@
 //! cargo run --example loopback -- --pcap /tmp/s.pcap --pcap-inner /tmp/inner.pcap
 //! ```
 //!
-//! Flags: `--auth mschapv2|mschapv1|chap|pap`, `--mppe 128|56|40|stateful|none`,
+//! Flags: `--auth mschapv2|mschapv1|chap|pap|eap-mschapv2|eap-md5`, `--mppe 128|56|40|stateful|none`,
 //! `--mppc` (MPPC compression too, RFC 2118; pings then carry a JSON
 //! payload and the summary shows the compression ratio),
 //! `--loss P` (GRE loss, also reordering and duplication at P/2),
@@ -55,7 +55,7 @@ loopback: a PPTP client and server in one process, over a simulated network
 with a virtual clock, logged the way pppd's debug log shows a session.
 
 usage: cargo run --example loopback -- [flags]
-  --auth mschapv2|mschapv1|chap|pap   authentication (default mschapv2)
+  --auth METHOD                       mschapv2 (default), mschapv1, chap, pap, eap-mschapv2, eap-md5
   --mppe 128|56|40|stateful|none      MPPE policy of both ends (default 128)
   --mppc                              MPPC compression too (RFC 2118)
   --loss P                            GRE loss, with reordering and duplication at P/2
@@ -75,6 +75,8 @@ fn parse_args() -> Options {
         Some("mschapv1") => AuthMethod::MsChapV1,
         Some("chap") => AuthMethod::ChapMd5,
         Some("pap") => AuthMethod::Pap,
+        Some("eap-mschapv2") => AuthMethod::EapMsChapV2,
+        Some("eap-md5") => AuthMethod::EapMd5,
         Some(other) => a.fail(&format!("--auth {other}: not a method")),
     };
     let mppe = match a.opt("--mppe").as_deref() {
@@ -98,11 +100,11 @@ fn parse_args() -> Options {
     };
     // MPPE keys come from MS-CHAP only (RFC 3079): say so before running a
     // session that could only end "MPPE required, but keys are not available".
-    if o.mppe != "none" && matches!(o.auth, AuthMethod::Pap | AuthMethod::ChapMd5) {
-        let name = if o.auth == AuthMethod::Pap {
-            "PAP"
-        } else {
-            "CHAP-MD5"
+    if o.mppe != "none" && !o.auth.gives_mppe_keys() {
+        let name = match o.auth {
+            AuthMethod::Pap => "PAP",
+            AuthMethod::ChapMd5 => "CHAP-MD5",
+            _ => "EAP-MD5",
         };
         a.fail(&format!("{name} gives no MPPE keys: add --mppe none"));
     }

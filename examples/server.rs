@@ -28,8 +28,9 @@
 //! users; a per-user address is assigned), instead of or beside the one
 //! `--user`/`--password` account. `--pool` takes pptpd's `remoteip` syntax
 //! (`198.51.100.2-9`, `10.0.0.2-10.0.0.9,10.0.1.5`). `--auth` is the list of
-//! methods offered, in order (`mschapv2,mschapv1,chap,pap`; default
-//! `mschapv2`); `--mppe require|require-128|require-56|require-40|optional|none`
+//! methods offered, in order (`mschapv2,mschapv1,chap,pap,eap-mschapv2,eap-md5`;
+//! default `mschapv2`; `eap` relays EAP to `--radius`, which then runs
+//! any method, PEAP and EAP-TLS included); `--mppe require|require-128|require-56|require-40|optional|none`
 //! has pppd's meanings (`require-mppe`, …, `nomppe`; default `require-128`);
 //! `--stateful` prefers stateful MPPE (pppd's `mppe-stateful`); `--mru N`
 //! is our LCP MRU and `--mtu N` caps what we send (pppd's `mru`, `mtu`).
@@ -62,6 +63,7 @@ use pptp_proto::crypto::Password;
 use pptp_proto::ppp::auth::{Credentials, Rejection, Verdict};
 use pptp_proto::ppp::ccp::StatelessPolicy;
 use pptp_proto::ppp::ipcp::IpAssignment;
+use pptp_proto::ppp::lcp::AuthMethod;
 use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
 use support::pppd::{self, Pool, Secret};
 use support::radius_nas::{self as radius, RadiusClient, RadiusConfig};
@@ -186,6 +188,9 @@ fn options() -> Options {
     config = config.with_seed_bytes(support::os_seed());
     if let Some(list) = a.opt("--auth") {
         config.ppp.lcp.auth = pppd::parse_auth(&list).unwrap_or_else(|e| a.fail(&e));
+        if config.ppp.lcp.auth.contains(&AuthMethod::Eap) && radius.is_none() {
+            a.fail("--auth eap relays EAP to RADIUS: add --radius, or use eap-md5 or eap-mschapv2");
+        }
     }
     if a.flag("--stateful") {
         config.ppp.ccp.stateless = StatelessPolicy::Refused;

@@ -89,7 +89,11 @@ fn auth_lists_and_mppe_modes_have_pppds_meanings() {
         parse_auth("any").unwrap(),
         [MsChapV2, MsChapV1, ChapMd5, Pap]
     );
-    assert!(parse_auth("eap").is_err());
+    assert_eq!(
+        parse_auth("eap-mschapv2,eap-md5,eap").unwrap(),
+        [EapMsChapV2, EapMd5, Eap]
+    );
+    assert!(parse_auth("srp").is_err());
     let all = MppeBits::BITS_128 | MppeBits::BITS_56 | MppeBits::BITS_40;
     let c = parse_mppe("require").unwrap();
     assert_eq!((c.mppe, c.strengths), (MppeRequirement::Required, all));
@@ -117,6 +121,11 @@ fn pap_or_chap_with_required_mppe_is_refused_up_front() {
     ppp.lcp.auth = vec![AuthMethod::Pap];
     let e = pppd::check_keys(&ppp).unwrap_err();
     assert!(e.contains("--mppe none"), "{e}");
+    ppp.lcp.auth = vec![AuthMethod::EapMd5];
+    assert!(pppd::check_keys(&ppp).is_err());
+    ppp.lcp.auth = vec![AuthMethod::EapMd5, AuthMethod::EapMsChapV2];
+    assert!(pppd::check_keys(&ppp).is_ok());
+    ppp.lcp.auth = vec![AuthMethod::Pap];
     ppp.ccp.mppe = MppeRequirement::Refused;
     assert!(pppd::check_keys(&ppp).is_ok());
 }

@@ -185,7 +185,9 @@ impl Pool {
 
 /// `--auth LIST|any`: a comma-separated list, in order of preference, of
 /// `mschapv2`, `mschapv1`, `chap`, `pap` (pppd's `require-mschap-v2`,
-/// `require-mschap`, `require-chap`, `require-pap`); `any` is all four.
+/// `require-mschap`, `require-chap`, `require-pap`), `eap-mschapv2`,
+/// `eap-md5` (pppd's `require-eap`) and `eap` (a server: EAP relayed to
+/// RADIUS; a client: either EAP type); `any` is the four non-EAP methods.
 pub fn parse_auth(text: &str) -> Result<Vec<AuthMethod>, String> {
     if text == "any" {
         return Ok(vec![
@@ -202,9 +204,13 @@ pub fn parse_auth(text: &str) -> Result<Vec<AuthMethod>, String> {
             "mschapv1" | "mschap" => AuthMethod::MsChapV1,
             "chap" | "md5" => AuthMethod::ChapMd5,
             "pap" => AuthMethod::Pap,
+            "eap-mschapv2" | "eap-mschap-v2" => AuthMethod::EapMsChapV2,
+            "eap-md5" => AuthMethod::EapMd5,
+            "eap" => AuthMethod::Eap,
             other => {
                 return Err(format!(
-                    "--auth {other}: want mschapv2, mschapv1, chap, pap (comma-separated) or any"
+                    "--auth {other}: want mschapv2, mschapv1, chap, pap, eap-mschapv2, eap-md5, \
+                     eap (comma-separated) or any"
                 ))
             }
         };
@@ -238,17 +244,14 @@ pub fn parse_mppe(mode: &str) -> Result<CcpConfig, String> {
 }
 
 /// Refuses up front a configuration that cannot work: MPPE required with no
-/// MS-CHAP method allowed (PAP and CHAP-MD5 give no MPPE keys).
+/// method allowed that gives keys (PAP, CHAP-MD5 and EAP-MD5 give none).
 pub fn check_keys(ppp: &pptp_proto::ppp::session::SessionConfig) -> Result<(), String> {
     use pptp_proto::ppp::ccp::MppeRequirement;
-    let ms = ppp
-        .lcp
-        .auth
-        .iter()
-        .any(|m| matches!(m, AuthMethod::MsChapV1 | AuthMethod::MsChapV2));
-    if ppp.ccp.mppe == MppeRequirement::Required && !ms {
+    let keyed = ppp.lcp.auth.iter().any(|m| m.gives_mppe_keys());
+    if ppp.ccp.mppe == MppeRequirement::Required && !keyed {
         return Err(
-            "PAP and CHAP give no MPPE keys: add --mppe none (or optional), or allow mschapv2"
+            "PAP, CHAP and EAP-MD5 give no MPPE keys: add --mppe none (or optional), \
+             or allow mschapv2 or eap-mschapv2"
                 .into(),
         );
     }

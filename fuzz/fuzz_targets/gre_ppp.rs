@@ -27,7 +27,15 @@ fuzz_target!(|data: &[u8]| {
         let mut info = Vec::new();
         packet.emit(&mut info);
         assert_eq!(info.len(), packet.buffer_len());
-        assert_eq!(&info[..], &frame.information[..info.len()]);
+        let mut expected = frame.information[..info.len()].to_vec();
+        if let PppPacket::Eap(_) = packet {
+            // EAP-MSCHAPv2's MS-Length is written as Length - 5 whatever
+            // it said (wire::eap, "MS-Length").
+            if expected.len() >= 9 && expected[0] <= 2 && expected[4] == 26 {
+                expected[7..9].copy_from_slice(&info[7..9]);
+            }
+        }
+        assert_eq!(info, expected);
         let _ = packet.to_string();
     }
     if let Ok((header, _)) = MppeHeader::parse(data) {

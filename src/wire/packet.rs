@@ -25,6 +25,7 @@ use core::fmt;
 use bytes::BufMut;
 
 use super::auth::{ChapPacket, PapPacket};
+use super::eap::EapPacket;
 use super::cp::CpPacket;
 use super::mppe::MppeHeader;
 use super::ppp::{PppFrame, Protocol};
@@ -61,13 +62,15 @@ pub enum PppPacket<'a> {
     Pap(PapPacket<'a>),
     /// A CHAP packet (CHAP-MD5, MS-CHAPv1 or MS-CHAPv2).
     Chap(ChapPacket<'a>),
+    /// An EAP packet (RFC 3748).
+    Eap(EapPacket<'a>),
     /// An MPPE/MPPC packet: its header and the encrypted or compressed rest.
     Compressed(MppeHeader, &'a [u8]),
     /// An IPv4 datagram.
     Ipv4(&'a [u8]),
     /// An IPv6 datagram.
     Ipv6(&'a [u8]),
-    /// Any other protocol, kept raw (CBCP, EAP, …).
+    /// Any other protocol, kept raw (CBCP, …).
     Other(Protocol, &'a [u8]),
 }
 
@@ -86,6 +89,7 @@ impl<'a> PppPacket<'a> {
             }
             Protocol::PAP => PppPacket::Pap(PapPacket::parse(info)?),
             Protocol::CHAP => PppPacket::Chap(ChapPacket::parse(info)?),
+            Protocol::EAP => PppPacket::Eap(EapPacket::parse(info)?),
             Protocol::COMPRESSED => {
                 let (header, rest) = MppeHeader::parse(info)?;
                 PppPacket::Compressed(header, rest)
@@ -103,6 +107,7 @@ impl<'a> PppPacket<'a> {
             PppPacket::Control(p, _) | PppPacket::Other(p, _) => *p,
             PppPacket::Pap(_) => Protocol::PAP,
             PppPacket::Chap(_) => Protocol::CHAP,
+            PppPacket::Eap(_) => Protocol::EAP,
             PppPacket::Compressed(..) => Protocol::COMPRESSED,
             PppPacket::Ipv4(_) => Protocol::IPV4,
             PppPacket::Ipv6(_) => Protocol::IPV6,
@@ -116,6 +121,7 @@ impl<'a> PppPacket<'a> {
             PppPacket::Control(_, p) => p.emit(buf),
             PppPacket::Pap(p) => p.emit(buf),
             PppPacket::Chap(p) => p.emit(buf),
+            PppPacket::Eap(p) => p.emit(buf),
             PppPacket::Compressed(h, rest) => {
                 h.emit(buf);
                 buf.put_slice(rest);
@@ -131,6 +137,7 @@ impl<'a> PppPacket<'a> {
             PppPacket::Control(_, p) => p.buffer_len(),
             PppPacket::Pap(p) => p.buffer_len(),
             PppPacket::Chap(p) => p.buffer_len(),
+            PppPacket::Eap(p) => p.buffer_len(),
             PppPacket::Compressed(h, rest) => h.buffer_len() + rest.len(),
             PppPacket::Ipv4(d) | PppPacket::Ipv6(d) | PppPacket::Other(_, d) => d.len(),
         }
@@ -143,6 +150,7 @@ impl fmt::Display for PppPacket<'_> {
             PppPacket::Control(p, packet) => fmt::Display::fmt(&packet.display(*p), f),
             PppPacket::Pap(p) => fmt::Display::fmt(p, f),
             PppPacket::Chap(p) => fmt::Display::fmt(p, f),
+            PppPacket::Eap(p) => fmt::Display::fmt(p, f),
             PppPacket::Compressed(h, rest) => write!(f, "{h} ({} bytes)", rest.len()),
             PppPacket::Ipv4(d) => write!(f, "[IP data len={}]", d.len()),
             PppPacket::Ipv6(d) => write!(f, "[IPv6 data len={}]", d.len()),
