@@ -9,7 +9,7 @@
 //! MS-CHAP2-Response, -Success, MS-CHAP-Error, MS-CHAP-MPPE-Keys and the
 //! salted MS-MPPE-Send/Recv-Key, decrypted here) and the HMAC-MD5
 //! Message-Authenticator of RFC 2869 §5.14. Blocking, std only: the
-//! example calls it from worker threads. Tests: `tests/radius_codec.rs`
+//! example calls it from worker threads. Tests: `tests/radius_nas.rs`
 //! (codec), `tests/radius.rs` (against FreeRADIUS).
 
 use std::fmt;
