@@ -15,11 +15,11 @@
 //! hidden behind a stand-in "network" (shown in the source of the doctest).
 //! The same loops on real sockets are in the repository:
 //!
-//! - `examples/client.rs`: TCP, a raw GRE socket and a TUN device, one
+//! - `net/examples/client.rs`: TCP, a raw GRE socket and a TUN device, one
 //!   reader thread per socket feeding a channel, the main thread owning the
 //!   [`Client`];
-//! - `examples/tokio_client.rs`: the same client under tokio, one `select!`;
-//! - `examples/server.rs`: a [`Server`] for any number of clients, with
+//! - `net/examples/tokio_client.rs`: the same client under tokio, one `select!`;
+//! - `net/examples/server.rs`: a [`Server`] for any number of clients, with
 //!   address routing between them and Ctrl-C handling;
 //! - `examples/loopback.rs`: a client and a server joined over a simulated
 //!   lossy network with a virtual clock.
@@ -583,15 +583,15 @@
 //!
 //! The crate speaks no RADIUS itself (it does no I/O); it hands the embedder
 //! everything a RADIUS client needs and takes back everything an
-//! Access-Accept says. `examples/server.rs --radius HOST[:PORT]
-//! --radius-secret S` is a complete one (`examples/support/radius_nas.rs`, on
+//! Access-Accept says. `net/examples/server.rs --radius HOST[:PORT]
+//! --radius-secret S` is a complete one (`net/examples/support/radius_nas.rs`, on
 //! the [`radius`](https://crates.io/crates/radius) crate's packet format:
 //! the maintained pure-Rust RADIUS codec, with every RFC dictionary's
 //! attributes and the Request/Response Authenticators; what it lacks, RFC
 //! 2548's Microsoft attributes with the salted MPPE keys and the HMAC-MD5
 //! Message-Authenticator, is written there and tested in
-//! `tests/radius_nas.rs`),
-//! proven against FreeRADIUS in `tests/radius.rs` and in the interop suite
+//! `net/tests/radius_nas.rs`),
+//! proven against FreeRADIUS in `net/tests/radius.rs` and in the interop suite
 //! (pptp-linux + pppd → our server → FreeRADIUS).
 //!
 //! **What we send.** [`ServerEvent::AuthRequest`](crate::server::ServerEvent::AuthRequest)'s

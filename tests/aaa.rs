@@ -1,7 +1,7 @@
 //! The external-verifier path of #20, in memory: what `AuthRequest` carries
 //! is what a RADIUS server checks, and what its verdict says (keys, `S=`,
 //! address, timeouts, class, the error) is what the session does. The same
-//! through a real FreeRADIUS is `tests/radius.rs`.
+//! through a real FreeRADIUS is `net/tests/radius.rs`.
 
 mod pair;
 

@@ -1,6 +1,6 @@
 //! The verifier side of a pair (#20): a server whose `AuthRequest`s an
 //! external verifier answers, with accounting on and a log, and the checks
-//! `tests/aaa.rs` (in memory) and `tests/radius.rs` (FreeRADIUS) share.
+//! `tests/aaa.rs` (in memory) and `net/tests/radius.rs` (FreeRADIUS) share.
 
 use super::{client_config, server_config, Log, Mode, Pair};
 use pptp_proto::accounting::AccountingRecord;

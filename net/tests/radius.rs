@@ -7,6 +7,7 @@
 //! `PPTP_RADIUS_REQUIRE=1`), where it fails.
 
 mod freeradius;
+#[path = "../../tests/pair/mod.rs"]
 mod pair;
 #[allow(dead_code)]
 #[path = "../examples/support/radius_nas.rs"]

@@ -5,7 +5,7 @@
 //!
 //! `cargo bench --bench handshake -- --warm-up-time 1 --measurement-time 3`
 
-#[path = "../tests/pair/mod.rs"]
+#[path = "../../tests/pair/mod.rs"]
 mod pair;
 
 use std::hint::black_box;

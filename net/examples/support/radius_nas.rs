@@ -13,7 +13,7 @@
 //! pass-through (RFC 3579): an [`AuthExchange::Eap`] goes out as
 //! EAP-Message with the State of the previous Access-Challenge, whose
 //! EAP-Message comes back as [`Verdict::Challenge`]. Blocking, std only: the
-//! example calls it from worker threads. Tests: `tests/radius_codec.rs`
+//! example calls it from worker threads. Tests: `tests/radius_nas.rs`
 //! (codec), `tests/radius.rs` (against FreeRADIUS).
 
 use std::collections::HashMap;

@@ -15,7 +15,7 @@
 //!
 //! `cargo bench --bench datapath -- --warm-up-time 1 --measurement-time 2`
 
-#[path = "../tests/pair/mod.rs"]
+#[path = "../../tests/pair/mod.rs"]
 mod pair;
 
 use std::hint::black_box;

@@ -6,7 +6,7 @@
 //! `cargo bench --bench wan` (all cells), or with a filter on the style
 //! name: `cargo bench --bench wan -- kernel`.
 
-#[path = "../tests/harness/mod.rs"]
+#[path = "../../tests/harness/mod.rs"]
 mod harness;
 
 use harness::wan::{run, run_beside_kernel, Cell, Flow, Sender, Style};
