@@ -744,7 +744,10 @@ impl Peer {
     /// [module example](crate::ppp::auth#example).
     pub fn handle_packet(&mut self, now: Instant, protocol: Protocol, data: &[u8]) {
         if self.io.done {
-            // RFC 1994 §4.1: a repeated Challenge after Success gets the same Response.
+            if protocol == Protocol::EAP && self.method.is_eap() {
+                // RFC 3748 §4.1: a repeated Request gets the same Response.
+                self.repeat_eap_answer(data);
+            }
             return;
         }
         match (protocol, self.method) {

@@ -227,6 +227,33 @@ impl Peer {
         self.io.stop_timer();
         self.io.send(Protocol::EAP, answer);
         self.io.wait(now);
+        if let Some(reason) = self.eap.failure.take() {
+            // The Failure said it all; pppd's authenticator sends no
+            // EAP-Failure after it, only LCP's Terminate-Request.
+            return self.io.fail(reason);
+        }
+        if self.eap.verified {
+            // The authenticator proved it knows the password and we said
+            // so: authentication is over (RFC 3748 §4.2 lets a peer
+            // conclude without EAP-Success, and pppd's authenticator sends
+            // none after EAP-MSCHAPv2: it opens the network phase at once).
+            // A later EAP-Success changes nothing, a Failure is discarded.
+            self.on_eap_success();
+        }
+    }
+
+    /// After the outcome: a repeated Request (our answer was lost) gets
+    /// the same answer again, so the authenticator can finish too.
+    pub(super) fn repeat_eap_answer(&mut self, data: &[u8]) {
+        let Ok(EapPacket::Request { identifier, .. }) = EapPacket::parse(data) else {
+            return;
+        };
+        if let Some((last, answer)) = &self.eap.last {
+            if *last == identifier {
+                let answer = answer.clone();
+                self.io.send(Protocol::EAP, answer);
+            }
+        }
     }
 
     fn on_eap_success(&mut self) {
@@ -758,6 +785,54 @@ mod tests {
             mppe_keys_mschapv2(&hash, nt_response, Role::Peer).send,
             client_keys.send
         );
+    }
+
+    #[test]
+    fn a_checked_s_ends_it_without_eap_success_as_pppd_sends_none() {
+        // pppd's EAP-MSCHAPv2 authenticator opens the network phase after
+        // its Success Request and never sends EAP-Success; the Success
+        // Request is retransmitted if our ack is lost.
+        let m = [AuthMethod::EapMsChapV2];
+        let (mut c, mut s) = (peer(&m, "secret"), authenticator(&m));
+        c.start(NOW);
+        s.start(NOW);
+        let mut success_request = None;
+        for _ in 0..10 {
+            while let Some((p, d)) = s.poll_transmit() {
+                match EapPacket::parse(&d).unwrap() {
+                    EapPacket::Success { .. } => continue, // never sent
+                    EapPacket::Request {
+                        data: EapData::MsChapV2(EapMsChapV2::Success { .. }),
+                        ..
+                    } => {
+                        success_request = Some(d.clone());
+                    }
+                    _ => {}
+                }
+                c.handle_packet(NOW, p, &d);
+            }
+            while let Some((p, d)) = c.poll_transmit() {
+                s.handle_packet(NOW, p, &d);
+            }
+            if let Some(AuthEvent::Request { .. }) = s.poll_event() {
+                s.provide_credentials(NOW, Credentials::Password(password("secret")));
+            }
+        }
+        let events: Vec<_> = core::iter::from_fn(|| c.poll_event()).collect();
+        assert!(
+            success(&events).is_some_and(|(_, keys)| keys.is_some()),
+            "{events:?}"
+        );
+        // Our ack was lost: the repeated Success Request is acked again.
+        c.handle_packet(NOW, Protocol::EAP, &success_request.unwrap());
+        let (_, again) = c.poll_transmit().expect("the ack again");
+        assert!(matches!(
+            EapPacket::parse(&again),
+            Ok(EapPacket::Response {
+                data: EapData::MsChapV2(EapMsChapV2::SuccessAck),
+                ..
+            })
+        ));
     }
 
     #[test]
