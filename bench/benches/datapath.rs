@@ -10,8 +10,10 @@
 //!
 //! One element is one IP packet sent by one side and delivered by the other,
 //! including the GRE ack-only packets that go back. After criterion, a
-//! summary measures every case again in one timing loop and prints the
-//! ratios (`ours / baseline` in throughput).
+//! summary measures every case again in 31 interleaved rounds with the
+//! baselines (one batch of each per round, the order rotating) and prints
+//! the median per-round ratio (`ours / baseline` in throughput) with its
+//! spread, so one busy moment of the machine cannot make or break a ratio.
 //!
 //! `cargo bench --bench datapath -- --warm-up-time 1 --measurement-time 2`
 
@@ -172,82 +174,102 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-/// Nanoseconds per call of `f`: the best of several timed batches.
-fn time_per_call(mut f: impl FnMut()) -> f64 {
-    let mut batch = 64u64;
+/// Calls per timed batch: enough for `f` to run about 4 ms.
+fn batch_for(f: &mut dyn FnMut()) -> u64 {
+    let mut batch = 16u64;
     loop {
         let t = StdInstant::now();
         for _ in 0..batch {
             f();
         }
-        if t.elapsed() > StdDuration::from_millis(20) {
-            break;
+        if t.elapsed() > StdDuration::from_millis(4) {
+            return batch;
         }
         batch *= 2;
     }
-    (0..7)
-        .map(|_| {
-            let t = StdInstant::now();
-            for _ in 0..batch {
-                f();
-            }
-            t.elapsed().as_nanos() as f64 / batch as f64
-        })
-        .fold(f64::INFINITY, f64::min)
 }
 
-/// Every case again in one loop, printed as a table with ratios.
+/// Nanoseconds per call of one batch of `f`.
+fn batch_ns(f: &mut dyn FnMut(), batch: u64) -> f64 {
+    let t = StdInstant::now();
+    for _ in 0..batch {
+        f();
+    }
+    t.elapsed().as_nanos() as f64 / batch as f64
+}
+
+/// Interleaved alternations: each round times one batch of every case
+/// back to back (the order rotating from round to round), so a busy moment
+/// of the machine hits ours and the baselines alike; a ratio is taken per
+/// round. `ROUNDS` rounds; the median and the spread are reported.
+const ROUNDS: usize = 31;
+
+/// Median, lowest and highest of `v`.
+fn spread(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+/// Every case again against the baselines in interleaved rounds, printed as
+/// a table of median ratios with their spread.
 fn summary() {
     println!();
-    println!("datapath summary (best of 7 batches; Gbit/s of IP bytes; ratio = ours / baseline throughput)");
     println!(
-        "{:>6} {:<17} {:<18} {:>9} {:>9} {:>8} {:>11} {:>14} {:>8}",
+        "datapath summary ({ROUNDS} interleaved rounds of ours and the baselines; \
+         ns/pkt and Gbit/s of IP bytes are medians; ratio = ours / baseline throughput, \
+         median [lowest-highest] of the per-round ratios)"
+    );
+    println!(
+        "{:>6} {:<17} {:<10} {:>8} {:>7} {:>22} {:>22} {:>22}",
         "size",
         "direction",
         "mode",
         "ns/pkt",
         "Gbit/s",
-        "Mpkt/s",
         "x rc4-crate",
         "x rc4-crate+ks",
         "x memcpy"
     );
     for size in SIZES {
-        let base: Vec<f64> = Baseline::KINDS
+        let mut bases: Vec<Baseline> = Baseline::KINDS
             .iter()
-            .map(|k| {
-                let mut b = Baseline::new(k, size);
-                time_per_call(|| b.packet())
-            })
+            .map(|k| Baseline::new(k, size))
             .collect();
         for dir in [Dir::ClientToServer, Dir::ServerToClient] {
             for mode in Mode::ALL {
                 let mut path = Path::new(mode, dir, size);
-                let ns = time_per_call(|| path.packet());
+                let mut cases: Vec<Box<dyn FnMut() + '_>> = vec![Box::new(|| path.packet())];
+                for b in bases.iter_mut() {
+                    cases.push(Box::new(move || b.packet()));
+                }
+                let batches: Vec<u64> = cases.iter_mut().map(|f| batch_for(f.as_mut())).collect();
+                let mut ns = vec![Vec::with_capacity(ROUNDS); cases.len()];
+                for round in 0..ROUNDS {
+                    for k in 0..cases.len() {
+                        let i = (k + round) % cases.len();
+                        ns[i].push(batch_ns(cases[i].as_mut(), batches[i]));
+                    }
+                }
+                let ours = ns[0].clone();
+                let mut cells = Vec::new();
+                for base in &ns[1..] {
+                    let mut ratios: Vec<f64> = base.iter().zip(&ours).map(|(b, o)| b / o).collect();
+                    let (median, low, high) = spread(&mut ratios);
+                    cells.push(format!("{median:.2}x [{low:.2}-{high:.2}]"));
+                }
+                let (ns_median, _, _) = spread(&mut ours.clone());
                 println!(
-                    "{:>6} {:<17} {:<18} {:>9.1} {:>9.2} {:>8.2} {:>10.2}x {:>13.2}x {:>7.2}x",
+                    "{:>6} {:<17} {:<10} {:>8.1} {:>7.2} {:>22} {:>22} {:>22}",
                     size,
                     dir.name(),
                     mode.name(),
-                    ns,
-                    size as f64 * 8.0 / ns,
-                    1e3 / ns,
-                    base[0] / ns,
-                    base[1] / ns,
-                    base[2] / ns,
+                    ns_median,
+                    size as f64 * 8.0 / ns_median,
+                    cells[0],
+                    cells[1],
+                    cells[2],
                 );
             }
-        }
-        for (kind, ns) in Baseline::KINDS.iter().zip(&base) {
-            println!(
-                "{:>6} {:<17} {:<18} {:>9.1} {:>9.2} {:>8.2}",
-                size,
-                "baseline",
-                kind,
-                ns,
-                size as f64 * 8.0 / ns,
-                1e3 / ns
-            );
         }
     }
 }
