@@ -87,6 +87,51 @@ fn ms_mppe_keys_decrypt_as_a_radius_server_hides_them() {
 }
 
 #[test]
+fn eap_tls_32_octet_ms_mppe_keys_keep_all_their_octets_and_mppe_takes_16() {
+    // PEAP and EAP-TLS send the MSK's halves (RFC 5216 §2.3): 32 octets
+    // each, Key-Length 32, 33 octets padded to 48.
+    let request = v2_request(6);
+    let ra = request[4..20].to_vec();
+    let send: Vec<u8> = (0..32).collect();
+    let recv: Vec<u8> = (100..132).collect();
+    let hidden_send = encrypt_mppe_key(&send, [0x80, 0x04], &ra, SECRET);
+    let hidden_recv = encrypt_mppe_key(&recv, [0x80, 0x05], &ra, SECRET);
+    assert_eq!(hidden_send.len(), 2 + 48);
+    assert_eq!(
+        decrypt_mppe_key_octets(&hidden_send, &ra, SECRET),
+        Some(send.clone())
+    );
+    assert_eq!(
+        decrypt_mppe_key(&hidden_send, &ra, SECRET).unwrap()[..],
+        send[..16]
+    );
+    let reply = accept(
+        &request,
+        SECRET,
+        vec![ms(16, &hidden_send), ms(17, &hidden_recv)],
+    );
+    assert_eq!(
+        ms_mppe_keys(&reply, &request, SECRET),
+        Some((send.clone(), recv.clone()))
+    );
+    // The verdict carries what MPPE uses: the first 16 octets of each.
+    let Verdict::Accept(a) = verdict_of(&reply, &request, SECRET).unwrap() else {
+        panic!("not an accept");
+    };
+    let keys = a.mppe_keys.unwrap();
+    assert_eq!((&keys.send[..], &keys.recv[..]), (&send[..16], &recv[..16]));
+    // A Key-Length beyond the octets there, or under 16: none.
+    let mut short = recv.clone();
+    short.truncate(15);
+    let hidden_short = encrypt_mppe_key(&short, [0x80, 0x06], &ra, SECRET);
+    assert_eq!(decrypt_mppe_key_octets(&hidden_short, &ra, SECRET), None);
+    assert_eq!(
+        ms_mppe_keys(&accept(&request, SECRET, vec![]), &request, SECRET),
+        None
+    );
+}
+
+#[test]
 fn ms_mppe_key_against_an_independent_computation() {
     // RFC 2548 §2.4.2 step by step, apart from the module's loop (secret
     // "testing123-pptp", authenticator 00..0f, salt 80 01, key 00..0f):
@@ -276,6 +321,7 @@ fn hostile_bytes_are_errors_not_panics() {
             let _ = disconnect_reply(&bytes, SECRET, false);
         }
         let _ = decrypt_mppe_key(&bytes, &request[4..20], SECRET);
+        let _ = ms_mppe_keys(&bytes, &request, SECRET);
         let _ = parse_error(&bytes);
     }
 }

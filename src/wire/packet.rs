@@ -25,8 +25,8 @@ use core::fmt;
 use bytes::BufMut;
 
 use super::auth::{ChapPacket, PapPacket};
-use super::eap::EapPacket;
 use super::cp::CpPacket;
+use super::eap::EapPacket;
 use super::mppe::MppeHeader;
 use super::ppp::{PppFrame, Protocol};
 use super::{Error, Hex};

@@ -12,9 +12,13 @@
 //! carries one (RFC 3579 §3.2 requires it with EAP-Message). EAP
 //! pass-through (RFC 3579): an [`AuthExchange::Eap`] goes out as
 //! EAP-Message with the State of the previous Access-Challenge, whose
-//! EAP-Message comes back as [`Verdict::Challenge`]. Blocking, std only: the
+//! EAP-Message comes back as [`Verdict::Challenge`];
+//! [`RadiusClient::authenticate_answer`] keeps the answer too, for the
+//! whole 32-octet MS-MPPE keys of EAP-TLS and PEAP ([`ms_mppe_keys`]; the
+//! [`Acceptance`] holds MPPE's 16). Blocking, std only: the
 //! example calls it from worker threads. Tests: `tests/radius_nas.rs`
-//! (codec), `tests/radius.rs` (against FreeRADIUS).
+//! (codec), `tests/radius.rs` (against FreeRADIUS), `tests/peap.rs` (PEAP
+//! from eapol_test through it).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -98,6 +102,19 @@ impl From<io::Error> for RadiusError {
     }
 }
 
+/// An Access-Request, its authentic answer and the verdict in it
+/// ([`RadiusClient::authenticate_answer`]).
+#[derive(Debug, Clone)]
+pub struct Answered {
+    /// What the answer says.
+    pub verdict: Verdict,
+    /// The Access-Request as sent (its authenticator keys the answer's
+    /// hidden attributes).
+    pub request: Vec<u8>,
+    /// The answer as received.
+    pub response: Vec<u8>,
+}
+
 /// A blocking RADIUS client, shareable between threads.
 #[derive(Debug)]
 pub struct RadiusClient {
@@ -130,6 +147,21 @@ impl RadiusClient {
         nas_port: u16,
         calling_station: IpAddr,
     ) -> Result<Verdict, RadiusError> {
+        self.authenticate_answer(username, exchange, nas_port, calling_station)
+            .map(|answered| answered.verdict)
+    }
+
+    /// [`authenticate`](Self::authenticate), keeping the Access-Request and
+    /// its authentic answer: for a caller that needs more than the
+    /// [`Verdict`] holds, such as the whole 32-octet MS-MPPE keys of an
+    /// EAP-TLS or PEAP accept ([`ms_mppe_keys`]).
+    pub fn authenticate_answer(
+        &self,
+        username: &str,
+        exchange: &AuthExchange,
+        nas_port: u16,
+        calling_station: IpAddr,
+    ) -> Result<Answered, RadiusError> {
         let key = (username.to_string(), nas_port);
         let state = match exchange {
             AuthExchange::Eap { .. } => self.states.lock().ok().and_then(|s| s.get(&key).cloned()),
@@ -156,7 +188,11 @@ impl RadiusClient {
                 }
             }
         }
-        verdict
+        Ok(Answered {
+            verdict: verdict?,
+            request,
+            response,
+        })
     }
 
     /// Sends one accounting record; returns once it is acknowledged.
@@ -361,12 +397,25 @@ fn nas_attributes(p: &mut Packet, config: &RadiusConfig, nas_port: u16, calling:
     rfc2865::add_calling_station_id(p, &calling.to_string());
 }
 
-/// RFC 2548 §2.4.2: decrypts a salted MS-MPPE-Send-Key or -Recv-Key.
+/// RFC 2548 §2.4.2: decrypts a salted MS-MPPE-Send-Key or -Recv-Key, as
+/// MPPE uses it: its first 16 octets (RFC 3079 §3.3's 128-bit start key;
+/// EAP-TLS and PEAP send 32, RFC 5216 §2.3).
 pub fn decrypt_mppe_key(
     value: &[u8],
     request_authenticator: &[u8],
     secret: &[u8],
 ) -> Option<[u8; 16]> {
+    let key = decrypt_mppe_key_octets(value, request_authenticator, secret)?;
+    key.get(..16)?.try_into().ok()
+}
+
+/// RFC 2548 §2.4.2: the whole key of a salted MS-MPPE-Send-Key or
+/// -Recv-Key (its Key-Length octets), at least 16.
+pub fn decrypt_mppe_key_octets(
+    value: &[u8],
+    request_authenticator: &[u8],
+    secret: &[u8],
+) -> Option<Vec<u8>> {
     if value.len() < 2 + 16 || (value.len() - 2) % 16 != 0 || value[0] & 0x80 == 0 {
         return None;
     }
@@ -381,7 +430,20 @@ pub fn decrypt_mppe_key(
     if len < 16 || len + 1 > plain.len() {
         return None;
     }
-    plain[1..17].try_into().ok()
+    Some(plain[1..=len].to_vec())
+}
+
+/// The whole MS-MPPE-Send-Key and -Recv-Key of an authentic answer to
+/// `request`, decrypted: (send, recv). `None` without both.
+pub fn ms_mppe_keys(response: &[u8], request: &[u8], secret: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let authenticator = request.get(4..20)?;
+    let packet = Packet::decode(response, secret).ok()?;
+    let ms = ms_attributes(&packet);
+    let key = |t: u8| {
+        let (_, v) = ms.iter().find(|(v, _)| *v == t)?;
+        decrypt_mppe_key_octets(v, authenticator, secret)
+    };
+    Some((key(MS_MPPE_SEND_KEY)?, key(MS_MPPE_RECV_KEY)?))
 }
 
 /// RFC 2548 §2.4.2's encryption, as a RADIUS server does it (for tests).

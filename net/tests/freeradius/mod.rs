@@ -17,7 +17,8 @@
 //! Framed-IP-Address 10.77.0.9, Session-Timeout 30, Idle-Timeout 20, Class
 //! "bob-class", Acct-Interim-Interval 60; `carol`/`carol-pw` with
 //! Session-Timeout 3; `User`/`clientPass` (RFC 2759 §9.2's sample). Anyone
-//! else is rejected.
+//! else is rejected. EAP offers MD5 first, then EAP-MSCHAPv2 or PEAP on a
+//! Nak; a PEAP peer checks the server against [`FreeRadius::ca_cert`].
 //!
 //! Without FreeRADIUS installed, [`start`] prints a SKIPPED line and returns
 //! `None`; with `CI` (non-empty) or `PPTP_RADIUS_REQUIRE=1` set it panics
@@ -111,6 +112,12 @@ impl FreeRadius {
         }
     }
 
+    /// The CA that signed the server's PEAP certificate (made afresh by
+    /// start.sh), for a PEAP peer's `ca_cert`.
+    pub fn ca_cert(&self) -> PathBuf {
+        self.workdir.join("certs/ca.pem")
+    }
+
     /// The server's log (`radiusd.log`: start.sh's and FreeRADIUS's output).
     pub fn log(&self) -> String {
         read_log(&self.workdir)
@@ -138,8 +145,8 @@ fn installed() -> bool {
     on_path || Path::new("/usr/sbin/freeradius").is_file()
 }
 
-/// CI must fail, not skip, when the rig is missing.
-fn required() -> bool {
+/// CI must fail, not skip, when the rig (or a tool a test drives it with) is missing.
+pub fn required() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty())
         || std::env::var_os("PPTP_RADIUS_REQUIRE").is_some_and(|v| v == "1")
 }

@@ -2,7 +2,8 @@
 # selftest.sh: start the rig on a free port and check, with radtest and
 # radclient, that it answers as the Rust tests expect: PAP, CHAP, MS-CHAPv1,
 # MS-CHAPv2 (RFC 2759 §9.2's sample, so S= and the RFC 3079 keys are known),
-# rejects, reply attributes, and accounting records in WORKDIR/detail.
+# rejects, reply attributes, PEAP with eapol_test, and accounting records in
+# WORKDIR/detail.
 # Prints one PASS/FAIL line per check; exits non-zero if any failed.
 set -uo pipefail
 
@@ -137,6 +138,28 @@ out=$(radius auth 'User-Name = "User"' "MS-CHAP-Challenge = $v2_challenge" \
     "MS-CHAP2-Response = $v2_response${v2_nt%F}E")
 expect "User, MS-CHAPv2, wrong NT-Response: Access-Reject with E=691" "$out" \
     'Received Access-Reject' 'MS-CHAP-Error = "\\001E=691 R=1 C=[0-9a-f]{32} V=3'
+
+# PEAPv0 with EAP-MSCHAPv2 inside, from wpa_supplicant's eapol_test straight
+# to the rig (net/tests/peap.rs runs it through our authenticator): the TLS
+# tunnel against start.sh's CA, and the MS-MPPE keys are eapol_test's MSK.
+peap() {
+    local conf=$workdir/peap-$1.conf
+    printf 'network={\n\tkey_mgmt=IEEE8021X\n\teap=PEAP\n\tidentity="alice"\n\tpassword="%s"\n\tphase1="peapver=0"\n\tphase2="auth=MSCHAPV2"\n\tca_cert="%s"\n}\n' \
+        "$1" "$workdir/certs/ca.pem" >"$conf"
+    eapol_test -c "$conf" -a 127.0.0.1 -p "$port" -s "$secret" -r 0 -t 10 2>&1
+}
+if command -v eapol_test >/dev/null 2>&1; then
+    out=$(peap secret)
+    expect "alice, PEAP/EAP-MSCHAPv2 (eapol_test): Access-Accept, keys match the MSK" "$out" \
+        'EAP-Request-PEAP' 'Access-Accept' 'MPPE keys OK: 1  mismatch: 0' '^SUCCESS$'
+    out=$(peap wrong)
+    # R=0 inside the tunnel (mschap_inner), so the peer acknowledges at once.
+    expect "alice, PEAP, wrong password: E=691 R=0 inside, Access-Reject" "$out" \
+        'error 691' 'Access-Reject' '^FAILURE$'
+else
+    echo "FAIL: eapol_test not found (apt-get install eapoltest): PEAP not checked"
+    failed=$((failed + 1))
+fi
 
 session="selftest-$$-$RANDOM"
 common=('User-Name = "bob"' "Acct-Session-Id = \"$session\"" 'NAS-IP-Address = 127.0.0.1'

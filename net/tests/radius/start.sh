@@ -46,6 +46,49 @@ sed -e "s|@WORKDIR@|$wd_sed|g" \
 cp "$here/clients.conf" "$here/users" "$workdir/"
 chmod 0600 "$workdir/radiusd.conf" "$workdir/clients.conf" "$workdir/users"
 
+# PEAP's certificates (radiusd.conf's tls-common): a throwaway P-256 CA and
+# a server certificate it signs, new at every start, valid for two days.
+# Tests point their PEAP peer's ca_cert at certs/ca.pem.
+if ! command -v openssl >/dev/null 2>&1; then
+    echo "start.sh: openssl is not installed (PEAP's certificates): apt-get install openssl" >&2
+    exit 127
+fi
+certs=$workdir/certs
+mkdir -p "$certs"
+cat >"$certs/openssl.cnf" <<'CNF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = pptp-proto test
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:radius.pptp-proto.test
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+if ! out=$(
+    openssl req -x509 "${ec[@]}" -config "$certs/openssl.cnf" -extensions ca \
+        -subj "/CN=pptp-proto test CA" -days 2 -keyout "$certs/ca.key" -out "$certs/ca.pem" &&
+        openssl req -new "${ec[@]}" -config "$certs/openssl.cnf" \
+            -subj "/CN=radius.pptp-proto.test" -keyout "$certs/server.key" -out "$certs/server.csr" &&
+        openssl x509 -req -in "$certs/server.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" \
+            -set_serial 2 -days 2 -sha256 -extfile "$certs/openssl.cnf" -extensions server \
+            -out "$certs/server.pem"
+) 2>&1; then
+    echo "start.sh: openssl could not make PEAP's certificates in $certs:" >&2
+    printf '%s\n' "$out" >&2
+    exit 1
+fi
+chmod 0600 "$certs"/*.key
+
 if ! check=$("$radiusd" -C -d "$workdir" 2>&1); then
     echo "start.sh: FreeRADIUS rejected the configuration in $workdir:" >&2
     printf '%s\n' "$check" >&2
