@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{captures_dir, read_capture, reassemble, Unit};
+use common::{read_capture, reassemble, require_captures, Unit};
 use pptp_proto::client::{Client, ClientConfig};
 use pptp_proto::crypto::Password;
 use pptp_proto::ppp::auth::Credentials;
@@ -220,7 +220,7 @@ fn write_fuzz_seeds() {
     };
     let mut seeds = Seeds::default();
     simulated_session(&mut seeds);
-    if let Some(captures) = captures_dir() {
+    if let Some(captures) = require_captures("fuzz_seeds") {
         let mut paths: Vec<_> = std::fs::read_dir(captures)
             .unwrap()
             .map(|e| e.unwrap().path())

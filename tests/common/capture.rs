@@ -15,23 +15,31 @@ use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use pcap_file::pcap::PcapReader;
 use pcap_file::DataLink;
 
+#[path = "skips.rs"]
+pub mod skips;
+
 /// Where the shared captures live, if they are present.
 pub fn captures_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
     dir.is_dir().then_some(dir)
 }
 
-/// Returns the captures directory, or explains why the test is skipped.
+/// Returns the captures directory, or explains why the test is skipped and
+/// records the skip for the summary at the end of `cargo test` ([`skips`]).
 /// Under CI (`CI` set) a missing directory is a failure, not a skip.
 pub fn require_captures(test: &str) -> Option<PathBuf> {
     match captures_dir() {
-        Some(d) => Some(d),
+        Some(d) => {
+            skips::clear();
+            Some(d)
+        }
         None => {
             assert!(
                 std::env::var_os("CI").is_none(),
                 "{test}: ../shared/captures is missing and CI is set"
             );
             println!("{test}: ../shared/captures not present, skipping");
+            skips::record();
             None
         }
     }
