@@ -220,7 +220,7 @@ fn summary() {
          median [lowest-highest] of the per-round ratios)"
     );
     println!(
-        "{:>6} {:<17} {:<10} {:>8} {:>7} {:>22} {:>22} {:>22}",
+        "{:>6} {:<17} {:<18} {:>8} {:>7} {:>22} {:>22} {:>22}",
         "size",
         "direction",
         "mode",
@@ -259,7 +259,7 @@ fn summary() {
                 }
                 let (ns_median, _, _) = spread(&mut ours.clone());
                 println!(
-                    "{:>6} {:<17} {:<10} {:>8.1} {:>7.2} {:>22} {:>22} {:>22}",
+                    "{:>6} {:<17} {:<18} {:>8.1} {:>7.2} {:>22} {:>22} {:>22}",
                     size,
                     dir.name(),
                     mode.name(),
