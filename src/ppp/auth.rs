@@ -800,22 +800,7 @@ impl Peer {
                 let Ok(challenge) = <[u8; 16]>::try_from(value) else {
                     return;
                 };
-                let (nt_response, expected) = mschapv2::peer_response(
-                    &challenge,
-                    &self.peer_challenge,
-                    self.username.as_bytes(),
-                    &self.password,
-                );
-                MsChapV2Response {
-                    peer_challenge: self.peer_challenge,
-                    reserved: [0; 8],
-                    nt_response,
-                    flags: 0,
-                }
-                .emit(&mut response);
-                let hash = nt_password_hash(&self.password);
-                self.keys = Some(mppe_keys_mschapv2(&hash, &nt_response, Role::Peer));
-                self.expected = Some(expected);
+                response = self.mschapv2_response(&challenge);
             }
             _ => return,
         }
@@ -829,6 +814,38 @@ impl Peer {
         self.io.stop_timer();
         self.io.send(Protocol::CHAP, emit_chap(&packet));
         self.io.wait(now);
+    }
+
+    /// Our MS-CHAPv2 Response value (RFC 2759 §4) to `challenge`; keeps
+    /// the `S=` to expect and our MPPE keys.
+    fn mschapv2_response(&mut self, challenge: &[u8; 16]) -> Vec<u8> {
+        let (nt_response, expected) = mschapv2::peer_response(
+            challenge,
+            &self.peer_challenge,
+            self.username.as_bytes(),
+            &self.password,
+        );
+        let mut value = Vec::new();
+        MsChapV2Response {
+            peer_challenge: self.peer_challenge,
+            reserved: [0; 8],
+            nt_response,
+            flags: 0,
+        }
+        .emit(&mut value);
+        let hash = nt_password_hash(&self.password);
+        self.keys = Some(mppe_keys_mschapv2(&hash, &nt_response, Role::Peer));
+        self.expected = Some(expected);
+        value
+    }
+
+    /// RFC 2759 §8.8: whether a Success message's `S=` is the one our
+    /// Response called for (the authenticator knows the password).
+    fn authenticator_proved(&self, message: &[u8]) -> bool {
+        match (MsChapV2Success::parse(message), &self.expected) {
+            (Ok(s), Some(expected)) => AuthenticatorResponse(s.authenticator_response) == *expected,
+            _ => false,
+        }
     }
 
     fn on_failure(&mut self, identifier: u8, message: &[u8]) {
@@ -906,13 +923,7 @@ impl Peer {
     fn on_success(&mut self, message: &[u8]) {
         if self.method == AuthMethod::MsChapV2 {
             // RFC 2759 §8.8: the peer checks the authenticator knows the password.
-            let ok = match (MsChapV2Success::parse(message), &self.expected) {
-                (Ok(s), Some(expected)) => {
-                    AuthenticatorResponse(s.authenticator_response) == *expected
-                }
-                _ => false,
-            };
-            if !ok {
+            if !self.authenticator_proved(message) {
                 return self.io.fail(AuthFailure::AuthenticatorMismatch);
             }
         }

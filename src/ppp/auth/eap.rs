@@ -16,12 +16,10 @@ use super::{
     failure_reason, upper_hex, AuthEvent, AuthFailure, Authenticator, Outcome, Peer,
     PendingResponse, Rejection, MAX_PEER_NAME,
 };
-use crate::crypto::key_derivation::{mppe_keys_mschapv2, Role};
-use crate::crypto::mschap::{nt_password_hash, AuthenticatorResponse};
-use crate::crypto::{chap_md5, mschapv2, MppeKeys};
+use crate::crypto::mschap::AuthenticatorResponse;
+use crate::crypto::{chap_md5, MppeKeys};
 use crate::ppp::lcp::AuthMethod;
 use crate::time::Instant;
-use crate::wire::auth::{MsChapV2Response, MsChapV2Success};
 use crate::wire::eap::{EapData, EapMsChapV2, EapPacket, EapType};
 use crate::wire::ppp::Protocol;
 
@@ -151,23 +149,7 @@ impl Peer {
                     return;
                 };
                 self.authenticator_name = String::from_utf8_lossy(name).into_owned();
-                let (nt_response, expected) = mschapv2::peer_response(
-                    &challenge,
-                    &self.peer_challenge,
-                    self.username.as_bytes(),
-                    &self.password,
-                );
-                let mut value = Vec::new();
-                MsChapV2Response {
-                    peer_challenge: self.peer_challenge,
-                    reserved: [0; 8],
-                    nt_response,
-                    flags: 0,
-                }
-                .emit(&mut value);
-                let hash = nt_password_hash(&self.password);
-                self.keys = Some(mppe_keys_mschapv2(&hash, &nt_response, Role::Peer));
-                self.expected = Some(expected);
+                let value = self.mschapv2_response(&challenge);
                 self.eap.ran = Some(AuthMethod::EapMsChapV2);
                 self.eap.verified = false;
                 response(EapData::MsChapV2(EapMsChapV2::Response {
@@ -181,13 +163,7 @@ impl Peer {
             {
                 // The draft's §2.2, as RFC 2759 §8.8: the authenticator
                 // proves it knows the password, or we go no further.
-                let ok = match (MsChapV2Success::parse(message), &self.expected) {
-                    (Ok(s), Some(expected)) => {
-                        AuthenticatorResponse(s.authenticator_response) == *expected
-                    }
-                    _ => false,
-                };
-                if !ok {
+                if !self.authenticator_proved(message) {
                     return self.io.fail(AuthFailure::AuthenticatorMismatch);
                 }
                 self.eap.verified = true;
@@ -602,6 +578,8 @@ impl Authenticator {
 mod tests {
     use super::super::{AuthExchange, AuthMachine, AuthTimers, Credentials, Verdict};
     use super::*;
+    use crate::crypto::key_derivation::{mppe_keys_mschapv2, Role};
+    use crate::crypto::mschap::nt_password_hash;
     use crate::crypto::Password;
     use crate::ppp::auth::Acceptance;
 
