@@ -1108,3 +1108,44 @@ fn eap_sessions_come_up_through_client_and_server() {
         println!("{what}: {expect:?}");
     }
 }
+
+#[test]
+fn a_stateful_preferring_client_takes_a_stateless_only_server() {
+    // pppd's `mppe-stateful` is a preference: against a server that runs
+    // stateless only, both Nak toward their own mode at first; the client
+    // follows, the server asks again (before, it gave up: "MPPE required
+    // but peer negotiation failed", and the client saw PeerTerminated).
+    use pptp_proto::ppp::ccp::{CcpConfig, StatelessPolicy};
+    for (client_policy, up) in [(false, true), (true, false)] {
+        let mut server = ServerConfig::new("pptp-proto", pool()).with_seed(31);
+        server.ppp.ccp.stateless = StatelessPolicy::Required;
+        let client = ClientConfig::new("alice", Password::new("secret").unwrap())
+            .with_mppe(CcpConfig::default().stateful(client_policy))
+            .with_seed(32);
+        let mut sim = Sim::new(server, vec![client], LinkConfig::default(), 31);
+        let done = |s: &Sim| {
+            s.all_up()
+                || s.client_events[0]
+                    .iter()
+                    .any(|e| matches!(e, ClientEvent::Down { .. }))
+        };
+        sim.drive_until(Duration::from_secs(60), done);
+        let mppe = sim.client_events[0].iter().find_map(|e| match e {
+            ClientEvent::Up { mppe, .. } => *mppe,
+            _ => None,
+        });
+        if up {
+            assert_eq!(
+                mppe,
+                Some(MppeBits::BITS_128 | MppeBits::STATELESS),
+                "{:?}",
+                sim.client_events[0]
+            );
+        } else {
+            // Stateful required on one side, stateless on the other: no
+            // common mode, and the link ends instead of looping.
+            assert_eq!(mppe, None);
+            assert!(done(&sim), "{:?}", sim.client_events[0]);
+        }
+    }
+}

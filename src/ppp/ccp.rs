@@ -386,9 +386,17 @@ impl Ccp {
             // `C` stays as the peer put it: it may Nak it off.
             self.choose(bits | (self.config.strengths & STRENGTHS))
         };
-        // The same request again would draw the same Nak, for ever.
+        // The same request again would draw the same Nak, for ever...
+        let mode_only = self
+            .request
+            .is_some_and(|r| (r ^ bits) - MppeBits::STATELESS == MppeBits::empty());
         match next {
             Some(next) if Some(next) != self.request => self.request = Some(next),
+            // ...unless only the H bit differs: the peer Naks toward its
+            // own mode and follows ours once we Nak its request (a
+            // `mppe-stateful` peer against a stateless-only one), as pppd
+            // asks again in its mode. The peer's Max-Failure bounds it.
+            Some(_) if mode_only => {}
             _ if self.config.mppe == MppeRequirement::Required => {
                 self.give_up("the peer Naks option 18 toward a strength or mode we do not allow")
             }
@@ -703,13 +711,17 @@ mod tests {
         let mut c = ccp(MppeRequirement::Required, false);
         assert!(c.on_reject(&option(S | H)));
         assert!(c.negotiation_failed());
-        // Stateless required, the peer Naks toward stateful: the same Nak forever.
+        // Stateless required, the peer Naks toward stateful: only the mode
+        // differs, and a peer preferring stateful follows our Nak of its
+        // request, so we ask again in our mode (the peer's Max-Failure, or
+        // our FSM's, ends a peer that never follows:
+        // tests/sessions.rs, a_stateful_preferring_client_takes_...).
         let mut c = Ccp::new(CcpConfig {
             stateless: StatelessPolicy::Required,
             ..CcpConfig::default()
         });
         assert!(c.on_nak(&option(S)));
-        assert!(c.negotiation_failed());
+        assert_eq!((request(&mut c), c.negotiation_failed()), (Some(S | H), false));
         // Optional MPPE: option 18 is dropped instead (plaintext), no failure.
         let mut c = ccp(MppeRequirement::Optional, false);
         assert!(c.on_nak(&option(MppeBits::BITS_40 | H)));
