@@ -721,7 +721,10 @@ mod tests {
             ..CcpConfig::default()
         });
         assert!(c.on_nak(&option(S)));
-        assert_eq!((request(&mut c), c.negotiation_failed()), (Some(S | H), false));
+        assert_eq!(
+            (request(&mut c), c.negotiation_failed()),
+            (Some(S | H), false)
+        );
         // Optional MPPE: option 18 is dropped instead (plaintext), no failure.
         let mut c = ccp(MppeRequirement::Optional, false);
         assert!(c.on_nak(&option(MppeBits::BITS_40 | H)));
