@@ -133,8 +133,8 @@ pub enum AuthFailure {
     /// EAP: the authenticator reported Success before authenticating us
     /// (no method ran, or EAP-MSCHAPv2 without a checked `S=`).
     PrematureSuccess,
-    /// EAP pass-through: the verifier exchanged more than
-    /// [`MAX_EAP_ROUNDS`] Requests.
+    /// EAP: more than [`MAX_EAP_ROUNDS`] Requests (a verifier relayed
+    /// through pass-through, or an authenticator that never concludes).
     TooManyRounds,
 }
 

@@ -78,6 +78,10 @@ pub(super) struct PeerEap {
     failure: Option<AuthFailure>,
     /// Our last answer was a legacy Nak: a Failure now means no common type.
     naked: bool,
+    /// New Requests answered so far: an authenticator that never concludes
+    /// (Notifications for ever) is cut off after the Identity and
+    /// [`MAX_EAP_ROUNDS`] more, the budget of our own pass-through.
+    answered: u8,
 }
 
 impl PeerEap {
@@ -89,6 +93,7 @@ impl PeerEap {
             verified: false,
             failure: None,
             naked: false,
+            answered: 0,
         }
     }
 
@@ -121,6 +126,10 @@ impl Peer {
                 let answer = answer.clone();
                 return self.io.send(Protocol::EAP, answer);
             }
+        }
+        self.eap.answered = self.eap.answered.saturating_add(1);
+        if self.eap.answered > MAX_EAP_ROUNDS.saturating_add(1) {
+            return self.io.fail(AuthFailure::TooManyRounds);
         }
         let response = |data| emit(&EapPacket::Response { identifier, data });
         let answer = match data {
@@ -944,6 +953,24 @@ mod tests {
         let first = c.poll_transmit().unwrap();
         c.handle_packet(NOW, Protocol::EAP, &challenge);
         assert_eq!(c.poll_transmit(), Some(first));
+    }
+
+    #[test]
+    fn a_peer_stops_answering_an_authenticator_that_never_concludes() {
+        let mut c = peer(&[AuthMethod::EapMd5], "secret");
+        c.start(NOW);
+        let mut answers = 0;
+        for id in 0..=u8::MAX {
+            let note = emit(&EapPacket::Request {
+                identifier: id,
+                data: EapData::Notification(b"hi"),
+            });
+            c.handle_packet(NOW, Protocol::EAP, &note);
+            answers += core::iter::from_fn(|| c.poll_transmit()).count();
+        }
+        assert_eq!(answers, usize::from(MAX_EAP_ROUNDS) + 1);
+        let events: Vec<_> = core::iter::from_fn(|| c.poll_event()).collect();
+        assert_eq!(failure(&events), Some(AuthFailure::TooManyRounds));
     }
 
     #[test]
