@@ -359,13 +359,13 @@ fn main() {
                 net.send(Dir::ToServer, Unit::Stream(b.to_vec()));
             }
             while let Some(d) = client.poll_datagram_transmit() {
-                net.send(Dir::ToServer, Unit::Datagram(d));
+                net.send(Dir::ToServer, Unit::Datagram(d.into_vec()));
             }
             while let Some((_, b)) = server.poll_stream_transmit() {
                 net.send(Dir::ToClient, Unit::Stream(b.to_vec()));
             }
             while let Some((_, d)) = server.poll_datagram_transmit() {
-                net.send(Dir::ToClient, Unit::Datagram(d));
+                net.send(Dir::ToClient, Unit::Datagram(d.into_vec()));
             }
             while let Some(e) = server.poll_event() {
                 match e {

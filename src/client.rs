@@ -9,9 +9,9 @@
 //!    IPPROTO_GRE socket on Linux delivers the header: skip it, e.g. with
 //!    [`crate::wire::gre::strip_ipv4`]).
 //! 3. After every call, drain [`Client::poll_stream_transmit`] (write to
-//!    TCP), [`Client::poll_datagram_transmit`] or, allocation-free,
-//!    [`Client::poll_datagram_transmit_into`] (send as IP protocol 47 to the
-//!    server) and [`Client::poll_event`]; then sleep until
+//!    TCP), [`Client::poll_datagram_transmit`] (a [`Datagram`], sent as IP
+//!    protocol 47 to the server; ack-only packets come inline, so the data
+//!    path allocates nothing) and [`Client::poll_event`]; then sleep until
 //!    [`Client::poll_timeout`] and call [`Client::handle_timeout`].
 //! 4. Once [`ClientEvent::Up`] arrived, [`Client::send_ip`] encrypts and
 //!    encapsulates an IP packet into your buffer. Inbound IP, one rule:
@@ -52,8 +52,8 @@ use crate::gre::GreConfig;
 use crate::ppp::session::{PppEvent, SessionConfig};
 use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
-pub use crate::tunnel::SessionDownReason;
 use crate::tunnel::TunnelError;
+pub use crate::tunnel::{Datagram, SessionDownReason};
 use crate::wire::mppe::MppeBits;
 
 /// Events kept for `poll_event` before reordered IP packets are dropped.
@@ -206,14 +206,13 @@ pub type ClientStats = crate::tunnel::SessionStats;
 /// // One turn of both event loops; in memory, nothing is lost.
 /// fn run(client: &mut Client, server: &mut Server, now: Instant, events: &mut Vec<ClientEvent>) {
 ///     let conn = ConnectionId(0);
-///     let mut gre = Vec::new(); // reused for every outgoing GRE packet
 ///     if client.poll_timeout().is_some_and(|t| t <= now) {
 ///         client.handle_timeout(now);
 ///     }
 ///     while let Some(bytes) = client.poll_stream_transmit() {
 ///         server.handle_stream(now, conn, &bytes).unwrap();
 ///     }
-///     while client.poll_datagram_transmit_into(&mut gre) {
+///     while let Some(mut gre) = client.poll_datagram_transmit() {
 ///         let _ = server.handle_datagram(now, [192, 0, 2, 1].into(), &mut gre);
 ///     }
 ///     while let Some((_, bytes)) = server.poll_stream_transmit() {
@@ -455,30 +454,14 @@ impl Client {
 
     /// The next GRE packet to send to the server (IP protocol 47).
     ///
-    /// Ack-only packets are allocated here; the data path's embedder uses
-    /// [`Client::poll_datagram_transmit_into`], which never allocates for them.
+    /// Ack-only packets come inline in the [`Datagram`]: the data path
+    /// allocates nothing here.
     ///
     /// See the [example](Self#example).
-    pub fn poll_datagram_transmit(&mut self) -> Option<Vec<u8>> {
-        let d = self.call.poll_datagram()?.into_vec();
+    pub fn poll_datagram_transmit(&mut self) -> Option<Datagram> {
+        let d = self.call.poll_datagram()?;
         self.tap.datagram(self.now, 0, Direction::Sent, &d);
         Some(d)
-    }
-
-    /// Like [`Client::poll_datagram_transmit`], but copies the packet into
-    /// `out` (cleared first, its capacity reused); returns whether there
-    /// was one. Allocates nothing once `out` holds the largest packet.
-    ///
-    /// See the [example](Self#example).
-    pub fn poll_datagram_transmit_into(&mut self, out: &mut Vec<u8>) -> bool {
-        match self.call.poll_datagram() {
-            Some(d) => {
-                d.copy_into(out);
-                self.tap.datagram(self.now, 0, Direction::Sent, out);
-                true
-            }
-            None => false,
-        }
     }
 
     /// The next event.

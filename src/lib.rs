@@ -16,7 +16,8 @@
 //! 1. TCP to port 1723; Start-Control-Connection-Request/Reply.
 //! 2. Outgoing-Call-Request/Reply; from then on PPP frames travel in enhanced GRE.
 //! 3. LCP negotiation, then Set-Link-Info on the control connection.
-//! 4. Authentication: PAP, CHAP-MD5, MS-CHAPv1 or MS-CHAPv2.
+//! 4. Authentication: PAP, CHAP-MD5, MS-CHAPv1, MS-CHAPv2 or EAP (MD5,
+//!    MS-CHAPv2, or any method relayed to a RADIUS server).
 //! 5. IPCP assigns addresses and DNS; CCP negotiates MPPE (and MPPC when
 //!    configured).
 //! 6. IP packets flow, compressed and encrypted, inside PPP inside GRE.
@@ -37,7 +38,7 @@
 //!                                   ├─ gre::GreChannel   (sequence, acks, window, reorder)
 //!                                   └─ ppp::session::PppSession
 //!                                        ├─ ppp::fsm::Fsm × LCP, IPCP, IPv6CP, CCP
-//!                                        ├─ ppp::auth     (PAP, CHAP-MD5, MS-CHAPv1/v2)
+//!                                        ├─ ppp::auth     (PAP, CHAP-MD5, MS-CHAPv1/v2, EAP)
 //!                                        └─ ppp::compressed → mppe::Mppe (rc4), mppc
 //!  every layer parses and emits with wire::* ; crypto:: holds the pure MS-CHAP/RFC 3079 functions
 //! ```
@@ -52,6 +53,13 @@
 //! through [`control::ControlConnection`] on the TCP stream. Every machine
 //! follows one contract: input through `handle_*`, output and events
 //! through `poll_*`, time through `poll_timeout` and `handle_timeout`.
+//! What comes out is one shape per layer: a stream's bytes as
+//! [`bytes::Bytes`] (the control connection, the PPP session's frames, the
+//! facades' `poll_stream_transmit`), a GRE packet as a
+//! [`tunnel::Datagram`] (the facades' `poll_datagram_transmit`; ack-only
+//! packets inline, so the data path allocates nothing), GRE written into the
+//! caller's buffer by [`gre::GreChannel::poll_transmit`], and a protocol
+//! with its payload from the authentication machines inside a PPP session.
 //!
 //! Words: PPTP's roles are PNS (the client, which places calls) and PAC
 //! (the server) ([`control::Role`]); PPP's are peer and authenticator

@@ -31,9 +31,8 @@
 //!   A deadline that moves later leaves its entry in place (it fires early,
 //!   a no-op, and re-registers); only an earlier one is pushed, so the data
 //!   path neither allocates nor rebalances a tree per packet.
-//! - [`Server::poll_datagram_transmit_into`] drains the same queue as
-//!   [`Server::poll_datagram_transmit`] into a reused buffer: with it, the
-//!   data path allocates nothing, ack-only packets included.
+//! - [`Server::poll_datagram_transmit`] hands out a [`Datagram`]: ack-only
+//!   packets come inline, so the data path allocates nothing.
 //!
 //! ```
 //! use pptp_proto::server::{AddressPool, Server, ServerConfig};
@@ -80,7 +79,8 @@ use crate::ppp::session::{Phase, PppEvent, SessionConfig};
 use crate::rand::{Rng, Seed};
 use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
-use crate::tunnel::{Datagram, TunnelError};
+pub use crate::tunnel::Datagram;
+use crate::tunnel::TunnelError;
 pub use crate::tunnel::{Deadline, SessionDownReason};
 use crate::wire::gre::GreHeader;
 
@@ -603,7 +603,6 @@ struct Connection {
 /// let mut events = Vec::new();
 /// // One turn of the server's event loop (and of the client's).
 /// fn run(server: &mut Server, client: &mut Client, now: Instant, events: &mut Vec<ServerEvent>) {
-///     let mut gre = Vec::new(); // reused for every outgoing GRE packet
 ///     if server.poll_timeout().is_some_and(|t| t <= now) {
 ///         server.handle_timeout(now);
 ///     }
@@ -611,7 +610,7 @@ struct Connection {
 ///         assert_eq!(to, ConnectionId(0)); // write to its TCP connection
 ///         client.handle_stream(now, &bytes);
 ///     }
-///     while let Some(to) = server.poll_datagram_transmit_into(&mut gre) {
+///     while let Some((to, mut gre)) = server.poll_datagram_transmit() {
 ///         assert_eq!(to, ConnectionId(0)); // send to its peer address
 ///         let _ = client.handle_datagram(now, &mut gre);
 ///     }
@@ -1316,27 +1315,14 @@ impl Server {
 
     /// The next GRE packet for a connection's client.
     ///
-    /// Ack-only packets are allocated here; the data path's embedder uses
-    /// [`Server::poll_datagram_transmit_into`], which never allocates for them.
+    /// Ack-only packets come inline in the [`Datagram`]: the data path
+    /// allocates nothing here.
     ///
     /// The [`Client` example](crate::client::Client#example) drains it.
-    pub fn poll_datagram_transmit(&mut self) -> Option<(ConnectionId, Vec<u8>)> {
+    pub fn poll_datagram_transmit(&mut self) -> Option<(ConnectionId, Datagram)> {
         let (c, d) = self.datagrams.pop_front()?;
-        let d = d.into_vec();
         self.tap.datagram(self.now, c.0, Direction::Sent, &d);
         Some((c, d))
-    }
-
-    /// Like [`Server::poll_datagram_transmit`], but copies the packet into
-    /// `out` (cleared first, its capacity reused) and returns its
-    /// connection. Allocates nothing once `out` holds the largest packet.
-    ///
-    /// See the [example](Self#example).
-    pub fn poll_datagram_transmit_into(&mut self, out: &mut Vec<u8>) -> Option<ConnectionId> {
-        let (c, d) = self.datagrams.pop_front()?;
-        d.copy_into(out);
-        self.tap.datagram(self.now, c.0, Direction::Sent, out);
-        Some(c)
     }
 
     /// The next event.

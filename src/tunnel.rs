@@ -101,10 +101,33 @@ const MAX_QUEUED_DATAGRAMS: usize = 64;
 /// Room for the largest GRE header in front of a PPP frame.
 const GRE_ROOM: usize = 16;
 
-/// A GRE packet waiting for the embedder: a control-plane frame, or an
-/// ack-only packet kept inline so that acknowledging data never allocates.
-#[derive(Debug)]
-pub(crate) enum Datagram {
+/// A GRE packet for the embedder to send (IP protocol 47): what
+/// [`Client::poll_datagram_transmit`](crate::client::Client::poll_datagram_transmit)
+/// and [`Server::poll_datagram_transmit`](crate::server::Server::poll_datagram_transmit)
+/// return.
+///
+/// It derefs to the packet's bytes. A PPP control frame is a heap
+/// buffer; an ack-only packet (the data path's one kind of datagram out
+/// of this queue) is kept inline, so acknowledging data never allocates.
+/// [`Datagram::into_vec`] hands out an owned buffer when the embedder
+/// needs one.
+///
+/// # Example
+///
+/// ```
+/// use pptp_proto::tunnel::Datagram;
+///
+/// let mut d = Datagram::from(vec![0x30, 0x81, 0x88, 0x0b]);
+/// let bytes: &[u8] = &d; // what the raw GRE socket sends
+/// assert_eq!(bytes, d.as_slice());
+/// d[0] = 0x20; // or handed on as `&mut [u8]`
+/// assert_eq!(d.into_vec(), [0x20, 0x81, 0x88, 0x0b]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datagram(Repr);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Repr {
     /// A PPP control frame in GRE.
     Frame(Vec<u8>),
     /// An ack-only GRE header.
@@ -112,24 +135,52 @@ pub(crate) enum Datagram {
 }
 
 impl Datagram {
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        match self {
-            Datagram::Frame(v) => v,
-            Datagram::Ack(bytes, len) => &bytes[..usize::from(*len)],
+    /// The packet's bytes.
+    ///
+    /// See the [example](Self#example).
+    pub fn as_slice(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Frame(v) => v,
+            Repr::Ack(bytes, len) => &bytes[..usize::from(*len)],
         }
     }
 
-    pub(crate) fn into_vec(self) -> Vec<u8> {
-        match self {
-            Datagram::Frame(v) => v,
-            ack @ Datagram::Ack(..) => ack.as_slice().to_vec(),
+    /// The packet as an owned buffer (allocates only for an ack-only packet).
+    ///
+    /// See the [example](Self#example).
+    pub fn into_vec(self) -> Vec<u8> {
+        match self.0 {
+            Repr::Frame(v) => v,
+            Repr::Ack(bytes, len) => bytes[..usize::from(len)].to_vec(),
         }
     }
+}
 
-    /// Copies the packet into `out`, reusing its capacity.
-    pub(crate) fn copy_into(&self, out: &mut Vec<u8>) {
-        out.clear();
-        out.extend_from_slice(self.as_slice());
+impl From<Vec<u8>> for Datagram {
+    fn from(frame: Vec<u8>) -> Self {
+        Datagram(Repr::Frame(frame))
+    }
+}
+
+impl core::ops::Deref for Datagram {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl core::ops::DerefMut for Datagram {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        match &mut self.0 {
+            Repr::Frame(v) => v,
+            Repr::Ack(bytes, len) => &mut bytes[..usize::from(*len)],
+        }
+    }
+}
+
+impl AsRef<[u8]> for Datagram {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
     }
 }
 
@@ -209,7 +260,7 @@ impl Tunnel {
             match self.gre.encapsulate(now, &frame, &mut out) {
                 Ok(n) => {
                     out.truncate(n);
-                    self.push_datagram(Datagram::Frame(out));
+                    self.push_datagram(Datagram(Repr::Frame(out)));
                 }
                 // Control frames are retransmitted by their own timers.
                 Err(_) => self.dropped += 1,
@@ -229,7 +280,7 @@ impl Tunnel {
                 Ok(range) => {
                     out.copy_within(range.clone(), 0);
                     out.truncate(range.len());
-                    self.push_datagram(Datagram::Frame(out));
+                    self.push_datagram(Datagram(Repr::Frame(out)));
                 }
                 Err(_) => self.dropped += 1,
             }
@@ -237,7 +288,7 @@ impl Tunnel {
         let mut ack = [0u8; GRE_ROOM];
         if let Some(n) = self.gre.poll_transmit(&mut ack) {
             // n <= GRE_ROOM
-            self.push_datagram(Datagram::Ack(ack, n as u8));
+            self.push_datagram(Datagram(Repr::Ack(ack, n as u8)));
         }
     }
 

@@ -3,7 +3,7 @@
 //! and none, counted by a global allocator. The traffic comes in bursts so
 //! that both piggybacked and ack-only acknowledgments go out (ack-only on
 //! half a window and on the ack-delay timer), drained with the
-//! `poll_datagram_transmit_into` calls.
+//! `poll_datagram_transmit` calls (ack-only packets come inline).
 //!
 //! `cargo test --test alloc` (`--release` for speed).
 
@@ -39,7 +39,7 @@ struct Traffic {
 }
 
 /// Sends `packets` each way in bursts; returns what went over the link.
-fn run(pair: &mut Pair, packets: u32, ip: &[u8], out: &mut [u8], ack: &mut Vec<u8>) -> Traffic {
+fn run(pair: &mut Pair, packets: u32, ip: &[u8], out: &mut [u8]) -> Traffic {
     let mut t = Traffic::default();
     let mut k = 0;
     while k < packets {
@@ -62,7 +62,7 @@ fn run(pair: &mut Pair, packets: u32, ip: &[u8], out: &mut [u8], ack: &mut Vec<u
             assert_eq!(got.map(<[u8]>::len), Some(ip.len()));
             t.to_server += 1;
         }
-        t.acks_to_client += drain(pair, ack);
+        t.acks_to_client += drain(pair);
         for _ in 0..burst {
             let now = pair.now;
             let r = pair
@@ -76,26 +76,26 @@ fn run(pair: &mut Pair, packets: u32, ip: &[u8], out: &mut [u8], ack: &mut Vec<u
             assert_eq!(got.map(<[u8]>::len), Some(ip.len()));
             t.to_client += 1;
         }
-        t.acks_to_server += drain(pair, ack);
+        t.acks_to_server += drain(pair);
         k += burst;
     }
-    t.acks_to_client += drain(pair, ack);
-    t.acks_to_server += drain(pair, ack);
+    t.acks_to_client += drain(pair);
+    t.acks_to_server += drain(pair);
     t
 }
 
 /// Delivers every queued datagram both ways; returns how many there were.
-fn drain(pair: &mut Pair, buf: &mut Vec<u8>) -> u32 {
+fn drain(pair: &mut Pair) -> u32 {
     let mut n = 0;
     loop {
         let mut moved = false;
-        while pair.client.poll_datagram_transmit_into(buf) {
-            let _ = pair.server.handle_datagram(pair.now, pair.peer, buf);
+        while let Some(mut d) = pair.client.poll_datagram_transmit() {
+            let _ = pair.server.handle_datagram(pair.now, pair.peer, &mut d);
             moved = true;
             n += 1;
         }
-        while pair.server.poll_datagram_transmit_into(buf).is_some() {
-            let _ = pair.client.handle_datagram(pair.now, buf);
+        while let Some((_, mut d)) = pair.server.poll_datagram_transmit() {
+            let _ = pair.client.handle_datagram(pair.now, &mut d);
             moved = true;
             n += 1;
         }
@@ -112,11 +112,10 @@ fn no_allocation_per_packet(mode: Mode, len: usize) {
     let mut pair = Pair::established(mode, 11);
     let ip = ip_packet(len);
     let mut out = vec![0u8; len + SEND_OVERHEAD];
-    let mut ack = Vec::with_capacity(64);
     // Warm-up: queues reach their working capacity.
-    run(&mut pair, 2 * BURST * 50, &ip, &mut out, &mut ack);
+    run(&mut pair, 2 * BURST * 50, &ip, &mut out);
     let before = allocations();
-    let t = run(&mut pair, PACKETS, &ip, &mut out, &mut ack);
+    let t = run(&mut pair, PACKETS, &ip, &mut out);
     let made = allocations() - before;
     println!("{}: {t:?}, {made} allocations", mode.name());
     assert_eq!(t.to_server, PACKETS);

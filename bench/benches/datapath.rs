@@ -53,7 +53,6 @@ struct Path {
     dir: Dir,
     ip: Vec<u8>,
     out: Vec<u8>,
-    ack: Vec<u8>,
 }
 
 impl Path {
@@ -65,7 +64,6 @@ impl Path {
             dir,
             ip,
             out: vec![0u8; size + SEND_OVERHEAD],
-            ack: Vec::with_capacity(64),
         }
     }
 
@@ -85,12 +83,8 @@ impl Path {
                     .handle_datagram(now, p.peer, &mut self.out[r])
                     .expect("receive");
                 black_box(ip);
-                while p
-                    .server
-                    .poll_datagram_transmit_into(&mut self.ack)
-                    .is_some()
-                {
-                    let _ = p.client.handle_datagram(now, &mut self.ack);
+                while let Some((_, mut ack)) = p.server.poll_datagram_transmit() {
+                    let _ = p.client.handle_datagram(now, &mut ack);
                 }
             }
             Dir::ServerToClient => {
@@ -103,8 +97,8 @@ impl Path {
                     .handle_datagram(now, &mut self.out[r])
                     .expect("receive");
                 black_box(ip);
-                while p.client.poll_datagram_transmit_into(&mut self.ack) {
-                    let _ = p.server.handle_datagram(now, p.peer, &mut self.ack);
+                while let Some(mut ack) = p.client.poll_datagram_transmit() {
+                    let _ = p.server.handle_datagram(now, p.peer, &mut ack);
                 }
             }
         }

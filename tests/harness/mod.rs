@@ -232,7 +232,7 @@ impl Sim {
                     moved = true;
                 }
                 while let Some(d) = self.clients[i].poll_datagram_transmit() {
-                    self.send(Dir::ToServer(i), Unit::Datagram(d));
+                    self.send(Dir::ToServer(i), Unit::Datagram(d.into_vec()));
                     moved = true;
                 }
                 while let Some(e) = self.clients[i].poll_event() {
@@ -251,7 +251,7 @@ impl Sim {
             }
             while let Some((conn, d)) = self.server.poll_datagram_transmit() {
                 if let Some(i) = self.client_of(conn) {
-                    self.send(Dir::ToClient(i), Unit::Datagram(d));
+                    self.send(Dir::ToClient(i), Unit::Datagram(d.into_vec()));
                 }
                 moved = true;
             }

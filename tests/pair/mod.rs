@@ -89,8 +89,6 @@ pub struct Pair {
     /// Every server and client event, when set (tests of what was
     /// reported; off where allocations are counted).
     pub log: Option<Log>,
-    /// Scratch buffer for datagrams, reused.
-    scratch: Vec<u8>,
 }
 
 /// An external verifier: the verdict for an `AuthRequest`.
@@ -121,7 +119,6 @@ impl Pair {
             server_up: false,
             verifier: None,
             log: None,
-            scratch: Vec::with_capacity(2048),
         }
     }
 
@@ -150,18 +147,12 @@ impl Pair {
                 self.client.handle_stream(self.now, &b);
                 moved = true;
             }
-            while self.client.poll_datagram_transmit_into(&mut self.scratch) {
-                let _ = self
-                    .server
-                    .handle_datagram(self.now, self.peer, &mut self.scratch);
+            while let Some(mut d) = self.client.poll_datagram_transmit() {
+                let _ = self.server.handle_datagram(self.now, self.peer, &mut d);
                 moved = true;
             }
-            while self
-                .server
-                .poll_datagram_transmit_into(&mut self.scratch)
-                .is_some()
-            {
-                let _ = self.client.handle_datagram(self.now, &mut self.scratch);
+            while let Some((_, mut d)) = self.server.poll_datagram_transmit() {
+                let _ = self.client.handle_datagram(self.now, &mut d);
                 moved = true;
             }
             while let Some(e) = self.server.poll_event() {
