@@ -1069,6 +1069,10 @@ impl Server {
 
     /// An external verifier's verdict for a pending [`ServerEvent::AuthRequest`].
     ///
+    /// A verdict for a connection with no outstanding `AuthRequest` (a
+    /// stale or duplicated answer) changes nothing: neither its address nor
+    /// its timeouts are taken.
+    ///
     /// A RADIUS server, say, checks the response and answers; here it
     /// refuses alice, and her session goes down:
     ///
@@ -1116,9 +1120,18 @@ impl Server {
     /// ```
     pub fn provide_verdict(&mut self, now: Instant, connection: ConnectionId, verdict: Verdict) {
         if let Some(c) = self.connections.get_mut(&connection) {
+            // Only for an outstanding AuthRequest, before the session has
+            // its address: a verdict nobody asked for changes nothing (the
+            // PPP machine ignores it too).
+            let asked = c
+                .call
+                .tunnel
+                .as_ref()
+                .is_some_and(|t| t.ppp.awaits_verdict());
+            if !asked {
+                return;
+            }
             c.verdict_by = None;
-            // Only before the session has its address: a verdict nobody
-            // asked for changes nothing (the PPP machine ignores it too).
             if let (None, Verdict::Accept(a)) = (c.address, &verdict) {
                 c.aaa = Aaa::of(a);
             }

@@ -227,6 +227,33 @@ fn the_verdicts_address_wins_over_the_pool_and_is_never_given_twice() {
 }
 
 #[test]
+fn a_verdict_nobody_asked_for_changes_nothing() {
+    // The embedder (a stale RADIUS answer, a bug) hands over an Accept
+    // with an address before any AuthRequest; the session then
+    // authenticates with its password and must get a pool address, not
+    // the unsolicited one, and no session timeout.
+    let mut pair = pair_with(AuthMethod::MsChapV2, PASSWORD, |_| {}, radius_like);
+    pair.verifier = None; // the server's own password check answers
+    let stale = Acceptance {
+        address: Some([10, 77, 0, 9].into()),
+        session_timeout: Some(Duration::from_secs(1)),
+        ..Acceptance::default()
+    };
+    let (now, conn) = (pair.now, pair.conn);
+    pair.server
+        .provide_verdict(now, conn, Verdict::Accept(stale));
+    assert!(pair.handshake());
+    let local = log(&pair).client.iter().find_map(|e| match e {
+        ClientEvent::Up { local, .. } => Some(*local),
+        _ => None,
+    });
+    assert!(local.is_some());
+    assert_ne!(local, Some(std::net::Ipv4Addr::new(10, 77, 0, 9)));
+    idle_until(&mut pair, now + Duration::from_secs(5));
+    assert_eq!(server_down(&pair), None, "a session timeout nobody granted");
+}
+
+#[test]
 fn accounting_reports_start_interim_and_stop_with_the_traffic_and_class() {
     let grant = Acceptance {
         interim_interval: Some(Duration::from_secs(60)),

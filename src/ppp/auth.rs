@@ -1610,6 +1610,12 @@ impl AuthMachine {
         }
     }
 
+    /// Authenticator: a Response waits for the embedder's credentials or
+    /// verdict.
+    pub(crate) fn awaits_answer(&self) -> bool {
+        matches!(self, AuthMachine::Authenticator(a) if a.pending.is_some())
+    }
+
     /// Runs the retransmission timer; an early or repeated call is a no-op.
     /// See the [`AuthTimers` example](AuthTimers#example).
     pub fn handle_timeout(&mut self, now: Instant) {

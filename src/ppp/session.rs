@@ -969,6 +969,12 @@ impl PppSession {
         self.pump(now);
     }
 
+    /// Authenticator: a Response waits for the embedder's credentials or
+    /// verdict (an `AuthRequest` is outstanding).
+    pub(crate) fn awaits_verdict(&self) -> bool {
+        self.auth.as_ref().is_some_and(AuthMachine::awaits_answer)
+    }
+
     /// Authenticator: the addresses IPCP assigns to the peer (by
     /// Configure-Nak when it asks for 0.0.0.0) and our own.
     /// See the [example](Self#example).
