@@ -44,10 +44,14 @@
 //!   traffic) than on locks.
 //! - TCP: `TcpListener` accepts in the loop; each connection has one small
 //!   task that reads (into a bounded channel shared by all, so a flood
-//!   slows the readers, not the loop) and writes what the loop queues on
-//!   its own bounded channel (32 messages). A client that does not read
-//!   its control messages fills that channel and is dropped; the loop never
-//!   waits on a socket.
+//!   slows the readers, not the loop). The loop writes control messages
+//!   itself with a non-blocking `try_write`, so that they leave before the
+//!   GRE packets that follow them (a client drops LCP that overtakes the
+//!   Outgoing-Call-Reply and waits for the 3 s retransmission: that was
+//!   the median setup time before); what the socket does not take goes to
+//!   the task's own bounded queue (32 messages), written in order. A client
+//!   that does not read its control messages fills that queue and is
+//!   dropped; the loop never waits on a socket.
 //! - GRE: one raw socket through `AsyncFd`, read with `recvmmsg` (up to 64
 //!   datagrams a wakeup) and written with `sendmmsg`: every datagram the
 //!   loop produces in one turn goes out in one call (64 per call at most).
@@ -97,7 +101,7 @@ use support::batch::{RecvBatch, SendBatch};
 use support::pppd::{self, Pool, Secret};
 use support::{Args, Clock, GreSocket, Log};
 use tokio::io::unix::AsyncFd;
-use tokio::io::AsyncWriteExt;
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
@@ -253,8 +257,16 @@ enum Input {
 
 /// One client's control connection and addresses.
 struct Conn {
-    /// To its task, which writes to its TCP; dropped to close it.
+    /// Its TCP, shared with its task: the loop writes what the socket
+    /// takes at once, so a control message leaves before the GRE packets
+    /// that follow it (a client may drop GRE for a call it has not yet
+    /// seen answered on TCP).
+    tcp: Arc<TcpStream>,
+    /// To its task, for what the socket did not take; dropped to close it.
     out: mpsc::Sender<Bytes>,
+    /// Messages given to its task and not yet written: while there are
+    /// any, the loop queues behind them rather than write.
+    backlog: Arc<AtomicUsize>,
     /// The address its TCP (and so its GRE) comes from.
     peer: Ipv4Addr,
     /// `[ADDR:PORT] `, for its log lines.
@@ -353,14 +365,14 @@ impl State {
                 if !self.quiet {
                     self.log.stream(&c.prefix, conn.0, true, &bytes);
                 }
-                match c.out.try_send(bytes) {
+                match write_tcp(c, bytes) {
                     Ok(()) => {}
                     // It does not read what we send: dropped.
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         self.tcp_overflows += 1;
                         self.closing.insert(conn);
                     }
-                    // Its task ended (its TCP closed); TcpClosed is on the way.
+                    // Its TCP failed or its task ended; TcpClosed is on the way.
                     Err(mpsc::error::TrySendError::Closed(_)) => {
                         self.closing.insert(conn);
                     }
@@ -622,11 +634,15 @@ impl State {
         };
         self.say(&prefix, "connected");
         let (out, queue) = mpsc::channel(OUT_QUEUE);
-        tokio::spawn(connection(conn, stream, queue, inputs.clone()));
+        let (tcp, backlog) = (Arc::new(stream), Arc::new(AtomicUsize::new(0)));
+        let task = connection(conn, tcp.clone(), queue, backlog.clone(), inputs.clone());
+        tokio::spawn(task);
         self.conns.insert(
             conn,
             Conn {
+                tcp,
                 out,
+                backlog,
                 peer: *v4.ip(),
                 prefix,
                 address: None,
@@ -718,13 +734,31 @@ impl Drop for Live {
 
 static LIVE: std::sync::OnceLock<Arc<AtomicUsize>> = std::sync::OnceLock::new();
 
-/// One connection's task: its reads go to the loop, the loop's messages to
-/// its TCP. Ends at EOF, on an error, or when the loop drops `out` (after
-/// writing what was queued).
+/// Writes a control message to a connection's TCP: at once as far as the
+/// socket takes it, the rest through its task (in order); `Full` when its
+/// task's queue is, `Closed` when the connection failed.
+fn write_tcp(c: &Conn, mut bytes: Bytes) -> Result<(), mpsc::error::TrySendError<Bytes>> {
+    if c.backlog.load(Ordering::Relaxed) == 0 {
+        match c.tcp.try_write(&bytes) {
+            Ok(n) if n == bytes.len() => return Ok(()),
+            Ok(n) => bytes = bytes.slice(n..),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return Err(mpsc::error::TrySendError::Closed(bytes)),
+        }
+    }
+    c.out.try_send(bytes)?;
+    c.backlog.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// One connection's task: its reads go to the loop; what the loop could
+/// not write at once it writes. Ends at EOF, on an error, or when the loop
+/// drops `out` (after writing what was queued; the last `Arc` closes it).
 async fn connection(
     conn: ConnectionId,
-    mut stream: TcpStream,
+    stream: Arc<TcpStream>,
     mut out: mpsc::Receiver<Bytes>,
+    backlog: Arc<AtomicUsize>,
     inputs: mpsc::Sender<Input>,
 ) {
     let _live = LIVE.get().map(Live::new);
@@ -747,20 +781,31 @@ async fn connection(
             }
             message = out.recv() => match message {
                 Some(bytes) => {
-                    let wrote = tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&bytes)).await;
+                    let wrote = tokio::time::timeout(WRITE_TIMEOUT, write_all(&stream, &bytes)).await;
+                    backlog.fetch_sub(1, Ordering::Relaxed);
                     if !matches!(wrote, Ok(Ok(()))) {
                         break;
                     }
                 }
-                None => {
-                    // The loop closed the session: its last words are written.
-                    let _ = tokio::time::timeout(WRITE_TIMEOUT, stream.shutdown()).await;
-                    return;
-                }
+                // The loop closed the session: its last words are written.
+                None => return,
             },
         }
     }
     let _ = inputs.send(Input::TcpClosed(conn)).await;
+}
+
+/// `write_all` on a shared stream.
+async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        stream.writable().await?;
+        match stream.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// One read of what is there (`None`: nothing after all); EOF is an error.

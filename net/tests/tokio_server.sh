@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# net/tests/tokio_server.sh [SESSIONS]
+# net/tests/tokio_server.sh [SESSIONS [LOAD_SESSIONS [RATE [HOLD]]]]
 #
 # The event-driven server (examples/tokio_server.rs) on real sockets: two
 # network namespaces joined by a veth pair, the server in one, our
@@ -14,7 +14,12 @@
 #   3. SESSIONS (default 200) client processes at once, all from one
 #      address: every one comes up and gets its pings answered, and the
 #      server's --stats line shows the recvmmsg/sendmmsg batching;
-#   4. SIGTERM closes every session and the server exits 0.
+#   4. SIGTERM closes every session and the server exits 0;
+#   5. LOAD_SESSIONS (default 1000; 0 skips) sessions from one process
+#      (tests/tokio_server_load.rs: one GRE socket, Call IDs 1..N), started
+#      RATE a second (default 200), each up HOLD seconds (default 20) and
+#      pinging once a second: all up at once, every ping answered; prints
+#      the server's RSS idle and at the peak, and its CPU time.
 # Prints PASS/FAIL lines and "N passed, N failed" last; exit status 0 only
 # if all passed. Needs root (namespaces, raw GRE sockets, TUN): without it,
 # prints SKIPPED and exits 0. Builds the examples first (release).
@@ -23,6 +28,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=$ROOT/target/release/examples
 SESSIONS=${1:-200}
+LOAD=${2:-1000} RATE=${3:-200} HOLD=${4:-20}
 NS_S=${PPTP_TS_NS:-pptp-ts}-s
 NS_C=${PPTP_TS_NS:-pptp-ts}-c
 SADDR=10.97.0.1 CADDR=10.97.0.2 TUNNEL=10.200.0.1
@@ -56,13 +62,16 @@ cleanup() {
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
     ip netns del "$NS_S" 2>/dev/null
     ip netns del "$NS_C" 2>/dev/null
-    rm -rf "$WORK"
+    [ "${PPTP_TS_KEEP:-0}" = 1 ] && echo "kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 (cd "$ROOT" && cargo build --release -q -p pptp-net --example tokio_server --example client) ||
     { echo "FAIL: build"; echo "0 passed, 1 failed"; exit 1; }
+LOADBIN=$(cd "$ROOT" && cargo test --release -p pptp-net --test tokio_server_load --no-run 2>&1 |
+    sed -n 's/.*Executable .*(\(.*\)).*/\1/p')
+LOADBIN=$ROOT/$LOADBIN
 
 ip netns add "$NS_S" && ip netns add "$NS_C" || { echo "FAIL: netns"; exit 1; }
 ip link add pptp-ts-s0 netns "$NS_S" type veth peer name pptp-ts-c0 netns "$NS_C"
@@ -186,6 +195,44 @@ grep "stats:" "$SLOG" | tail -1 | sed 's/^/    /'
 stop_server && ok "SIGTERM after $SESSIONS sessions: server exited 0" || bad "exit status ($SLOG)"
 grep -q "stats: sessions up 0 total $SESSIONS " "$SLOG" && ok "every session counted once, none left up" ||
     bad "final stats ($SLOG)"
+
+# 5. Many sessions from one process, Call IDs apart.
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in ticks
+if [ "$LOAD" -gt 0 ]; then
+    start_server load --quiet --stats 5 --max-per-source 100000 --max-accepts-per-source 100000 ||
+        bad "server did not start ($SLOG)"
+    sleep 0.5
+    rss0=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
+    cpu0=$(cpu "$SERVER")
+    ip netns exec "$NS_C" env PPTP_TS_LOAD="$SADDR $TUNNEL $LOAD $RATE $HOLD" \
+        "$LOADBIN" --nocapture --test-threads 1 >"$WORK/load.log" 2>&1 &
+    L=$!
+    PIDS+=("$L")
+    # Sample the server when every session should be up: after the ramp.
+    ramp=$(( (LOAD + RATE - 1) / RATE ))
+    sleep $((ramp + 3))
+    rss1=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
+    cpu1=$(cpu "$SERVER")
+    kill -USR1 "$SERVER"
+    sleep 0.2
+    upnow=$(grep "stats:" "$SLOG" | tail -1 | sed -n 's/.*sessions up \([0-9]*\) .*/\1/p')
+    sleep $(( HOLD / 2 ))
+    cpu2=$(cpu "$SERVER")
+    idle_span=$(( HOLD / 2 ))
+    wait "$L"; rl=$?
+    grep "^LOAD" "$WORK/load.log" | sed 's/^/    /'
+    hz=$(getconf CLK_TCK)
+    echo "    server RSS ${rss0} KiB idle, ${rss1} KiB with ${upnow:-?} up: $(( (rss1 - rss0) * 1024 / (LOAD > 0 ? LOAD : 1) )) B/session"
+    echo "    server CPU: $(echo "scale=2; ($cpu1 - $cpu0) / $hz" | bc) s for the ramp of $LOAD sessions," \
+        "$(echo "scale=2; 100 * ($cpu2 - $cpu1) / $hz / $idle_span" | bc) % of a core over ${idle_span} s of the hold (1 ping/s/session)"
+    grep "stats:" "$SLOG" | tail -1 | sed 's/^/    /'
+    if [ $rl = 0 ]; then
+        ok "$LOAD sessions from one process at $RATE/s: all up, all pings answered"
+    else
+        bad "load of $LOAD sessions ($WORK/load.log, $SLOG)"
+    fi
+    stop_server && ok "SIGTERM after the load: exited 0" || bad "exit status ($SLOG)"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
