@@ -65,6 +65,8 @@ cleanup() {
     [ "${PPTP_TS_KEEP:-0}" = 1 ] && echo "kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
+# Root may raise the hard limit; both programs raise their soft one to it.
+ulimit -Hn 1048576 2>/dev/null && ulimit -n 1048576 2>/dev/null
 trap 'exit 130' INT TERM
 
 (cd "$ROOT" && cargo build --release -q -p pptp-net --example tokio_server --example client) ||
@@ -220,6 +222,10 @@ if [ "$LOAD" -gt 0 ]; then
     cpu2=$(cpu "$SERVER")
     idle_span=$(( HOLD / 2 ))
     wait "$L"; rl=$?
+    # Datagrams the kernel dropped at a full raw-socket queue, each side.
+    for ns in "$NS_S" "$NS_C"; do
+        echo "    raw socket drops in $ns: $(ip netns exec "$ns" awk 'NR > 1 {d += $NF} END {print d + 0}' /proc/net/raw)"
+    done
     grep "^LOAD" "$WORK/load.log" | sed 's/^/    /'
     hz=$(getconf CLK_TCK)
     echo "    server RSS ${rss0} KiB idle, ${rss1} KiB with ${upnow:-?} up: $(( (rss1 - rss0) * 1024 / (LOAD > 0 ? LOAD : 1) )) B/session"

@@ -4,7 +4,8 @@
 //! datagrams go to the client named by the Call ID in the GRE key (client
 //! `i` has Call ID `i`, so none collide, unlike N client processes with
 //! random Call IDs on one host). Each session pings the server's tunnel
-//! address once a second while up, stays up HOLD seconds, then closes.
+//! address once a second while up (none in its last 2 s), stays up HOLD
+//! seconds, then closes.
 //!
 //! Does nothing unless `PPTP_TS_LOAD="SERVER TUNNEL SESSIONS RATE HOLD"`
 //! is set (root: raw socket). Prints one `LOAD ...` summary line.
@@ -104,7 +105,9 @@ async fn session(i: u16, s: Arc<Shared>, mut gre_in: mpsc::Receiver<Vec<u8>>) ->
             }
         }
         let now = s.clock.now();
-        if next_ping.is_some_and(|t| t <= now) && !closing {
+        // No ping in the last 2 s of the hold: each has time to come back.
+        let quiet_end = close_at.is_some_and(|t| now + Duration::from_secs(2) >= t);
+        if next_ping.is_some_and(|t| t <= now) && !closing && !quiet_end {
             let p = support::echo_request(local, s.tunnel, 7, o.sent as u16);
             if let Ok(r) = client.send_ip(now, &p, &mut out) {
                 let _ = s.gre.get_ref().send_to(s.server, &out[r]);
