@@ -328,6 +328,7 @@ struct State {
     /// Fragments addressed to our tunnel address, for the echo responder.
     reassembly: support::reassembly::Reassembly,
     drops: RateLimited,
+    accept_errors: RateLimited,
     /// Sessions that came up since start.
     sessions_total: u64,
     /// Connections dropped because their output queue overflowed.
@@ -922,6 +923,7 @@ async fn main() {
         scratch: Vec::with_capacity(slot),
         reassembly: support::reassembly::Reassembly::default(),
         drops: RateLimited::default(),
+        accept_errors: RateLimited::default(),
         sessions_total: 0,
         tcp_overflows: 0,
         refused: 0,
@@ -1017,7 +1019,9 @@ async fn main() {
                 Ok((stream, addr)) => s.accept(stream, addr, &inputs),
                 Err(e) => {
                     // EMFILE and the like: wait a little rather than spin.
-                    s.log.info("", format_args!("accept: {e}"));
+                    if let Some(held) = s.accept_errors.admit() {
+                        s.log.info("", format_args!("accept: {e} ({held} more since the last line)"));
+                    }
                     tokio::time::sleep(StdDuration::from_millis(50)).await;
                 }
             },

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# net/tests/tokio_server.sh [SESSIONS [LOAD_SESSIONS [RATE [HOLD]]]]
+# net/tests/tokio_server.sh [SESSIONS [LOAD_SESSIONS [RATE [HOLD [PING]]]]]
 #
 # The event-driven server (examples/tokio_server.rs) on real sockets: two
 # network namespaces joined by a veth pair, the server in one, our
@@ -18,8 +18,11 @@
 #   5. LOAD_SESSIONS (default 1000; 0 skips) sessions from one process
 #      (tests/tokio_server_load.rs: one GRE socket, Call IDs 1..N), started
 #      RATE a second (default 200), each up HOLD seconds (default 20) and
-#      pinging once a second: all up at once, every ping answered; prints
-#      the server's RSS idle and at the peak, and its CPU time.
+#      pinging every PING seconds (default 1; 0: no pings, only the LCP
+#      echoes every 10 s), from 4 client addresses (room for 60 000 TCP
+#      connections; but each process needs a descriptor per session, and
+#      `ulimit -Hn` caps that: 20 000 on the machine this was written on), every ping answered; prints the
+#      server's RSS idle and at the peak, and its CPU time.
 # Prints PASS/FAIL lines and "N passed, N failed" last; exit status 0 only
 # if all passed. Needs root (namespaces, raw GRE sockets, TUN): without it,
 # prints SKIPPED and exits 0. Builds the examples first (release).
@@ -28,7 +31,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=$ROOT/target/release/examples
 SESSIONS=${1:-200}
-LOAD=${2:-1000} RATE=${3:-200} HOLD=${4:-20}
+LOAD=${2:-1000} RATE=${3:-200} HOLD=${4:-20} PING=${5:-1}
 NS_S=${PPTP_TS_NS:-pptp-ts}-s
 NS_C=${PPTP_TS_NS:-pptp-ts}-c
 SADDR=10.97.0.1 CADDR=10.97.0.2 TUNNEL=10.200.0.1
@@ -79,6 +82,11 @@ ip netns add "$NS_S" && ip netns add "$NS_C" || { echo "FAIL: netns"; exit 1; }
 ip link add pptp-ts-s0 netns "$NS_S" type veth peer name pptp-ts-c0 netns "$NS_C"
 ip -n "$NS_S" addr add $SADDR/24 dev pptp-ts-s0
 ip -n "$NS_C" addr add $CADDR/24 dev pptp-ts-c0
+SOURCES=$CADDR
+for a in 3 4 5; do
+    ip -n "$NS_C" addr add 10.97.0.$a/24 dev pptp-ts-c0
+    SOURCES=$SOURCES,10.97.0.$a
+done
 for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
 ip -n "$NS_S" link set pptp-ts-s0 up
 ip -n "$NS_C" link set pptp-ts-c0 up
@@ -160,6 +168,31 @@ if client --ping "$caddr" --count 5 >"$WORK/fwd.log" 2>&1 && grep -q "5/5 replie
 else
     bad "client to client ($WORK/fwd.log, $SLOG)"
 fi
+# GRE naming the client's call from another address (10.97.0.3): refused
+# by the server (WrongSource), counted and logged, the session unharmed.
+call=$(sed -n 's/.*sent \[PPTP OCRP call=\([0-9]*\) .*/\1/p' "$SLOG" | head -1) # the TUN client came first
+ip netns exec "$NS_C" python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+s.bind(("10.97.0.3", 0))
+# Enhanced GRE (RFC 2637 4.1): K and A set, version 1, PPP, no payload.
+for seq in range(3):
+    s.sendto(struct.pack("!BBHHHI", 0x20, 0x81, 0x880B, 0, int(sys.argv[1]), seq), (sys.argv[2], 0))
+' "$call" $SADDR
+sleep 0.3
+kill -USR1 "$SERVER"
+sleep 0.3
+if grep -q "GRE dropped: GRE for call $call from a source that is not its peer" "$SLOG" &&
+    grep "stats:" "$SLOG" | tail -1 | grep -q "wrong source 3,"; then
+    ok "GRE for call $call from another address: refused, counted (3), logged"
+else
+    bad "wrong-source GRE for call '$call' ($SLOG)"
+fi
+if client --ping "$caddr" --count 2 >"$WORK/fwd2.log" 2>&1 && grep -q "2/2 replies" "$WORK/fwd2.log"; then
+    ok "the session is unharmed by the injected GRE"
+else
+    bad "after the injection ($WORK/fwd2.log, $SLOG)"
+fi
 kill -INT "$C" 2>/dev/null
 wait "$C" 2>/dev/null
 sleep 0.5
@@ -206,7 +239,7 @@ if [ "$LOAD" -gt 0 ]; then
     sleep 0.5
     rss0=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
     cpu0=$(cpu "$SERVER")
-    ip netns exec "$NS_C" env PPTP_TS_LOAD="$SADDR $TUNNEL $LOAD $RATE $HOLD" \
+    ip netns exec "$NS_C" env PPTP_TS_LOAD="$SADDR $TUNNEL $LOAD $RATE $HOLD $PING $SOURCES" \
         "$LOADBIN" --nocapture --test-threads 1 >"$WORK/load.log" 2>&1 &
     L=$!
     PIDS+=("$L")
@@ -218,9 +251,11 @@ if [ "$LOAD" -gt 0 ]; then
     kill -USR1 "$SERVER"
     sleep 0.2
     upnow=$(grep "stats:" "$SLOG" | tail -1 | sed -n 's/.*sessions up \([0-9]*\) .*/\1/p')
-    sleep $(( HOLD / 2 ))
+    # Then the hold, while every session is up: CPU at rest.
+    idle_span=$(( HOLD - ramp - 5 ))
+    [ "$idle_span" -ge 1 ] || idle_span=1
+    sleep "$idle_span"
     cpu2=$(cpu "$SERVER")
-    idle_span=$(( HOLD / 2 ))
     wait "$L"; rl=$?
     # Datagrams the kernel dropped at a full raw-socket queue, each side.
     for ns in "$NS_S" "$NS_C"; do
@@ -228,9 +263,9 @@ if [ "$LOAD" -gt 0 ]; then
     done
     grep "^LOAD" "$WORK/load.log" | sed 's/^/    /'
     hz=$(getconf CLK_TCK)
-    echo "    server RSS ${rss0} KiB idle, ${rss1} KiB with ${upnow:-?} up: $(( (rss1 - rss0) * 1024 / (LOAD > 0 ? LOAD : 1) )) B/session"
+    echo "    server RSS ${rss0} KiB idle, ${rss1} KiB with ${upnow:-?} up: $(( (rss1 - rss0) * 1024 / (${upnow:-0} > 0 ? ${upnow:-1} : 1) )) B/session"
     echo "    server CPU: $(echo "scale=2; ($cpu1 - $cpu0) / $hz" | bc) s for the ramp of $LOAD sessions," \
-        "$(echo "scale=2; 100 * ($cpu2 - $cpu1) / $hz / $idle_span" | bc) % of a core over ${idle_span} s of the hold (1 ping/s/session)"
+        "$(echo "scale=2; 100 * ($cpu2 - $cpu1) / $hz / $idle_span" | bc) % of a core over ${idle_span} s of the hold (a ping every $PING s per session, 0: none; LCP echo every 10 s)"
     grep "stats:" "$SLOG" | tail -1 | sed 's/^/    /'
     if [ $rl = 0 ]; then
         ok "$LOAD sessions from one process at $RATE/s: all up, all pings answered"

@@ -4,11 +4,14 @@
 //! datagrams go to the client named by the Call ID in the GRE key (client
 //! `i` has Call ID `i`, so none collide, unlike N client processes with
 //! random Call IDs on one host). Each session pings the server's tunnel
-//! address once a second while up (none in its last 2 s), stays up HOLD
-//! seconds, then closes.
+//! address every PING seconds while up (default 1; 0: never; none in its
+//! last 2 s), stays up HOLD seconds, then closes. Its TCP connections come
+//! from the SOURCES addresses in turn (default: the kernel's choice), so
+//! that more than one address's ephemeral ports can be used.
 //!
-//! Does nothing unless `PPTP_TS_LOAD="SERVER TUNNEL SESSIONS RATE HOLD"`
-//! is set (root: raw socket). Prints one `LOAD ...` summary line.
+//! Does nothing unless `PPTP_TS_LOAD="SERVER TUNNEL SESSIONS RATE HOLD
+//! [PING [SOURCES,...]]"` is set (root: raw socket). Prints one `LOAD ...`
+//! summary line.
 
 #[path = "../examples/support/mod.rs"]
 #[allow(unused)]
@@ -41,17 +44,22 @@ struct Outcome {
 struct Shared {
     server: Ipv4Addr,
     tunnel: Ipv4Addr,
-    gre: AsyncFd<GreSocket>,
+    /// One raw socket per source address (bound to it, so that GRE leaves
+    /// from the address its TCP did, as the server checks), or one unbound.
+    gres: Vec<AsyncFd<GreSocket>>,
     clock: Clock,
     hold: Duration,
+    ping: Option<Duration>,
+    sources: Vec<Ipv4Addr>,
     up_now: AtomicUsize,
     up_peak: AtomicUsize,
 }
 
 async fn session(i: u16, s: Arc<Shared>, mut gre_in: mpsc::Receiver<Vec<u8>>) -> Outcome {
     let mut o = Outcome::default();
+    let gre = &s.gres[usize::from(i) % s.gres.len()];
     let start = std::time::Instant::now();
-    let mut tcp = match TcpStream::connect((s.server, 1723)).await {
+    let mut tcp = match connect(&s, i).await {
         Ok(t) => t,
         Err(e) => {
             o.early = Some(format!("TCP: {e}"));
@@ -76,7 +84,7 @@ async fn session(i: u16, s: Arc<Shared>, mut gre_in: mpsc::Receiver<Vec<u8>>) ->
             }
         }
         while let Some(d) = client.poll_datagram_transmit() {
-            let _ = s.gre.get_ref().send_to(s.server, &d);
+            let _ = gre.get_ref().send_to(s.server, &d);
         }
         while let Some(e) = client.poll_event() {
             match e {
@@ -84,7 +92,7 @@ async fn session(i: u16, s: Arc<Shared>, mut gre_in: mpsc::Receiver<Vec<u8>>) ->
                     o.setup = Some(start.elapsed());
                     local = l;
                     let now = s.clock.now();
-                    next_ping = Some(now + Duration::from_millis(500));
+                    next_ping = s.ping.map(|_| now + Duration::from_millis(500));
                     close_at = Some(now + s.hold);
                     let up = s.up_now.fetch_add(1, Ordering::Relaxed) + 1;
                     s.up_peak.fetch_max(up, Ordering::Relaxed);
@@ -110,10 +118,10 @@ async fn session(i: u16, s: Arc<Shared>, mut gre_in: mpsc::Receiver<Vec<u8>>) ->
         if next_ping.is_some_and(|t| t <= now) && !closing && !quiet_end {
             let p = support::echo_request(local, s.tunnel, 7, o.sent as u16);
             if let Ok(r) = client.send_ip(now, &p, &mut out) {
-                let _ = s.gre.get_ref().send_to(s.server, &out[r]);
+                let _ = gre.get_ref().send_to(s.server, &out[r]);
             }
             o.sent += 1;
-            next_ping = Some(now + Duration::from_secs(1));
+            next_ping = s.ping.map(|p| now + p);
         }
         if close_at.is_some_and(|t| t <= now) {
             close_at = None;
@@ -128,6 +136,9 @@ async fn session(i: u16, s: Arc<Shared>, mut gre_in: mpsc::Receiver<Vec<u8>>) ->
         let sleep =
             tokio::time::sleep(next.map_or(StdDuration::from_secs(3600), |t| s.clock.until(t)));
         tokio::select! {
+            // TCP first: GRE that overtook the Outgoing-Call-Reply in our
+            // own queues would be dropped by a client whose call is not up.
+            biased;
             r = tcp.read(&mut buf) => match r {
                 Ok(n) if n > 0 => client.handle_stream(s.clock.now(), &buf[..n]),
                 _ => client.handle_stream_closed(s.clock.now()),
@@ -143,11 +154,22 @@ async fn session(i: u16, s: Arc<Shared>, mut gre_in: mpsc::Receiver<Vec<u8>>) ->
     }
 }
 
+/// A TCP connection to the server, from the `i`th source in turn.
+async fn connect(s: &Shared, i: u16) -> std::io::Result<TcpStream> {
+    if s.sources.is_empty() {
+        return TcpStream::connect((s.server, 1723)).await;
+    }
+    let from = s.sources[usize::from(i) % s.sources.len()];
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind((from, 0).into())?;
+    socket.connect((s.server, 1723).into()).await
+}
+
 /// Hands each GRE datagram to the session whose Call ID its key names.
-async fn dispatch(s: Arc<Shared>, to: Vec<mpsc::Sender<Vec<u8>>>) {
+async fn dispatch(s: Arc<Shared>, k: usize, to: Vec<mpsc::Sender<Vec<u8>>>) {
     let mut buf = vec![0u8; 65536];
     loop {
-        let Ok(mut guard) = s.gre.readable().await else {
+        let Ok(mut guard) = s.gres[k].readable().await else {
             return;
         };
         while let Ok(Ok((src, range))) = guard.try_io(|g| g.get_ref().recv(&mut buf)) {
@@ -178,11 +200,18 @@ fn load() {
         return;
     };
     let w: Vec<&str> = spec.split_whitespace().collect();
-    assert_eq!(w.len(), 5, "PPTP_TS_LOAD: SERVER TUNNEL SESSIONS RATE HOLD");
+    assert!(
+        (5..=7).contains(&w.len()),
+        "PPTP_TS_LOAD: SERVER TUNNEL SESSIONS RATE HOLD [PING [SOURCES]]"
+    );
     let (server, tunnel): (Ipv4Addr, Ipv4Addr) = (w[0].parse().unwrap(), w[1].parse().unwrap());
     let n: u16 = w[2].parse().unwrap();
     let rate: f64 = w[3].parse().unwrap();
     let hold: u64 = w[4].parse().unwrap();
+    let ping: u64 = w.get(5).map_or(1, |p| p.parse().unwrap());
+    let sources: Vec<Ipv4Addr> = w.get(6).map_or(vec![], |l| {
+        l.split(',').map(|a| a.parse().unwrap()).collect()
+    });
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
     setrlimit(Resource::RLIMIT_NOFILE, hard, hard).unwrap();
@@ -191,17 +220,30 @@ fn load() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let gre = GreSocket::open().expect("raw GRE socket: root");
-        gre.socket().set_nonblocking(true).unwrap();
-        let _ = gre.socket().set_recv_buffer_size(8 << 20);
-        #[allow(deprecated)]
-        let gre = AsyncFd::new(gre).unwrap();
+        let open = |from: Option<Ipv4Addr>| {
+            let gre = GreSocket::open().expect("raw GRE socket: root");
+            if let Some(a) = from {
+                let at = std::net::SocketAddrV4::new(a, 0);
+                gre.socket().bind(&at.into()).expect("bind the GRE socket");
+            }
+            gre.socket().set_nonblocking(true).unwrap();
+            let _ = gre.socket().set_recv_buffer_size(8 << 20);
+            #[allow(deprecated)]
+            AsyncFd::new(gre).unwrap()
+        };
+        let gres: Vec<_> = if sources.is_empty() {
+            vec![open(None)]
+        } else {
+            sources.iter().map(|a| open(Some(*a))).collect()
+        };
         let s = Arc::new(Shared {
             server,
             tunnel,
-            gre,
+            gres,
             clock: Clock::start(),
             hold: Duration::from_secs(hold),
+            ping: (ping > 0).then(|| Duration::from_secs(ping)),
+            sources,
             up_now: AtomicUsize::new(0),
             up_peak: AtomicUsize::new(0),
         });
@@ -212,7 +254,9 @@ fn load() {
             senders.push(tx);
             receivers.push(Some(rx));
         }
-        tokio::spawn(dispatch(s.clone(), senders));
+        for k in 0..s.gres.len() {
+            tokio::spawn(dispatch(s.clone(), k, senders.clone()));
+        }
         let t0 = std::time::Instant::now();
         let mut tasks = Vec::new();
         for i in 1..=n {
