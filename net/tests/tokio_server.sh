@@ -10,18 +10,21 @@
 #   2. --tun: the server host's ping reaches a client's TUN (its /32 route
 #      with the session's MTU came from the `ip -batch` process, and goes
 #      when the session ends), and a client pings another client through
-#      the server (forwarded between sessions);
+#      the server (forwarded between sessions); GRE naming that client's
+#      call from another address is refused (WrongSource), counted, logged;
 #   3. SESSIONS (default 200) client processes at once, all from one
 #      address: every one comes up and gets its pings answered, and the
 #      server's --stats line shows the recvmmsg/sendmmsg batching;
-#   4. SIGTERM closes every session and the server exits 0;
+#   4. SIGTERM with sessions up closes every one (the clients see the
+#      tunnel go down) and the server exits 0;
 #   5. LOAD_SESSIONS (default 1000; 0 skips) sessions from one process
-#      (tests/tokio_server_load.rs: one GRE socket, Call IDs 1..N), started
+#      (tests/tokio_server_load.rs: one task per session, Call IDs 1..N), started
 #      RATE a second (default 200), each up HOLD seconds (default 20) and
 #      pinging every PING seconds (default 1; 0: no pings, only the LCP
 #      echoes every 10 s), from 4 client addresses (room for 60 000 TCP
 #      connections; but each process needs a descriptor per session, and
-#      `ulimit -Hn` caps that: 20 000 on the machine this was written on), every ping answered; prints the
+#      `ulimit -Hn` caps that: 20 000 on the machine this was written on):
+#      all up at once, none ended early, every ping answered; prints the
 #      server's RSS idle and at the peak, and its CPU time.
 # Prints PASS/FAIL lines and "N passed, N failed" last; exit status 0 only
 # if all passed. Needs root (namespaces, raw GRE sockets, TUN): without it,
@@ -230,6 +233,29 @@ grep "stats:" "$SLOG" | tail -1 | sed 's/^/    /'
 stop_server && ok "SIGTERM after $SESSIONS sessions: server exited 0" || bad "exit status ($SLOG)"
 grep -q "stats: sessions up 0 total $SESSIONS " "$SLOG" && ok "every session counted once, none left up" ||
     bad "final stats ($SLOG)"
+
+# 4. SIGTERM while sessions are up.
+start_server term || bad "server did not start ($SLOG)"
+client --duration 60 >"$WORK/term-a.log" 2>&1 &
+A=$!
+client --duration 60 >"$WORK/term-b.log" 2>&1 &
+B=$!
+PIDS+=("$A" "$B")
+for _ in $(seq 100); do
+    [ "$(grep -c "session up" "$SLOG")" = 2 ] && break
+    sleep 0.1
+done
+t0=$(date +%s.%N)
+stop_server; rs=$?
+wait $A; wait $B
+t1=$(date +%s.%N)
+downs=$(grep -c "session down" "$SLOG")
+if [ $rs = 0 ] && [ "$downs" = 2 ] && grep -q "stopping: closing 2 sessions" "$SLOG" &&
+    grep -q "tunnel down" "$WORK/term-a.log" && grep -q "tunnel down" "$WORK/term-b.log"; then
+    ok "SIGTERM with 2 sessions up: both closed, clients saw it, exit 0 ($(echo "$t1 - $t0" | bc) s)"
+else
+    bad "SIGTERM with sessions up: exit $rs, $downs down ($SLOG, $WORK/term-a.log)"
+fi
 
 # 5. Many sessions from one process, Call IDs apart.
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in ticks
