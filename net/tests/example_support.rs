@@ -82,6 +82,44 @@ fn the_pool_leases_per_user_addresses_and_the_lowest_free_one() {
 }
 
 #[test]
+fn a_pool_of_65_533_addresses_leases_and_releases_quickly_lowest_first() {
+    let mut pool = Pool::new(parse_ranges("10.64.0.2-10.64.255.254").unwrap());
+    let start = std::time::Instant::now();
+    let all: Vec<Ipv4Addr> = std::iter::from_fn(|| pool.lease(None)).collect();
+    assert_eq!(all.len(), 65_533);
+    assert_eq!(
+        (all[0], all[65_532]),
+        (ip("10.64.0.2"), ip("10.64.255.254"))
+    );
+    for a in all.iter().rev() {
+        pool.release(*a);
+    }
+    assert_eq!(pool.leased(), 0);
+    // Given back in any order, handed out again lowest first.
+    assert_eq!(pool.lease(None), Some(ip("10.64.0.2")));
+    assert_eq!(pool.lease(Some(ip("10.64.0.4"))), Some(ip("10.64.0.4")));
+    assert_eq!(pool.lease(None), Some(ip("10.64.0.3")));
+    assert_eq!(pool.lease(None), Some(ip("10.64.0.5")));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn overlapping_ranges_never_lease_an_address_twice() {
+    let mut pool = Pool::new(parse_ranges("10.0.0.2-5,10.0.0.4-7").unwrap());
+    let mut got: Vec<Ipv4Addr> = std::iter::from_fn(|| pool.lease(None)).collect();
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 6);
+    pool.release(ip("10.0.0.4"));
+    assert_eq!(pool.lease(None), Some(ip("10.0.0.4")));
+    assert_eq!(pool.lease(None), None);
+}
+
+#[test]
 fn auth_lists_and_mppe_modes_have_pppds_meanings() {
     use AuthMethod::*;
     assert_eq!(parse_auth("mschap,pap,mschap").unwrap(), [MsChapV1, Pap]);

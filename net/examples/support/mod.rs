@@ -9,6 +9,7 @@
 
 #![allow(dead_code)] // each example uses a different part
 
+pub mod batch;
 #[path = "../../../examples/support/mod.rs"]
 mod common;
 pub mod pppd;

@@ -4,6 +4,7 @@
 //! `tests/example_support.rs`.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use pptp_proto::ppp::ccp::CcpConfig;
@@ -141,45 +142,100 @@ pub fn parse_ranges(text: &str) -> Result<Vec<(Ipv4Addr, Ipv4Addr)>, String> {
 }
 
 /// A pool over pptpd-style ranges: the lowest free address first.
+///
+/// Leasing and releasing cost O(log n) whatever the pool's size (a
+/// `10.64.0.2-10.64.255.254` pool holds 65 533): a cursor walks the ranges
+/// once, and the addresses given back behind it wait in an ordered set.
 #[derive(Debug, Default)]
 pub struct Pool {
     ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
-    leased: std::collections::BTreeSet<Ipv4Addr>,
+    leased: BTreeSet<Ipv4Addr>,
+    /// The next address the cursor hands out: (range index, address);
+    /// every address before it is leased or in `released`.
+    cursor: (usize, u64),
+    /// Free addresses before the cursor, by position (range index first).
+    released: BTreeSet<(usize, u32)>,
 }
 
 impl Pool {
     pub fn new(ranges: Vec<(Ipv4Addr, Ipv4Addr)>) -> Self {
+        let start = ranges
+            .first()
+            .map_or(0, |(lo, _)| u64::from(u32::from(*lo)));
         Pool {
             ranges,
-            leased: Default::default(),
+            leased: BTreeSet::new(),
+            cursor: (0, start),
+            released: BTreeSet::new(),
         }
     }
 
     /// Whether `a` is in one of the ranges.
     pub fn contains(&self, a: Ipv4Addr) -> bool {
+        self.position(a).is_some()
+    }
+
+    /// Where `a` is: the first range holding it, and the address.
+    fn position(&self, a: Ipv4Addr) -> Option<(usize, u32)> {
         let a = u32::from(a);
         self.ranges
             .iter()
-            .any(|(lo, hi)| (u32::from(*lo)..=u32::from(*hi)).contains(&a))
+            .position(|(lo, hi)| (u32::from(*lo)..=u32::from(*hi)).contains(&a))
+            .map(|i| (i, a))
+    }
+
+    /// Whether position `p` is one the cursor has passed.
+    fn behind_cursor(&self, (i, a): (usize, u32)) -> bool {
+        (i, u64::from(a)) < self.cursor
     }
 
     /// Leases `wanted` (a per-user address) if free, else the lowest free
     /// address of the ranges.
     pub fn lease(&mut self, wanted: Option<Ipv4Addr>) -> Option<Ipv4Addr> {
         if let Some(w) = wanted {
-            return self.leased.insert(w).then_some(w);
+            if !self.leased.insert(w) {
+                return None;
+            }
+            if let Some(p) = self.position(w) {
+                self.released.remove(&p);
+            }
+            return Some(w);
         }
-        let free = self.ranges.iter().find_map(|(lo, hi)| {
-            (u32::from(*lo)..=u32::from(*hi))
-                .map(Ipv4Addr::from)
-                .find(|a| !self.leased.contains(a))
-        })?;
-        self.leased.insert(free);
-        Some(free)
+        if let Some((_, a)) = self.released.pop_first() {
+            let a = Ipv4Addr::from(a);
+            self.leased.insert(a);
+            return Some(a);
+        }
+        while let Some(&(_, hi)) = self.ranges.get(self.cursor.0) {
+            let (i, a) = self.cursor;
+            if a > u64::from(u32::from(hi)) {
+                let next = self.ranges.get(i + 1).map_or(0, |(lo, _)| u32::from(*lo));
+                self.cursor = (i + 1, u64::from(next));
+                continue;
+            }
+            self.cursor.1 += 1;
+            let addr = Ipv4Addr::from(a as u32);
+            // An address of an earlier, overlapping range was its turn already.
+            let first = self.position(addr).map(|(r, _)| r);
+            if first == Some(i) && self.leased.insert(addr) {
+                return Some(addr);
+            }
+        }
+        None
     }
 
     pub fn release(&mut self, a: Ipv4Addr) {
-        self.leased.remove(&a);
+        if !self.leased.remove(&a) {
+            return;
+        }
+        if let Some(p) = self.position(a).filter(|p| self.behind_cursor(*p)) {
+            self.released.insert(p);
+        }
+    }
+
+    /// Addresses leased now.
+    pub fn leased(&self) -> usize {
+        self.leased.len()
     }
 }
 
