@@ -967,7 +967,7 @@ async fn run(o: Options) -> i32 {
     let mut report: Vec<String> = report.into();
     if !st.gre_rejected.is_empty() {
         report.push(format!(
-            "GRE packets refused by the clients: {}",
+            "GRE packets refused by the clients:{}",
             reasons(&st.gre_rejected)
         ));
     }
