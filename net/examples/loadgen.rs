@@ -409,12 +409,7 @@ async fn session(sh: Rc<Shared>, i: usize, mut phase: watch::Receiver<Phase>) {
     let call_id = (i % usize::from(u16::MAX)) as u16 + 1;
     let tcp = match tokio::time::timeout(sh.timeout, connect(sh.server, sh.sources.nth(i))).await {
         Ok(Ok(t)) => t,
-        Ok(Err(e)) => {
-            return sh
-                .stats
-                .borrow_mut()
-                .fail(format!("tcp connect: {}", e.kind()))
-        }
+        Ok(Err(e)) => return sh.stats.borrow_mut().fail(format!("tcp connect: {e}")),
         Err(_) => return sh.stats.borrow_mut().fail("timeout (tcp connect)".into()),
     };
     let mut marks = Marks::default();
