@@ -326,8 +326,6 @@ struct State {
     tun_name: Option<String>,
     /// Lines for the `ip -batch` process (`--tun`).
     ip: Option<mpsc::Sender<String>>,
-    /// `poll_datagram_transmit_into`'s buffer.
-    scratch: Vec<u8>,
     /// Fragments addressed to our tunnel address, for the echo responder.
     reassembly: support::reassembly::Reassembly,
     drops: RateLimited,
@@ -382,14 +380,14 @@ impl State {
                     }
                 }
             }
-            while let Some(conn) = self.server.poll_datagram_transmit_into(&mut self.scratch) {
+            while let Some((conn, datagram)) = self.server.poll_datagram_transmit() {
                 moved = true;
                 if let Some(c) = self.conns.get(&conn) {
                     if !self.quiet {
-                        self.log.datagram(&c.prefix, true, &self.scratch);
+                        self.log.datagram(&c.prefix, true, &datagram);
                     }
                     let to = SocketAddrV4::new(c.peer, 0);
-                    self.tx.push(self.gre, to, &self.scratch);
+                    self.tx.push(self.gre, to, &datagram);
                 }
             }
             while let Some(event) = self.server.poll_event() {
@@ -923,7 +921,6 @@ async fn main() {
         tun: tun.clone(),
         tun_name: o.tun.clone(),
         ip,
-        scratch: Vec::with_capacity(slot),
         reassembly: support::reassembly::Reassembly::default(),
         drops: RateLimited::default(),
         accept_errors: RateLimited::default(),
