@@ -2,9 +2,13 @@
 """Helpers of net/throughput/run (standard library only).
 
     thru.py bps FILE                 receiver Mbit/s of an `iperf3 -J` result
-    thru.py cpu SECONDS NAME=PID...  CPU % of each process (and of its busiest
+    thru.py cpu SECONDS NAME=PID... [dev=IFACE@PID]
+                                     CPU % of each process (usr, sys, each
                                      thread) over SECONDS, from /proc/PID/stat,
-                                     plus the whole machine's busy % (/proc/stat)
+                                     plus the whole machine's busy % (/proc/stat);
+                                     with dev=: packets/s on IFACE (rx+tx, in
+                                     PID's namespace), CPU us and context
+                                     switches per packet
     thru.py busy SECONDS             the machine's busy % over SECONDS
     thru.py sniff IFACE SECONDS      PPTP GRE packets seen on IFACE: per
                                      direction, how many carry MPPE (PPP 0x00FD),
@@ -13,6 +17,11 @@
     thru.py mppe-check MODE FILE     MODE stateless|stateful|none against a
                                      `sniff` result: exit 1 with the reason
     thru.py strace FILE PACKETS      a `strace -c` summary as calls per packet
+    thru.py ctx PID...               voluntary+involuntary context switches of
+                                     every thread of the processes, summed
+    thru.py perf FILE                a `perf record -g` profile in a few lines:
+                                     kernel/user split, the syscalls' inclusive
+                                     shares, the busiest user-space functions
     thru.py table FILE               the results table from THRU lines
 """
 import json
@@ -33,8 +42,8 @@ def bps(path):
     print(f"{j['end']['sum_received']['bits_per_second'] / 1e6:.1f}")
 
 
-def ticks(stat_path):
-    """utime + stime of a /proc/.../stat file, or None if it is gone."""
+def ticks(stat_path, split=False):
+    """utime + stime of a /proc/.../stat file (or both apart), None if it is gone."""
     try:
         with open(stat_path) as f:
             s = f.read()
@@ -42,6 +51,8 @@ def ticks(stat_path):
         return None
     # The command name may hold spaces: fields start after the last ')'.
     fields = s[s.rindex(")") + 2:].split()
+    if split:
+        return int(fields[11]), int(fields[12])
     return int(fields[11]) + int(fields[12])
 
 
@@ -60,31 +71,67 @@ def machine():
     return sum(v[:8]) - idle, sum(v[:8])
 
 
+def ctx_switches(pid):
+    """Voluntary + involuntary context switches of all threads of `pid`."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for t in tids:
+        try:
+            with open(f"/proc/{pid}/task/{t}/status") as f:
+                total += sum(int(line.split()[-1]) for line in f if "ctxt_switches:" in line)
+        except OSError:
+            pass
+    return total
+
+
+def dev_packets(spec):
+    """rx+tx packets of IFACE@PID, from the net namespace of PID."""
+    iface, pid = spec.split("@")
+    with open(f"/proc/{pid}/net/dev") as f:
+        for line in f:
+            name, _, rest = line.partition(":")
+            if name.strip() == iface:
+                v = rest.split()
+                return int(v[1]) + int(v[9])
+    return 0
+
+
 def cpu(seconds, pairs):
-    procs = [p.split("=", 1) for p in pairs]
+    """CPU % of NAME=PID processes; dev=IFACE@PID adds packets/s on that
+    device and each process's CPU microseconds per packet."""
+    dev = next((p.split("=", 1)[1] for p in pairs if p.startswith("dev=")), None)
+    procs = [p.split("=", 1) for p in pairs if not p.startswith("dev=")]
     t0 = time.monotonic()
     m0 = machine()
-    before = {n: (ticks(f"/proc/{p}/stat"), threads(p)) for n, p in procs}
+    d0 = dev_packets(dev) if dev else 0
+    before = {n: (ticks(f"/proc/{p}/stat", True), threads(p), ctx_switches(p)) for n, p in procs}
     time.sleep(seconds)
     wall = time.monotonic() - t0
     m1 = machine()
-    after = {n: (ticks(f"/proc/{p}/stat"), threads(p)) for n, p in procs}
-    out = []
+    d1 = dev_packets(dev) if dev else 0
+    after = {n: (ticks(f"/proc/{p}/stat", True), threads(p), ctx_switches(p)) for n, p in procs}
+    pps = (d1 - d0) / wall
+    out = [f"pkts={pps:.0f}/s({dev.split('@')[0]})"] if dev else []
     for n, _ in procs:
-        (a, ta), (b, tb) = before[n], after[n]
+        (a, ta, ca), (b, tb, cb) = before[n], after[n]
         if a is None or b is None:
             out.append(f"{n}=gone")
             continue
-        pct = 100.0 * (b - a) / TICK / wall
-        cell = f"{n}={pct:.0f}%"
+        usr, sys_ = (100.0 * (y - x) / TICK / wall for x, y in zip(a, b))
+        cell = f"{n}={usr + sys_:.0f}%(usr {usr:.0f} sys {sys_:.0f}"
+        if dev and pps > 0:
+            cell += f"; {(usr + sys_) * 1e4 / pps:.1f}us/pkt; ctx {(cb - ca) / (pps * wall):.2f}/pkt"
         if len(tb) > 1:
             per = sorted(
                 (100.0 * (tb[t] - ta[t]) / TICK / wall
                  for t in tb if t in ta and ta[t] is not None and tb[t] is not None),
                 reverse=True,
             )
-            cell += "(threads " + "/".join(f"{x:.0f}" for x in per if x >= 0.5) + ")"
-        out.append(cell)
+            cell += "; threads " + "/".join(f"{x:.0f}" for x in per if x >= 0.5)
+        out.append(cell + ")")
     ncpu = os.cpu_count() or 1
     busy = 100.0 * ncpu * (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
     out.append(f"machine={busy:.0f}%/{100 * ncpu}%")
@@ -205,6 +252,38 @@ def strace(path, packets):
     print(f"total={total} ({total / packets:.2f}/pkt) " + " ".join(out))
 
 
+def ctx(pids):
+    print(sum(ctx_switches(p) for p in pids))
+
+
+def perf_summary(path):
+    import subprocess
+
+    def report(*args):
+        r = subprocess.run(["perf", "report", "-i", path, "--stdio", "-g", "none", *args],
+                           capture_output=True, text=True)
+        return [line for line in r.stdout.splitlines() if line.strip() and not line.startswith("#")]
+
+    dso = [" ".join(line.split()[:2]) for line in report("--no-children", "--sort", "dso")[:4]]
+    inclusive = {}
+    wanted = {"__libc_sendto": "sendto", "__libc_recv": "recv", "read": "read",
+              "__GI___libc_write": "write", "__x64_sys_futex": "futex", "__schedule": "schedule",
+              "handle_softirqs": "softirq"}
+    for line in report("--children", "--sort", "sym"):
+        p = line.split()
+        if len(p) >= 4 and p[-1] in wanted and p[-1] not in inclusive:
+            inclusive[p[-1]] = p[0]
+    incl = " ".join(f"{wanted[k]}={v}" for k, v in inclusive.items())
+    user = []
+    for line in report("--no-children", "--sort", "sym"):
+        p = line.split()
+        if len(p) >= 3 and p[1] == "[.]":
+            user.append(f"{' '.join(p[2:])}={p[0]}")
+        if len(user) == 6:
+            break
+    print("dso: " + ", ".join(dso) + "; inclusive: " + incl + "; top user: " + ", ".join(user))
+
+
 def table(path):
     cells = []
     with open(path) as f:
@@ -242,6 +321,10 @@ def main():
         mppe_check(args[0], args[1])
     elif cmd == "strace":
         strace(args[0], args[1])
+    elif cmd == "ctx":
+        ctx(args)
+    elif cmd == "perf":
+        perf_summary(args[0])
     elif cmd == "table":
         table(args[0])
     else:
