@@ -2,6 +2,7 @@
 """Helpers of net/throughput/run (standard library only).
 
     thru.py bps FILE                 receiver Mbit/s of an `iperf3 -J` result
+    thru.py retr FILE                the sender's TCP retransmits in it
     thru.py cpu SECONDS NAME=PID... [dev=IFACE@PID]
                                      CPU % of each process (usr, sys, each
                                      thread) over SECONDS, from /proc/PID/stat,
@@ -40,6 +41,11 @@ def bps(path):
     if "error" in j:
         sys.exit(f"iperf3: {j['error']}")
     print(f"{j['end']['sum_received']['bits_per_second'] / 1e6:.1f}")
+
+
+def retr(path):
+    with open(path) as f:
+        print(json.load(f)["end"]["sum_sent"].get("retransmits", "-"))
 
 
 def ticks(stat_path, split=False):
@@ -198,6 +204,8 @@ def sniff(iface, seconds):
             d["ipv4"] += 1
         else:
             d["other"] += 1
+            key = f"0x{proto:04x}" + (f"/code{rest[0]}" if rest else "")
+            d[key] = d.get(key, 0) + 1  # e.g. 0x80fd/code14: CCP Reset-Request
     print(json.dumps(dirs))
 
 
@@ -311,6 +319,8 @@ def main():
     cmd, args = a[0], a[1:]
     if cmd == "bps":
         bps(args[0])
+    elif cmd == "retr":
+        retr(args[0])
     elif cmd == "cpu":
         cpu(float(args[0]), args[1:])
     elif cmd == "busy":
