@@ -35,6 +35,9 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 /// IP protocol number of GRE.
 pub const IPPROTO_GRE: i32 = 47;
 
+/// The GRE socket's receive buffer we ask for (octets).
+pub const GRE_RECV_BUFFER: usize = 4 << 20;
+
 /// Wall-clock time as the crate's [`Instant`]: microseconds since start.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock(std::time::Instant);
@@ -151,6 +154,10 @@ impl GreSocket {
     /// Opens the socket.
     pub fn open() -> io::Result<Self> {
         let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(IPPROTO_GRE)))?;
+        // The default receive buffer (212992 B) holds ~90 full-size packets:
+        // a burst overflows it and stateful MPPE resynchronises per drop.
+        // Linux caps the request at net.core.rmem_max; a refusal is harmless.
+        let _ = s.set_recv_buffer_size(GRE_RECV_BUFFER);
         Ok(GreSocket(s))
     }
 
