@@ -54,10 +54,20 @@ use crate::tap::{Direction, Tap, TapSlot};
 use crate::time::Instant;
 use crate::tunnel::TunnelError;
 pub use crate::tunnel::{Datagram, SessionDownReason};
+use crate::wire::gre::GreHeader;
 use crate::wire::mppe::MppeBits;
 
 /// Events kept for `poll_event` before reordered IP packets are dropped.
 const MAX_QUEUED_EVENTS: usize = 256;
+
+/// GRE packets for the call we asked for that may arrive before its
+/// Outgoing-Call-Reply (TCP and GRE race on the way): kept, at most this
+/// many, and handled once the call is up. Servers send their first LCP
+/// Configure-Request right after the reply; dropping it cost the LCP
+/// Restart timer (3 s) per session.
+const MAX_EARLY_DATAGRAMS: usize = 4;
+/// The largest early GRE packet kept (a full-size frame and its headers).
+const MAX_EARLY_LEN: usize = 2048;
 
 /// Everything a client is configured with.
 ///
@@ -277,6 +287,9 @@ pub struct Client {
     tap: TapSlot,
     /// The latest time an input carried, for taps on `poll_*` output.
     now: Instant,
+    /// GRE for our call that came before the call was up
+    /// ([`MAX_EARLY_DATAGRAMS`]).
+    early: Vec<Vec<u8>>,
     /// `pptp_client{call}` (feature `tracing`).
     #[cfg(feature = "tracing")]
     span: tracing::Span,
@@ -300,6 +313,7 @@ impl Client {
             events: VecDeque::new(),
             tap: TapSlot::default(),
             now: Instant::ZERO,
+            early: Vec::new(),
             #[cfg(feature = "tracing")]
             span: tracing::info_span!("pptp_client", call = tracing::field::Empty),
         }
@@ -386,6 +400,11 @@ impl Client {
     /// arrive out of order come later as [`ClientEvent::IpPacket`] instead
     /// (each packet one way, once: the [module docs](self)' rule).
     ///
+    /// GRE for the call we asked for that overtakes the server's
+    /// Outgoing-Call-Reply (TCP and GRE race) is kept, up to 4 packets,
+    /// and handled when the call comes up (`Ok(None)` now), so the
+    /// server's first LCP Configure-Request is not lost to the race.
+    ///
     /// See the [example](Self#example).
     pub fn handle_datagram<'a>(
         &mut self,
@@ -394,9 +413,30 @@ impl Client {
     ) -> Result<Option<&'a [u8]>, TunnelError> {
         crate::trace::enter!(self.span);
         self.now = now;
+        if self.keep_early(datagram) {
+            return Ok(None);
+        }
         let ip = self.call.handle_datagram(now, datagram, &mut self.tap, 0);
         self.pump(now);
         ip
+    }
+
+    /// Keeps a GRE packet for the call we asked for when it overtook the
+    /// Outgoing-Call-Reply; bounded in number and size.
+    fn keep_early(&mut self, datagram: &[u8]) -> bool {
+        if self.call.tunnel.is_some()
+            || self.call.is_down()
+            || self.early.len() >= MAX_EARLY_DATAGRAMS
+            || datagram.len() > MAX_EARLY_LEN
+        {
+            return false;
+        }
+        let ours = GreHeader::parse(datagram)
+            .is_ok_and(|(h, _)| self.call.control.call_info(h.call_id).is_some());
+        if ours {
+            self.early.push(datagram.to_vec());
+        }
+        ours
     }
 
     /// Encrypts and encapsulates `ip` into `out`; returns the range of `out`
@@ -502,10 +542,18 @@ impl Client {
                     peer_call_id,
                 } => {
                     crate::trace::record!(self.span, "call", call_id);
-                    ClientEvent::CallUp {
+                    self.events.push_back(ClientEvent::CallUp {
                         call_id,
                         peer_call_id,
+                    });
+                    // What came early goes through the tunnel now.
+                    for mut d in core::mem::take(&mut self.early) {
+                        let ip = self.call.handle_datagram(now, &mut d, &mut self.tap, 0);
+                        if let (Ok(Some(ip)), true) = (ip, self.events.len() < MAX_QUEUED_EVENTS) {
+                            self.events.push_back(ClientEvent::IpPacket(ip.to_vec()));
+                        }
                     }
+                    continue;
                 }
                 CallEvent::Ppp(PppEvent::Authenticated { .. }) => ClientEvent::Authenticated,
                 CallEvent::Ppp(PppEvent::CompressionUp { mppe }) => {
@@ -535,7 +583,10 @@ impl Client {
                     self.tap.inner(now, 0, Direction::Received, &ip);
                     ClientEvent::IpPacket(ip)
                 }
-                CallEvent::Down(reason) => ClientEvent::Down { reason },
+                CallEvent::Down(reason) => {
+                    self.early = Vec::new();
+                    ClientEvent::Down { reason }
+                }
             };
             self.events.push_back(event);
         }

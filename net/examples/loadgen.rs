@@ -68,9 +68,6 @@ const USAGE: &str = "usage: loadgen --server ADDR[:PORT] --user U --password P -
 /// full socket buffer would).
 const GRE_QUEUE: usize = 16;
 
-/// GRE packets kept for a session whose call is not up yet.
-const MAX_EARLY: usize = 4;
-
 /// Time between the last echo request and the close, for the last replies.
 const QUIESCE: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -440,9 +437,6 @@ async fn session(sh: Rc<Shared>, i: usize, mut phase: watch::Receiver<Phase>) {
     let (mut sent, mut answered) = (0u32, 0u32);
     let mut next_ping: Option<Instant> = None;
     let mut close_by: Option<Instant> = None;
-    // GRE that came before the Outgoing-Call-Reply was read, for after it.
-    let mut early: Vec<Vec<u8>> = Vec::new();
-    let mut replay = false;
     loop {
         while let Some(b) = client.poll_stream_transmit() {
             if tcp_open && tcp.write_all(&b).await.is_err() {
@@ -484,22 +478,13 @@ async fn session(sh: Rc<Shared>, i: usize, mut phase: watch::Receiver<Phase>) {
                     count_reply(&sh, &p, call_id, sent, &mut answered);
                 }
                 ClientEvent::Connected { .. } => marks.set(1, started),
-                ClientEvent::CallUp { .. } => {
-                    marks.set(2, started);
-                    replay = !early.is_empty();
-                }
+                ClientEvent::CallUp { .. } => marks.set(2, started),
                 ClientEvent::Authenticated => marks.set(3, started),
                 ClientEvent::Down { reason } => {
                     return record_down(&sh, state, &reason);
                 }
                 _ => {}
             }
-        }
-        if std::mem::take(&mut replay) {
-            for mut d in std::mem::take(&mut early) {
-                let _ = client.handle_datagram(clock.now(), &mut d);
-            }
-            continue;
         }
         let now = clock.now();
         let current = *phase.borrow_and_update();
@@ -575,15 +560,8 @@ async fn session(sh: Rc<Shared>, i: usize, mut phase: watch::Receiver<Phase>) {
             },
             d = rx.recv() => {
                 if let Some(mut d) = d {
-                    if marks.0[2].is_none() && state == State::Setup {
-                        // The server's first LCP packet can overtake its
-                        // Outgoing-Call-Reply (TCP and GRE are two queues):
-                        // dropped, its restart timer would cost 3 s.
-                        if early.len() < MAX_EARLY {
-                            early.push(d);
-                        }
-                        continue;
-                    }
+                    // GRE that overtakes the Outgoing-Call-Reply is kept by
+                    // the Client itself until the call is up.
                     match client.handle_datagram(clock.now(), &mut d) {
                         Ok(Some(ip)) => count_reply(&sh, ip, call_id, sent, &mut answered),
                         Ok(None) => {}
