@@ -18,7 +18,7 @@
 #   4. SIGTERM with sessions up closes every one (the clients see the
 #      tunnel go down) and the server exits 0;
 #   5. LOAD_SESSIONS (default 1000; 0 skips) sessions from one process
-#      (tests/tokio_server_load.rs: one task per session, Call IDs 1..N), started
+#      (examples/loadgen.rs: one task per session, Call IDs 1..N), started
 #      RATE a second (default 200), each up HOLD seconds (default 20) and
 #      pinging every PING seconds (default 1; 0: no pings, only the LCP
 #      echoes every 10 s), from 4 client addresses (room for 60 000 TCP
@@ -75,11 +75,8 @@ trap cleanup EXIT
 ulimit -Hn 1048576 2>/dev/null && ulimit -n 1048576 2>/dev/null
 trap 'exit 130' INT TERM
 
-(cd "$ROOT" && cargo build --release -q -p pptp-net --example tokio_server --example client) ||
-    { echo "FAIL: build"; echo "0 passed, 1 failed"; exit 1; }
-LOADBIN=$(cd "$ROOT" && cargo test --release -p pptp-net --test tokio_server_load --no-run 2>&1 |
-    sed -n 's/.*Executable .*(\(.*\)).*/\1/p')
-LOADBIN=$ROOT/$LOADBIN
+(cd "$ROOT" && cargo build --release -q -p pptp-net --example tokio_server --example client \
+    --example loadgen) || { echo "FAIL: build"; echo "0 passed, 1 failed"; exit 1; }
 
 ip netns add "$NS_S" && ip netns add "$NS_C" || { echo "FAIL: netns"; exit 1; }
 ip link add pptp-ts-s0 netns "$NS_S" type veth peer name pptp-ts-c0 netns "$NS_C"
@@ -265,12 +262,14 @@ if [ "$LOAD" -gt 0 ]; then
     sleep 0.5
     rss0=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
     cpu0=$(cpu "$SERVER")
-    ip netns exec "$NS_C" env PPTP_TS_LOAD="$SADDR $TUNNEL $LOAD $RATE $HOLD $PING $SOURCES" \
-        "$LOADBIN" --nocapture --test-threads 1 >"$WORK/load.log" 2>&1 &
+    ramp=$(( (LOAD + RATE - 1) / RATE ))
+    pps=0; [ "$PING" -gt 0 ] && pps=$(echo "scale=3; 1 / $PING" | bc)
+    ip netns exec "$NS_C" "$BIN/loadgen" --server "$SADDR" --user alice --password secret \
+        --sessions "$LOAD" --rate "$RATE" --hold $(( HOLD > ramp ? HOLD - ramp : 1 )) \
+        --source "$SOURCES" --echo 10 --traffic "$pps" >"$WORK/load.log" 2>&1 &
     L=$!
     PIDS+=("$L")
     # Sample the server when every session should be up: after the ramp.
-    ramp=$(( (LOAD + RATE - 1) / RATE ))
     sleep $((ramp + 3))
     rss1=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
     cpu1=$(cpu "$SERVER")
@@ -287,7 +286,7 @@ if [ "$LOAD" -gt 0 ]; then
     for ns in "$NS_S" "$NS_C"; do
         echo "    raw socket drops in $ns: $(ip netns exec "$ns" awk 'NR > 1 {d += $NF} END {print d + 0}' /proc/net/raw)"
     done
-    grep "^LOAD" "$WORK/load.log" | sed 's/^/    /'
+    tail -n 12 "$WORK/load.log" | sed 's/^/    /'
     hz=$(getconf CLK_TCK)
     echo "    server RSS ${rss0} KiB idle, ${rss1} KiB with ${upnow:-?} up: $(( (rss1 - rss0) * 1024 / (${upnow:-0} > 0 ? ${upnow:-1} : 1) )) B/session"
     echo "    server CPU: $(echo "scale=2; ($cpu1 - $cpu0) / $hz" | bc) s for the ramp of $LOAD sessions," \
