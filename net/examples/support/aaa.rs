@@ -18,10 +18,6 @@ use pptp_proto::ppp::auth::{AuthExchange, Rejection, Verdict};
 use super::radius_nas::{self as radius, DisconnectRequest, RadiusClient, RadiusConfig};
 use super::Args;
 
-/// The usage text of the RADIUS options.
-pub const USAGE: &str = "[--radius HOST[:PORT] --radius-secret S [--radius-acct-port P]
-        [--radius-coa-port P] [--radius-nas-id NAME]]";
-
 /// Accounting records queued for the worker; beyond, they are dropped.
 pub const ACCOUNTING_QUEUE: usize = 4096;
 
