@@ -58,15 +58,15 @@ use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread;
 
-use pptp_proto::accounting::AccountingRecord;
 use pptp_proto::crypto::Password;
-use pptp_proto::ppp::auth::{Credentials, Rejection, Verdict};
+use pptp_proto::ppp::auth::{Credentials, Verdict};
 use pptp_proto::ppp::ccp::StatelessPolicy;
 use pptp_proto::ppp::ipcp::IpAssignment;
 use pptp_proto::ppp::lcp::AuthMethod;
 use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
+use support::aaa::{self, Aaa};
 use support::pppd::{self, Pool, Secret};
-use support::radius_nas::{self as radius, RadiusClient, RadiusConfig};
+use support::radius_nas as radius;
 use support::{Args, Clock, GreSocket, Log};
 
 /// Our name in `chap-secrets`' server column.
@@ -101,8 +101,7 @@ struct Options {
     local: Ipv4Addr,
     tun: Option<String>,
     quiet: bool,
-    radius: Option<RadiusConfig>,
-    coa_port: u16,
+    radius: Option<aaa::RadiusOptions>,
 }
 
 fn options() -> Options {
@@ -135,33 +134,7 @@ fn options() -> Options {
             addresses: Vec::new(),
         });
     }
-    let radius = a.opt("--radius").map(|host| {
-        let auth = host
-            .parse::<SocketAddr>()
-            .or_else(|_| {
-                host.parse::<Ipv4Addr>()
-                    .map(|ip| SocketAddr::from((ip, 1812)))
-            })
-            .unwrap_or_else(|_| a.fail("--radius: HOST or HOST:PORT"));
-        let secret = a.req("--radius-secret");
-        let acct_port = a.opt("--radius-acct-port").map_or(auth.port() + 1, |p| {
-            p.parse()
-                .unwrap_or_else(|_| a.fail("--radius-acct-port: a port"))
-        });
-        RadiusConfig {
-            auth,
-            acct: SocketAddr::new(auth.ip(), acct_port),
-            secret: secret.into_bytes(),
-            nas_identifier: a.opt("--radius-nas-id").unwrap_or_else(|| NAME.into()),
-            nas_ip: None,
-            timeout: std::time::Duration::from_secs(3),
-            tries: 3,
-        }
-    });
-    let coa_port = a.opt("--radius-coa-port").map_or(3799, |p| {
-        p.parse()
-            .unwrap_or_else(|_| a.fail("--radius-coa-port: a port"))
-    });
+    let radius = aaa::options(&mut a, NAME);
     if accounts.is_empty() && radius.is_none() {
         a.fail("no account: give --user and --password, --secrets FILE or --radius");
     }
@@ -224,7 +197,6 @@ fn options() -> Options {
         tun,
         quiet,
         radius,
-        coa_port,
     }
 }
 
@@ -256,14 +228,11 @@ struct Conn {
     session_id: Option<String>,
 }
 
-/// The RADIUS side: the client (shared by the worker threads), the
-/// accounting queue (one worker, so a session's records stay in order),
-/// the Disconnect socket.
+/// The RADIUS side: the client and its accounting worker (shared with
+/// tokio_server, `support/aaa.rs`), the Disconnect socket.
 struct Radius {
-    client: Arc<RadiusClient>,
-    accounting: Sender<AccountingRecord>,
+    aaa: Aaa,
     coa: Option<UdpSocket>,
-    secret: Vec<u8>,
     /// Where verdicts come back to the event loop.
     tx: Sender<Input>,
 }
@@ -365,12 +334,10 @@ impl State {
                 let (Some(r), Some(peer)) = (&self.radius, peer) else {
                     return;
                 };
-                let (client, tx) = (r.client.clone(), r.tx.clone());
+                let job = r.aaa.authentication(username, exchange, nas_port, peer);
+                let tx = r.tx.clone();
                 thread::spawn(move || {
-                    let verdict = client
-                        .authenticate(&username, &exchange, nas_port, peer.into())
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(Input::Verdict(connection, verdict));
+                    let _ = tx.send(Input::Verdict(connection, job()));
                 });
             }
             ServerEvent::AuthRequest {
@@ -480,24 +447,19 @@ impl State {
             ServerEvent::IpPacket { connection, packet } => self.route(connection, &packet),
             ServerEvent::Accounting(record) => {
                 let prefix = self.prefix(record.connection);
-                self.log.info(
-                    &prefix,
-                    format_args!(
-                        "accounting {:?} {}: {} octets in, {} out{}",
-                        record.status,
-                        record.session_id,
-                        record.bytes_in,
-                        record.bytes_out,
-                        record
-                            .terminate_cause
-                            .map_or(String::new(), |c| format!(", cause {c:?}"))
-                    ),
-                );
+                self.log.info(&prefix, aaa::accounting_line(&record));
                 if let Some(c) = self.conns.get_mut(&record.connection) {
                     c.session_id = Some(record.session_id.clone());
                 }
-                if let Some(r) = &self.radius {
-                    let _ = r.accounting.send(*record);
+                if let Some(r) = &mut self.radius {
+                    if let Err(dropped) = r.aaa.account(*record) {
+                        self.log.info(
+                            &prefix,
+                            format_args!(
+                                "RADIUS accounting queue full: record dropped ({dropped} so far)"
+                            ),
+                        );
+                    }
                 }
             }
             ServerEvent::SessionDown { connection, reason } => {
@@ -526,27 +488,8 @@ impl State {
     fn verdict(&mut self, connection: ConnectionId, verdict: Result<Verdict, String>) {
         let now = self.clock.now();
         let prefix = self.prefix(connection);
-        let verdict = match verdict {
-            Ok(v) => {
-                let what = match &v {
-                    Verdict::Accept(a) => format!(
-                        "Access-Accept{}",
-                        a.address
-                            .map_or(String::new(), |a| format!(", address {a}"))
-                    ),
-                    Verdict::Reject(r) => format!("Access-Reject (E={})", r.error),
-                    Verdict::Challenge(_) => String::from("Access-Challenge (EAP)"),
-                };
-                self.log.info(&prefix, format_args!("RADIUS: {what}"));
-                v
-            }
-            Err(e) => {
-                // No answer is no: fail closed.
-                self.log
-                    .info(&prefix, format_args!("RADIUS: {e}: rejecting"));
-                Verdict::Reject(Rejection::default())
-            }
-        };
+        let (verdict, line) = aaa::verdict(verdict);
+        self.log.info(&prefix, line);
         self.server.provide_verdict(now, connection, verdict);
     }
 
@@ -557,28 +500,21 @@ impl State {
             .conns
             .iter()
             .find(|(_, c)| {
-                request.session_id.is_some() && c.session_id == request.session_id
-                    || request.username.as_ref().is_some_and(|u| *u == c.user)
-                    || request.address.is_some() && c.address == request.address
+                let session = aaa::SessionNames {
+                    session_id: c.session_id.as_deref(),
+                    user: &c.user,
+                    address: c.address,
+                };
+                aaa::names(&request, &session)
             })
             .map(|(id, _)| *id);
-        self.log.info(
-            "",
-            format_args!(
-                "RADIUS Disconnect-Request from {from} for {:?}: {}",
-                request,
-                if found.is_some() {
-                    "closing"
-                } else {
-                    "no such session"
-                }
-            ),
-        );
+        self.log
+            .info("", aaa::disconnect_line(&request, from, found.is_some()));
         if let Some(conn) = found {
             self.server.close(now, conn);
         }
         if let Some(r) = &self.radius {
-            let reply = radius::disconnect_reply(bytes, &r.secret, found.is_some());
+            let reply = r.aaa.disconnect_reply(bytes, found.is_some());
             if let Some(socket) = &r.coa {
                 let _ = socket.send_to(&reply, from);
             }
@@ -659,22 +595,11 @@ fn main() {
         support::spawn_tun_reader(dev.clone(), tx.clone(), Input::Tun);
         dev
     });
-    let radius = o.radius.map(|config| {
-        let secret = config.secret.clone();
-        let client = Arc::new(RadiusClient::new(config));
-        let (accounting, records) = channel::<AccountingRecord>();
-        {
-            let client = client.clone();
-            thread::spawn(move || {
-                for record in records {
-                    if let Err(e) = client.account(&record) {
-                        eprintln!("server: RADIUS accounting {}: {e}", record.session_id);
-                    }
-                }
-            });
-        }
-        let coa = (o.coa_port != 0).then(|| {
-            let at = SocketAddr::new(o.listen.ip(), o.coa_port);
+    let radius = o.radius.map(|r| {
+        let secret = r.config.secret.clone();
+        let aaa = Aaa::new(r.config, "server");
+        let coa = (r.coa_port != 0).then(|| {
+            let at = SocketAddr::new(o.listen.ip(), r.coa_port);
             let socket = UdpSocket::bind(at)
                 .unwrap_or_else(|e| fail(&format!("RADIUS Disconnect port {at}"), e));
             let reader = socket.try_clone().unwrap_or_else(|e| fail("udp", e));
@@ -696,10 +621,8 @@ fn main() {
             socket
         });
         Radius {
-            client,
-            accounting,
+            aaa,
             coa,
-            secret,
             tx: tx.clone(),
         }
     });
@@ -731,6 +654,10 @@ fn main() {
         s.drain();
         if let Some(since) = stopping {
             if s.conns.is_empty() || since.elapsed() > std::time::Duration::from_secs(5) {
+                // The sessions' Stop records: sent before we go.
+                if let Some(r) = &mut s.radius {
+                    r.aaa.finish(std::time::Duration::from_secs(5));
+                }
                 s.log.info("", "stopped");
                 return;
             }

@@ -6,7 +6,9 @@
 //!     --user alice --password secret --local 10.64.0.1 --pool 10.64.0.2-10.64.255.254 \
 //!     [--secrets FILE] [--dns D] [--auth LIST|any] [--mppe MODE] [--stateful] \
 //!     [--mru N] [--mtu N] [--echo SECONDS] [--tun NAME] [--quiet] \
-//!     [--max-sessions N] [--max-per-source N] [--max-accepts-per-source N] [--stats SECONDS]
+//!     [--max-sessions N] [--max-per-source N] [--max-accepts-per-source N] [--stats SECONDS] \
+//!     [--radius HOST[:PORT] --radius-secret S [--radius-acct-port P] \
+//!      [--radius-coa-port P] [--radius-nas-id NAME]]
 //! ```
 //!
 //! The options are `server`'s (see `examples/server.rs`), with these
@@ -20,9 +22,16 @@
 //! in and out with the `recvmmsg`/`sendmmsg` calls and datagrams per call,
 //! drops, the resident set size; `--quiet` silences every per-session line
 //! (and the pppd-style packet log), leaving only start, stop, stats and the
-//! rate-limited drop lines. RADIUS is not supported here (use `server` for
-//! it): accounts come from `--user`/`--password` and `--secrets`, addresses
-//! from the account or `--pool`.
+//! rate-limited drop lines.
+//!
+//! `--radius` is `server`'s (the code is shared, `support/aaa.rs`): every
+//! method is authenticated by the RADIUS server (its Framed-IP-Address
+//! wins over the pool; `--auth eap` relays EAP to it), Accounting-Requests
+//! go to its accounting port, and an RFC 5176 Disconnect-Request on
+//! `--radius-coa-port` (default 3799, 0: off) closes the session it names,
+//! answered with Disconnect-ACK or -NAK. Without it, accounts come from
+//! `--user`/`--password` and `--secrets`, addresses from the account or
+//! `--pool`.
 //!
 //! With `--tun NAME` one TUN device serves every session: its address is
 //! `--local` (a /32), and each session's address gets a /32 route through
@@ -63,12 +72,20 @@
 //!   by the peer's address.
 //! - Timers: one `sleep_until` at [`Server::poll_timeout`], re-armed every
 //!   turn, then [`Server::handle_timeout`].
+//! - RADIUS: the exchange blocks (a timeout of 3 s, 3 tries), so each
+//!   Access-Request runs on tokio's blocking pool (`spawn_blocking`, at
+//!   most one per session at a time) and its verdict comes back through
+//!   the bounded input channel the TCP reads use; accounting records go,
+//!   in order, to one worker thread through a bounded queue (4096: beyond,
+//!   dropped, counted and logged); the Disconnect port is a `UdpSocket` in
+//!   the loop, answered at once. At exit the worker gets 5 s to send the
+//!   sessions' Stop records.
 //! - Memory per session is bounded: two bounded channels, a task, map
 //!   entries removed when the session ends; the batches are fixed.
 //!
 //! # Limits
 //!
-//! One core. IPv4 only. No RADIUS. One descriptor per session: the hard
+//! One core. IPv4 only. One descriptor per session: the hard
 //! `RLIMIT_NOFILE` caps the sessions (it is raised to, not past; tested to
 //! 19 000 sessions under a hard limit of 20 000, by `tests/tokio_server.sh`
 //! with `tests/tokio_server_load.rs`). With `--tun`, a route change the `ip`
@@ -94,18 +111,19 @@ use std::time::Duration as StdDuration;
 
 use bytes::Bytes;
 use pptp_proto::crypto::Password;
-use pptp_proto::ppp::auth::Credentials;
+use pptp_proto::ppp::auth::{Credentials, Verdict};
 use pptp_proto::ppp::ccp::StatelessPolicy;
 use pptp_proto::ppp::ipcp::IpAssignment;
 use pptp_proto::server::{
     AddressPool, ConnectionId, Server, ServerConfig, ServerError, ServerEvent,
 };
+use support::aaa::{self, Aaa};
 use support::batch::{RecvBatch, SendBatch};
 use support::pppd::{self, Pool, Secret};
 use support::{Args, Clock, GreSocket, Log};
 use tokio::io::unix::AsyncFd;
 use tokio::io::AsyncWriteExt as _;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
@@ -129,7 +147,9 @@ const USAGE: &str =
        --local A --pool RANGES [--dns D] [--auth LIST|any]
        [--mppe require|require-128|require-56|require-40|optional|none] [--stateful]
        [--mru N] [--mtu N] [--echo SECONDS] [--tun NAME] [--quiet]
-       [--max-sessions N] [--max-per-source N] [--max-accepts-per-source N] [--stats SECONDS]";
+       [--max-sessions N] [--max-per-source N] [--max-accepts-per-source N] [--stats SECONDS]
+       [--radius HOST[:PORT] --radius-secret S [--radius-acct-port P]
+        [--radius-coa-port P] [--radius-nas-id NAME]]";
 
 struct Options {
     listen: SocketAddr,
@@ -141,6 +161,7 @@ struct Options {
     tun: Option<String>,
     quiet: bool,
     stats: Option<StdDuration>,
+    radius: Option<aaa::RadiusOptions>,
 }
 
 fn options() -> Options {
@@ -173,8 +194,9 @@ fn options() -> Options {
             addresses: Vec::new(),
         });
     }
-    if accounts.is_empty() {
-        a.fail("no account: give --user and --password, or --secrets FILE");
+    let radius = aaa::options(&mut a, NAME);
+    if accounts.is_empty() && radius.is_none() {
+        a.fail("no account: give --user and --password, --secrets FILE or --radius");
     }
     let ip = |a: &mut Args, s: &str, what: &str| -> Ipv4Addr {
         s.parse()
@@ -195,6 +217,7 @@ fn options() -> Options {
     );
     // Addresses come from our own pool (several ranges, per-user addresses).
     config.pool = None;
+    config.accounting = radius.is_some();
     config = config.with_seed_bytes(support::os_seed());
     config.max_connections = a.parse("--max-sessions", usize::from(u16::MAX));
     config.max_connections_per_source = a.parse("--max-per-source", 64);
@@ -206,8 +229,9 @@ fn options() -> Options {
             .lcp
             .auth
             .contains(&pptp_proto::ppp::lcp::AuthMethod::Eap)
+            && radius.is_none()
         {
-            a.fail("--auth eap relays EAP to RADIUS, which tokio_server lacks: use server");
+            a.fail("--auth eap relays EAP to RADIUS: add --radius, or use eap-md5 or eap-mschapv2");
         }
     }
     if a.flag("--stateful") {
@@ -249,13 +273,16 @@ fn options() -> Options {
         tun,
         quiet,
         stats,
+        radius,
     }
 }
 
-/// What the connection tasks tell the loop.
+/// What the connection tasks (and the RADIUS jobs) tell the loop.
 enum Input {
     Tcp(ConnectionId, Vec<u8>),
     TcpClosed(ConnectionId),
+    /// A RADIUS server's answer (or why there is none).
+    Verdict(ConnectionId, Result<Verdict, String>),
 }
 
 /// One client's control connection and addresses.
@@ -280,6 +307,8 @@ struct Conn {
     user: String,
     /// The address leased from our pool.
     leased: Option<Ipv4Addr>,
+    /// Its Acct-Session-Id, once accounting started.
+    session_id: Option<String>,
 }
 
 /// A line at most once a second, with the count of those held back.
@@ -338,6 +367,12 @@ struct State {
     refused: u64,
     /// Route commands lost (the `ip` process fell behind or died).
     route_drops: u64,
+    /// `--radius`: the client and its accounting worker.
+    aaa: Option<Aaa>,
+    /// Where the RADIUS jobs send their verdicts.
+    inputs: mpsc::Sender<Input>,
+    /// Lines about full accounting queues.
+    accounting_drops: RateLimited,
 }
 
 impl State {
@@ -440,6 +475,30 @@ impl State {
                 connection,
                 username,
                 method,
+                exchange,
+            } if self.aaa.is_some() => {
+                self.say(
+                    &self.prefix(connection),
+                    format_args!("{username:?} authenticates with {method:?} via RADIUS"),
+                );
+                let Some(c) = self.conns.get_mut(&connection) else {
+                    return;
+                };
+                c.user.clone_from(&username);
+                let peer = c.peer;
+                let nas_port = self.server.call_id(connection).unwrap_or(0);
+                let Some(aaa) = &self.aaa else { return };
+                let job = aaa.authentication(username, exchange, nas_port, peer);
+                let inputs = self.inputs.clone();
+                // Blocks up to 9 s: on tokio's blocking pool, never here.
+                tokio::task::spawn_blocking(move || {
+                    let _ = inputs.blocking_send(Input::Verdict(connection, job()));
+                });
+            }
+            ServerEvent::AuthRequest {
+                connection,
+                username,
+                method,
                 ..
             } => {
                 let account = pppd::lookup(&self.accounts, &username, NAME);
@@ -464,6 +523,21 @@ impl State {
                 self.server
                     .provide_credentials(now, connection, credentials);
             }
+            ServerEvent::AddressRequest {
+                connection,
+                granted: Some(address),
+            } => {
+                // RADIUS's Framed-IP-Address, unless a session has it.
+                if self.routes.contains_key(&address) {
+                    self.say(
+                        &self.prefix(connection),
+                        format_args!("RADIUS address {address} is in use: closing"),
+                    );
+                    self.server.close(now, connection);
+                    return;
+                }
+                self.assign(connection, address);
+            }
             ServerEvent::AddressRequest { connection, .. } => {
                 // Authenticated: the account's own address, or the pool's.
                 let wanted = self
@@ -476,13 +550,7 @@ impl State {
                         if let Some(c) = self.conns.get_mut(&connection) {
                             c.leased = Some(address);
                         }
-                        let assignment = IpAssignment {
-                            local: Some(self.local),
-                            peer: Some(address),
-                            dns: [self.dns, None],
-                            nbns: [None, None],
-                        };
-                        self.server.assign_address(now, connection, assignment);
+                        self.assign(connection, address);
                     }
                     None => {
                         self.say(
@@ -531,6 +599,28 @@ impl State {
                 }
             }
             ServerEvent::IpPacket { connection, packet } => self.ip_from(connection, &packet),
+            ServerEvent::Accounting(record) => {
+                self.say(
+                    &self.prefix(record.connection),
+                    aaa::accounting_line(&record),
+                );
+                if let Some(c) = self.conns.get_mut(&record.connection) {
+                    c.session_id = Some(record.session_id.clone());
+                }
+                if let Some(aaa) = &mut self.aaa {
+                    if let Err(dropped) = aaa.account(*record) {
+                        if let Some(held) = self.accounting_drops.admit() {
+                            self.log.info(
+                                "",
+                                format_args!(
+                                    "RADIUS accounting queue full: record dropped \
+                                     ({dropped} so far, {held} since the last line)"
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
             ServerEvent::SessionDown { connection, reason } => {
                 self.say(
                     &self.prefix(connection),
@@ -539,6 +629,69 @@ impl State {
                 self.closing.insert(connection);
             }
             _ => {}
+        }
+    }
+
+    /// Gives a session its tunnel address (and ours, and the DNS server).
+    fn assign(&mut self, connection: ConnectionId, address: Ipv4Addr) {
+        let assignment = IpAssignment {
+            local: Some(self.local),
+            peer: Some(address),
+            dns: [self.dns, None],
+            nbns: [None, None],
+        };
+        let now = self.clock.now();
+        self.server.assign_address(now, connection, assignment);
+    }
+
+    /// A RADIUS answer for a pending authentication.
+    fn verdict(&mut self, connection: ConnectionId, answer: Result<Verdict, String>) {
+        if !self.conns.contains_key(&connection) {
+            return; // gone while RADIUS thought
+        }
+        let failed = answer.is_err();
+        let (verdict, line) = aaa::verdict(answer);
+        // An unanswered RADIUS server is logged even with --quiet.
+        if failed || !self.quiet {
+            self.log.info(&self.prefix(connection), line);
+        }
+        let now = self.clock.now();
+        self.server.provide_verdict(now, connection, verdict);
+    }
+
+    /// A datagram on the RFC 5176 Disconnect port: an authentic
+    /// Disconnect-Request closes the session it names, answered with
+    /// Disconnect-ACK (found) or -NAK; anything else is dropped.
+    fn disconnect(&mut self, bytes: &[u8], from: SocketAddr, socket: &UdpSocket) {
+        let Some(aaa) = &self.aaa else { return };
+        let request = match aaa.parse_disconnect(bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                self.log
+                    .info("", format_args!("RADIUS packet from {from} dropped: {e}"));
+                return;
+            }
+        };
+        let found = self
+            .conns
+            .iter()
+            .find(|(_, c)| {
+                let session = aaa::SessionNames {
+                    session_id: c.session_id.as_deref(),
+                    user: &c.user,
+                    address: c.address,
+                };
+                aaa::names(&request, &session)
+            })
+            .map(|(id, _)| *id);
+        self.log
+            .info("", aaa::disconnect_line(&request, from, found.is_some()));
+        let reply = aaa.disconnect_reply(bytes, found.is_some());
+        // UDP: the socket takes it now, or the NAS retries.
+        let _ = socket.try_send_to(&reply, from);
+        if let Some(conn) = found {
+            let now = self.clock.now();
+            self.server.close(now, conn);
         }
     }
 
@@ -650,6 +803,7 @@ impl State {
                 address: None,
                 user: String::new(),
                 leased: None,
+                session_id: None,
             },
         );
     }
@@ -675,6 +829,7 @@ impl State {
                     self.closing.insert(conn);
                 }
             }
+            Input::Verdict(conn, answer) => self.verdict(conn, answer),
         }
     }
 
@@ -904,6 +1059,18 @@ async fn main() {
     let mut sigterm = signal(SignalKind::terminate()).unwrap_or_else(|e| fail("SIGTERM", e));
     let mut sigusr1 = signal(SignalKind::user_defined1()).unwrap_or_else(|e| fail("SIGUSR1", e));
     let slot = usize::from(o.config.ppp.lcp.mru.max(o.config.ppp.lcp.mtu)).max(1500) + 256;
+    let coa = match &o.radius {
+        Some(r) if r.coa_port != 0 => {
+            let at = SocketAddr::new(o.listen.ip(), r.coa_port);
+            let socket = UdpSocket::bind(at)
+                .await
+                .unwrap_or_else(|e| fail(&format!("RADIUS Disconnect port {at}"), e));
+            Some(socket)
+        }
+        _ => None,
+    };
+    let mut coa_buf = vec![0u8; 4096];
+    let aaa = o.radius.map(|r| Aaa::new(r.config, "tokio_server"));
     let mut s = State {
         clock,
         quiet: o.quiet,
@@ -928,6 +1095,9 @@ async fn main() {
         tcp_overflows: 0,
         refused: 0,
         route_drops: 0,
+        aaa,
+        inputs: inputs.clone(),
+        accounting_drops: RateLimited::default(),
     };
     // Incoming GRE: large enough for the biggest packet a client may send.
     let mut rxb = RecvBatch::<BATCH>::new(65_535.min(slot + 64));
@@ -970,6 +1140,15 @@ async fn main() {
         let tun_readable = async {
             match &tun {
                 Some(t) => t.readable().await,
+                None => std::future::pending().await,
+            }
+        };
+        let coa_in = async {
+            match &coa {
+                Some(socket) => socket
+                    .recv_from(&mut coa_buf)
+                    .await
+                    .map(|(n, from)| (n, from, socket)),
                 None => std::future::pending().await,
             }
         };
@@ -1041,6 +1220,13 @@ async fn main() {
                     }
                 }
             }
+            received = coa_in => match received {
+                Ok((n, from, socket)) => {
+                    let bytes = coa_buf[..n].to_vec();
+                    s.disconnect(&bytes, from, socket);
+                }
+                Err(e) => s.log.info("", format_args!("RADIUS Disconnect port: {e}")),
+            },
             _ = &mut sleep => s.server.handle_timeout(clock.now()),
         }
     }
@@ -1055,6 +1241,16 @@ async fn main() {
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
     s.log.info("", s.stats(&rxb));
+    if let Some(aaa) = &mut s.aaa {
+        // The sessions' Stop records: sent before we go.
+        if !aaa.finish(STOP_GRACE) {
+            s.log.info("", "RADIUS accounting: records left unsent");
+        }
+        s.log.info("", "stopped");
+        // Not the runtime's drop: it would wait for every RADIUS job on
+        // the blocking pool (up to 9 s each).
+        exit(0);
+    }
     s.log.info("", "stopped");
 }
 

@@ -25,7 +25,15 @@
 #      connections; but each process needs a descriptor per session, and
 #      `ulimit -Hn` caps that: 20 000 on the machine this was written on):
 #      all up at once, none ended early, every ping answered; prints the
-#      server's RSS idle and at the peak, and its CPU time.
+#      server's RSS idle and at the peak, and its CPU time;
+#   6. --radius: FreeRADIUS (tests/radius/start.sh, the rig's users) in the
+#      server's namespace on 127.0.0.1 and no local account: alice with
+#      MS-CHAPv2 and MPPE-128 gets 5/5 pings, a wrong password is refused
+#      (Access-Reject), bob gets his Framed-IP-Address; Accounting-Start
+#      and -Stop reach FreeRADIUS's detail file; radclient's RFC 5176
+#      Disconnect-Request for alice ends her session with a Disconnect-ACK
+#      (and an Accounting-Stop, Admin-Reset), one for nobody gets a NAK.
+#      Skipped (with a line saying so) without freeradius and radclient.
 # Prints PASS/FAIL lines and "N passed, N failed" last; exit status 0 only
 # if all passed. Needs root (namespaces, raw GRE sockets, TUN): without it,
 # prints SKIPPED and exits 0. Builds the examples first (release).
@@ -92,10 +100,12 @@ ip -n "$NS_S" link set pptp-ts-s0 up
 ip -n "$NS_C" link set pptp-ts-c0 up
 ip netns exec "$NS_C" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
 
+# Its local account (none for the RADIUS case).
+ACCOUNT=(--user alice --password secret)
 # Starts the server in NS_S with extra arguments; sets SERVER and SLOG.
 start_server() {
     SLOG=$WORK/server-$1.log; shift
-    ip netns exec "$NS_S" "$BIN/tokio_server" --listen $SADDR --user alice --password secret \
+    ip netns exec "$NS_S" "$BIN/tokio_server" --listen $SADDR "${ACCOUNT[@]}" \
         --local $TUNNEL --pool 10.200.0.2-10.200.255.254 --echo 10 "$@" >"$SLOG" 2>&1 &
     SERVER=$!
     PIDS+=("$SERVER")
@@ -298,6 +308,88 @@ if [ "$LOAD" -gt 0 ]; then
         bad "load of $LOAD sessions ($WORK/load.log, $SLOG)"
     fi
     stop_server && ok "SIGTERM after the load: exited 0" || bad "exit status ($SLOG)"
+fi
+
+# 6. RADIUS: FreeRADIUS in the server's namespace, on its loopback.
+RADIUSD=$(command -v freeradius || echo /usr/sbin/freeradius)
+# Waits up to $3 seconds for the pattern $2 in the file $1.
+wait_for() {
+    local i
+    for i in $(seq $(($3 * 10))); do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+if [ ! -x "$RADIUSD" ] || ! command -v radclient >/dev/null; then
+    echo "SKIPPED: 6. RADIUS: needs freeradius and radclient (freeradius-utils)"
+else
+    RLOG=$WORK/radius.log RDB=$WORK/raddb DETAIL=$WORK/raddb/detail RSECRET=testing123-pptp
+    ip netns exec "$NS_S" bash "$HERE/radius/start.sh" "$RDB" 18120 >"$RLOG" 2>&1 &
+    RPID=$!
+    PIDS+=("$RPID")
+    wait_for "$RLOG" "Ready to process requests" 20 || bad "FreeRADIUS did not start ($RLOG)"
+    ACCOUNT=()
+    start_server radius --radius 127.0.0.1:18120 --radius-secret $RSECRET ||
+        bad "server with --radius did not start ($SLOG)"
+    rclient() {
+        local user=$1 password=$2; shift 2
+        ip netns exec "$NS_C" "$BIN/client" --server $SADDR --user "$user" --password "$password" \
+            --auth mschapv2 --mppe require-128 "$@"
+    }
+    if rclient alice secret --ping $TUNNEL --count 5 >"$WORK/r-alice.log" 2>&1 &&
+        grep -q "5/5 replies" "$WORK/r-alice.log" && grep -q "MPPE 128-bit" "$WORK/r-alice.log" &&
+        grep -q "RADIUS: Access-Accept" "$SLOG"; then
+        ok "RADIUS: alice (MS-CHAPv2, MPPE-128 keys from FreeRADIUS): Access-Accept, 5/5 pings"
+    else
+        bad "RADIUS: alice ($WORK/r-alice.log, $SLOG, $RLOG)"
+    fi
+    if wait_for "$DETAIL" "Acct-Status-Type = Start" 5 && wait_for "$DETAIL" "Acct-Status-Type = Stop" 5 &&
+        grep -q 'User-Name = "alice"' "$DETAIL"; then
+        ok "RADIUS accounting: Start and Stop for alice in FreeRADIUS's detail file ($(grep -c 'Acct-Status-Type' "$DETAIL") records)"
+    else
+        bad "RADIUS accounting ($DETAIL, $SLOG)"
+    fi
+    if ! rclient alice wrong --ping $TUNNEL --count 1 >"$WORK/r-wrong.log" 2>&1 &&
+        ! grep -q "1/1 replies" "$WORK/r-wrong.log" && grep -q "RADIUS: Access-Reject" "$SLOG"; then
+        ok "RADIUS: alice with a wrong password: Access-Reject, the client fails"
+    else
+        bad "RADIUS: wrong password ($WORK/r-wrong.log, $SLOG)"
+    fi
+    if rclient bob hunter2 --ping $TUNNEL --count 2 >"$WORK/r-bob.log" 2>&1 &&
+        grep -q "2/2 replies" "$WORK/r-bob.log" && grep -q 'session up: "bob" is 10.77.0.9' "$SLOG"; then
+        ok "RADIUS: bob gets his Framed-IP-Address 10.77.0.9, 2/2 pings"
+    else
+        bad "RADIUS: bob ($WORK/r-bob.log, $SLOG)"
+    fi
+    # RFC 5176: radclient asks the server to drop alice (by User-Name).
+    rclient alice secret --duration 60 >"$WORK/r-dm.log" 2>&1 &
+    D=$!
+    PIDS+=("$D")
+    starts=$(grep -c "Acct-Status-Type = Start" "$DETAIL")
+    for _ in $(seq 100); do
+        [ "$(grep -c "Acct-Status-Type = Start" "$DETAIL")" -gt "$starts" ] && break
+        sleep 0.1
+    done
+    out=$WORK/r-disconnect.log
+    echo "User-Name = alice" | ip netns exec "$NS_S" radclient -x -r 1 -t 3 $SADDR:3799 disconnect $RSECRET >"$out" 2>&1
+    t0=$(date +%s.%N)
+    wait "$D"
+    t1=$(date +%s.%N)
+    if grep -q "Disconnect-ACK" "$out" && grep -q "tunnel down" "$WORK/r-dm.log" &&
+        [ "$(echo "$t1 - $t0 < 10" | bc)" = 1 ] &&
+        wait_for "$DETAIL" "Acct-Terminate-Cause = Admin-Reset" 5; then
+        ok "RADIUS Disconnect-Request for alice: Disconnect-ACK, session ended ($(echo "$t1 - $t0" | bc) s), Accounting-Stop (Admin-Reset)"
+    else
+        bad "RADIUS Disconnect-Request ($out, $WORK/r-dm.log, $SLOG, $DETAIL)"
+    fi
+    out=$WORK/r-disconnect-nak.log
+    echo "User-Name = nobody" | ip netns exec "$NS_S" radclient -x -r 1 -t 3 $SADDR:3799 disconnect $RSECRET >"$out" 2>&1
+    grep -q "Disconnect-NAK" "$out" && ok "RADIUS Disconnect-Request for nobody: Disconnect-NAK" ||
+        bad "Disconnect-Request for nobody ($out, $SLOG)"
+    stop_server && ok "SIGTERM with --radius: exited 0" || bad "exit status with --radius ($SLOG)"
+    kill "$RPID" 2>/dev/null
+    wait "$RPID" 2>/dev/null
 fi
 
 echo "$pass passed, $fail failed"

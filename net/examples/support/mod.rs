@@ -1,7 +1,7 @@
 //! What the socket examples (`client`, `server`, `tokio_client`) share: the
 //! clock that feeds the crate's [`Instant`], a pppd-style log of what goes
 //! over TCP and GRE, the raw GRE socket, ICMP echo helpers, pppd option
-//! parsing and the RADIUS client; with what they share with `loopback`
+//! parsing, the RADIUS client and what the two servers do with it (`aaa`); with what they share with `loopback`
 //! (argument parser, ICMP echo reply, `describe_ccp`), which lives in the
 //! root package's `examples/support/mod.rs` so that `loopback` builds
 //! without this package's dependencies. Each example includes it with
@@ -9,6 +9,7 @@
 
 #![allow(dead_code)] // each example uses a different part
 
+pub mod aaa;
 pub mod batch;
 #[path = "../../../examples/support/mod.rs"]
 mod common;
