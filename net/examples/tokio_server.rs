@@ -88,7 +88,7 @@
 //! One core. IPv4 only. One descriptor per session: the hard
 //! `RLIMIT_NOFILE` caps the sessions (it is raised to, not past; tested to
 //! 19 000 sessions under a hard limit of 20 000, by `tests/tokio_server.sh`
-//! with `tests/tokio_server_load.rs`). With `--tun`, a route change the `ip`
+//! with `examples/loadgen.rs`). With `--tun`, a route change the `ip`
 //! process has not applied yet leaves a session's first packets from the
 //! host unrouted for a moment. Ctrl-C or SIGTERM closes every session
 //! (LCP Terminate, then the control connection), waits at most 5 s, and
