@@ -60,13 +60,12 @@ use std::thread;
 
 use pptp_proto::crypto::Password;
 use pptp_proto::ppp::auth::{Credentials, Verdict};
-use pptp_proto::ppp::ccp::StatelessPolicy;
 use pptp_proto::ppp::ipcp::IpAssignment;
-use pptp_proto::ppp::lcp::AuthMethod;
-use pptp_proto::server::{AddressPool, ConnectionId, Server, ServerConfig, ServerEvent};
+use pptp_proto::server::{ConnectionId, Server, ServerEvent};
 use support::aaa::{self, Aaa};
 use support::pppd::{self, Pool, Secret};
 use support::radius_nas as radius;
+use support::serve::{self, ServeOptions};
 use support::{Args, Clock, GreSocket, Log};
 
 /// Our name in `chap-secrets`' server column.
@@ -92,112 +91,13 @@ enum Input {
     Disconnect(radius::DisconnectRequest, Vec<u8>, SocketAddr),
 }
 
-struct Options {
-    listen: SocketAddr,
-    accounts: Vec<Secret>,
-    pool: Pool,
-    dns: Option<Ipv4Addr>,
-    config: ServerConfig,
-    local: Ipv4Addr,
-    tun: Option<String>,
-    quiet: bool,
-    radius: Option<aaa::RadiusOptions>,
-}
+type Options = ServeOptions;
 
 fn options() -> Options {
     let mut a = Args::from_env(USAGE);
-    let listen = a.req("--listen");
-    let listen: SocketAddr = listen
-        .parse()
-        .or_else(|_| {
-            listen
-                .parse::<Ipv4Addr>()
-                .map(|ip| SocketAddr::from((ip, 1723)))
-        })
-        .unwrap_or_else(|_| a.fail("--listen: ADDR or ADDR:PORT"));
-    let mut accounts = Vec::new();
-    if let Some(file) = a.opt("--secrets") {
-        let text = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| a.fail(&format!("--secrets {file}: {e}")));
-        accounts = pppd::parse_secrets(&text)
-            .unwrap_or_else(|e| a.fail(&format!("--secrets {file}: {e}")));
-    }
-    if let Some(user) = a.opt("--user") {
-        let password = a.req("--password");
-        if Password::new(&password).is_err() {
-            a.fail("--password: at most 256 characters");
-        }
-        accounts.push(Secret {
-            client: user,
-            server: "*".into(),
-            secret: password,
-            addresses: Vec::new(),
-        });
-    }
-    let radius = aaa::options(&mut a, NAME);
-    if accounts.is_empty() && radius.is_none() {
-        a.fail("no account: give --user and --password, --secrets FILE or --radius");
-    }
-    let ip = |a: &mut Args, s: &str, what: &str| -> Ipv4Addr {
-        s.parse()
-            .unwrap_or_else(|_| a.fail(&format!("{what}: an IPv4 address")))
-    };
-    let local = a.req("--local");
-    let local = ip(&mut a, &local, "--local");
-    let pool = a.req("--pool");
-    let ranges = pppd::parse_ranges(&pool).unwrap_or_else(|e| a.fail(&format!("--pool {e}")));
-    let dns = a.opt("--dns").map(|d| ip(&mut a, &d, "--dns"));
-    let mut config = ServerConfig::new(
-        NAME,
-        AddressPool {
-            local,
-            range: ranges[0],
-            dns: [dns, None],
-        },
-    );
-    // Addresses come from our own pool (several ranges, per-user addresses).
-    config.pool = None;
-    config.accounting = radius.is_some();
-    config = config.with_seed_bytes(support::os_seed());
-    if let Some(list) = a.opt("--auth") {
-        config.ppp.lcp.auth = pppd::parse_auth(&list).unwrap_or_else(|e| a.fail(&e));
-        if config.ppp.lcp.auth.contains(&AuthMethod::Eap) && radius.is_none() {
-            a.fail("--auth eap relays EAP to RADIUS: add --radius, or use eap-md5 or eap-mschapv2");
-        }
-    }
-    if a.flag("--stateful") {
-        config.ppp.ccp.stateless = StatelessPolicy::Refused;
-    }
-    if let Some(mru) = a.opt("--mru") {
-        config.ppp.lcp.mru = mru.parse().unwrap_or_else(|_| a.fail("--mru: octets"));
-    }
-    if let Some(mtu) = a.opt("--mtu") {
-        config.ppp.lcp.mtu = mtu.parse().unwrap_or_else(|_| a.fail("--mtu: octets"));
-    }
-    if let Some(m) = a.opt("--mppe") {
-        support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
-    }
-    if let Err(e) = pppd::check_keys(&config.ppp) {
-        a.fail(&e);
-    }
-    if let Some(s) = a.opt("--echo") {
-        let s = s.parse().unwrap_or_else(|_| a.fail("--echo: seconds"));
-        support::set_echo(&mut config.ppp, s);
-    }
-    let tun = a.opt("--tun");
-    let quiet = a.flag("--quiet");
+    let o = serve::parse(&mut a, NAME);
     a.finish();
-    Options {
-        listen,
-        accounts,
-        pool: Pool::new(ranges),
-        dns,
-        config,
-        local,
-        tun,
-        quiet,
-        radius,
-    }
+    o
 }
 
 fn spawn_listener(listener: TcpListener, tx: Sender<Input>) {

@@ -112,14 +112,12 @@ use std::time::Duration as StdDuration;
 use bytes::Bytes;
 use pptp_proto::crypto::Password;
 use pptp_proto::ppp::auth::{Credentials, Verdict};
-use pptp_proto::ppp::ccp::StatelessPolicy;
 use pptp_proto::ppp::ipcp::IpAssignment;
-use pptp_proto::server::{
-    AddressPool, ConnectionId, Server, ServerConfig, ServerError, ServerEvent,
-};
+use pptp_proto::server::{ConnectionId, Server, ServerError, ServerEvent};
 use support::aaa::{self, Aaa};
 use support::batch::{RecvBatch, SendBatch};
 use support::pppd::{self, Pool, Secret};
+use support::serve::{self, ServeOptions};
 use support::{Args, Clock, GreSocket, Log};
 use tokio::io::unix::AsyncFd;
 use tokio::io::AsyncWriteExt as _;
@@ -152,107 +150,16 @@ const USAGE: &str =
         [--radius-coa-port P] [--radius-nas-id NAME]]";
 
 struct Options {
-    listen: SocketAddr,
-    accounts: Vec<Secret>,
-    pool: Pool,
-    dns: Option<Ipv4Addr>,
-    config: ServerConfig,
-    local: Ipv4Addr,
-    tun: Option<String>,
-    quiet: bool,
+    serve: ServeOptions,
     stats: Option<StdDuration>,
-    radius: Option<aaa::RadiusOptions>,
 }
 
 fn options() -> Options {
     let mut a = Args::from_env(USAGE);
-    let listen = a.req("--listen");
-    let listen: SocketAddr = listen
-        .parse()
-        .or_else(|_| {
-            listen
-                .parse::<Ipv4Addr>()
-                .map(|ip| SocketAddr::from((ip, 1723)))
-        })
-        .unwrap_or_else(|_| a.fail("--listen: ADDR or ADDR:PORT"));
-    let mut accounts = Vec::new();
-    if let Some(file) = a.opt("--secrets") {
-        let text = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| a.fail(&format!("--secrets {file}: {e}")));
-        accounts = pppd::parse_secrets(&text)
-            .unwrap_or_else(|e| a.fail(&format!("--secrets {file}: {e}")));
-    }
-    if let Some(user) = a.opt("--user") {
-        let password = a.req("--password");
-        if Password::new(&password).is_err() {
-            a.fail("--password: at most 256 characters");
-        }
-        accounts.push(Secret {
-            client: user,
-            server: "*".into(),
-            secret: password,
-            addresses: Vec::new(),
-        });
-    }
-    let radius = aaa::options(&mut a, NAME);
-    if accounts.is_empty() && radius.is_none() {
-        a.fail("no account: give --user and --password, --secrets FILE or --radius");
-    }
-    let ip = |a: &mut Args, s: &str, what: &str| -> Ipv4Addr {
-        s.parse()
-            .unwrap_or_else(|_| a.fail(&format!("{what}: an IPv4 address")))
-    };
-    let local = a.req("--local");
-    let local = ip(&mut a, &local, "--local");
-    let pool = a.req("--pool");
-    let ranges = pppd::parse_ranges(&pool).unwrap_or_else(|e| a.fail(&format!("--pool {e}")));
-    let dns = a.opt("--dns").map(|d| ip(&mut a, &d, "--dns"));
-    let mut config = ServerConfig::new(
-        NAME,
-        AddressPool {
-            local,
-            range: ranges[0],
-            dns: [dns, None],
-        },
-    );
-    // Addresses come from our own pool (several ranges, per-user addresses).
-    config.pool = None;
-    config.accounting = radius.is_some();
-    config = config.with_seed_bytes(support::os_seed());
-    config.max_connections = a.parse("--max-sessions", usize::from(u16::MAX));
-    config.max_connections_per_source = a.parse("--max-per-source", 64);
-    config.max_accepts_per_source_per_second = a.parse("--max-accepts-per-source", 16);
-    if let Some(list) = a.opt("--auth") {
-        config.ppp.lcp.auth = pppd::parse_auth(&list).unwrap_or_else(|e| a.fail(&e));
-        if config
-            .ppp
-            .lcp
-            .auth
-            .contains(&pptp_proto::ppp::lcp::AuthMethod::Eap)
-            && radius.is_none()
-        {
-            a.fail("--auth eap relays EAP to RADIUS: add --radius, or use eap-md5 or eap-mschapv2");
-        }
-    }
-    if a.flag("--stateful") {
-        config.ppp.ccp.stateless = StatelessPolicy::Refused;
-    }
-    if let Some(mru) = a.opt("--mru") {
-        config.ppp.lcp.mru = mru.parse().unwrap_or_else(|_| a.fail("--mru: octets"));
-    }
-    if let Some(mtu) = a.opt("--mtu") {
-        config.ppp.lcp.mtu = mtu.parse().unwrap_or_else(|_| a.fail("--mtu: octets"));
-    }
-    if let Some(m) = a.opt("--mppe") {
-        support::set_mppe(&mut config.ppp, &m).unwrap_or_else(|e| a.fail(&e));
-    }
-    if let Err(e) = pppd::check_keys(&config.ppp) {
-        a.fail(&e);
-    }
-    if let Some(s) = a.opt("--echo") {
-        let s = s.parse().unwrap_or_else(|_| a.fail("--echo: seconds"));
-        support::set_echo(&mut config.ppp, s);
-    }
+    let mut serve = serve::parse(&mut a, NAME);
+    serve.config.max_connections = a.parse("--max-sessions", usize::from(u16::MAX));
+    serve.config.max_connections_per_source = a.parse("--max-per-source", 64);
+    serve.config.max_accepts_per_source_per_second = a.parse("--max-accepts-per-source", 16);
     let stats = a.opt("--stats").map(|s| {
         let s: f64 = s.parse().unwrap_or_else(|_| a.fail("--stats: seconds"));
         if !(s > 0.0 && s < 1e6) {
@@ -260,21 +167,8 @@ fn options() -> Options {
         }
         StdDuration::from_secs_f64(s)
     });
-    let tun = a.opt("--tun");
-    let quiet = a.flag("--quiet");
     a.finish();
-    Options {
-        listen,
-        accounts,
-        pool: Pool::new(ranges),
-        dns,
-        config,
-        local,
-        tun,
-        quiet,
-        stats,
-        radius,
-    }
+    Options { serve, stats }
 }
 
 /// What the connection tasks (and the RADIUS jobs) tell the loop.
@@ -1012,7 +906,7 @@ fn raise_nofile() -> Option<u64> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let o = options();
+    let Options { serve: o, stats } = options();
     let fail = |what: &str, e: io::Error| -> ! {
         eprintln!("tokio_server: {what}: {e}");
         exit(1)
@@ -1114,7 +1008,7 @@ async fn main() {
     let far = || tokio::time::Instant::now() + StdDuration::from_secs(3600);
     let sleep = tokio::time::sleep_until(far());
     tokio::pin!(sleep);
-    let mut tick = o.stats.map(|every| {
+    let mut tick = stats.map(|every| {
         let mut i = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         i

@@ -16,6 +16,7 @@ mod common;
 pub mod pppd;
 pub mod radius_nas;
 pub mod reassembly;
+pub mod serve;
 
 pub use common::*;
 
