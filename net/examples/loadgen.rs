@@ -125,14 +125,8 @@ impl Sources {
 fn options() -> Options {
     let mut a = Args::from_env(USAGE);
     let server = a.req("--server");
-    let server: SocketAddrV4 = server
-        .parse()
-        .or_else(|_| {
-            server
-                .parse::<Ipv4Addr>()
-                .map(|ip| SocketAddrV4::new(ip, 1723))
-        })
-        .unwrap_or_else(|_| a.fail("--server: an IPv4 ADDR or ADDR:PORT"));
+    let server = support::ipv4_and_port(&server, 1723)
+        .unwrap_or_else(|| a.fail("--server: an IPv4 ADDR or ADDR:PORT"));
     let user = a.req("--user");
     let password =
         Password::new(&a.req("--password")).unwrap_or_else(|_| a.fail("--password: too long"));

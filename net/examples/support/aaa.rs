@@ -33,13 +33,9 @@ pub struct RadiusOptions {
 /// `--radius`. `nas_name` is the default NAS-Identifier.
 pub fn options(a: &mut Args, nas_name: &str) -> Option<RadiusOptions> {
     let host = a.opt("--radius")?;
-    let auth = host
-        .parse::<SocketAddr>()
-        .or_else(|_| {
-            host.parse::<Ipv4Addr>()
-                .map(|ip| SocketAddr::from((ip, 1812)))
-        })
-        .unwrap_or_else(|_| a.fail("--radius: HOST or HOST:PORT"));
+    let auth = SocketAddr::from(
+        super::ipv4_and_port(&host, 1812).unwrap_or_else(|| a.fail("--radius: HOST or HOST:PORT")),
+    );
     let secret = a.req("--radius-secret");
     let acct_port = a.opt("--radius-acct-port").map_or(auth.port() + 1, |p| {
         p.parse()

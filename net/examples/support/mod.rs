@@ -188,6 +188,16 @@ impl GreSocket {
     }
 }
 
+/// `ADDR` or `ADDR:PORT` (IPv4), the port `default_port` when not given:
+/// `--listen`, `--server`, `--radius`.
+pub fn ipv4_and_port(text: &str, default_port: u16) -> Option<SocketAddrV4> {
+    text.parse().ok().or_else(|| {
+        text.parse::<Ipv4Addr>()
+            .ok()
+            .map(|ip| SocketAddrV4::new(ip, default_port))
+    })
+}
+
 /// The source of an IPv4 datagram and the range of its payload.
 pub fn split_ipv4(datagram: &[u8]) -> Option<(Ipv4Addr, Range<usize>)> {
     let payload = strip_ipv4(datagram).ok()?;

@@ -30,14 +30,10 @@ pub struct ServeOptions {
 /// server column, the RADIUS NAS-Identifier by default).
 pub fn parse(a: &mut Args, name: &str) -> ServeOptions {
     let listen = a.req("--listen");
-    let listen: SocketAddr = listen
-        .parse()
-        .or_else(|_| {
-            listen
-                .parse::<Ipv4Addr>()
-                .map(|ip| SocketAddr::from((ip, 1723)))
-        })
-        .unwrap_or_else(|_| a.fail("--listen: ADDR or ADDR:PORT"));
+    let listen = SocketAddr::from(
+        super::ipv4_and_port(&listen, 1723)
+            .unwrap_or_else(|| a.fail("--listen: ADDR or ADDR:PORT")),
+    );
     let mut accounts = Vec::new();
     if let Some(file) = a.opt("--secrets") {
         let text = std::fs::read_to_string(&file)
